@@ -1,0 +1,84 @@
+"""The TOML configuration: business rules and schedules, never secrets."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DEFAULT_CONFIG_PATH = Path(__file__).with_name("default.toml")
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the file and the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RetentionConfig(_Strict):
+    mode: Literal["activity", "churn_date"] = "activity"
+    window_days: int = Field(365, gt=0)
+
+
+class SlackConfig(_Strict):
+    digest_channel: str = "leadership"
+    alerts_channel: str = "sales-alerts"
+
+
+class AppConfig(BaseModel):
+    # unknown top-level sections are kept so later features can add theirs
+    model_config = ConfigDict(extra="allow")
+
+    timezone: str = "Asia/Bangkok"
+    currency: str = "THB"
+    language: Literal["en", "th"] = "en"
+    min_sample: int = Field(10, ge=0)
+    retention: RetentionConfig = RetentionConfig()
+    slack: SlackConfig = SlackConfig()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {v!r} (use an IANA name such as Asia/Bangkok)") from exc
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def load_config(path: Path | str | None = None) -> AppConfig:
+    p = Path(path) if path else DEFAULT_CONFIG_PATH
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file {p} not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
+    try:
+        return AppConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise ConfigError(f"{p}: {where}: {first['msg']}") from exc
+
+
+@lru_cache(maxsize=4)
+def _cached(path: str | None) -> AppConfig:
+    return load_config(path)
+
+
+def get_config() -> AppConfig:
+    from config.settings import get_settings
+
+    p = get_settings().kpibot_config
+    return _cached(str(p) if p else None)
