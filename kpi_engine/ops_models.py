@@ -1,0 +1,1 @@
+"""Operational state (alert states, outbox, silences): filled in by the scheduler issue."""
