@@ -49,7 +49,7 @@ class Lead(SQLModel, table=True):
     __tablename__ = "leads"
     lead_id: str = Field(primary_key=True)
     created_at: int = _ts_req(index=True)
-    channel: str
+    channel: str = Field(index=True)
     campaign: str | None = None
     owner_rep_id: str | None = None
     qualified_at: int | None = _ts(index=True)
@@ -60,8 +60,11 @@ class Opportunity(SQLModel, table=True):
     __table_args__ = (
         # closed-in-P questions (revenue, win rate, cycle) are range scans on closed_at by status
         Index("ix_opp_status_closed", "status", "closed_at"),
-        # purchase history per customer (first purchase, repeat, retention)
-        Index("ix_opp_account_closed", "account_id", "closed_at"),
+        # purchase history per customer (first purchase, repeat, retention): an index seek
+        # on (account, 'won', closed_at < t) answers "bought before t?"
+        Index("ix_opp_account_status_closed", "account_id", "status", "closed_at"),
+        # span of the data (min/max closed_at) and per-period scans regardless of status
+        Index("ix_opp_closed", "closed_at"),
         Index("ix_opp_created", "created_at"),
         Index("ix_opp_owner", "owner_rep_id"),
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 02:35:45.170410
+Create Date: 2026-11-27 02:37:22.310280
 """
 from alembic import op
 import sqlalchemy as sa
@@ -67,6 +67,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('lead_id')
     )
     with op.batch_alter_table('leads', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_leads_channel'), ['channel'], unique=False)
         batch_op.create_index(batch_op.f('ix_leads_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_leads_qualified_at'), ['qualified_at'], unique=False)
 
@@ -85,7 +86,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('opportunity_id')
     )
     with op.batch_alter_table('opportunities', schema=None) as batch_op:
-        batch_op.create_index('ix_opp_account_closed', ['account_id', 'closed_at'], unique=False)
+        batch_op.create_index('ix_opp_account_status_closed', ['account_id', 'status', 'closed_at'], unique=False)
+        batch_op.create_index('ix_opp_closed', ['closed_at'], unique=False)
         batch_op.create_index('ix_opp_created', ['created_at'], unique=False)
         batch_op.create_index('ix_opp_owner', ['owner_rep_id'], unique=False)
         batch_op.create_index('ix_opp_status_closed', ['status', 'closed_at'], unique=False)
@@ -211,12 +213,14 @@ def downgrade() -> None:
         batch_op.drop_index('ix_opp_status_closed')
         batch_op.drop_index('ix_opp_owner')
         batch_op.drop_index('ix_opp_created')
-        batch_op.drop_index('ix_opp_account_closed')
+        batch_op.drop_index('ix_opp_closed')
+        batch_op.drop_index('ix_opp_account_status_closed')
 
     op.drop_table('opportunities')
     with op.batch_alter_table('leads', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_leads_qualified_at'))
         batch_op.drop_index(batch_op.f('ix_leads_created_at'))
+        batch_op.drop_index(batch_op.f('ix_leads_channel'))
 
     op.drop_table('leads')
     op.drop_table('forecasts')
