@@ -1,0 +1,364 @@
+"""The one API through which the CLI, the Slack bot and the scheduler read KPIs.
+
+    eng = KpiEngine(open_store(url), config)
+    answer = eng.answer(parse("win rate by team last quarter"), as_of)
+    answer.to_json()
+
+Time is a parameter: nothing here reads the clock.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rapidfuzz import process
+from sqlalchemy import Engine, text
+
+from config.app_config import AppConfig
+from kpi_engine import notes, periods
+from kpi_engine.calc import Calc, Filters, Measure
+from kpi_engine.catalogue import KpiSpec, catalogue
+from kpi_engine.kpis import COMPUTE
+from kpi_engine.periods import Period
+from kpi_engine.query import Query, QueryError
+
+_FIXED_DOMAINS = {"type": ("call", "email", "meeting", "other"), "action": ("view", "click", "share")}
+_CUSTOMER_SOURCES = ("purchases", "orders.ordered_at")
+
+
+@dataclass
+class Comparison:
+    period: Period
+    value: float | None
+    change: float | None  # percentage points (as a fraction) for ratios, relative change otherwise
+    change_kind: str  # "points" | "relative"
+
+    def to_json(self) -> dict:
+        return {"period": self.period.to_json(), "value": self.value, "change": self.change,
+                "change_kind": self.change_kind}
+
+
+@dataclass
+class Answer:
+    spec: KpiSpec
+    value: float | None
+    period: Period
+    comparison: Comparison
+    target: dict | None
+    breakdown: list[dict] | None
+    details: dict[str, Any]
+    note_code: str | None
+    note_args: dict[str, Any]
+    low_sample: bool
+    n: int | None
+    filters: dict[str, list[str]]
+    by: str | None
+    compare: str
+    lang: str = "en"
+    chart: bool = False
+    currency: str = "THB"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def note(self, lang: str | None = None) -> str | None:
+        return notes.render(self.note_code, self.note_args, lang or self.lang)
+
+    @property
+    def good_change(self) -> bool | None:
+        """Whether the change vs the comparison is good news for this KPI (None: no change)."""
+        ch = self.comparison.change
+        if ch is None or ch == 0:
+            return None
+        return (ch > 0) == self.spec.higher_is_better
+
+    def to_json(self) -> dict:
+        return {
+            "kpi": self.spec.key,
+            "label": self.spec.name_en,
+            "label_th": self.spec.name_th,
+            "unit": self.spec.unit,
+            "currency": self.currency if self.spec.unit in ("currency", "currency_per_day") else None,
+            "higher_is_better": self.spec.higher_is_better,
+            "value": _clean(self.value),
+            "period": self.period.to_json(),
+            "comparison": self.comparison.to_json() | {"value": _clean(self.comparison.value),
+                                                      "change": _clean(self.comparison.change)},
+            "target": self.target,
+            "breakdown": self.breakdown,
+            "breakdown_by": self.by,
+            "filters": self.filters,
+            "details": _clean(self.details),
+            "n": self.n,
+            "low_sample": self.low_sample,
+            "note": self.note("en"),
+            "note_th": self.note("th"),
+        }
+
+
+def _clean(v: Any) -> Any:
+    """Round floats for JSON (6 significant decimals is plenty for money and ratios)."""
+    if isinstance(v, float):
+        return round(v, 6)
+    if isinstance(v, dict):
+        return {k: _clean(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_clean(x) for x in v]
+    return v
+
+
+@dataclass(frozen=True)
+class RepInfo:
+    rep_id: str
+    name: str | None
+    team: str | None
+    region: str | None
+    is_manager: bool
+
+
+def _norm(s: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", s).casefold().replace("_", " ").replace("-", " ").split())
+
+
+class KpiEngine:
+    def __init__(self, store: Engine, config: AppConfig):
+        self.store = store
+        self.config = config
+        self.tz = config.tz
+        self.catalogue = catalogue()
+
+    # ------------------------------------------------------------ public API
+
+    def spec(self, key: str) -> KpiSpec:
+        return self.catalogue[key]
+
+    def answer(self, query: Query, as_of: datetime) -> Answer:
+        spec = self.catalogue[query.kpi]
+        if query.breakdown and query.breakdown not in spec.breakdowns:
+            raise QueryError(f"{spec.name_en} cannot be broken down by {query.breakdown}", lang=query.lang)
+        period = query.resolve_period(as_of, self.tz, spec.default_grain)
+        with self.store.connect() as conn:
+            filters = self._resolve_filters(conn, spec, query.filters, query.lang)
+            ctx = _Ctx(self, conn, as_of, query.compare)
+            m = ctx.measure(spec.key, period, filters, query.breakdown)
+            base = periods.year_ago(period) if query.compare == "yoy" else periods.previous(period)
+            prev = ctx.measure(spec.key, base, filters, None)
+            target = self._target(ctx, spec, period, filters, m.value)
+            breakdown = self._breakdown(conn, spec, m.rows, query.breakdown) if query.breakdown else None
+        change, kind = _change(spec, m.value, prev.value)
+        low = spec.unit == "ratio" and m.value is not None and m.n is not None and m.n < self.config.min_sample
+        code, args = m.reason, dict(m.reason_args)
+        if m.value is None and code is None:
+            code = "no_data"
+        if low and code is None:
+            code, args = "low_sample", {"n": m.n, "min": self.config.min_sample}
+        args.setdefault("period", period.label)
+        return Answer(
+            spec=spec, value=m.value, period=period,
+            comparison=Comparison(base, prev.value, change, kind),
+            target=target, breakdown=breakdown, details=m.details, note_code=code, note_args=args,
+            low_sample=low, n=m.n, filters={k: list(v) for k, v in filters.values.items()},
+            by=query.breakdown, compare=query.compare, lang=query.lang, chart=query.chart,
+            currency=self.config.currency,
+        )
+
+    def series(self, query: Query, as_of: datetime, n: int = 12) -> list[tuple[Period, float | None]]:
+        """The KPI over the n periods of the question's grain ending with its period (oldest first)."""
+        spec = self.catalogue[query.kpi]
+        period = query.resolve_period(as_of, self.tz, spec.default_grain)
+        with self.store.connect() as conn:
+            filters = self._resolve_filters(conn, spec, query.filters, query.lang)
+            ctx = _Ctx(self, conn, as_of, query.compare)
+            return [(p, ctx.measure(spec.key, p, filters, None).value) for p in periods.trailing(period, n)]
+
+    def measure(self, key: str, period: Period, as_of: datetime, filters: dict[str, str] | None = None,
+                by: str | None = None) -> Measure:
+        """One KPI for one period without comparison or target: what alert rules evaluate."""
+        with self.store.connect() as conn:
+            f = self._resolve_filters(conn, self.catalogue[key], filters or {}, "en")
+            return _Ctx(self, conn, as_of, "previous").measure(key, period, f, by)
+
+    def dimension_values(self, key: str, dim: str) -> list[str]:
+        """Every stored value of a dimension as it applies to this KPI (for per-segment alert rules)."""
+        with self.store.connect() as conn:
+            return sorted(self._domain(conn, self.catalogue[key], dim))
+
+    def rep_for_slack_user(self, user_id: str) -> RepInfo | None:
+        with self.store.connect() as conn:
+            row = conn.execute(text("SELECT rep_id, name, team, region FROM reps WHERE slack_user_id = :u"),
+                               {"u": user_id}).first()
+        if row is None:
+            return None
+        return RepInfo(row[0], row[1], row[2], row[3], is_manager=str(row[0]).startswith("mgr-"))
+
+    def rep_names(self, rep_ids: list[str]) -> dict[str, str]:
+        with self.store.connect() as conn:
+            return self._rep_names(conn, rep_ids)
+
+    def is_empty(self) -> bool:
+        with self.store.connect() as conn:
+            return all(conn.execute(text(f"SELECT 1 FROM {t} LIMIT 1")).first() is None
+                       for t in ("opportunities", "leads", "orders", "spend", "reps"))
+
+    # ------------------------------------------------------------ internals
+
+    def _target(self, ctx: _Ctx, spec: KpiSpec, period: Period, filters: Filters, value: float | None):
+        from kpi_engine.targets import target_for
+
+        if spec.key == "target_attainment":
+            metric, mode = "revenue", "sum"
+        elif spec.target:
+            metric, mode = spec.key, spec.target
+        else:
+            return None
+        c = ctx.calc(period, filters, None)
+        t = target_for(c, metric, mode).total
+        if t is None:
+            return None
+        if spec.key == "target_attainment":
+            return {"value": round(t, 6), "metric": "revenue", "attainment": _clean(value)}
+        att = None
+        if value is not None and t:
+            att = value / t if spec.higher_is_better else (t / value if value else None)
+        return {"value": round(t, 6), "metric": metric, "attainment": _clean(att)}
+
+    def _breakdown(self, conn, spec: KpiSpec, rows, by: str) -> list[dict]:
+        rows = [(k, v) for k, v in rows or [] if v is not None or k]
+        labels = self._rep_names(conn, [k for k, _ in rows]) if by == "rep" else {}
+        sign = -1 if spec.higher_is_better else 1
+        rows.sort(key=lambda kv: (kv[1] is None, sign * (kv[1] or 0), kv[0]))
+        return [{"key": k, "label": labels.get(k) or k or "(none)", "value": _clean(v)} for k, v in rows]
+
+    def _rep_names(self, conn, rep_ids: list[str]) -> dict[str, str]:
+        ids = [r for r in rep_ids if r]
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            marks = ", ".join(f":r{j}" for j in range(len(chunk)))
+            for rid, name in conn.execute(text(f"SELECT rep_id, name FROM reps WHERE rep_id IN ({marks})"),
+                                          {f"r{j}": v for j, v in enumerate(chunk)}):
+                if name:
+                    out[rid] = name
+        return out
+
+    def _domain(self, conn, spec: KpiSpec, dim: str) -> set[str]:
+        if dim in _FIXED_DOMAINS:
+            return set(_FIXED_DOMAINS[dim])
+        customer = spec.source in _CUSTOMER_SOURCES or spec.key in ("csat",) and dim == "segment"
+        sql = {
+            "team": "SELECT DISTINCT team FROM reps",
+            "region": "SELECT DISTINCT region FROM accounts" if customer else "SELECT DISTINCT region FROM reps",
+            "segment": "SELECT DISTINCT segment FROM accounts",
+            "channel": "SELECT DISTINCT channel FROM leads UNION SELECT DISTINCT channel FROM spend",
+            "product": "SELECT DISTINCT product FROM opportunities",
+            "stage": "SELECT DISTINCT stage FROM stage_changes",
+        }[dim]
+        return {r[0] for r in conn.execute(text(sql)) if r[0]}
+
+    def _resolve_filters(self, conn, spec: KpiSpec, raw: dict[str, str], lang: str) -> Filters:
+        out: dict[str, tuple[str, ...]] = {}
+        for dim, value in raw.items():
+            if dim not in spec.filters:
+                allowed = ", ".join(spec.filters) or "nothing"
+                raise QueryError(f"{spec.name_en} cannot be filtered by {dim} (it can be filtered by {allowed})",
+                                 word=f"{dim}:{value}", lang=lang)
+            if dim == "rep":
+                out[dim] = (self._resolve_rep(conn, value, lang),)
+                continue
+            domain = self._domain(conn, spec, dim)
+            by_norm = {_norm(v): v for v in domain}
+            hit = by_norm.get(_norm(value))
+            if hit is None:
+                guess = process.extractOne(_norm(value), list(by_norm), score_cutoff=60)
+                known = ", ".join(sorted(domain)[:12]) or "none in the data yet"
+                hint = f' Did you mean "{dim}:{by_norm[guess[0]]}"?' if guess else ""
+                raise QueryError(f'No {dim} called "{value}".{hint} Known: {known}.', word=f"{dim}:{value}",
+                                 suggestions=[f"{dim}:{by_norm[guess[0]]}"] if guess else [], lang=lang)
+            out[dim] = (hit,)
+        return Filters(out)
+
+    def _resolve_rep(self, conn, value: str, lang: str) -> str:
+        v = value.strip()
+        if v.startswith("@"):
+            row = conn.execute(text("SELECT rep_id FROM reps WHERE slack_user_id = :u"), {"u": v[1:]}).first()
+            if row is None:
+                raise QueryError(f"Slack user {v} is not linked to a rep (reps.slack_user_id).", word=v, lang=lang)
+            return row[0]
+        reps = list(conn.execute(text("SELECT rep_id, name FROM reps")))
+        nv = _norm(v)
+        exact = [r for r in reps if _norm(r[0]) == nv or (r[1] and _norm(r[1]) == nv)]
+        if not exact:
+            exact = [r for r in reps if r[1] and nv in _norm(r[1]).split()]
+        if not exact:
+            exact = [r for r in reps if r[1] and nv in _norm(r[1])]
+        if len(exact) == 1:
+            return exact[0][0]
+        if len(exact) > 1:
+            names = ", ".join(f"{r[1]} (rep:{r[0]})" for r in exact[:5])
+            raise QueryError(f'"rep:{v}" matches {len(exact)} reps: {names}. Use the rep id.', word=v, lang=lang)
+        choices = {(r[1] or r[0]): r[0] for r in reps}
+        guess = process.extractOne(v, list(choices), score_cutoff=60)
+        hint = f' Did you mean "{guess[0]}" (rep:{choices[guess[0]]})?' if guess else ""
+        raise QueryError(f'No rep called "{v}".{hint}', word=v, lang=lang)
+
+    def span(self, conn, source: str) -> tuple[int, int] | None:
+        if source == "purchases":
+            a = self.span(conn, "opportunities.closed_won")
+            b = self.span(conn, "orders.ordered_at")
+            both = [x for x in (a, b) if x]
+            return (min(x[0] for x in both), max(x[1] for x in both)) if both else None
+        table, col = source.split(".")
+        if col == "closed_won":
+            sql = "SELECT MIN(closed_at), MAX(closed_at) FROM opportunities WHERE status = 'won'"
+        elif table == "spend":
+            sql = "SELECT MIN(start_at), MAX(end_at) FROM spend"
+        elif table == "stage_changes":
+            sql = "SELECT MIN(entered_at), MAX(exited_at) FROM stage_changes"
+        else:
+            sql = f"SELECT MIN({col}), MAX({col}) FROM {table}"
+        lo, hi = conn.execute(text(sql)).one()
+        return None if lo is None else (int(lo), int(hi if hi is not None else lo))
+
+
+def _change(spec: KpiSpec, now: float | None, before: float | None) -> tuple[float | None, str]:
+    if spec.change_in_points:
+        return (None if now is None or before is None else now - before), "points"
+    if now is None or before is None or before == 0:
+        return None, "relative"
+    return (now - before) / abs(before), "relative"
+
+
+class _Ctx:
+    """One answer's worth of state: a connection, as_of and cached data spans."""
+
+    def __init__(self, eng: KpiEngine, conn, as_of: datetime, compare: str):
+        self.eng = eng
+        self.conn = conn
+        self.as_of_ts = int(as_of.timestamp())
+        self.compare = compare
+        self._spans: dict[str, tuple[int, int] | None] = {}
+
+    def calc(self, period: Period, filters: Filters, by: str | None) -> Calc:
+        return Calc(self.conn, self.eng.config, period, self.as_of_ts, filters, by, self.compare, self.measure)
+
+    def _span(self, source: str):
+        if source not in self._spans:
+            self._spans[source] = self.eng.span(self.conn, source)
+        return self._spans[source]
+
+    def measure(self, key: str, period: Period, filters: Filters, by: str | None) -> Measure:
+        spec = self.eng.catalogue[key]
+        span = self._span(spec.source)
+        src = spec.source.split(".")[0]
+        if span is None:
+            return Measure(None, reason="empty_source", reason_args={"source": src, "period": period.label})
+        if period.end_ts <= span[0] or period.start_ts > span[1]:
+            fmt = self.eng.tz
+            return Measure(None, reason="outside_span", reason_args={
+                "period": period.label, "source": src,
+                "first": periods.from_epoch(span[0], fmt).date().isoformat(),
+                "last": periods.from_epoch(span[1], fmt).date().isoformat()})
+        m = COMPUTE[key](self.calc(period, filters, by))
+        m.reason_args.setdefault("period", period.label)
+        return m

@@ -1,0 +1,519 @@
+"""The computation of every KPI in the catalogue, registered under its key.
+
+Each function answers one period for one selection (filters, optional
+breakdown) and returns a Measure; the engine adds comparisons, targets, the
+no-data rule and the low-sample guard around it. Formulas: kpis.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from statistics import median
+
+from kpi_engine import periods
+from kpi_engine.calc import (
+    ACT_DIMS,
+    CONTENT_DIMS,
+    CUSTOMER_DIMS,
+    DAY,
+    LEAD_DIMS,
+    OPP_DIMS,
+    REP_DIMS,
+    STAGE_DIMS,
+    SURVEY_DIMS,
+    TRAINING_DIMS,
+    Calc,
+    Filters,
+    Measure,
+    bought_between,
+    num,
+    purchases_sql,
+    ratio,
+    spread_spend,
+)
+from kpi_engine.periods import Period
+
+COMPUTE: dict[str, Callable[[Calc], Measure]] = {}
+
+
+def kpi(key: str):
+    def deco(fn: Callable[[Calc], Measure]) -> Callable[[Calc], Measure]:
+        COMPUTE[key] = fn
+        return fn
+
+    return deco
+
+
+def _rows(rows: list[dict] | None, value: Callable[[dict], float | None]) -> list[tuple[str, float | None]] | None:
+    if rows is None:
+        return None
+    return [("" if r["k"] is None else str(r["k"]), value(r)) for r in rows]
+
+
+def _none(reason: str, n: int | None = 0, **args) -> Measure:
+    return Measure(None, n=n, reason=reason, reason_args=args)
+
+
+# ------------------------------------------------------------------ won / closed opportunities
+
+_WON_IN_P = ["o.status = 'won'", "o.closed_at >= :s", "o.closed_at < :e"]
+
+
+def _won(c: Calc, by: str | None = "same") -> tuple[dict, list | None]:
+    sel = c.select(OPP_DIMS, rep_col="o.owner_rep_id", account_col="o.account_id", by=by)
+    return c.run(sel, "SUM(o.amount) AS amt, COUNT(*) AS n", "opportunities o", _WON_IN_P)
+
+
+@kpi("revenue")
+def revenue(c: Calc) -> Measure:
+    t, rows = _won(c)
+    return Measure(num(t["amt"]), n=int(t["n"]), details={"deals": int(t["n"])},
+                   rows=_rows(rows, lambda r: num(r["amt"])))
+
+
+@kpi("deals_closed")
+def deals_closed(c: Calc) -> Measure:
+    t, rows = _won(c)
+    return Measure(float(t["n"]), n=int(t["n"]), details={"revenue": num(t["amt"])},
+                   rows=_rows(rows, lambda r: float(r["n"])))
+
+
+@kpi("avg_deal_size")
+def avg_deal_size(c: Calc) -> Measure:
+    t, rows = _won(c)
+    m = Measure(ratio(t["amt"], t["n"]), n=int(t["n"]), details={"revenue": num(t["amt"]), "deals": int(t["n"])},
+                rows=_rows(rows, lambda r: ratio(r["amt"], r["n"])))
+    if m.value is None:
+        m.reason = "no_won_deals"
+    return m
+
+
+@kpi("win_rate")
+def win_rate(c: Calc) -> Measure:
+    sel = c.select(OPP_DIMS, rep_col="o.owner_rep_id", account_col="o.account_id")
+    t, rows = c.run(
+        sel,
+        "SUM(CASE WHEN o.status = 'won' THEN 1 ELSE 0 END) AS won,"
+        " SUM(CASE WHEN o.status = 'lost' THEN 1 ELSE 0 END) AS lost",
+        "opportunities o",
+        ["o.status IN ('won', 'lost')", "o.closed_at >= :s", "o.closed_at < :e"],
+    )
+    won, lost = int(num(t["won"])), int(num(t["lost"]))
+    m = Measure(ratio(won, won + lost), n=won + lost, details={"won": won, "lost": lost},
+                rows=_rows(rows, lambda r: ratio(r["won"], num(r["won"]) + num(r["lost"]))))
+    if m.value is None:
+        m.reason = "no_closed_deals"
+    return m
+
+
+@kpi("sales_cycle")
+def sales_cycle(c: Calc) -> Measure:
+    sel = c.select(OPP_DIMS, rep_col="o.owner_rep_id", account_col="o.account_id")
+    t, rows = c.run(sel, "AVG(o.closed_at - o.created_at) AS d, COUNT(*) AS n", "opportunities o", _WON_IN_P)
+    n = int(t["n"])
+    if n == 0:
+        return _none("no_won_deals")
+    details = {"deals": n, "median_days": _median_cycle(c, sel, n)}
+    return Measure(num(t["d"]) / DAY, n=n, details=details,
+                   rows=_rows(rows, lambda r: num(r["d"]) / DAY if r["n"] else None))
+
+
+def _median_cycle(c: Calc, sel, n: int) -> float:
+    """The median in SQL by ordered offset: portable, and it never ships the deals to Python."""
+    sql = sel.sql("o.closed_at - o.created_at AS d", "opportunities o", _WON_IN_P, group=False)
+    sql += " ORDER BY d LIMIT :lim OFFSET :off"
+    params = {"s": c.s, "e": c.e, **sel.params, "lim": 2 - n % 2, "off": (n - 1) // 2}
+    from sqlalchemy import text
+
+    vals = [num(r[0]) for r in c.conn.execute(text(sql), params)]
+    return median(vals) / DAY
+
+
+@kpi("revenue_per_rep")
+def revenue_per_rep(c: Calc) -> Measure:
+    rev = c.kpi("revenue")
+    reps = _active_reps(c)
+    value = ratio(rev.value, reps[0])
+    rows = None
+    if c.by:
+        per = dict(reps[1] or [])
+        rows = [(k, ratio(v, per.get(k, 0))) for k, v in (rev.rows or [])]
+    m = Measure(value, n=int(reps[0]), details={"revenue": rev.value, "active_reps": int(reps[0])}, rows=rows)
+    if value is None:
+        m.reason = "no_active_reps"
+    return m
+
+
+def _active_reps(c: Calc, by: str | None = "same") -> tuple[float, list[tuple[str, float]] | None]:
+    sel = c.select(REP_DIMS, by=by)
+    t, rows = c.run(sel, "COUNT(*) AS n", "reps r",
+                    ["(r.hired_on IS NULL OR r.hired_on < :e)", "(r.left_on IS NULL OR r.left_on >= :s)"])
+    return num(t["n"]), _rows(rows, lambda r: num(r["n"]))
+
+
+@kpi("time_to_close")
+def time_to_close(c: Calc) -> Measure:
+    dims = dict(OPP_DIMS, channel="l.channel")
+    sel = c.select(dims, rep_col="o.owner_rep_id", account_col="o.account_id")
+    t, rows = c.run(sel, "AVG(o.closed_at - l.created_at) AS d, COUNT(*) AS n",
+                    "opportunities o JOIN leads l ON l.lead_id = o.lead_id", _WON_IN_P)
+    n = int(t["n"])
+    if n == 0:
+        return _none("no_won_deals_with_lead")
+    return Measure(num(t["d"]) / DAY, n=n, details={"deals": n},
+                   rows=_rows(rows, lambda r: num(r["d"]) / DAY if r["n"] else None))
+
+
+@kpi("revenue_growth")
+def revenue_growth(c: Calc) -> Measure:
+    base = periods.year_ago(c.period) if c.compare == "yoy" else periods.previous(c.period)
+    now, before = c.kpi("revenue"), c.kpi("revenue", period=base)
+    details = {"revenue": now.value, "base_revenue": before.value, "base_period": base.label}
+    if now.value is None or before.value is None:
+        return Measure(None, details=details, reason="no_revenue_data", reason_args={"period": base.label})
+    rows = None
+    if c.by:
+        prev = dict(before.rows or [])
+        rows = [(k, (v - prev[k]) / prev[k] if prev.get(k) and v is not None else None) for k, v in now.rows or []]
+    if not before.value:
+        return Measure(None, details=details, rows=rows, reason="zero_base_revenue",
+                       reason_args={"period": base.label})
+    return Measure((now.value - before.value) / before.value, details=details, rows=rows)
+
+
+@kpi("target_attainment")
+def target_attainment(c: Calc) -> Measure:
+    from kpi_engine.targets import target_for
+
+    rev = c.kpi("revenue")
+    tgt = target_for(c, "revenue", "sum")
+    details = {"revenue": rev.value, "target": tgt.total}
+    if tgt.total is None:
+        return Measure(None, details=details, reason="no_target", reason_args={"metric": "revenue"})
+    rows = None
+    if c.by:
+        rows = [(k, ratio(v, tgt.by_key.get(k))) for k, v in (rev.rows or []) if tgt.by_key.get(k)]
+    return Measure(ratio(rev.value, tgt.total), details=details, rows=rows)
+
+
+@kpi("forecast_accuracy")
+def forecast_accuracy(c: Calc) -> Measure:
+    p = c.period
+    if p.grain not in periods.GRAINS or p.grain == "day" or p.full_end.timestamp() > c.as_of_ts:
+        return _none("period_not_complete", period=p.label)
+    team = (c.filters.get("team") or ("",))[0]
+    others = c.filters.without("team")
+
+    def scoped(tm: str) -> Filters:
+        return Filters({**others.values, "team": (tm,)}) if tm else others
+
+    teams = [team]
+    if c.by == "team":
+        from sqlalchemy import text
+
+        teams = [r[0] for r in c.conn.execute(text("SELECT DISTINCT team FROM forecasts WHERE team <> ''"))]
+    results = {tm: (_forecast(c, p, tm), c.kpi("revenue", filters=scoped(tm), by=None).value) for tm in teams}
+    if c.by == "team":
+        rows = [(tm, _accuracy(f, a)) for tm, (f, a) in results.items() if f is not None and a]
+        f_all, a_all = _forecast(c, p, team), c.kpi("revenue", by=None).value
+    else:
+        rows = None
+        f_all, a_all = results[team]
+    details = {"forecast": f_all, "actual": a_all,
+               "bias": (f_all - a_all) / a_all if f_all is not None and a_all else None}
+    if f_all is None:
+        return Measure(None, details=details, rows=rows, reason="no_forecast", reason_args={"period": p.label})
+    if not a_all:
+        return Measure(None, details=details, rows=rows, reason="zero_actual", reason_args={"period": p.label})
+    return Measure(_accuracy(f_all, a_all), details=details, rows=rows)
+
+
+def _accuracy(f: float | None, a: float | None) -> float | None:
+    if f is None or not a:
+        return None
+    return max(0.0, 1 - abs(a - f) / a)
+
+
+def _forecast(c: Calc, p: Period, team: str) -> float | None:
+    """The latest forecast for exactly P submitted at or before P.start; else the earliest one."""
+    from sqlalchemy import text
+
+    q = "SELECT amount FROM forecasts WHERE period = :k AND team = :t"
+    args = {"k": p.label, "t": team, "s": p.start_ts}
+    row = c.conn.execute(text(q + " AND submitted_at <= :s ORDER BY submitted_at DESC LIMIT 1"), args).first()
+    if row is None:
+        row = c.conn.execute(text(q + " ORDER BY submitted_at ASC LIMIT 1"), args).first()
+    return None if row is None else num(row[0])
+
+
+@kpi("pipeline_velocity")
+def pipeline_velocity(c: Calc) -> Measure:
+    end = c.period.end
+    look = Period("lookback", end - timedelta(days=90), end, "days", end, days=90)
+    sel = c.select(OPP_DIMS, rep_col="o.owner_rep_id", account_col="o.account_id")
+    # open at P.end = created before it minus closed before it (closed_at >= created_at
+    # always), two index range counts instead of a scan of every deal ever created
+    created, crow = c.run(sel, "COUNT(*) AS n", "opportunities o", ["o.created_at < :e"])
+    closed, clrow = c.run(sel, "COUNT(*) AS n", "opportunities o",
+                          ["o.status IN ('won', 'lost')", "o.closed_at < :e"])
+    open_n = int(num(created["n"]) - num(closed["n"]))
+    w, a, cyc = c.kpi("win_rate", look), c.kpi("avg_deal_size", look), c.kpi("sales_cycle", look)
+    details = {"open_deals": open_n, "win_rate": w.value, "avg_deal_size": a.value, "sales_cycle_days": cyc.value,
+               "lookback_start": look.start.isoformat()}
+
+    def vel(n, wv, av, lv):
+        return None if None in (wv, av, lv) or not lv else n * wv * av / lv
+
+    rows = None
+    if c.by:
+        cr = {str(r["k"]): num(r["n"]) for r in crow or []}
+        cl = {str(r["k"]): num(r["n"]) for r in clrow or []}
+        wr, ar, lr = dict(w.rows or []), dict(a.rows or []), dict(cyc.rows or [])
+        rows = [(k, vel(cr[k] - cl.get(k, 0), wr.get(k), ar.get(k), lr.get(k))) for k in cr]
+    value = vel(open_n, w.value, a.value, cyc.value)
+    if value is None:
+        return Measure(None, n=open_n, details=details, rows=rows, reason="no_recent_wins")
+    return Measure(value, n=open_n, details=details, rows=rows)
+
+
+# ------------------------------------------------------------------ leads
+
+_LEADS_IN_P = ["l.created_at >= :s", "l.created_at < :e"]
+
+
+def _leads(c: Calc, by: str | None = "same"):
+    sel = c.select(LEAD_DIMS, rep_col="l.owner_rep_id", by=by)
+    return c.run(sel, "COUNT(*) AS n, SUM(CASE WHEN l.qualified_at IS NOT NULL AND l.qualified_at < :asof"
+                      " THEN 1 ELSE 0 END) AS q", "leads l", _LEADS_IN_P)
+
+
+@kpi("lead_volume")
+def lead_volume(c: Calc) -> Measure:
+    t, rows = _leads(c)
+    return Measure(num(t["n"]), n=int(t["n"]), rows=_rows(rows, lambda r: num(r["n"])))
+
+
+@kpi("lead_conversion")
+def lead_conversion(c: Calc) -> Measure:
+    t, rows = _leads(c)
+    n, q = int(t["n"]), int(num(t["q"]))
+    m = Measure(ratio(q, n), n=n, details={"leads": n, "qualified": q},
+                rows=_rows(rows, lambda r: ratio(r["q"], r["n"])))
+    if m.value is None:
+        m.reason = "no_leads"
+    return m
+
+
+@kpi("lead_to_qualified_time")
+def lead_to_qualified_time(c: Calc) -> Measure:
+    sel = c.select(LEAD_DIMS, rep_col="l.owner_rep_id")
+    t, rows = c.run(sel, "AVG(l.qualified_at - l.created_at) AS d, COUNT(*) AS n", "leads l",
+                    ["l.qualified_at >= :s", "l.qualified_at < :e"])
+    n = int(t["n"])
+    if n == 0:
+        return _none("no_qualified_leads")
+    return Measure(num(t["d"]) / DAY, n=n, details={"leads": n},
+                   rows=_rows(rows, lambda r: num(r["d"]) / DAY if r["n"] else None))
+
+
+@kpi("cost_per_lead")
+def cost_per_lead(c: Calc) -> Measure:
+    sel = c.select({"channel": "sp.channel"})
+    spend, srows = c.run(sel, f"SUM({spread_spend()}) AS amt", "spend sp",
+                         ["sp.category = 'marketing'", "sp.start_at < :e", "sp.end_at > :s"])
+    leads, lrows = _leads(c, by=c.by)
+    n = int(leads["n"])
+    details = {"marketing_spend": num(spend["amt"]), "leads": n}
+    rows = None
+    if c.by:
+        per_leads = {str(r["k"]): num(r["n"]) for r in lrows or []}
+        rows = [(str(r["k"]), ratio(r["amt"], per_leads.get(str(r["k"]), 0))) for r in srows or []]
+    if n == 0:
+        return Measure(None, n=0, details=details, rows=rows, reason="no_leads")
+    return Measure(num(spend["amt"]) / n, n=n, details=details, rows=rows)
+
+
+# ------------------------------------------------------------------ customers and purchases
+
+
+@kpi("cac")
+def cac(c: Calc) -> Measure:
+    spend_sql = (f"SELECT sp.channel AS channel, sp.category AS category, SUM({spread_spend()}) AS amt"
+                 " FROM spend sp WHERE sp.start_at < :e AND sp.end_at > :s GROUP BY sp.channel, sp.category")
+    from sqlalchemy import text
+
+    p = {"s": c.s, "e": c.e}
+    by_channel: dict[str, float] = {}
+    by_category: dict[str, float] = {}
+    for r in c.conn.execute(text(spend_sql), p).mappings():
+        by_channel[r["channel"]] = by_channel.get(r["channel"], 0.0) + num(r["amt"])
+        by_category[r["category"]] = by_category.get(r["category"], 0.0) + num(r["amt"])
+    total = sum(by_channel.values())
+    new = int(num(c.scalar(
+        f"SELECT COUNT(*) FROM (SELECT DISTINCT account_id FROM ({purchases_sql(':s', ':e')}) pp) p"
+        f" WHERE NOT {bought_between('p.account_id', None, ':s')}")))
+    details = {"spend": total, "new_customers": new, "spend_by_channel": by_channel,
+               "spend_by_category": by_category}
+    if new == 0:
+        return Measure(None, n=0, details=details, reason="no_new_customers")
+    return Measure(total / new, n=new, details=details)
+
+
+def _customers(c: Calc, lo: str, hi: str, cond: str) -> tuple[dict, list | None]:
+    """Distinct customers with a purchase in [lo, hi): how many, and how many meet `cond`."""
+    sel = c.select(CUSTOMER_DIMS, account_col="p.account_id")
+    base = f"(SELECT DISTINCT account_id FROM ({purchases_sql(lo, hi)}) pp) p"
+    return c.run(sel, f"COUNT(*) AS n, SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS m", base)
+
+
+@kpi("repeat_rate")
+def repeat_rate(c: Calc) -> Measure:
+    t, rows = _customers(c, ":s", ":e", bought_between("p.account_id", None, ":s"))
+    n, m = int(t["n"]), int(num(t["m"]))
+    out = Measure(ratio(m, n), n=n, details={"customers": n, "repeat_customers": m},
+                  rows=_rows(rows, lambda r: ratio(r["m"], r["n"])))
+    if out.value is None:
+        out.reason = "no_customers"
+    return out
+
+
+@kpi("retention")
+def retention(c: Calc) -> Measure:
+    rc = c.config.retention
+    if rc.mode == "activity":
+        w = rc.window_days * 86400
+        t, rows = _customers_window(c, w)
+    else:
+        t, rows = _customers_churn(c)
+    n, m = int(t["n"]), int(num(t["m"]))
+    out = Measure(ratio(m, n), n=n, details={"customers_at_start": n, "retained": m, "lost": n - m,
+                                             "mode": rc.mode},
+                  rows=_rows(rows, lambda r: ratio(r["m"], r["n"])))
+    if out.value is None:
+        out.reason = "no_active_customers"
+    return out
+
+
+def _customers_window(c: Calc, w: int):
+    sel = c.select(CUSTOMER_DIMS, account_col="p.account_id")
+    base = f"(SELECT DISTINCT account_id FROM ({purchases_sql(':sw', ':s')}) pp) p"
+    cond = bought_between("p.account_id", ":ew", ":e")
+    return c.run(sel, f"COUNT(*) AS n, SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS m", base,
+                 params={"sw": c.s - w, "ew": c.e - w})
+
+
+def _customers_churn(c: Calc):
+    sel = c.select(CUSTOMER_DIMS, account_col="p.account_id")
+    sel.joins = [j for j in sel.joins if "accounts a" not in j] + ["LEFT JOIN accounts a ON a.account_id = p.account_id"]
+    base = f"(SELECT DISTINCT account_id FROM ({purchases_sql(':lo', ':s')}) pp) p"
+    return c.run(sel, "COUNT(*) AS n, SUM(CASE WHEN a.churned_at IS NULL OR a.churned_at >= :e THEN 1 ELSE 0 END)"
+                      " AS m", base, ["(a.churned_at IS NULL OR a.churned_at >= :s)"], params={"lo": -(2**62)})
+
+
+@kpi("aov")
+def aov(c: Calc) -> Measure:
+    sel = c.select(CUSTOMER_DIMS, account_col="od.account_id")
+    t, rows = c.run(sel, "SUM(od.amount) AS amt, COUNT(*) AS n", "orders od",
+                    ["od.ordered_at >= :s", "od.ordered_at < :e"])
+    n = int(t["n"])
+    m = Measure(ratio(t["amt"], n), n=n, details={"orders": n, "order_revenue": num(t["amt"])},
+                rows=_rows(rows, lambda r: ratio(r["amt"], r["n"])))
+    if m.value is None:
+        m.reason = "no_orders"
+    return m
+
+
+@kpi("csat")
+def csat(c: Calc) -> Measure:
+    sel = c.select(SURVEY_DIMS, rep_col="sv.rep_id", account_col="sv.account_id")
+    t, rows = c.run(sel, "COUNT(*) AS n, SUM(CASE WHEN sv.score >= 4 THEN 1 ELSE 0 END) AS good,"
+                         " AVG(sv.score) AS mean", "surveys sv", ["sv.responded_at >= :s", "sv.responded_at < :e"])
+    n = int(t["n"])
+    m = Measure(ratio(t["good"], n), n=n, details={"responses": n, "mean_score": num(t["mean"]) if n else None},
+                rows=_rows(rows, lambda r: ratio(r["good"], r["n"])))
+    if m.value is None:
+        m.reason = "no_responses"
+    return m
+
+
+# ------------------------------------------------------------------ reps: activity, training, content
+
+
+def _per_active_rep(c: Calc, counted: tuple[dict, list | None], what: str, kind_dim: str,
+                    details: dict) -> Measure:
+    t, rows = counted
+    reps_total, reps_rows = _active_reps(c, by=c.by if c.by in ("team", "region") else None)
+    value = ratio(t["n"], reps_total)
+    out_rows = None
+    if rows is not None:
+        if c.by in ("team", "region"):
+            per = dict(reps_rows or [])
+            out_rows = [(str(r["k"]), ratio(r["n"], per.get(str(r["k"]), 0))) for r in rows]
+        elif c.by == kind_dim:
+            out_rows = [(str(r["k"]), ratio(r["n"], reps_total)) for r in rows]
+        else:  # by rep: a rep's own count
+            out_rows = [(str(r["k"]), num(r["n"])) for r in rows]
+    m = Measure(value, n=int(reps_total), details={what: int(num(t["n"])), "active_reps": int(reps_total),
+                                                   **details}, rows=out_rows)
+    if value is None:
+        m.reason = "no_active_reps"
+    return m
+
+
+def _counts_by(c: Calc, dims: dict, rep_col: str, table: str, col: str, where: list[str]) -> dict[str, int]:
+    sel = c.select(dims, rep_col=rep_col, by=None)
+    from sqlalchemy import text
+
+    sql = sel.sql(f"{col} AS k, COUNT(*) AS n", table, where, group=False) + f" GROUP BY {col}"
+    rows = c.conn.execute(text(sql), {"s": c.s, "e": c.e, **sel.params}).mappings()
+    return {str(r["k"]): int(r["n"]) for r in rows}
+
+
+@kpi("rep_activity")
+def rep_activity(c: Calc) -> Measure:
+    where = ["act.occurred_at >= :s", "act.occurred_at < :e"]
+    sel = c.select(ACT_DIMS, rep_col="act.rep_id")
+    counted = c.run(sel, "COUNT(*) AS n", "activities act", where)
+    by_type = _counts_by(c, ACT_DIMS, "act.rep_id", "activities act", "act.type", where)
+    return _per_active_rep(c, counted, "activities", "type", {"by_type": by_type})
+
+
+@kpi("content_engagement")
+def content_engagement(c: Calc) -> Measure:
+    where = ["ce.occurred_at >= :s", "ce.occurred_at < :e"]
+    sel = c.select(CONTENT_DIMS, rep_col="ce.rep_id")
+    counted = c.run(sel, "COUNT(*) AS n", "content_events ce", where)
+    by_action = _counts_by(c, CONTENT_DIMS, "ce.rep_id", "content_events ce", "ce.action", where)
+    return _per_active_rep(c, counted, "events", "action", {"by_action": by_action})
+
+
+@kpi("training_effectiveness")
+def training_effectiveness(c: Calc) -> Measure:
+    sel = c.select(TRAINING_DIMS, rep_col="tr.rep_id")
+    t, rows = c.run(sel, "AVG(tr.rating) AS r, COUNT(*) AS n", "trainings tr",
+                    ["tr.held_on >= :s", "tr.held_on < :e"])
+    n = int(t["n"])
+    if n == 0:
+        return _none("no_training_feedback")
+    return Measure(num(t["r"]), n=n, details={"responses": n},
+                   rows=_rows(rows, lambda r: num(r["r"]) if r["n"] else None))
+
+
+@kpi("stage_duration")
+def stage_duration(c: Calc) -> Measure:
+    sel = c.select(STAGE_DIMS, rep_col="o.owner_rep_id")
+    base = "stage_changes sc LEFT JOIN opportunities o ON o.opportunity_id = sc.opportunity_id"
+    where = ["sc.exited_at >= :s", "sc.exited_at < :e"]
+    t, rows = c.run(sel, "AVG(sc.exited_at - sc.entered_at) AS d, COUNT(*) AS n", base, where)
+    n = int(t["n"])
+    if n == 0:
+        return _none("no_stage_exits")
+    from sqlalchemy import text
+
+    per_stage_sql = sel.sql("sc.stage AS k, AVG(sc.exited_at - sc.entered_at) AS d, COUNT(*) AS n", base,
+                            where, group=False) + " GROUP BY sc.stage"
+    per_stage = {str(r["k"]): round(num(r["d"]) / DAY, 2)
+                 for r in c.conn.execute(text(per_stage_sql), {"s": c.s, "e": c.e, **sel.params}).mappings()}
+    return Measure(num(t["d"]) / DAY, n=n, details={"exits": n, "mean_days_by_stage": per_stage},
+                   rows=_rows(rows, lambda r: num(r["d"]) / DAY if r["n"] else None))
