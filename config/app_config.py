@@ -10,6 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from config.access_models import AccessConfig, UserPrefs
+from config.schedule_models import AlertsConfig, DigestConfig, SchedulerConfig
+
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default.toml")
 
 
@@ -41,6 +44,11 @@ class AppConfig(BaseModel):
     min_sample: int = Field(10, ge=0)
     retention: RetentionConfig = RetentionConfig()
     slack: SlackConfig = SlackConfig()
+    access: AccessConfig = AccessConfig()
+    users: dict[str, UserPrefs] = {}  # Slack user id -> preferences (answer language)
+    scheduler: SchedulerConfig = SchedulerConfig()
+    digests: list[DigestConfig] = [DigestConfig()]
+    alerts: AlertsConfig = AlertsConfig()
 
     @field_validator("timezone")
     @classmethod

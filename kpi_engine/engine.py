@@ -114,7 +114,7 @@ class RepInfo:
     name: str | None
     team: str | None
     region: str | None
-    is_manager: bool
+    role: str | None
 
 
 def _norm(s: str) -> str:
@@ -186,11 +186,11 @@ class KpiEngine:
 
     def rep_for_slack_user(self, user_id: str) -> RepInfo | None:
         with self.store.connect() as conn:
-            row = conn.execute(text("SELECT rep_id, name, team, region FROM reps WHERE slack_user_id = :u"),
+            row = conn.execute(text("SELECT rep_id, name, team, region, role FROM reps WHERE slack_user_id = :u"),
                                {"u": user_id}).first()
         if row is None:
             return None
-        return RepInfo(row[0], row[1], row[2], row[3], is_manager=str(row[0]).startswith("mgr-"))
+        return RepInfo(row[0], row[1], row[2], row[3], (row[4] or "rep").lower())
 
     def rep_names(self, rep_ids: list[str]) -> dict[str, str]:
         with self.store.connect() as conn:

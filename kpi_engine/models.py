@@ -32,6 +32,8 @@ class Rep(SQLModel, table=True):
     region: str | None = None
     email: str | None = None
     slack_user_id: str | None = Field(default=None, index=True)
+    # optional, beyond data.md: "manager" or "head" grants wider visibility in Slack
+    role: str | None = None
     hired_on: int | None = _ts()
     left_on: int | None = _ts()
 

@@ -111,6 +111,7 @@ def upgrade() -> None:
     sa.Column('region', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('email', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('slack_user_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('role', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('hired_on', sa.BigInteger(), nullable=True),
     sa.Column('left_on', sa.BigInteger(), nullable=True),
     sa.PrimaryKeyConstraint('rep_id')
