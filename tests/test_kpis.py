@@ -1,0 +1,243 @@
+"""Every KPI on the hand-made company of fixtures.py; each expected number is worked out in a comment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from config.app_config import AppConfig, RetentionConfig
+from kpi_engine.engine import KpiEngine
+from kpi_engine.periods import previous
+from kpi_engine.query import PeriodSpec, Query, QueryError
+from tests.fixtures import load
+
+BKK = ZoneInfo("Asia/Bangkok")
+
+
+def at(s: str) -> datetime:
+    return datetime.fromisoformat(s).replace(tzinfo=BKK)
+
+
+@pytest.fixture
+def eng(store, tmp_path):
+    load(store, tmp_path / "csv")
+    return KpiEngine(store, AppConfig())
+
+
+def ask(eng, kpi, key=None, as_of="2026-06-15", **kw):
+    period = PeriodSpec("key", key=key) if key else None
+    return eng.answer(Query(kpi, period=period, **kw), at(as_of))
+
+
+def test_revenue_to_date_quarter_and_bangkok_month_boundary(eng):
+    # Q2 to 15 June: o1 1000 (Apr) + o2 3000 (May) + o6 2000 (Z stamp = 1 May in Bangkok)
+    a = ask(eng, "revenue", "2026-Q2")
+    assert a.value == pytest.approx(6000)
+    assert a.period.to_date and a.period.end == at("2026-06-15")
+    assert ask(eng, "revenue", "2026-04").value == pytest.approx(1000)
+    assert ask(eng, "revenue", "2026-05").value == pytest.approx(5000)
+
+
+def test_like_for_like_comparison_of_a_to_date_period(eng):
+    # 75 days into Q2 compares with 1 Jan .. 17 Mar, which holds o4 (15 Mar, 500)
+    a = ask(eng, "revenue", "2026-Q2")
+    assert a.comparison.period.start == at("2026-01-01")
+    assert a.comparison.period.end == at("2026-03-17")
+    assert a.comparison.value == pytest.approx(500)
+    assert a.comparison.change == pytest.approx((6000 - 500) / 500)
+    # 70 days in: 1 Jan .. 12 Mar, before any closed deal: no data, not 0
+    b = ask(eng, "revenue", "2026-Q2", as_of="2026-06-10")
+    assert b.comparison.period.end == at("2026-03-12")
+    assert b.comparison.value is None
+    assert b.comparison.change is None
+
+
+def test_comparison_is_clamped_to_the_previous_period_end():
+    from kpi_engine.periods import from_key
+
+    p = from_key("2026-03", at("2026-03-31"), BKK)  # 1..31 March to date (30 days)
+    prev = previous(p)
+    assert (prev.start, prev.end) == (at("2026-02-01"), at("2026-03-01"))
+
+
+def test_deals_ads_win_rate_cycle(eng):
+    assert ask(eng, "deals_closed", "2026-Q2").value == 3
+    assert ask(eng, "avg_deal_size", "2026-Q2").value == pytest.approx(2000)
+    wr = ask(eng, "win_rate", "2026-Q2")
+    assert wr.value == pytest.approx(0.75)  # 3 won, o3 lost
+    assert wr.details == {"won": 3, "lost": 1}
+    assert wr.low_sample and "Low sample" in wr.note()
+    cyc = ask(eng, "sales_cycle", "2026-Q2")
+    # o1 10 d, o2 30 d, o6 20 Apr 00:00 -> 1 May 03:00 = 11.125 d
+    assert cyc.value == pytest.approx((10 + 30 + 11.125) / 3)
+    assert cyc.details["median_days"] == pytest.approx(11.125)
+
+
+def test_zero_denominators_are_null_with_a_reason(eng):
+    a = ask(eng, "win_rate", "2026-W13")  # 23-29 March: inside the data, nothing closed
+    assert a.value is None
+    assert "No deals were won or lost in 2026-W13" in a.note()
+    assert ask(eng, "avg_deal_size", "2026-W13").value is None
+    # inside the data span, a week with no wins has revenue 0, not null
+    assert ask(eng, "revenue", "2026-W13").value == 0
+    # June lies after the last closed deal (10 May): no data, not 0
+    assert ask(eng, "revenue", "2026-06").value is None
+
+
+def test_outside_the_span_is_null_not_zero(eng):
+    a = ask(eng, "revenue", "2025-01", as_of="2026-06-15")
+    assert a.value is None
+    assert "No data for 2025-01" in a.note()
+    assert "ไม่มีข้อมูล" in a.note("th")
+
+
+def test_empty_store_says_no_data(store):
+    a = KpiEngine(store, AppConfig()).answer(Query("revenue"), at("2026-06-15"))
+    assert a.value is None
+    assert "No opportunities data has been imported yet" in a.note()
+
+
+def test_future_period_is_an_error(eng):
+    from kpi_engine.periods import PeriodError
+
+    with pytest.raises(PeriodError, match="in the future"):
+        ask(eng, "revenue", "2026-07")
+
+
+def test_revenue_growth_and_yoy(eng):
+    g = ask(eng, "revenue_growth", "2026-05")
+    assert g.value == pytest.approx((5000 - 1000) / 1000)
+    y = ask(eng, "revenue", "2026-05", compare="yoy")
+    assert y.comparison.period.label == "2025-05"
+    assert y.comparison.value is None  # no closed deals before March 2026
+
+
+def test_target_pro_rata_and_attainment(eng):
+    # Apr + May targets whole (6000) + June 14/30 of 3000 (1400)
+    a = ask(eng, "revenue", "2026-Q2")
+    assert a.target["value"] == pytest.approx(7400)
+    assert a.target["attainment"] == pytest.approx(6000 / 7400)
+    t = ask(eng, "target_attainment", "2026-Q2")
+    assert t.value == pytest.approx(6000 / 7400)
+    # team targets are quarterly: 75 of Q2's 91 days; ent revenue o1 + o6 = 3000
+    team = ask(eng, "target_attainment", "2026-Q2", filters={"team": "ENT"})
+    assert team.value == pytest.approx(3000 / (4000 * 75 / 91))
+    by_team = ask(eng, "target_attainment", "2026-Q2", breakdown="team")
+    values = {r["key"]: r["value"] for r in by_team.breakdown}
+    assert values["ent"] == pytest.approx(3000 / (4000 * 75 / 91))
+    assert values["smb"] == pytest.approx(3000 / (5000 * 75 / 91))
+
+
+def test_level_target_for_a_ratio(eng):
+    a = ask(eng, "win_rate", "2026-04")  # o1 won
+    assert a.target["value"] == pytest.approx(0.5)
+    assert a.target["attainment"] == pytest.approx(2.0)
+
+
+def test_breakdowns_and_filters(eng):
+    a = ask(eng, "revenue", "2026-Q2", breakdown="rep")
+    assert a.value == pytest.approx(6000)
+    assert [(r["key"], r["label"], r["value"]) for r in a.breakdown] == [
+        ("r1", "Somchai Jaidee", 3000), ("r2", "Nok Srisuk", 3000)]
+    assert ask(eng, "revenue", "2026-Q2", filters={"rep": "@U1"}).value == pytest.approx(3000)
+    assert ask(eng, "revenue", "2026-Q2", filters={"rep": "somchai"}).value == pytest.approx(3000)
+    assert ask(eng, "revenue", "2026-Q2", filters={"region": "north"}).value == pytest.approx(3000)
+    seg = ask(eng, "revenue", "2026-Q2", breakdown="segment")
+    assert {r["key"]: r["value"] for r in seg.breakdown} == {"smb": 5000, "enterprise": 1000}
+    assert seg.breakdown[0]["key"] == "smb"  # best first
+
+
+def test_unknown_filter_value_suggests(eng):
+    with pytest.raises(QueryError, match='Did you mean "team:smb"'):
+        ask(eng, "revenue", "2026-Q2", filters={"team": "smbb"})
+    with pytest.raises(QueryError, match="cannot be filtered by team"):
+        ask(eng, "cac", "2026-04", filters={"team": "smb"})
+
+
+def test_leads(eng):
+    # April leads L2, L3, L4; only L2 qualified by 15 June (L4 on 20 June)
+    assert ask(eng, "lead_volume", "2026-04").value == 3
+    assert ask(eng, "lead_conversion", "2026-04").value == pytest.approx(1 / 3)
+    assert ask(eng, "lead_conversion", "2026-04", as_of="2026-06-21").value == pytest.approx(2 / 3)
+    assert ask(eng, "lead_to_qualified_time", "2026-04").value == pytest.approx(3.5)
+    assert ask(eng, "time_to_close", "2026-Q2").value == pytest.approx(17)  # L1 25 Mar -> o1 11 Apr
+
+
+def test_spend_kpis(eng):
+    # April: referral monthly budget 3000 (whole month) + outbound 600; new customer: a2 only
+    c = ask(eng, "cac", "2026-04")
+    assert c.value == pytest.approx(3600)
+    assert c.details["spend_by_channel"] == {"referral": pytest.approx(3000), "outbound": pytest.approx(600)}
+    cpl = ask(eng, "cost_per_lead", "2026-04")
+    assert cpl.value == pytest.approx(1000)
+    by = ask(eng, "cost_per_lead", "2026-04", breakdown="channel")
+    assert {r["key"]: r["value"] for r in by.breakdown} == {"referral": pytest.approx(3000)}
+    # the monthly budget is spread: the first 15 days of April carry half of it
+    half = eng.answer(Query("cost_per_lead", period=PeriodSpec("key", key="2026-04")), at("2026-04-16"))
+    assert half.details["marketing_spend"] == pytest.approx(1500)
+
+
+def test_customer_kpis(eng):
+    assert ask(eng, "repeat_rate", "2026-04").value == pytest.approx(0.5)  # a1 had bought, a2 new
+    assert ask(eng, "aov", "2026-05").value == pytest.approx(300)
+    # A(1 Apr) = {a1, a3, a4}; A(1 Jul) = {a1, a2, a3}: a4's last buy was 1 May 2025
+    r = ask(eng, "retention", "2026-Q2", as_of="2026-07-01")
+    assert r.value == pytest.approx(2 / 3)
+    assert r.details["lost"] == 1
+    seg = {x["key"]: x["value"] for x in ask(eng, "retention", "2026-Q2", as_of="2026-07-01",
+                                             breakdown="segment").breakdown}
+    assert seg == {"enterprise": 1.0, "smb": 0.5}
+
+
+def test_retention_churn_date_mode(store, tmp_path):
+    cfg = AppConfig(retention=RetentionConfig(mode="churn_date"))
+    load(store, tmp_path / "csv", config=cfg)
+    eng = KpiEngine(store, cfg)
+    # first purchase before 1 Apr: a1, a3, a4; a1 churned 1 May
+    r = eng.answer(Query("retention", period=PeriodSpec("key", key="2026-Q2")), at("2026-07-01"))
+    assert r.value == pytest.approx(2 / 3)
+
+
+def test_rep_kpis(eng):
+    # active in April: r1, r2 (r3 left 31 March)
+    assert ask(eng, "rep_activity", "2026-04").value == pytest.approx(4 / 2)
+    assert ask(eng, "rep_activity", "2026-04").details["by_type"] == {"call": 2, "email": 1, "meeting": 1}
+    assert ask(eng, "revenue_per_rep", "2026-04").value == pytest.approx(1000 / 2)
+    assert ask(eng, "content_engagement", "2026-04").value == pytest.approx(3 / 2)
+    assert ask(eng, "training_effectiveness", "2026-04").value == pytest.approx(4.5)
+    c = ask(eng, "csat", "2026-04")
+    assert c.value == pytest.approx(2 / 3)
+    assert c.details["mean_score"] == pytest.approx(4.0)
+
+
+def test_time_in_stage_with_a_reentered_stage(eng):
+    # o1: prospecting 2 d, proposal 3 d, prospecting again 5 d; the final stage has no exit
+    a = ask(eng, "stage_duration", "2026-04", breakdown="stage")
+    assert a.value == pytest.approx(10 / 3)
+    assert {r["key"]: r["value"] for r in a.breakdown} == {"prospecting": 3.5, "proposal": 3.0}
+
+
+def test_forecast_accuracy_selection_rule(eng):
+    # April: latest submitted before 1 April is 1200 (the 10 April revision is ignored)
+    a = ask(eng, "forecast_accuracy", "2026-04")
+    assert a.value == pytest.approx(1 - 200 / 1000)
+    assert a.details["bias"] == pytest.approx(0.2)
+    # May: none before the start, so the earliest (4000) counts
+    assert ask(eng, "forecast_accuracy", "2026-05").value == pytest.approx(0.8)
+    q = ask(eng, "forecast_accuracy", "2026-Q2")
+    assert q.value is None and "not complete" in q.note()
+
+
+def test_pipeline_velocity(eng):
+    # open at 1 May: o2, o3, o6; lookback wins o4 (14 d) and o1 (10 d): W 1, A 750, L 12
+    assert ask(eng, "pipeline_velocity", "2026-04").value == pytest.approx(3 * 1 * 750 / 12)
+
+
+def test_json_shape(eng):
+    j = ask(eng, "win_rate", "2026-Q2", breakdown="team").to_json()
+    for key in ("kpi", "label", "unit", "value", "period", "comparison", "target", "breakdown", "details", "note"):
+        assert key in j
+    assert j["period"]["start"] == "2026-04-01T00:00:00+07:00"
+    assert {"key", "label", "value"} <= set(j["breakdown"][0])
