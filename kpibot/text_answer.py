@@ -54,7 +54,7 @@ def comparison_line(a: Answer, lang: str | None = None) -> str:
     base = fmt.period_label(c.period, lang)
     if a.compare == "yoy":
         base += f" ({fmt.word('year_ago', lang)})"
-    prev = fmt.value(c.value, a.spec.unit, a.currency, lang)
+    prev = fmt.value(c.value, a.spec.unit, a.currency, lang) if c.value is not None else fmt.word("no_data", lang)
     if c.change is None:
         return f"{fmt.word('vs', lang)} {base}: {prev}"
     return f"{fmt.arrow(c.change)} {fmt.change(c.change, c.change_kind, lang)} {fmt.word('vs', lang)} {base} ({prev})"
