@@ -1,0 +1,247 @@
+"""KPI engine benchmark (run by hand; prints its figures). Not a test.
+
+    .venv/bin/python benchmarks/bench_kpis.py --sizes 10000,100000,1000000
+
+For each size it builds a demo store on SQLite (cached under benchmarks/results/), then for every
+KPI of the catalogue measures, in the same process and run:
+
+- `ask`: KpiEngine.answer on "<kpi> last quarter" (value, comparison, target), median and p95;
+- `bare SQL`: the very statements the engine issued for that question, replayed on a raw sqlite3
+  connection: what the database alone costs, so the engine's own overhead shows;
+- `naive`: for the KPIs that have one here, the same number from pandas over whole tables loaded
+  with read_sql (how a notebook would do it), and the ratio naive / ask.
+
+Then the import: the demo opportunities exported to CSV and imported into an empty store in a child
+process, giving rows/s and that process's peak RSS. Peak RSS of the ask phase is measured in its own
+child process too, so the generator's memory does not count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "benchmarks" / "results"
+ANCHOR = date(2026, 11, 23)
+TZ = ZoneInfo("Asia/Bangkok")
+REPEAT = 15
+
+
+def machine() -> str:
+    cpu = ""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def store_for(n: int) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"demo_{n}.db"
+    if path.exists():
+        return path
+    from kpi_engine import demo
+    from kpi_engine.db import open_store
+
+    t = time.perf_counter()
+    tmp = path.with_suffix(".tmp.db")
+    tmp.unlink(missing_ok=True)
+    demo.generate(open_store(f"sqlite:///{tmp}"), seed=7, scale=float(n), anchor=ANCHOR)
+    tmp.rename(path)
+    print(f"  generated {n:,} opportunities in {time.perf_counter() - t:.1f} s", flush=True)
+    return path
+
+
+def pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p * (len(xs) - 1))))]
+
+
+# ------------------------------------------------------------------ naive pandas versions
+
+
+def _naive(kpi: str, con, s: int, e: int):
+    import pandas as pd
+
+    if kpi in ("revenue", "deals_closed", "avg_deal_size", "win_rate", "sales_cycle"):
+        o = pd.read_sql("SELECT * FROM opportunities", con)
+        closed = o[(o.closed_at >= s) & (o.closed_at < e)]
+        won = closed[closed.status == "won"]
+        return {
+            "revenue": lambda: won.amount.sum(),
+            "deals_closed": lambda: len(won),
+            "avg_deal_size": lambda: won.amount.mean(),
+            "win_rate": lambda: len(won) / closed.status.isin(["won", "lost"]).sum(),
+            "sales_cycle": lambda: ((won.closed_at - won.created_at) / 86400).mean(),
+        }[kpi]()
+    if kpi in ("lead_volume", "lead_conversion"):
+        leads = pd.read_sql("SELECT * FROM leads", con)
+        p = leads[(leads.created_at >= s) & (leads.created_at < e)]
+        return len(p) if kpi == "lead_volume" else p.qualified_at.notna().mean()
+    if kpi == "rep_activity":
+        a = pd.read_sql("SELECT * FROM activities", con)
+        reps = pd.read_sql("SELECT * FROM reps", con)
+        active = reps[(reps.hired_on.isna() | (reps.hired_on < e)) & (reps.left_on.isna() | (reps.left_on >= s))]
+        return ((a.occurred_at >= s) & (a.occurred_at < e)).sum() / len(active)
+    if kpi == "retention":
+        o = pd.read_sql("SELECT account_id, closed_at AS t FROM opportunities WHERE status = 'won'", con)
+        d = pd.read_sql("SELECT account_id, ordered_at AS t FROM orders", con)
+        p = pd.concat([o, d])
+        w = 365 * 86400
+        a0 = set(p[(p.t >= s - w) & (p.t < s)].account_id)
+        a1 = set(p[(p.t >= e - w) & (p.t < e)].account_id)
+        return len(a0 & a1) / len(a0)
+    return None
+
+
+NAIVE = ("revenue", "deals_closed", "avg_deal_size", "win_rate", "sales_cycle", "lead_volume",
+         "lead_conversion", "rep_activity", "retention")
+
+
+def phase_ask(db: Path) -> dict:
+    """Runs in a child process: per-KPI latencies, bare-SQL replays, naive versions, peak RSS."""
+    from sqlalchemy import event
+
+    from config.app_config import AppConfig
+    from kpi_engine.catalogue import catalogue
+    from kpi_engine.db import open_store
+    from kpi_engine.engine import KpiEngine
+    from kpi_engine.grammar import parse
+
+    store = open_store(f"sqlite:///{db}")
+    eng = KpiEngine(store, AppConfig())
+    as_of = datetime(ANCHOR.year, ANCHOR.month, ANCHOR.day, tzinfo=TZ)
+    captured: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        captured.append((statement, parameters))
+
+    raw = sqlite3.connect(db)
+    out = {}
+    for key in catalogue():
+        q = parse(f"{key} last quarter")
+        eng.answer(q, as_of)  # warm the page cache like a running service
+        times = []
+        for _ in range(REPEAT):
+            t = time.perf_counter()
+            eng.answer(q, as_of)
+            times.append(time.perf_counter() - t)
+        captured.clear()
+        event.listen(store, "before_cursor_execute", capture)
+        eng.answer(q, as_of)
+        event.remove(store, "before_cursor_execute", capture)
+        stmts = list(captured)
+        bare = []
+        for _ in range(REPEAT):
+            t = time.perf_counter()
+            for sql, params in stmts:
+                raw.execute(sql, params).fetchall()
+            bare.append(time.perf_counter() - t)
+        row = {"median_ms": statistics.median(times) * 1000, "p95_ms": pct(times, 0.95) * 1000,
+               "bare_median_ms": statistics.median(bare) * 1000, "statements": len(stmts)}
+        if key in NAIVE:
+            period = q.resolve_period(as_of, TZ, "quarter")
+            t = time.perf_counter()
+            _naive(key, raw, period.start_ts, period.end_ts)
+            row["naive_ms"] = (time.perf_counter() - t) * 1000
+            row["naive_x"] = row["naive_ms"] / row["median_ms"]
+        out[key] = row
+    out["_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def phase_import(csv_dir: Path) -> dict:
+    from config.app_config import AppConfig
+    from kpi_engine.db import open_store
+    from kpi_engine.importer import import_path
+
+    with tempfile.TemporaryDirectory() as d:
+        store = open_store(f"sqlite:///{d}/import.db")
+        t = time.perf_counter()
+        report = import_path(store, csv_dir, config=AppConfig())
+        dt = time.perf_counter() - t
+    rows = sum(c.read for c in report.tables.values())
+    return {"rows": rows, "seconds": dt, "rows_per_s": rows / dt,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def export_opportunities(db: Path, folder: Path) -> None:
+    import csv
+
+    from kpi_engine.periods import from_epoch
+
+    folder.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(db)
+    cols = ["opportunity_id", "created_at", "status", "amount", "account_id", "owner_rep_id", "stage",
+            "closed_at", "lead_id", "product"]
+    with open(folder / "opportunities.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(cols)
+        for r in con.execute(f"SELECT {', '.join(cols)} FROM opportunities"):
+            r = list(r)
+            r[1] = from_epoch(r[1], TZ).isoformat(timespec="seconds")
+            r[7] = from_epoch(r[7], TZ).isoformat(timespec="seconds") if r[7] is not None else ""
+            w.writerow(["" if v is None else v for v in r])
+
+
+def child(phase: str, arg: Path) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--phase", phase, str(arg)], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--phase")
+    ap.add_argument("arg", nargs="?")
+    a = ap.parse_args()
+    if a.phase == "ask":
+        print(json.dumps(phase_ask(Path(a.arg))))
+        return
+    if a.phase == "import":
+        print(json.dumps(phase_import(Path(a.arg))))
+        return
+    print(f"machine: {machine()}")
+    for n in [int(x) for x in a.sizes.split(",")]:
+        print(f"\n== {n:,} opportunities (SQLite)", flush=True)
+        db = store_for(n)
+        res = child("ask", db)
+        print(f"{'kpi':<24}{'median ms':>10}{'p95 ms':>9}{'bare SQL':>10}{'naive ms':>10}{'naive/ask':>10}")
+        worst = 0.0
+        for key, r in res.items():
+            if key.startswith("_"):
+                continue
+            worst = max(worst, r["p95_ms"])
+            naive = f"{r['naive_ms']:>10.0f}{r['naive_x']:>9.0f}×" if "naive_ms" in r else ""
+            print(f"{key:<24}{r['median_ms']:>10.1f}{r['p95_ms']:>9.1f}{r['bare_median_ms']:>10.1f}{naive}")
+        ratios = [r["naive_x"] for k, r in res.items() if not k.startswith("_") and "naive_x" in r]
+        print(f"worst p95 {worst:.0f} ms; naive/ask median ratio {statistics.median(ratios):.0f}× "
+              f"(min {min(ratios):.0f}×); ask-process peak RSS {res['_peak_rss_mb']:.0f} MB")
+        with tempfile.TemporaryDirectory() as d:
+            export_opportunities(db, Path(d))
+            imp = child("import", Path(d))
+        print(f"import: {imp['rows']:,} opportunities in {imp['seconds']:.1f} s = {imp['rows_per_s']:,.0f} rows/s, "
+              f"peak RSS {imp['peak_rss_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
