@@ -1,0 +1,719 @@
+"""The /kpi grammar (kpi_engine.grammar.parse): what people type, in English and Thai."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kpi_engine.catalogue import catalogue
+from kpi_engine.grammar import MAX_CHARS, parse
+from kpi_engine.query import HelpRequest, PeriodSpec, Query, QueryError
+
+BKK = ZoneInfo("Asia/Bangkok")
+
+
+def cur(grain: str, offset: int = 0) -> tuple:
+    return ("current", grain, offset)
+
+
+def key(k: str) -> tuple:
+    return ("key", k)
+
+
+def rolling(days: int) -> tuple:
+    return ("rolling", days)
+
+
+def period_shape(p: PeriodSpec | None) -> tuple | None:
+    """A PeriodSpec without the typed text, for table comparisons."""
+    if p is None:
+        return None
+    if p.kind == "current":
+        return ("current", p.grain, p.offset)
+    if p.kind == "key":
+        return ("key", p.key)
+    return ("rolling", p.days)
+
+
+def ok(text: str) -> Query:
+    r = parse(text)
+    assert isinstance(r, Query), r
+    return r
+
+
+def err(text: str) -> QueryError:
+    with pytest.raises(QueryError) as exc:
+        parse(text)
+    return exc.value
+
+
+# ---------------------------------------------------------------- KPI names
+
+
+@pytest.mark.parametrize(
+    "text, kpi",
+    [
+        ("retention", "retention"),
+        ("Retention", "retention"),
+        ("RETENTION RATE", "retention"),
+        ("win rate", "win_rate"),
+        ("Win Rate", "win_rate"),
+        ("win_rate", "win_rate"),
+        ("winrate", "win_rate"),
+        ("close rate", "win_rate"),
+        ("revenue", "revenue"),
+        ("sales", "revenue"),
+        ("rev", "revenue"),
+        ("revenue growth", "revenue_growth"),  # longest match, not revenue + growth
+        ("revenue per rep", "revenue_per_rep"),
+        ("rev per rep", "revenue_per_rep"),
+        ("ADS", "avg_deal_size"),
+        ("average deal size", "avg_deal_size"),
+        ("deals closed", "deals_closed"),
+        ("sales cycle length", "sales_cycle"),
+        ("sales cycle", "sales_cycle"),
+        ("Lead→qualified conversion", "lead_conversion"),
+        ("lead->qualified conversion", "lead_conversion"),
+        ("lead to qualified time", "lead_to_qualified_time"),
+        ("lead time", "lead_to_qualified_time"),
+        ("cac", "cac"),
+        ("CAC", "cac"),
+        ("customer acquisition cost", "cac"),
+        ("aov", "aov"),
+        ("forecast accuracy", "forecast_accuracy"),
+        ("leads", "lead_volume"),
+        ("cpl", "cost_per_lead"),
+        ("time in stage", "stage_duration"),
+        ("csat", "csat"),
+        ("repeat rate", "repeat_rate"),
+        ("time to close", "time_to_close"),
+        ("training effectiveness", "training_effectiveness"),
+        ("content engagement", "content_engagement"),
+        ("pipeline velocity", "pipeline_velocity"),
+        ("target attainment", "target_attainment"),
+        ("rep activity", "rep_activity"),
+        ("รายได้", "revenue"),
+        ("ยอดขาย", "revenue"),
+        ("การเติบโตของรายได้", "revenue_growth"),
+        ("รายได้ต่อตัวแทนขาย", "revenue_per_rep"),
+        ("อัตราการชนะดีล", "win_rate"),
+        ("วินเรท", "win_rate"),
+        ("อัตราการรักษาลูกค้า", "retention"),
+        ("ต้นทุนการหาลูกค้าใหม่", "cac"),
+        ("จำนวน lead", "lead_volume"),
+        ("จำนวนlead", "lead_volume"),  # Thai-English mix typed without the space
+        ("ความพึงพอใจของลูกค้า", "csat"),
+        ("อัตรา การชนะดีล", "win_rate"),  # a stray space inside a Thai name
+    ],
+)
+def test_kpi_names_keys_and_aliases(text, kpi):
+    q = ok(text)
+    assert q.kpi == kpi
+    assert q.period is None and q.breakdown is None and q.filters == {}
+    assert q.compare == "previous" and q.chart is False
+
+
+def test_every_catalogue_name_and_alias_parses_to_its_kpi():
+    for spec in catalogue().values():
+        for name in spec.names():
+            assert ok(name).kpi == spec.key, name
+
+
+# ---------------------------------------------------------------- the brief's examples
+
+
+def test_examples_from_the_brief():
+    assert ok("retention") == Query(kpi="retention")
+
+    q = ok("win rate by team last quarter")
+    assert (q.kpi, q.breakdown, period_shape(q.period)) == ("win_rate", "team", cur("quarter", -1))
+    assert q.period.text == "last quarter"
+
+    q = ok("รายได้ เดือนนี้")
+    assert (q.kpi, period_shape(q.period), q.lang) == ("revenue", cur("month"), "th")
+    assert q.period.text == "เดือนนี้"
+
+    q = ok("revenue 2026-05 vs last year")
+    assert (q.kpi, period_shape(q.period), q.compare) == ("revenue", key("2026-05"), "yoy")
+
+    q = ok("win rate team:enterprise region:west by rep")
+    assert (q.kpi, q.breakdown, q.filters) == ("win_rate", "rep", {"team": "enterprise", "region": "west"})
+
+    assert ok("win rate rep:@U123").filters == {"rep": "@U123"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["รายได้เดือนนี้", "รายได้ เดือนนี้", "รายได้  เดือนนี้", "เดือนนี้รายได้",
+     "ขอดูรายได้ของเดือนนี้หน่อยครับ", "/kpi รายได้เดือนนี้", "รายได้\u200bเดือนนี้"],
+)
+def test_thai_without_spaces(text):
+    q = ok(text)
+    assert (q.kpi, period_shape(q.period), q.lang) == ("revenue", cur("month"), "th")
+
+
+def test_thai_full_question_with_breakdown():
+    q = ok("/kpi อัตราการชนะดีล ไตรมาสนี้ แยกตามทีม")
+    assert (q.kpi, period_shape(q.period), q.breakdown, q.lang) == ("win_rate", cur("quarter"), "team", "th")
+    q = ok("อัตราการชนะดีลไตรมาสนี้แยกตามทีม")
+    assert (q.kpi, period_shape(q.period), q.breakdown) == ("win_rate", cur("quarter"), "team")
+
+
+# ---------------------------------------------------------------- periods
+
+
+@pytest.mark.parametrize(
+    "typed, shape",
+    [
+        ("today", cur("day")),
+        ("yesterday", cur("day", -1)),
+        ("this week", cur("week")),
+        ("wtd", cur("week")),
+        ("last week", cur("week", -1)),
+        ("this month", cur("month")),
+        ("mtd", cur("month")),
+        ("last month", cur("month", -1)),
+        ("this quarter", cur("quarter")),
+        ("qtd", cur("quarter")),
+        ("last quarter", cur("quarter", -1)),
+        ("this year", cur("year")),
+        ("ytd", cur("year")),
+        ("YTD", cur("year")),
+        ("last year", cur("year", -1)),
+        ("last 30 days", rolling(30)),
+        ("last 7 days", rolling(7)),
+        ("past 14 days", rolling(14)),
+        ("last 1 day", rolling(1)),
+        ("2026", key("2026")),
+        ("2026-05", key("2026-05")),
+        ("2026-5", key("2026-05")),
+        ("May 2026", key("2026-05")),
+        ("may 2026", key("2026-05")),
+        ("Sep 2026", key("2026-09")),
+        ("Sept 2026", key("2026-09")),
+        ("September 2026", key("2026-09")),
+        ("dec 2025", key("2025-12")),
+        ("2026-Q2", key("2026-Q2")),
+        ("2026-q2", key("2026-Q2")),
+        ("Q2 2026", key("2026-Q2")),
+        ("q2 2026", key("2026-Q2")),
+        ("2026-W19", key("2026-W19")),
+        ("2026-w19", key("2026-W19")),
+        ("2026-W5", key("2026-W05")),
+        ("W19 2026", key("2026-W19")),
+        ("2026-W53", key("2026-W53")),  # 2026 has 53 ISO weeks
+        ("2026-05-04", key("2026-05-04")),
+        # Thai
+        ("วันนี้", cur("day")),
+        ("เมื่อวาน", cur("day", -1)),
+        ("สัปดาห์นี้", cur("week")),
+        ("อาทิตย์นี้", cur("week")),
+        ("สัปดาห์ที่แล้ว", cur("week", -1)),
+        ("สัปดาห์ก่อน", cur("week", -1)),
+        ("อาทิตย์ที่แล้ว", cur("week", -1)),
+        ("เดือนนี้", cur("month")),
+        ("เดือนที่แล้ว", cur("month", -1)),
+        ("เดือนก่อน", cur("month", -1)),
+        ("ไตรมาสนี้", cur("quarter")),
+        ("ไตรมาสที่แล้ว", cur("quarter", -1)),
+        ("ไตรมาสก่อน", cur("quarter", -1)),
+        ("ปีนี้", cur("year")),
+        ("ปีที่แล้ว", cur("year", -1)),
+        ("ปีก่อน", cur("year", -1)),
+        ("ปีที่ผ่านมา", cur("year", -1)),
+        ("30 วันที่ผ่านมา", rolling(30)),
+        ("30 วันล่าสุด", rolling(30)),
+        ("30วันที่ผ่านมา", rolling(30)),
+        ("๓๐ วันที่ผ่านมา", rolling(30)),  # Thai digits
+        ("พฤษภาคม 2026", key("2026-05")),
+        ("พฤษภาคม 2569", key("2026-05")),
+        ("พ.ค. 2569", key("2026-05")),
+        ("พ.ค.2569", key("2026-05")),
+        ("เดือนมกราคม 2569", key("2026-01")),
+        ("ธ.ค. 2568", key("2025-12")),
+        ("2569", key("2026")),
+        ("ปี 2569", key("2026")),
+        ("พ.ศ. 2569", key("2026")),
+        ("ไตรมาส 2 2569", key("2026-Q2")),
+        ("ไตรมาสที่ 2 ปี 2569", key("2026-Q2")),
+        ("Q2 2569", key("2026-Q2")),
+        ("2569-Q2", key("2026-Q2")),
+    ],
+)
+def test_periods(typed, shape):
+    for text in (f"revenue {typed}", f"{typed} revenue"):
+        q = ok(text)
+        assert q.kpi == "revenue"
+        assert period_shape(q.period) == shape, text
+        assert q.period.text == typed  # kept as typed, for labels and errors
+
+
+def test_rolling_and_thai_period_glued_to_the_kpi():
+    assert period_shape(ok("รายได้30วันที่ผ่านมา").period) == rolling(30)
+    assert period_shape(ok("ยอดขายพ.ค.2569").period) == key("2026-05")
+    assert period_shape(ok("รายได้ไตรมาส2 2569").period) == key("2026-Q2")
+
+
+def test_the_same_period_said_twice_is_one_period():
+    assert period_shape(ok("revenue this year ytd").period) == cur("year")
+
+
+# ---------------------------------------------------------------- period resolution
+
+
+def test_resolved_periods_land_on_the_right_dates():
+    as_of = datetime(2026, 8, 15, 10, tzinfo=BKK)
+
+    w19 = ok("revenue 2026-W19").period.resolve(as_of, BKK)
+    assert (w19.start, w19.end) == (datetime(2026, 5, 4, tzinfo=BKK), datetime(2026, 5, 11, tzinfo=BKK))
+    assert ok("revenue W19 2026").period.resolve(as_of, BKK) == w19
+
+    q2 = ok("รายได้ Q2 2569").period.resolve(as_of, BKK)
+    assert (q2.start, q2.end) == (datetime(2026, 4, 1, tzinfo=BKK), datetime(2026, 7, 1, tzinfo=BKK))
+    assert q2.label == "2026-Q2"
+    assert ok("รายได้ ไตรมาส 2 2569").period.resolve(as_of, BKK) == q2
+
+    may = ok("รายได้ พ.ค. 2569").period.resolve(as_of, BKK)
+    assert (may.start, may.end) == (datetime(2026, 5, 1, tzinfo=BKK), datetime(2026, 6, 1, tzinfo=BKK))
+
+    y = ok("revenue yesterday").period.resolve(as_of, BKK)
+    assert (y.start, y.end) == (datetime(2026, 8, 14, tzinfo=BKK), datetime(2026, 8, 15, tzinfo=BKK))
+
+    r = ok("revenue last 30 days").period.resolve(as_of, BKK)
+    assert (r.start, r.end) == (datetime(2026, 7, 16, 10, tzinfo=BKK), as_of)
+
+    lq = ok("win rate last quarter").period.resolve(as_of, BKK)
+    assert (lq.start, lq.end) == (datetime(2026, 4, 1, tzinfo=BKK), datetime(2026, 7, 1, tzinfo=BKK))
+
+    ytd = ok("revenue ytd").period.resolve(as_of, BKK)
+    assert (ytd.start, ytd.end) == (datetime(2026, 1, 1, tzinfo=BKK), as_of)
+
+
+# ---------------------------------------------------------------- breakdowns
+
+
+@pytest.mark.parametrize(
+    "text, dim",
+    [
+        ("revenue by rep", "rep"),
+        ("revenue by reps", "rep"),
+        ("revenue per team", "team"),  # not revenue_per_rep: "per team" is a breakdown
+        ("revenue by teams", "team"),
+        ("revenue by region", "region"),
+        ("revenue by product", "product"),
+        ("revenue by segment", "segment"),
+        ("revenue by sales rep", "rep"),
+        ("lead volume by channel", "channel"),
+        ("time in stage by stage", "stage"),
+        ("rep activity by type", "type"),
+        ("content engagement by action", "action"),
+        ("revenue split by region", "region"),
+        ("รายได้ แยกตามตัวแทนขาย", "rep"),
+        ("รายได้แยกตามเซลส์", "rep"),
+        ("รายได้ แยกตามพนักงานขาย", "rep"),
+        ("รายได้ แยกตามทีม", "team"),
+        ("รายได้ตามทีม", "team"),
+        ("รายได้ รายทีม", "team"),
+        ("รายได้ แยกตามภูมิภาค", "region"),
+        ("รายได้ แยกตามภาค", "region"),
+        ("รายได้ ตามเขต", "region"),
+        ("จำนวน lead แยกตามช่องทาง", "channel"),
+        ("รายได้ แยกตามสินค้า", "product"),
+        ("รายได้ แยกตามผลิตภัณฑ์", "product"),
+        ("รายได้ แยกตามกลุ่มลูกค้า", "segment"),
+        ("รายได้ แยกตามเซกเมนต์", "segment"),
+        ("เวลาในแต่ละขั้นตอน แยกตามขั้นตอน", "stage"),
+        ("เวลาในแต่ละขั้นตอน แยกตามสเตจ", "stage"),
+        ("กิจกรรมของตัวแทนขาย แยกตามประเภท", "type"),
+        ("การมีส่วนร่วมกับเนื้อหา แยกตามการกระทำ", "action"),
+        ("รายได้ แยกตาม rep", "rep"),
+    ],
+)
+def test_breakdowns(text, dim):
+    assert ok(text).breakdown == dim
+
+
+# ---------------------------------------------------------------- filters
+
+
+@pytest.mark.parametrize(
+    "text, filters",
+    [
+        ("revenue team:enterprise", {"team": "enterprise"}),
+        ("revenue region:west", {"region": "west"}),
+        ("lead volume channel:referral", {"channel": "referral"}),
+        ("revenue rep:@U123", {"rep": "@U123"}),
+        ("revenue rep:<@U123|somchai>", {"rep": "@U123"}),
+        ("revenue rep:<@U123>", {"rep": "@U123"}),
+        ("revenue rep:&lt;@U123|somchai&gt;", {"rep": "@U123"}),  # Slack's HTML escaping
+        ("revenue <@U0ABC|somchai>", {"rep": "@U0ABC"}),  # a bare mention names the rep
+        ("revenue rep:somchai", {"rep": "somchai"}),
+        ("revenue rep:Somchai", {"rep": "Somchai"}),  # values keep their case
+        ('revenue team:"north east"', {"team": "north east"}),
+        ("revenue team:“North East”", {"team": "North East"}),
+        ("revenue team:'north east'", {"team": "north east"}),
+        ("revenue TEAM:Enterprise", {"team": "Enterprise"}),
+        ("revenue team: enterprise", {"team": "enterprise"}),
+        ("revenue team:enterprise, region:west", {"team": "enterprise", "region": "west"}),
+        ("revenue teams:smb", {"team": "smb"}),
+        ("รายได้ ทีม:ภาคเหนือ", {"team": "ภาคเหนือ"}),
+        ("รายได้ทีม:ภาคเหนือเดือนนี้", {"team": "ภาคเหนือ"}),
+    ],
+)
+def test_filters(text, filters):
+    assert ok(text).filters == filters
+
+
+def test_filters_with_everything_else_in_any_order():
+    q = ok("by rep region:west chart win rate vs ly team:enterprise q2 2026")
+    assert q == Query(kpi="win_rate", period=q.period, breakdown="rep",
+                      filters={"region": "west", "team": "enterprise"}, compare="yoy", chart=True)
+    assert period_shape(q.period) == key("2026-Q2")
+
+
+def test_rep_activity_filtered_by_region_through_the_rep():
+    assert ok("rep activity region:north").filters == {"region": "north"}
+
+
+# ---------------------------------------------------------------- compare, chart
+
+
+@pytest.mark.parametrize(
+    "text, compare",
+    [
+        ("revenue vs last year", "yoy"),
+        ("revenue vs ly", "yoy"),
+        ("revenue yoy", "yoy"),
+        ("revenue YoY", "yoy"),
+        ("revenue compared to last year", "yoy"),
+        ("revenue vs last month", "previous"),
+        ("revenue vs previous", "previous"),
+        ("revenue this month", "previous"),
+        ("รายได้ เทียบปีที่แล้ว", "yoy"),
+        ("รายได้เทียบปีก่อน", "yoy"),
+        ("รายได้ เทียบกับปีที่แล้ว", "yoy"),
+        ("รายได้ เทียบเดือนที่แล้ว", "previous"),
+    ],
+)
+def test_compare(text, compare):
+    q = ok(text)
+    assert q.compare == compare
+    assert q.period is None or text == "revenue this month"  # "vs last month" is a comparison, not a period
+
+
+@pytest.mark.parametrize("text", ["revenue chart", "revenue graph", "Revenue CHART", "รายได้ กราฟ",
+                                  "รายได้แผนภูมิ", "chart revenue last quarter"])
+def test_chart(text):
+    assert ok(text).chart is True
+
+
+def test_ytd_vs_last_year_keeps_the_period():
+    q = ok("revenue ytd vs last year")
+    assert (period_shape(q.period), q.compare) == (cur("year"), "yoy")
+
+
+# ---------------------------------------------------------------- help
+
+
+@pytest.mark.parametrize(
+    "text, topic, lang",
+    [
+        ("", None, "en"),
+        ("   ", None, "en"),
+        ("\n\t", None, "en"),
+        ("help", None, "en"),
+        ("HELP", None, "en"),
+        ("list", None, "en"),
+        ("?", None, "en"),
+        ("/kpi", None, "en"),
+        ("/kpi help", None, "en"),
+        ("help win rate", "win_rate", "en"),
+        ("help retention", "retention", "en"),
+        ("help cac please", "cac", "en"),
+        ("ช่วยเหลือ", None, "th"),
+        ("วิธีใช้", None, "th"),
+        ("รายการ", None, "th"),
+        ("help อัตราการชนะดีล", "win_rate", "th"),
+    ],
+)
+def test_help(text, topic, lang):
+    assert parse(text) == HelpRequest(topic=topic, lang=lang)
+
+
+def test_help_with_a_misspelt_kpi_asks_back():
+    e = err("help wn rate")
+    assert "win rate" in e.suggestions
+
+
+# ---------------------------------------------------------------- language, normalisation
+
+
+@pytest.mark.parametrize(
+    "text, lang",
+    [("win rate", "en"), ("อัตราการชนะดีล", "th"), ("win rate เดือนนี้", "th"), ("revenue ๒๐๒๖", "th")],
+)
+def test_language_follows_thai_script(text, lang):
+    assert ok(text).lang == lang
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["/kpi win rate", "/KPI  Win   Rate ", "show me the win rate please", "what is our win rate?",
+     "win rate?", "win rate, please", "win\u00a0rate", "WIN RATE", "win rate\x00", "win\trate"],
+)
+def test_normalisation_and_filler(text):
+    assert ok(text) == Query(kpi="win_rate")
+
+
+def test_thai_filler_and_nfc():
+    assert ok("ขอดูอัตราการชนะดีลหน่อยค่ะ").kpi == "win_rate"
+    # sara am typed as nikhahit + sara aa looks the same and must match the same
+    assert ok("จํานวนดีลที่ปิดได้").kpi == "deals_closed"
+
+
+def test_custom_catalogue():
+    cat = {k: v for k, v in catalogue().items() if k in ("revenue", "win_rate")}
+    assert parse("revenue", cat).kpi == "revenue"
+    with pytest.raises(QueryError):
+        parse("retention", cat)
+
+
+# ---------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    "text, word, suggestion",
+    [
+        ("wn rate", "wn rate", "win rate"),
+        ("retension", "retension", "retention"),
+        ("revenu", "revenu", "revenue"),
+        ("Revenu last month", "Revenu", "revenue"),
+        ("win rate by tem", "by tem", "by team"),
+        ("revenue lst quarter", "lst quarter", "last quarter"),
+        ("wn rate team", "wn rate", "win rate"),  # the misspelt part is named, not the whole run
+        ("revenue team", "team", "by team"),
+        ("อัตราการชนดีล", "อัตราการชนดีล", "อัตราการชนะดีล"),
+        ("รายไดเดือนนี้", "รายได", "รายได้"),
+    ],
+)
+def test_misspellings_get_did_you_mean(text, word, suggestion):
+    e = err(text)
+    assert e.word == word
+    assert suggestion in e.suggestions
+    assert f'"{word}"' in e.message
+    assert f'"{suggestion}"' in e.message
+
+
+def test_did_you_mean_message_wording():
+    assert err("wn rate").message == 'I didn\'t understand "wn rate". Did you mean "win rate"?'
+    e = err("อัตราการชนดีล")
+    assert e.lang == "th"
+    assert e.message == 'ไม่เข้าใจ "อัตราการชนดีล" หมายถึง "อัตราการชนะดีล" หรือเปล่า?'
+
+
+def test_unknown_word_without_suggestion_points_to_the_list():
+    e = err("win rate flibbertigibbet")
+    assert e.word == "flibbertigibbet"
+    assert "/kpi list" in e.message
+
+
+def test_no_kpi_at_all():
+    for text in ("last quarter by team", "2026", "chart", "ไตรมาสนี้"):
+        e = err(text)
+        assert "/kpi list" in e.message, text
+
+
+def test_two_kpis():
+    e = err("win rate revenue")
+    assert "One KPI at a time" in e.message
+
+
+def test_unsupported_breakdown_lists_the_supported_ones():
+    e = err("win rate by channel")
+    assert "win rate can be broken down by rep, team, region, product, segment" in e.message
+    e = err("cac by team")
+    assert "cac cannot be broken down" in e.message
+    e = err("อัตราการชนะดีล แยกตามช่องทาง")
+    assert e.lang == "th" and "ตัวแทนขาย, ทีม, ภูมิภาค, สินค้า, กลุ่มลูกค้า" in e.message
+
+
+def test_two_breakdowns():
+    assert "One breakdown" in err("revenue by team by rep").message
+
+
+@pytest.mark.parametrize(
+    "text, named",
+    [
+        ("revenue last month 2026", ("last month", "2026")),
+        ("revenue this month last quarter", ("this month", "last quarter")),
+        ("รายได้ เดือนนี้ ปีที่แล้ว", ("เดือนนี้", "ปีที่แล้ว")),
+    ],
+)
+def test_two_periods(text, named):
+    e = err(text)
+    for n in named:
+        assert f'"{n}"' in e.message
+
+
+@pytest.mark.parametrize(
+    "text, bad",
+    [
+        ("revenue Q5 2026", "Q5 2026"),
+        ("revenue 2026-Q5", "2026-Q5"),
+        ("revenue q0 2026", "q0 2026"),
+        ("revenue 2026-13", "2026-13"),
+        ("revenue 2026-00", "2026-00"),
+        ("revenue 2026-W54", "2026-W54"),
+        ("revenue 2025-W53", "2025-W53"),  # 2025 has 52 ISO weeks
+        ("revenue 2026-02-30", "2026-02-30"),
+        ("revenue last 0 days", "last 0 days"),
+        ("revenue 1234", "1234"),
+        ("รายได้ ไตรมาส 5 2569", "ไตรมาส 5 2569"),
+    ],
+)
+def test_invalid_periods_are_named(text, bad):
+    e = err(text)
+    assert f'"{bad}"' in e.message
+    assert e.word == bad
+
+
+def test_unsupported_filter():
+    assert "cac cannot be filtered by team" in err("cac team:enterprise").message
+    e = err("win rate channel:referral")
+    assert "win rate cannot be filtered by channel" in e.message and "rep, team, region" in e.message
+
+
+def test_unknown_filter_dimension_suggests_one():
+    e = err("win rate teem:enterprise")
+    assert e.word == "teem" and e.suggestions == ["team"]
+    e = err("win rate foo:bar")
+    assert e.word == "foo" and "rep, team" in e.message
+
+
+def test_filter_errors():
+    assert "needs a value" in err("revenue team:").message
+    assert "not closed" in err('revenue team:"north east').message
+    assert "One value per filter" in err("revenue team:a team:b").message
+
+
+# ---------------------------------------------------------------- robustness
+
+
+NASTY = [
+    "x" * 5000,
+    "win rate " * 600,
+    "รายได้" * 900,
+    "'; drop table reps;--",
+    "revenue'; DROP TABLE reps;--",
+    "Robert'); DROP TABLE Students;--",
+    "!!!???...",
+    "<<<>>>",
+    "<@",
+    "<@U123",
+    "rep:<@>",
+    ":::",
+    "team:::",
+    '"""',
+    "😀🔥💯",
+    "revenue 😀",
+    "\x00\x01\x02\x1b[31m",
+    "\u200b\u200c\u200d\ufeff",
+    "\u0e31\u0e34\u0e48",  # Thai marks with no consonant
+    "เเเเเ",
+    "ﾚﾍﾞﾆｭｰ",
+    "ß" * 400,
+    "İ" * 400,
+    "2026-" * 50,
+    "q" + "9" * 400,
+    "last 99999999999 days",
+    "revenue last 999999 days",
+    "revenue 9999",
+    "%s %d {0} {kpi}",
+    "\\n\\t\\\\",
+    "rep:" + "a" * 490,
+    "http://example.com/?a=b",
+]
+
+
+@pytest.mark.parametrize("text", NASTY, ids=range(len(NASTY)))
+def test_nasty_inputs_answer_or_raise_query_error_quickly(text):
+    t0 = time.perf_counter()
+    try:
+        r = parse(text)
+        assert isinstance(r, (Query, HelpRequest))
+    except QueryError as e:
+        assert 0 < len(e.message) <= 300
+        assert "\n" not in e.message
+        assert e.word is None or len(e.word) <= 41
+    assert time.perf_counter() - t0 < 0.05
+
+
+def test_too_long_is_refused():
+    e = err("win rate " + "x" * MAX_CHARS)
+    assert "too long" in e.message
+
+
+def test_invisible_characters_never_reach_a_reply():
+    e = err("revenue ab\x97\ud800cd")
+    assert e.word == "ab cd"
+    assert ok('revenue team:"north\x00east"').filters == {"team": "north east"}
+
+
+def test_offending_word_is_quoted_short():
+    e = err("win rate " + "z" * 300)
+    assert len(e.word) <= 41 and e.word.endswith("…")
+
+
+def test_speed():
+    parse("win rate by team last quarter")  # builds the vocabulary once
+    texts = ["win rate by team last quarter", "/kpi อัตราการชนะดีล ไตรมาสนี้ แยกตามทีม",
+             "revenue 2026-05 vs last year team:enterprise chart"]
+    t0 = time.perf_counter()
+    for _ in range(100):
+        for text in texts:
+            parse(text)
+    assert (time.perf_counter() - t0) / 300 < 0.005
+    for text in ("wn rte by tem lst quartr " * 20)[:MAX_CHARS], "ก" * MAX_CHARS, "x" * 5000:
+        t0 = time.perf_counter()
+        with pytest.raises(QueryError):
+            parse(text)
+        assert time.perf_counter() - t0 < 0.05
+
+
+def _check_answer_or_query_error(text: str) -> None:
+    try:
+        r = parse(text)
+    except QueryError as e:
+        assert isinstance(e.message, str) and 0 < len(e.message) <= 300
+        return
+    assert isinstance(r, (Query, HelpRequest))
+    if isinstance(r, Query):
+        assert r.kpi in catalogue()
+        assert r.lang in ("en", "th")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=700))
+def test_property_any_text(text):
+    _check_answer_or_query_error(text)
+
+
+_FRAGMENTS = [
+    "win rate", "revenue", "รายได้", "อัตราการชนะดีล", "by team", "แยกตามทีม", "ตาม", "team:", "rep:",
+    "region:", '"', "'", "<@U1|x>", "<@", ">", "2569", "2026", "q5", "Q2", "-W", "-", "ไตรมาส", "ที่",
+    "เดือนนี้", "ปีที่แล้ว",
+    "vs", "last year", "ly", "chart", "กราฟ", "help", "?", "\u0e31", "เ", "\x00", "\u200b", "😀", ":", "“",
+    "&lt;", "/kpi", "30", "วัน", "days", "last", "พ.ค.", ".", "ของ", "the", "wn", "ß",
+]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_FRAGMENTS) | st.text(max_size=3), max_size=12),
+       st.sampled_from(["", " "]))
+def test_property_grammar_fragments(parts, sep):
+    _check_answer_or_query_error(sep.join(parts))
