@@ -1,0 +1,855 @@
+"""`kpibot import`: CSV files (canonical, or another export through a mapping) into the store.
+
+The rules are data.md's: idempotent upserts by each table's key, all or
+nothing, every bad row reported with file, line, column and reason.
+
+How it stays fast and small: files are read with the csv module in batches;
+each batch is validated, compared with the rows it would replace and written
+with one executemany of a precompiled INSERT … ON CONFLICT, all in one
+transaction that is rolled back when an invalid row was found. Only the keys
+seen in the current file (for duplicate detection) grow with its size.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, bindparam, select, text, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+
+from config.app_config import AppConfig
+from kpi_engine import derive, periods
+from kpi_engine.catalogue import catalogue
+from kpi_engine.mapping import (
+    BoundTable,
+    Mapping,
+    MappingError,
+    TableMapping,
+    ValueIssue,
+    canonical_columns,
+    key_columns,
+    load_mapping,
+)
+from kpi_engine.models import TABLES
+
+Progress = Callable[[str, int, int, int], None]
+
+# Errors kept in the report; the count goes on past it so a file of a million bad rows costs no memory.
+KEPT_ERRORS = 1000
+_SAMPLE_LINES = 5
+
+DATE_HELP = "is not a date (use ISO 8601, e.g. 2026-05-04)"
+NUMBER_HELP = "is not a number (use a plain decimal, e.g. 1234.5)"
+
+# Column kinds per table; a trailing * marks a required value. A model column not
+# listed here (an optional one added beyond data.md) is read as optional text.
+# rep / account are strings that are checked (with a warning only) against known ids.
+KINDS: dict[str, dict[str, str]] = {
+    "reps": {"rep_id": "str*", "name": "str", "team": "str", "region": "str", "email": "str",
+             "slack_user_id": "str", "role": "str", "hired_on": "ts", "left_on": "ts"},
+    "accounts": {"account_id": "str*", "name": "str", "segment": "str", "region": "str", "churned_at": "ts"},
+    "leads": {"lead_id": "str*", "created_at": "ts*", "channel": "str*", "campaign": "str",
+              "owner_rep_id": "rep", "qualified_at": "ts"},
+    "opportunities": {"opportunity_id": "str*", "created_at": "ts*", "status": "status*", "amount": "num",
+                      "account_id": "account", "owner_rep_id": "rep", "stage": "str", "closed_at": "ts",
+                      "lead_id": "str", "product": "str", "currency": "currency"},
+    "stage_changes": {"opportunity_id": "str*", "stage": "str*", "entered_at": "ts*"},
+    "activities": {"activity_id": "str*", "rep_id": "rep*", "type": "activity_type*", "occurred_at": "ts*",
+                   "opportunity_id": "str", "account_id": "account"},
+    "orders": {"order_id": "str*", "account_id": "account*", "ordered_at": "ts*", "amount": "num*",
+               "currency": "currency"},
+    "spend": {"date": "date*", "channel": "str*", "category": "spend_category*", "amount": "num*",
+              "period": "spend_period"},
+    "forecasts": {"period": "period_key*", "amount": "num*", "submitted_at": "ts*", "team": "str"},
+    "targets": {"period": "period_key*", "metric": "metric*", "value": "num*", "team": "str", "rep_id": "rep"},
+    "surveys": {"response_id": "str*", "responded_at": "ts*", "score": "score*", "account_id": "account",
+                "rep_id": "rep", "comment": "str"},
+    "trainings": {"feedback_id": "str*", "held_on": "ts*", "rating": "rating*", "rep_id": "rep", "session": "str"},
+    "content_events": {"event_id": "str*", "content_id": "str*", "occurred_at": "ts*",
+                       "action": "content_action*", "rep_id": "rep"},
+}
+ENUMS = {
+    "status": ("open", "won", "lost"),
+    "activity_type": ("call", "email", "meeting", "other"),
+    "spend_category": ("marketing", "sales"),
+    "spend_period": ("day", "week", "month"),
+    "content_action": ("view", "click", "share"),
+}
+REFERENCES = {"rep": "rep", "account": "account"}
+
+
+# ---------------------------------------------------------------- report
+
+
+@dataclass(frozen=True)
+class RowIssue:
+    """One problem, at one place. Aggregated warnings carry the number of rows in `count`."""
+
+    file: str
+    line: int | None
+    column: str
+    reason: str
+    value: str | None = None
+    count: int = 1
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        parts = [where]
+        if self.column:
+            parts.append(self.column)
+        shown = self.value if self.value is None or len(self.value) <= 60 else self.value[:57] + "..."
+        parts.append(self.reason if shown is None else f'"{shown}" {self.reason}')
+        return ": ".join(parts)
+
+
+@dataclass
+class TableCounts:
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0  # invalid rows left out (only with skip_invalid)
+    dropped: int = 0  # rows a mapping drops on purpose (skip_when_empty, distinct); see warnings
+
+
+@dataclass
+class ImportReport:
+    tables: dict[str, TableCounts] = field(default_factory=dict)
+    errors: list[RowIssue] = field(default_factory=list)  # the first KEPT_ERRORS
+    warnings: list[RowIssue] = field(default_factory=list)
+    error_count: int = 0
+    written: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    def counts(self, table: str) -> TableCounts:
+        return self.tables.setdefault(table, TableCounts())
+
+    def add_error(self, issue: RowIssue) -> None:
+        self.error_count += 1
+        if len(self.errors) < KEPT_ERRORS:
+            self.errors.append(issue)
+
+    def format_issues(self, limit: int = 20) -> str:
+        """Errors, then warnings, one a line; at most `limit` errors and a count of the rest."""
+        lines = [str(e) for e in self.errors[:limit]]
+        more = self.error_count - min(limit, len(self.errors))
+        if more > 0:
+            lines.append(f"… and {more} more error{'s' if more != 1 else ''}")
+        lines += [f"warning: {w}" for w in self.warnings[:limit]]
+        if len(self.warnings) > limit:
+            lines.append(f"… and {len(self.warnings) - limit} more warnings")
+        return "\n".join(lines)
+
+    def format_summary(self) -> str:
+        out = []
+        for name, c in self.tables.items():
+            extra = f", {c.dropped} dropped by the mapping" if c.dropped else ""
+            out.append(f"{name}: {c.read} read, {c.inserted} inserted, {c.updated} updated, "
+                       f"{c.unchanged} unchanged, {c.skipped} skipped{extra}")
+        return "\n".join(out)
+
+
+class ImportFailed(Exception):
+    """Invalid rows were found and nothing was written; `report` lists them."""
+
+    def __init__(self, report: ImportReport):
+        n = report.error_count
+        super().__init__(f"import failed: {n} invalid row{'s' if n != 1 else ''}; nothing was written\n"
+                         + report.format_issues())
+        self.report = report
+
+
+class ImportInputError(ValueError):
+    """PATH cannot be imported at all (missing, no canonical file, wrong name); for people."""
+
+
+# ---------------------------------------------------------------- value conversion
+
+
+class _Bad(Exception):
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+_SIXTY = {f"{i:02d}": i for i in range(60)}
+
+
+class _Clock:
+    """ISO text -> epoch seconds, with the forms exports write made cheap.
+
+    Bare dates and naive `YYYY-MM-DDTHH:MM:SS` stamps hit caches: midnight per
+    date, and the instant of HH:00 per date+hour, kept only for an hour whose
+    UTC offset is the same at HH:00:00 and HH:59:59, so an hour with a DST change
+    always takes the exact path. Everything else goes through periods.parse_instant.
+    """
+
+    _MAX_CACHED = 200_000
+
+    def __init__(self, tz):
+        self.tz = tz
+        self._midnights: dict[str, int] = {}
+        self._hours: dict[str, int] = {}
+
+    def date_only(self, s: str) -> str:
+        if len(s) != 10 or s not in self._midnights:
+            try:
+                if len(s) != 10 or s[4] != "-" or s[7] != "-":
+                    raise ValueError(s)
+                self.instant(s)
+            except (ValueError, _Bad):
+                raise _Bad(DATE_HELP) from None
+        return s
+
+    def instant(self, s: str) -> int:
+        n = len(s)
+        if n == 10:
+            v = self._midnights.get(s)
+            if v is not None:
+                return v
+        elif n == 19:
+            base = self._hours.get(s[:13])
+            if base is not None and s[13] == ":" and s[16] == ":":
+                mi, se = _SIXTY.get(s[14:16]), _SIXTY.get(s[17:19])
+                if mi is not None and se is not None:
+                    return base + mi * 60 + se
+        return self._slow(s)
+
+    def _slow(self, s: str) -> int:
+        try:
+            dt = periods.parse_instant(s, self.tz)
+            epoch = periods.to_epoch(dt)
+        except (ValueError, OverflowError):
+            raise _Bad(DATE_HELP) from None
+        if len(self._midnights) + len(self._hours) >= self._MAX_CACHED:
+            self._midnights.clear()
+            self._hours.clear()
+        n = len(s)
+        if n == 10 and s[4] == "-" and s[7] == "-":
+            self._midnights[s] = epoch
+        elif n == 19 and s[4] == "-" and s[7] == "-" and s[10] in "T ":
+            top = dt.replace(minute=0, second=0, microsecond=0)
+            if top.utcoffset() == top.replace(minute=59, second=59).utcoffset():
+                self._hours[s[:13]] = periods.to_epoch(top)
+        return epoch
+
+
+def _number(s: str) -> float:
+    try:
+        v = float(s)
+    except ValueError:
+        raise _Bad(NUMBER_HELP) from None
+    if not math.isfinite(v):
+        raise _Bad(NUMBER_HELP)
+    return v
+
+
+def _enum(allowed: tuple[str, ...]):
+    table = {a: a for a in allowed}
+    reason = f"is not one of {', '.join(allowed)}"
+
+    def conv(s: str) -> str:
+        v = table.get(s) or table.get(s.lower())
+        if v is None:
+            raise _Bad(reason)
+        return v
+
+    return conv
+
+
+def _one_to_five(whole: bool):
+    def conv(s: str):
+        v = _number(s)
+        if whole and v != int(v):
+            raise _Bad("is not a whole number from 1 to 5")
+        if not 1 <= v <= 5:
+            raise _Bad("is outside 1–5")
+        return int(v) if whole else v
+
+    return conv
+
+
+class _Converters:
+    """Text -> stored value per column kind, for one import (timezone, base currency)."""
+
+    def __init__(self, config: AppConfig):
+        self.clock = _Clock(config.tz)
+        self.base = config.currency.upper()
+        self._keys: dict[str, tuple[str, int, int]] = {}
+        self._spans: dict[tuple[str, str], tuple[int, int]] = {}
+        self._metrics = list(catalogue())
+
+    def for_kind(self, kind: str):
+        if kind in ("str", "rep", "account"):
+            return None
+        if kind == "ts":
+            return self.clock.instant
+        if kind == "date":
+            return self.clock.date_only
+        if kind == "num":
+            return _number
+        if kind in ENUMS:
+            return _enum(ENUMS[kind])
+        if kind == "score":
+            return _one_to_five(whole=True)
+        if kind == "rating":
+            return _one_to_five(whole=False)
+        if kind == "currency":
+            return self.currency
+        if kind == "period_key":
+            return self.period_key
+        if kind == "metric":
+            return self.metric
+        raise AssertionError(kind)
+
+    def currency(self, s: str) -> str:
+        code = s.upper()
+        if code != self.base:
+            raise _Bad(f"is not the base currency {self.base} and no exchange rate is loaded "
+                       f"(kpibot has no exchange-rate table yet; if all your data is in {code}, "
+                       f"set currency = \"{code}\" in the config)")
+        return code
+
+    def period_key(self, s: str) -> str:
+        v = self._keys.get(s)
+        if v is None:
+            try:
+                naive, grain = periods.parse_period_key(s)
+                start, end = periods.key_span(s, self.clock.tz)
+            except periods.PeriodError:
+                raise _Bad("is not a period key (use 2026, 2026-Q2, 2026-05 or 2026-W19)") from None
+            norm = periods.period_key(naive, grain)
+            v = (norm, periods.to_epoch(start), periods.to_epoch(end))
+            self._keys[s] = self._keys[norm] = v
+        return v[0]
+
+    def key_span(self, key: str) -> tuple[int, int]:
+        """[start, end) of a key period_key() has returned."""
+        return self._keys[key][1:]
+
+    def spend_span(self, day: str, period: str) -> tuple[int, int]:
+        v = self._spans.get((day, period))
+        if v is None:
+            start = datetime.fromisoformat(day)
+            end = periods.shift(start, period, 1)
+            v = (self.clock.instant(day), periods.to_epoch(end.replace(tzinfo=self.clock.tz)))
+            self._spans[(day, period)] = v
+        return v
+
+    def metric(self, s: str) -> str:
+        if s in self._metrics:
+            return s
+        close = difflib.get_close_matches(s.lower(), self._metrics, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else f" (see `kpibot kpis`; e.g. {self._metrics[0]})"
+        raise _Bad(f"is not a KPI key{hint}")
+
+
+# ---------------------------------------------------------------- row rules beyond single values
+
+_INVALID = object()  # a value that failed conversion: later rules must not report it again
+
+
+def _check_opportunity(pos):
+    st, cr, cl, am = pos["status"], pos["created_at"], pos["closed_at"], pos["amount"]
+
+    def check(out):
+        """(column, reason, quote the value?, column whose value the reason quotes in brackets)"""
+        status, closed = out[st], out[cl]
+        issues = []
+        if status is _INVALID or closed is _INVALID:
+            return issues
+        if status == "open":
+            if closed is not None:
+                issues.append(("closed_at", "must be empty when status is open", True, None))
+        elif closed is None:
+            issues.append(("closed_at", f"is required when status is {status}", False, None))
+        if status == "won" and out[am] is None:
+            issues.append(("amount", "is required when status is won", False, None))
+        created = out[cr]
+        if closed is not None and created is not _INVALID and closed < created:
+            issues.append(("closed_at", "is before created_at", True, "created_at"))
+        return issues
+
+    return check
+
+
+def _derive_spend(pos, conv: _Converters):
+    d, p, s, e = pos["date"], pos["period"], pos["start_at"], pos["end_at"]
+
+    def fill(out):
+        out[s], out[e] = conv.spend_span(out[d], out[p])
+
+    return fill
+
+
+def _derive_key_span(pos, conv: _Converters):
+    k, s, e = pos["period"], pos["start_at"], pos["end_at"]
+
+    def fill(out):
+        out[s], out[e] = conv.key_span(out[k])
+
+    return fill
+
+
+def _row_function(plan, fail, warn_ref, known):
+    """Compile a column plan to one straight-line function `row_fn(values, out, line, row) -> bad`.
+
+    Why generated code: a loop over (position, converter, flags) tuples per
+    column was most of the import's Python time; unrolled it is about half.
+    """
+    ns = {"_Bad": _Bad, "_INVALID": _INVALID, "fail": fail, "warn_ref": warn_ref}
+    src = ["def row_fn(values, out, line, row):", "    bad = False"]
+    for p, i, conv, c, req, ref in plan:
+        src += [f"    raw = values[{i}].strip()", "    if raw:"]
+        if conv is not None:
+            ns[f"conv{p}"] = conv
+            src += ["        try:",
+                    f"            out[{p}] = conv{p}(raw)",
+                    "        except _Bad as b:",
+                    f"            out[{p}] = _INVALID",
+                    "            bad = True",
+                    f"            fail(line, {c!r}, raw, b.reason, row, values)"]
+        else:
+            src.append(f"        out[{p}] = raw")
+            if ref is not None:
+                ns[f"known{p}"] = known[ref]
+                src += [f"        if raw not in known{p}:", f"            warn_ref(line, {c!r}, {ref!r}, raw)"]
+        if req:
+            src += ["    else:",
+                    f"        out[{p}] = _INVALID",
+                    "        bad = True",
+                    f"        fail(line, {c!r}, None, 'is required but empty', row, values)"]
+    src.append("    return bad")
+    exec("\n".join(src), ns)  # noqa: S102 - the source is built above from column names only
+    return ns["row_fn"]
+
+
+# ---------------------------------------------------------------- writing
+
+
+class _Writer:
+    """Upserts batches of one table; counts inserted / updated / unchanged against the stored rows."""
+
+    _PREFETCH = 2000  # keys per lookup: 4 key columns x 2000 stays under both databases' parameter limits
+
+    def __init__(self, conn: Connection, table: str, dbcols: list[str]):
+        t = TABLES[table].__table__
+        self.conn = conn
+        keys = key_columns(table)
+        self.key_pos = [dbcols.index(k) for k in keys]
+        dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+        ins = dialect.insert(t)
+        upd = {c: ins.excluded[c] for c in dbcols if c not in keys}
+        stmt = (ins.on_conflict_do_update(index_elements=keys, set_=upd) if upd
+                else ins.on_conflict_do_nothing(index_elements=keys))
+        compiled = stmt.compile(dialect=conn.dialect, column_keys=dbcols)
+        self.sql = compiled.string
+        self.names = None if compiled.positional else dbcols
+        if compiled.positional:
+            assert list(compiled.positiontup) == dbcols, compiled.positiontup
+        self.select = select(*[t.c[c] for c in dbcols])
+        kc = [t.c[k] for k in keys]
+        target = kc[0] if len(kc) == 1 else tuple_(*kc)
+        self.lookup = self.select.where(target.in_(bindparam("keys", expanding=True)))
+        # A table empty when its file starts needs no lookups: keys repeated within the
+        # file are rejected as duplicates, so every written row is new.
+        self.fresh = conn.execute(select(kc[0]).limit(1)).first() is None
+
+    def key(self, row):
+        kp = self.key_pos
+        return row[kp[0]] if len(kp) == 1 else tuple(row[i] for i in kp)
+
+    def write(self, rows: list[tuple], counts: TableCounts) -> list[tuple]:
+        """Write what is new or changed; returns those rows."""
+        keys = [] if self.fresh else [self.key(r) for r in rows]
+        existing = {}
+        for i in range(0, len(keys), self._PREFETCH):
+            for r in self.conn.execute(self.lookup, {"keys": keys[i : i + self._PREFETCH]}):
+                t = tuple(r)
+                existing[self.key(t)] = t
+        if not existing:
+            changed = rows
+            counts.inserted += len(rows)
+        else:
+            changed = []
+            for k, r in zip(keys, rows, strict=True):
+                old = existing.get(k)
+                if old is None:
+                    counts.inserted += 1
+                elif old != r:
+                    counts.updated += 1
+                else:
+                    counts.unchanged += 1
+                    continue
+                changed.append(r)
+        if changed:
+            params = changed if self.names is None else [dict(zip(self.names, r, strict=True)) for r in changed]
+            self.conn.exec_driver_sql(self.sql, params)
+        return changed
+
+
+# ---------------------------------------------------------------- sources
+
+
+@dataclass
+class _Source:
+    table: str
+    path: Path
+    mapped: TableMapping | None = None  # None: a canonical file
+    bound: BoundTable | None = None
+
+    @property
+    def file(self) -> str:
+        return self.path.name
+
+
+class _Warnings:
+    """One warning line per (file, column, kind), with a count and the first lines."""
+
+    def __init__(self):
+        self._agg: dict[tuple, list] = {}
+
+    def add(self, file: str, column: str, kind: str, line: int, value: str | None) -> None:
+        a = self._agg.get((file, column, kind))
+        if a is None:
+            self._agg[(file, column, kind)] = [1, [line], value]
+        else:
+            a[0] += 1
+            if len(a[1]) < _SAMPLE_LINES:
+                a[1].append(line)
+
+    def issues(self) -> list[RowIssue]:
+        out = []
+        for (file, column, kind), (n, lines, value) in self._agg.items():
+            shown = ", ".join(map(str, lines)) + (", …" if n > len(lines) else "")
+            rows = f"{n} row{'s' if n != 1 else ''}"
+            eg = f'e.g. "{value}"; ' if value else ""
+            reasons = {
+                "rep": f"{rows} refer to a rep not in reps ({eg}lines {shown}); imported anyway",
+                "account": f"{rows} refer to an account not in accounts ({eg}lines {shown}); imported anyway",
+                "ragged": f"{rows} have a different number of fields than the header (lines {shown}); "
+                          f"missing fields read as empty, extra ones ignored",
+                "skip_when_empty": f"{rows} skipped because {column} is empty (lines {shown}), "
+                                   f"as the mapping's skip_when_empty says",
+            }
+            out.append(RowIssue(file, lines[0], column, reasons[kind], None, n))
+        return out
+
+
+def _plan(path: Path, mapping: Mapping | None, report: ImportReport) -> list[_Source]:
+    if not path.exists():
+        raise ImportInputError(f"{path} does not exist")
+    if path.is_file():
+        folder, only = path.parent, path.name
+    else:
+        folder, only = path, None
+    csvs = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
+    if only is not None:
+        csvs = [p for p in csvs if p.name == only] or [path]
+    sources: list[_Source] = []
+    named: set[str] = set()
+    if mapping is not None:
+        for tm in mapping.tables:
+            if only is not None and tm.source != only:
+                continue
+            p = folder / tm.source
+            if not p.is_file():
+                raise MappingError(f"{tm.where}: source {tm.source} is not in {folder}")
+            sources.append(_Source(tm.target, p, tm))
+            named.add(tm.source)
+        if only is not None and not sources:
+            raise ImportInputError(f"the mapping {mapping.path.name} reads no file called {only}")
+    mapped_tables = {s.table for s in sources}
+    for p in csvs:
+        if p.name in named:
+            continue
+        table = p.stem.lower()
+        if table in TABLES and table not in mapped_tables:
+            sources.append(_Source(table, p))
+        elif only is not None and mapping is None:
+            raise ImportInputError(
+                f"{p.name}: a single file must be named after its table ({', '.join(f'{t}.csv' for t in TABLES)})"
+            )
+        else:
+            why = (f"its table is filled by the mapping {mapping.path.name}" if table in mapped_tables
+                   else "the name is not a canonical table")
+            report.warnings.append(RowIssue(p.name, None, "", f"ignored: {why} (tables: {', '.join(TABLES)})"))
+    if not sources:
+        raise ImportInputError(
+            f"nothing to import in {path}: no CSV named after a canonical table "
+            f"(e.g. opportunities.csv){' and no file the mapping reads' if mapping else ''}"
+        )
+    order = list(TABLES)
+    # reps and accounts first, so references to them from the same import are known
+    sources.sort(key=lambda s: order.index(s.table))
+    for s in sources:
+        if s.mapped is not None:
+            header = _read_header(s.path)
+            s.bound = s.mapped.bind(header or [])
+            missing = [c for c, k in KINDS[s.table].items() if k.endswith("*") and c not in s.bound.columns]
+            if missing:
+                raise MappingError(f"{s.mapped.where}: required column(s) {', '.join(missing)} of "
+                                   f"{s.table} are not mapped")
+    return sources
+
+
+def _read_header(path: Path) -> list[str] | None:
+    with path.open(encoding="utf-8-sig", newline="", errors="replace") as f:
+        return next(csv.reader(f), None)
+
+
+# ---------------------------------------------------------------- the import
+
+
+def import_path(
+    engine: Engine,
+    path: Path,
+    *,
+    config: AppConfig,
+    mapping: Path | str | None = None,
+    skip_invalid: bool = False,
+    progress: Progress | None = None,
+    batch_size: int = 5000,
+) -> ImportReport:
+    """Import a folder of CSV files, or one file, into the store (data.md, Import rules).
+
+    Raises ImportFailed (nothing written) when invalid rows exist and not skip_invalid;
+    ImportInputError / MappingError, before anything is read, for an unusable PATH or mapping.
+    """
+    report = ImportReport()
+    m = load_mapping(mapping) if mapping is not None else None
+    sources = _plan(Path(path), m, report)
+    run = _Run(engine, config, report, skip_invalid, progress, max(1, batch_size), sources)
+    run.execute()
+    return report
+
+
+class _Run:
+    def __init__(self, engine, config, report, skip_invalid, progress, batch_size, sources):
+        self.engine, self.report, self.skip_invalid = engine, report, skip_invalid
+        self.progress, self.batch_size, self.sources = progress, batch_size, sources
+        self.conv = _Converters(config)
+        self.warn = _Warnings()
+        self.total_bytes = sum(s.path.stat().st_size for s in sources)
+        self.bytes_before = 0
+        self.known: dict[str, set[str]] = {}
+
+    @property
+    def writing(self) -> bool:
+        # after the first invalid row an all-or-nothing import only validates: it will be rolled back
+        return self.skip_invalid or self.report.error_count == 0
+
+    def execute(self) -> None:
+        with self.engine.connect() as conn:
+            trans = conn.begin()
+            try:
+                self.known = {
+                    "rep": {r[0] for r in conn.execute(text("SELECT rep_id FROM reps"))},
+                    "account": {r[0] for r in conn.execute(text("SELECT account_id FROM accounts"))},
+                }
+                for s in self.sources:
+                    self._source(conn, s)
+                    self.bytes_before += s.path.stat().st_size
+                self.report.warnings.extend(self.warn.issues())
+                if not self.writing:
+                    trans.rollback()
+                    for c in self.report.tables.values():
+                        c.inserted = c.updated = c.unchanged = 0
+                    raise ImportFailed(self.report)
+                trans.commit()
+                self.report.written = True
+            finally:
+                if trans.is_active:
+                    trans.rollback()
+
+    def _error(self, file, line, column, reason, value=None) -> None:
+        self.report.add_error(RowIssue(file, line, column, reason, value))
+
+    def _source(self, conn: Connection, src: _Source) -> None:
+        table, file, report = src.table, src.file, self.report
+        counts = report.counts(table)
+        kinds = {c: KINDS[table].get(c, "str") for c in canonical_columns(table)}
+        dbcols = [c.name for c in TABLES[table].__table__.columns if c.name != "exited_at"]
+        pos = {c: i for i, c in enumerate(dbcols)}
+        keys = key_columns(table)
+        template = [("day" if c == "period" and table == "spend" else "" if c in keys else None) for c in dbcols]
+
+        with src.path.open("rb") as fb:
+            reader = csv.reader(io.TextIOWrapper(fb, encoding="utf-8-sig", newline=""))
+            try:
+                header = next(reader, None)
+            except (csv.Error, UnicodeDecodeError) as exc:
+                self._error(file, _problem_line(exc, src.path, 1), "", _read_problem(exc))
+                return
+            if header is None:
+                self._error(file, 1, "", "the file is empty (a header line is needed)")
+                return
+            bound = src.bound
+            if bound is None:
+                names = [h.strip().lower() for h in header]
+                cols = names
+                origin = {c: c for c in kinds}
+                extra = [h for h in names if h not in kinds]
+                if extra:
+                    report.warnings.append(RowIssue(file, 1, "", f"extra column(s) ignored: {', '.join(extra)}"))
+                twice = sorted({h for h in names if h in kinds and names.count(h) > 1})
+                for h in twice:
+                    self._error(file, 1, h, "appears more than once in the header")
+                missing = [c for c, k in kinds.items() if k.endswith("*") and c not in names]
+                for c in missing:
+                    self._error(file, 1, c, "required column is missing from the header")
+                if missing or twice:
+                    counts.read += counts_rows(reader, counts)
+                    return
+            else:
+                cols = bound.columns
+                origin = {c: bound.origin.get(c, c) for c in kinds}
+            ncols = len(header)
+            known = self.known
+
+            def shown(row, values, column, value):
+                """The text to quote for `column`: what the source file says."""
+                if bound is not None:
+                    return bound.shown(row, column, value)
+                return values[cols.index(column)].strip() if column in cols else ""
+
+            def fail(line, column, raw, reason, row, values):
+                self._error(file, line, origin[column], reason, None if raw is None else shown(row, values, column, raw))
+
+            def warn_ref(line, column, ref, raw):
+                warn(file, origin[column], ref, line, raw)
+
+            plan = [(pos[c], cols.index(c), self.conv.for_kind(k.rstrip("*")), c, k.endswith("*"),
+                     REFERENCES.get(k.rstrip("*"))) for c, k in kinds.items() if c in cols]
+            row_fn = _row_function(plan, fail, warn_ref, known)
+            check = _check_opportunity(pos) if table == "opportunities" else None
+            fill = (_derive_spend(pos, self.conv) if table == "spend"
+                    else _derive_key_span(pos, self.conv) if table in ("forecasts", "targets") else None)
+            key_pos = [pos[k] for k in keys]
+            single_key = key_pos[0] if len(key_pos) == 1 else None
+            key_label = "+".join(origin[k] for k in keys)
+            own_ids = known[{"reps": "rep", "accounts": "account"}[table]] if table in ("reps", "accounts") else None
+            seen: dict = {}
+            batch: list[tuple] = []
+            affected: set[str] = set()
+            writer = _Writer(conn, table, dbcols)
+            skip_invalid, batch_size = self.skip_invalid, self.batch_size
+            warn = self.warn.add
+            last = 1
+            skip_warn = bound is not None and bound.skip_index
+            try:
+                for row in reader:
+                    line, last = last + 1, reader.line_num
+                    if not row:
+                        continue
+                    counts.read += 1
+                    if len(row) != ncols:
+                        warn(file, "", "ragged", line, None)
+                        if len(row) < ncols:
+                            row += [""] * (ncols - len(row))
+                    if bound is None:
+                        values = row
+                    else:
+                        if skip_warn:
+                            why = bound.skip_reason(row)
+                            if why is not None:
+                                counts.dropped += 1
+                                warn(file, why, "skip_when_empty", line, None)
+                                continue
+                        try:
+                            values = bound.convert(row, line)
+                        except ValueIssue as vi:
+                            self._error(file, line, vi.column, vi.reason, vi.value)
+                            counts.skipped += 1
+                            continue
+                        if values is None:  # a repeat of a distinct key
+                            counts.dropped += 1
+                            continue
+                    out = template.copy()
+                    bad = row_fn(values, out, line, row)
+                    if check is not None and not bad:
+                        for c, reason, with_value, other in check(out):
+                            value = shown(row, values, c, out[pos[c]]) if with_value else None
+                            if other is not None:
+                                reason = f"{reason} ({shown(row, values, other, out[pos[other]])})"
+                            self._error(file, line, origin[c], reason, value)
+                            bad = True
+                    if not bad:
+                        k = out[single_key] if single_key is not None else tuple(out[i] for i in key_pos)
+                        first = seen.setdefault(k, line)
+                        if first != line:
+                            kv = " / ".join(shown(row, values, c, out[pos[c]]) for c in keys)
+                            self._error(file, line, key_label, f"duplicates line {first}", kv)
+                            bad = True
+                    if bad:
+                        counts.skipped += 1
+                        continue
+                    if fill is not None:
+                        fill(out)
+                    if own_ids is not None:
+                        own_ids.add(out[0])
+                    if skip_invalid or report.error_count == 0:
+                        batch.append(tuple(out))
+                        if len(batch) >= batch_size:
+                            self._flush(writer, batch, counts, affected, table)
+                            batch = []
+                            self._progress(table, counts, fb)
+                    elif batch:
+                        batch = []
+            except (csv.Error, UnicodeDecodeError) as exc:
+                self._error(file, _problem_line(exc, src.path, last + 1), "",
+                            _read_problem(exc) + "; the rest of the file was not read")
+            if batch and self.writing:
+                self._flush(writer, batch, counts, affected, table)
+            if affected and self.writing:
+                derive.refresh_stage_exits(conn, sorted(affected))
+            self._progress(table, counts, fb)
+
+    def _flush(self, writer: _Writer, batch, counts, affected, table) -> None:
+        changed = writer.write(batch, counts)
+        if table == "stage_changes":
+            affected.update(r[0] for r in changed)
+
+    def _progress(self, table, counts, fb) -> None:
+        if self.progress is not None:
+            self.progress(table, counts.read, self.bytes_before + fb.tell(), self.total_bytes)
+
+
+def counts_rows(reader, counts: TableCounts) -> int:
+    """Rows of a file whose header is unusable: all skipped, none checked."""
+    n = 0
+    try:
+        for row in reader:
+            if row:
+                n += 1
+    except (csv.Error, UnicodeDecodeError):
+        pass
+    counts.skipped += n
+    return n
+
+
+def _problem_line(exc: Exception, path: Path, line: int) -> int:
+    """The line of a decoding error: text is decoded in chunks, so the reader's count is not it."""
+    if isinstance(exc, UnicodeDecodeError):
+        with path.open("rb") as f:
+            for n, raw in enumerate(f, 1):
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    return n
+    return line
+
+
+def _read_problem(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "is not UTF-8 text (save the file as CSV UTF-8)"
+    return f"is not readable CSV ({exc})"
