@@ -570,7 +570,7 @@ def _plan(path: Path, mapping: Mapping | None, report: ImportReport) -> list[_So
             raise ImportInputError(f"the mapping {mapping.path.name} reads no file called {only}")
     mapped_tables = {s.table for s in sources}
     for p in csvs:
-        if p.name in named:
+        if p.name in named or (mapping is not None and p.name in mapping.ignore):
             continue
         table = p.stem.lower()
         if table in TABLES and table not in mapped_tables:

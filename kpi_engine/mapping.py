@@ -4,6 +4,7 @@ A mapping is a TOML file:
 
     [mapping]
     name = "Maven CRM Sales Opportunities"     # shown in messages
+    ignore = ["products.csv"]                  # files in the folder left out on purpose (no warning)
 
     [[table]]
     target = "opportunities"                   # canonical table it fills
@@ -120,9 +121,11 @@ class TableMapping:
 
         def need(col: str, what: str) -> int:
             if col not in index:
+                close = difflib.get_close_matches(col, list(index), n=1)
+                hint = f"; did you mean {close[0]}?" if close else ""
                 raise MappingError(
                     f"{self.where}: {what} reads source column {col!r}, which {self.source} does not have"
-                    f"{_did_you_mean(col, index)} (its columns: {', '.join(header)})"
+                    f"{hint} (its columns: {', '.join(header)})"
                 )
             return index[col]
 
@@ -269,6 +272,7 @@ class Mapping:
     name: str
     path: Path
     tables: tuple[TableMapping, ...]
+    ignore: frozenset[str] = frozenset()
 
     @property
     def sources(self) -> set[str]:
@@ -303,6 +307,12 @@ def load_mapping(path: str | Path) -> Mapping:
     meta = raw.get("mapping", {})
     if not isinstance(meta, dict):
         raise MappingError(f"{fname}: [mapping] must be a table")
+    unknown = set(meta) - {"name", "ignore"}
+    if unknown:
+        raise MappingError(f"{fname}: [mapping]: unknown key(s) {', '.join(sorted(unknown))} (known: name, ignore)")
+    ignore = meta.get("ignore", [])
+    if not isinstance(ignore, list) or not all(isinstance(s, str) for s in ignore):
+        raise MappingError(f"{fname}: [mapping]: ignore must be a list of file names")
     unknown = set(raw) - {"mapping", "table"}
     if unknown:
         raise MappingError(f"{fname}: unknown top-level key(s) {', '.join(sorted(unknown))} (use [mapping] and [[table]])")
@@ -310,7 +320,7 @@ def load_mapping(path: str | Path) -> Mapping:
     if not isinstance(entries, list) or not entries:
         raise MappingError(f"{fname}: no [[table]] entries (each says target, source and its columns)")
     tables = tuple(_table(fname, i, e) for i, e in enumerate(entries, 1))
-    return Mapping(name=str(meta.get("name", p.stem)), path=p, tables=tables)
+    return Mapping(name=str(meta.get("name", p.stem)), path=p, tables=tables, ignore=frozenset(ignore))
 
 
 def _table(fname: str, i: int, e: dict) -> TableMapping:
