@@ -172,6 +172,19 @@ class KpiEngine:
             ctx = _Ctx(self, conn, as_of, query.compare)
             return [(p, ctx.measure(spec.key, p, filters, None).value) for p in periods.trailing(period, n)]
 
+    def target_series(self, query: Query, as_of: datetime, n: int = 12) -> list[tuple[Period, float | None]]:
+        """The target of each period series() returns, in the KPI's own unit (1.0 for target attainment)."""
+        spec = self.catalogue[query.kpi]
+        period = query.resolve_period(as_of, self.tz, spec.default_grain)
+        with self.store.connect() as conn:
+            filters = self._resolve_filters(conn, spec, query.filters, query.lang)
+            ctx = _Ctx(self, conn, as_of, query.compare)
+            out: list[tuple[Period, float | None]] = []
+            for p in periods.trailing(period, n):
+                t = self._target(ctx, spec, p, filters, None)
+                out.append((p, None if t is None else (1.0 if spec.key == "target_attainment" else t["value"])))
+            return out
+
     def measure(self, key: str, period: Period, as_of: datetime, filters: dict[str, str] | None = None,
                 by: str | None = None) -> Measure:
         """One KPI for one period without comparison or target: what alert rules evaluate."""
@@ -190,6 +203,14 @@ class KpiEngine:
                                {"u": user_id}).first()
         if row is None:
             return None
+        return RepInfo(row[0], row[1], row[2], row[3], (row[4] or "rep").lower())
+
+    def resolve_rep(self, value: str, lang: str = "en") -> RepInfo:
+        """The rep a `rep:` filter value names (id, name, or @Slack user id); QueryError when none or many."""
+        with self.store.connect() as conn:
+            rep_id = self._resolve_rep(conn, value, lang)
+            row = conn.execute(text("SELECT rep_id, name, team, region, role FROM reps WHERE rep_id = :r"),
+                               {"r": rep_id}).one()
         return RepInfo(row[0], row[1], row[2], row[3], (row[4] or "rep").lower())
 
     def rep_names(self, rep_ids: list[str]) -> dict[str, str]:
