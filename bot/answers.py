@@ -1,0 +1,166 @@
+"""From what a person typed after /kpi to the blocks they see: plain functions, no Slack I/O.
+
+    reply = answer_question(deps, "win rate by team 2026-Q2", "U123", as_of)
+    reply.blocks, reply.text, reply.chart
+
+Every text gets a reply: an answer, help, a did-you-mean, or a polite refusal. Only unexpected
+failures (a database down) raise, and the listener turns those into a message with a request id.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Literal
+
+from bot import blocks as bk
+from bot import i18n, sharing
+from bot.access import AccessDenied, Scoped, Viewer, scope_query, viewer_for
+from bot.deps import BotDeps
+from kpi_engine import format as fmt
+from kpi_engine.catalogue import catalogue
+from kpi_engine.engine import Answer
+from kpi_engine.grammar import parse
+from kpi_engine.periods import Period, PeriodError
+from kpi_engine.query import HelpRequest, Query, QueryError
+from kpibot.text_answer import USAGE_EN, USAGE_TH, help_text
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["answer", "help", "error", "denied"]
+
+
+@dataclass
+class Reply:
+    kind: Kind
+    blocks: list[dict]
+    text: str
+    lang: str
+    answer: Answer | None = None
+    query: Query | None = None  # as answered: narrowed to what the person may see
+    as_of: datetime | None = None
+    chart: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def payload(self, response_type: str = "ephemeral", **extra) -> dict:
+        return {"response_type": response_type, "text": self.text, "blocks": self.blocks, **extra}
+
+
+def viewer(deps: BotDeps, user_id: str) -> Viewer:
+    return viewer_for(user_id, deps.engine.rep_for_slack_user(user_id), deps.config.access)
+
+
+def answer_question(
+    deps: BotDeps,
+    text: str,
+    user_id: str,
+    as_of: datetime,
+    *,
+    shareable: bool = True,
+    shared_by: str | None = None,
+) -> Reply:
+    """The reply to `text` for this person at `as_of` (a shared answer names `shared_by`, has no button)."""
+    as_of = as_of.replace(microsecond=0)  # what a share button can carry, so a share shows the same
+    text = text if isinstance(text, str) else ""
+    try:
+        parsed = parse(text)
+    except QueryError as exc:
+        lang = deps.langs.for_question(exc.lang, user_id)
+        return _error_reply(exc.message, lang, text, exc, as_of)
+
+    lang = deps.langs.for_question(parsed.lang, user_id)
+    if isinstance(parsed, HelpRequest):
+        return help_reply(HelpRequest(topic=parsed.topic, lang=lang))  # type: ignore[arg-type]
+
+    q = replace(parsed, lang=lang)
+    try:
+        scoped = scope_query(viewer(deps, user_id), q, deps.engine, lang)
+        a = deps.engine.answer(scoped.query, as_of)
+    except AccessDenied as exc:
+        return Reply("denied", bk.notice_blocks(f"🔒 {exc.message}"), exc.message, lang)
+    except QueryError as exc:
+        return _error_reply(exc.message, lang, text, exc, as_of)
+    except PeriodError as exc:
+        return _error_reply(str(exc), lang, text, None, as_of)
+
+    trend = _trend(deps, scoped.query, as_of, a)
+    notes = [i18n.t(scoped.note_key, lang, **dict(scoped.note_args))] if scoped.note_key else []
+    share_value = sharing.encode(text, as_of) if shareable else None
+    blocks = bk.answer_blocks(
+        a, lang=lang, rows=_rows(a, scoped, lang), trend=trend, notes=notes, share_value=share_value,
+        shared_by=shared_by, as_of_text=i18n.t("as_of", lang, when=as_of.strftime("%Y-%m-%d %H:%M")),
+    )
+    return Reply("answer", blocks, bk.answer_text(a, lang), lang, a, scoped.query, as_of, q.chart, notes)
+
+
+def help_reply(req: HelpRequest) -> Reply:
+    lang = req.lang
+    cat = catalogue()
+    if req.topic and req.topic in cat:
+        topic = help_text(req).replace("kpibot ask", "/kpi")
+        return Reply("help", bk.help_blocks("", [], lang, topic_text=topic), topic.splitlines()[0], lang)
+    usage = (USAGE_TH if lang == "th" else USAGE_EN).replace("kpibot ask", "/kpi")
+    lines = [f"{s.key:<24} {s.name(lang)}" for s in cat.values()]
+    return Reply("help", bk.help_blocks(usage, lines, lang), i18n.t("how_to_ask", lang), lang)
+
+
+def _trend(deps: BotDeps, q: Query, as_of: datetime, a: Answer) -> list[tuple[Period, float | None]] | None:
+    if deps.spark_periods < 2 or a.value is None:
+        return None
+    try:
+        return deps.engine.series(q, as_of, n=deps.spark_periods)
+    except Exception:
+        # A trend is decoration: the answer goes out without it rather than not at all.
+        log.exception("trend for %s failed", q.kpi)
+        return None
+
+
+def _rows(a: Answer, scoped: Scoped, lang: str) -> list[bk.TableRow] | None:
+    if a.breakdown is None:
+        return None
+    unit, cur = a.spec.unit, a.currency
+    if scoped.own_line is not None:
+        # No rank: a rep's place among colleagues is itself a fact about the others.
+        rows = [bk.TableRow(None, r["label"], fmt.value(r["value"], unit, cur, lang))
+                for r in a.breakdown if r["key"] == scoped.own_line]
+    else:
+        rows = [bk.TableRow(i, r["label"], fmt.value(r["value"], unit, cur, lang))
+                for i, r in enumerate(a.breakdown, 1)]
+    if scoped.team_total is not None:
+        rows.append(bk.TableRow(None, i18n.t("team_total", lang, team=scoped.team_total),
+                                fmt.value(a.value, unit, cur, lang), total=True))
+    return rows
+
+
+def _error_reply(message: str, lang: str, text: str, exc: QueryError | None, as_of: datetime) -> Reply:
+    reruns = []
+    for sugg in (exc.suggestions if exc else [])[:3]:
+        fixed = corrected(text, exc.word if exc else None, sugg)
+        value = sharing.encode(fixed, as_of) if fixed else None
+        if value:
+            reruns.append((sugg, value))
+    return Reply("error", bk.error_blocks(message, lang, reruns), message, lang, as_of=as_of)
+
+
+def corrected(text: str, word: str | None, suggestion: str) -> str | None:
+    """`text` with the misunderstood word replaced by the suggestion, when that reads as a question."""
+    if not word or not text:
+        return None
+    word = word.rstrip("…")
+    candidates = []
+    if suggestion.startswith("by "):
+        candidates.append(re.compile(r"\bby\s+" + re.escape(word), re.IGNORECASE))
+    candidates.append(re.compile(re.escape(word), re.IGNORECASE))
+    for pattern in candidates:
+        m = pattern.search(text)
+        if m is None:
+            continue
+        fixed = text[: m.start()] + suggestion + text[m.end():]
+        try:
+            parse(fixed)
+        except QueryError:
+            continue
+        return fixed
+    return None

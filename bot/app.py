@@ -1,0 +1,109 @@
+"""The Slack app: a bolt App with the /kpi command, the share and did-you-mean buttons and the Home tab.
+
+    app = build_app(engine, config, settings)                 # production: token and secret from settings
+    app = build_app(engine, config, settings, client=client, clock=lambda: fixed_now)   # tests
+
+The app only wires things: answers are made in bot.answers, delivered by bot.flows.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_sdk import WebClient
+
+from bot import i18n
+from bot.access import allowed_teams
+from bot.delivery import retry_handlers
+from bot.deps import BotDeps
+from bot.lang import LanguageResolver
+from bot.listeners import register_listeners
+from bot.logsafe import register_secret, safe_logger
+from config.app_config import AppConfig
+from config.settings import Settings
+from kpi_engine import periods
+from kpi_engine.engine import KpiEngine
+
+log = safe_logger("bot.app")
+
+
+def make_client(settings: Settings) -> WebClient:
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    register_secret(token)
+    return WebClient(token=token, base_url=settings.slack_api_base_url, timeout=10,
+                     retry_handlers=retry_handlers(), logger=safe_logger("bot.slack_api"))
+
+
+def build_app(
+    engine: KpiEngine,
+    config: AppConfig,
+    settings: Settings,
+    *,
+    client: WebClient | None = None,
+    clock: Callable[[], datetime] | None = None,
+    socket_mode: bool = False,
+) -> App:
+    """A bolt App answering /kpi. `clock` returns "now" (aware); only this edge reads it."""
+    client = client or make_client(settings)
+    if not client.retry_handlers or not any(type(h).__name__ == "RateLimitErrorRetryHandler"
+                                            for h in client.retry_handlers):
+        client.retry_handlers = [*(client.retry_handlers or []), *retry_handlers()]
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    register_secret(secret)
+    if not secret and not socket_mode:
+        raise ValueError("SLACK_SIGNING_SECRET is needed to serve Slack over HTTP")
+    app = App(
+        client=client,
+        signing_secret=secret or "",
+        # Over HTTP bolt checks every request's signature; a Socket Mode connection is authenticated itself.
+        request_verification_enabled=not socket_mode,
+        process_before_response=False,
+        logger=safe_logger("bot.bolt"),
+    )
+    deps = BotDeps(
+        engine=engine,
+        config=config,
+        client=client,
+        clock=clock or (lambda: periods.now(config.tz)),
+        langs=LanguageResolver(config, client),
+    )
+    app.middleware(_request_id)
+    app.middleware(_workspace_guard(deps))
+    register_listeners(app, deps)
+    app.error(_on_error)
+    return app
+
+
+def _request_id(context: BoltContext, body: dict, next: Callable[[], Any]) -> Any:
+    # Slack sends no request id of its own; this one is in every log line and error message about the request.
+    context["request_id"] = uuid.uuid4().hex[:12]
+    return next()
+
+
+def _workspace_guard(deps: BotDeps):
+    def guard(context: BoltContext, body: dict, next: Callable[[], Any]) -> Any:
+        own = context.authorize_result.team_id if context.authorize_result else None
+        allowed = allowed_teams(deps.config.access, own)
+        teams = {t for t in (context.team_id, (body.get("user") or {}).get("team_id")) if t}
+        if teams and teams <= allowed:
+            return next()
+        log.warning("request %s: refused a request from workspace %s", context.get("request_id"),
+                    ",".join(sorted(teams)) or "(none)")
+        if body.get("command"):
+            lang = deps.config.language
+            text = i18n.t("other_workspace", lang)
+            return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", "text": text}),
+                                headers={"content-type": "application/json"})
+        return BoltResponse(status=200, body="")
+
+    return guard
+
+
+def _on_error(error: Exception, body: dict, context: BoltContext) -> None:
+    log.error("request %s: unhandled %s in a listener", context.get("request_id"), type(error).__name__,
+              exc_info=error)

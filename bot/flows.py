@@ -1,0 +1,167 @@
+"""The work done after an ack: answer, deliver, chart, share, home tab. Listeners are one call into here.
+
+Each flow catches everything: an error becomes a private message to the person naming the request
+id, and a log line with the same id, so support can find one from the other.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot import answers, charts, delivery, home, i18n, sharing
+from bot import blocks as bk
+from bot.deps import BotDeps
+from bot.logsafe import safe_logger
+
+log = safe_logger("bot.flows")
+
+_SAFE_NAME = re.compile(r"[^a-z0-9_-]+")
+
+
+def error_payload(lang: str, request_id: str) -> dict[str, Any]:
+    text = i18n.t("error", lang, rid=request_id)
+    return {"response_type": "ephemeral", "replace_original": False, "text": text,
+            "blocks": bk.notice_blocks(f"⚠️ {text}")}
+
+
+def kpi_command(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
+    """`/kpi TEXT`: the answer privately through response_url, then the chart when asked for."""
+    started = time.perf_counter()
+    user, channel = body.get("user_id"), body.get("channel_id")
+    url = body.get("response_url")
+    text = body.get("text") or ""
+    try:
+        reply = answers.answer_question(deps, text, user or "", deps.now())
+    except Exception:
+        log.exception("request %s: /kpi failed (user %s, %d chars)", request_id, user, len(text))
+        delivery.reply_privately(deps.client, url, channel, user, error_payload(_lang(deps, user), request_id),
+                                 request_id)
+        return
+    delivered = delivery.reply_privately(deps.client, url, channel, user, reply.payload(), request_id)
+    log.info("request %s: /kpi %s %s in %.0f ms%s", request_id, reply.kind,
+             reply.query.kpi if reply.query else "-", (time.perf_counter() - started) * 1000,
+             "" if delivered else " (NOT delivered)")
+    if reply.chart and reply.kind == "answer":
+        post_chart(deps, reply, channel, user, url, request_id)
+
+
+def post_chart(deps: BotDeps, reply: answers.Reply, channel: str | None, user: str | None, url: str | None,
+               request_id: str) -> bool:
+    """Render the trend and upload it to the conversation the question came from."""
+    a, q, as_of = reply.answer, reply.query, reply.as_of
+    assert a is not None and q is not None and as_of is not None
+    try:
+        n = deps.chart_periods
+        series = deps.engine.series(q, as_of, n=n)
+        targets = deps.engine.target_series(q, as_of, n=n) if a.target is not None else None
+        png = charts.render_trend(a, series, targets, reply.lang)
+        name = _SAFE_NAME.sub("-", f"{a.spec.key}-{a.period.label}".lower()).strip("-") or "kpi"
+        title = f"{a.spec.name(reply.lang)} · {bk.short_period(a.period, reply.lang)}"
+        if deps.client is None or not channel:
+            raise RuntimeError("no Slack client or channel for the chart")
+        deps.client.files_upload_v2(channel=channel, file=png, filename=f"{name}.png", title=title,
+                                    initial_comment=f"<@{user}>: {bk.escape(bk.answer_text(a, reply.lang))}",
+                                    alt_txt=title)
+        return True
+    except (SlackApiError, SlackClientError, OSError, RuntimeError, ValueError) as exc:
+        log.error("request %s: chart upload failed: %s", request_id, _describe(exc))
+    except Exception:
+        log.exception("request %s: chart failed", request_id)
+    text = i18n.t("chart_failed", reply.lang, rid=request_id)
+    delivery.reply_privately(deps.client, url, channel, user,
+                             {"response_type": "ephemeral", "text": text, "blocks": bk.notice_blocks(text)},
+                             request_id)
+    return False
+
+
+def share(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
+    """The Share button: the same question at the same "now", posted for the channel, naming the sharer."""
+    user = (body.get("user") or {}).get("id")
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    url = body.get("response_url")
+    action = (body.get("actions") or [{}])[0]
+    try:
+        decoded = sharing.decode(action.get("value"), deps.config.tz)
+        if decoded is None:
+            raise ValueError("share button value is not a question")
+        text, as_of = decoded
+        reply = answers.answer_question(deps, text, user or "", as_of, shareable=False, shared_by=user)
+    except Exception:
+        log.exception("request %s: share failed", request_id)
+        delivery.reply_privately(deps.client, url, channel, user, error_payload(_lang(deps, user), request_id),
+                                 request_id)
+        return
+    if reply.kind != "answer":
+        # The person may no longer see it (access changed since): tell only them, never the channel.
+        delivery.reply_privately(deps.client, url, channel, user, reply.payload(), request_id)
+        return
+    if _post_in_channel(deps, channel, reply, request_id):
+        return
+    if delivery.post_response(url, reply.payload("in_channel", replace_original=False), deps.client, request_id):
+        return
+    delivery.reply_privately(deps.client, None, channel, user, error_payload(reply.lang, request_id), request_id)
+
+
+def _post_in_channel(deps: BotDeps, channel: str | None, reply: answers.Reply, request_id: str) -> bool:
+    if deps.client is None or not channel:
+        return False
+    try:
+        deps.client.chat_postMessage(channel=channel, text=reply.text, blocks=reply.blocks, unfurl_links=False)
+        return True
+    except (SlackApiError, SlackClientError, OSError) as exc:
+        # Not in the channel (a private one, a DM): the response_url can still post there.
+        log.info("request %s: chat.postMessage for a share failed (%s); trying the response_url", request_id,
+                 _describe(exc))
+        return False
+
+
+def rerun(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
+    """A "did you mean" button: answer the corrected question in place of the error."""
+    user = (body.get("user") or {}).get("id")
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    url = body.get("response_url")
+    action = (body.get("actions") or [{}])[0]
+    try:
+        decoded = sharing.decode(action.get("value"), deps.config.tz)
+        if decoded is None:
+            raise ValueError("rerun button value is not a question")
+        text, _ = decoded
+        # A correction is a new question: answered as of now, not as of the typo.
+        reply = answers.answer_question(deps, text, user or "", deps.now())
+    except Exception:
+        log.exception("request %s: rerun failed", request_id)
+        delivery.reply_privately(deps.client, url, channel, user, error_payload(_lang(deps, user), request_id),
+                                 request_id)
+        return
+    delivery.reply_privately(deps.client, url, channel, user, reply.payload(replace_original=True), request_id)
+    if reply.chart and reply.kind == "answer":
+        post_chart(deps, reply, channel, user, url, request_id)
+
+
+def publish_home(deps: BotDeps, user_id: str, request_id: str) -> None:
+    try:
+        view = home.home_view(deps, user_id, deps.now())
+        if deps.client is None:
+            raise RuntimeError("no Slack client")
+        deps.client.views_publish(user_id=user_id, view=view)
+    except (SlackApiError, SlackClientError, OSError) as exc:
+        log.error("request %s: views.publish for %s failed: %s", request_id, user_id, _describe(exc))
+    except Exception:
+        log.exception("request %s: home tab for %s failed", request_id, user_id)
+
+
+def _lang(deps: BotDeps, user: str | None) -> str:
+    try:
+        return deps.langs.for_user(user)
+    except Exception:
+        return deps.config.language
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        return f"{exc.response.status_code} {exc.response.get('error')}"
+    return f"{type(exc).__name__}: {exc}"

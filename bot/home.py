@@ -1,0 +1,74 @@
+"""The App Home tab: a person's own numbers if a rep, their team's if a manager, the company's otherwise."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from bot import blocks as bk
+from bot import i18n
+from bot.deps import BotDeps
+from kpi_engine import format as fmt
+from kpi_engine.engine import RepInfo
+from kpi_engine.query import PeriodSpec, Query
+from kpibot.text_answer import target_line
+
+log = logging.getLogger(__name__)
+
+HOME_KPIS = ("revenue", "deals_closed", "win_rate")
+HOME_GRAINS = (("month", "this_month"), ("quarter", "this_quarter"))
+
+
+def home_scope(deps: BotDeps, rep: RepInfo | None) -> tuple[str, dict[str, str]]:
+    """("self" | "team" | "company", filters) for the person's Home tab."""
+    access = deps.config.access
+    if rep is None:
+        return "company", {}
+    role = (rep.role or "rep").lower()
+    if role in {r.lower() for r in access.full_roles}:
+        return "company", {}
+    if role in {r.lower() for r in access.team_roles} and rep.team:
+        return "team", {"team": rep.team}
+    return "self", {"rep": rep.rep_id}
+
+
+def home_view(deps: BotDeps, user_id: str, as_of: datetime) -> dict:
+    lang = deps.langs.for_user(user_id)
+    rep = deps.engine.rep_for_slack_user(user_id)
+    scope, filters = home_scope(deps, rep)
+    if scope == "self":
+        title = i18n.t("home_you", lang, name=(rep.name if rep else None) or user_id)
+    elif scope == "team":
+        title = i18n.t("home_team", lang, team=rep.team if rep else "")
+    else:
+        title = i18n.t("home_company", lang)
+    blocks: list[dict] = [bk.header(i18n.t("home_title", lang)), bk.section(f"*{bk.escape(title)}*")]
+    for key in HOME_KPIS:
+        spec = deps.engine.spec(key)
+        fields = []
+        for grain, word in HOME_GRAINS:
+            fields.append({"type": "mrkdwn", "text": _cell(deps, key, grain, filters, lang, as_of, i18n.t(word, lang))})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{bk.escape(spec.name(lang))}*"},
+                       "fields": fields})
+        blocks.append({"type": "divider"})
+    blocks.append(bk.context(i18n.t("updated", lang, when=as_of.strftime("%Y-%m-%d %H:%M"))))
+    return {"type": "home", "blocks": bk.fit(blocks)}
+
+
+def _cell(deps: BotDeps, key: str, grain: str, filters: dict[str, str], lang: str, as_of: datetime,
+          label: str) -> str:
+    q = Query(kpi=key, period=PeriodSpec("current", grain=grain), filters=dict(filters), lang=lang)  # type: ignore[arg-type]
+    try:
+        a = deps.engine.answer(q, as_of)
+    except Exception:
+        # One failing number must not blank the whole tab.
+        log.exception("home tab: %s %s failed", key, grain)
+        return f"*{label}*\n—"
+    lines = [f"*{label}*", fmt.value(a.value, a.spec.unit, a.currency, lang)]
+    if a.comparison.change is not None:
+        lines[-1] += (f"  {bk.cue(a.good_change)} {fmt.arrow(a.comparison.change)} "
+                      f"{fmt.change(a.comparison.change, a.comparison.change_kind, lang)}")
+    t = target_line(a, lang)
+    if t:
+        lines.append(f"🎯 {bk.escape(t)}")
+    return bk.clip("\n".join(lines), 2000)

@@ -1,0 +1,63 @@
+"""Slack-only wording in English and Thai (numbers, periods and KPI words live in kpi_engine.format)."""
+
+from __future__ import annotations
+
+WORDS: dict[str, tuple[str, str]] = {
+    "trend": ("Trend, last {n} {grain}", "แนวโน้ม {n} {grain}ล่าสุด"),
+    "did_you_mean": ("Did you mean:", "หมายถึง:"),
+    "try_help": ("Type `/kpi help` for how to ask, `/kpi list` for the KPIs.",
+                 "พิมพ์ `/kpi help` เพื่อดูวิธีถาม หรือ `/kpi list` เพื่อดูรายการ KPI"),
+    "error": ("Sorry, something went wrong while answering that. It has been logged as request `{rid}`.",
+              "ขออภัย เกิดข้อผิดพลาดระหว่างตอบคำถามนี้ บันทึกไว้แล้วด้วยรหัส `{rid}`"),
+    "other_workspace": ("Sorry, this KPI bot only answers people in its own workspace.",
+                        "ขออภัย บอทนี้ตอบเฉพาะผู้ใช้ในเวิร์กสเปซของบริษัทเท่านั้น"),
+    "own_line_only": ("You see your own line and your team's total.",
+                      "คุณเห็นเฉพาะตัวเลขของคุณและยอดรวมของทีม"),
+    "own_line_no_team": ("You see your own line only.", "คุณเห็นเฉพาะตัวเลขของคุณ"),
+    "team_only": ("Rep-level numbers for your team ({team}).", "ตัวเลขรายบุคคลของทีมคุณ ({team})"),
+    "no_rep_numbers": ("Sorry, rep-level numbers are not shared with you. Ask for the total, or by team.",
+                       "ขออภัย คุณไม่มีสิทธิ์ดูตัวเลขรายบุคคล ลองดูยอดรวมหรือแยกตามทีม"),
+    "other_rep": ("Sorry, you can see your own numbers, not {who}'s.",
+                  "ขออภัย คุณดูได้เฉพาะตัวเลขของตัวเอง ไม่ใช่ของ {who}"),
+    "other_team_rep": ("Sorry, you can see rep-level numbers for your own team ({team}) only.",
+                       "ขออภัย คุณดูตัวเลขรายบุคคลได้เฉพาะทีมของคุณ ({team})"),
+    "team_total": ("{team} total", "รวมทีม {team}"),
+    "chart_posted": ("Chart posted in this conversation.", "โพสต์กราฟในห้องสนทนานี้แล้ว"),
+    "chart_failed": ("The chart could not be posted (request `{rid}`).", "โพสต์กราฟไม่สำเร็จ (รหัส `{rid}`)"),
+    "chart_title": ("{kpi}, last {n} periods", "{kpi} {n} ช่วงล่าสุด"),
+    "target_line": ("Target", "เป้าหมาย"),
+    "current_mark": ("to date", "ถึงปัจจุบัน"),
+    "usage_extra": ("Add `chart` for a trend chart (posted in the conversation), `vs last year` for year over year.",
+                    "เติม `chart` เพื่อดูกราฟแนวโน้ม (โพสต์ในห้องสนทนา) หรือ `เทียบปีที่แล้ว` เพื่อเทียบกับปีก่อน"),
+    "catalogue": ("KPIs you can ask for", "KPI ที่ถามได้"),
+    "how_to_ask": ("How to ask /kpi", "วิธีถาม /kpi"),
+    "home_title": ("Your sales numbers", "ตัวเลขยอดขายของคุณ"),
+    "home_you": ("Your numbers, {name}", "ตัวเลขของคุณ {name}"),
+    "home_team": ("Team {team}", "ทีม {team}"),
+    "home_company": ("Company", "ทั้งบริษัท"),
+    "this_month": ("This month", "เดือนนี้"),
+    "this_quarter": ("This quarter", "ไตรมาสนี้"),
+    "updated": ("Updated {when}. Ask anything with `/kpi`, e.g. `/kpi win rate by team last quarter`.",
+                "อัปเดต {when} ถามเพิ่มเติมด้วย `/kpi` เช่น `/kpi อัตราการชนะดีล ไตรมาสที่แล้ว แยกตามทีม`"),
+    "empty_store": ("No data has been imported yet.", "ยังไม่มีการนำเข้าข้อมูล"),
+    "as_of": ("as of {when}", "ณ {when}"),
+}
+
+GRAINS: dict[str, tuple[str, str]] = {
+    "day": ("days", "วัน"),
+    "week": ("weeks", "สัปดาห์"),
+    "month": ("months", "เดือน"),
+    "quarter": ("quarters", "ไตรมาส"),
+    "year": ("years", "ปี"),
+    "days": ("periods", "ช่วง"),
+}
+
+
+def t(key: str, lang: str = "en", **kw) -> str:
+    en, th = WORDS[key]
+    return (th if lang == "th" else en).format(**kw)
+
+
+def grain_word(grain: str, lang: str = "en") -> str:
+    en, th = GRAINS.get(grain, ("periods", "ช่วง"))
+    return th if lang == "th" else en

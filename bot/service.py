@@ -1,0 +1,94 @@
+"""The bot as a service, for `kpibot run`: HTTP (signed requests on PORT) or Socket Mode.
+
+    handle = start_bot(settings, config, engine)
+    print(handle.url, handle.mode)
+    ...
+    handle.stop()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from slack_sdk import WebClient
+
+from bot.app import build_app
+from bot.logsafe import protect_handlers, register_secret, safe_logger
+from bot.server import HttpServer, make_asgi, start_http
+from config.app_config import AppConfig
+from config.settings import Settings
+from kpi_engine.engine import KpiEngine
+
+log = safe_logger("bot.service")
+
+
+@dataclass
+class BotHandle:
+    url: str  # where /healthz (and in HTTP mode /slack/events) answers
+    mode: str  # "http" | "socket"
+    http: HttpServer
+    _socket: object | None = None
+    _stopped: bool = field(default=False)
+
+    @property
+    def events_url(self) -> str | None:
+        return f"{self.url}/slack/events" if self.mode == "http" else None
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._socket is not None:
+            try:
+                self._socket.close()  # type: ignore[attr-defined]
+            except Exception:
+                log.exception("closing the Socket Mode connection failed")
+        self.http.stop()
+
+    def wait(self) -> None:
+        """Block until the HTTP server ends (Ctrl-C in `kpibot run`)."""
+        self.http.thread.join()
+
+
+def start_bot(
+    settings: Settings,
+    config: AppConfig,
+    engine: KpiEngine,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    client: WebClient | None = None,
+    host: str = "0.0.0.0",
+    port: int | None = None,
+) -> BotHandle:
+    """Start serving Slack in background threads and return at once.
+
+    Socket Mode when SLACK_APP_TOKEN is set (then HTTP serves /healthz only), else HTTP at
+    /slack/events. Needs SLACK_BOT_TOKEN, and SLACK_SIGNING_SECRET for HTTP. Logs no secret.
+    """
+    for secret in (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token):
+        register_secret(secret.get_secret_value() if secret else None)
+    protect_handlers()
+    socket_mode = settings.slack_app_token is not None
+    if not settings.slack_bot_token and client is None:
+        raise ValueError("SLACK_BOT_TOKEN is needed to serve Slack")
+    app = build_app(engine, config, settings, client=client, clock=clock, socket_mode=socket_mode)
+    http = start_http(make_asgi(app, engine, events_route=not socket_mode), host,
+                      settings.port if port is None else port, log_level="info")
+    handle = BotHandle(http.url, "socket" if socket_mode else "http", http)
+    if socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        app_token = settings.slack_app_token.get_secret_value()  # type: ignore[union-attr]
+        handler = SocketModeHandler(app, app_token, logger=safe_logger("bot.socket_mode"))
+        try:
+            handler.connect()
+        except Exception:
+            http.stop()
+            raise
+        handle._socket = handler
+        log.info("Slack bot connected over Socket Mode; health at %s/healthz", http.url)
+    else:
+        log.info("Slack bot serving %s/slack/events (health at %s/healthz)", http.url, http.url)
+    return handle
