@@ -197,6 +197,28 @@ class KpiEngine:
         with self.store.connect() as conn:
             return sorted(self._domain(conn, self.catalogue[key], dim))
 
+    def new_customers_by(self, period: Period, as_of: datetime, by: str = "channel") -> dict[str, int]:
+        """CAC's denominator split up: customers whose first purchase is in the period, counted by the
+        channel of the lead behind their first won deal in it ("" when that purchase was an order or had
+        no lead), or by the account's segment or region. What alert explanations show for CAC."""
+        from kpi_engine.calc import bought_between, purchases_sql
+
+        if by == "channel":
+            key = "COALESCE(l.channel, '')"
+            pick = ("(SELECT o.lead_id FROM opportunities o WHERE o.account_id = nc.account_id AND o.status = 'won'"
+                    " AND o.closed_at >= :s AND o.closed_at < :e ORDER BY o.closed_at LIMIT 1)")
+            join = f"LEFT JOIN leads l ON l.lead_id = {pick}"
+        elif by in ("segment", "region"):
+            key, join = f"COALESCE(a.{by}, '')", "LEFT JOIN accounts a ON a.account_id = nc.account_id"
+        else:
+            raise ValueError(f"new customers cannot be split by {by!r}")
+        sql = (f"SELECT {key} AS k, COUNT(*) AS n FROM (SELECT p.account_id FROM (SELECT DISTINCT account_id FROM"
+               f" ({purchases_sql(':s', ':e')}) pp) p WHERE NOT {bought_between('p.account_id', None, ':s')}) nc"
+               f" {join} GROUP BY {key}")
+        with self.store.connect() as conn:
+            rows = conn.execute(text(sql), {"s": period.start_ts, "e": min(period.end_ts, int(as_of.timestamp()))})
+            return {str(k): int(n) for k, n in rows}
+
     def rep_for_slack_user(self, user_id: str) -> RepInfo | None:
         with self.store.connect() as conn:
             row = conn.execute(text("SELECT rep_id, name, team, region, role FROM reps WHERE slack_user_id = :u"),
