@@ -1,0 +1,431 @@
+"""`kpibot run`: the service. With Slack credentials it serves Slack; without them it starts the sandbox.
+
+    run_service(settings, config)                 # blocks until Ctrl-C
+    handle = start_service(settings, config, port=0, clock=lambda: fixed_now)   # tests
+    handle.url; handle.stop()
+
+Sandbox mode wires the real parts together against the Slack emulator: the bolt app on an internal
+loopback port (signed requests, a generated secret), the scheduler with a client on the emulator,
+and the page on PORT. Nothing in sandbox mode listens beyond 127.0.0.1 or talks to Slack.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import inspect
+import logging
+import secrets
+import signal
+import socket
+import sys
+import threading
+import time
+import webbrowser
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import SecretStr
+
+from config.app_config import AppConfig
+from config.settings import Settings
+from kpi_engine import periods
+from kpi_engine.db import StoreError, open_store
+from kpi_engine.engine import KpiEngine
+
+log = logging.getLogger(__name__)
+
+DEMO_SEED = 7
+DEMO_SCALE = "small"
+Clock = Callable[[], datetime]
+Printer = Callable[[str], None]
+
+
+class ServiceError(RuntimeError):
+    """The service cannot start as asked; the message is one line for people (exit code 2)."""
+
+
+@dataclass
+class ServiceHandle:
+    """A running service. `url` is the sandbox page, or with Slack the bot's base URL."""
+
+    url: str
+    mode: str  # "sandbox" | "http" | "socket"
+    engine: KpiEngine
+    emulator: Any = None  # bot.emulator.SlackEmulator in sandbox mode
+    sandbox: Any = None  # bot.sandbox.Sandbox in sandbox mode
+    bot: Any = None  # bot.service.BotHandle
+    scheduler: Any = None
+    bot_events_url: str | None = None
+    signing_secret: str | None = field(default=None, repr=False)
+    _stops: list[tuple[str, Callable[[], None]]] = field(default_factory=list, repr=False)
+    _stopped: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def stop(self) -> None:
+        """Stops every part, newest first; safe to call twice. A part failing to stop does not keep the
+        others running."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        while self._stops:
+            name, stop = self._stops.pop()
+            try:
+                stop()
+            except Exception:
+                log.exception("stopping the %s failed", name)
+
+    def wait(self) -> None:
+        """Blocks until stop() is called (Ctrl-C in run_service)."""
+        while not self._stopped.wait(0.5):
+            pass
+
+    def __enter__(self) -> ServiceHandle:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def run_service(
+    settings: Settings,
+    config: AppConfig,
+    *,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    open_browser: bool = False,
+) -> None:
+    """`kpibot run`: starts the service and blocks until Ctrl-C or SIGTERM, then stops it cleanly.
+
+    A port in use or an unusable store prints one line on stderr and exits with status 2.
+    """
+    try:
+        handle = start_service(settings, config, host=host, port=port, open_browser=open_browser)
+    except (ServiceError, StoreError) as exc:
+        print(f"kpibot: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+    restore = _sigterm_as_interrupt()
+    try:
+        handle.wait()
+    except KeyboardInterrupt:
+        print("\nkpibot: stopping…", flush=True)
+    finally:
+        handle.stop()
+        restore()
+
+
+def start_service(
+    settings: Settings,
+    config: AppConfig,
+    *,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    open_browser: bool = False,
+    clock: Clock | None = None,
+    demo_seed: int = DEMO_SEED,
+    demo_scale: float | str = DEMO_SCALE,
+    out: Printer | None = None,
+) -> ServiceHandle:
+    """Starts the service in background threads and returns at once.
+
+    `port` overrides settings.port (0: any free port). `clock` stands for "now" everywhere the
+    service reads it (answers, the scheduler, the demo data's anchor), so tests are deterministic.
+    Raises ServiceError (port taken, …) or StoreError (corrupt or foreign database) before anything
+    is left running.
+    """
+    say = out or _print
+    now = clock or (lambda: periods.now(config.tz))
+    chosen_port = settings.port if port is None else port
+    if settings.has_slack_credentials:
+        return _start_slack(settings, config, host, chosen_port, now, say)
+    return _start_sandbox(settings, config, host, chosen_port, now, say, open_browser, demo_seed, demo_scale)
+
+
+# ---------------------------------------------------------------------- with Slack
+
+
+def _start_slack(settings: Settings, config: AppConfig, host: str, port: int, clock: Clock, say: Printer
+                 ) -> ServiceHandle:
+    from bot.app import make_client
+    from bot.service import start_bot
+
+    store = open_store(settings.database_url)
+    engine = KpiEngine(store, config)
+    handle = ServiceHandle(url="", mode="http", engine=engine)
+    try:
+        try:
+            bot = start_bot(settings, config, engine, clock=clock, host=host, port=port)
+        except OSError as exc:
+            raise _port_error(exc, host, port) from None
+        handle._stops.append(("bot", bot.stop))
+        handle.bot, handle.url, handle.mode = bot, bot.url, bot.mode
+        handle.bot_events_url = bot.events_url
+        handle.scheduler = _start_scheduler(engine, store, config, make_client(settings), clock, handle)
+    except BaseException:
+        handle.stop()
+        raise
+    where = bot.events_url or f"Socket Mode (health at {bot.url}/healthz)"
+    say(f"kpibot: serving Slack at {where}")
+    return handle
+
+
+# ---------------------------------------------------------------------- sandbox
+
+
+def _start_sandbox(
+    settings: Settings,
+    config: AppConfig,
+    host: str,
+    port: int,
+    clock: Clock,
+    say: Printer,
+    open_browser: bool,
+    demo_seed: int,
+    demo_scale: float | str,
+) -> ServiceHandle:
+    from bot.emulator import SlackEmulator
+    from bot.sandbox import Broadcaster, Sandbox, channels_from_config, create_app
+    from bot.sandbox.workspace import roles_from_reps
+    from bot.service import start_bot
+
+    if not _is_loopback(host):
+        raise ServiceError(f"the sandbox only listens on this machine (127.0.0.1), not on {host}")
+    # The page's port first: a port in use is reported before minutes of demo data are written.
+    page_socket = _bind(host, port)
+    handle: ServiceHandle | None = None
+    try:
+        store = open_store(settings.database_url)
+        engine = KpiEngine(store, config)
+        handle = ServiceHandle(url="", mode="sandbox", engine=engine)
+        handle._stops.append(("store", store.dispose))
+        if engine.is_empty():
+            _fill_with_demo(store, config, clock, say, settings.database_url, demo_seed, demo_scale)
+
+        token = f"xoxb-sandbox-{secrets.token_hex(12)}"
+        secret = secrets.token_hex(24)
+        emulator = SlackEmulator(host="127.0.0.1", bot_token=token).start()
+        handle._stops.append(("Slack emulator", emulator.stop))
+        handle.emulator, handle.signing_secret = emulator, secret
+        _add_sandbox_people(emulator, engine)
+
+        bot_settings = settings.model_copy(update={
+            "slack_bot_token": SecretStr(token),
+            "slack_signing_secret": SecretStr(secret),
+            "slack_app_token": None,
+            "slack_api_base_url": emulator.api_url,
+        })
+        bot = start_bot(bot_settings, config, engine, clock=clock, host="127.0.0.1", port=0)
+        handle._stops.append(("bot", bot.stop))
+        handle.bot, handle.bot_events_url = bot, bot.events_url
+
+        from bot.app import make_client
+
+        client = make_client(bot_settings)
+        handle.scheduler = _start_scheduler(engine, store, config, client, clock, handle)
+        run_digest, run_alerts = _job_runners(engine, store, config, client, clock)
+
+        channels = channels_from_config(config)
+        sandbox = Sandbox(
+            emulator=emulator,
+            bot_events_url=bot.events_url,
+            signing_secret=secret,
+            channels=channels,
+            tz=config.tz,
+            clock=clock,
+            run_digest=run_digest,
+            run_alerts=run_alerts,
+            people_roles=roles_from_reps(engine.rep_for_slack_user, [u["id"] for u in emulator.users()]),
+        )
+        handle.sandbox = sandbox
+        broadcaster = Broadcaster()
+        page = _serve(create_app(sandbox, broadcaster), page_socket, "sandbox page")
+        page_socket = None  # owned by the server now
+        # Open event streams would hold the server's shutdown until its grace timeout.
+        handle._stops.append(("sandbox page", lambda: (broadcaster.close(), page.stop())))
+        handle.url = f"http://{_url_host(host)}:{page.port}/"
+    except BaseException:
+        if page_socket is not None:
+            page_socket.close()
+        if handle is not None:
+            handle.stop()
+        raise
+    say(f"kpibot sandbox: open {handle.url}  (no Slack credentials: a local workspace on demo data; "
+        f"Ctrl-C to stop)")
+    if open_browser:
+        with contextlib.suppress(Exception):
+            webbrowser.open(handle.url)
+    return handle
+
+
+def _fill_with_demo(store: Any, config: AppConfig, clock: Clock, say: Printer, url: str, seed: int,
+                    scale: float | str) -> None:
+    from kpi_engine import demo
+
+    where = url.split("@")[-1]  # never print a password from the URL
+    say(f"kpibot: the store at {where} is empty: filling it with the demo company (seed {seed}, {scale})…")
+    started = time.perf_counter()
+    summary = demo.generate(store, seed=seed, scale=scale, anchor=clock().astimezone(config.tz).date(),
+                            tz=config.timezone)
+    say(f"kpibot: demo company written in {time.perf_counter() - started:.1f} s "
+        f"({summary.counts.get('opportunities', 0):,} opportunities, history up to {summary.anchor}).")
+
+
+def _add_sandbox_people(emulator: Any, engine: KpiEngine) -> None:
+    """The emulator knows a rep and the Head of Sales; the demo company also names a manager, so
+    the user switcher can show all three levels of access."""
+    from bot.sandbox.workspace import SANDBOX_MANAGER
+
+    known = {u["id"] for u in emulator.users()}
+    if SANDBOX_MANAGER in known:
+        return
+    rep = engine.rep_for_slack_user(SANDBOX_MANAGER)
+    if rep is None:
+        return
+    title = f"Sales Manager, {rep.team}" if rep.team else "Sales Manager"
+    emulator.add_user(SANDBOX_MANAGER, (rep.name or "Manager").split()[0], tz="Asia/Bangkok", locale="en-US",
+                      real_name=rep.name or "Sales Manager", title=title)
+
+
+# ---------------------------------------------------------------------- scheduler
+
+
+def _start_scheduler(engine: KpiEngine, store: Any, config: AppConfig, client: Any, clock: Clock,
+                     handle: ServiceHandle) -> Any:
+    """The scheduler issue's service, when it is installed; the bot works without it."""
+    try:
+        from schedules.service import start_scheduler
+    except ImportError:
+        log.warning("schedules.service is not available: digests and alerts will not be scheduled")
+        return None
+    scheduler = start_scheduler(engine, store, config, client, clock)
+    stop = next((getattr(scheduler, name) for name in ("stop", "shutdown") if hasattr(scheduler, name)), None)
+    if stop is not None:
+        handle._stops.append(("scheduler", stop))
+    return scheduler
+
+
+def _job_runners(engine: KpiEngine, store: Any, config: AppConfig, client: Any, clock: Clock
+                 ) -> tuple[Callable[[datetime], str] | None, Callable[[datetime], str] | None]:
+    """The page's "Send digest now" and "Run alerts now": the same functions as `kpibot digest/alerts`."""
+    try:
+        from schedules import cli as jobs
+    except ImportError:
+        return None, None
+
+    def runner(name: str) -> Callable[[datetime], str] | None:
+        fn = getattr(jobs, name, None)
+        if fn is None:
+            return None
+        params = inspect.signature(fn).parameters
+        offered = {"engine": engine, "store": store, "config": config, "client": client, "clock": clock}
+
+        def run(as_of: datetime) -> str:
+            kwargs = {k: v for k, v in offered.items() if k in params}
+            result = fn(as_of=as_of, **kwargs)
+            return _summarise(name, result, as_of)
+
+        return run
+
+    return runner("digest"), runner("alerts")
+
+
+def _summarise(name: str, result: Any, as_of: datetime) -> str:
+    when = as_of.strftime("%Y-%m-%d %H:%M")
+    if isinstance(result, str):
+        return result
+    summary = getattr(result, "summary", None)
+    if callable(summary):
+        return str(summary())
+    if isinstance(summary, str):
+        return summary
+    return f"{name} as of {when}: done"
+
+
+# ---------------------------------------------------------------------- HTTP plumbing
+
+
+@dataclass
+class _Server:
+    server: Any
+    thread: threading.Thread
+    port: int
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=timeout)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    # Not SO_REUSEADDR: on some systems it would let two sandboxes share a port silently.
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise _port_error(exc, host, port) from None
+    return sock
+
+
+def _port_error(exc: OSError, host: str, port: int) -> ServiceError:
+    other = 3001 if port == 3000 else (port + 1 if 0 < port < 65535 else 3001)
+    if exc.errno == errno.EADDRINUSE:
+        return ServiceError(f"port {port} on {host} is already in use (another kpibot run?). "
+                            f"Choose another port: PORT={other} kpibot run")
+    if exc.errno == errno.EACCES:
+        return ServiceError(f"not allowed to listen on port {port} on {host}. "
+                            f"Choose a port above 1024: PORT={other} kpibot run")
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return ServiceError(f"cannot listen on {host}: no such address on this machine")
+    return ServiceError(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
+def _serve(asgi: Any, sock: socket.socket, name: str) -> _Server:
+    import uvicorn
+
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(asgi, log_level="warning", lifespan="on", access_log=False, server_header=False,
+                            timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)  # off the main thread uvicorn leaves signal handling alone
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"kpibot-{name}-{port}",
+                              daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if not server.started:
+        server.should_exit = True
+        raise ServiceError(f"the {name} did not start on port {port}")
+    return _Server(server, thread, port)
+
+
+def _is_loopback(host: str) -> bool:
+    from bot.emulator.signing import ensure_loopback
+
+    try:
+        ensure_loopback(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _print(line: str) -> None:
+    print(line, flush=True)
+
+
+def _sigterm_as_interrupt() -> Callable[[], None]:
+    """`kill` (and container stops) get the same clean shutdown as Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def interrupt(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    return lambda: signal.signal(signal.SIGTERM, previous)
