@@ -164,7 +164,7 @@ class ImportFailed(Exception):
 
     def __init__(self, report: ImportReport):
         n = report.error_count
-        super().__init__(f"import failed: {n} invalid row{'s' if n != 1 else ''}; nothing was written\n"
+        super().__init__(f"import failed, nothing was written: {n} problem{'s' if n != 1 else ''}\n"
                          + report.format_issues())
         self.report = report
 
@@ -364,17 +364,19 @@ def _check_opportunity(pos):
     def check(out):
         """(column, reason, quote the value?, column whose value the reason quotes in brackets)"""
         status, closed = out[st], out[cl]
-        issues = []
         if status is _INVALID or closed is _INVALID:
-            return issues
+            return ()
+        created = out[cr]
         if status == "open":
-            if closed is not None:
-                issues.append(("closed_at", "must be empty when status is open", True, None))
+            if closed is None:
+                return ()  # the common case, decided without building a list
+            issues = [("closed_at", "must be empty when status is open", True, None)]
         elif closed is None:
-            issues.append(("closed_at", f"is required when status is {status}", False, None))
+            issues = [("closed_at", f"is required when status is {status}", False, None)]
+        else:
+            issues = []
         if status == "won" and out[am] is None:
             issues.append(("amount", "is required when status is won", False, None))
-        created = out[cr]
         if closed is not None and created is not _INVALID and closed < created:
             issues.append(("closed_at", "is before created_at", True, "created_at"))
         return issues
@@ -749,8 +751,8 @@ class _Run:
             try:
                 for row in reader:
                     line, last = last + 1, reader.line_num
-                    if not row:
-                        continue
+                    if not row or (not row[0] and not "".join(row).strip()):
+                        continue  # blank lines, and the ",,,," rows spreadsheets leave at the end
                     counts.read += 1
                     if len(row) != ncols:
                         warn(file, "", "ragged", line, None)
@@ -776,7 +778,7 @@ class _Run:
                             continue
                     out = template.copy()
                     bad = row_fn(values, out, line, row)
-                    if check is not None and not bad:
+                    if check is not None:
                         for c, reason, with_value, other in check(out):
                             value = shown(row, values, c, out[pos[c]]) if with_value else None
                             if other is not None:

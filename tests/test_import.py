@@ -381,6 +381,23 @@ def test_empty_file_and_unreadable_text_are_errors(store, tmp_path):
     ]
 
 
+def test_excel_style_file_bom_crlf_header_case_and_empty_rows(store, tmp_path):
+    body = "\ufeffLead_ID , Created_At,Channel\r\nl1,2026-05-01,web\r\n,,\r\n\r\nl2,2026-05-02,event\r\n"
+    (tmp_path / "leads.csv").write_bytes(body.encode("utf-8"))
+    report = run(store, tmp_path)
+    assert report.ok and report.warnings == []
+    assert (report.tables["leads"].read, report.tables["leads"].inserted) == (2, 2)
+
+
+def test_skip_invalid_skips_a_file_whose_header_lacks_a_required_column(store, tmp_path):
+    write(tmp_path, "reps.csv", "rep_id\nr1\n")
+    write(tmp_path, "leads.csv", "lead_id,channel\nl1,web\nl2,web\n")
+    report = run(store, tmp_path, skip_invalid=True)
+    assert [str(e) for e in report.errors] == ["leads.csv:1: created_at: required column is missing from the header"]
+    assert (report.tables["leads"].read, report.tables["leads"].skipped) == (2, 2)
+    assert counts(store) == {"reps": 1}
+
+
 # ---------------------------------------------------------------- timestamps
 
 
