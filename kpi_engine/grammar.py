@@ -179,6 +179,11 @@ _YOY_TH = ("ปีที่แล้ว", "ปีก่อน", "ปีที่
 _PREV_TH = ("ช่วงก่อน", "ช่วงก่อนหน้า", "สัปดาห์ที่แล้ว", "สัปดาห์ก่อน", "เดือนที่แล้ว", "เดือนก่อน",
             "ไตรมาสที่แล้ว", "ไตรมาสก่อน")
 _YOY_WORDS = ("yoy", "y/y", "year over year", "year-over-year")
+# "revenue vs target": targets are shown whenever one applies, so after another KPI this asks for nothing
+# more; alone ("vs target") it names target attainment.
+_TARGET_EN = ("target", "targets", "quota", "goal", "goals", "plan")
+_TARGET_TH = ("เป้า", "เป้าหมาย")
+_TARGET_KPI = "target_attainment"
 
 _CHART = ("chart", "charts", "graph", "graphs", "plot", "trend", "with chart", "with a chart",
           "กราฟ", "แผนภูมิ", "พร้อมกราฟ", "แสดงกราฟ")
@@ -193,7 +198,8 @@ _FILLER = ("the", "for", "in", "of", "show", "me", "what", "is", "was", "our", "
 
 # Which meaning wins when a phrase means two things: grammar words over catalogue aliases (an alias
 # "list" must not hide help), catalogue names over filler words.
-_PRIORITY = {"filler": 0, "kpi": 1, "period": 2, "breakdown": 2, "compare": 2, "chart": 2, "help": 2}
+_PRIORITY = {"filler": 0, "kpi": 1, "period": 2, "breakdown": 2, "compare": 2, "chart": 2, "help": 2,
+             "target": 2}
 _END = ""  # trie key of a terminal (never a character)
 
 Meaning = tuple[str, object]  # (kind, value)
@@ -243,6 +249,12 @@ class _Vocab:
                 self._add(vs + target, ("compare", "previous"))
         for w in _YOY_WORDS:
             self._add(w, ("compare", "yoy"), fuzzy=True)
+        for vs in _VS_EN:
+            for w in _TARGET_EN:
+                self._add(f"{vs} {w}", ("target", None))
+        for vs in _VS_TH:
+            for w in _TARGET_TH:
+                self._add(vs + w, ("target", None))
         for w in _CHART:
             self._add(w, ("chart", True), fuzzy=True)
         for w in _HELP:
@@ -313,11 +325,20 @@ def _th_month(text: str) -> int:
     raise KeyError(text)
 
 
+def _th_month_alone_pattern(name: str) -> str:
+    # Without a year, an abbreviation needs its inner dots: พค or กย alone could be part of a word.
+    if "." not in name:
+        return re.escape(name)
+    return r"\.".join(re.escape(part) for part in name.split(".") if part) + r"\.?"
+
+
 _EN_MONTH_ALT = "|".join(sorted(_MONTHS_EN, key=len, reverse=True))
 _TH_MONTH_ALT = "|".join(_th_month_pattern(n) for n in sorted(_MONTHS_TH, key=len, reverse=True))
+_TH_MONTH_ALONE_ALT = "|".join(_th_month_alone_pattern(n) for n in sorted(_MONTHS_TH, key=len, reverse=True))
 _Y = r"([0-9]{4})"
 _TH_YEAR = r"(?:ปี ?)?(?:(?:พ\.ศ\.|ค\.ศ\.) ?)?" + _Y  # ปี 2569, พ.ศ. 2569, ปี พ.ศ. 2569
 _N = r"([0-9]{1,3})"
+_TH_AGO = r"(?:ที่แล้ว|ที่ผ่านมา)"
 
 # (pattern, grain); each pattern's groups are read by _period_from_match.
 _PERIOD_PATTERNS: list[tuple[re.Pattern, str]] = [
@@ -329,9 +350,20 @@ _PERIOD_PATTERNS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"q" + _N + r" ?[-/,]? ?" + _TH_YEAR), "quarter_ny"),
     (re.compile(r"ไตรมาส ?(?:ที่ ?)?" + _N + r" ?[-/]? ?" + _TH_YEAR), "quarter_ny"),
     (re.compile(_Y + r"[-/]([0-9]{1,2})"), "month"),
-    (re.compile(r"(" + _EN_MONTH_ALT + r")\.? ?,? ?" + _Y), "month_en"),
+    (re.compile(r"(" + _EN_MONTH_ALT + r")\.? ?[,/-]? ?" + _Y), "month_en"),
     (re.compile(r"(?:เดือน ?)?(" + _TH_MONTH_ALT + r") ?" + _TH_YEAR), "month_th"),
     (re.compile(r"(?:(?:ปี|year) ?)?(?:(?:พ\.ศ\.|ค\.ศ\.) ?)?" + _Y), "year"),
+    # A month or quarter without a year: the latest one that has started (PeriodSpec kind "recent").
+    # The patterns with a year above match longer, so "May 2026" never gets here.
+    (re.compile(r"(" + _EN_MONTH_ALT + r")\.?"), "recent_month_en"),
+    (re.compile(r"(?:เดือน ?)?(" + _TH_MONTH_ALONE_ALT + r")"), "recent_month_th"),
+    (re.compile(r"q" + _N), "recent_quarter"),
+    (re.compile(r"ไตรมาส ?(?:ที่ ?)?" + _N), "recent_quarter"),
+    # "last May", "พ.ค. ที่แล้ว": the latest one that has ended (offset -1).
+    (re.compile(r"(?:last|previous) ?(" + _EN_MONTH_ALT + r")\.?"), "ended_month_en"),
+    (re.compile(r"(?:เดือน ?)?(" + _TH_MONTH_ALONE_ALT + r") ?" + _TH_AGO), "ended_month_th"),
+    (re.compile(r"(?:last|previous) ?q" + _N), "ended_quarter"),
+    (re.compile(r"ไตรมาส ?(?:ที่ ?)?" + _N + r" ?" + _TH_AGO), "ended_quarter"),
     (re.compile(r"(?:last|past|previous|trailing) ?([0-9]{1,6}) ?days?"), "rolling"),
     (re.compile(r"([0-9]{1,6}) ?วัน ?(?:ที่ผ่านมา|ล่าสุด|ย้อนหลัง|หลังสุด)"), "rolling"),
     (re.compile(r"ย้อนหลัง ?([0-9]{1,6}) ?วัน"), "rolling"),
@@ -348,7 +380,7 @@ _ANY_DIM_RE = re.compile(r"([a-z][a-z0-9_]{0,30}):(?=\S)")
 
 @dataclass(frozen=True)
 class _Tok:
-    kind: str  # kpi, period, breakdown, filter, compare, chart, help, filler, unknown
+    kind: str  # kpi, period, breakdown, filter, compare, chart, target, help, filler, unknown
     value: object
     start: int  # in the folded text
     end: int
@@ -442,6 +474,15 @@ def _period_from_match(t: _Text, m: re.Match, kind: str) -> PeriodSpec:
         return month(year(g[1]), _th_month(g[0]))
     if kind == "year":
         return PeriodSpec("key", key=f"{year(g[0]):04d}", text=typed)
+    if kind.startswith(("recent_", "ended_")):
+        offset = -1 if kind.startswith("ended_") else 0
+        if kind.endswith("_quarter"):
+            q = int(g[0])
+            if not 1 <= q <= 4:
+                raise _bad_period(t, typed, "quarters run Q1 to Q4", "ไตรมาสมี 1 ถึง 4")
+            return PeriodSpec("recent", grain="quarter", key=f"Q{q}", offset=offset, text=typed)
+        mo = _MONTHS_EN[g[0]] if kind.endswith("_en") else _th_month(g[0])
+        return PeriodSpec("recent", grain="month", key=f"{mo:02d}", offset=offset, text=typed)
     days = int(g[0])
     if not 1 <= days <= _MAX_ROLLING_DAYS:
         raise _bad_period(t, typed, f"use 1 to {_MAX_ROLLING_DAYS} days",
@@ -701,6 +742,8 @@ def _build(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec]) -> Query | HelpR
         return HelpRequest(lang=lang)
     spans = _unknown_spans(toks)
     kpis = [tok for tok in toks if tok.kind == "kpi" and tok.value in cat]
+    if not kpis and _TARGET_KPI in cat:  # "vs target" alone; after another KPI it adds nothing
+        kpis = [replace(tok, kind="kpi", value=_TARGET_KPI) for tok in toks if tok.kind == "target"]
     if any(tok.kind == "help" for tok in toks):
         if spans and any(_suggest(t.vocab, t.s[a:b][:200])[0] for a, b in spans[:_FUZZY_SPANS]):
             raise _unknown_error(t, spans, want_kpi=not kpis)

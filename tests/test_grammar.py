@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kpi_engine.catalogue import catalogue
-from kpi_engine.grammar import MAX_CHARS, parse
+from kpi_engine.grammar import MAX_CHARS, _fold, _name_variants, parse
+from kpi_engine.periods import PeriodError
 from kpi_engine.query import HelpRequest, PeriodSpec, Query, QueryError
 
 BKK = ZoneInfo("Asia/Bangkok")
@@ -29,6 +30,10 @@ def rolling(days: int) -> tuple:
     return ("rolling", days)
 
 
+def recent(grain: str, k: str, offset: int = 0) -> tuple:
+    return ("recent", grain, k, offset)
+
+
 def period_shape(p: PeriodSpec | None) -> tuple | None:
     """A PeriodSpec without the typed text, for table comparisons."""
     if p is None:
@@ -37,6 +42,8 @@ def period_shape(p: PeriodSpec | None) -> tuple | None:
         return ("current", p.grain, p.offset)
     if p.kind == "key":
         return ("key", p.key)
+    if p.kind == "recent":
+        return ("recent", p.grain, p.key, p.offset)
     return ("rolling", p.days)
 
 
@@ -122,6 +129,21 @@ def test_every_catalogue_name_and_alias_parses_to_its_kpi():
     for spec in catalogue().values():
         for name in spec.names():
             assert ok(name).kpi == spec.key, name
+
+
+def test_no_name_or_alias_belongs_to_two_kpis():
+    owner: dict[str, str] = {}
+    for spec in catalogue().values():
+        for name in spec.names():
+            for variant in _name_variants(name):
+                folded = _fold(variant)
+                assert owner.setdefault(folded, spec.key) == spec.key, (folded, owner[folded], spec.key)
+
+
+@pytest.mark.parametrize("text", ["เป้าหมาย", "เป้า", "ผลงานเทียบเป้า", "ผลงานเทียบเป้าหมาย", "ผลงานเทียบกับเป้า",
+                                  "ผลงานเทียบกับเป้าหมาย", "เทียบเป้าหมาย", "การบรรลุเป้า", "target achievement"])
+def test_target_attainment_aliases(text):
+    assert ok(text).kpi == "target_attainment"
 
 
 # ---------------------------------------------------------------- the brief's examples
@@ -253,6 +275,123 @@ def test_periods(typed, shape):
         assert q.period.text == typed  # kept as typed, for labels and errors
 
 
+@pytest.mark.parametrize(
+    "typed, shape",
+    [
+        ("May", recent("month", "05")),
+        ("may", recent("month", "05")),
+        ("MAY", recent("month", "05")),
+        ("September", recent("month", "09")),
+        ("sept", recent("month", "09")),
+        ("Sep.", recent("month", "09")),
+        ("jan", recent("month", "01")),
+        ("December", recent("month", "12")),
+        ("Q2", recent("quarter", "Q2")),
+        ("q4", recent("quarter", "Q4")),
+        ("Q1", recent("quarter", "Q1")),
+        ("พฤษภาคม", recent("month", "05")),
+        ("เดือนพฤษภาคม", recent("month", "05")),
+        ("เดือน พฤษภาคม", recent("month", "05")),
+        ("พ.ค.", recent("month", "05")),
+        ("พ.ค", recent("month", "05")),
+        ("มี.ค.", recent("month", "03")),
+        ("ธันวาคม", recent("month", "12")),
+        ("ไตรมาส 2", recent("quarter", "Q2")),
+        ("ไตรมาส2", recent("quarter", "Q2")),
+        ("ไตรมาสที่ 2", recent("quarter", "Q2")),
+        ("ไตรมาสที่ 4", recent("quarter", "Q4")),
+        ("last May", recent("month", "05", -1)),
+        ("previous sept", recent("month", "09", -1)),
+        ("last Q2", recent("quarter", "Q2", -1)),
+        ("พฤษภาคมที่แล้ว", recent("month", "05", -1)),
+        ("เดือนพ.ค. ที่ผ่านมา", recent("month", "05", -1)),
+        ("ไตรมาส 2 ที่แล้ว", recent("quarter", "Q2", -1)),
+        ("ไตรมาสที่ 2 ที่ผ่านมา", recent("quarter", "Q2", -1)),
+    ],
+)
+def test_month_or_quarter_without_a_year(typed, shape):
+    for text in (f"revenue {typed}", f"{typed} revenue", f"รายได้ {typed}", f"รายได้{typed}"):
+        q = ok(text)
+        assert q.kpi == "revenue"
+        assert period_shape(q.period) == shape, text
+        assert q.period.text == typed
+
+
+def test_a_year_still_wins_over_the_month_alone():
+    assert period_shape(ok("revenue May 2026").period) == key("2026-05")
+    assert period_shape(ok("revenue May-2026").period) == key("2026-05")
+    assert period_shape(ok("revenue mar/2026").period) == key("2026-03")
+    assert period_shape(ok("revenue q2 2026").period) == key("2026-Q2")
+    assert period_shape(ok("รายได้ พ.ค. 2569").period) == key("2026-05")
+    assert period_shape(ok("รายได้ ไตรมาส 2 2569").period) == key("2026-Q2")
+
+
+def test_month_or_quarter_without_a_year_errors():
+    e = err("revenue q5")
+    assert '"q5"' in e.message and e.word == "q5"
+    assert '"ไตรมาส 0"' in err("รายได้ ไตรมาส 0").message
+    assert "Only one period" in err("revenue May May 2026").message
+    # Words that merely start like a month are not months; a dotless Thai abbreviation needs its year.
+    assert err("revenue mayday").word == "mayday"
+    assert err("revenue marketing").word == "marketing"
+    assert err("รายได้ พค").word == "พค"
+
+
+_MAR_2026 = datetime(2026, 3, 15, 9, tzinfo=BKK)
+_MAY_10_2026 = datetime(2026, 5, 10, 9, tzinfo=BKK)
+
+
+@pytest.mark.parametrize(
+    "text, as_of, label, start, end",
+    [
+        # not yet started this year: last year's, whole
+        ("revenue May", _MAR_2026, "2025-05", datetime(2025, 5, 1, tzinfo=BKK), datetime(2025, 6, 1, tzinfo=BKK)),
+        ("รายได้ พ.ค.", _MAR_2026, "2025-05", datetime(2025, 5, 1, tzinfo=BKK), datetime(2025, 6, 1, tzinfo=BKK)),
+        ("revenue Q2", _MAR_2026, "2025-Q2", datetime(2025, 4, 1, tzinfo=BKK), datetime(2025, 7, 1, tzinfo=BKK)),
+        ("revenue Q4", _MAR_2026, "2025-Q4", datetime(2025, 10, 1, tzinfo=BKK), datetime(2026, 1, 1, tzinfo=BKK)),
+        # under way: this year's, to date
+        ("revenue May", _MAY_10_2026, "2026-05", datetime(2026, 5, 1, tzinfo=BKK), _MAY_10_2026),
+        ("รายได้ พฤษภาคม", _MAY_10_2026, "2026-05", datetime(2026, 5, 1, tzinfo=BKK), _MAY_10_2026),
+        ("revenue q2", _MAY_10_2026, "2026-Q2", datetime(2026, 4, 1, tzinfo=BKK), _MAY_10_2026),
+        ("รายได้ ไตรมาส 2", _MAY_10_2026, "2026-Q2", datetime(2026, 4, 1, tzinfo=BKK), _MAY_10_2026),
+        # already over this year: this year's, whole
+        ("revenue March", _MAY_10_2026, "2026-03", datetime(2026, 3, 1, tzinfo=BKK), datetime(2026, 4, 1, tzinfo=BKK)),
+        ("revenue q1", _MAY_10_2026, "2026-Q1", datetime(2026, 1, 1, tzinfo=BKK), datetime(2026, 4, 1, tzinfo=BKK)),
+        # the month is the business zone's: 30 April 20:00 UTC is already 1 May in Bangkok
+        ("revenue May", datetime(2026, 4, 30, 20, tzinfo=ZoneInfo("UTC")), "2026-05",
+         datetime(2026, 5, 1, tzinfo=BKK), datetime(2026, 5, 1, 3, tzinfo=BKK)),
+        ("revenue May", datetime(2026, 4, 30, 16, tzinfo=ZoneInfo("UTC")), "2025-05",
+         datetime(2025, 5, 1, tzinfo=BKK), datetime(2025, 6, 1, tzinfo=BKK)),
+        # the first instant of the month: May has started (and is empty so far)
+        ("revenue May", datetime(2026, 5, 1, tzinfo=BKK), "2026-05",
+         datetime(2026, 5, 1, tzinfo=BKK), datetime(2026, 5, 1, tzinfo=BKK)),
+        ("revenue December", datetime(2026, 1, 1, tzinfo=BKK), "2025-12",
+         datetime(2025, 12, 1, tzinfo=BKK), datetime(2026, 1, 1, tzinfo=BKK)),
+        # "last May": the latest May that is over, so never the one under way
+        ("revenue last May", _MAY_10_2026, "2025-05", datetime(2025, 5, 1, tzinfo=BKK), datetime(2025, 6, 1, tzinfo=BKK)),
+        ("revenue last May", _MAR_2026, "2025-05", datetime(2025, 5, 1, tzinfo=BKK), datetime(2025, 6, 1, tzinfo=BKK)),
+        ("revenue last May", datetime(2026, 6, 1, tzinfo=BKK), "2026-05",
+         datetime(2026, 5, 1, tzinfo=BKK), datetime(2026, 6, 1, tzinfo=BKK)),
+        ("รายได้ พ.ค. ที่แล้ว", _MAY_10_2026, "2025-05",
+         datetime(2025, 5, 1, tzinfo=BKK), datetime(2025, 6, 1, tzinfo=BKK)),
+        ("revenue last q2", _MAY_10_2026, "2025-Q2", datetime(2025, 4, 1, tzinfo=BKK), datetime(2025, 7, 1, tzinfo=BKK)),
+        ("revenue last q1", _MAY_10_2026, "2026-Q1", datetime(2026, 1, 1, tzinfo=BKK), datetime(2026, 4, 1, tzinfo=BKK)),
+    ],
+)
+def test_month_or_quarter_without_a_year_is_the_latest_started(text, as_of, label, start, end):
+    p = ok(text).period.resolve(as_of, BKK)
+    assert (p.label, p.start, p.end) == (label, start, end)
+
+
+def test_recent_period_spec_rejects_nonsense():
+    as_of = datetime(2026, 5, 10, tzinfo=BKK)
+    for spec in (PeriodSpec("recent", grain="month", key="13"), PeriodSpec("recent", grain="quarter", key="Q5"),
+                 PeriodSpec("recent", grain="week", key="05"), PeriodSpec("recent", grain="month", key=""),
+                 PeriodSpec("recent", grain="month", key="²")):
+        with pytest.raises(PeriodError):
+            spec.resolve(as_of, BKK)
+
+
 def test_rolling_and_thai_period_glued_to_the_kpi():
     assert period_shape(ok("รายได้30วันที่ผ่านมา").period) == rolling(30)
     assert period_shape(ok("ยอดขายพ.ค.2569").period) == key("2026-05")
@@ -292,6 +431,26 @@ def test_resolved_periods_land_on_the_right_dates():
 
     ytd = ok("revenue ytd").period.resolve(as_of, BKK)
     assert (ytd.start, ytd.end) == (datetime(2026, 1, 1, tzinfo=BKK), as_of)
+
+
+@pytest.mark.parametrize(
+    "text, start, end",
+    [
+        # as_of is Saturday 15 August 2026, 10:00 in Bangkok
+        ("revenue yesterday", datetime(2026, 8, 14, tzinfo=BKK), datetime(2026, 8, 15, tzinfo=BKK)),
+        ("รายได้ เมื่อวาน", datetime(2026, 8, 14, tzinfo=BKK), datetime(2026, 8, 15, tzinfo=BKK)),
+        ("รายได้เมื่อวานนี้", datetime(2026, 8, 14, tzinfo=BKK), datetime(2026, 8, 15, tzinfo=BKK)),
+        ("revenue today", datetime(2026, 8, 15, tzinfo=BKK), datetime(2026, 8, 15, 10, tzinfo=BKK)),
+        ("revenue last 7 days", datetime(2026, 8, 8, 10, tzinfo=BKK), datetime(2026, 8, 15, 10, tzinfo=BKK)),
+        ("รายได้ 7 วันที่ผ่านมา", datetime(2026, 8, 8, 10, tzinfo=BKK), datetime(2026, 8, 15, 10, tzinfo=BKK)),
+        ("revenue this week", datetime(2026, 8, 10, tzinfo=BKK), datetime(2026, 8, 15, 10, tzinfo=BKK)),
+        ("รายได้ สัปดาห์นี้", datetime(2026, 8, 10, tzinfo=BKK), datetime(2026, 8, 15, 10, tzinfo=BKK)),
+        ("revenue last week", datetime(2026, 8, 3, tzinfo=BKK), datetime(2026, 8, 10, tzinfo=BKK)),
+    ],
+)
+def test_days_and_weeks_resolve(text, start, end):
+    p = ok(text).period.resolve(datetime(2026, 8, 15, 10, tzinfo=BKK), BKK)
+    assert (p.start, p.end) == (start, end)
 
 
 # ---------------------------------------------------------------- breakdowns
@@ -531,6 +690,45 @@ def test_no_kpi_at_all():
 def test_two_kpis():
     e = err("win rate revenue")
     assert "One KPI at a time" in e.message
+
+
+@pytest.mark.parametrize(
+    "text, plain",
+    [
+        ("revenue vs target", "revenue"),
+        ("Revenue VS Target", "Revenue"),
+        ("revenue vs. target last month", "revenue last month"),
+        ("revenue versus target", "revenue"),
+        ("revenue compared to target by team", "revenue by team"),
+        ("revenue against quota", "revenue"),
+        ("revenue vs plan", "revenue"),
+        ("vs target revenue", "revenue"),
+        ("win rate vs target", "win rate"),
+        ("win rate vs target q2 2026 vs last year", "win rate q2 2026 vs last year"),
+        ("revenue growth vs target", "revenue growth"),
+        ("รายได้ เทียบเป้า", "รายได้"),
+        ("รายได้เทียบเป้า", "รายได้"),
+        ("รายได้เทียบเป้าเดือนนี้", "รายได้เดือนนี้"),
+        ("รายได้ เทียบกับเป้าหมาย", "รายได้"),
+        ("อัตราการชนะดีล เทียบเป้า", "อัตราการชนะดีล"),
+    ],
+)
+def test_vs_target_after_a_kpi_changes_nothing(text, plain):
+    # Targets are shown whenever one applies, so "vs target" after a KPI asks for nothing more.
+    assert ok(text) == ok(plain)
+
+
+@pytest.mark.parametrize("text", ["vs target", "VS TARGET", "vs target by team", "เทียบเป้า", "เทียบเป้าหมาย",
+                                  "vs quota", "target attainment vs target"])
+def test_vs_target_alone_is_target_attainment(text):
+    assert ok(text).kpi == "target_attainment"
+
+
+def test_vs_target_without_target_attainment_in_the_catalogue_asks_for_a_kpi():
+    cat = {k: v for k, v in catalogue().items() if k in ("revenue", "win_rate")}
+    assert parse("revenue vs target", cat).kpi == "revenue"
+    with pytest.raises(QueryError, match="Which KPI"):
+        parse("vs target", cat)
 
 
 def test_unsupported_breakdown_lists_the_supported_ones():
