@@ -1,0 +1,172 @@
+"""The sandbox end to end, in headless Chromium: `kpibot run` without Slack credentials on a fresh SQLite
+file, the page, a typed `/kpi`, "Send digest now", an alert's Acknowledge.
+
+Debian's chromium is driven by Playwright's Python package (no browser download). Screenshots land in
+test-artifacts/ (gitignored); docs/sandbox.png is a copy of a good one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from config.app_config import load_config
+from config.settings import Settings
+from kpi_engine import format as fmt
+from kpi_engine.grammar import parse
+from kpibot.run import start_service
+
+CHROMIUM = os.environ.get("KPIBOT_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+BKK = ZoneInfo("Asia/Bangkok")
+# A Wednesday: the demo company's CAC spike is the week before, its retention drop the quarter before.
+NOW = datetime(2026, 5, 13, 12, 0, tzinfo=BKK)
+WAIT_MS = 20_000
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright's Python package is not installed "
+                               "(pip install -e '.[dev]')")
+if not (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
+    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set KPIBOT_CHROMIUM)",
+                allow_module_level=True)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    db = tmp_path_factory.mktemp("sandbox") / "kpibot.db"
+    settings = Settings(database_url=f"sqlite:///{db}", port=0, _env_file=None)
+    handle = start_service(settings, load_config(), clock=lambda: NOW, demo_seed=7, demo_scale="small",
+                           out=lambda line: None)
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture(scope="module")
+def page(service):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US")
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        # The page must work offline: any request beyond this machine is a bug (a CDN, a font, an image).
+        outside: list[str] = []
+        page.route("**/*", lambda route: _local_only(route, outside))
+        page.goto(service.url)
+        page.wait_for_selector("body[data-ready='1']", timeout=WAIT_MS)
+        yield page
+        assert not errors, f"JavaScript errors on the page: {errors}"
+        assert not outside, f"the page tried to reach outside this machine: {outside}"
+        browser.close()
+
+
+def _local_only(route, outside: list[str]) -> None:
+    url = route.request.url
+    if url.startswith(("http://127.0.0.1:", "data:")):
+        route.continue_()
+    else:
+        outside.append(url)
+        route.abort()
+
+
+def shoot(page, name: str) -> Path:
+    path = ARTIFACTS / f"sandbox-{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def open_channel(page, channel_id: str) -> None:
+    page.click(f".channel-item[data-channel='{channel_id}']")
+    page.wait_for_selector(f".channel-item.active[data-channel='{channel_id}']", timeout=WAIT_MS)
+
+
+def test_kpi_command_answers_with_the_engines_value(service, page):
+    open_channel(page, "leadership")
+    question = "win rate this quarter"
+    answer = service.engine.answer(parse(question), NOW)
+    expected = fmt.value(answer.value, answer.spec.unit, answer.currency)
+    assert answer.value is not None
+
+    page.fill("#composer-input", f"/kpi {question}")
+    page.press("#composer-input", "Enter")
+    reply = page.locator(".msg-ephemeral").last
+    reply.wait_for(timeout=WAIT_MS)
+
+    assert "Only visible to you" in reply.inner_text()
+    assert reply.locator(".bk-header").inner_text() in {
+        f"{answer.spec.name(lang)} · {fmt.period_label(answer.period, lang)}" for lang in ("en", "th")
+    }
+    assert expected in reply.locator(".bk-section").first.inner_text()
+    # The answer is the bot's, delivered through the response_url of a signed slash command.
+    delivered = service.emulator.ephemerals(user="U0SOMCHAI", channel="leadership")[-1]
+    assert delivered["source"] == "response_url" and expected in delivered["text"]
+    shoot(page, "kpi-answer")
+
+
+def test_share_button_posts_the_answer_to_the_channel(service, page):
+    before = len(service.emulator.messages("leadership"))
+    page.locator(".msg-ephemeral").last.locator("button.bk-button.bk-primary").click()
+    service.emulator.wait_for(lambda e: len(e.messages("leadership")) > before, timeout=WAIT_MS / 1000)
+    shared = page.locator(".msg:not(.msg-ephemeral)").last
+    shared.wait_for(timeout=WAIT_MS)
+    assert "Somchai" in shared.inner_text()  # names who shared it
+
+
+def test_send_digest_now_shows_the_digest(service, page):
+    _needs_scheduler()
+    open_channel(page, "leadership")
+    before = page.locator(".msg:not(.msg-ephemeral)").count()
+    page.click("#send-digest")
+    digest = page.locator(".msg:not(.msg-ephemeral)").nth(before)
+    digest.wait_for(timeout=WAIT_MS)
+    posted = [m for m in service.emulator.messages("leadership")
+              if (m.get("metadata") or {}).get("event_type") == "kpibot_digest"]
+    assert posted, "the digest was not posted with kpibot_digest metadata"
+    header = next(b for b in posted[-1]["blocks"] if b["type"] == "header")["text"]["text"]
+    page.locator(".msg", has_text=header).first.wait_for(timeout=WAIT_MS)
+    shoot(page, "digest")
+
+
+def test_acknowledging_an_alert_changes_the_message(service, page):
+    _needs_scheduler()
+    open_channel(page, "sales-alerts")
+    page.click("#run-alerts")
+    alert = page.locator(".msg", has=page.locator("button.bk-button", has_text="Acknowledge")).first
+    alert.wait_for(timeout=WAIT_MS)
+    ts = alert.get_attribute("data-ts")
+    before = alert.inner_text()
+
+    alert.locator("button.bk-button", has_text="Acknowledge").click()
+    changed = page.locator(f".msg[data-ts='{ts}']")
+    sync_api.expect(changed).not_to_have_text(before, timeout=WAIT_MS)
+    after = changed.inner_text()
+    assert "Somchai" in after  # names who acknowledged
+    stored = service.emulator.message("sales-alerts", ts)
+    assert stored is not None and stored.get("edited")  # edited in place with chat.update
+    shoot(page, "alert-acknowledged")
+
+
+def test_home_tab_is_published_for_the_selected_person(service, page):
+    page.click("#home-link")
+    page.locator(".home-view").wait_for(timeout=WAIT_MS)
+    assert service.emulator.home_view("U0SOMCHAI") is not None
+    assert "Somchai" in page.locator(".home-view").inner_text()
+    shoot(page, "home")
+
+
+def _needs_scheduler() -> None:
+    try:
+        import schedules.cli  # noqa: F401
+    except ImportError:
+        pytest.skip("schedules.cli (digest and alerts) is not in this checkout yet")
