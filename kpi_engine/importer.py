@@ -82,7 +82,7 @@ ENUMS = {
     "spend_period": ("day", "week", "month"),
     "content_action": ("view", "click", "share"),
 }
-REFERENCES = {"rep": "rep", "account": "account"}
+REFERENCE_KINDS = ("rep", "account")
 
 
 # ---------------------------------------------------------------- report
@@ -342,13 +342,16 @@ class _Converters:
             start = datetime.fromisoformat(day)
             end = periods.shift(start, period, 1)
             v = (self.clock.instant(day), periods.to_epoch(end.replace(tzinfo=self.clock.tz)))
+            if len(self._spans) >= _Clock._MAX_CACHED:
+                self._spans.clear()
             self._spans[(day, period)] = v
         return v
 
     def metric(self, s: str) -> str:
-        if s in self._metrics:
-            return s
-        close = difflib.get_close_matches(s.lower(), self._metrics, n=1)
+        key = s.lower()
+        if key in self._metrics:
+            return key
+        close = difflib.get_close_matches(key, self._metrics, n=1)
         hint = f" (did you mean {close[0]}?)" if close else f" (see `kpibot kpis`; e.g. {self._metrics[0]})"
         raise _Bad(f"is not a KPI key{hint}")
 
@@ -533,12 +536,12 @@ class _Warnings:
         out = []
         for (file, column, kind), (n, lines, value) in self._agg.items():
             shown = ", ".join(map(str, lines)) + (", …" if n > len(lines) else "")
-            rows = f"{n} row{'s' if n != 1 else ''}"
+            rows, refer, have = (f"{n} rows", "refer", "have") if n != 1 else ("1 row", "refers", "has")
             eg = f'e.g. "{value}"; ' if value else ""
             reasons = {
-                "rep": f"{rows} refer to a rep not in reps ({eg}lines {shown}); imported anyway",
-                "account": f"{rows} refer to an account not in accounts ({eg}lines {shown}); imported anyway",
-                "ragged": f"{rows} have a different number of fields than the header (lines {shown}); "
+                "rep": f"{rows} {refer} to a rep not in reps ({eg}lines {shown}); imported anyway",
+                "account": f"{rows} {refer} to an account not in accounts ({eg}lines {shown}); imported anyway",
+                "ragged": f"{rows} {have} a different number of fields than the header (lines {shown}); "
                           f"missing fields read as empty, extra ones ignored",
                 "skip_when_empty": f"{rows} skipped because {column} is empty (lines {shown}), "
                                    f"as the mapping's skip_when_empty says",
@@ -710,7 +713,7 @@ class _Run:
                 for c in missing:
                     self._error(file, 1, c, "required column is missing from the header")
                 if missing or twice:
-                    counts.read += counts_rows(reader, counts)
+                    counts.read += _skip_rows(reader, counts)
                     return
             else:
                 cols = bound.columns
@@ -730,8 +733,12 @@ class _Run:
             def warn_ref(line, column, ref, raw):
                 warn(file, origin[column], ref, line, raw)
 
-            plan = [(pos[c], cols.index(c), self.conv.for_kind(k.rstrip("*")), c, k.endswith("*"),
-                     REFERENCES.get(k.rstrip("*"))) for c, k in kinds.items() if c in cols]
+            plan = []
+            for c, k in kinds.items():
+                if c in cols:
+                    kind = k.rstrip("*")
+                    plan.append((pos[c], cols.index(c), self.conv.for_kind(kind), c, k.endswith("*"),
+                                 kind if kind in REFERENCE_KINDS else None))
             row_fn = _row_function(plan, fail, warn_ref, known)
             check = _check_opportunity(pos) if table == "opportunities" else None
             fill = (_derive_spend(pos, self.conv) if table == "spend"
@@ -826,7 +833,7 @@ class _Run:
             self.progress(table, counts.read, self.bytes_before + fb.tell(), self.total_bytes)
 
 
-def counts_rows(reader, counts: TableCounts) -> int:
+def _skip_rows(reader, counts: TableCounts) -> int:
     """Rows of a file whose header is unusable: all skipped, none checked."""
     n = 0
     try:

@@ -302,8 +302,8 @@ INVALID = [
      "period,amount,submitted_at\n2026-13,5,2026-01-01\n",
      'forecasts.csv:2: period: "2026-13" is not a period key (use 2026, 2026-Q2, 2026-05 or 2026-W19)'),
     ("target metric", "targets.csv",
-     "period,metric,value\n2026-05,revenu,5\n",
-     'targets.csv:2: metric: "revenu" is not a KPI key (did you mean revenue?)'),
+     "period,metric,value\n2026-05,Revenu,5\n",
+     'targets.csv:2: metric: "Revenu" is not a KPI key (did you mean revenue?)'),
     ("multi-line quoted field shifts the line number", "surveys.csv",
      'response_id,responded_at,score,comment\ns1,2026-05-01,5,"line one\nline two\nline three"\ns2,2026-05-01,9,\n',
      'surveys.csv:5: score: "9" is outside 1–5'),
@@ -456,6 +456,15 @@ def test_extra_columns_and_unknown_references_warn_once_per_kind(store, tmp_path
     ]
     assert report.warnings[1].count == 3
     assert "warning: opportunities.csv:1: extra column(s) ignored: notes" in report.format_issues()
+
+
+def test_rows_with_too_few_or_too_many_fields_warn(store, tmp_path):
+    write(tmp_path, "leads.csv", "lead_id,created_at,channel,campaign\nl1,2026-05-01,web\nl2,2026-05-01,web,x,y\n")
+    report = run(store, tmp_path)
+    assert [str(w) for w in report.warnings] == [
+        "leads.csv:2: 2 rows have a different number of fields than the header (lines 2, 3); "
+        "missing fields read as empty, extra ones ignored"]
+    assert rows(store, "SELECT lead_id, campaign FROM leads ORDER BY 1") == [("l1", None), ("l2", "x")]
 
 
 def test_open_opportunity_without_amount_is_fine(store, tmp_path):
