@@ -89,7 +89,7 @@ def _workspace_guard(deps: BotDeps):
     def guard(context: BoltContext, body: dict, next: Callable[[], Any]) -> Any:
         own = context.authorize_result.team_id if context.authorize_result else None
         allowed = allowed_teams(deps.config.access, own)
-        teams = {t for t in (context.team_id, (body.get("user") or {}).get("team_id")) if t}
+        teams = {t for t in _request_teams(body) if t} or ({context.team_id} if context.team_id else set())
         if teams and teams <= allowed:
             return next()
         log.warning("request %s: refused a request from workspace %s", context.get("request_id"),
@@ -102,6 +102,20 @@ def _workspace_guard(deps: BotDeps):
         return BoltResponse(status=200, body="")
 
     return guard
+
+
+def _request_teams(body: dict) -> list[str | None]:
+    """Every workspace a request says it comes from: the top-level team (commands, events), the
+    interaction's team, and the person's own (a Slack Connect user belongs to another workspace)."""
+    team = body.get("team")
+    user = body.get("user")
+    event = body.get("event")
+    return [
+        body.get("team_id") if isinstance(body.get("team_id"), str) else None,
+        team.get("id") if isinstance(team, dict) else (team if isinstance(team, str) else None),
+        user.get("team_id") if isinstance(user, dict) else None,
+        event.get("user_team") if isinstance(event, dict) and isinstance(event.get("user_team"), str) else None,
+    ]
 
 
 def _on_error(error: Exception, body: dict, context: BoltContext) -> None:

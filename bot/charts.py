@@ -87,8 +87,9 @@ def render_trend(
         tvals = [(x, None if t is None else t * scale) for x, (_, t) in zip(xs, targets or [], strict=False)]
         tknown = [(x, y) for x, y in tvals if y is not None]
         if tknown:
-            ax.plot([x for x, _ in tknown], [y for _, y in tknown], linestyle="--", color="#e01e5a",
-                    linewidth=1.5, drawstyle="steps-mid", label=i18n.t("target_line", lang))
+            # One dash per period, not a joined line: targets are set per period and may step or be missing.
+            ax.hlines([y for _, y in tknown], [x - 0.4 for x, _ in tknown], [x + 0.4 for x, _ in tknown],
+                      colors="#e01e5a", linestyles="--", linewidth=1.8, label=i18n.t("target_line", lang))
         last_x, last_y = xs[-1], ys[-1]
         ax.axvspan(last_x - 0.5, last_x + 0.5, color="#ecb22e", alpha=0.18)
         if last_y is not None:

@@ -65,6 +65,8 @@ def _cell(deps: BotDeps, key: str, grain: str, filters: dict[str, str], lang: st
         log.exception("home tab: %s %s failed", key, grain)
         return f"*{label}*\n—"
     lines = [f"*{label}*", fmt.value(a.value, a.spec.unit, a.currency, lang)]
+    if a.value is None:
+        lines[-1] += f"  _{fmt.word('no_data', lang)}_"
     if a.comparison.change is not None:
         lines[-1] += (f"  {bk.cue(a.good_change)} {fmt.arrow(a.comparison.change)} "
                       f"{fmt.change(a.comparison.change, a.comparison.change_kind, lang)}")

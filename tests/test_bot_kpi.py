@@ -8,7 +8,10 @@ from bot.blocks import SHARE_ACTION
 from bot.charts import PNG_MAGIC
 from kpi_engine import format as fmt
 from kpi_engine.grammar import parse
-from tests.test_bot_harness import NOW, SALES, make_rig, message_text, rig  # noqa: F401
+from tests.test_bot_harness import NOW, SALES, message_text
+
+# the service under test, wired to the emulator (fixtures `rig`, `make_rig`)
+pytest_plugins = ["tests.test_bot_harness"]
 
 
 def test_win_rate_by_team_is_acked_fast_and_answered_with_the_engines_number(rig):
