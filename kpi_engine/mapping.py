@@ -31,12 +31,13 @@ data rows still name the source file, its line and the source column.
 from __future__ import annotations
 
 import difflib
-import re
 import string
 import tomllib
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 from kpi_engine.models import TABLES
@@ -70,8 +71,12 @@ def key_columns(table: str) -> list[str]:
     return [c.name for c in TABLES[table].__table__.primary_key.columns]
 
 
+@lru_cache(maxsize=4096)
 def slug(text: str) -> str:
-    return re.sub(r"[^0-9a-z]+", "-", text.lower()).strip("-")
+    """'Moses Frase' -> 'moses-frase'. Letters of any script stay (with their marks, so Thai
+    names keep their vowels); everything else separates words."""
+    kept = "".join(ch if unicodedata.category(ch)[0] in "LMN" else " " for ch in text.lower())
+    return "-".join(kept.split())
 
 
 def _did_you_mean(word: str, options) -> str:
@@ -273,10 +278,6 @@ class Mapping:
     path: Path
     tables: tuple[TableMapping, ...]
     ignore: frozenset[str] = frozenset()
-
-    @property
-    def sources(self) -> set[str]:
-        return {t.source for t in self.tables}
 
 
 def resolve_mapping(name_or_path: str | Path) -> Path:

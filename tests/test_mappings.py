@@ -320,3 +320,11 @@ def test_mapping_errors_found_against_the_files(store, tmp_path):
         """, store).startswith("bad.toml: [[table]] 1 (orders): source sales.csv is not in ")
     with store.connect() as c:
         assert c.execute(text("SELECT count(*) FROM orders")).scalar() == 0
+
+
+def test_slug_keeps_letters_of_any_script():
+    from kpi_engine.mapping import slug
+
+    assert slug("Moses Frase") == "moses-frase"
+    assert slug("  O'Brien,  Jr. ") == "o-brien-jr"
+    assert slug("สมศักดิ์ ใจดี") == "สมศักดิ์-ใจดี"
