@@ -3,7 +3,7 @@
 A mapping is a TOML file:
 
     [mapping]
-    name = "Maven CRM Sales Opportunities"     # shown in messages
+    name = "Maven CRM Sales Opportunities"     # for people reading the file
     ignore = ["products.csv"]                  # files in the folder left out on purpose (no warning)
 
     [[table]]
@@ -20,9 +20,14 @@ A mapping is a TOML file:
     order_id = { template = "{customer_id}-{date}-{_line}" }
     currency = { const = "" }
 
-A rule is a source column name, or a table with exactly one of `from`,
-`template`, `const`, and the optional `map`, `strict`, `slug`, `format`
-applied in that order. Canonical columns that no rule names are left empty.
+A rule is a source column name, or a table with exactly one of `from` (a
+source column), `template` (`{column}` fields and `{_line}`, the source line
+number) or `const`, then optionally, applied in this order: `map` (values not
+in it pass through unchanged, or are an error with `strict = true`), `slug`
+(lower case, words joined by "-"), `format` (`yyyymmdd` or a strptime format
+such as `%d/%m/%Y`; the result is an ISO date, or an ISO timestamp when the
+format has a time). Values are stripped of surrounding spaces first. Canonical
+columns that no rule names are left empty.
 
 This module only compiles rules; the importer reads the files, so errors in
 data rows still name the source file, its line and the source column.
