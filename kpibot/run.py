@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import inspect
 import logging
 import secrets
 import signal
@@ -223,7 +222,7 @@ def _start_sandbox(
 
         client = make_client(bot_settings)
         handle.scheduler = _start_scheduler(engine, store, config, client, clock, handle)
-        run_digest, run_alerts = _job_runners(engine, store, config, client, clock)
+        run_digest, run_alerts = _job_runners(engine, store, config, client, handle.scheduler)
 
         channels = channels_from_config(config)
         sandbox = Sandbox(
@@ -294,52 +293,78 @@ def _start_scheduler(engine: KpiEngine, store: Any, config: AppConfig, client: A
                      handle: ServiceHandle) -> Any:
     """The scheduler issue's service, when it is installed; the bot works without it."""
     try:
+        from schedules.leader import SchedulerConflict
         from schedules.service import start_scheduler
     except ImportError:
         log.warning("schedules.service is not available: digests and alerts will not be scheduled")
         return None
-    scheduler = start_scheduler(engine, store, config, client, clock)
+    try:
+        scheduler = start_scheduler(engine, store, config, client, clock)
+    except SchedulerConflict as exc:
+        # A second `kpibot run` on one SQLite file: the scheduler's own message says what to do.
+        raise ServiceError(str(exc)) from None
     stop = next((getattr(scheduler, name) for name in ("stop", "shutdown") if hasattr(scheduler, name)), None)
     if stop is not None:
         handle._stops.append(("scheduler", stop))
     return scheduler
 
 
-def _job_runners(engine: KpiEngine, store: Any, config: AppConfig, client: Any, clock: Clock
+def _job_runners(engine: KpiEngine, store: Any, config: AppConfig, client: Any, scheduler: Any
                  ) -> tuple[Callable[[datetime], str] | None, Callable[[datetime], str] | None]:
-    """The page's "Send digest now" and "Run alerts now": the same functions as `kpibot digest/alerts`."""
+    """The page's "Send digest now" and "Run alerts now".
+
+    They call what `kpibot digest` and `kpibot alerts` call, which send through the outbox and wait
+    for the delivery, so the page can say what happened; the outbox's idempotency keys keep that
+    safe next to the scheduler's own sender. Without schedules.cli, the scheduler's run-now hooks.
+    """
     try:
         from schedules import cli as jobs
     except ImportError:
-        return None, None
+        jobs = None
+    if jobs is not None:
+        def digest(as_of: datetime) -> str:
+            return _digest_summary(jobs.digest(engine, store, config, lambda: client, as_of=as_of))
 
-    def runner(name: str) -> Callable[[datetime], str] | None:
-        fn = getattr(jobs, name, None)
-        if fn is None:
-            return None
-        params = inspect.signature(fn).parameters
-        offered = {"engine": engine, "store": store, "config": config, "client": client, "clock": clock}
+        def alerts(as_of: datetime) -> str:
+            return _alerts_summary(jobs.alerts(engine, store, config, lambda: client, as_of=as_of))
 
-        def run(as_of: datetime) -> str:
-            kwargs = {k: v for k, v in offered.items() if k in params}
-            result = fn(as_of=as_of, **kwargs)
-            return _summarise(name, result, as_of)
-
-        return run
-
-    return runner("digest"), runner("alerts")
+        return digest, alerts
+    if scheduler is not None and hasattr(scheduler, "run_digest_now"):
+        return (lambda as_of: _digest_summary({"digests": scheduler.run_digest_now(as_of)}),
+                lambda as_of: _alerts_summary(scheduler.run_alerts_now(as_of)))
+    return None, None
 
 
-def _summarise(name: str, result: Any, as_of: datetime) -> str:
-    when = as_of.strftime("%Y-%m-%d %H:%M")
-    if isinstance(result, str):
-        return result
-    summary = getattr(result, "summary", None)
-    if callable(summary):
-        return str(summary())
-    if isinstance(summary, str):
-        return summary
-    return f"{name} as of {when}: done"
+def _digest_summary(result: dict[str, Any]) -> str:
+    lines = []
+    for d in result.get("digests") or []:
+        where = f"#{d.get('channel')}"
+        week = d.get("week") or d.get("key", "")
+        status = d.get("status")
+        if status == "duplicate":
+            lines.append(f"The digest for {week} was already sent to {where}: each week's digest goes out "
+                         f"once. Pick another date to replay another week.")
+        elif status in ("sent", "queued"):
+            lines.append(f"Digest for {week} {status} to {where}.")
+        else:
+            lines.append(f"Digest for {week} to {where}: {status}.")
+    return "\n".join(lines) or "No digest is enabled in the config."
+
+
+def _alerts_summary(result: dict[str, Any]) -> str:
+    evaluations = result.get("evaluations") or []
+    when = str(result.get("as_of") or "")[:16].replace("T", " ")
+    head = f"Alerts as of {when}: {len(evaluations)} evaluated"
+    changes = [f"{t.get('rule')}{'/' + t['segment'] if t.get('segment') else ''}: {t.get('from')} → {t.get('to')}"
+               for t in result.get("transitions") or []]
+    lines = [head + (", " + "; ".join(changes) if changes else ", no state changes")]
+    sent = len(result.get("messages") or [])
+    if sent:
+        lines.append(f"{sent} message{'s' if sent != 1 else ''} sent to Slack.")
+    skipped = result.get("skipped") or []
+    if skipped:
+        lines.append(f"{len(skipped)} skipped: already evaluated at or after this time.")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------- HTTP plumbing

@@ -115,6 +115,17 @@ function drawUsers(view) {
   select.value = state.user;
 }
 
+// Images (charts) arrive after the HTML: keep a list that was scrolled to the bottom at the bottom.
+function stickToBottom(container, stick) {
+  if (!stick) return;
+  container.scrollTop = container.scrollHeight;
+  for (const img of container.querySelectorAll("img")) {
+    if (!img.complete) {
+      img.addEventListener("load", () => { container.scrollTop = container.scrollHeight; }, { once: true });
+    }
+  }
+}
+
 function hideDismissed(root) {
   for (const node of root.querySelectorAll(".msg-ephemeral")) {
     if (state.dismissed.has(node.dataset.ts)) node.remove();
@@ -153,22 +164,26 @@ function draw(view) {
   }
 
   const list = $("messages");
-  const stick = nearBottom(list);
+  const freshChannel = list.dataset.channel !== `${state.user}:${state.channel}`;
+  const stick = freshChannel || nearBottom(list);
   list.innerHTML = view.messages_html || '<div class="empty">No messages yet. Try <code>/kpi win rate this quarter</code>, or press “Send digest now”.</div>';
+  list.dataset.channel = `${state.user}:${state.channel}`;
   hideDismissed(list);
-  if (stick) list.scrollTop = list.scrollHeight;
+  stickToBottom(list, stick);
 
   const panel = $("thread-panel");
   if (state.thread && view.thread_html !== undefined) {
     panel.hidden = false;
     $("thread-channel").textContent = channel ? `#${channel.name}` : "";
     const body = $("thread-body");
-    const stickThread = nearBottom(body);
+    const stickThread = body.dataset.thread !== state.thread || nearBottom(body);
     body.innerHTML = view.thread_html;
+    body.dataset.thread = state.thread;
     hideDismissed(body);
-    if (stickThread) body.scrollTop = body.scrollHeight;
+    stickToBottom(body, stickThread);
   } else {
     panel.hidden = true;
+    $("thread-body").dataset.thread = "";
   }
 }
 
