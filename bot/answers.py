@@ -43,6 +43,9 @@ class Reply:
     as_of: datetime | None = None
     chart: bool = False
     notes: list[str] = field(default_factory=list)
+    plan: Plan | None = None
+    share_value: str | None = None
+    shared_by: str | None = None
 
     def payload(self, response_type: str = "ephemeral", **extra) -> dict:
         return {"response_type": response_type, "text": self.text, "blocks": self.blocks, **extra}
@@ -52,16 +55,21 @@ def viewer(deps: BotDeps, user_id: str) -> Viewer:
     return viewer_for(user_id, deps.engine.rep_for_slack_user(user_id), deps.config.access)
 
 
-def answer_question(
-    deps: BotDeps,
-    text: str,
-    user_id: str,
-    as_of: datetime,
-    *,
-    shareable: bool = True,
-    shared_by: str | None = None,
-) -> Reply:
-    """The reply to `text` for this person at `as_of` (a shared answer names `shared_by`, has no button)."""
+@dataclass
+class Plan:
+    """A question understood and narrowed to what the person may see, not yet computed."""
+
+    text: str
+    user_id: str
+    as_of: datetime
+    lang: str
+    query: Query
+    scoped: Scoped
+    chart: bool
+
+
+def plan_question(deps: BotDeps, text: str, user_id: str, as_of: datetime) -> Plan | Reply:
+    """Parse and check access (cheap); a Reply when there is nothing to compute (help, error, refusal)."""
     as_of = as_of.replace(microsecond=0)  # what a share button can carry, so a share shows the same
     text = text if isinstance(text, str) else ""
     try:
@@ -77,22 +85,76 @@ def answer_question(
     q = replace(parsed, lang=lang)
     try:
         scoped = scope_query(viewer(deps, user_id), q, deps.engine, lang)
-        a = deps.engine.answer(scoped.query, as_of)
     except AccessDenied as exc:
         return Reply("denied", bk.notice_blocks(f"🔒 {exc.message}"), exc.message, lang)
     except QueryError as exc:
         return _error_reply(exc.message, lang, text, exc, as_of)
-    except PeriodError as exc:
-        return _error_reply(str(exc), lang, text, None, as_of)
+    return Plan(text, user_id, as_of, lang, scoped.query, scoped, q.chart)
 
-    trend = _trend(deps, scoped.query, as_of, a)
-    notes = [i18n.t(scoped.note_key, lang, **dict(scoped.note_args))] if scoped.note_key else []
-    share_value = sharing.encode(text, as_of) if shareable else None
-    blocks = bk.answer_blocks(
-        a, lang=lang, rows=_rows(a, scoped, lang), trend=trend, notes=notes, share_value=share_value,
-        shared_by=shared_by, as_of_text=i18n.t("as_of", lang, when=as_of.strftime("%Y-%m-%d %H:%M")),
+
+def answer_plan(deps: BotDeps, plan: Plan, *, trend: list[tuple[Period, float | None]] | None = None,
+                shareable: bool = True, shared_by: str | None = None) -> Reply:
+    """Compute the answer (the expensive part) and its blocks, with `trend` if already known."""
+    try:
+        a = deps.engine.answer(plan.query, plan.as_of)
+    except QueryError as exc:
+        return _error_reply(exc.message, plan.lang, plan.text, exc, plan.as_of)
+    except PeriodError as exc:
+        return _error_reply(str(exc), plan.lang, plan.text, None, plan.as_of)
+    notes = [i18n.t(plan.scoped.note_key, plan.lang, **dict(plan.scoped.note_args))] if plan.scoped.note_key else []
+    reply = Reply("answer", [], bk.answer_text(a, plan.lang), plan.lang, a, plan.query, plan.as_of, plan.chart,
+                  notes)
+    reply.plan = plan
+    reply.share_value = sharing.encode(plan.text, plan.as_of) if shareable else None
+    reply.shared_by = shared_by
+    return with_trend(reply, trend)
+
+
+def with_trend(reply: Reply, trend: list[tuple[Period, float | None]] | None) -> Reply:
+    """The answer's blocks, with the sparkline when `trend` is given (and the answer has a value)."""
+    a, plan = reply.answer, reply.plan
+    assert a is not None and plan is not None
+    lang = plan.lang
+    reply.blocks = bk.answer_blocks(
+        a, lang=lang, rows=_rows(a, plan.scoped, lang), trend=trend if a.value is not None else None,
+        notes=reply.notes, share_value=reply.share_value, shared_by=reply.shared_by,
+        as_of_text=i18n.t("as_of", lang, when=plan.as_of.strftime("%Y-%m-%d %H:%M")),
     )
-    return Reply("answer", blocks, bk.answer_text(a, lang), lang, a, scoped.query, as_of, q.chart, notes)
+    return reply
+
+
+def trend_for(deps: BotDeps, plan: Plan) -> list[tuple[Period, float | None]] | None:
+    """The sparkline's series, or None: a trend is decoration, an answer goes out without it."""
+    if deps.spark_periods < 2:
+        return None
+    try:
+        return deps.engine.series(plan.query, plan.as_of, n=deps.spark_periods)
+    except Exception:
+        log.exception("trend for %s failed", plan.query.kpi)
+        return None
+
+
+def answer_question(
+    deps: BotDeps,
+    text: str,
+    user_id: str,
+    as_of: datetime,
+    *,
+    shareable: bool = True,
+    shared_by: str | None = None,
+) -> Reply:
+    """The whole reply to `text` for this person at `as_of`, trend included, computed in this thread.
+
+    A shared answer names `shared_by` and has no button. (flows.kpi_command computes the trend
+    alongside instead, so a slow trend never delays the number.)
+    """
+    plan = plan_question(deps, text, user_id, as_of)
+    if isinstance(plan, Reply):
+        return plan
+    reply = answer_plan(deps, plan, shareable=shareable, shared_by=shared_by)
+    if reply.kind == "answer" and reply.answer is not None and reply.answer.value is not None:
+        reply = with_trend(reply, trend_for(deps, plan))
+    return reply
 
 
 def help_reply(req: HelpRequest) -> Reply:
@@ -104,17 +166,6 @@ def help_reply(req: HelpRequest) -> Reply:
     usage = (USAGE_TH if lang == "th" else USAGE_EN).replace("kpibot ask", "/kpi")
     lines = [f"{s.key:<24} {s.name(lang)}" for s in cat.values()]
     return Reply("help", bk.help_blocks(usage, lines, lang), i18n.t("how_to_ask", lang), lang)
-
-
-def _trend(deps: BotDeps, q: Query, as_of: datetime, a: Answer) -> list[tuple[Period, float | None]] | None:
-    if deps.spark_periods < 2 or a.value is None:
-        return None
-    try:
-        return deps.engine.series(q, as_of, n=deps.spark_periods)
-    except Exception:
-        # A trend is decoration: the answer goes out without it rather than not at all.
-        log.exception("trend for %s failed", q.kpi)
-        return None
 
 
 def _rows(a: Answer, scoped: Scoped, lang: str) -> list[bk.TableRow] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,6 +16,9 @@ from kpi_engine.engine import KpiEngine
 # Periods of the sparkline under an answer: each costs one more measure, so fewer than the chart's 12.
 SPARK_PERIODS = 8
 CHART_PERIODS = 12
+# How long after the command an answer may wait for its sparkline before going out without it
+# (the sparkline then follows by replacing the message): the number matters more than its trend.
+ANSWER_BUDGET = 0.4
 
 
 @dataclass
@@ -26,7 +30,10 @@ class BotDeps:
     langs: LanguageResolver
     spark_periods: int = SPARK_PERIODS
     chart_periods: int = CHART_PERIODS
-    own_team_id: list[str | None] = field(default_factory=lambda: [None])
+    answer_budget: float = ANSWER_BUDGET
+    # Trends are computed beside the answer: a few threads, as each holds a database connection.
+    pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="kpibot-trend"))
 
     def now(self) -> datetime:
         return self.clock()

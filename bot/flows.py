@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -29,24 +31,57 @@ def error_payload(lang: str, request_id: str) -> dict[str, Any]:
 
 
 def kpi_command(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
-    """`/kpi TEXT`: the answer privately through response_url, then the chart when asked for."""
+    """`/kpi TEXT`: the answer privately through response_url, then the chart when asked for.
+
+    The sparkline is computed beside the answer; when it is not ready within the answer budget the
+    answer goes out without it and is replaced once the trend is known.
+    """
     started = time.perf_counter()
     user, channel = body.get("user_id"), body.get("channel_id")
     url = body.get("response_url")
     text = body.get("text") or ""
+    late: Future | None = None
     try:
-        reply = answers.answer_question(deps, text, user or "", deps.now())
+        plan = answers.plan_question(deps, text, user or "", deps.now())
+        if isinstance(plan, answers.Reply):
+            reply = plan
+        else:
+            trend = deps.pool.submit(answers.trend_for, deps, plan) if deps.spark_periods >= 2 else None
+            reply = answers.answer_plan(deps, plan)
+            if trend is not None and reply.kind == "answer":
+                try:
+                    left = deps.answer_budget - (time.perf_counter() - started)
+                    reply = answers.with_trend(reply, trend.result(timeout=max(0.02, left)))
+                except FutureTimeout:
+                    late = trend
+            elif trend is not None:
+                trend.cancel()
     except Exception:
         log.exception("request %s: /kpi failed (user %s, %d chars)", request_id, user, len(text))
         delivery.reply_privately(deps.client, url, channel, user, error_payload(_lang(deps, user), request_id),
                                  request_id)
         return
-    delivered = delivery.reply_privately(deps.client, url, channel, user, reply.payload(), request_id)
-    log.info("request %s: /kpi %s %s in %.0f ms%s", request_id, reply.kind,
+    delivered = delivery.post_response(url, reply.payload(), deps.client, request_id)
+    if not delivered:
+        late = None  # chat.postEphemeral messages cannot be replaced
+        delivered = delivery.post_ephemeral(deps.client, channel, user, reply.payload(), request_id)
+    log.info("request %s: /kpi %s %s in %.0f ms%s%s", request_id, reply.kind,
              reply.query.kpi if reply.query else "-", (time.perf_counter() - started) * 1000,
-             "" if delivered else " (NOT delivered)")
+             "" if delivered else " (NOT delivered)", " (trend follows)" if late else "")
+    if late is not None:
+        late.add_done_callback(lambda f: _late_trend(deps, reply, f, url, request_id))
     if reply.chart and reply.kind == "answer":
         post_chart(deps, reply, channel, user, url, request_id)
+
+
+def _late_trend(deps: BotDeps, reply: answers.Reply, done: Future, url: str | None, request_id: str) -> None:
+    try:
+        trend = done.result()
+        if trend:
+            updated = answers.with_trend(reply, trend)
+            delivery.post_response(url, updated.payload(replace_original=True), deps.client, request_id)
+    except Exception:
+        log.exception("request %s: adding the trend failed", request_id)
 
 
 def post_chart(deps: BotDeps, reply: answers.Reply, channel: str | None, user: str | None, url: str | None,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from bot.blocks import SHARE_ACTION
 from bot.charts import PNG_MAGIC
 from kpi_engine import format as fmt
@@ -41,11 +39,10 @@ def test_thai_slack_locale_gets_thai_for_an_english_question(rig):
     assert "รายได้" in answer["blocks"][0]["text"]["text"]
 
 
-@pytest.mark.parametrize("text", ["", "help", "list"])
-def test_help_list_and_empty_show_usage_and_the_catalogue(rig, text):
-    answer = rig.ask(text)
-    body = message_text(answer)
-    assert "/kpi" in body and "win_rate" in body and "content_engagement" in body
+def test_help_list_and_empty_show_usage_and_the_catalogue(rig):
+    for text in ("", "help", "list"):
+        body = message_text(rig.ask(text))
+        assert "/kpi" in body and "win_rate" in body and "content_engagement" in body, text
 
 
 def test_misspelling_gets_did_you_mean_and_the_button_answers_the_fix(rig):

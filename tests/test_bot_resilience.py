@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 
 import pytest
 
@@ -12,8 +13,10 @@ from tests.test_bot_harness import SALES, message_text
 
 # the service under test, wired to the emulator (fixtures `rig`, `make_rig`)
 pytest_plugins = ["tests.test_bot_harness"]
+SLACK_ONLY = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)  # Slack mechanics, not SQL
 
 
+@SLACK_ONLY
 def test_a_failing_response_url_falls_back_to_post_ephemeral_and_logs_the_request_id(rig, caplog):
     caplog.set_level(logging.INFO)
     rig.emu.inject("response_url", status=500, times=None)
@@ -22,6 +25,7 @@ def test_a_failing_response_url_falls_back_to_post_ephemeral_and_logs_the_reques
     assert re.search(r"request [0-9a-f]{12}: response_url answered 500", caplog.text)
 
 
+@SLACK_ONLY
 def test_an_engine_failure_after_the_ack_reaches_the_user_and_the_log_with_one_request_id(rig, caplog):
     def broken(*a, **kw):
         raise RuntimeError("database went away")
@@ -33,9 +37,6 @@ def test_an_engine_failure_after_the_ack_reaches_the_user_and_the_log_with_one_r
     rid = re.search(r"request `([0-9a-f]{12})`", message_text(error)).group(1)
     logged = [r for r in caplog.records if rid in r.getMessage()]
     assert logged and logged[0].levelno == logging.ERROR and logged[0].exc_info
-
-
-SLACK_ONLY = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)  # Slack mechanics, not SQL
 
 
 @SLACK_ONLY
@@ -65,3 +66,21 @@ def test_a_chart_that_cannot_be_uploaded_is_reported_to_the_user(rig):
     rig.ask("revenue 2026-05 chart")
     note = rig.emu.wait_for(lambda e: [m for m in e.ephemerals(user="U1") if "chart" in m["text"].lower()][0])
     assert re.search(r"request `[0-9a-f]{12}`", note["text"])
+
+
+@SLACK_ONLY
+def test_a_slow_trend_never_delays_the_answer_it_follows_by_replacing_it(rig):
+    series = rig.engine.series
+
+    def slow_series(*a, **kw):
+        time.sleep(1.0)
+        return series(*a, **kw)
+
+    rig.engine.series = slow_series  # type: ignore[method-assign]
+    started = time.perf_counter()
+    answer = rig.ask("revenue 2026-05")
+    assert time.perf_counter() - started < 0.9
+    assert "Trend" not in message_text(answer) and "฿5,000" in message_text(answer)
+    replaced = rig.emu.wait_for(
+        lambda e: [m for m in e.ephemerals(user="U1") if "Trend" in message_text(m)][0], timeout=5)
+    assert replaced["ts"] == answer["ts"] and len(rig.emu.ephemerals(user="U1")) == 1

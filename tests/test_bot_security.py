@@ -7,6 +7,7 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +16,7 @@ from tests.test_bot_harness import SECRET, TOKEN, message_text
 
 # the service under test, wired to the emulator (fixtures `rig`, `make_rig`)
 pytest_plugins = ["tests.test_bot_harness"]
+SLACK_ONLY = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)  # Slack mechanics, not SQL
 
 
 def _no_traffic_after(rig, calls_before: int) -> None:
@@ -23,6 +25,7 @@ def _no_traffic_after(rig, calls_before: int) -> None:
     assert rig.emu.ephemerals() == []
 
 
+@SLACK_ONLY
 def test_forged_stale_or_unsigned_requests_get_401_and_do_nothing(rig):
     calls = len(rig.emu.calls())
     body = rig.emu.slash_command_payload("/kpi", "revenue", "U1", "C0SALES")
@@ -65,6 +68,7 @@ def test_any_text_gets_an_answer_message_and_never_a_5xx(rig, text):
     assert "request `" not in message_text(reply), "an unexpected error instead of an answer"
 
 
+@SLACK_ONLY
 def test_log_lines_never_carry_tokens(rig, caplog):
     caplog.set_level(logging.DEBUG)
     rig.ask("revenue chart")
