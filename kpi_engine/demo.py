@@ -54,7 +54,10 @@ The company starts the history with customers: 20 % as many accounts as it wins 
 new logos during the history were buying before it began. They appear only through
 their orders and upsell deals from the start on, so no row predates the history;
 the price is that their first purchase in the data falls in its first months, which
-makes CAC of those months look cheap (nothing recent is affected).
+makes CAC of those months look cheap (nothing recent is affected). Quarters whose
+year-ago window lies in the history's first months, while the pipeline fills, still
+retain a point or two more than later ones (measured over seeds: ~0.96, 0.93, 0.92
+for the three quarters before the planted drop at small scale).
 
 ``accounts.churned_at`` = last purchase + 365 days wherever that is before the
 anchor, so the ``churn_date`` retention mode tells the same story.
@@ -397,6 +400,15 @@ class _Nullable:
     values: np.ndarray
 
 
+def _categorical(rng: np.random.Generator, group: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """A category per row drawn with its group's row of `table`; memory O(rows), not rows x categories."""
+    out = np.empty(len(group), dtype=np.int64)
+    for g in range(len(table)):
+        rows = np.flatnonzero(group == g)
+        out[rows] = rng.choice(table.shape[1], size=len(rows), p=table[g])
+    return out
+
+
 def _ids(prefix: str, idx: np.ndarray, width: int) -> list[str | None]:
     return [f"{prefix}{i:0{width}d}" if i >= 0 else None for i in idx.tolist()]
 
@@ -505,9 +517,9 @@ class _Company:
         qualified[(rng.random(n) >= QUALIFY_P[ch]) | (qualified >= cal.anchor_ts)] = -1
         # campaign names: one per channel and month (social, campaign) or per event month
         month = cal.month_of_day[day]
-        self.lead_ch, self.lead_created, self.lead_qualified = ch, created, qualified
-        self.lead_campaign = np.where(np.isin(ch, (1, 2, 3)), ch * len(cal.months) + month, -1)
-        self.lead_owner = np.full(n, -1, dtype=np.int64)
+        self.lead_ch, self.lead_created, self.lead_qualified = ch.astype(np.int8), created, qualified
+        self.lead_campaign = np.where(np.isin(ch, (1, 2, 3)), ch * len(cal.months) + month, -1).astype(np.int32)
+        self.lead_owner = np.full(n, -1, dtype=np.int32)
 
     def _campaign_names(self) -> list[str | None]:
         names: list[str | None] = []
@@ -563,14 +575,15 @@ class _Company:
     def _opportunities(self) -> None:
         rng, cal, n = self.rng, self.cal, self.n_opps
         # from leads: qualified leads become deals a few days later
-        lag = ((rng.gamma(1.5, 2.0, len(self.lead_ch)) + 0.1) * DAY).astype(np.int64)
-        from_lead = np.where(self.lead_qualified >= 0, self.lead_qualified + lag, NEVER)
+        qualified = np.flatnonzero(self.lead_qualified >= 0)
+        from_lead = self.lead_qualified[qualified] + ((rng.gamma(1.5, 2.0, len(qualified)) + 0.1) * DAY).astype(np.int64)
         eligible = np.flatnonzero(from_lead < cal.anchor_ts)
         n_fl = min(int(round(0.7 * n)), len(eligible))
-        chosen = np.sort(rng.choice(eligible, size=n_fl, replace=False))
+        picked = np.sort(rng.choice(eligible, size=n_fl, replace=False))
+        chosen = qualified[picked]
         n_direct = n - n_fl
         direct_created = cal.day_start[cal.sample_days(rng, n_direct)] + _office_seconds(rng, n_direct)
-        created = np.concatenate([from_lead[chosen], direct_created])
+        created = np.concatenate([from_lead[picked], direct_created])
         lead = np.concatenate([chosen, np.full(n_direct, -1)])
         order = np.argsort(created, kind="stable")
         created, lead = created[order], lead[order]
@@ -648,8 +661,7 @@ class _Company:
         t_hi = np.where(status == OPEN, cal.anchor_ts - 1, closed)
         owner = self._pick_reps(team, t_lo, t_hi)
         self.lead_owner[lead[li]] = owner[li]
-        product = (rng.random(n)[:, None] > np.cumsum(PRODUCT_P[seg], axis=1)).sum(axis=1)
-        product = np.minimum(product, len(PRODUCTS) - 1)
+        product = _categorical(rng, seg, PRODUCT_P)
         amount = DEAL_MEDIAN_THB[seg] * PRODUCT_FACTOR[product] * np.exp(rng.normal(0, 0.55, n))
         is_upsell = np.zeros(n, dtype=bool)
         is_upsell[di[upsell]] = True
@@ -662,8 +674,7 @@ class _Company:
         # leads nobody turned into a deal: owned by whoever had them on the day (some never assigned)
         rest = np.flatnonzero(self.lead_owner < 0)
         r_ch = self.lead_ch[rest]
-        r_team = (rng.random(len(rest))[:, None] > np.cumsum(CHANNEL_TEAM_P[r_ch], axis=1)).sum(axis=1)
-        r_team = np.minimum(r_team, len(TEAMS) - 1)
+        r_team = _categorical(rng, r_ch, CHANNEL_TEAM_P)
         tc = self.lead_created[rest]
         owners = self._pick_reps(r_team, tc, tc)
         unowned = np.isin(r_ch, (1, 5)) & (rng.random(len(rest)) < 0.08)
@@ -1016,7 +1027,7 @@ class _Company:
         live_until = np.where(self.opp_status == OPEN, NEVER, self.opp_closed)[o]
         kinds = {"enterprise": 0, "manager": 1, "default": 2}
         kind = np.concatenate([np.where(self.rep_team == 0, 0, 2), np.full(len(TEAMS), 1)])
-        type_cum = np.cumsum(np.array([ACTIVITY_P[k] for k in kinds]), axis=1)
+        type_p = np.array([ACTIVITY_P[k] for k in kinds])
         wd, ow, aw = _width(total), _width(self.n_opps), _width(self.n_acc)
         done = 0
         for lo, hi in self._day_chunks(counts.sum(axis=1)):
@@ -1028,7 +1039,7 @@ class _Company:
             t = cal.day_start[day] + _office_seconds(rng, len(day))
             order = np.argsort(t, kind="stable")
             day, rep, t = day[order], rep[order], t[order]
-            typ = (rng.random(len(t))[:, None] > type_cum[kind[rep]]).sum(axis=1)
+            typ = _categorical(rng, kind[rep], type_p)
             pos = np.searchsorted(key, (rep << 33) + t, side="right") - 1 - rng.geometric(0.35, len(t)) + 1
             pos = np.clip(pos, 0, len(key) - 1)
             linked = ((rep < n_rep) & (self.opp_owner[o[pos]] == rep) & (self.opp_created[o[pos]] <= t)
