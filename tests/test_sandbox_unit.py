@@ -286,6 +286,15 @@ def test_view_shows_channels_dm_and_only_own_ephemerals(sandbox):
         sandbox.view("U0NOBODY", "leadership")
 
 
+def test_command_text_is_escaped_like_slack():
+    from bot.sandbox.workspace import slack_escape
+
+    users = [{"id": "U0SOMCHAI", "name": "Somchai"}, {"id": "U0ANNA", "name": "Anna"}]
+    assert slack_escape("revenue rep:@somchai", users) == "revenue rep:<@U0SOMCHAI|somchai>"
+    assert slack_escape("cac rep:@U0ANNA <b> & co", users) == "cac rep:<@U0ANNA|anna> &lt;b&gt; &amp; co"
+    assert slack_escape("mail a@b.example @nobody", users) == "mail a@b.example @nobody"
+
+
 def test_unknown_command_is_refused(sandbox):
     with pytest.raises(SandboxError, match="/deploy is not a valid command"):
         sandbox.command("U0SOMCHAI", "leadership", "/deploy now")

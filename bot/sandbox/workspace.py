@@ -34,6 +34,7 @@ ACK_DEADLINE = 3.0
 SANDBOX_MANAGER = "U0MANAGER"
 COMMANDS = ("/kpi",)
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
+_MENTION = re.compile(r"(?<![\w<])@([A-Za-z0-9][\w.\-]*)")
 
 JobRunner = Callable[[datetime], str]
 
@@ -213,7 +214,8 @@ class Sandbox:
             raise SandboxError(f"{command} is not a valid command. In this workspace there is /kpi.")
         response_url = self.emulator.new_response_url(channel_id, user_id)
         body = self.emulator.slash_command_payload(
-            command, text.strip(), user_id, channel_id, response_url=response_url
+            command, slack_escape(text.strip(), self.emulator.users()), user_id, channel_id,
+            response_url=response_url,
         )
         status, headers, answer, seconds = self._send(body)
         if status != 200:
@@ -296,6 +298,23 @@ class Sandbox:
         except (OSError, urllib.error.URLError) as exc:
             raise SandboxError(f"the bot at {self.bot_events_url} did not answer ({exc})") from None
         return status, headers, answer, time.perf_counter() - started
+
+
+def slack_escape(text: str, users: Iterable[dict[str, Any]]) -> str:
+    """The command text as Slack sends it with `should_escape` (the manifest's setting): &, <, > as
+    entities, and an @mention of a known person as <@ID|name>, as picking them from Slack's menu does."""
+    by_name: dict[str, tuple[str, str]] = {}
+    for user in users:
+        by_name[user["id"].lower()] = (user["id"], user.get("name") or user["id"])
+        if user.get("name"):
+            by_name[user["name"].lower()] = (user["id"], user["name"])
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    def mention(match: re.Match[str]) -> str:
+        found = by_name.get(match.group(1).lower())
+        return f"<@{found[0]}|{found[1].lower()}>" if found else match.group(0)
+
+    return _MENTION.sub(mention, escaped)
 
 
 def roles_from_reps(lookup: Callable[[str], Any], user_ids: Iterable[str]) -> dict[str, str]:
