@@ -1,1 +1,96 @@
-"""Operational state (alert states, outbox, silences): filled in by the scheduler issue."""
+"""Operational state of the scheduler: alert states, the outbox, silences and job runs.
+
+Kept in the KPI store so that one backup holds everything, and so that a restart (or
+another process taking over the scheduler) continues where the last one stopped.
+Instants are epoch seconds, as in the canonical tables. Only kpi_engine/ops.py reads
+and writes these tables.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+
+def _ts(nullable: bool = True):
+    return Field(default=None, sa_column=Column(BigInteger, nullable=nullable))
+
+
+class AlertState(SQLModel, table=True):
+    """One (rule, segment): where it is in ok → pending → firing → resolved (or no_data / error)."""
+
+    __tablename__ = "ops_alert_states"
+    rule_id: str = Field(primary_key=True)
+    segment: str = Field(default="", primary_key=True)  # "" = the rule's whole selection
+    state: str = "ok"
+    breaches: int = 0  # consecutive breaching evaluations, for the rule's `for`
+    episode: int = 0  # bumped at every new firing; part of the message keys
+    since: int | None = _ts()  # when the current state began
+    evaluated_at: int | None = _ts()  # the as_of of the last evaluation
+    period: str | None = None  # label of the period last evaluated
+    value: float | None = None
+    reason: str | None = None  # what breached, or why there is no data, or the error
+    detail: str | None = Field(default=None, sa_column=Column(Text))  # JSON of the last evaluation
+    fired_at: int | None = _ts()
+    resolved_at: int | None = _ts()
+    notified_at: int | None = _ts()  # last firing message or reminder
+    message_key: str | None = None  # outbox key of this episode's message (None: not posted)
+    acked_by: str | None = None
+    acked_at: int | None = _ts()
+    updates: int = 0  # message edits so far, so every edit has its own outbox key
+    shown: str | None = None  # hash of the content last sent for the message: edit only on a change
+    # bumped by every write: the scheduler and a button click in the bot may change one
+    # alert at the same moment, and neither may silently undo the other (compare-and-set)
+    version: int = 0
+
+
+class Silence(SQLModel, table=True):
+    """A snooze: no new messages for a rule (and segment, or "*" for all) until ends_at."""
+
+    __tablename__ = "ops_silences"
+    __table_args__ = (Index("ix_silence_rule", "rule_id", "segment", "ends_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    rule_id: str
+    segment: str = "*"
+    starts_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+    ends_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_by: str | None = None
+    created_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+    reason: str | None = None
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to deliver exactly once; `key` is its idempotency key (also in Slack's metadata)."""
+
+    __tablename__ = "ops_outbox"
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    kind: str  # post | update | upload
+    channel: str
+    parent_key: str | None = None  # post/upload: into the thread of; update: the message to edit
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # JSON
+    state: str = "pending"  # pending | sending | sent | failed | superseded
+    uncertain: bool = False  # an attempt may have reached Slack: look before sending again
+    attempts: int = 0
+    next_attempt_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+    claimed_by: str | None = None
+    claimed_at: int | None = _ts()
+    sent_at: int | None = _ts()
+    channel_id: str | None = None  # the id Slack answered with (config may name channels)
+    ts: str | None = None  # Slack ts of the posted message
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class JobRun(SQLModel, table=True):
+    """The last scheduled fire time of a job that was started, so a restart knows what it missed."""
+
+    __tablename__ = "ops_job_runs"
+    job_id: str = Field(primary_key=True)
+    fire_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+    status: str = "running"  # running | done | error
+    runner: str | None = None
+    started_at: int | None = _ts()
+    finished_at: int | None = _ts()
+    error: str | None = Field(default=None, sa_column=Column(Text))

@@ -1,0 +1,368 @@
+"""Persistence of the scheduler's state: the outbox, alert states, silences and job runs.
+
+The only place with SQL for these tables (kpi_engine/ops_models.py). Nothing here reads
+the clock: every method that needs "now" takes it as epoch seconds, so tests drive time.
+
+Concurrency: the service's scheduler, its sender, the bot's button handlers and a
+`kpibot digest` in a terminal may all touch these rows at once, possibly from
+different processes. Every state change is therefore a conditional UPDATE (claim an
+outbox row only if it is still pending; write an alert only if its version is the one
+read), never a read-then-blind-write.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, and_, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from kpi_engine.ops_models import AlertState, JobRun, OutboxMessage, Silence
+
+_OUT = OutboxMessage.__table__
+_ALERT = AlertState.__table__
+_SIL = Silence.__table__
+_JOB = JobRun.__table__
+
+OUTBOX_STATES = ("pending", "sending", "sent", "failed", "superseded")
+ALERT_COLUMNS = [c.name for c in _ALERT.columns]
+
+
+@dataclass
+class NewMessage:
+    """An outbox entry to create. payload: what the sender needs for the Slack call (JSON-able)."""
+
+    key: str
+    kind: str  # post | update | upload
+    channel: str
+    payload: dict[str, Any]
+    parent_key: str | None = None
+
+
+@dataclass
+class OutboxRow:
+    id: int
+    key: str
+    kind: str
+    channel: str
+    parent_key: str | None
+    payload: dict[str, Any]
+    state: str
+    uncertain: bool
+    attempts: int
+    next_attempt_at: int
+    created_at: int
+    claimed_by: str | None
+    claimed_at: int | None
+    sent_at: int | None
+    channel_id: str | None
+    ts: str | None
+    last_error: str | None
+
+
+def _outbox_row(r) -> OutboxRow:
+    d = dict(r._mapping)
+    d["payload"] = json.loads(d["payload"])
+    d["uncertain"] = bool(d["uncertain"])
+    return OutboxRow(**d)
+
+
+@dataclass
+class AlertRow:
+    """A (rule, segment) alert state as read; `version` is what a write must still find."""
+
+    rule_id: str
+    segment: str
+    state: str = "ok"
+    breaches: int = 0
+    episode: int = 0
+    since: int | None = None
+    evaluated_at: int | None = None
+    period: str | None = None
+    value: float | None = None
+    reason: str | None = None
+    detail: str | None = None
+    fired_at: int | None = None
+    resolved_at: int | None = None
+    notified_at: int | None = None
+    message_key: str | None = None
+    acked_by: str | None = None
+    acked_at: int | None = None
+    updates: int = 0
+    shown: str | None = None
+    version: int = 0
+
+    @property
+    def episode_open(self) -> bool:
+        """Fired and not yet resolved (it may be in no_data or error meanwhile)."""
+        return self.fired_at is not None and self.resolved_at is None
+
+    def detail_json(self) -> dict[str, Any]:
+        return json.loads(self.detail) if self.detail else {}
+
+
+@dataclass
+class SilenceRow:
+    id: int
+    rule_id: str
+    segment: str
+    starts_at: int
+    ends_at: int
+    created_by: str | None
+    created_at: int
+    reason: str | None
+
+
+class StaleWrite(Exception):
+    """The alert changed since it was read (another process wrote it): read again and redo."""
+
+
+class OpsStore:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._dialect = engine.dialect.name
+
+    def _insert_new(self, conn: Connection, table: Table, conflict: list[str], **values: Any) -> bool:
+        """INSERT unless a row with the same key exists; True when inserted.
+
+        ON CONFLICT DO NOTHING rather than catching the IntegrityError: a failed statement
+        aborts a PostgreSQL transaction, and savepoints are unreliable on pysqlite.
+        """
+        dialect = postgresql if self._dialect == "postgresql" else sqlite
+        stmt = dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
+        return conn.execute(stmt).rowcount == 1
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """One transaction: an alert's new state and the messages it causes commit together."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _tx(self, conn: Connection | None) -> Iterator[Connection]:
+        if conn is not None:
+            yield conn
+        else:
+            with self.engine.begin() as c:
+                yield c
+
+    # ------------------------------------------------------------------ outbox
+
+    def enqueue(self, messages: list[NewMessage], now: int, conn: Connection | None = None) -> list[bool]:
+        """Create the messages whose key is new; True for each created, False for a key seen before.
+
+        A key is never reused, whatever the state of its row: that is what makes a rerun of a
+        digest or an alert evaluation harmless.
+        """
+        created = []
+        with self._tx(conn) as c:
+            for m in messages:
+                created.append(self._insert_new(
+                    c, _OUT, ["key"], key=m.key, kind=m.kind, channel=m.channel, parent_key=m.parent_key,
+                    payload=json.dumps(m.payload, ensure_ascii=False), state="pending", uncertain=False,
+                    attempts=0, next_attempt_at=0, created_at=now))
+        return created
+
+    def existing_keys(self, keys: list[str]) -> set[str]:
+        if not keys:
+            return set()
+        with self.engine.connect() as c:
+            return {r[0] for r in c.execute(select(_OUT.c.key).where(_OUT.c.key.in_(keys)))}
+
+    def supersede_updates(self, parent_key: str, conn: Connection | None = None) -> int:
+        """Drop edits of a message not yet sent: a newer edit replaces them (edits carry whole content)."""
+        with self._tx(conn) as c:
+            return c.execute(update(_OUT).where(and_(
+                _OUT.c.parent_key == parent_key, _OUT.c.kind == "update", _OUT.c.state == "pending"))
+                .values(state="superseded")).rowcount
+
+    def message(self, key: str) -> OutboxRow | None:
+        with self.engine.connect() as c:
+            r = c.execute(select(_OUT).where(_OUT.c.key == key)).first()
+        return _outbox_row(r) if r else None
+
+    def messages(self, keys: list[str] | None = None, states: tuple[str, ...] | None = None) -> list[OutboxRow]:
+        q = select(_OUT).order_by(_OUT.c.id)
+        if keys is not None:
+            if not keys:
+                return []
+            q = q.where(_OUT.c.key.in_(keys))
+        if states:
+            q = q.where(_OUT.c.state.in_(states))
+        with self.engine.connect() as c:
+            return [_outbox_row(r) for r in c.execute(q)]
+
+    def due(self, now: int, limit: int = 50, keys: list[str] | None = None) -> list[OutboxRow]:
+        """Pending messages whose time has come, oldest first (Slack shows them in that order)."""
+        q = (select(_OUT).where(and_(_OUT.c.state == "pending", _OUT.c.next_attempt_at <= now))
+             .order_by(_OUT.c.id).limit(limit))
+        if keys is not None:
+            q = q.where(_OUT.c.key.in_(keys))
+        with self.engine.connect() as c:
+            return [_outbox_row(r) for r in c.execute(q)]
+
+    def next_due_at(self) -> int | None:
+        with self.engine.connect() as c:
+            return c.execute(select(func.min(_OUT.c.next_attempt_at)).where(_OUT.c.state == "pending")).scalar()
+
+    def sending(self) -> list[OutboxRow]:
+        with self.engine.connect() as c:
+            return [_outbox_row(r) for r in c.execute(select(_OUT).where(_OUT.c.state == "sending")
+                                                      .order_by(_OUT.c.id))]
+
+    def claim(self, row: OutboxRow, runner: str, now: int) -> bool:
+        """Take a row for one attempt: pending → sending, or a stale sending row from a dead sender.
+
+        Only one sender wins (the UPDATE matches the state it read), so a message is never in
+        flight twice. A reclaimed sending row becomes uncertain: it may have reached Slack.
+        """
+        cond = [_OUT.c.id == row.id, _OUT.c.state == row.state]
+        values: dict[str, Any] = {"state": "sending", "claimed_by": runner, "claimed_at": now,
+                                  "attempts": _OUT.c.attempts + 1}
+        if row.state == "sending":
+            cond.append(_OUT.c.claimed_by == row.claimed_by if row.claimed_by else _OUT.c.claimed_by.is_(None))
+            values["uncertain"] = True
+        elif row.state != "pending":
+            return False
+        with self.engine.begin() as c:
+            return c.execute(update(_OUT).where(and_(*cond)).values(**values)).rowcount == 1
+
+    def mark_sent(self, row_id: int, runner: str, now: int, ts: str | None, channel_id: str | None) -> bool:
+        with self.engine.begin() as c:
+            return c.execute(update(_OUT).where(and_(_OUT.c.id == row_id, _OUT.c.claimed_by == runner,
+                                                     _OUT.c.state == "sending"))
+                             .values(state="sent", sent_at=now, ts=ts, channel_id=channel_id, uncertain=False,
+                                     last_error=None)).rowcount == 1
+
+    def mark_retry(self, row_id: int, runner: str, next_at: int, error: str, uncertain: bool) -> bool:
+        values: dict[str, Any] = {"state": "pending", "next_attempt_at": next_at, "last_error": error[:2000],
+                                  "claimed_by": None, "claimed_at": None}
+        if uncertain:
+            values["uncertain"] = True  # once uncertain, stays so until found or sent
+        with self.engine.begin() as c:
+            return c.execute(update(_OUT).where(and_(_OUT.c.id == row_id, _OUT.c.claimed_by == runner,
+                                                     _OUT.c.state == "sending"))
+                             .values(**values)).rowcount == 1
+
+    def mark_failed(self, row_id: int, runner: str, error: str) -> bool:
+        with self.engine.begin() as c:
+            return c.execute(update(_OUT).where(and_(_OUT.c.id == row_id, _OUT.c.claimed_by == runner,
+                                                     _OUT.c.state == "sending"))
+                             .values(state="failed", last_error=error[:2000], claimed_by=None)).rowcount == 1
+
+    def channel_id_for(self, channel: str) -> str | None:
+        """The Slack id a channel name resolved to on an earlier successful post."""
+        with self.engine.connect() as c:
+            return c.execute(select(_OUT.c.channel_id).where(and_(_OUT.c.channel == channel,
+                                                                  _OUT.c.channel_id.is_not(None))).limit(1)).scalar()
+
+    def outbox_counts(self) -> dict[str, int]:
+        with self.engine.connect() as c:
+            rows = c.execute(select(_OUT.c.state, func.count()).group_by(_OUT.c.state)).all()
+        return {s: int(n) for s, n in rows}
+
+    # ------------------------------------------------------------------ alert states
+
+    def alerts(self, rule_id: str | None = None) -> dict[tuple[str, str], AlertRow]:
+        q = select(_ALERT)
+        if rule_id is not None:
+            q = q.where(_ALERT.c.rule_id == rule_id)
+        with self.engine.connect() as c:
+            return {(r.rule_id, r.segment): AlertRow(**dict(r._mapping)) for r in c.execute(q)}
+
+    def alert(self, rule_id: str, segment: str, conn: Connection | None = None) -> AlertRow | None:
+        q = select(_ALERT).where(and_(_ALERT.c.rule_id == rule_id, _ALERT.c.segment == segment))
+        if conn is not None:
+            r = conn.execute(q).first()
+        else:
+            with self.engine.connect() as c:
+                r = c.execute(q).first()
+        return AlertRow(**dict(r._mapping)) if r else None
+
+    def open_alerts(self) -> list[AlertRow]:
+        """Alerts in an open episode (firing, or fired and since without data), oldest first."""
+        q = (select(_ALERT).where(and_(_ALERT.c.fired_at.is_not(None), _ALERT.c.resolved_at.is_(None)))
+             .order_by(_ALERT.c.fired_at))
+        with self.engine.connect() as c:
+            return [AlertRow(**dict(r._mapping)) for r in c.execute(q)]
+
+    def save_alert(self, row: AlertRow, conn: Connection) -> AlertRow:
+        """Write `row` if nobody wrote it since it was read (its version); raises StaleWrite otherwise."""
+        values = {k: getattr(row, k) for k in ALERT_COLUMNS if k not in ("rule_id", "segment", "version")}
+        new_version = row.version + 1
+        if row.version == 0:
+            if not self._insert_new(conn, _ALERT, ["rule_id", "segment"], rule_id=row.rule_id,
+                                    segment=row.segment, version=new_version, **values):
+                raise StaleWrite(f"{row.rule_id}/{row.segment} was created meanwhile")
+        else:
+            n = conn.execute(update(_ALERT).where(and_(
+                _ALERT.c.rule_id == row.rule_id, _ALERT.c.segment == row.segment, _ALERT.c.version == row.version))
+                .values(version=new_version, **values)).rowcount
+            if n != 1:
+                raise StaleWrite(f"{row.rule_id}/{row.segment} changed meanwhile")
+        row.version = new_version
+        return row
+
+    # ------------------------------------------------------------------ silences
+
+    def add_silence(self, rule_id: str, segment: str, starts_at: int, ends_at: int, created_by: str | None,
+                    now: int, reason: str | None = None, conn: Connection | None = None) -> int:
+        with self._tx(conn) as c:
+            return int(c.execute(insert(_SIL).values(
+                rule_id=rule_id, segment=segment, starts_at=starts_at, ends_at=ends_at, created_by=created_by,
+                created_at=now, reason=reason)).inserted_primary_key[0])
+
+    def active_silence(self, rule_id: str, segment: str, now: int,
+                       conn: Connection | None = None) -> SilenceRow | None:
+        """The silence covering (rule, segment) at `now` that lasts longest, if any."""
+        q = (select(_SIL).where(and_(_SIL.c.rule_id == rule_id, _SIL.c.segment.in_([segment, "*"]),
+                                     _SIL.c.starts_at <= now, _SIL.c.ends_at > now))
+             .order_by(_SIL.c.ends_at.desc()).limit(1))
+        if conn is not None:
+            r = conn.execute(q).first()
+        else:
+            with self.engine.connect() as c:
+                r = c.execute(q).first()
+        return SilenceRow(**dict(r._mapping)) if r else None
+
+    def silences(self, now: int) -> list[SilenceRow]:
+        q = select(_SIL).where(and_(_SIL.c.starts_at <= now, _SIL.c.ends_at > now)).order_by(_SIL.c.ends_at)
+        with self.engine.connect() as c:
+            return [SilenceRow(**dict(r._mapping)) for r in c.execute(q)]
+
+    # ------------------------------------------------------------------ job runs
+
+    def claim_job(self, job_id: str, fire_at: int, runner: str, now: int, takeover: bool = False) -> bool:
+        """Record that `runner` starts the run of `job_id` scheduled at `fire_at`; False if it was started.
+
+        takeover: also take a run another runner started and never finished (that runner lost
+        the leadership or died mid-run), or one that ended in an error. Runs are idempotent
+        (outbox keys, alert versions), so running one again is safe; missing one is not.
+        """
+        again = _JOB.c.fire_at < fire_at
+        if takeover:
+            again = or_(again, and_(_JOB.c.fire_at == fire_at, or_(
+                and_(_JOB.c.status == "running", _JOB.c.runner != runner), _JOB.c.status == "error")))
+        values = {"fire_at": fire_at, "status": "running", "runner": runner, "started_at": now,
+                  "finished_at": None, "error": None}
+        with self.engine.begin() as c:
+            if c.execute(update(_JOB).where(and_(_JOB.c.job_id == job_id, again)).values(**values)).rowcount == 1:
+                return True
+            if c.execute(select(_JOB.c.job_id).where(_JOB.c.job_id == job_id)).first() is not None:
+                return False
+            return self._insert_new(c, _JOB, ["job_id"], job_id=job_id, **values)
+
+    def finish_job(self, job_id: str, fire_at: int, runner: str, now: int, error: str | None = None) -> None:
+        with self.engine.begin() as c:
+            c.execute(update(_JOB).where(and_(_JOB.c.job_id == job_id, _JOB.c.fire_at == fire_at,
+                                              _JOB.c.runner == runner))
+                      .values(status="error" if error else "done", finished_at=now,
+                              error=error[:2000] if error else None))
+
+    def job_runs(self) -> dict[str, dict[str, Any]]:
+        with self.engine.connect() as c:
+            return {r.job_id: dict(r._mapping) for r in c.execute(select(_JOB))}
