@@ -1,0 +1,373 @@
+"""Delivery of digests and alerts through the durable outbox: never lost, never twice.
+
+Whoever decides a message is due (a digest run, an alert transition, a button click)
+writes it to the outbox under an idempotency key, in the same transaction as the state
+change that caused it. The Sender then delivers outbox rows to Slack:
+
+- one attempt at a time per row (a conditional claim: pending → sending);
+- 429: wait for Retry-After, the message was not posted; 5xx, timeouts and connection
+  errors: retry with backoff, and since Slack may have posted it anyway the row becomes
+  *uncertain*;
+- before an uncertain row (or one found "sending" after its sender died) is sent again,
+  the channel (or the thread) is searched for a message carrying the key in its metadata
+  (files: their unique file name); if found, the row is marked sent with that ts;
+- errors no retry can fix (bad blocks, too long) fail the row at once; errors an operator
+  can fix (channel not found, bot not in channel, token) are retried for a day.
+
+Messages carry Slack metadata {event_type: kpibot_digest | kpibot_alert, event_payload:
+{key: …}} (interface.md), which is also what makes the search possible.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import re
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from kpi_engine.ops import NewMessage, OpsStore, OutboxRow
+
+log = logging.getLogger(__name__)
+
+DIGEST_EVENT = "kpibot_digest"
+ALERT_EVENT = "kpibot_alert"
+
+# Errors that only a change of content fixes: retrying would fail the same way forever.
+_CONTENT_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text", "invalid_arguments",
+                   "invalid_metadata_format", "invalid_metadata_schema", "metadata_too_large", "too_many_attachments",
+                   "cant_update_message", "edit_window_closed", "message_not_found", "invalid_ts_latest"}
+# Errors Slack answers when it may or may not have done the work.
+_UNCERTAIN_ERRORS = {"internal_error", "fatal_error", "request_timeout", "service_unavailable"}
+# How long an error an operator can fix (invite the bot, fix the token) is retried before giving up.
+OPERATOR_FIX_WINDOW = 24 * 3600
+# How far back in a channel a possibly-sent message is looked for (newest first).
+MAX_SCAN = 1000
+
+
+def post(key: str, channel: str, text: str, blocks: list[dict] | None, event_type: str,
+         thread_of: str | None = None, event_payload: dict[str, Any] | None = None,
+         reply_broadcast: bool = False) -> NewMessage:
+    """A chat.postMessage to make, in the thread of the message `thread_of` (a key) when given."""
+    payload: dict[str, Any] = {"text": text, "blocks": blocks, "event_type": event_type,
+                               "event_payload": event_payload or {}}
+    if reply_broadcast:
+        payload["reply_broadcast"] = True
+    return NewMessage(key, "post", channel, payload, parent_key=thread_of)
+
+
+def edit(key: str, target_key: str, channel: str, text: str, blocks: list[dict] | None) -> NewMessage:
+    """A chat.update of the message posted under `target_key` (whole content: text and blocks)."""
+    return NewMessage(key, "update", channel, {"text": text, "blocks": blocks}, parent_key=target_key)
+
+
+def upload(key: str, channel: str, filename: str, content: bytes, title: str, alt_text: str,
+           thread_of: str | None = None, comment: str | None = None) -> NewMessage:
+    """A files_upload_v2 into the thread of `thread_of`. The file name is unique per key, so a
+    possibly-completed upload can be found again."""
+    stem, dot, ext = filename.rpartition(".")
+    unique = f"{stem or filename}-{_slug(key)}{dot}{ext if dot else ''}"
+    return NewMessage(key, "upload", channel, {
+        "filename": unique, "title": title, "alt_text": alt_text, "comment": comment,
+        "content_b64": base64.b64encode(content).decode("ascii")}, parent_key=thread_of)
+
+
+def _slug(key: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", key).strip("-")[:80]
+
+
+@dataclass
+class Outcome:
+    """What one pass did, for logs and the CLI."""
+
+    sent: list[str] = field(default_factory=list)
+    found: list[str] = field(default_factory=list)  # already in Slack: marked sent without posting
+    retried: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    def merge(self, other: Outcome) -> None:
+        for name in ("sent", "found", "retried", "failed"):
+            getattr(self, name).extend(getattr(other, name))
+
+
+class _Retry(Exception):
+    def __init__(self, message: str, after: float | None = None, uncertain: bool = False, pause: bool = False,
+                 operator: bool = False):
+        super().__init__(message)
+        self.after = after
+        self.uncertain = uncertain
+        self.pause = pause  # a rate limit: hold every message, not only this one
+        self.operator = operator  # a person can fix it (invite the bot, fix the token): retry for a while
+
+
+class _Fail(Exception):
+    pass
+
+
+class _Wait(Exception):
+    """Not yet: the message this one belongs to is not delivered yet."""
+
+
+def sender_client(client: WebClient, timeout: float) -> WebClient:
+    """A client like `client` but without slack_sdk's own retries: a silent automatic retry of a
+    timed-out chat.postMessage is exactly how a message gets posted twice."""
+    return WebClient(token=client.token, base_url=client.base_url, timeout=int(max(1, timeout)),
+                     ssl=client.ssl, proxy=client.proxy, headers=dict(client.headers or {}), retry_handlers=[])
+
+
+def runner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Sender:
+    """Delivers due outbox rows. Safe to run in several threads or processes at once."""
+
+    def __init__(self, ops: OpsStore, client: WebClient, *, timeout: float = 15.0, stale_after: float = 120.0,
+                 backoff_base: float = 2.0, backoff_cap: float = 300.0,
+                 clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep,
+                 wrap_client: bool = True):
+        self.ops = ops
+        self.client = sender_client(client, timeout) if wrap_client else client
+        self.stale_after = stale_after
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.clock = clock
+        self.sleep = sleep
+        self.runner = runner_id()
+        self._paused_until = 0.0
+        self._channel_ids: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ passes
+
+    def run_pending(self, keys: list[str] | None = None, limit: int = 50) -> Outcome:
+        """One pass: take over what dead senders left "sending", then send what is due."""
+        out = Outcome()
+        now = self.clock()
+        if now < self._paused_until:
+            return out
+        for row in self.ops.sending():
+            if (keys is None or row.key in keys) and self._abandoned(row, now):
+                log.warning("outbox: %s was left sending by %s; checking Slack before retrying", row.key,
+                            row.claimed_by)
+                self._attempt(row, out)
+        for row in self.ops.due(int(now), limit=limit, keys=keys):
+            if self.clock() < self._paused_until:
+                break
+            self._attempt(row, out)
+        return out
+
+    def drain(self, keys: list[str] | None = None, timeout: float = 60.0) -> Outcome:
+        """Send until the given rows (or all) are delivered or failed, or `timeout` passes."""
+        out = Outcome()
+        deadline = self.clock() + timeout
+        while True:
+            step = self.run_pending(keys)
+            out.merge(step)
+            rows = self.ops.messages(keys) if keys is not None else self.ops.messages(states=("pending", "sending"))
+            waiting = [r for r in rows if r.state in ("pending", "sending")]
+            now = self.clock()
+            if not waiting or now >= deadline:
+                return out
+            if step.sent or step.found:
+                continue  # progress: what waited for those may go now
+            later = [r.next_attempt_at for r in waiting if r.state == "pending" and r.next_attempt_at > now]
+            nxt = max(min(later) if later else now + 0.2, self._paused_until)
+            self.sleep(min(max(nxt - now, 0.05), deadline - now, 5.0))
+
+    def _abandoned(self, row: OutboxRow, now: float) -> bool:
+        if row.claimed_by == self.runner:
+            return False
+        if row.claimed_at is None or now - row.claimed_at >= self.stale_after:
+            return True
+        host, _, rest = (row.claimed_by or "").partition(":")
+        pid = rest.partition(":")[0]
+        # a sender on this machine whose process is gone cannot be mid-send: no need to wait
+        return host == socket.gethostname() and pid.isdigit() and int(pid) != os.getpid() \
+            and not _pid_alive(int(pid))
+
+    # ------------------------------------------------------------------ one attempt
+
+    def _attempt(self, row: OutboxRow, out: Outcome) -> None:
+        try:
+            parent = self._parent(row)
+        except _Wait:
+            return  # its thread's first message is not delivered yet; it goes right after
+        except _Fail as f:
+            if self.ops.claim(row, self.runner, int(self.clock())):
+                self.ops.mark_failed(row.id, self.runner, str(f))
+                log.error("outbox: %s cannot be delivered: %s", row.key, f)
+                out.failed.append(row.key)
+            return
+        if not self.ops.claim(row, self.runner, int(self.clock())):
+            return  # another sender took it
+        uncertain = row.uncertain or row.state == "sending"
+        try:
+            if uncertain and row.kind != "update":  # an edit is idempotent: no need to look
+                found = self._find_posted(row, parent)
+                if found is not None:
+                    self.ops.mark_sent(row.id, self.runner, int(self.clock()), found[0], found[1])
+                    log.info("outbox: %s was already in Slack (ts %s); not sent again", row.key, found[0])
+                    out.found.append(row.key)
+                    return
+            ts, channel_id = self._send(row, parent)
+        except _Retry as r:
+            delay = r.after if r.after is not None else self._backoff(row.attempts + 1)
+            if r.pause:
+                self._paused_until = self.clock() + delay
+            if r.operator and self.clock() - row.created_at > OPERATOR_FIX_WINDOW:
+                self.ops.mark_failed(row.id, self.runner, str(r))
+                log.error("outbox: gave up on %s after %d attempts: %s", row.key, row.attempts + 1, r)
+                out.failed.append(row.key)
+                return
+            self.ops.mark_retry(row.id, self.runner, int(self.clock() + delay + 0.999), str(r), r.uncertain)
+            log.warning("outbox: %s not delivered (%s); retry in %.0f s", row.key, r, delay)
+            out.retried.append(row.key)
+            return
+        except _Fail as f:
+            self.ops.mark_failed(row.id, self.runner, str(f))
+            log.error("outbox: %s cannot be delivered: %s", row.key, f)
+            out.failed.append(row.key)
+            return
+        self.ops.mark_sent(row.id, self.runner, int(self.clock()), ts, channel_id)
+        out.sent.append(row.key)
+
+    def _backoff(self, attempt: int) -> float:
+        return min(self.backoff_cap, self.backoff_base * 2 ** max(0, attempt - 1))
+
+    def _parent(self, row: OutboxRow) -> OutboxRow | None:
+        if not row.parent_key:
+            return None
+        parent = self.ops.message(row.parent_key)
+        if parent is None or parent.state in ("failed", "superseded"):
+            raise _Fail(f"its message {row.parent_key} was never delivered")
+        if parent.state != "sent":
+            raise _Wait()
+        return parent
+
+    def _channel_id(self, row: OutboxRow, parent: OutboxRow | None) -> str:
+        """The channel's id: Slack posts to a name, but history, replies and uploads want the id."""
+        if parent is not None and parent.channel_id:
+            return parent.channel_id
+        name = row.channel.lstrip("#")
+        if re.match(r"^[CGD][A-Z0-9]{6,}$", name):
+            return name
+        if name not in self._channel_ids:
+            found = self.ops.channel_id_for(row.channel) or self._lookup_channel(name)
+            if found:
+                self._channel_ids[name] = found
+        return self._channel_ids.get(name, name)
+
+    def _lookup_channel(self, name: str) -> str | None:
+        cursor = None
+        for _ in range(10):
+            try:
+                r = self.client.conversations_list(types="public_channel,private_channel", limit=1000,
+                                                   exclude_archived=True, cursor=cursor)
+            except Exception:  # no channels:read scope, or an emulator without it: keep the name
+                return None
+            for c in r.get("channels") or []:
+                if c.get("name") == name:
+                    return c.get("id")
+            cursor = (r.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+        return None
+
+    # ------------------------------------------------------------------ Slack calls
+
+    def _call(self, fn: Callable[..., Any], **kw: Any) -> Any:
+        try:
+            return fn(**kw)
+        except SlackApiError as e:
+            status = e.response.status_code
+            code = e.response.get("error") if isinstance(e.response.data, dict) else None
+            if status == 429 or code == "ratelimited":
+                after = e.response.headers.get("Retry-After") or e.response.headers.get("retry-after")
+                raise _Retry(f"rate limited (Retry-After {after})", after=float(after or 1), pause=True) from e
+            if status >= 500 or code in _UNCERTAIN_ERRORS:
+                raise _Retry(f"Slack answered {status} {code}", uncertain=True) from e
+            if code in _CONTENT_ERRORS:
+                raise _Fail(f"Slack refused it: {code}") from e
+            raise _Retry(f"Slack refused it: {code} (retried in case an operator fixes it)", operator=True) from e
+        except OSError as e:  # timeouts, refused or reset connections, URLError: all OSError
+            raise _Retry(f"no answer from Slack ({type(e).__name__}: {e})", uncertain=True) from e
+
+    def _send(self, row: OutboxRow, parent: OutboxRow | None) -> tuple[str | None, str | None]:
+        p = row.payload
+        if row.kind == "post":
+            kw: dict[str, Any] = {"channel": parent.channel_id if parent and parent.channel_id else row.channel, "text": p["text"], "blocks": p.get("blocks"),
+                                  "metadata": {"event_type": p["event_type"],
+                                               "event_payload": {**p.get("event_payload", {}), "key": row.key}},
+                                  "unfurl_links": False, "unfurl_media": False}
+            if parent is not None:
+                kw["thread_ts"] = parent.ts
+                if p.get("reply_broadcast"):
+                    kw["reply_broadcast"] = True
+            r = self._call(self.client.chat_postMessage, **kw)
+            return r.get("ts"), r.get("channel") or kw["channel"]
+        if row.kind == "update":
+            assert parent is not None
+            channel = self._channel_id(row, parent)
+            self._call(self.client.chat_update, channel=channel, ts=parent.ts, text=p["text"], blocks=p.get("blocks"))
+            return parent.ts, channel
+        if row.kind == "upload":
+            channel = self._channel_id(row, parent)
+            kw = {"channel": channel, "file": base64.b64decode(p["content_b64"]), "filename": p["filename"],
+                  "title": p.get("title"), "alt_txt": p.get("alt_text")}
+            if p.get("comment"):
+                kw["initial_comment"] = p["comment"]
+            if parent is not None:
+                kw["thread_ts"] = parent.ts
+            r = self._call(self.client.files_upload_v2, **kw)
+            files = r.get("files") or [r.get("file") or {}]
+            return (files[0] or {}).get("id"), channel
+        raise _Fail(f"unknown outbox kind {row.kind!r}")
+
+    def _find_posted(self, row: OutboxRow, parent: OutboxRow | None) -> tuple[str, str] | None:
+        """(ts, channel id) of the message this row already produced in Slack, if it did."""
+        channel = self._channel_id(row, parent)
+        if row.kind == "upload":
+            name = row.payload["filename"]
+
+            def match(m: dict) -> bool:
+                return any(f.get("name") == name for f in m.get("files") or [])
+        else:
+            def match(m: dict) -> bool:
+                return ((m.get("metadata") or {}).get("event_payload") or {}).get("key") == row.key
+
+        seen = 0
+        cursor = None
+        while seen < MAX_SCAN:
+            if parent is not None:
+                r = self._call(self.client.conversations_replies, channel=channel, ts=parent.ts,
+                               include_all_metadata=True, limit=200, cursor=cursor)
+            else:
+                r = self._call(self.client.conversations_history, channel=channel, include_all_metadata=True,
+                               limit=200, cursor=cursor)
+            msgs = r.get("messages") or []
+            for m in msgs:
+                if match(m):
+                    return (m.get("ts") if row.kind != "upload" else (m.get("files") or [{}])[0].get("id")), channel
+            seen += len(msgs)
+            cursor = (r.get("response_metadata") or {}).get("next_cursor")
+            if not r.get("has_more") or not cursor or not msgs:
+                return None
+        return None
