@@ -1,0 +1,398 @@
+"""Alert runs and the alert lifecycle, persisted per (rule, segment) in the ops store.
+
+    ok ──breach──▶ pending ──breach × `for`──▶ firing ──ok──▶ resolved
+                                                 │ ▲
+                                   no data/error ▼ │ breach
+                                              no_data / error
+
+An episode starts when a (rule, segment) fires (episode += 1) and ends when it resolves.
+Its message is posted once (key alert:<rule>:<segment>:<episode>:firing), then edited in
+place whenever what it shows changes (acknowledged, snoozed, snooze over, no data,
+resolved); the resolution and reminders go into its thread. A state change and the
+messages it causes are written in one transaction, and every message goes through the
+outbox, so a crash can neither lose a message nor send it twice.
+
+Time here is the evaluation's as_of (business "now"); button clicks use the wall clock.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from bot.alert_blocks import AlertView, alert_message, explain_blocks, reminder_reply, resolved_reply
+from config.app_config import AppConfig
+from config.schedule_models import AlertRule
+from kpi_engine import format as fmt
+from kpi_engine.engine import KpiEngine
+from kpi_engine.ops import AlertRow, NewMessage, OpsStore, SilenceRow, StaleWrite
+from kpi_engine.periods import Period
+from schedules import explain as explain_mod
+from schedules.outbox import ALERT_EVENT, edit, post
+from schedules.rules import CondResult, Evaluation, RuleEvaluator, describe, rule_period
+
+log = logging.getLogger(__name__)
+
+OPEN_STATES = ("pending", "firing")
+
+
+def alert_key(rule_id: str, segment: str, episode: int) -> str:
+    """The dedup key of one alert episode; its messages' keys extend it."""
+    return f"alert:{rule_id}:{quote(segment, safe='') or '*'}:{episode}"
+
+
+def alert_channel(rule: AlertRule, config: AppConfig) -> str:
+    return rule.channel or config.alerts.channel or config.slack.alerts_channel
+
+
+def alert_lang(rule: AlertRule, config: AppConfig) -> str:
+    return rule.lang or config.language
+
+
+# ------------------------------------------------------------------ the state machine
+
+
+def transition(row: AlertRow, ev: Evaluation, rule: AlertRule, t: int, silenced: bool) -> list[str]:
+    """Move `row` (in place) by one evaluation at time t; returns effects: fire, resolve, remind."""
+    row.evaluated_at = t
+    row.period = ev.period["label"]
+    row.value = ev.value
+    row.reason = ev.reason
+    effects: list[str] = []
+    if ev.outcome == "breach":
+        row.breaches += 1
+        if row.episode_open:
+            _enter(row, "firing", t)
+            if (rule.repeat_hours and row.message_key and not row.acked_by and not silenced
+                    and (row.notified_at is None or t - row.notified_at >= rule.repeat_hours * 3600)):
+                effects.append("remind")
+        else:
+            cooling = bool(rule.cooldown_hours and row.resolved_at is not None
+                           and t - row.resolved_at < rule.cooldown_hours * 3600)
+            if row.breaches >= rule.for_ and not cooling:
+                row.episode += 1
+                row.fired_at, row.resolved_at, row.notified_at = t, None, None
+                row.acked_by = row.acked_at = row.message_key = row.shown = None
+                row.state, row.since = "firing", t
+                effects.append("fire")
+            else:
+                _enter(row, "pending", t)
+    elif ev.outcome == "ok":
+        row.breaches = 0
+        if row.episode_open:
+            row.resolved_at = t
+            _enter(row, "resolved", t)
+            effects.append("resolve")
+        elif row.state != "resolved":
+            _enter(row, "ok", t)
+    else:  # no_data, error: not a breach, and not evidence it is over either
+        row.breaches = 0
+        _enter(row, ev.outcome, t)
+    return effects
+
+
+def _enter(row: AlertRow, state: str, t: int) -> None:
+    if row.state != state:
+        row.state, row.since = state, t
+
+
+# ------------------------------------------------------------------ views and messages
+
+
+def _spec(engine: KpiEngine, kpi: str):
+    return engine.spec(kpi)
+
+
+def alert_view(engine: KpiEngine, config: AppConfig, rule: AlertRule, row: AlertRow,
+               silence: SilenceRow | None) -> AlertView:
+    spec = _spec(engine, rule.kpi)
+    lang = alert_lang(rule, config)
+    detail = row.detail_json()
+    breach = detail.get("breach") or detail.get("eval") or {}
+    conds = [CondResult(**c) for c in breach.get("conditions", []) if c.get("breached")]
+    ev = detail.get("eval") or {}
+    return AlertView(
+        rule_id=rule.id, title=rule.label(lang), severity=rule.severity, kpi_name=spec.name(lang), unit=spec.unit,
+        currency=config.currency, lang=lang, tz=config.tz, segment=row.segment, per=rule.per,
+        filters=dict(rule.filter), state=row.state,
+        period_label=_period_label(ev.get("period"), lang) or (row.period or ""), value=row.value,
+        findings=[describe(c, spec.unit, config.currency, lang) for c in conds], reason=row.reason,
+        since=row.since, fired_at=row.fired_at, resolved_at=row.resolved_at, acked_by=row.acked_by,
+        acked_at=row.acked_at, snoozed_until=silence.ends_at if silence else None,
+        snoozed_by=silence.created_by if silence else None, mention=rule.mention, explain=detail.get("explain"),
+        button_value=f"{rule.id}|{row.segment}|{row.episode}")
+
+
+def _period_label(p: dict | None, lang: str) -> str | None:
+    """A stored period (Period.to_json) as people read it, in the message's language."""
+    if not p:
+        return None
+    start, end = datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"])
+    label = fmt.period_label(Period(p["label"], start, end, p["grain"], end), lang)
+    return f"{label} ({fmt.word('to_date', lang)})" if p.get("to_date") else label
+
+
+def _content_hash(text: str, blocks: list[dict]) -> str:
+    return hashlib.sha1(json.dumps([text, blocks], sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def messages_for(engine: KpiEngine, config: AppConfig, rule: AlertRule, row: AlertRow, effects: list[str],
+                 silence: SilenceRow | None, t: int) -> list[NewMessage]:
+    """The outbox messages the row's new state calls for; updates row.message_key/shown/updates."""
+    channel = alert_channel(rule, config)
+    base = alert_key(rule.id, row.segment, row.episode)
+    view = alert_view(engine, config, rule, row, silence)
+    meta = {"rule": rule.id, "segment": row.segment, "episode": row.episode}
+    out: list[NewMessage] = []
+    if row.episode_open and row.state == "firing" and row.message_key is None:
+        if silence is None:  # snoozed: it posts when the snooze is over and it still fires
+            text, blocks = alert_message(view)
+            key = f"{base}:firing"
+            out.append(post(key, channel, text, blocks, ALERT_EVENT, event_payload={**meta, "state": "firing"}))
+            row.message_key, row.notified_at, row.shown = key, t, _content_hash(text, blocks)
+        return out
+    if not row.message_key:
+        return out
+    text, blocks = alert_message(view)
+    h = _content_hash(text, blocks)
+    if h != row.shown:
+        row.updates += 1
+        out.append(edit(f"{base}:edit:{row.updates}", row.message_key, channel, text, blocks))
+        row.shown = h
+    if "resolve" in effects:
+        rtext, rblocks = resolved_reply(view)
+        out.append(post(f"{base}:resolved", channel, rtext, rblocks, ALERT_EVENT, thread_of=row.message_key,
+                        event_payload={**meta, "state": "resolved"}))
+    if "remind" in effects:
+        mtext, mblocks = reminder_reply(view)
+        out.append(post(f"{base}:remind:{t}", channel, mtext, mblocks, ALERT_EVENT, thread_of=row.message_key,
+                        event_payload={**meta, "state": "reminder"}, reply_broadcast=True))
+        row.notified_at = t
+    return out
+
+
+def _write(ops: OpsStore, conn, row: AlertRow, msgs: list[NewMessage], now: int) -> None:
+    ops.save_alert(row, conn)
+    if any(m.kind == "update" for m in msgs) and row.message_key:
+        ops.supersede_updates(row.message_key, conn)  # an older, unsent edit would show stale content
+    ops.enqueue(msgs, now, conn)
+
+
+# ------------------------------------------------------------------ a run
+
+
+@dataclass
+class AlertRunResult:
+    as_of: str
+    dry_run: bool
+    evaluations: list[dict[str, Any]] = field(default_factory=list)
+    transitions: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)  # outbox keys created by this run
+    queries: int = 0
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_alerts(engine: KpiEngine, ops: OpsStore, config: AppConfig, as_of: datetime, *, dry_run: bool = False,
+               rule_ids: list[str] | None = None, explain: bool = True) -> AlertRunResult:
+    """Evaluate the rules at as_of, move their states, and queue the messages (unless dry_run).
+
+    dry_run: nothing is written; `transitions` and `messages` say what a real run would do
+    from the stored state. A (rule, segment) already evaluated at or after as_of is skipped
+    (a rerun of the same evaluation, or a replay of older history).
+    """
+    started = time.perf_counter()
+    t = int(as_of.timestamp())
+    result = AlertRunResult(as_of.isoformat(), dry_run)
+    rules = [r for r in config.alerts.rules if r.enabled and (rule_ids is None or r.id in rule_ids)]
+    unknown = set(rule_ids or []) - {r.id for r in config.alerts.rules}
+    if unknown:
+        raise ValueError(f"no alert rule {', '.join(sorted(unknown))} (rules: "
+                         f"{', '.join(r.id for r in config.alerts.rules) or 'none'})")
+    evaluator = RuleEvaluator(engine, config, as_of)
+    silences = ops.silences(t)
+    for rule in rules:
+        known = [seg for (rid, seg), row in ops.alerts(rule.id).items()
+                 if row.state in OPEN_STATES or row.episode_open]
+        evals = evaluator.evaluate(rule, known)
+        result.evaluations += [_ev_json(ev) for ev in evals]
+        _apply(engine, ops, config, rule, evals, t, as_of, silences, dry_run, explain, result)
+    result.queries = evaluator.cache.queries
+    result.seconds = round(time.perf_counter() - started, 3)
+    return result
+
+
+def _ev_json(ev: Evaluation) -> dict[str, Any]:
+    d = ev.to_json()
+    d["period"] = ev.period["label"]
+    return d
+
+
+def _silence_for(silences: list[SilenceRow], rule_id: str, segment: str) -> SilenceRow | None:
+    hits = [s for s in silences if s.rule_id == rule_id and s.segment in (segment, "*")]
+    return max(hits, key=lambda s: s.ends_at) if hits else None
+
+
+def _apply(engine, ops, config, rule, evals, t, as_of, silences, dry_run, want_explain, result) -> None:
+    explained: dict[str, dict] = {}
+    for attempt in range(5):
+        stored = ops.alerts(rule.id)
+        plans = []
+        for ev in evals:
+            before = stored.get((rule.id, ev.segment)) or AlertRow(rule.id, ev.segment)
+            if before.evaluated_at is not None and t <= before.evaluated_at and not dry_run:
+                result.skipped.append(f"{rule.id}/{ev.segment or '*'}: already evaluated as of "
+                                      f"{datetime.fromtimestamp(before.evaluated_at, config.tz).isoformat()}")
+                continue
+            row = copy.copy(before)
+            silence = _silence_for(silences, rule.id, ev.segment)
+            effects = transition(row, ev, rule, t, silence is not None)
+            detail = row.detail_json()
+            detail["eval"] = _ev_json(ev) | {"period": ev.period}
+            if ev.outcome == "breach":
+                detail["breach"] = detail["eval"]
+            if "fire" in effects:
+                detail.pop("explain", None)
+                if want_explain and not dry_run:
+                    if ev.segment not in explained:
+                        explained[ev.segment] = _explain_for(engine, rule, ev.segment, as_of)
+                    detail["explain"] = explained[ev.segment]
+            row.detail = json.dumps(detail, ensure_ascii=False, default=str)
+            msgs = messages_for(engine, config, rule, row, effects, silence, t)
+            plans.append((before, row, effects, msgs))
+        try:
+            if not dry_run:
+                with ops.begin() as conn:
+                    for _, row, _, msgs in plans:
+                        _write(ops, conn, row, msgs, int(time.time()))
+        except StaleWrite:
+            log.info("alert rule %s: state changed meanwhile (attempt %d); evaluating the transition again",
+                     rule.id, attempt + 1)
+            continue
+        for before, row, effects, msgs in plans:
+            if before.state != row.state or effects:
+                result.transitions.append({"rule": rule.id, "segment": row.segment, "from": before.state,
+                                           "to": row.state, "effects": effects, "episode": row.episode,
+                                           "value": row.value, "period": row.period, "reason": row.reason})
+            for m in msgs:
+                result.messages.append({"key": m.key, "kind": m.kind, "channel": m.channel,
+                                        "text": m.payload.get("text"), "blocks": m.payload.get("blocks")})
+                result.keys.append(m.key)
+        return
+    raise RuntimeError(f"alert rule {rule.id}: its state kept changing under the evaluation")
+
+
+def _explain_for(engine: KpiEngine, rule: AlertRule, segment: str, as_of: datetime) -> dict[str, Any] | None:
+    filters = {**rule.filter, **({rule.per: segment} if rule.per else {})}
+    try:
+        return explain_mod.explain(engine, rule.kpi, rule_period(rule, as_of, engine.tz), as_of, filters)
+    except Exception:  # the alert still goes out without its explanation
+        log.exception("explaining %s/%s failed", rule.id, segment)
+        return None
+
+
+# ------------------------------------------------------------------ buttons
+
+
+@dataclass
+class ActionResult:
+    ok: bool
+    message: str  # for the person who clicked (ephemeral)
+    keys: list[str] = field(default_factory=list)  # outbox keys to deliver now
+
+
+ENDED = ("This alert is over; nothing to do.", "การแจ้งเตือนนี้สิ้นสุดแล้ว")
+
+
+def _find(config: AppConfig, ops: OpsStore, value: str) -> tuple[AlertRule, AlertRow] | None:
+    try:
+        rule_id, segment, episode = value.split("|")
+        ep = int(episode)
+    except ValueError:
+        return None
+    rule = next((r for r in config.alerts.rules if r.id == rule_id), None)
+    row = ops.alert(rule_id, segment)
+    if rule is None or row is None or row.episode != ep:
+        return None
+    return rule, row
+
+
+def _change(engine, ops, config, value: str, now: int, mutate, lang_msg) -> ActionResult:
+    for _ in range(5):
+        found = _find(config, ops, value)
+        if found is None or not found[1].episode_open:
+            return ActionResult(False, ENDED[1 if config.language == "th" else 0])
+        rule, row = found
+        lang = alert_lang(rule, config)
+        try:
+            with ops.begin() as conn:
+                mutate(rule, row, conn)
+                silence = ops.active_silence(rule.id, row.segment, now, conn)
+                msgs = messages_for(engine, config, rule, row, [], silence, now)
+                _write(ops, conn, row, msgs, now)
+            return ActionResult(True, lang_msg(lang), [m.key for m in msgs])
+        except StaleWrite:
+            continue
+    return ActionResult(False, "The alert is changing right now; try again.")
+
+
+def acknowledge(engine: KpiEngine, ops: OpsStore, config: AppConfig, value: str, user: str,
+                now: int) -> ActionResult:
+    def mutate(rule, row, conn):
+        if not row.acked_by:
+            row.acked_by, row.acked_at = user, now
+
+    return _change(engine, ops, config, value, now, mutate,
+                   lambda lang: "รับทราบแล้ว" if lang == "th" else "Acknowledged.")
+
+
+def snooze(engine: KpiEngine, ops: OpsStore, config: AppConfig, value: str, user: str, days: int,
+           now: int) -> ActionResult:
+    def mutate(rule, row, conn):
+        ops.add_silence(rule.id, row.segment, now, now + days * 86400, user, now, reason=f"snooze {days}d",
+                        conn=conn)
+
+    return _change(engine, ops, config, value, now, mutate,
+                   lambda lang: f"เลื่อนการแจ้งเตือน {days} วัน" if lang == "th" else f"Snoozed for {days} day(s).")
+
+
+def explain_alert(engine: KpiEngine, ops: OpsStore, config: AppConfig, value: str, user: str,
+                  now: int) -> ActionResult:
+    """Post the driver breakdown in the alert's thread (once per episode)."""
+    try:
+        rule_id, segment, episode = value.split("|")
+    except ValueError:
+        return ActionResult(False, ENDED[0])
+    rule = next((r for r in config.alerts.rules if r.id == rule_id), None)
+    row = ops.alert(rule_id, segment)
+    if rule is None or row is None or str(row.episode) != episode or not row.message_key:
+        return ActionResult(False, ENDED[1 if config.language == "th" else 0])
+    lang = alert_lang(rule, config)
+    detail = row.detail_json()
+    e = detail.get("explain")
+    if not e:
+        e = _explain_for(engine, rule, segment, datetime.fromtimestamp(row.fired_at or now, config.tz))
+        if not e:
+            return ActionResult(False, "The explanation could not be computed; see the logs.")
+    spec = _spec(engine, rule.kpi)
+    text, blocks = explain_blocks(e, spec.name(lang), config.currency, lang)
+    key = f"{alert_key(rule.id, segment, row.episode)}:explain"
+    msg = post(key, alert_channel(rule, config), text, blocks, ALERT_EVENT, thread_of=row.message_key,
+               event_payload={"rule": rule.id, "segment": segment, "episode": row.episode, "state": "explain"})
+    created = ops.enqueue([msg], now)[0]
+    if not created:
+        return ActionResult(True, "คำอธิบายอยู่ในเธรดแล้ว" if lang == "th" else "The explanation is in the thread.",
+                            [key])
+    return ActionResult(True, "โพสต์คำอธิบายในเธรดแล้ว" if lang == "th" else "Explanation posted in the thread.",
+                        [key])

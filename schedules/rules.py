@@ -1,0 +1,299 @@
+"""Evaluating alert rules: the KPI for the rule's period (per segment when asked), and each condition.
+
+Per-segment rules cost one breakdown query per period (`engine.measure(..., by=per)`),
+whatever the number of segments; the periods a rule needs (current, previous,
+trailing) are cached for the whole run, so a vs_median and an anomaly condition on
+the same weeks share them. Only segments that breach are looked at one by one, for
+the minimum-sample guard. Reads KPIs only through KpiEngine.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from statistics import median
+from typing import Any
+
+from config.app_config import AppConfig
+from config.schedule_models import AlertRule, Anomaly, Change, Threshold, VsMedian, VsTarget
+from kpi_engine import notes, periods
+from kpi_engine.calc import Measure
+from kpi_engine.engine import KpiEngine
+from kpi_engine.periods import Period
+from kpi_engine.query import PeriodSpec, Query
+
+log = logging.getLogger(__name__)
+
+WHOLE = ""  # the segment of a rule without `per`
+MAD_TO_SIGMA = 0.6745  # robust z = 0.6745 (x − median) / MAD: a z of 3.5 is Iglewicz–Hoaglin's outlier
+
+
+@dataclass
+class CondResult:
+    """One condition on one segment. breached None: not enough data to say."""
+
+    type: str
+    breached: bool | None
+    data: dict[str, Any] = field(default_factory=dict)  # the numbers behind it, for messages
+
+
+@dataclass
+class Evaluation:
+    rule_id: str
+    segment: str
+    kpi: str
+    period: dict[str, Any]  # Period.to_json()
+    outcome: str  # breach | ok | no_data | error
+    value: float | None
+    n: int | None = None
+    previous: float | None = None
+    reason: str | None = None  # en: what breached, or why there is no data / the error
+    conditions: list[CondResult] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def breached(self) -> list[CondResult]:
+        return [c for c in self.conditions if c.breached]
+
+
+def robust_z(x: float, history: list[float]) -> float | None:
+    """Robust z-score of x against history (median/MAD); None with fewer than 3 values."""
+    if len(history) < 3:
+        return None
+    med = median(history)
+    mad = median(abs(h - med) for h in history)
+    # A flat history has MAD 0; a floor of 1 % of the level keeps one small wobble from
+    # reading as infinitely anomalous.
+    scale = max(mad, abs(med) * 0.01, 1e-9)
+    return MAD_TO_SIGMA * (x - med) / scale
+
+
+class _Cache:
+    """engine.measure results for one run: rules and conditions share periods."""
+
+    def __init__(self, engine: KpiEngine, as_of: datetime):
+        self.engine = engine
+        self.as_of = as_of
+        self._m: dict[tuple, Measure] = {}
+        self.queries = 0
+
+    def measure(self, kpi: str, p: Period, filters: dict[str, str], by: str | None) -> Measure:
+        key = (kpi, p.start_ts, p.end_ts, tuple(sorted(filters.items())), by)
+        if key not in self._m:
+            self.queries += 1
+            self._m[key] = self.engine.measure(kpi, p, self.as_of, filters or None, by)
+        return self._m[key]
+
+    def values(self, kpi: str, p: Period, filters: dict[str, str], by: str | None) -> dict[str, float | None]:
+        m = self.measure(kpi, p, filters, by)
+        if by is None:
+            return {WHOLE: m.value}
+        return {k: v for k, v in (m.rows or []) if k}
+
+
+def rule_period(rule: AlertRule, as_of: datetime, tz) -> Period:
+    return periods.current(rule.grain, as_of, tz, -1 if rule.period == "last" else 0)
+
+
+class RuleEvaluator:
+    def __init__(self, engine: KpiEngine, config: AppConfig, as_of: datetime):
+        self.engine = engine
+        self.config = config
+        self.as_of = as_of
+        self.tz = config.tz
+        self.cache = _Cache(engine, as_of)
+
+    def evaluate(self, rule: AlertRule, known_segments: list[str] = ()) -> list[Evaluation]:  # type: ignore[assignment]
+        """Every segment of the rule (those in the data, and `known_segments` that have state)."""
+        try:
+            return self._evaluate(rule, list(known_segments))
+        except Exception as exc:  # a rule that cannot run must not stop the others; its state says why
+            log.exception("alert rule %s could not be evaluated", rule.id)
+            p = rule_period(rule, self.as_of, self.tz)
+            segs = (list(known_segments) or [WHOLE]) if rule.per else [WHOLE]
+            msg = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+            return [Evaluation(rule.id, s, rule.kpi, p.to_json(), "error", None, reason=msg) for s in segs]
+
+    def _evaluate(self, rule: AlertRule, known: list[str]) -> list[Evaluation]:
+        spec = self.engine.spec(rule.kpi)
+        p = rule_period(rule, self.as_of, self.tz)
+        m = self.cache.measure(rule.kpi, p, rule.filter, rule.per)
+        cur = self.cache.values(rule.kpi, p, rule.filter, rule.per)
+        segments = sorted(set(cur) | {s for s in known if s}) if rule.per else [WHOLE]
+        out = []
+        for seg in segments:
+            value = cur.get(seg)
+            ev = Evaluation(rule.id, seg, rule.kpi, p.to_json(), "ok", value, n=m.n if not rule.per else None)
+            if value is None:
+                ev.outcome = "no_data"
+                ev.reason = (notes.render(m.reason, {**m.reason_args, "period": p.label}, "en")
+                             if not rule.per and m.reason else f"No data for {p.label}.")
+                out.append(ev)
+                continue
+            ev.conditions = [self._condition(rule, spec, c, p, seg, value) for c in rule.conditions]
+            ev.previous = next((c.data["previous"] for c in ev.conditions if "previous" in c.data), None)
+            if ev.breached:
+                ev.outcome = "breach"
+                ev.reason = "; ".join(describe(c, spec.unit, self.config.currency, "en") for c in ev.breached)
+                small = self._low_sample(rule, spec, p, seg, ev)
+                if small:
+                    ev.outcome, ev.reason = "no_data", small
+            elif all(c.breached is None for c in ev.conditions):
+                ev.outcome = "no_data"
+                ev.reason = "Not enough history to evaluate: " + "; ".join(
+                    c.data.get("why", c.type) for c in ev.conditions)
+            out.append(ev)
+        return out
+
+    def _low_sample(self, rule: AlertRule, spec, p: Period, seg: str, ev: Evaluation) -> str | None:
+        """kpis.md: a ratio from fewer than min_sample items never raises an alert on its own."""
+        floor = rule.min_sample if rule.min_sample is not None else (
+            self.config.min_sample if spec.unit == "ratio" else 0)
+        if not floor:
+            return None
+        if rule.per:
+            ev.n = self.cache.measure(rule.kpi, p, {**rule.filter, rule.per: seg}, None).n
+        if ev.n is not None and ev.n < floor:
+            return f"Low sample: {ev.n} < {floor} items in {p.label}; not alerting on it."
+        return None
+
+    # ------------------------------------------------------------------ conditions
+
+    def _condition(self, rule: AlertRule, spec, c, p: Period, seg: str, x: float) -> CondResult:
+        hib = spec.higher_is_better
+        if isinstance(c, Threshold):
+            hit = (c.above is not None and x > c.above) or (c.below is not None and x < c.below)
+            return CondResult("threshold", hit, {"value": x, "above": c.above, "below": c.below})
+        if isinstance(c, Change):
+            prev = self.cache.values(rule.kpi, periods.previous(p), rule.filter, rule.per).get(seg)
+            if prev is None:
+                return CondResult("change", None, {"why": f"no value for {periods.previous(p).label}"})
+            pp = (x - prev) * 100
+            pct = (x - prev) / abs(prev) * 100 if prev else None
+            hit = bool((c.up_pp and pp >= c.up_pp) or (c.down_pp and -pp >= c.down_pp)
+                       or (pct is not None and ((c.up_pct and pct >= c.up_pct) or (c.down_pct and -pct >= c.down_pct))))
+            return CondResult("change", hit, {"value": x, "previous": prev, "previous_period": periods.previous(p).label,
+                                              "pp": pp, "pct": pct, "up_pp": c.up_pp, "down_pp": c.down_pp,
+                                              "up_pct": c.up_pct, "down_pct": c.down_pct})
+        if isinstance(c, VsMedian):
+            hist = self._trailing(rule, p, c.periods, seg)
+            if len(hist) < 3:
+                return CondResult("vs_median", None, {"why": f"{len(hist)} of {c.periods} earlier periods have data"})
+            med = median(hist)
+            pct = (x - med) / abs(med) * 100 if med else None
+            hit = pct is not None and bool((c.above_pct and pct >= c.above_pct) or (c.below_pct and -pct >= c.below_pct))
+            return CondResult("vs_median", hit, {"value": x, "median": med, "pct": pct, "periods": c.periods,
+                                                 "history": len(hist), "above_pct": c.above_pct,
+                                                 "below_pct": c.below_pct, "grain": p.grain})
+        if isinstance(c, VsTarget):
+            return self._vs_target(rule, spec, c, p, seg, x)
+        if isinstance(c, Anomaly):
+            return self._anomaly(rule, hib, c, p, seg, x)
+        raise ValueError(f"unknown condition {c!r}")
+
+    def _trailing(self, rule: AlertRule, p: Period, n: int, seg: str) -> list[float]:
+        """Values of the n periods before p that have data, oldest first.
+
+        previous() again and again: complete periods before a complete one, and like-for-like
+        cuts (the same elapsed time) before a to-date one, so a partial week is never set
+        against whole weeks.
+        """
+        earlier, cur = [], p
+        for _ in range(n):
+            cur = periods.previous(cur)
+            earlier.append(cur)
+        vals = [self.cache.values(rule.kpi, q, rule.filter, rule.per).get(seg) for q in reversed(earlier)]
+        return [v for v in vals if v is not None]
+
+    def _vs_target(self, rule: AlertRule, spec, c: VsTarget, p: Period, seg: str, x: float) -> CondResult:
+        filters = {**rule.filter, **({rule.per: seg} if rule.per else {})}
+        a = self.engine.answer(Query(rule.kpi, PeriodSpec("key", key=p.label), filters=filters), self.as_of)
+        t = (a.target or {}).get("value")
+        att = (a.target or {}).get("attainment")
+        if spec.key == "target_attainment":
+            att = x
+        if att is None:
+            return CondResult("vs_target", None, {"why": f"no target for {p.label}"})
+        return CondResult("vs_target", att * 100 < c.below_pct, {"value": x, "target": t, "attainment": att,
+                                                                  "below_pct": c.below_pct})
+
+    def _anomaly(self, rule: AlertRule, hib: bool, c: Anomaly, p: Period, seg: str, x: float) -> CondResult:
+        if c.series == "weekly":
+            wk = p if p.grain == "week" else periods.current("week", self.as_of, self.tz,
+                                                             -1 if rule.period == "last" else 0)
+            xv = x if wk is p else self.cache.values(rule.kpi, wk, rule.filter, rule.per).get(seg)
+            hist = self._trailing(rule, wk, c.history_weeks, seg)
+            label = wk.label
+        else:
+            day = periods.current("day", self.as_of, self.tz, -1)
+            same_weekday = [periods.grain_period(periods.shift(day.start.replace(tzinfo=None), "day", -7 * k), "day",
+                                                 self.tz, None) for k in range(1, c.history_weeks + 1)]
+            xv = self.cache.values(rule.kpi, day, rule.filter, rule.per).get(seg)
+            hist = [v for v in (self.cache.values(rule.kpi, q, rule.filter, rule.per).get(seg) for q in same_weekday)
+                    if v is not None]
+            label = day.label
+        if xv is None or len(hist) < c.min_weeks:
+            return CondResult("anomaly", None, {"why": f"{len(hist)} weeks of history (needs {c.min_weeks})"
+                                                if xv is not None else f"no value for {label}"})
+        z = robust_z(xv, hist)
+        assert z is not None
+        bad = z <= -c.z if hib else z >= c.z
+        hit = abs(z) >= c.z if c.direction == "both" else bad
+        return CondResult("anomaly", hit, {"value": xv, "z": z, "median": median(hist), "history": len(hist),
+                                           "series": c.series, "threshold": c.z, "period": label})
+
+
+# ------------------------------------------------------------------ words
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{abs(x):.0f} %"
+
+
+def describe(c: CondResult, unit: str, currency: str, lang: str) -> str:
+    """One condition's finding as a sentence ("38 % above its trailing 8-week median (฿32,335)")."""
+    from kpi_engine import format as fmt
+
+    d = c.data
+    th = lang == "th"
+
+    def v(x):
+        return fmt.value(x, unit, currency, lang)
+
+    if "why" in d:
+        return d["why"]
+    if c.type == "threshold":
+        if d.get("below") is not None and d["value"] < d["below"]:
+            return f"ต่ำกว่าเกณฑ์ {v(d['below'])}" if th else f"below the {v(d['below'])} threshold"
+        return f"สูงกว่าเกณฑ์ {v(d['above'])}" if th else f"above the {v(d['above'])} threshold"
+    if c.type == "change":
+        if unit == "ratio" and (d.get("up_pp") or d.get("down_pp")):
+            pts = f"{abs(d['pp']):.1f} pp" if not th else f"{abs(d['pp']):.1f} จุด"
+            up = d["pp"] > 0
+        else:
+            pts = _pct(d.get("pct"))
+            up = (d.get("pct") or 0) > 0
+        prev = f"{d['previous_period']} ({v(d['previous'])})"
+        if th:
+            return f"{'เพิ่มขึ้น' if up else 'ลดลง'} {pts} จาก {prev}"
+        return f"{'up' if up else 'down'} {pts} from {prev}"
+    if c.type == "vs_median":
+        n, g = d["periods"], d.get("grain", "period")
+        above = (d.get("pct") or 0) > 0
+        if th:
+            return f"{'สูงกว่า' if above else 'ต่ำกว่า'}ค่ามัธยฐาน {n} ช่วงก่อนหน้า ({v(d['median'])}) {_pct(d['pct'])}"
+        return f"{_pct(d['pct'])} {'above' if above else 'below'} its trailing {n}-{g} median ({v(d['median'])})"
+    if c.type == "vs_target":
+        if th:
+            return f"ทำได้ {d['attainment'] * 100:.0f} % ของเป้า ({v(d['target'])})"
+        return f"at {d['attainment'] * 100:.0f} % of target ({v(d['target'])})"
+    if c.type == "anomaly":
+        kind = ("รายวัน" if d["series"] == "daily" else "รายสัปดาห์") if th else d["series"]
+        if th:
+            return f"ผิดปกติ ({kind}, z = {d['z']:+.1f} เทียบค่ามัธยฐาน {v(d['median'])} จาก {d['history']} สัปดาห์)"
+        return f"anomalous for its {kind} pattern (robust z {d['z']:+.1f} vs a median of {v(d['median'])} " \
+               f"over {d['history']} weeks)"
+    return c.type
