@@ -1,0 +1,152 @@
+"""`kpibot digest` and `kpibot alerts` (interface.md), as functions the CLI wires up.
+
+Both return JSON-able dicts (what `--json` prints) and take a client factory that is
+only called when something is to be sent, so `--dry-run` needs no Slack at all: an
+operator can test a rule against history with `kpibot alerts --as-of 2026-03-02 --dry-run`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from slack_sdk import WebClient
+from sqlalchemy import Engine
+
+from config.app_config import AppConfig
+from kpi_engine import periods
+from kpi_engine.engine import KpiEngine
+from kpi_engine.ops import OpsStore
+from schedules.alerts import run_alerts
+from schedules.digest import build_digest, digest_channel, digest_key, last_week, queue_digest
+from schedules.outbox import Sender
+
+
+class ScheduleInputError(ValueError):
+    """A bad --channel, digest id or rule id: one line for the person at the keyboard."""
+
+
+def _deliver(ops: OpsStore, config: AppConfig, client_factory: Callable[[], WebClient], keys: list[str],
+             timeout: float) -> dict[str, str]:
+    """Send `keys` now (with retries for up to `timeout` s); each key's outbox state afterwards."""
+    if keys:
+        cfg = config.scheduler
+        Sender(ops, client_factory(), timeout=cfg.slack_timeout_seconds,
+               stale_after=cfg.outbox_stale_seconds).drain(keys, timeout=timeout)
+    return {m.key: m.state for m in ops.messages(keys)}
+
+
+def digest(engine: KpiEngine, store: Engine, config: AppConfig, client_factory: Callable[[], WebClient],
+           channel: str | None = None, as_of: datetime | None = None, dry_run: bool = False,
+           digest_id: str | None = None, timeout: float = 60.0) -> dict[str, Any]:
+    """Build, and unless dry_run send, the digest of every enabled subscription (or `digest_id`).
+
+    A digest already sent (or queued) for that channel and week is not sent again: status
+    "duplicate". status "sent" | "queued" (the service will retry it) | "failed" | "dry_run".
+    """
+    as_of = as_of or periods.now(config.tz)
+    ops = OpsStore(store)
+    subs = [d for d in config.digests if d.enabled and (digest_id is None or d.id == digest_id)]
+    if digest_id is not None and not subs:
+        raise ScheduleInputError(f"no digest {digest_id!r} (digests: {', '.join(d.id for d in config.digests)})")
+    if channel is not None and not channel.strip():
+        raise ScheduleInputError("--channel needs a channel name or id")
+    out: dict[str, Any] = {"as_of": as_of.isoformat(), "dry_run": dry_run, "digests": []}
+    for sub in subs:
+        ch = digest_channel(sub, config, channel)
+        key = digest_key(sub, ch, last_week(as_of, config.tz))
+        if not dry_run and ops.existing_keys([key]):
+            row = ops.message(key)
+            out["digests"].append({"id": sub.id, "channel": ch, "key": key, "status": "duplicate",
+                                   "delivery": row.state if row else None})
+            continue
+        d = build_digest(engine, ops, config, sub, as_of, ch)
+        from bot.digest_blocks import digest_message
+
+        text, blocks = digest_message(d)
+        item: dict[str, Any] = {"id": sub.id, "channel": ch, "key": key, "week": d.week["label"],
+                                "seconds": d.seconds, "text": text, "blocks": blocks, "data": d.to_json()}
+        if dry_run:
+            item["status"] = "dry_run"
+        else:
+            keys = queue_digest(ops, d)
+            states = _deliver(ops, config, client_factory, keys, timeout)
+            item["delivery"] = states
+            main = states.get(key)
+            item["status"] = {"sent": "sent", "failed": "failed", None: "duplicate"}.get(main, "queued")
+        out["digests"].append(item)
+    return out
+
+
+def alerts(engine: KpiEngine, store: Engine, config: AppConfig, client_factory: Callable[[], WebClient],
+           as_of: datetime | None = None, dry_run: bool = False, rule: str | None = None,
+           timeout: float = 60.0) -> dict[str, Any]:
+    """Evaluate the alert rules (or one), move their states and, unless dry_run, send what fires or resolves."""
+    as_of = as_of or periods.now(config.tz)
+    ops = OpsStore(store)
+    if rule is not None and rule not in {r.id for r in config.alerts.rules}:
+        raise ScheduleInputError(f"no alert rule {rule!r} (rules: {', '.join(r.id for r in config.alerts.rules)})")
+    result = run_alerts(engine, ops, config, as_of, dry_run=dry_run, rule_ids=[rule] if rule else None)
+    out = result.to_json()
+    if not dry_run:
+        out["delivery"] = _deliver(ops, config, client_factory, result.keys, timeout)
+    return out
+
+
+# ------------------------------------------------------------------ for people
+
+
+def format_preview(result: dict[str, Any]) -> str:
+    """What `kpibot digest` / `kpibot alerts` print without --json."""
+    lines: list[str] = []
+    head = "DRY RUN (nothing sent) · " if result.get("dry_run") else ""
+    if "digests" in result:
+        lines.append(f"{head}digest as of {result['as_of'][:16].replace('T', ' ')}")
+        for d in result["digests"]:
+            lines.append(f"\n[{d['status']}] {d['id']} → #{d['channel']}  ({d['key']})")
+            if d.get("text"):
+                lines.append(_blocks_text(d.get("blocks") or []) or d["text"])
+        if not result["digests"]:
+            lines.append("no digest is enabled in the config")
+        return "\n".join(lines)
+    lines.append(f"{head}alerts as of {result['as_of'][:16].replace('T', ' ')} "
+                 f"({len(result['evaluations'])} evaluations, {result['queries']} queries, {result['seconds']} s)")
+    for e in result["evaluations"]:
+        seg = f"/{e['segment']}" if e["segment"] else ""
+        value = "—" if e["value"] is None else _num(e["value"])
+        lines.append(f"  {e['outcome']:<8} {e['rule_id']}{seg} {e['period']}: {value}"
+                     + (f" — {e['reason']}" if e.get("reason") else ""))
+    if result["transitions"]:
+        lines.append("transitions" + (" (would be)" if result.get("dry_run") else "") + ":")
+        for t in result["transitions"]:
+            seg = f"/{t['segment']}" if t["segment"] else ""
+            eff = f" [{', '.join(t['effects'])}]" if t["effects"] else ""
+            lines.append(f"  {t['rule']}{seg}: {t['from']} → {t['to']}{eff}")
+    else:
+        lines.append("no state changes")
+    for m in result["messages"]:
+        state = (result.get("delivery") or {}).get(m["key"], "would send" if result.get("dry_run") else "queued")
+        lines.append(f"  message {m['kind']} #{m['channel']} [{state}] {m['key']}: {m['text']}")
+    for s in result.get("skipped", []):
+        lines.append(f"  skipped {s}")
+    return "\n".join(lines)
+
+
+def _num(x: float) -> str:
+    return f"{x:,.4f}" if abs(x) < 10 else f"{x:,.0f}"
+
+
+def _blocks_text(blocks: list[dict]) -> str:
+    """Block Kit as plain lines, for a terminal."""
+    out = []
+    for b in blocks:
+        t = b.get("type")
+        if t in ("header", "section") and isinstance(b.get("text"), dict):
+            out.append(b["text"]["text"].replace("*", ""))
+        elif t == "context":
+            out.append("  " + " · ".join(e.get("text", "") for e in b.get("elements", [])))
+        elif t == "divider":
+            out.append("—" * 40)
+    return "\n".join(out)
+
