@@ -152,7 +152,8 @@ def table_text(rows: list[TableRow], dim_label: str, value_label: str, lang: str
     ranked = [r for r in rows if not r.total]
     totals = [r for r in rows if r.total]
     shown = ranked[:MAX_TABLE_ROWS] + totals
-    labels = {id(r): clip_width(r.label, LABEL_WIDTH) for r in shown}
+    # a backtick in a name would close the code block early
+    labels = {id(r): clip_width(r.label.replace("`", "'"), LABEL_WIDTH) for r in shown}
     rank_w = max([len(str(r.rank)) for r in shown if r.rank is not None] + [1])
     label_w = max([display_width(x) for x in labels.values()] + [display_width(dim_label)])
     value_label = clip_width(value_label, 16)
@@ -166,18 +167,19 @@ def table_text(rows: list[TableRow], dim_label: str, value_label: str, lang: str
     rule = "-" * display_width(head)
     tail = [rule, *[line(r) for r in totals]] if totals else []
     lines = [head, rule]
-    budget = MAX_TEXT - 120 - sum(len(x) + 1 for x in tail)  # fences and the "and N more" line
-    used = sum(len(x) + 1 for x in lines)
+    # lengths as sent, after &, < and > became entities; 120 for the fences and "and N more"
+    budget = MAX_TEXT - 120 - sum(len(escape(x)) + 1 for x in tail)
+    used = sum(len(escape(x)) + 1 for x in lines)
     kept = 0
     for r in ranked[:MAX_TABLE_ROWS]:
         text = line(r)
-        if used + len(text) + 1 > budget:
+        if used + len(escape(text)) + 1 > budget:
             break
         lines.append(text)
-        used += len(text) + 1
+        used += len(escape(text)) + 1
         kept += 1
     more = len(ranked) - kept
-    body = "```\n" + "\n".join(lines + tail) + "\n```"
+    body = "```\n" + escape("\n".join(lines + tail)) + "\n```"
     if more:
         body += "\n" + fmt.word("and_more", lang, n=more)
     return body

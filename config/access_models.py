@@ -8,6 +8,12 @@ from pydantic import BaseModel, ConfigDict
 
 
 class AccessConfig(BaseModel):
+    """Who sees rep-level numbers in Slack (bot/access.py applies it; docs/slack.md has the table).
+
+    Totals are for everyone in the workspace. A manager's `by rep` is narrowed to their team; a plain
+    rep's `by rep` shows their own line and their team's total, and `rep:<someone else>` is refused.
+    """
+
     model_config = ConfigDict(extra="forbid")
 
     # Slack user ids who see every rep's numbers

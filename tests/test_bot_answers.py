@@ -116,3 +116,10 @@ def test_every_question_gets_a_reply_within_slacks_limits(deps, text, user):
     reply = answers.answer_question(deps, text, user, NOW)
     assert reply.kind in ("answer", "help", "error", "denied") and reply.text.strip()
     check_limits(reply.blocks)
+
+
+def test_names_cannot_break_out_of_the_table():
+    rows = [blocks.TableRow(i, "```<!channel> & co", "฿1") for i in range(1, 200)]
+    text = blocks.table_text(rows, "rep", "Revenue", "en")
+    assert text.count("```") == 2 and "<!channel>" not in text and "&lt;!channel&gt; &amp; co" in text
+    assert len(text) <= blocks.MAX_TEXT
