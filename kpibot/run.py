@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import os
 import secrets
 import signal
 import socket
@@ -252,8 +253,7 @@ def _start_sandbox(
     say(f"kpibot sandbox: open {handle.url}  (no Slack credentials: a local workspace on demo data; "
         f"Ctrl-C to stop)")
     if open_browser:
-        with contextlib.suppress(Exception):
-            webbrowser.open(handle.url)
+        _open_browser(handle.url)
     return handle
 
 
@@ -384,7 +384,10 @@ class _Server:
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
-    # Not SO_REUSEADDR: on some systems it would let two sandboxes share a port silently.
+    # A restart right after a stop must not wait out the old connections' TIME_WAIT; on POSIX this still
+    # refuses a port another process listens on. On Windows the same option would allow port stealing.
+    if os.name != "nt":
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
         sock.listen(128)
@@ -438,6 +441,19 @@ def _is_loopback(host: str) -> bool:
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+def _open_browser(url: str) -> None:
+    """Only a graphical browser: without a display Python would start a console one (lynx, w3m) in
+    the foreground of the terminal the service runs in."""
+    if sys.platform not in ("darwin", "win32") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return
+    threading.Thread(target=_try_open, args=(url,), name="kpibot-open-browser", daemon=True).start()
+
+
+def _try_open(url: str) -> None:
+    with contextlib.suppress(Exception):
+        webbrowser.open(url)
 
 
 def _print(line: str) -> None:

@@ -375,9 +375,52 @@ def test_unusable_sqlite_file_is_refused_and_left_untouched(tmp_path, capsys, ki
     assert db.read_bytes() == before
     # The page's port was released again: nothing is left running after a refusal.
     with socket.socket() as again:
+        again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         again.bind(("127.0.0.1", port))
+        again.listen(1)
 
 
 def test_sandbox_only_listens_on_loopback(tmp_path):
     with pytest.raises(ServiceError, match="only listens on this machine"):
         start_service(settings_for(tmp_path, 0), load_config(), host="0.0.0.0")
+
+
+# ---------------------------------------------------------------------- the service, without a browser
+
+
+def test_sandbox_service_starts_answers_and_stops(tmp_path):
+    """What the browser test does, minus the browser: so a machine without Chromium still checks it."""
+    import json
+    import urllib.request
+
+    from bot.emulator import post_to_app
+
+    port = free_port()
+    printed: list[str] = []
+    now = datetime(2026, 5, 13, 12, 0, tzinfo=BKK)
+    handle = start_service(settings_for(tmp_path, port), load_config(), clock=lambda: now, out=printed.append)
+    try:
+        assert handle.mode == "sandbox" and handle.url == f"http://127.0.0.1:{port}/"
+        assert any("filling it with the demo company" in line for line in printed)
+        assert any(handle.url in line for line in printed)
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(handle.url, timeout=10) as page:
+            assert "KPI Sandbox" in page.read().decode()
+        with opener.open(f"{handle.url}api/events", timeout=10) as events:
+            assert events.readline().startswith(b"retry:")
+
+        handle.sandbox.command("U0ANNA", "leadership", "/kpi win rate this quarter")
+        answer = handle.emulator.wait_for(lambda e: e.ephemerals(user="U0ANNA"), timeout=10)[-1]
+        assert answer["text"].startswith("Win rate")
+        view = handle.sandbox.view("U0ANNA", "leadership")
+        assert "Only visible to you" in view["messages_html"]
+
+        # The bot behind the page checks signatures like in production: a forged request changes nothing.
+        body = handle.emulator.slash_command_payload("/kpi", "revenue", "U0ANNA", "leadership")
+        status, _, _ = post_to_app(handle.bot_events_url, "not-the-secret", body)
+        assert status == 401
+        assert json.loads(opener.open(f"{handle.url}healthz", timeout=10).read())["ok"] is True
+    finally:
+        handle.stop()
+    # Stopped means the port is free again: the next `kpibot run` can have it at once.
+    start_service(settings_for(tmp_path, port), load_config(), clock=lambda: now, out=printed.append).stop()
