@@ -8,6 +8,7 @@ has to think about them and Slack never rejects an answer as `invalid_blocks`.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot import i18n
@@ -191,7 +192,7 @@ def answer_blocks(
     lang: str,
     rows: list[TableRow] | None = None,
     trend: list[tuple[Period, float | None]] | None = None,
-    notes: list[str] = (),  # type: ignore[assignment]
+    notes: Sequence[str] = (),
     share_value: str | None = None,
     shared_by: str | None = None,
     as_of_text: str | None = None,
@@ -269,7 +270,7 @@ def help_blocks(usage: str, catalogue_lines: list[str], lang: str, topic_text: s
     return fit(blocks)
 
 
-def error_blocks(message: str, lang: str, reruns: list[tuple[str, str]] = ()) -> list[dict]:  # type: ignore[assignment]
+def error_blocks(message: str, lang: str, reruns: Sequence[tuple[str, str]] = ()) -> list[dict]:
     """A one-line explanation; `reruns` are (label, button value) pairs for corrected questions."""
     blocks = [section(f":grey_question: {escape(message)}")]
     if reruns:
