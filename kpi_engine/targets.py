@@ -22,24 +22,56 @@ class TargetResult:
     by_key: dict[str, float] = field(default_factory=dict)
 
 
-def _weights(c: Calc, metric: str, where: str, params: dict) -> list[tuple[str, str, float, float]]:
-    """(team, rep_id, value, weight) of target rows overlapping P; weight = share of the row inside P."""
+Row = tuple[str, str, float, int, int]  # team, rep_id, value, start_at, end_at
+
+
+def _weights(c: Calc, metric: str, where: str, params: dict) -> list[Row]:
+    """Target rows of `metric` overlapping P."""
     sql = ("SELECT team, rep_id, value, start_at, end_at FROM targets"
            f" WHERE metric = :m AND start_at < :e AND end_at > :s AND {where}")
-    out = []
-    for team, rep, value, s, e in c.conn.execute(text(sql), {"m": metric, "s": c.s, "e": c.e, **params}):
-        overlap = min(e, c.e) - max(s, c.s)
-        out.append((team, rep, num(value), overlap / (e - s)))
-    return out
+    rows = c.conn.execute(text(sql), {"m": metric, "s": c.s, "e": c.e, **params})
+    return [(team, rep, num(value), int(s), int(e)) for team, rep, value, s, e in rows]
 
 
-def _combine(rows: list[tuple[str, str, float, float]], mode: str) -> float | None:
+def _uncovered(lo: int, hi: int, covered: list[tuple[int, int]]) -> int:
+    """Length of [lo, hi) not inside any of `covered`."""
+    cuts = sorted((max(a, lo), min(b, hi)) for a, b in covered if a < hi and b > lo)
+    free, at = 0, lo
+    for a, b in cuts:
+        if a > at:
+            free += a - at
+        at = max(at, b)
+    return free + max(0, hi - at)
+
+
+def _combine(c: Calc, rows: list[Row], mode: str) -> float | None:
+    """Combine overlapping target rows over P.
+
+    One scope (a team, a rep, the company) often has targets at several grains
+    (monthly rows and a quarterly row that is their sum). Counting both would
+    double the target, so for each scope the finest row covering an instant
+    wins, and a coarser row only counts for the time no finer row covers.
+    """
     if not rows:
         return None
+    total = wsum = 0.0
+    scopes: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    for r in rows:
+        scopes[(r[0], r[1])].append(r)
+    for spans in scopes.values():
+        covered: list[tuple[int, int]] = []
+        for _, _, value, s, e in sorted(spans, key=lambda r: (r[4] - r[3], r[3])):
+            lo, hi = max(s, c.s), min(e, c.e)
+            free = _uncovered(lo, hi, covered)
+            covered.append((lo, hi))
+            if mode == "sum":
+                total += value * free / (e - s)
+            else:
+                total += value * free
+                wsum += free
     if mode == "sum":
-        return sum(v * w for *_, v, w in rows)
-    wsum = sum(w for *_, w in rows)
-    return sum(v * w for *_, v, w in rows) / wsum if wsum else None
+        return total
+    return total / wsum if wsum else None
 
 
 def _has_rows(c: Calc, metric: str, where: str, params: dict) -> bool:
@@ -54,9 +86,9 @@ def _team_reps(c: Calc, team: str) -> list[str]:
 def _team_target(c: Calc, metric: str, mode: str, team: str) -> float | None:
     rows = _weights(c, metric, "team = :t AND rep_id = ''", {"t": team})
     if rows or _has_rows(c, metric, "team = :t AND rep_id = ''", {"t": team}) or mode != "sum":
-        return _combine(rows, mode)
+        return _combine(c, rows, mode)
     reps = _team_reps(c, team)
-    return _combine([r for r in _weights(c, metric, "rep_id <> ''", {}) if r[1] in reps], mode)
+    return _combine(c, [r for r in _weights(c, metric, "rep_id <> ''", {}) if r[1] in reps], mode)
 
 
 def target_for(c: Calc, metric: str, mode: str) -> TargetResult:
@@ -65,13 +97,13 @@ def target_for(c: Calc, metric: str, mode: str) -> TargetResult:
         return TargetResult(None)  # no target is set for a region, channel or product slice
     by_key: dict[str, float] = {}
     if f.get("rep"):
-        total = _combine(_weights(c, metric, "rep_id = :r", {"r": f.get("rep")[0]}), mode)
+        total = _combine(c, _weights(c, metric, "rep_id = :r", {"r": f.get("rep")[0]}), mode)
     elif f.get("team"):
         total = _team_target(c, metric, mode, f.get("team")[0])
     elif _has_rows(c, metric, "team = '' AND rep_id = ''", {}):
-        total = _combine(_weights(c, metric, "team = '' AND rep_id = ''", {}), mode)
+        total = _combine(c, _weights(c, metric, "team = '' AND rep_id = ''", {}), mode)
     else:
-        total = _combine(_weights(c, metric, "team <> '' AND rep_id = ''", {}), mode) if mode == "sum" else None
+        total = _combine(c, _weights(c, metric, "team <> '' AND rep_id = ''", {}), mode) if mode == "sum" else None
     if c.by == "team":
         teams = {r[0] for r in c.conn.execute(text("SELECT DISTINCT team FROM reps WHERE team IS NOT NULL"))}
         for t in teams:
@@ -82,5 +114,5 @@ def target_for(c: Calc, metric: str, mode: str) -> TargetResult:
         grouped: dict[str, list] = defaultdict(list)
         for row in _weights(c, metric, "rep_id <> ''", {}):
             grouped[row[1]].append(row)
-        by_key = {k: v for k, rows in grouped.items() if (v := _combine(rows, mode))}
+        by_key = {k: v for k, rows in grouped.items() if (v := _combine(c, rows, mode))}
     return TargetResult(total, by_key)

@@ -77,6 +77,8 @@ TABLES: dict[str, list[dict]] = {
         {"period": "2026-04", "metric": "revenue", "value": "3000"},
         {"period": "2026-05", "metric": "revenue", "value": "3000"},
         {"period": "2026-06", "metric": "revenue", "value": "3000"},
+        # the quarter's own row: the monthly rows above already cover it, so it must not count twice
+        {"period": "2026-Q2", "metric": "revenue", "value": "9000"},
         {"period": "2026-Q2", "metric": "revenue", "value": "4000", "team": "ent"},
         {"period": "2026-Q2", "metric": "revenue", "value": "5000", "team": "smb"},
         {"period": "2026-04", "metric": "win_rate", "value": "0.5"},

@@ -115,7 +115,8 @@ def test_revenue_growth_and_yoy(eng):
 
 
 def test_target_pro_rata_and_attainment(eng):
-    # Apr + May targets whole (6000) + June 14/30 of 3000 (1400)
+    # Apr + May targets whole (6000) + June 14/30 of 3000 (1400); the Q2 row adds nothing
+    # for time its monthly rows cover
     a = ask(eng, "revenue", "2026-Q2")
     assert a.target["value"] == pytest.approx(7400)
     assert a.target["attainment"] == pytest.approx(6000 / 7400)
@@ -128,6 +129,18 @@ def test_target_pro_rata_and_attainment(eng):
     values = {r["key"]: r["value"] for r in by_team.breakdown}
     assert values["ent"] == pytest.approx(3000 / (4000 * 75 / 91))
     assert values["smb"] == pytest.approx(3000 / (5000 * 75 / 91))
+
+
+def test_a_coarser_target_fills_only_what_finer_rows_leave(store, tmp_path):
+    from tests.fixtures import TABLES
+
+    tables = dict(TABLES, targets=[{"period": "2026-04", "metric": "revenue", "value": "3000"},
+                                   {"period": "2026-Q2", "metric": "revenue", "value": "9100"}])
+    load(store, tmp_path / "csv", tables)
+    a = KpiEngine(store, AppConfig()).answer(Query("revenue", period=PeriodSpec("key", key="2026-Q2")),
+                                             at("2026-07-01"))
+    # April from its monthly row; May and June (61 of Q2's 91 days) from the quarterly row
+    assert a.target["value"] == pytest.approx(3000 + 9100 * 61 / 91)
 
 
 def test_level_target_for_a_ratio(eng):
