@@ -190,3 +190,24 @@ def _needs_scheduler() -> None:
         import schedules.cli  # noqa: F401
     except ImportError:
         pytest.skip("schedules.cli (digest and alerts) is not in this checkout yet")
+
+
+def test_switching_person_changes_whose_answers_are_shown(service, page):
+    """Anna (Head of Sales, English Slack) sees her own ephemerals, not Somchai's; the overview shot."""
+    page.select_option("#user-switch", "U0ANNA")
+    open_channel(page, "leadership")
+    sync_api.expect(page.locator(".msg-ephemeral")).to_have_count(0, timeout=WAIT_MS)
+    digest = page.locator(".msg", has=page.locator(".thread-link")).last
+    if digest.count():
+        digest.locator(".thread-link").click()
+        page.locator("#thread-panel img.bk-image-img").first.wait_for(timeout=WAIT_MS)
+    page.fill("#composer-input", "/kpi win rate by team this quarter")
+    page.press("#composer-input", "Enter")
+    reply = page.locator(".msg-ephemeral").last
+    reply.wait_for(timeout=WAIT_MS)
+    answer = service.engine.answer(parse("win rate by team this quarter"), NOW)
+    assert reply.locator(".bk-header").inner_text().startswith(answer.spec.name("en"))
+    assert fmt.value(answer.value, answer.spec.unit, answer.currency) in reply.inner_text()
+    page.locator("#toasts").evaluate("node => node.replaceChildren()")
+    page.wait_for_load_state("networkidle")
+    shoot(page, "overview")
