@@ -124,7 +124,6 @@ def test_share_button_posts_the_answer_to_the_channel(service, page):
 
 
 def test_send_digest_now_shows_the_digest(service, page):
-    _needs_scheduler()
     open_channel(page, "leadership")
     before = page.locator(".msg:not(.msg-ephemeral)").count()
     page.click("#send-digest")
@@ -140,7 +139,6 @@ def test_send_digest_now_shows_the_digest(service, page):
 
 
 def test_digest_thread_opens_with_its_chart(service, page):
-    _needs_scheduler()
     open_channel(page, "leadership")
     digest = page.locator(".msg", has=page.locator(".thread-link")).last
     digest.wait_for(timeout=WAIT_MS)
@@ -159,7 +157,6 @@ def test_digest_thread_opens_with_its_chart(service, page):
 
 
 def test_acknowledging_an_alert_changes_the_message(service, page):
-    _needs_scheduler()
     open_channel(page, "sales-alerts")
     page.click("#run-alerts")
     alert = page.locator(".msg", has=page.locator("button.bk-button", has_text="Acknowledge")).first
@@ -183,13 +180,6 @@ def test_home_tab_is_published_for_the_selected_person(service, page):
     assert service.emulator.home_view("U0SOMCHAI") is not None
     assert "Somchai" in page.locator(".home-view").inner_text()
     shoot(page, "home")
-
-
-def _needs_scheduler() -> None:
-    try:
-        import schedules.cli  # noqa: F401
-    except ImportError:
-        pytest.skip("schedules.cli (digest and alerts) is not in this checkout yet")
 
 
 def test_switching_person_changes_whose_answers_are_shown(service, page):

@@ -295,6 +295,23 @@ def test_command_text_is_escaped_like_slack():
     assert slack_escape("mail a@b.example @nobody", users) == "mail a@b.example @nobody"
 
 
+def test_ack_body_becomes_the_answer_and_a_slow_ack_is_reported(sandbox, monkeypatch):
+    """Slack shows a slash command's ack body to the person, and gives up on an app after 3 s."""
+    ack = b'{"response_type": "ephemeral", "text": "*quick* answer"}'
+    monkeypatch.setattr(sandbox, "_send", lambda body: (200, {"Content-Type": "application/json"}, ack, 0.05))
+    assert sandbox.command("U0SOMCHAI", "leadership", "/kpi revenue").to_json() == {
+        "ok": True, "message": "", "warning": False}
+    assert sandbox.emulator.ephemerals(user="U0SOMCHAI")[-1]["text"] == "*quick* answer"
+
+    monkeypatch.setattr(sandbox, "_send", lambda body: (200, {}, b"", 3.4))
+    slow = sandbox.command("U0SOMCHAI", "leadership", "/kpi revenue")
+    assert slow.warning and "3.4 s" in slow.message and "operation_timeout" in slow.message
+
+    monkeypatch.setattr(sandbox, "_send", lambda body: (401, {}, b"invalid signature", 0.01))
+    with pytest.raises(SandboxError, match="HTTP 401"):
+        sandbox.command("U0SOMCHAI", "leadership", "/kpi revenue")
+
+
 def test_unknown_command_is_refused(sandbox):
     with pytest.raises(SandboxError, match="/deploy is not a valid command"):
         sandbox.command("U0SOMCHAI", "leadership", "/deploy now")

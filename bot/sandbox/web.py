@@ -248,8 +248,8 @@ async def _guard(work: Callable[[], Any]) -> Response:
     except Exception as exc:
         log.exception("sandbox request failed")
         return _error(f"{type(exc).__name__}: {exc}", status=500)
-    if hasattr(result, "__dataclass_fields__"):
-        result = dict(result.__dict__)
+    if hasattr(result, "to_json"):
+        result = result.to_json()
     return JSONResponse(result if isinstance(result, dict) else {"ok": True, "result": result})
 
 

@@ -60,8 +60,14 @@ class Person:
 
 @dataclass
 class JobResult:
-    ok: bool
-    message: str
+    """What the page tells the person after an action; `warning` when it worked but not as Slack would
+    have it (a slow acknowledgement)."""
+
+    message: str = ""
+    warning: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": True, "message": self.message, "warning": self.warning}
 
 
 @dataclass
@@ -225,9 +231,9 @@ class Sandbox:
         if payload:
             _post_json(response_url, payload)
         if seconds > ACK_DEADLINE:
-            return JobResult(False, f"The bot took {seconds:.1f} s to acknowledge {command}; "
-                                    f"Slack would have shown “operation_timeout”.")
-        return JobResult(True, "")
+            return JobResult(f"The bot took {seconds:.1f} s to acknowledge {command}; "
+                             f"Slack would have shown “operation_timeout”.", warning=True)
+        return JobResult()
 
     def action(
         self,
@@ -250,8 +256,8 @@ class Sandbox:
         if status != 200:
             raise SandboxError(f"the bot answered the button with HTTP {status}: {_short(answer)}")
         if seconds > ACK_DEADLINE:
-            return JobResult(False, f"The bot took {seconds:.1f} s to acknowledge the button.")
-        return JobResult(True, "")
+            return JobResult(f"The bot took {seconds:.1f} s to acknowledge the button.", warning=True)
+        return JobResult()
 
     def open_home(self, user_id: str) -> JobResult:
         """What Slack sends when the person opens the app's Home tab; the bot answers with views.publish."""
@@ -259,7 +265,7 @@ class Sandbox:
         status, _, answer, _ = self._send(self.emulator.app_home_opened_event(user_id))
         if status != 200:
             raise SandboxError(f"the bot answered app_home_opened with HTTP {status}: {_short(answer)}")
-        return JobResult(True, "")
+        return JobResult()
 
     def post_message(self, user_id: str, channel_id: str, text: str, thread_ts: str | None = None) -> JobResult:
         """A plain message from the person (the bot listens to slash commands and buttons, not to these)."""
@@ -267,14 +273,14 @@ class Sandbox:
         if not text.strip():
             raise SandboxError("type a message or a /kpi command")
         self.emulator.add_message(channel_id, text, user=user_id, thread_ts=thread_ts)
-        return JobResult(True, "")
+        return JobResult()
 
     def run_job(self, which: str, day: str | None) -> JobResult:
         runner = {"digest": self.run_digest, "alerts": self.run_alerts}.get(which)
         if runner is None:
             raise SandboxError(f"{which} is not available in this sandbox")
         as_of = self.as_of(day)
-        return JobResult(True, runner(as_of))
+        return JobResult(runner(as_of))
 
     def as_of(self, day: str | None) -> datetime:
         """Today means now; an earlier day means 09:00 that day, when a Monday digest goes out."""

@@ -254,7 +254,7 @@ async function submitComposer(event) {
   try {
     if (isCommand) {
       const result = await api("/api/command", { user: state.user, channel: state.channel, text });
-      if (result.message) toast(result.message, result.ok ? "info" : "warn");
+      if (result.message) toast(result.message, result.warning ? "warn" : "info");
     } else {
       await api("/api/message", { user: state.user, channel: state.channel, text });
     }
@@ -291,7 +291,7 @@ async function pressButton(button) {
   button.classList.add("pressed");
   busy(1);
   try {
-    await api("/api/action", {
+    const result = await api("/api/action", {
       user: state.user,
       channel: message.dataset.channel,
       ts: message.dataset.ts,
@@ -299,6 +299,7 @@ async function pressButton(button) {
       value: button.dataset.value || "",
       block_id: button.dataset.blockId || "",
     });
+    if (result.message) toast(result.message, result.warning ? "warn" : "info");
   } catch (error) {
     toast(error.message, "error");
   } finally {
@@ -316,7 +317,7 @@ async function runJob(which, button) {
   const label = which === "digest" ? "Digest" : "Alerts";
   try {
     const result = await api(`/api/${which}`, { as_of: asOf });
-    toast(result.message || `${label} done`, "info");
+    toast(result.message || `${label} done`, result.warning ? "warn" : "info");
   } catch (error) {
     toast(`${label}: ${error.message}`, "error");
   } finally {
