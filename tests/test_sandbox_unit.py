@@ -441,3 +441,31 @@ def test_sandbox_service_starts_answers_and_stops(tmp_path):
         handle.stop()
     # Stopped means the port is free again: the next `kpibot run` can have it at once.
     start_service(settings_for(tmp_path, port), load_config(), clock=lambda: now, out=printed.append).stop()
+
+
+def test_with_slack_credentials_it_serves_slack_not_the_sandbox(tmp_path):
+    """The other branch of `kpibot run`: the bot on PORT for Slack (here the emulator stands in)."""
+    from pydantic import SecretStr
+
+    from bot.emulator import post_to_app
+
+    now = datetime(2026, 5, 13, 12, 0, tzinfo=BKK)
+    with SlackEmulator(bot_token="xoxb-real") as slack:
+        settings = Settings(database_url=f"sqlite:///{tmp_path / 'k.db'}", port=free_port(), _env_file=None,
+                            slack_bot_token=SecretStr("xoxb-real"), slack_signing_secret=SecretStr("real-secret"),
+                            slack_api_base_url=slack.api_url)
+        printed: list[str] = []
+        handle = start_service(settings, load_config(), clock=lambda: now, out=printed.append)
+        try:
+            assert handle.mode == "http" and handle.sandbox is None and handle.emulator is None
+            assert handle.bot_events_url == f"http://127.0.0.1:{settings.port}/slack/events"
+            assert printed == [f"kpibot: serving Slack at {handle.bot_events_url}"]
+            assert handle.scheduler is not None
+            body = slack.slash_command_payload("/kpi", "help", "U0ANNA", "C0SALES")
+            status, _, _ = post_to_app(handle.bot_events_url, "real-secret", body)
+            assert status == 200
+            assert slack.wait_for(lambda e: e.ephemerals(user="U0ANNA"), timeout=10)
+            with pytest.raises(ServiceError, match=f"port {settings.port} on 127.0.0.1 is already in use"):
+                start_service(settings, load_config(), clock=lambda: now, out=printed.append)
+        finally:
+            handle.stop()
