@@ -339,7 +339,7 @@ def _digest_summary(result: dict[str, Any]) -> str:
     lines = []
     for d in result.get("digests") or []:
         where = f"#{d.get('channel')}"
-        week = d.get("week") or d.get("key", "")
+        week = d.get("week") or str(d.get("key", "")).rsplit(":", 1)[-1]  # keys end with the ISO week
         status = d.get("status")
         if status == "duplicate":
             lines.append(f"The digest for {week} was already sent to {where}: each week's digest goes out "

@@ -8,22 +8,17 @@ signed `block_actions` requests; nothing in here executes.
 from __future__ import annotations
 
 import hashlib
-import html
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .mrkdwn import MrkdwnRenderer, safe_href, unescape_slack
+from .mrkdwn import MrkdwnRenderer, esc, safe_href, unescape_slack
 
 ImageSource = Callable[[str], str | None]
 
 _BUTTON_STYLES = {"primary": "bk-primary", "danger": "bk-danger"}
 _RICH_STYLES = (("code", "code"), ("bold", "b"), ("italic", "i"), ("strike", "s"))
-
-
-def esc(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 def local_images_only(url: str) -> str | None:

@@ -94,7 +94,7 @@ class MrkdwnRenderer:
         """A plain_text object: escaped, emoji shortcodes converted when the object asks for it."""
         if not text:
             return ""
-        escaped = _esc(text.replace(_MARK, "")).replace("\n", "<br>")
+        escaped = esc(text.replace(_MARK, "")).replace("\n", "<br>")
         return emojize(escaped) if emoji else escaped
 
     def text_object(self, obj: object) -> str:
@@ -118,7 +118,7 @@ class MrkdwnRenderer:
         if target.startswith("@"):
             user_id = target[1:]
             name = self.users.get(user_id) or label or user_id
-            return f'<span class="bk-mention" data-user="{_esc(user_id)}">@{_show(name)}</span>'
+            return f'<span class="bk-mention" data-user="{esc(user_id)}">@{_show(name)}</span>'
         if target.startswith("#"):
             channel_id = target[1:]
             name = label or self.channels.get(channel_id) or channel_id
@@ -129,9 +129,9 @@ class MrkdwnRenderer:
         shown = _show(label or target)
         if href is None:
             # Not a link Slack would make (e.g. "<script>"): show the characters, inert.
-            return _esc("<" + unescape_slack(inner) + ">")
+            return esc("<" + unescape_slack(inner) + ">")
         href = self.rewrite_url(href)
-        return f'<a href="{_esc(href)}" target="_blank" rel="noopener noreferrer">{shown}</a>'
+        return f'<a href="{esc(href)}" target="_blank" rel="noopener noreferrer">{shown}</a>'
 
     def _special(self, command: str, label: str) -> str:
         head, *rest = command.split("^")
@@ -140,7 +140,7 @@ class MrkdwnRenderer:
         if head == "subteam":
             return f'<span class="bk-mention">{_show(label or "@group")}</span>'
         if head == "date" and rest:
-            return _esc(self._date(rest, label))
+            return esc(self._date(rest, label))
         return _show(label or f"<!{command}>")
 
     def _date(self, parts: list[str], fallback: str) -> str:
@@ -165,13 +165,14 @@ class MrkdwnRenderer:
         return unescape_slack(fmt)
 
 
-def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
+def esc(value: object) -> str:
+    """HTML-escape anything for text or a quoted attribute (None is empty)."""
+    return html.escape("" if value is None else str(value), quote=True)
 
 
 def _show(slack_text: str) -> str:
     """Text as Slack stores it (its three entities escaped) → HTML showing what Slack shows."""
-    return html.escape(unescape_slack(slack_text), quote=True)
+    return esc(unescape_slack(slack_text))
 
 
 def _quotes_and_breaks(escaped: str) -> str:

@@ -12,7 +12,6 @@ import logging
 import re
 import time
 import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -112,10 +111,11 @@ class Sandbox:
 
     def visible_channels(self, user_id: str) -> list[dict[str, Any]]:
         """The configured channels, the person's DM with the bot, then any other channel with messages."""
-        counts = {c["id"]: c["message_count"] for c in self.emulator.channels()}
+        existing = self.emulator.channels()
+        counts = {c["id"]: c["message_count"] for c in existing}
         listed = [*self.channels, Channel(self.dm_id(user_id), "KPI Bot", "dm")]
         known = {c.id for c in listed}
-        for channel in self.emulator.channels():
+        for channel in existing:
             cid = channel["id"]
             # Other people's DMs are private to them, as in Slack.
             if cid in known or cid.startswith("D") or not channel["message_count"]:
@@ -151,11 +151,13 @@ class Sandbox:
 
     def view(self, user_id: str, channel_id: str, thread_ts: str | None = None) -> dict[str, Any]:
         """What the page shows for one person looking at one channel (or at the Home tab: `home`)."""
-        self.person(user_id)
+        people = self.people()
+        if not any(p.id == user_id for p in people):
+            raise SandboxError(f"no person {user_id!r} in the sandbox workspace")
         render = self.renderer()
         out: dict[str, Any] = {
             "user": user_id,
-            "people": [p.__dict__ for p in self.people()],
+            "people": [p.__dict__ for p in people],
             "channels": self.visible_channels(user_id),
             "channel": channel_id,
             "today": self.clock().astimezone(self.tz).date().isoformat(),
@@ -229,7 +231,10 @@ class Sandbox:
         # Slack shows a non-empty ack body as the command's first answer, like a post to its response_url.
         payload = _ack_payload(headers, answer)
         if payload:
-            _post_json(response_url, payload)
+            # The sink ignores the signature headers post_to_app adds; it is the loopback-only sender at hand.
+            posted, _, _ = post_to_app(response_url, self.signing_secret, json.dumps(payload), "application/json")
+            if posted != 200:
+                log.warning("the emulator refused the command's ack body: HTTP %s", posted)
         if seconds > ACK_DEADLINE:
             return JobResult(f"The bot took {seconds:.1f} s to acknowledge {command}; "
                              f"Slack would have shown “operation_timeout”.", warning=True)
@@ -386,15 +391,3 @@ def _ack_payload(headers: dict[str, str], body: bytes) -> dict[str, Any] | None:
         return payload if isinstance(payload, dict) and (payload.get("text") or payload.get("blocks")) else None
     return {"text": text}
 
-
-def _post_json(url: str, payload: dict[str, Any]) -> None:
-    ensure_loopback(urlsplit(url).hostname or "")
-    request = urllib.request.Request(
-        url, data=json.dumps(payload).encode("utf-8"), headers={"Content-Type": "application/json"}, method="POST"
-    )
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(request, timeout=10) as response:
-            response.read()
-    except urllib.error.HTTPError as error:
-        log.warning("the emulator refused the command's ack body: HTTP %s", error.code)
