@@ -105,6 +105,9 @@ def run_service(
     except (ServiceError, StoreError) as exc:
         print(f"kpibot: {exc}", file=sys.stderr, flush=True)
         raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        # Ctrl-C while starting (say, during the demo data): what had started is already stopped.
+        raise SystemExit(130) from None
     restore = _sigterm_as_interrupt()
     try:
         handle.wait()
