@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bot.deps import SPARK_PERIODS  # noqa: E402
 from bot.emulator import SlackEmulator, post_to_app  # noqa: E402
 from bot.service import start_bot  # noqa: E402
 from config.app_config import get_config  # noqa: E402
@@ -73,6 +74,8 @@ def main() -> int:
     ap.add_argument("--demo", help="fill a temporary SQLite store with the demo company at this scale "
                                    "(small, medium, large or a number of opportunities)")
     ap.add_argument("--as-of", help="ISO date standing for now (default: the real now)")
+    ap.add_argument("--trend-periods", type=int, default=SPARK_PERIODS,
+                    help=f"sparkline length (default {SPARK_PERIODS}; 0: answers without a trend)")
     args = ap.parse_args()
 
     config = get_config()
@@ -94,13 +97,15 @@ def main() -> int:
     print(f"machine: {platform.platform()} | python {platform.python_version()} | "
           f"{os.cpu_count()} CPUs | {platform.processor() or platform.machine()}")
     print(f"store:   {make_url(url).render_as_string(hide_password=True)} ({store.dialect.name}), "
-          f"{n_opps:,} opportunities; as of {as_of.isoformat(timespec='seconds')}")
+          f"{n_opps:,} opportunities; as of {as_of.isoformat(timespec='seconds')}; "
+          f"sparkline {args.trend_periods} periods")
 
     with SlackEmulator(bot_token=TOKEN) as emu:
         emu.add_user(USER, "bench", locale="en-US")
         settings = Settings(_env_file=None, slack_bot_token=TOKEN, slack_signing_secret=SECRET,
                             slack_api_base_url=emu.api_url, port=0)
-        handle = start_bot(settings, config, engine, clock=lambda: as_of, host="127.0.0.1", port=0)
+        handle = start_bot(settings, config, engine, clock=lambda: as_of, host="127.0.0.1", port=0,
+                           trend_periods=args.trend_periods)
         try:
             events = handle.url + "/slack/events"
             acks: list[float] = []
@@ -129,6 +134,7 @@ def main() -> int:
                 answers.append(t_answer)
                 by_q[q].append(t_answer)
         finally:
+            time.sleep(1.0)  # trends that follow their answer land before the emulator goes
             handle.stop()
 
     print(f"\n{len(acks)} requests (after {args.warmup} warm-up), {failures} failures")

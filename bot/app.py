@@ -20,7 +20,7 @@ from slack_sdk import WebClient
 from bot import i18n
 from bot.access import allowed_teams
 from bot.delivery import retry_handlers
-from bot.deps import BotDeps
+from bot.deps import SPARK_PERIODS, BotDeps
 from bot.lang import LanguageResolver
 from bot.listeners import register_listeners
 from bot.logsafe import register_secret, safe_logger
@@ -47,8 +47,10 @@ def build_app(
     client: WebClient | None = None,
     clock: Callable[[], datetime] | None = None,
     socket_mode: bool = False,
+    trend_periods: int = SPARK_PERIODS,
 ) -> App:
-    """A bolt App answering /kpi. `clock` returns "now" (aware); only this edge reads it."""
+    """A bolt App answering /kpi. `clock` returns "now" (aware); only this edge reads it.
+    `trend_periods` is the sparkline's length (0: none, one query per period fewer per answer)."""
     client = client or make_client(settings)
     if not client.retry_handlers or not any(type(h).__name__ == "RateLimitErrorRetryHandler"
                                             for h in client.retry_handlers):
@@ -71,6 +73,7 @@ def build_app(
         client=client,
         clock=clock or (lambda: periods.now(config.tz)),
         langs=LanguageResolver(config, client),
+        spark_periods=trend_periods,
     )
     app.middleware(_request_id)
     app.middleware(_workspace_guard(deps))

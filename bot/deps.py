@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from slack_sdk import WebClient
 
@@ -19,6 +21,7 @@ CHART_PERIODS = 12
 # How long after the command an answer may wait for its sparkline before going out without it
 # (the sparkline then follows by replacing the message): the number matters more than its trend.
 ANSWER_BUDGET = 0.4
+TREND_SLOTS = 2
 
 
 @dataclass
@@ -31,9 +34,28 @@ class BotDeps:
     spark_periods: int = SPARK_PERIODS
     chart_periods: int = CHART_PERIODS
     answer_budget: float = ANSWER_BUDGET
-    # Trends are computed beside the answer: a few threads, as each holds a database connection.
+    # Trends are computed beside the answers, at most TREND_SLOTS at a time: on a busy bot a sparkline
+    # is skipped rather than have background trends take the CPU and the database from the next answer.
     pool: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="kpibot-trend"))
+        default_factory=lambda: ThreadPoolExecutor(max_workers=TREND_SLOTS, thread_name_prefix="kpibot-trend"))
+    trend_slots: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(TREND_SLOTS))
+
+    def submit_trend(self, fn: Callable[[], Any]) -> Future | None:
+        """Run fn in the trend pool if a slot is free now, else None (no sparkline this time)."""
+        if self.spark_periods < 2 or not self.trend_slots.acquire(blocking=False):
+            return None
+
+        def run() -> Any:
+            try:
+                return fn()
+            finally:
+                self.trend_slots.release()
+
+        try:
+            return self.pool.submit(run)
+        except RuntimeError:  # the pool is shut down: the service is stopping
+            self.trend_slots.release()
+            return None
 
     def now(self) -> datetime:
         return self.clock()

@@ -46,7 +46,7 @@ def kpi_command(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
         if isinstance(plan, answers.Reply):
             reply = plan
         else:
-            trend = deps.pool.submit(answers.trend_for, deps, plan) if deps.spark_periods >= 2 else None
+            trend = deps.submit_trend(lambda: answers.trend_for(deps, plan))
             reply = answers.answer_plan(deps, plan)
             if trend is not None and reply.kind == "answer":
                 try:

@@ -15,6 +15,7 @@ from datetime import datetime
 from slack_sdk import WebClient
 
 from bot.app import build_app
+from bot.deps import SPARK_PERIODS
 from bot.logsafe import protect_handlers, register_secret, safe_logger
 from bot.server import HttpServer, make_asgi, start_http
 from config.app_config import AppConfig
@@ -61,6 +62,7 @@ def start_bot(
     client: WebClient | None = None,
     host: str = "0.0.0.0",
     port: int | None = None,
+    trend_periods: int = SPARK_PERIODS,
 ) -> BotHandle:
     """Start serving Slack in background threads and return at once.
 
@@ -73,7 +75,8 @@ def start_bot(
     socket_mode = settings.slack_app_token is not None
     if not settings.slack_bot_token and client is None:
         raise ValueError("SLACK_BOT_TOKEN is needed to serve Slack")
-    app = build_app(engine, config, settings, client=client, clock=clock, socket_mode=socket_mode)
+    app = build_app(engine, config, settings, client=client, clock=clock, socket_mode=socket_mode,
+                    trend_periods=trend_periods)
     http = start_http(make_asgi(app, engine, events_route=not socket_mode), host,
                       settings.port if port is None else port, log_level="info")
     handle = BotHandle(http.url, "socket" if socket_mode else "http", http)
