@@ -64,7 +64,11 @@ def store_for(n: int) -> Path:
     t = time.perf_counter()
     tmp = path.with_suffix(".tmp.db")
     tmp.unlink(missing_ok=True)
-    demo.generate(open_store(f"sqlite:///{tmp}"), seed=7, scale=float(n), anchor=ANCHOR)
+    store = open_store(f"sqlite:///{tmp}")
+    demo.generate(store, seed=7, scale=float(n), anchor=ANCHOR)
+    with store.connect() as c:  # fold the WAL into the file before it is renamed
+        c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.dispose()
     tmp.rename(path)
     print(f"  generated {n:,} opportunities in {time.perf_counter() - t:.1f} s", flush=True)
     return path

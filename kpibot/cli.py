@@ -33,6 +33,12 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
     errs: list[type[BaseException]] = [UserError, ConfigError, StoreError, PeriodError, QueryError]
     try:
+        from schedules.cli import ScheduleInputError
+
+        errs.append(ScheduleInputError)
+    except ImportError:
+        pass
+    try:
         from kpi_engine.importer import ImportFailed, ImportInputError
 
         errs += [ImportFailed, ImportInputError]
@@ -161,6 +167,81 @@ def demo_cmd(
                                 tz=cfg.timezone, replace=replace)
     counts = ", ".join(f"{k} {v:,}" for k, v in summary.counts.items())
     out.print(f"Demo company written (anchor {summary.anchor}): {counts}", markup=False)
+
+
+@app.command("run")
+@guarded
+def run_cmd(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on (0.0.0.0 in a container)")] = "127.0.0.1",
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the sandbox page in a browser")] = False,
+):
+    """The service: Slack bot + scheduler; without Slack credentials, the local sandbox on demo data."""
+    from kpibot.run import run_service
+
+    run_service(get_settings(), get_config(), host=host, open_browser=open_browser)
+
+
+def _slack_client_factory():
+    settings = get_settings()
+
+    def make():
+        from slack_sdk import WebClient
+        from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+        if settings.slack_bot_token is None:
+            raise UserError("SLACK_BOT_TOKEN is not set: use --dry-run, or `kpibot run` for the sandbox")
+        return WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_base_url,
+                         retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3)])
+
+    return make
+
+
+def _print_schedule_result(result: dict, as_json: bool) -> None:
+    from schedules.cli import format_preview
+
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+    else:
+        out.print(format_preview(result), markup=False)
+
+
+@app.command("digest")
+@guarded
+def digest_cmd(
+    channel: Annotated[str | None, typer.Option("--channel", help="Send to this channel instead of the config's")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Build and show, send nothing")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+):
+    """Build, and unless --dry-run send, the digest."""
+    from kpi_engine.db import open_store
+    from kpi_engine.engine import KpiEngine
+    from schedules.cli import digest
+
+    store = open_store(get_settings().database_url)
+    result = digest(KpiEngine(store, get_config()), store, get_config(), _slack_client_factory(),
+                    channel=channel, as_of=_as_of(as_of), dry_run=dry_run)
+    _print_schedule_result(result, as_json)
+    if any(d.get("status") == "failed" for d in result.get("digests", [])):
+        raise typer.Exit(1)
+
+
+@app.command("alerts")
+@guarded
+def alerts_cmd(
+    as_of: Annotated[str | None, typer.Option("--as-of")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Evaluate and show, change and send nothing")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+):
+    """Evaluate alert rules, and unless --dry-run send what fires or resolves."""
+    from kpi_engine.db import open_store
+    from kpi_engine.engine import KpiEngine
+    from schedules.cli import alerts
+
+    store = open_store(get_settings().database_url)
+    result = alerts(KpiEngine(store, get_config()), store, get_config(), _slack_client_factory(),
+                    as_of=_as_of(as_of), dry_run=dry_run)
+    _print_schedule_result(result, as_json)
 
 
 def main() -> None:
