@@ -22,6 +22,9 @@ CHART_PERIODS = 12
 # (the sparkline then follows by replacing the message): the number matters more than its trend.
 ANSWER_BUDGET = 0.4
 TREND_SLOTS = 2
+# A sparkline costs one answer's worth of database work per period; above this much (estimated from
+# recent answers of the same KPI) it is left out, so big stores spend their time on the numbers.
+TREND_MAX_WORK = 1.0
 
 
 @dataclass
@@ -40,9 +43,20 @@ class BotDeps:
         default_factory=lambda: ThreadPoolExecutor(max_workers=TREND_SLOTS, thread_name_prefix="kpibot-trend"))
     trend_slots: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(TREND_SLOTS))
 
-    def submit_trend(self, fn: Callable[[], Any]) -> Future | None:
-        """Run fn in the trend pool if a slot is free now, else None (no sparkline this time)."""
-        if self.spark_periods < 2 or not self.trend_slots.acquire(blocking=False):
+    answer_seconds: dict[str, float] = field(default_factory=dict)  # per KPI, a moving average
+
+    def record_answer(self, kpi: str, seconds: float) -> None:
+        old = self.answer_seconds.get(kpi)
+        self.answer_seconds[kpi] = seconds if old is None else 0.7 * old + 0.3 * seconds
+
+    def trend_affordable(self, kpi: str) -> bool:
+        return self.answer_seconds.get(kpi, 0.0) * self.spark_periods <= TREND_MAX_WORK
+
+    def submit_trend(self, kpi: str, fn: Callable[[], Any]) -> Future | None:
+        """Run fn in the trend pool if it is affordable and a slot is free now, else None (no sparkline)."""
+        if self.spark_periods < 2 or not self.trend_affordable(kpi):
+            return None
+        if not self.trend_slots.acquire(blocking=False):
             return None
 
         def run() -> Any:

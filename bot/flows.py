@@ -46,8 +46,11 @@ def kpi_command(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
         if isinstance(plan, answers.Reply):
             reply = plan
         else:
-            trend = deps.submit_trend(lambda: answers.trend_for(deps, plan))
+            trend = deps.submit_trend(plan.query.kpi, lambda: answers.trend_for(deps, plan))
+            answer_started = time.perf_counter()
             reply = answers.answer_plan(deps, plan)
+            if reply.kind == "answer":
+                deps.record_answer(plan.query.kpi, time.perf_counter() - answer_started)
             if trend is not None and reply.kind == "answer":
                 try:
                     left = deps.answer_budget - (time.perf_counter() - started)

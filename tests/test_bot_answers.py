@@ -123,3 +123,14 @@ def test_names_cannot_break_out_of_the_table():
     text = blocks.table_text(rows, "rep", "Revenue", "en")
     assert text.count("```") == 2 and "<!channel>" not in text and "&lt;!channel&gt; &amp; co" in text
     assert len(text) <= blocks.MAX_TEXT
+
+
+@SQLITE
+def test_sparklines_are_left_out_for_kpis_whose_answers_are_slow(deps):
+    assert deps.trend_affordable("revenue")
+    deps.record_answer("revenue", 0.5)  # 8 periods x 0.5 s of database work: too much for decoration
+    assert not deps.trend_affordable("revenue") and deps.submit_trend("revenue", lambda: 1) is None
+    for _ in range(12):
+        deps.record_answer("revenue", 0.01)
+    future = deps.submit_trend("revenue", lambda: 42)
+    assert future is not None and future.result(timeout=5) == 42
