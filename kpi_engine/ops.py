@@ -133,8 +133,10 @@ class OpsStore:
         aborts a PostgreSQL transaction, and savepoints are unreliable on pysqlite.
         """
         dialect = postgresql if self._dialect == "postgresql" else sqlite
-        stmt = dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
-        return conn.execute(stmt).rowcount == 1
+        stmt = (dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
+                .returning(table.c[conflict[0]]))
+        # RETURNING, not rowcount: psycopg reports -1 for an INSERT through SQLAlchemy 2.1
+        return conn.execute(stmt).first() is not None
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
