@@ -77,6 +77,7 @@ class DigestConfig(BaseModel):
     # breakdowns searched for the biggest movers (a KPI without one is skipped)
     movers_by: list[str] = ["team", "region"]
     movers: int = Field(3, ge=0, le=10)
+    chart: bool = True  # a trend chart uploaded into the digest's thread
     # the KPI drawn in the chart; None: the first listed
     chart_kpi: str | None = None
     chart_weeks: int = Field(12, ge=4, le=52)

@@ -288,7 +288,8 @@ def _apply(engine, ops, config, rule, evals, t, as_of, silences, dry_run, want_e
             for m in msgs:
                 result.messages.append({"key": m.key, "kind": m.kind, "channel": m.channel,
                                         "text": m.payload.get("text"), "blocks": m.payload.get("blocks")})
-                result.keys.append(m.key)
+                if not dry_run:
+                    result.keys.append(m.key)
         return
     raise RuntimeError(f"alert rule {rule.id}: its state kept changing under the evaluation")
 

@@ -150,7 +150,7 @@ def build_digest(engine: KpiEngine, ops: OpsStore | None, config: AppConfig, sub
     d.movers = _movers(engine, sub, week, as_of, lang, answers)
     if ops is not None:
         d.alerts = _open_alerts(engine, ops, config, lang)
-    if chart:
+    if chart and sub.chart:
         d.chart_kpi, d.chart_weeks = sub.chart_kpi or sub.kpis[0], sub.chart_weeks
         d.chart = _chart(engine, sub, d.chart_kpi, as_of, lang, answers.get(d.chart_kpi))
     d.seconds = round(time.perf_counter() - started, 3)
@@ -205,8 +205,10 @@ def _movers(engine: KpiEngine, sub: DigestConfig, week: Period, as_of: datetime,
                 continue
             now = dict(engine.measure(k, week, as_of, sub.filter or None, by=dim).rows or [])
             before = dict(engine.measure(k, prev, as_of, sub.filter or None, by=dim).rows or [])
-            for seg in set(now) & set(before):
-                x, y = now[seg], before[seg]
+            # a segment without rows sold nothing (0) but has no rate or average (unknown)
+            absent = 0.0 if spec.kind in ("sum", "count") else None
+            for seg in set(now) | set(before):
+                x, y = now.get(seg, absent), before.get(seg, absent)
                 if not seg or x is None or y is None or x == y or (x == 0 and y == 0):
                     continue
                 if spec.change_in_points:

@@ -119,7 +119,7 @@ class _Wait(Exception):
 def sender_client(client: WebClient, timeout: float) -> WebClient:
     """A client like `client` but without slack_sdk's own retries: a silent automatic retry of a
     timed-out chat.postMessage is exactly how a message gets posted twice."""
-    return WebClient(token=client.token, base_url=client.base_url, timeout=int(max(1, timeout)),
+    return WebClient(token=client.token, base_url=client.base_url, timeout=max(0.1, timeout),  # type: ignore[arg-type]
                      ssl=client.ssl, proxy=client.proxy, headers=dict(client.headers or {}), retry_handlers=[])
 
 
@@ -142,6 +142,7 @@ class Sender:
 
     def __init__(self, ops: OpsStore, client: WebClient, *, timeout: float = 15.0, stale_after: float = 120.0,
                  backoff_base: float = 2.0, backoff_cap: float = 300.0,
+                 uncertain_wait: float | None = None,
                  clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep,
                  wrap_client: bool = True):
         self.ops = ops
@@ -149,6 +150,9 @@ class Sender:
         self.stale_after = stale_after
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
+        # After a timeout Slack may still be working on the request we gave up on; looking for
+        # its result too early would miss it and post a second copy. Wait this long first.
+        self.uncertain_wait = 2 * timeout if uncertain_wait is None else uncertain_wait
         self.clock = clock
         self.sleep = sleep
         self.runner = runner_id()
@@ -193,15 +197,21 @@ class Sender:
             self.sleep(min(max(nxt - now, 0.05), deadline - now, 5.0))
 
     def _abandoned(self, row: OutboxRow, now: float) -> bool:
+        """A row another sender left "sending": it timed out, or its process is gone.
+
+        Even from a dead process, the request may still be on its way through Slack: the row is
+        only taken once that request had time to land (uncertain_wait), so the lookup sees it.
+        """
         if row.claimed_by == self.runner:
             return False
-        if row.claimed_at is None or now - row.claimed_at >= self.stale_after:
+        age = now - (row.claimed_at or 0)
+        if age >= self.stale_after:
             return True
         host, _, rest = (row.claimed_by or "").partition(":")
         pid = rest.partition(":")[0]
-        # a sender on this machine whose process is gone cannot be mid-send: no need to wait
-        return host == socket.gethostname() and pid.isdigit() and int(pid) != os.getpid() \
+        dead = host == socket.gethostname() and pid.isdigit() and int(pid) != os.getpid() \
             and not _pid_alive(int(pid))
+        return dead and age >= self.uncertain_wait
 
     # ------------------------------------------------------------------ one attempt
 
@@ -230,6 +240,8 @@ class Sender:
             ts, channel_id = self._send(row, parent)
         except _Retry as r:
             delay = r.after if r.after is not None else self._backoff(row.attempts + 1)
+            if r.uncertain:
+                delay = max(delay, self.uncertain_wait)
             if r.pause:
                 self._paused_until = self.clock() + delay
             if r.operator and self.clock() - row.created_at > OPERATOR_FIX_WINDOW:

@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -85,16 +85,16 @@ def fire_times(trig: CronTrigger, after: datetime, until: datetime) -> list[date
     On the night clocks go back, a wall time such as 01:30 happens twice; cron means it
     once, so the repeat (fold=1) is dropped.
     """
+    def later(t: datetime) -> datetime:
+        # in UTC: aware arithmetic is wall-clock, and 1 µs after the second 01:30 would be the first
+        return (t.astimezone(UTC) + timedelta(microseconds=1)).astimezone(t.tzinfo)
+
     out: list[datetime] = []
-    prev = None
-    t = trig.get_next_fire_time(None, after + timedelta(microseconds=1))
-    while t is not None and t <= until:
+    t = trig.get_next_fire_time(None, later(after))
+    while t is not None and t <= until and len(out) < 10_000:
         if not (t.fold == 1 and out and out[-1].replace(tzinfo=None) == t.replace(tzinfo=None)):
             out.append(t)
-        prev = t
-        t = trig.get_next_fire_time(prev, t + timedelta(microseconds=1))
-        if len(out) > 10_000:  # a cron line firing every minute over a long window: enough
-            break
+        t = trig.get_next_fire_time(t, later(t))
     return out
 
 
