@@ -1,0 +1,298 @@
+"""Alert rules, their lifecycle and their buttons.
+
+The state machine is checked on its own (pure), then end to end on both databases with the
+evaluations scripted (so every state can be reached on purpose), and finally the default rules
+against the demo company's planted CAC spike and retention drop."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+
+from bot.alert_blocks import ACK_ACTION, EXPLAIN_ACTION, SNOOZE_1D_ACTION
+from config.schedule_models import AlertRule
+from kpi_engine.engine import KpiEngine
+from kpi_engine.ops import AlertRow, OpsStore
+from schedules import alerts as flow
+from schedules import rules
+from schedules.outbox import Sender
+from tests import test_sched_support
+from tests.test_sched_support import ANCHOR, at, client_for, config, demo_store, keys_in
+
+emu = test_sched_support.emu  # the Slack emulator fixture
+
+CH = "C0ALERTS"
+
+
+def _rule(**over) -> AlertRule:
+    base = {"id": "win_drop", "name": "Win rate drop", "kpi": "win_rate", "grain": "week",
+            "conditions": [{"type": "threshold", "below": 0.3}], "channel": CH}
+    return AlertRule.model_validate(base | over)
+
+
+def _ev(outcome: str, value: float | None = 0.2, segment: str = "", label: str = "2026-W47",
+        reason: str | None = None) -> rules.Evaluation:
+    conds = [rules.CondResult("threshold", outcome == "breach", {"value": value, "below": 0.3})] \
+        if outcome in ("breach", "ok") else []
+    p = {"label": label, "start": "2026-11-16T00:00:00+07:00", "end": "2026-11-23T00:00:00+07:00",
+         "grain": "week", "to_date": False}
+    return rules.Evaluation("win_drop", segment, "win_rate", p, outcome, value, reason=reason, conditions=conds)
+
+
+# ------------------------------------------------------------------ the state machine, pure
+
+
+def test_state_machine_pending_firing_no_data_resolved_and_cooldown():
+    rule = _rule(**{"for": 2, "cooldown_hours": 60})
+    row = AlertRow("win_drop", "")
+    day = 86400
+    steps = [
+        ("ok", "ok", []),
+        ("breach", "pending", []),
+        ("breach", "firing", ["fire"]),
+        ("breach", "firing", []),
+        ("no_data", "no_data", []),  # no data is not the end of the episode…
+        ("breach", "firing", []),  # …so a breach after it is the same episode, no new message
+        ("error", "error", []),
+        ("ok", "resolved", ["resolve"]),
+        ("breach", "pending", []),  # within the cooldown: it may not fire again yet
+        ("breach", "pending", []),
+        ("breach", "firing", ["fire"]),  # resolved at step 7; 72 h later the 60 h cooldown is over
+        ("ok", "resolved", ["resolve"]),
+        ("ok", "resolved", []),
+    ]
+    for i, (outcome, state, effects) in enumerate(steps):
+        got = flow.transition(row, _ev(outcome), rule, 1_000_000 + i * day, silenced=False)
+        assert (row.state, got) == (state, effects), f"step {i}: {outcome}"
+    assert row.episode == 2
+
+
+def test_reminders_repeat_while_firing_unacknowledged_and_not_snoozed():
+    rule = _rule(repeat_hours=24)
+    row = AlertRow("win_drop", "")
+    t = 1_000_000
+    assert flow.transition(row, _ev("breach"), rule, t, False) == ["fire"]
+    row.message_key, row.notified_at = "k", t
+    assert flow.transition(row, _ev("breach"), rule, t + 3600, False) == []
+    assert flow.transition(row, _ev("breach"), rule, t + 86400, True) == []  # snoozed
+    assert flow.transition(row, _ev("breach"), rule, t + 86400 + 60, False) == ["remind"]
+    row.notified_at, row.acked_by = t + 86400 + 60, "U1"
+    assert flow.transition(row, _ev("breach"), rule, t + 3 * 86400, False) == []  # acknowledged
+
+
+def test_robust_z_needs_three_points_and_ignores_one_outlier_in_history():
+    assert rules.robust_z(10, [1, 2]) is None
+    assert rules.robust_z(100, [10, 11, 9, 10, 12, 10]) > 3.5
+    assert abs(rules.robust_z(11, [10, 11, 9, 10, 12, 10, 500])) < 3.5  # the 500 does not widen the scale
+    assert rules.robust_z(10.05, [10, 10, 10]) < 3.5  # a flat history is not infinitely sensitive
+
+
+# ------------------------------------------------------------------ end to end, scripted evaluations
+
+
+@pytest.fixture
+def scripted(monkeypatch):
+    """RuleEvaluator.evaluate returns what the test says next, per rule."""
+    queue: list[list[rules.Evaluation]] = []
+
+    def evaluate(self, rule, known=()):
+        return queue.pop(0)
+
+    monkeypatch.setattr(rules.RuleEvaluator, "evaluate", evaluate)
+    return queue
+
+
+def _setup(store, rule: AlertRule):
+    cfg = config(alerts={"rules": [rule.model_dump(by_alias=True)]})
+    eng = KpiEngine(store, cfg)
+    return cfg, eng, OpsStore(store)
+
+
+def _step(queue, eng, ops, cfg, emu, when, ev):
+    queue.append([ev])
+    r = flow.run_alerts(eng, ops, cfg, when, explain=False)
+    Sender(ops, client_for(emu)).drain(timeout=10)
+    return r
+
+
+def _header(msg: dict) -> str:
+    return next(b for b in msg["blocks"] if b["type"] == "header")["text"]["text"]
+
+
+def test_an_alert_fires_once_is_edited_in_place_and_resolves_in_its_thread(store, emu, scripted):
+    cfg, eng, ops = _setup(store, _rule(**{"for": 2}))
+    day = timedelta(days=1)
+    t0 = at("2026-11-23T08:00")
+    _step(scripted, eng, ops, cfg, emu, t0, _ev("breach", 0.25))
+    assert emu.messages(CH) == []  # pending: `for = 2`
+    r = _step(scripted, eng, ops, cfg, emu, t0 + day, _ev("breach", 0.22))
+    [msg] = emu.messages(CH)
+    assert r.transitions[0]["to"] == "firing"
+    assert "Win rate drop" in _header(msg) and "22.0 %" in msg["text"]
+    assert msg["metadata"]["event_type"] == "kpibot_alert"
+    assert msg["metadata"]["event_payload"]["key"] == "alert:win_drop:*:1:firing"
+    # the same evaluation again (a rerun): skipped, nothing new
+    scripted.append([_ev("breach", 0.22)])
+    again = flow.run_alerts(eng, ops, cfg, t0 + day, explain=False)
+    assert again.skipped and not again.messages
+    # still firing, same value: no edit; then no data: the message says so
+    _step(scripted, eng, ops, cfg, emu, t0 + 2 * day, _ev("breach", 0.22))
+    assert not emu.calls("chat.update")
+    _step(scripted, eng, ops, cfg, emu, t0 + 3 * day, _ev("no_data", None, reason="No closed deals."))
+    msg = emu.messages(CH)[0]
+    assert "No data" in _header(msg) and "No closed deals." in json.dumps(msg["blocks"])
+    _step(scripted, eng, ops, cfg, emu, t0 + 4 * day, _ev("ok", 0.4))
+    [msg] = emu.messages(CH)
+    assert "Resolved" in _header(msg) and msg.get("edited")
+    assert [r["text"] for r in msg["replies"]] == ["✅ Resolved: Win rate is 40.0 % for W47 2026."]
+    assert not any(e["action_id"] == ACK_ACTION for b in msg["blocks"] if b["type"] == "actions"
+                   for e in b["elements"])
+    # a new episode is a new message
+    _step(scripted, eng, ops, cfg, emu, t0 + 5 * day, _ev("breach", 0.1))
+    _step(scripted, eng, ops, cfg, emu, t0 + 6 * day, _ev("breach", 0.1))
+    assert keys_in(emu.messages(CH)) == ["alert:win_drop:*:1:firing", "alert:win_drop:*:1:resolved",
+                                         "alert:win_drop:*:2:firing"]
+    row = ops.alert("win_drop", "")
+    assert (row.state, row.episode) == ("firing", 2)
+
+
+def test_a_snoozed_alert_stays_quiet_until_the_snooze_expires(store, emu, scripted):
+    cfg, eng, ops = _setup(store, _rule())
+    t0 = at("2026-11-23T08:00")
+    _step(scripted, eng, ops, cfg, emu, t0, _ev("breach", 0.2))
+    value = "win_drop||1"
+    res = flow.snooze(eng, ops, cfg, value, "U0ANNA", 1, int(t0.timestamp()) + 60)
+    Sender(ops, client_for(emu)).drain(res.keys, timeout=10)
+    msg = emu.messages(CH)[0]
+    assert "Snoozed by <@U0ANNA>" in json.dumps(msg["blocks"], ensure_ascii=False)
+    # resolved and firing again within the day: the new episode is not posted while snoozed
+    _step(scripted, eng, ops, cfg, emu, t0 + timedelta(hours=6), _ev("ok", 0.4))
+    _step(scripted, eng, ops, cfg, emu, t0 + timedelta(hours=12), _ev("breach", 0.1))
+    assert keys_in(emu.messages(CH)) == ["alert:win_drop:*:1:firing", "alert:win_drop:*:1:resolved"]
+    assert ops.alert("win_drop", "").state == "firing"
+    # a day later the snooze is over; still firing, so now it is posted
+    _step(scripted, eng, ops, cfg, emu, t0 + timedelta(hours=25), _ev("breach", 0.1))
+    assert keys_in(emu.messages(CH))[-1] == "alert:win_drop:*:2:firing"
+    assert "Snoozed" not in json.dumps(emu.messages(CH)[-1]["blocks"])
+
+
+def test_dry_run_changes_nothing(store, emu, scripted):
+    cfg, eng, ops = _setup(store, _rule())
+    scripted.append([_ev("breach", 0.2)])
+    r = flow.run_alerts(eng, ops, cfg, at("2026-11-23T08:00"), dry_run=True)
+    assert r.transitions[0]["to"] == "firing" and r.messages and not r.keys
+    assert ops.alerts() == {} and ops.outbox_counts() == {}
+
+
+# ------------------------------------------------------------------ buttons, through signed requests
+
+
+def _app(eng, cfg, emu, now):
+    from bot.app import build_app
+    from bot.listeners.actions.alerts import register_alert_actions
+    from config.settings import Settings
+
+    settings = Settings(slack_bot_token="xoxb-test", slack_signing_secret="s3cret", slack_api_base_url=emu.api_url)
+    app = build_app(eng, cfg, settings, client=client_for(emu), clock=lambda: now)
+    register_alert_actions(app, SimpleNamespace(engine=eng, config=cfg, clock=lambda: now))
+    return app
+
+
+def _click(app, emu, action_id: str, channel: str, ts: str, user: str = "U0ANNA") -> int:
+    from slack_bolt.request import BoltRequest
+
+    from bot.emulator import sign_request
+
+    msg = emu.message(channel, ts)
+    value = next(e["value"] for b in msg["blocks"] if b["type"] == "actions" for e in b["elements"]
+                 if e["action_id"] == action_id)
+    body = emu.block_action_payload(action_id, value, user, channel, message=ts)
+    headers = {k.lower(): [v] for k, v in sign_request("s3cret", body).items()}
+    headers["content-type"] = ["application/x-www-form-urlencoded"]
+    return app.dispatch(BoltRequest(body=body.decode(), headers=headers)).status
+
+
+def test_buttons_acknowledge_snooze_and_explain_through_signed_requests(store, emu):
+    demo_store(store)
+    cfg = config(alerts={"channel": CH})
+    eng = KpiEngine(store, cfg)
+    ops = OpsStore(store)
+    now = at(f"{ANCHOR.isoformat()}T08:00")
+    flow.run_alerts(eng, ops, cfg, now)
+    Sender(ops, client_for(emu)).drain(timeout=10)
+    cac = next(m for m in emu.messages(CH) if m["metadata"]["event_payload"]["rule"] == "cac_spike")
+    app = _app(eng, cfg, emu, now + timedelta(minutes=5))
+
+    assert _click(app, emu, ACK_ACTION, CH, cac["ts"]) == 200
+    emu.wait_for(lambda e: "Acknowledged by <@U0ANNA>" in json.dumps(e.message(CH, cac["ts"])["blocks"]))
+    assert emu.message(CH, cac["ts"]).get("edited")  # in place, with chat.update
+
+    assert _click(app, emu, SNOOZE_1D_ACTION, CH, cac["ts"], user="U0SOMCHAI") == 200
+    emu.wait_for(lambda e: "Snoozed by <@U0SOMCHAI>" in json.dumps(e.message(CH, cac["ts"])["blocks"]))
+    assert ops.active_silence("cac_spike", "", int((now + timedelta(hours=23)).timestamp())) is not None
+    assert ops.active_silence("cac_spike", "", int((now + timedelta(hours=25)).timestamp())) is None
+
+    assert _click(app, emu, EXPLAIN_ACTION, CH, cac["ts"]) == 200
+    assert _click(app, emu, EXPLAIN_ACTION, CH, cac["ts"]) == 200  # twice: one explanation
+    emu.wait_for(lambda e: len(e.replies(CH, cac["ts"])) == 1)
+    emu.wait_for(lambda e: len(e.ephemerals(user="U0ANNA")) >= 3)
+    [reply] = emu.replies(CH, cac["ts"])
+    text = json.dumps(reply["blocks"], ensure_ascii=False)
+    assert "Spend by channel" in text and "New customers by channel" in text
+    assert reply["metadata"]["event_payload"]["key"] == "alert:cac_spike:*:1:explain"
+
+
+# ------------------------------------------------------------------ real rules on real data
+
+
+def test_default_rules_fire_on_the_demo_company_with_their_explanations(store, emu):
+    demo_store(store)
+    cfg = config(alerts={"channel": CH})
+    eng = KpiEngine(store, cfg)
+    ops = OpsStore(store)
+    r = flow.run_alerts(eng, ops, cfg, at(f"{ANCHOR.isoformat()}T08:00"))
+    by_rule = {e["rule_id"]: e for e in r.evaluations}
+    assert by_rule["cac_spike"]["outcome"] == "breach" and by_rule["cac_spike"]["period"] == "2026-W47"
+    assert {c["type"] for c in by_rule["cac_spike"]["conditions"] if c["breached"]} == {"vs_median", "anomaly"}
+    assert by_rule["retention_drop"]["outcome"] == "breach" and by_rule["retention_drop"]["period"] == "2026-Q3"
+    assert {c["type"] for c in by_rule["retention_drop"]["conditions"] if c["breached"]} == {"change", "threshold"}
+    Sender(ops, client_for(emu)).drain(timeout=10)
+    texts = {m["metadata"]["event_payload"]["rule"]: json.dumps(m["blocks"], ensure_ascii=False)
+             for m in emu.messages(CH)}
+    assert "above its trailing 8-week median" in texts["cac_spike"] and "Spend by channel" in texts["cac_spike"]
+    assert "Customers lost by segment" in texts["retention_drop"] and "below the 85.0 % threshold" in \
+        texts["retention_drop"]
+
+
+def test_per_segment_rules_cost_one_query_per_period_and_respect_min_sample(store):
+    demo_store(store)
+    rule = _rule(id="wr_team", grain="month", per="team",
+                 conditions=[{"type": "change", "down_pp": 1}, {"type": "vs_median", "periods": 4, "below_pct": 1}])
+    cfg = config(alerts={"rules": [rule.model_dump(by_alias=True)]}, min_sample=10)
+    eng = KpiEngine(store, cfg)
+    ev = rules.RuleEvaluator(eng, cfg, at(f"{ANCHOR.isoformat()}T08:00"))
+    out = ev.evaluate(rule)
+    teams = set(eng.dimension_values("win_rate", "team"))
+    assert {e.segment for e in out} <= teams and len(out) >= 3
+    breaching = [e for e in out if e.outcome == "breach" or (e.reason or "").startswith("Low sample")]
+    # current + previous + 4 trailing (previous is one of them) = 5 breakdown queries, plus one n per breach
+    assert ev.cache.queries <= 5 + len(breaching)
+    for e in out:
+        if e.reason and e.reason.startswith("Low sample"):
+            assert e.outcome == "no_data" and e.n < 10
+
+
+def test_a_rule_that_cannot_run_is_in_error_and_the_others_still_run(store):
+    demo_store(store)
+    bad = _rule(id="broken", kpi="revenue", filter={"team": "no-such-team"},
+                conditions=[{"type": "threshold", "below": 1}])
+    good = _rule(id="fine", kpi="revenue", conditions=[{"type": "threshold", "below": -1}])
+    cfg = config(alerts={"rules": [bad.model_dump(by_alias=True), good.model_dump(by_alias=True)]})
+    ops = OpsStore(store)
+    r = flow.run_alerts(KpiEngine(store, cfg), ops, cfg, at(f"{ANCHOR.isoformat()}T08:00"))
+    outcomes = {e["rule_id"]: e["outcome"] for e in r.evaluations}
+    assert outcomes == {"broken": "error", "fine": "ok"}
+    assert ops.alert("broken", "").state == "error" and "no-such-team" in ops.alert("broken", "").reason
