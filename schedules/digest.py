@@ -147,7 +147,7 @@ def build_digest(engine: KpiEngine, ops: OpsStore | None, config: AppConfig, sub
             p = _pacing(engine, sub, k, span, grain, as_of, lang)
             if p is not None:
                 d.pacing.append(p)
-    d.movers = _movers(engine, sub, week, as_of, lang, answers)
+    d.movers = _movers(engine, sub, week, as_of, lang, answers, config.min_sample)
     if ops is not None:
         d.alerts = _open_alerts(engine, ops, config, lang)
     if chart and sub.chart:
@@ -191,7 +191,7 @@ def _attainment(value: float | None, target: float | None, higher_is_better: boo
 
 
 def _movers(engine: KpiEngine, sub: DigestConfig, week: Period, as_of: datetime, lang: str,
-            answers: dict[str, Answer]) -> list[Mover]:
+            answers: dict[str, Answer], min_sample: int) -> list[Mover]:
     if not sub.movers:
         return []
     prev = periods.previous(week)
@@ -220,9 +220,32 @@ def _movers(engine: KpiEngine, sub: DigestConfig, week: Period, as_of: datetime,
                 score = abs(x - y) / level if level else abs(change)
                 found.append(Mover(k, spec.name(lang), spec.unit, dim, seg, x, y, change, kind,
                                    (x > y) == spec.higher_is_better, score))
-    good = sorted((m for m in found if m.good), key=lambda m: -m.score)[:sub.movers]
-    bad = sorted((m for m in found if not m.good), key=lambda m: -m.score)[:sub.movers]
-    return good + bad
+    out = []
+    for side in (True, False):
+        ranked = sorted((m for m in found if m.good == side), key=lambda m: -m.score)
+        out += _big_enough(engine, sub, ranked, week, prev, as_of, min_sample)
+    return out
+
+
+def _big_enough(engine: KpiEngine, sub: DigestConfig, ranked: list[Mover], week: Period, prev: Period,
+                as_of: datetime, min_sample: int) -> list[Mover]:
+    """The first `sub.movers` of ranked whose ratio rests on enough items in both weeks (kpis.md's
+    low-sample guard: a win rate going from 1 of 1 to 0 of 1 is not news). Rows carry no sample
+    size, so it is asked per candidate, for a bounded number of candidates."""
+    kept: list[Mover] = []
+    checks = 0
+    for m in ranked:
+        if len(kept) == sub.movers:
+            break
+        if engine.spec(m.kpi).unit == "ratio" and min_sample:
+            if checks >= 4 * sub.movers:
+                continue
+            checks += 1
+            f = {**sub.filter, m.dim: m.segment}
+            if any((engine.measure(m.kpi, p, as_of, f).n or 0) < min_sample for p in (week, prev)):
+                continue
+        kept.append(m)
+    return kept
 
 
 def _open_alerts(engine: KpiEngine, ops: OpsStore, config: AppConfig, lang: str) -> list[OpenAlert]:
