@@ -226,8 +226,10 @@ def run_alerts(engine: KpiEngine, ops: OpsStore, config: AppConfig, as_of: datet
         known = [seg for (rid, seg), row in ops.alerts(rule.id).items()
                  if row.state in OPEN_STATES or row.episode_open]
         evals = evaluator.evaluate(rule, known)
-        result.evaluations += [_ev_json(ev) for ev in evals]
-        _apply(engine, ops, config, rule, evals, t, as_of, silences, dry_run, explain, result)
+        as_json = [_ev_json(ev) for ev in evals]
+        result.evaluations += as_json
+        _apply(engine, ops, config, rule, list(zip(evals, as_json, strict=True)), t, as_of, silences, dry_run,
+               explain, result)
     result.queries = evaluator.cache.queries
     result.seconds = round(time.perf_counter() - started, 3)
     return result
@@ -249,7 +251,7 @@ def _apply(engine, ops, config, rule, evals, t, as_of, silences, dry_run, want_e
     for attempt in range(5):
         stored = ops.alerts(rule.id)
         plans = []
-        for ev in evals:
+        for ev, ev_json in evals:
             before = stored.get((rule.id, ev.segment)) or AlertRow(rule.id, ev.segment)
             if before.evaluated_at is not None and t <= before.evaluated_at and not dry_run:
                 result.skipped.append(f"{rule.id}/{ev.segment or '*'}: already evaluated as of "
@@ -259,7 +261,7 @@ def _apply(engine, ops, config, rule, evals, t, as_of, silences, dry_run, want_e
             silence = _silence_for(silences, rule.id, ev.segment)
             effects = transition(row, ev, rule, t, silence is not None)
             detail = row.detail_json()
-            detail["eval"] = _ev_json(ev) | {"period": ev.period}
+            detail["eval"] = ev_json | {"period": ev.period}
             if ev.outcome == "breach":
                 detail["breach"] = detail["eval"]
             if "fire" in effects:

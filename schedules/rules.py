@@ -209,12 +209,14 @@ class RuleEvaluator:
         return [v for v in vals if v is not None]
 
     def _vs_target(self, rule: AlertRule, spec, c: VsTarget, p: Period, seg: str, x: float) -> CondResult:
-        filters = {**rule.filter, **({rule.per: seg} if rule.per else {})}
-        a = self.engine.answer(Query(rule.kpi, PeriodSpec("key", key=p.label), filters=filters), self.as_of)
-        t = (a.target or {}).get("value")
-        att = (a.target or {}).get("attainment")
         if spec.key == "target_attainment":
-            att = x
+            t, att = 1.0, x
+        else:
+            # the target alone (target_series), not a whole answer: value, comparison and target
+            filters = {**rule.filter, **({rule.per: seg} if rule.per else {})}
+            q = Query(rule.kpi, PeriodSpec("key", key=p.label), filters=filters)
+            t = self.engine.target_series(q, self.as_of, n=1)[-1][1]
+            att = None if not t else (x / t if spec.higher_is_better else (t / x if x else None))
         if att is None:
             return CondResult("vs_target", None, {"why": f"no target for {p.label}"})
         return CondResult("vs_target", att * 100 < c.below_pct, {"value": x, "target": t, "attainment": att,

@@ -296,3 +296,22 @@ def test_a_rule_that_cannot_run_is_in_error_and_the_others_still_run(store):
     outcomes = {e["rule_id"]: e["outcome"] for e in r.evaluations}
     assert outcomes == {"broken": "error", "fine": "ok"}
     assert ops.alert("broken", "").state == "error" and "no-such-team" in ops.alert("broken", "").reason
+
+
+def test_vs_target_compares_with_the_periods_target_per_segment(store, tmp_path):
+    from tests import fixtures
+
+    fixtures.load(store, tmp_path / "csv")
+    rule = _rule(id="rev_target", kpi="revenue", grain="month", per="team",
+                 conditions=[{"type": "vs_target", "below_pct": 90}])
+    whole = _rule(id="rev_target_all", kpi="revenue", grain="month", conditions=[{"type": "vs_target"}])
+    cfg = config(alerts={"rules": [rule.model_dump(by_alias=True), whole.model_dump(by_alias=True)]})
+    ev = rules.RuleEvaluator(KpiEngine(store, cfg), cfg, at("2026-05-01T08:00"))
+    [ent] = ev.evaluate(rule)  # April: only team ent sold (o1, 1,000)
+    c = ent.conditions[0]
+    # ent's Q2 target 4,000 counts for April's 30 of 91 days
+    assert ent.segment == "ent" and c.data["target"] == pytest.approx(4000 * 30 / 91)
+    assert c.data["attainment"] == pytest.approx(1000 / (4000 * 30 / 91)) and ent.outcome == "breach"
+    [total] = ev.evaluate(whole)  # the company: 1,000 against April's 3,000
+    assert total.conditions[0].data["attainment"] == pytest.approx(1 / 3) and total.outcome == "breach"
+    assert "at 33 % of target" in rules.describe(total.conditions[0], "currency", "THB", "en")
