@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 
@@ -191,14 +190,12 @@ def test_dry_run_changes_nothing(store, emu, scripted):
 
 
 def _app(eng, cfg, emu, now):
+    """The bot as `kpibot run` builds it: bot.listeners registers the alert buttons."""
     from bot.app import build_app
-    from bot.listeners.actions.alerts import register_alert_actions
     from config.settings import Settings
 
     settings = Settings(slack_bot_token="xoxb-test", slack_signing_secret="s3cret", slack_api_base_url=emu.api_url)
-    app = build_app(eng, cfg, settings, client=client_for(emu), clock=lambda: now)
-    register_alert_actions(app, SimpleNamespace(engine=eng, config=cfg, clock=lambda: now))
-    return app
+    return build_app(eng, cfg, settings, client=client_for(emu), clock=lambda: now)
 
 
 def _click(app, emu, action_id: str, channel: str, ts: str, user: str = "U0ANNA") -> int:
