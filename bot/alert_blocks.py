@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.blocks import MAX_TEXT, button, clip, context, escape, fit, header, section
 from kpi_engine import format as fmt
+from kpi_engine.periods import Period
 
 ACK_ACTION = "kpibot_alert_ack"
 SNOOZE_1D_ACTION = "kpibot_alert_snooze_1d"
@@ -116,6 +117,12 @@ class AlertView:
     mention: str | None = None
     explain: dict[str, Any] | None = None
     button_value: str = ""
+
+
+def period_from_json(p: dict[str, Any]) -> Period:
+    """A period stored as Period.to_json(), back as a Period (for its label in either language)."""
+    start, end = datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"])
+    return Period(p["label"], start, end, p["grain"], end)
 
 
 def _when(ts: int | None, tz: Any, lang: str) -> str:

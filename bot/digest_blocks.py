@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.alert_blocks import SEVERITY_ICON, period_from_json
 from bot.blocks import MAX_TEXT, clip, context, cue, escape, fit, header, section
 from kpi_engine import format as fmt
-from kpi_engine.periods import Period
 
 if TYPE_CHECKING:
     from schedules.digest import DigestData
@@ -39,11 +39,6 @@ WORDS: dict[str, tuple[str, str]] = {
 def w(key: str, lang: str, **kw: Any) -> str:
     en, th = WORDS[key]
     return (th if lang == "th" else en).format(**kw)
-
-
-def _period(p: dict[str, Any]) -> Period:
-    start, end = datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"])
-    return Period(p["label"], start, end, p["grain"], end)
 
 
 def _day(dt: datetime, lang: str) -> str:
@@ -87,7 +82,7 @@ def kpi_line(line, currency: str, lang: str) -> str:
 
 def digest_message(d: DigestData) -> tuple[str, list[dict]]:
     lang, cur = d.lang, d.currency
-    week, prev = _period(d.week), _period(d.previous_week)
+    week, prev = period_from_json(d.week), period_from_json(d.previous_week)
     week_label = fmt.period_label(week, lang)
     blocks: list[dict] = [header(w("title", lang, week=week_label))]
     end_day = datetime.fromtimestamp(week.end.timestamp() - 1, week.start.tzinfo)
@@ -124,7 +119,7 @@ def digest_message(d: DigestData) -> tuple[str, list[dict]]:
     if d.alerts:
         lines = []
         for a in d.alerts:
-            icon = {"critical": "🔴", "warning": "🟠", "info": "🔵"}.get(a.severity, "🟠")
+            icon = SEVERITY_ICON.get(a.severity, "🟠")
             seg = f" · {escape(a.segment)}" if a.segment else ""
             val = fmt.value(a.value, a.unit, cur, lang) if a.value is not None else w("na", lang)
             when = datetime.fromtimestamp(a.fired_at, week.start.tzinfo) if a.fired_at else None

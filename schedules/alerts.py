@@ -27,13 +27,19 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from bot.alert_blocks import AlertView, alert_message, explain_blocks, reminder_reply, resolved_reply
+from bot.alert_blocks import (
+    AlertView,
+    alert_message,
+    explain_blocks,
+    period_from_json,
+    reminder_reply,
+    resolved_reply,
+)
 from config.app_config import AppConfig
 from config.schedule_models import AlertRule
 from kpi_engine import format as fmt
 from kpi_engine.engine import KpiEngine
 from kpi_engine.ops import AlertRow, NewMessage, OpsStore, SilenceRow, StaleWrite
-from kpi_engine.periods import Period
 from schedules import explain as explain_mod
 from schedules.outbox import ALERT_EVENT, edit, post
 from schedules.rules import CondResult, Evaluation, RuleEvaluator, describe, rule_period
@@ -106,13 +112,9 @@ def _enter(row: AlertRow, state: str, t: int) -> None:
 # ------------------------------------------------------------------ views and messages
 
 
-def _spec(engine: KpiEngine, kpi: str):
-    return engine.spec(kpi)
-
-
 def alert_view(engine: KpiEngine, config: AppConfig, rule: AlertRule, row: AlertRow,
                silence: SilenceRow | None) -> AlertView:
-    spec = _spec(engine, rule.kpi)
+    spec = engine.spec(rule.kpi)
     lang = alert_lang(rule, config)
     detail = row.detail_json()
     breach = detail.get("breach") or detail.get("eval") or {}
@@ -134,8 +136,7 @@ def _period_label(p: dict | None, lang: str) -> str | None:
     """A stored period (Period.to_json) as people read it, in the message's language."""
     if not p:
         return None
-    start, end = datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"])
-    label = fmt.period_label(Period(p["label"], start, end, p["grain"], end), lang)
+    label = fmt.period_label(period_from_json(p), lang)
     return f"{label} ({fmt.word('to_date', lang)})" if p.get("to_date") else label
 
 
@@ -388,7 +389,7 @@ def explain_alert(engine: KpiEngine, ops: OpsStore, config: AppConfig, value: st
         e = _explain_for(engine, rule, segment, datetime.fromtimestamp(row.fired_at or now, config.tz))
         if not e:
             return ActionResult(False, "The explanation could not be computed; see the logs.")
-    spec = _spec(engine, rule.kpi)
+    spec = engine.spec(rule.kpi)
     text, blocks = explain_blocks(e, spec.name(lang), config.currency, lang)
     key = f"{alert_key(rule.id, segment, row.episode)}:explain"
     msg = post(key, alert_channel(rule, config), text, blocks, ALERT_EVENT, thread_of=row.message_key,
