@@ -312,3 +312,59 @@ def test_vs_target_compares_with_the_periods_target_per_segment(store, tmp_path)
     [total] = ev.evaluate(whole)  # the company: 1,000 against April's 3,000
     assert total.conditions[0].data["attainment"] == pytest.approx(1 / 3) and total.outcome == "breach"
     assert "at 33 % of target" in rules.describe(total.conditions[0], "currency", "THB", "en")
+
+
+def test_explanations_follow_each_kpis_formula(store, tmp_path):
+    from kpi_engine import periods
+    from schedules.explain import explain
+    from tests import fixtures
+
+    fixtures.load(store, tmp_path / "csv")
+    cfg = config()
+    eng = KpiEngine(store, cfg)
+    june = at("2026-06-01T00:00")
+    may = periods.from_key("2026-05", june, cfg.tz)
+    # win rate = won ÷ closed: May 2 of 3, April 1 of 1; team ent went from 1 of 1 to 1 of 2
+    e = explain(eng, "win_rate", may, june)
+    assert e["parts"]["numerator"] | {"change_pct": None} == {"name": "won", "now": 2, "before": 1, "change_pct": None}
+    assert (e["parts"]["denominator"]["now"], e["parts"]["denominator"]["before"]) == (3, 1)
+    by_team = next(t for t in e["tables"] if t["dim"] == "team")
+    ent = next(r for r in by_team["rows"] if r["key"] == "ent")
+    assert (ent["numerator_now"], ent["denominator_now"], ent["numerator_before"], ent["denominator_before"]) == \
+        (1, 2, 1, 1)
+    # CAC = spend ÷ new customers: April's only new customer (a2) came through an order, not a lead
+    april = periods.from_key("2026-04", june, cfg.tz)
+    c = explain(eng, "cac", april, june)
+    spend = next(t for t in c["tables"] if t["what"] == "spend")
+    assert {r["key"]: r["now"] for r in spend["rows"]} == pytest.approx({"referral": 3000, "outbound": 600})
+    new = next(t for t in c["tables"] if t["what"] == "new_customers")
+    assert {r["key"]: r["now"] for r in new["rows"] if r["now"]} == {"(none)": 1}
+    assert c["parts"]["denominator"]["now"] == 1
+    # retention: customers lost, by segment and by region
+    q2 = periods.from_key("2026-Q2", at("2026-07-01T00:00"), cfg.tz)
+    r = explain(eng, "retention", q2, at("2026-07-01T00:00"))
+    assert {t["dim"] for t in r["tables"]} == {"segment", "region"}
+    assert sum(x["now"] for x in r["tables"][0]["rows"]) == r["parts"]["lost"]["now"]
+
+
+def test_daily_anomaly_compares_a_day_with_the_same_weekday_and_needs_three_weeks(store):
+    demo_store(store)
+    rule = _rule(id="leads_daily", kpi="lead_volume", grain="day",
+                 conditions=[{"type": "anomaly", "series": "daily", "history_weeks": 8}])
+    cfg = config(alerts={"rules": [rule.model_dump(by_alias=True)]})
+    eng = KpiEngine(store, cfg)
+    [ev] = rules.RuleEvaluator(eng, cfg, at(f"{ANCHOR.isoformat()}T08:00")).evaluate(rule)
+    c = ev.conditions[0]
+    assert c.type == "anomaly" and c.data["history"] == 8 and c.breached is not None
+    from kpi_engine import periods
+
+    day = periods.current("day", at(f"{ANCHOR.isoformat()}T08:00"), cfg.tz, -1)
+    same = [periods.grain_period(periods.shift(day.start.replace(tzinfo=None), "day", -7 * k), "day", cfg.tz, None)
+            for k in range(1, 9)]
+    from statistics import median
+
+    hist = [eng.measure("lead_volume", p, day.end).value for p in same]
+    assert c.data["median"] == pytest.approx(median(hist))  # the same weekday of the 8 weeks before
+    # 16 days into the history there are only two earlier Saturdays: not enough to call anything anomalous
+    [early] = rules.RuleEvaluator(eng, cfg, at("2024-11-17T08:00")).evaluate(rule)
+    assert early.outcome == "no_data" and "needs 3" in early.reason
