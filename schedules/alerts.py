@@ -373,15 +373,12 @@ def snooze(engine: KpiEngine, ops: OpsStore, config: AppConfig, value: str, user
 
 def explain_alert(engine: KpiEngine, ops: OpsStore, config: AppConfig, value: str, user: str,
                   now: int) -> ActionResult:
-    """Post the driver breakdown in the alert's thread (once per episode)."""
-    try:
-        rule_id, segment, episode = value.split("|")
-    except ValueError:
-        return ActionResult(False, ENDED[0])
-    rule = next((r for r in config.alerts.rules if r.id == rule_id), None)
-    row = ops.alert(rule_id, segment)
-    if rule is None or row is None or str(row.episode) != episode or not row.message_key:
+    """Post the driver breakdown in the alert's thread (once per episode, also after it resolved)."""
+    found = _find(config, ops, value)
+    if found is None or not found[1].message_key:
         return ActionResult(False, ENDED[1 if config.language == "th" else 0])
+    rule, row = found
+    segment = row.segment
     lang = alert_lang(rule, config)
     detail = row.detail_json()
     e = detail.get("explain")
