@@ -83,7 +83,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, text
 
-from kpi_engine import periods
+from kpi_engine import derive, periods
 from kpi_engine.db import StoreError
 from kpi_engine.models import TABLES
 
@@ -1315,6 +1315,8 @@ class _SqliteWriter(_Writer):
     def clear(self) -> None:
         for t in TABLES:
             self.con.execute(f"DELETE FROM {t}")
+        self.con.execute("DELETE FROM purchases")
+        self.con.execute("DELETE FROM hourly_counts")
         self.con.commit()
 
     def _insert(self, table: str, cols: list[str], columns: list[Any]) -> None:
@@ -1333,6 +1335,9 @@ class _SqliteWriter(_Writer):
     def close(self, ok: bool) -> None:
         try:
             if ok:
+                for sql in (*derive.PURCHASES_REBUILD, *derive.HOURLY_REBUILD):  # derived tables
+                    self.con.execute(sql)
+                self.con.commit()
                 self.con.execute("PRAGMA analysis_limit=1000")
                 self.con.execute("ANALYZE")
                 self.con.commit()
@@ -1351,7 +1356,7 @@ class _PostgresWriter(_Writer):
         self.cur = self.con.cursor()
 
     def clear(self) -> None:
-        self.cur.execute(f"TRUNCATE {', '.join(TABLES)}")
+        self.cur.execute(f"TRUNCATE {', '.join(TABLES)}, purchases, hourly_counts")
 
     def _insert(self, table: str, cols: list[str], columns: list[Any]) -> None:
         frame = {}
@@ -1369,8 +1374,10 @@ class _PostgresWriter(_Writer):
     def close(self, ok: bool) -> None:
         try:
             if ok:
+                for sql in (*derive.PURCHASES_REBUILD, *derive.HOURLY_REBUILD):  # derived tables
+                    self.cur.execute(sql)
                 self.con.commit()
-                self.cur.execute(f"ANALYZE {', '.join(TABLES)}")
+                self.cur.execute(f"ANALYZE {', '.join(TABLES)}, purchases, hourly_counts")
                 self.con.commit()
             else:
                 self.con.rollback()

@@ -441,6 +441,10 @@ def _row_function(plan, fail, warn_ref, known):
 # ---------------------------------------------------------------- writing
 
 
+# tables whose rows are purchases (kpis.md), as derive.refresh_purchases names them
+_PURCHASE_KIND = {"opportunities": "won", "orders": "order"}
+
+
 class _Writer:
     """Upserts batches of one table; counts inserted / updated / unchanged against the stored rows."""
 
@@ -468,6 +472,9 @@ class _Writer:
         # A table empty when its file starts needs no lookups: keys repeated within the
         # file are rejected as duplicates, so every written row is new.
         self.fresh = conn.execute(select(kc[0]).limit(1)).first() is None
+        self.account_pos = dbcols.index("account_id") if "account_id" in dbcols else None
+        self.dbcols = dbcols
+        self.replaced: list[tuple] = []  # the stored rows that write() overwrote (derived data follows them)
 
     def key(self, row):
         kp = self.key_pos
@@ -492,6 +499,7 @@ class _Writer:
                     counts.inserted += 1
                 elif old != r:
                     counts.updated += 1
+                    self.replaced.append(old)
                 else:
                     counts.unchanged += 1
                     continue
@@ -820,13 +828,26 @@ class _Run:
             if batch and self.writing:
                 self._flush(writer, batch, counts, affected, table)
             if affected and self.writing:
-                derive.refresh_stage_exits(conn, sorted(affected))
+                if table == "stage_changes":
+                    derive.refresh_stage_exits_and_hours(conn, sorted(affected))
+                elif table in derive.HOURLY:  # the hours written rows lie in, now or before
+                    derive.refresh_hourly(conn, table, affected)
+                else:  # opportunities, orders: the purchase chains of the customers touched
+                    derive.refresh_purchases(conn, sorted(affected, key=str))
             self._progress(table, counts, fb)
 
     def _flush(self, writer: _Writer, batch, counts, affected, table) -> None:
         changed = writer.write(batch, counts)
         if table == "stage_changes":
             affected.update(r[0] for r in changed)
+        elif table in _PURCHASE_KIND:
+            acct = writer.account_pos
+            affected.update((_PURCHASE_KIND[table], r[0], r[acct]) for r in changed)
+        elif table in derive.HOURLY:
+            at = writer.dbcols.index(derive.HOURLY[table][0])
+            affected.update(derive.hour_of(r[at]) for r in changed)
+            affected.update(derive.hour_of(r[at]) for r in writer.replaced)
+        writer.replaced.clear()
 
     def _progress(self, table, counts, fb) -> None:
         if self.progress is not None:

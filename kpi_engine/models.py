@@ -49,19 +49,31 @@ class Account(SQLModel, table=True):
 
 class Lead(SQLModel, table=True):
     __tablename__ = "leads"
+    __table_args__ = (
+        # covering: lead volume / conversion (created in P) and lead->qualified time (qualified
+        # in P), with their channel and rep breakdowns, are range scans of an index alone
+        Index("ix_leads_created", "created_at", "qualified_at", "channel", "owner_rep_id"),
+        Index("ix_leads_qualified", "qualified_at", "created_at", "channel", "owner_rep_id"),
+        # SQLite: rows stored in lead_id order, so the lead of a deal (time to close) is one seek
+        # in the table itself instead of the key index and then the row
+        {"sqlite_with_rowid": False},
+    )
     lead_id: str = Field(primary_key=True)
-    created_at: int = _ts_req(index=True)
+    created_at: int = _ts_req()
     channel: str = Field(index=True)
     campaign: str | None = None
     owner_rep_id: str | None = None
-    qualified_at: int | None = _ts(index=True)
+    qualified_at: int | None = _ts()
 
 
 class Opportunity(SQLModel, table=True):
     __tablename__ = "opportunities"
     __table_args__ = (
-        # closed-in-P questions (revenue, win rate, cycle) are range scans on closed_at by status
-        Index("ix_opp_status_closed", "status", "closed_at"),
+        # closed-in-P questions (revenue, win rate, cycle; by rep, team, segment) are range scans
+        # on closed_at by status that never touch the table; status 'open' + created_at counts
+        # the open pipeline
+        Index("ix_opp_status_closed", "status", "closed_at", "amount", "created_at", "owner_rep_id",
+              "account_id", "lead_id"),
         # purchase history per customer (first purchase, repeat, retention): an index seek
         # on (account, 'won', closed_at < t) answers "bought before t?"
         Index("ix_opp_account_status_closed", "account_id", "status", "closed_at"),
@@ -88,14 +100,20 @@ class StageChange(SQLModel, table=True):
     opportunity_id: str = Field(primary_key=True)
     stage: str = Field(primary_key=True)
     entered_at: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    __table_args__ = (
+        # covering: "exits in P" with duration and stage is a range scan of the index alone
+        Index("ix_stage_exited", "exited_at", "entered_at", "stage", "opportunity_id"),
+        Index("ix_stage_entered", "entered_at"),  # the data span's start
+    )
     # the instant this stage was left (next change of the same opportunity), kept
     # up to date at import so "exits in P" is an indexed range query
-    exited_at: int | None = _ts(index=True)
+    exited_at: int | None = _ts()
 
 
 class Activity(SQLModel, table=True):
     __tablename__ = "activities"
-    __table_args__ = (Index("ix_act_occurred", "occurred_at", "rep_id"),)
+    # covering: activities in P, by type and rep, without touching the table
+    __table_args__ = (Index("ix_act_occurred", "occurred_at", "type", "rep_id"),)
     activity_id: str = Field(primary_key=True)
     rep_id: str
     type: str
@@ -107,7 +125,7 @@ class Activity(SQLModel, table=True):
 class Order(SQLModel, table=True):
     __tablename__ = "orders"
     __table_args__ = (
-        Index("ix_order_ordered", "ordered_at"),
+        Index("ix_order_ordered", "ordered_at", "account_id", "amount"),  # covering for AOV
         Index("ix_order_account_ordered", "account_id", "ordered_at"),
     )
     order_id: str = Field(primary_key=True)
@@ -171,12 +189,56 @@ class Training(SQLModel, table=True):
 
 class ContentEvent(SQLModel, table=True):
     __tablename__ = "content_events"
-    __table_args__ = (Index("ix_content_occurred", "occurred_at", "rep_id"),)
+    __table_args__ = (Index("ix_content_occurred", "occurred_at", "action", "rep_id"),)
     event_id: str = Field(primary_key=True)
     content_id: str
     occurred_at: int = _ts_req()
     action: str
     rep_id: str | None = None
+
+
+class Purchase(SQLModel, table=True):
+    """Derived, not imported: every purchase (kpis.md: won opportunities ∪ orders) linked to the same
+    customer's previous and next one. Rebuilt by derive.refresh_purchases after every write to
+    opportunities or orders, so first purchases (CAC), repeat buyers and active customers
+    (retention) are range counts over `t` instead of per-customer searches of all history.
+
+    Purchases of one account are ordered by (t, kind, source_id); prev_t / next_t are the t of the
+    neighbours in that order (NULL at either end), so ties at one instant still link up and exactly
+    one purchase per account is "the first in P" or "the last before t".
+    """
+
+    __tablename__ = "purchases"
+    __table_args__ = (
+        Index("ix_purchase_t", "t", "prev_t", "next_t", "account_id"),
+        Index("ix_purchase_account", "account_id", "t"),
+    )
+    kind: str = Field(primary_key=True)  # "won" (an opportunity) or "order"
+    source_id: str = Field(primary_key=True)
+    account_id: str
+    t: int = _ts_req()
+    prev_t: int | None = _ts()
+    next_t: int | None = _ts()
+
+
+class HourlyCount(SQLModel, table=True):
+    """Derived, not imported: rows of a big event table per UTC hour and kind, kept by
+    derive.refresh_hourly after every write to it.
+
+    source "activities" (kind = type), "content_events" (kind = action): n = rows whose
+    occurred_at lies in [hour, hour + 3600). source "stage_changes" (kind = stage): n = exits
+    (exited_at) in the hour, total = their seconds in stage. A period's count is then the sum of
+    its whole hours here plus its (at most two) partial hours from the table itself; every period
+    boundary of any time zone falls on a quarter hour, so the partial hours stay tiny.
+    """
+
+    __tablename__ = "hourly_counts"
+    __table_args__ = ({"sqlite_with_rowid": False},)  # rows clustered by the key: a range read alone
+    source: str = Field(primary_key=True)
+    hour: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    kind: str = Field(primary_key=True)
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))
+    total: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 # canonical table name -> model, in the order data.md lists them

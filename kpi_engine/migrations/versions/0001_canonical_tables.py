@@ -35,7 +35,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('activity_id')
     )
     with op.batch_alter_table('activities', schema=None) as batch_op:
-        batch_op.create_index('ix_act_occurred', ['occurred_at', 'rep_id'], unique=False)
+        batch_op.create_index('ix_act_occurred', ['occurred_at', 'type', 'rep_id'], unique=False)
 
     op.create_table('content_events',
     sa.Column('event_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -46,7 +46,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('event_id')
     )
     with op.batch_alter_table('content_events', schema=None) as batch_op:
-        batch_op.create_index('ix_content_occurred', ['occurred_at', 'rep_id'], unique=False)
+        batch_op.create_index('ix_content_occurred', ['occurred_at', 'action', 'rep_id'], unique=False)
 
     op.create_table('forecasts',
     sa.Column('period', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -64,12 +64,15 @@ def upgrade() -> None:
     sa.Column('campaign', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('owner_rep_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('qualified_at', sa.BigInteger(), nullable=True),
-    sa.PrimaryKeyConstraint('lead_id')
+    sa.PrimaryKeyConstraint('lead_id'),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('leads', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_leads_channel'), ['channel'], unique=False)
-        batch_op.create_index(batch_op.f('ix_leads_created_at'), ['created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_leads_qualified_at'), ['qualified_at'], unique=False)
+        batch_op.create_index('ix_leads_created', ['created_at', 'qualified_at', 'channel', 'owner_rep_id'],
+                              unique=False)
+        batch_op.create_index('ix_leads_qualified', ['qualified_at', 'created_at', 'channel', 'owner_rep_id'],
+                              unique=False)
 
     op.create_table('opportunities',
     sa.Column('opportunity_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -90,7 +93,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_opp_closed', ['closed_at'], unique=False)
         batch_op.create_index('ix_opp_created', ['created_at'], unique=False)
         batch_op.create_index('ix_opp_owner', ['owner_rep_id'], unique=False)
-        batch_op.create_index('ix_opp_status_closed', ['status', 'closed_at'], unique=False)
+        batch_op.create_index('ix_opp_status_closed', ['status', 'closed_at', 'amount', 'created_at',
+                                                       'owner_rep_id', 'account_id', 'lead_id'], unique=False)
 
     op.create_table('orders',
     sa.Column('order_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -102,7 +106,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.create_index('ix_order_account_ordered', ['account_id', 'ordered_at'], unique=False)
-        batch_op.create_index('ix_order_ordered', ['ordered_at'], unique=False)
+        batch_op.create_index('ix_order_ordered', ['ordered_at', 'account_id', 'amount'], unique=False)
 
     op.create_table('reps',
     sa.Column('rep_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -142,7 +146,31 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('opportunity_id', 'stage', 'entered_at')
     )
     with op.batch_alter_table('stage_changes', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_stage_changes_exited_at'), ['exited_at'], unique=False)
+        batch_op.create_index('ix_stage_exited', ['exited_at', 'entered_at', 'stage', 'opportunity_id'],
+                              unique=False)
+        batch_op.create_index('ix_stage_entered', ['entered_at'], unique=False)
+
+    op.create_table('hourly_counts',
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('hour', sa.BigInteger(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('n', sa.BigInteger(), nullable=False),
+    sa.Column('total', sa.BigInteger(), nullable=True),
+    sa.PrimaryKeyConstraint('source', 'hour', 'kind'),
+    sqlite_with_rowid=False
+    )
+    op.create_table('purchases',
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('source_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('account_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('t', sa.BigInteger(), nullable=False),
+    sa.Column('prev_t', sa.BigInteger(), nullable=True),
+    sa.Column('next_t', sa.BigInteger(), nullable=True),
+    sa.PrimaryKeyConstraint('kind', 'source_id')
+    )
+    with op.batch_alter_table('purchases', schema=None) as batch_op:
+        batch_op.create_index('ix_purchase_account', ['account_id', 't'], unique=False)
+        batch_op.create_index('ix_purchase_t', ['t', 'prev_t', 'next_t', 'account_id'], unique=False)
 
     op.create_table('surveys',
     sa.Column('response_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -191,8 +219,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_surveys_responded_at'))
 
     op.drop_table('surveys')
+    op.drop_table('hourly_counts')
+    with op.batch_alter_table('purchases', schema=None) as batch_op:
+        batch_op.drop_index('ix_purchase_t')
+        batch_op.drop_index('ix_purchase_account')
+
+    op.drop_table('purchases')
     with op.batch_alter_table('stage_changes', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_stage_changes_exited_at'))
+        batch_op.drop_index('ix_stage_exited')
+        batch_op.drop_index('ix_stage_entered')
 
     op.drop_table('stage_changes')
     with op.batch_alter_table('spend', schema=None) as batch_op:
@@ -219,8 +254,8 @@ def downgrade() -> None:
 
     op.drop_table('opportunities')
     with op.batch_alter_table('leads', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_leads_qualified_at'))
-        batch_op.drop_index(batch_op.f('ix_leads_created_at'))
+        batch_op.drop_index('ix_leads_qualified')
+        batch_op.drop_index('ix_leads_created')
         batch_op.drop_index(batch_op.f('ix_leads_channel'))
 
     op.drop_table('leads')
