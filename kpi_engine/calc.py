@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from config.app_config import AppConfig
+from kpi_engine import derive
 from kpi_engine.periods import Period
 
 DAY = 86400.0
@@ -51,6 +52,11 @@ class Selection:
     where: list[str]
     params: dict[str, Any]
     key: str | None  # SQL expression of the breakdown key
+    used: list[str] = field(default_factory=list)  # SQL expressions the filters and key refer to
+
+    def uses(self, *prefixes: str) -> bool:
+        """Whether a filter or the breakdown key reads a column of one of these aliases ("o.", "r.")."""
+        return any(u.startswith(prefixes) for u in self.used)
 
     def sql(self, select: str, base: str, extra_where: list[str] | None = None, group: bool = True) -> str:
         where = self.where + (extra_where or [])
@@ -65,11 +71,15 @@ class Selection:
 
 
 class Calc:
-    """What a KPI function gets: the connection, the period, the selection and a way to ask other KPIs."""
+    """What a KPI function gets: the connection, the period, the selection and a way to ask other KPIs.
+
+    `details` False: only value, n and rows are read (comparison periods, series, sub-KPIs), so a
+    KPI may skip what only explains its number (a median, per-stage means, counts by type).
+    """
 
     def __init__(self, conn: Connection, config: AppConfig, period: Period, as_of_ts: int,
                  filters: Filters, by: str | None, compare: str,
-                 other: Callable[[str, Period, Filters, str | None], Measure]):
+                 other: Callable[..., Measure], details: bool = True):
         self.conn = conn
         self.config = config
         self.period = period
@@ -80,12 +90,13 @@ class Calc:
         self.by = by
         self.compare = compare
         self._other = other
+        self.details = details
 
-    # ---- composing other KPIs (growth, attainment, per-rep)
+    # ---- composing other KPIs (growth, attainment, per-rep): their value and rows, never details
     def kpi(self, key: str, period: Period | None = None, filters: Filters | None = None,
             by: str | None = "same") -> Measure:
         return self._other(key, period or self.period, filters if filters is not None else self.filters,
-                           self.by if by == "same" else by)
+                           self.by if by == "same" else by, details=False)
 
     # ---- selections
     def select(self, dims: dict[str, str], rep_col: str | None = None, account_col: str | None = None,
@@ -116,20 +127,75 @@ class Calc:
             joins.append(f"LEFT JOIN reps r ON r.rep_id = {rep_col}")
         if account_col and any(u.startswith("a.") for u in used):
             joins.append(f"LEFT JOIN accounts a ON a.account_id = {account_col}")
-        return Selection(joins, where, params, key)
+        return Selection(joins, where, params, key, used)
+
+    def params(self, sel: Selection | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {"s": self.s, "e": self.e, "asof": self.as_of_ts, **(sel.params if sel else {}), **(extra or {})}
 
     def run(self, sel: Selection, select: str, base: str, where: list[str] | None = None,
             params: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
-        """Totals for the whole selection, and per-key rows when a breakdown is asked for."""
-        p = {"s": self.s, "e": self.e, "asof": self.as_of_ts, **sel.params, **(params or {})}
-        total = self.conn.execute(text(sel.sql(select, base, where, group=False)), p).mappings().one()
-        rows = None
-        if sel.key:
-            rows = [dict(r) for r in self.conn.execute(text(sel.sql(select, base, where)), p).mappings()]
-        return dict(total), rows
+        """Totals for the whole selection, and per-key rows when a breakdown is asked for.
+
+        `select` must be sums and counts only: with a breakdown the totals are added up from the
+        per-key rows (a LEFT JOIN never drops a row, so the keys partition the selection), one
+        scan instead of two.
+        """
+        p = self.params(sel, params)
+        if not sel.key:
+            total = self.conn.execute(text(sel.sql(select, base, where, group=False)), p).mappings().one()
+            return dict(total), None
+        rows = [dict(r) for r in self.conn.execute(text(sel.sql(select, base, where)), p).mappings()]
+        cols = [c for c in (rows[0] if rows else _aliases(select)) if c != "k"]
+        return {c: sum(num(r[c]) for r in rows) for c in cols}, rows
+
+    def hourly(self, source: str, kinds: tuple[str, ...] | None = None) -> dict[str, tuple[float, float]]:
+        """(rows, total) per kind of a source of derive.HOURLY with its time in P, optionally only
+        the given kinds: the whole hours of P from hourly_counts, the partial hours at either end
+        (only when P does not start or end on the hour) from the source table itself."""
+        col, kind_col, total = derive.HOURLY[source]
+        hs, he = -(-self.s // derive.HOUR) * derive.HOUR, self.e // derive.HOUR * derive.HOUR
+        marks = ", ".join(f":k{i}" for i in range(len(kinds or ())))
+        p: dict[str, Any] = {"src": source, "s": self.s, "e": self.e, "hs": hs, "he": he,
+                             **{f"k{i}": k for i, k in enumerate(kinds or ())}}
+        raw = (f"SELECT {kind_col} AS k, COUNT(*) AS n, {f'SUM({total})' if total else '0'} AS t FROM {source}"
+               f" WHERE {col} >= {{lo}} AND {col} < {{hi}}{f' AND {kind_col} IN ({marks})' if kinds else ''}"
+               f" GROUP BY {kind_col}")
+        if self.s < 0 or hs >= he:
+            parts = [raw.format(lo=":s", hi=":e")]
+        else:
+            parts = [("SELECT kind AS k, SUM(n) AS n, SUM(total) AS t FROM hourly_counts WHERE source = :src"
+                      f" AND hour >= :hs AND hour < :he{f' AND kind IN ({marks})' if kinds else ''} GROUP BY kind")]
+            if self.s < hs:
+                parts.append(raw.format(lo=":s", hi=":hs"))
+            if he < self.e:
+                parts.append(raw.format(lo=":he", hi=":e"))
+        out: dict[str, tuple[float, float]] = {}
+        for part in parts:
+            for k, n, t in self.conn.execute(text(part), p):
+                was = out.get(k, (0.0, 0.0))
+                out[k] = (was[0] + num(n), was[1] + num(t))
+        return out
 
     def scalar(self, sql: str, **params: Any) -> Any:
         return self.conn.execute(text(sql), {"s": self.s, "e": self.e, "asof": self.as_of_ts, **params}).scalar()
+
+
+def _aliases(select: str) -> list[str]:
+    """Output names of a select list ("SUM(x) AS amt, COUNT(*) AS n" -> amt, n)."""
+    return [part.rsplit(" AS ", 1)[1].strip() for part in _split_top(select)]
+
+
+def _split_top(select: str) -> list[str]:
+    parts, depth, cur = [], 0, ""
+    for ch in select:
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return parts + [cur]
 
 
 def num(x: Any) -> float:
@@ -158,32 +224,6 @@ CUSTOMER_DIMS = {"segment": "a.segment", "region": "a.region"}
 SURVEY_DIMS = {"rep": "sv.rep_id", "team": "r.team", "region": "r.region", "segment": "a.segment"}
 TRAINING_DIMS = {"rep": "tr.rep_id", "team": "r.team", "region": "r.region"}
 STAGE_DIMS = {"stage": "sc.stage", "team": "r.team", "region": "r.region", "rep": "o.owner_rep_id"}
-
-
-def purchases_sql(lo: str, hi: str) -> str:
-    """Purchases (won opportunities ∪ orders) with a time in [lo, hi), as (account_id, t)."""
-    return (
-        "SELECT o.account_id AS account_id, o.closed_at AS t FROM opportunities o"
-        f" WHERE o.status = 'won' AND o.account_id IS NOT NULL AND o.closed_at >= {lo} AND o.closed_at < {hi}"
-        " UNION ALL "
-        f"SELECT od.account_id AS account_id, od.ordered_at AS t FROM orders od"
-        f" WHERE od.ordered_at >= {lo} AND od.ordered_at < {hi}"
-    )
-
-
-def bought_between(account: str, lo: str | None, hi: str) -> str:
-    """SQL condition: the account has a purchase in [lo, hi) (lo None: any time before hi).
-
-    Two EXISTS probes rather than a scan of the union: each is an index seek on
-    (account_id, status, closed_at) or (account_id, ordered_at).
-    """
-    lo_o = f" AND o2.closed_at >= {lo}" if lo else ""
-    lo_d = f" AND o3.ordered_at >= {lo}" if lo else ""
-    return (
-        f"(EXISTS (SELECT 1 FROM opportunities o2 WHERE o2.account_id = {account} AND o2.status = 'won'"
-        f" AND o2.closed_at < {hi}{lo_o})"
-        f" OR EXISTS (SELECT 1 FROM orders o3 WHERE o3.account_id = {account} AND o3.ordered_at < {hi}{lo_d}))"
-    )
 
 
 def spread_spend(s: str = ":s", e: str = ":e") -> str:

@@ -10,6 +10,7 @@ Time is a parameter: nothing here reads the clock.
 from __future__ import annotations
 
 import unicodedata
+from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,8 @@ from kpi_engine.kpis import COMPUTE
 from kpi_engine.periods import Period
 from kpi_engine.query import Query, QueryError
 
+# answers compute the comparison period and the target here while the period itself runs
+_SIDE = futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="kpi-side")
 _FIXED_DOMAINS = {"type": ("call", "email", "meeting", "other"), "action": ("view", "click", "share")}
 _CUSTOMER_SOURCES = ("purchases", "orders.ordered_at")
 
@@ -138,14 +141,25 @@ class KpiEngine:
         if query.breakdown and query.breakdown not in spec.breakdowns:
             raise QueryError(f"{spec.name_en} cannot be broken down by {query.breakdown}", lang=query.lang)
         period = query.resolve_period(as_of, self.tz, spec.default_grain)
+        base = periods.year_ago(period) if query.compare == "yoy" else periods.previous(period)
         with self.store.connect() as conn:
             filters = self._resolve_filters(conn, spec, query.filters, query.lang)
-            ctx = _Ctx(self, conn, as_of, query.compare)
-            m = ctx.measure(spec.key, period, filters, query.breakdown)
-            base = periods.year_ago(period) if query.compare == "yoy" else periods.previous(period)
-            prev = ctx.measure(spec.key, base, filters, None)
-            target = self._target(ctx, spec, period, filters, m.value)
-            breakdown = self._breakdown(conn, spec, m.rows, query.breakdown) if query.breakdown else None
+            side = None
+            if self._parallel:
+                # the comparison period and the target on a second connection meanwhile: the SQLite and
+                # PostgreSQL drivers let go of the GIL while a statement runs, so P and P' overlap
+                side = _SIDE.submit(self._comparison, spec, base, period, filters, as_of, query.compare)
+            try:
+                ctx = _Ctx(self, conn, as_of, query.compare)
+                m = ctx.measure(spec.key, period, filters, query.breakdown)
+                breakdown = self._breakdown(conn, spec, m.rows, query.breakdown) if query.breakdown else None
+                prev, tgt = side.result() if side else self._comparison(spec, base, period, filters, as_of,
+                                                                        query.compare, ctx)
+            except BaseException:
+                if side:
+                    futures.wait([side])  # never leave the other connection running behind an error
+                raise
+        target = self._target_json(spec, tgt, m.value)
         change, kind = _change(spec, m.value, prev.value)
         low = spec.unit == "ratio" and m.value is not None and m.n is not None and m.n < self.config.min_sample
         code, args = m.reason, dict(m.reason_args)
@@ -170,7 +184,8 @@ class KpiEngine:
         with self.store.connect() as conn:
             filters = self._resolve_filters(conn, spec, query.filters, query.lang)
             ctx = _Ctx(self, conn, as_of, query.compare)
-            return [(p, ctx.measure(spec.key, p, filters, None).value) for p in periods.trailing(period, n)]
+            return [(p, ctx.measure(spec.key, p, filters, None, details=False).value)
+                    for p in periods.trailing(period, n)]
 
     def target_series(self, query: Query, as_of: datetime, n: int = 12) -> list[tuple[Period, float | None]]:
         """The target of each period series() returns, in the KPI's own unit (1.0 for target attainment)."""
@@ -201,8 +216,6 @@ class KpiEngine:
         """CAC's denominator split up: customers whose first purchase is in the period, counted by the
         channel of the lead behind their first won deal in it ("" when that purchase was an order or had
         no lead), or by the account's segment or region. What alert explanations show for CAC."""
-        from kpi_engine.calc import bought_between, purchases_sql
-
         if by == "channel":
             key = "COALESCE(l.channel, '')"
             pick = ("(SELECT o.lead_id FROM opportunities o WHERE o.account_id = nc.account_id AND o.status = 'won'"
@@ -212,9 +225,9 @@ class KpiEngine:
             key, join = f"COALESCE(a.{by}, '')", "LEFT JOIN accounts a ON a.account_id = nc.account_id"
         else:
             raise ValueError(f"new customers cannot be split by {by!r}")
-        sql = (f"SELECT {key} AS k, COUNT(*) AS n FROM (SELECT p.account_id FROM (SELECT DISTINCT account_id FROM"
-               f" ({purchases_sql(':s', ':e')}) pp) p WHERE NOT {bought_between('p.account_id', None, ':s')}) nc"
-               f" {join} GROUP BY {key}")
+        # a customer's first purchase ever, in P (models.Purchase)
+        sql = (f"SELECT {key} AS k, COUNT(*) AS n FROM (SELECT p.account_id FROM purchases p"
+               f" WHERE p.t >= :s AND p.t < :e AND p.prev_t IS NULL) nc {join} GROUP BY {key}")
         with self.store.connect() as conn:
             rows = conn.execute(text(sql), {"s": period.start_ts, "e": min(period.end_ts, int(as_of.timestamp()))})
             return {str(k): int(n) for k, n in rows}
@@ -246,7 +259,22 @@ class KpiEngine:
 
     # ------------------------------------------------------------ internals
 
-    def _target(self, ctx: _Ctx, spec: KpiSpec, period: Period, filters: Filters, value: float | None):
+    @property
+    def _parallel(self) -> bool:
+        """A second connection sees the same data (not so for an in-memory SQLite database)."""
+        url = self.store.url
+        return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
+
+    def _comparison(self, spec: KpiSpec, base: Period, period: Period, filters: Filters, as_of: datetime,
+                    compare: str, ctx: _Ctx | None = None) -> tuple[Measure, float | None]:
+        """The KPI over the comparison period, and the target of the period (its own connection unless
+        a context is given)."""
+        if ctx is None:
+            with self.store.connect() as conn:
+                return self._comparison(spec, base, period, filters, as_of, compare, _Ctx(self, conn, as_of, compare))
+        return ctx.measure(spec.key, base, filters, None, details=False), self._target_total(ctx, spec, period, filters)
+
+    def _target_total(self, ctx: _Ctx, spec: KpiSpec, period: Period, filters: Filters) -> float | None:
         from kpi_engine.targets import target_for
 
         if spec.key == "target_attainment":
@@ -255,8 +283,12 @@ class KpiEngine:
             metric, mode = spec.key, spec.target
         else:
             return None
-        c = ctx.calc(period, filters, None)
-        t = target_for(c, metric, mode).total
+        return target_for(ctx.calc(period, filters, None, details=False), metric, mode).total
+
+    def _target(self, ctx: _Ctx, spec: KpiSpec, period: Period, filters: Filters, value: float | None):
+        return self._target_json(spec, self._target_total(ctx, spec, period, filters), value)
+
+    def _target_json(self, spec: KpiSpec, t: float | None, value: float | None) -> dict | None:
         if t is None:
             return None
         if spec.key == "target_attainment":
@@ -264,7 +296,7 @@ class KpiEngine:
         att = None
         if value is not None and t:
             att = value / t if spec.higher_is_better else (t / value if value else None)
-        return {"value": round(t, 6), "metric": metric, "attainment": _clean(att)}
+        return {"value": round(t, 6), "metric": spec.key, "attainment": _clean(att)}
 
     def _breakdown(self, conn, spec: KpiSpec, rows, by: str) -> list[dict]:
         rows = [(k, v) for k, v in rows or [] if v is not None or k]
@@ -352,14 +384,17 @@ class KpiEngine:
             both = [x for x in (a, b) if x]
             return (min(x[0] for x in both), max(x[1] for x in both)) if both else None
         table, col = source.split(".")
+        where, lo_col, hi_col = "", col, col
         if col == "closed_won":
-            sql = "SELECT MIN(closed_at), MAX(closed_at) FROM opportunities WHERE status = 'won'"
+            where, lo_col, hi_col = " WHERE status = 'won'", "closed_at", "closed_at"
         elif table == "spend":
-            sql = "SELECT MIN(start_at), MAX(end_at) FROM spend"
+            lo_col, hi_col = "start_at", "end_at"
         elif table == "stage_changes":
-            sql = "SELECT MIN(entered_at), MAX(exited_at) FROM stage_changes"
-        else:
-            sql = f"SELECT MIN({col}), MAX({col}) FROM {table}"
+            lo_col, hi_col = "entered_at", "exited_at"
+        # each bound its own subquery: SQLite answers a lone MIN or MAX with one index seek,
+        # but MIN and MAX in one SELECT walk the whole index
+        sql = (f"SELECT (SELECT MIN({lo_col}) FROM {table}{where}),"
+               f" (SELECT MAX({hi_col}) FROM {table}{where})")
         lo, hi = conn.execute(text(sql)).one()
         return None if lo is None else (int(lo), int(hi if hi is not None else lo))
 
@@ -382,15 +417,17 @@ class _Ctx:
         self.compare = compare
         self._spans: dict[str, tuple[int, int] | None] = {}
 
-    def calc(self, period: Period, filters: Filters, by: str | None) -> Calc:
-        return Calc(self.conn, self.eng.config, period, self.as_of_ts, filters, by, self.compare, self.measure)
+    def calc(self, period: Period, filters: Filters, by: str | None, details: bool = True) -> Calc:
+        return Calc(self.conn, self.eng.config, period, self.as_of_ts, filters, by, self.compare, self.measure,
+                    details=details)
 
     def _span(self, source: str):
         if source not in self._spans:
             self._spans[source] = self.eng.span(self.conn, source)
         return self._spans[source]
 
-    def measure(self, key: str, period: Period, filters: Filters, by: str | None) -> Measure:
+    def measure(self, key: str, period: Period, filters: Filters, by: str | None, details: bool = True) -> Measure:
+        """One KPI for one period; details=False when only value, n and rows will be read."""
         spec = self.eng.catalogue[key]
         span = self._span(spec.source)
         src = spec.source.split(".")[0]
@@ -402,6 +439,6 @@ class _Ctx:
                 "period": period.label, "source": src,
                 "first": periods.from_epoch(span[0], fmt).date().isoformat(),
                 "last": periods.from_epoch(span[1], fmt).date().isoformat()})
-        m = COMPUTE[key](self.calc(period, filters, by))
+        m = COMPUTE[key](self.calc(period, filters, by, details))
         m.reason_args.setdefault("period", period.label)
         return m

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from statistics import median
 
+from sqlalchemy import text
+
 from kpi_engine import periods
 from kpi_engine.calc import (
     ACT_DIMS,
@@ -26,9 +28,7 @@ from kpi_engine.calc import (
     Calc,
     Filters,
     Measure,
-    bought_between,
     num,
-    purchases_sql,
     ratio,
     spread_spend,
 )
@@ -92,13 +92,16 @@ def avg_deal_size(c: Calc) -> Measure:
 @kpi("win_rate")
 def win_rate(c: Calc) -> Measure:
     sel = c.select(OPP_DIMS, rep_col="o.owner_rep_id", account_col="o.account_id")
-    t, rows = c.run(
-        sel,
-        "SUM(CASE WHEN o.status = 'won' THEN 1 ELSE 0 END) AS won,"
-        " SUM(CASE WHEN o.status = 'lost' THEN 1 ELSE 0 END) AS lost",
-        "opportunities o",
-        ["o.status IN ('won', 'lost')", "o.closed_at >= :s", "o.closed_at < :e"],
-    )
+    closed = ["o.closed_at >= :s", "o.closed_at < :e"]
+    if sel.key:
+        t, rows = c.run(sel, "SUM(CASE WHEN o.status = 'won' THEN 1 ELSE 0 END) AS won,"
+                             " SUM(CASE WHEN o.status = 'lost' THEN 1 ELSE 0 END) AS lost",
+                        "opportunities o", ["o.status IN ('won', 'lost')", *closed])
+    else:  # two index range counts: no status to read per row
+        won_sql, lost_sql = (sel.sql("COUNT(*)", "opportunities o", [f"o.status = '{st}'", *closed], group=False)
+                             for st in ("won", "lost"))
+        t = dict(c.conn.execute(text(f"SELECT ({won_sql}) AS won, ({lost_sql}) AS lost"), c.params(sel)).mappings().one())
+        rows = None
     won, lost = int(num(t["won"])), int(num(t["lost"]))
     m = Measure(ratio(won, won + lost), n=won + lost, details={"won": won, "lost": lost},
                 rows=_rows(rows, lambda r: ratio(r["won"], num(r["won"]) + num(r["lost"]))))
@@ -107,26 +110,29 @@ def win_rate(c: Calc) -> Measure:
     return m
 
 
+def _mean_days(r: dict) -> float | None:
+    """A mean from SUM(seconds) AS d and COUNT(*) AS n, in days; integer sums are exact on both databases."""
+    return num(r["d"]) / num(r["n"]) / DAY if num(r["n"]) else None
+
+
 @kpi("sales_cycle")
 def sales_cycle(c: Calc) -> Measure:
     sel = c.select(OPP_DIMS, rep_col="o.owner_rep_id", account_col="o.account_id")
-    t, rows = c.run(sel, "AVG(o.closed_at - o.created_at) AS d, COUNT(*) AS n", "opportunities o", _WON_IN_P)
+    t, rows = c.run(sel, "SUM(o.closed_at - o.created_at) AS d, COUNT(*) AS n", "opportunities o", _WON_IN_P)
     n = int(t["n"])
     if n == 0:
         return _none("no_won_deals")
-    details = {"deals": n, "median_days": _median_cycle(c, sel, n)}
-    return Measure(num(t["d"]) / DAY, n=n, details=details,
-                   rows=_rows(rows, lambda r: num(r["d"]) / DAY if r["n"] else None))
+    details = {"deals": n, "median_days": _median_cycle(c, sel, n)} if c.details else {"deals": n}
+    return Measure(_mean_days(t), n=n, details=details, rows=_rows(rows, _mean_days))
 
 
 def _median_cycle(c: Calc, sel, n: int) -> float:
-    """The median in SQL by ordered offset: portable, and it never ships the deals to Python."""
+    """The exact median in SQL by ordered offset: portable, and it never ships the deals to Python.
+    The sort is of the period's won deals only (a range of the covering index), done only when
+    the details are read."""
     sql = sel.sql("o.closed_at - o.created_at AS d", "opportunities o", _WON_IN_P, group=False)
     sql += " ORDER BY d LIMIT :lim OFFSET :off"
-    params = {"s": c.s, "e": c.e, **sel.params, "lim": 2 - n % 2, "off": (n - 1) // 2}
-    from sqlalchemy import text
-
-    vals = [num(r[0]) for r in c.conn.execute(text(sql), params)]
+    vals = [num(r[0]) for r in c.conn.execute(text(sql), c.params(sel, {"lim": 2 - n % 2, "off": (n - 1) // 2}))]
     return median(vals) / DAY
 
 
@@ -156,13 +162,12 @@ def _active_reps(c: Calc, by: str | None = "same") -> tuple[float, list[tuple[st
 def time_to_close(c: Calc) -> Measure:
     dims = dict(OPP_DIMS, channel="l.channel")
     sel = c.select(dims, rep_col="o.owner_rep_id", account_col="o.account_id")
-    t, rows = c.run(sel, "AVG(o.closed_at - l.created_at) AS d, COUNT(*) AS n",
+    t, rows = c.run(sel, "SUM(o.closed_at - l.created_at) AS d, COUNT(*) AS n",
                     "opportunities o JOIN leads l ON l.lead_id = o.lead_id", _WON_IN_P)
     n = int(t["n"])
     if n == 0:
         return _none("no_won_deals_with_lead")
-    return Measure(num(t["d"]) / DAY, n=n, details={"deals": n},
-                   rows=_rows(rows, lambda r: num(r["d"]) / DAY if r["n"] else None))
+    return Measure(_mean_days(t), n=n, details={"deals": n}, rows=_rows(rows, _mean_days))
 
 
 @kpi("revenue_growth")
@@ -210,8 +215,6 @@ def forecast_accuracy(c: Calc) -> Measure:
 
     teams = [team]
     if c.by == "team":
-        from sqlalchemy import text
-
         teams = [r[0] for r in c.conn.execute(text("SELECT DISTINCT team FROM forecasts WHERE team <> ''"))]
     results = {tm: (_forecast(c, p, tm), c.kpi("revenue", filters=scoped(tm), by=None).value) for tm in teams}
     if c.by == "team":
@@ -237,8 +240,6 @@ def _accuracy(f: float | None, a: float | None) -> float | None:
 
 def _forecast(c: Calc, p: Period, team: str) -> float | None:
     """The latest forecast for exactly P submitted at or before P.start; else the earliest one."""
-    from sqlalchemy import text
-
     q = "SELECT amount FROM forecasts WHERE period = :k AND team = :t"
     args = {"k": p.label, "t": team, "s": p.start_ts}
     row = c.conn.execute(text(q + " AND submitted_at <= :s ORDER BY submitted_at DESC LIMIT 1"), args).first()
@@ -252,12 +253,15 @@ def pipeline_velocity(c: Calc) -> Measure:
     end = c.period.end
     look = Period("lookback", end - timedelta(days=90), end, "days", end, days=90)
     sel = c.select(OPP_DIMS, rep_col="o.owner_rep_id", account_col="o.account_id")
-    # open at P.end = created before it minus closed before it (closed_at >= created_at
-    # always), two index range counts instead of a scan of every deal ever created
-    created, crow = c.run(sel, "COUNT(*) AS n", "opportunities o", ["o.created_at < :e"])
-    closed, clrow = c.run(sel, "COUNT(*) AS n", "opportunities o",
-                          ["o.status IN ('won', 'lost')", "o.closed_at < :e"])
-    open_n = int(num(created["n"]) - num(closed["n"]))
+    # open at P.end = created before it and not closed before it: the deals open now (status
+    # 'open' has no closed_at) plus those closed at or after P.end; both are ranges of the
+    # (status, closed_at, .., created_at) index, small for recent periods, never the whole history
+    # (two ranges as a UNION ALL: as one OR, SQLite walks the index once per branch and then again)
+    opened, orows = c.run(sel, "COUNT(*) AS n",
+                          "(SELECT owner_rep_id, created_at FROM opportunities WHERE status = 'open'"
+                          " UNION ALL SELECT owner_rep_id, created_at FROM opportunities"
+                          " WHERE status IN ('won', 'lost') AND closed_at >= :e) o", ["o.created_at < :e"])
+    open_n = int(num(opened["n"]))
     w, a, cyc = c.kpi("win_rate", look), c.kpi("avg_deal_size", look), c.kpi("sales_cycle", look)
     details = {"open_deals": open_n, "win_rate": w.value, "avg_deal_size": a.value, "sales_cycle_days": cyc.value,
                "lookback_start": look.start.isoformat()}
@@ -267,10 +271,12 @@ def pipeline_velocity(c: Calc) -> Measure:
 
     rows = None
     if c.by:
-        cr = {str(r["k"]): num(r["n"]) for r in crow or []}
-        cl = {str(r["k"]): num(r["n"]) for r in clrow or []}
+        op = {str(r["k"]): num(r["n"]) for r in orows or []}
         wr, ar, lr = dict(w.rows or []), dict(a.rows or []), dict(cyc.rows or [])
-        rows = [(k, vel(cr[k] - cl.get(k, 0), wr.get(k), ar.get(k), lr.get(k))) for k in cr]
+        # every key with an open deal or a deal closed in the lookback; a team with neither has
+        # no velocity to show
+        keys = list(op) + [k for k in wr if k not in op]
+        rows = [(k, vel(op.get(k, 0), wr.get(k), ar.get(k), lr.get(k))) for k in keys]
     value = vel(open_n, w.value, a.value, cyc.value)
     if value is None:
         return Measure(None, n=open_n, details=details, rows=rows, reason="no_recent_wins")
@@ -282,15 +288,15 @@ def pipeline_velocity(c: Calc) -> Measure:
 _LEADS_IN_P = ["l.created_at >= :s", "l.created_at < :e"]
 
 
-def _leads(c: Calc, by: str | None = "same"):
+def _leads(c: Calc, by: str | None = "same", qualified: bool = True):
     sel = c.select(LEAD_DIMS, rep_col="l.owner_rep_id", by=by)
-    return c.run(sel, "COUNT(*) AS n, SUM(CASE WHEN l.qualified_at IS NOT NULL AND l.qualified_at < :asof"
-                      " THEN 1 ELSE 0 END) AS q", "leads l", _LEADS_IN_P)
+    q = ", COUNT(CASE WHEN l.qualified_at < :asof THEN 1 END) AS q" if qualified else ""
+    return c.run(sel, "COUNT(*) AS n" + q, "leads l", _LEADS_IN_P)
 
 
 @kpi("lead_volume")
 def lead_volume(c: Calc) -> Measure:
-    t, rows = _leads(c)
+    t, rows = _leads(c, qualified=False)
     return Measure(num(t["n"]), n=int(t["n"]), rows=_rows(rows, lambda r: num(r["n"])))
 
 
@@ -308,13 +314,12 @@ def lead_conversion(c: Calc) -> Measure:
 @kpi("lead_to_qualified_time")
 def lead_to_qualified_time(c: Calc) -> Measure:
     sel = c.select(LEAD_DIMS, rep_col="l.owner_rep_id")
-    t, rows = c.run(sel, "AVG(l.qualified_at - l.created_at) AS d, COUNT(*) AS n", "leads l",
+    t, rows = c.run(sel, "SUM(l.qualified_at - l.created_at) AS d, COUNT(*) AS n", "leads l",
                     ["l.qualified_at >= :s", "l.qualified_at < :e"])
     n = int(t["n"])
     if n == 0:
         return _none("no_qualified_leads")
-    return Measure(num(t["d"]) / DAY, n=n, details={"leads": n},
-                   rows=_rows(rows, lambda r: num(r["d"]) / DAY if r["n"] else None))
+    return Measure(_mean_days(t), n=n, details={"leads": n}, rows=_rows(rows, _mean_days))
 
 
 @kpi("cost_per_lead")
@@ -322,7 +327,7 @@ def cost_per_lead(c: Calc) -> Measure:
     sel = c.select({"channel": "sp.channel"})
     spend, srows = c.run(sel, f"SUM({spread_spend()}) AS amt", "spend sp",
                          ["sp.category = 'marketing'", "sp.start_at < :e", "sp.end_at > :s"])
-    leads, lrows = _leads(c, by=c.by)
+    leads, lrows = _leads(c, by=c.by, qualified=False)
     n = int(leads["n"])
     details = {"marketing_spend": num(spend["amt"]), "leads": n}
     rows = None
@@ -335,24 +340,26 @@ def cost_per_lead(c: Calc) -> Measure:
 
 
 # ------------------------------------------------------------------ customers and purchases
+#
+# The purchases table (models.Purchase, kept by derive.refresh_purchases) links each purchase to the
+# same customer's previous and next one (prev_t, next_t), so per-customer questions become range
+# counts over t on one covering index:
+#   - a customer's first purchase in [lo, hi): t in [lo, hi) and (prev_t IS NULL or prev_t < lo);
+#   - its last purchase before t0: t < t0 and (next_t IS NULL or next_t >= t0).
 
 
 @kpi("cac")
 def cac(c: Calc) -> Measure:
     spend_sql = (f"SELECT sp.channel AS channel, sp.category AS category, SUM({spread_spend()}) AS amt"
                  " FROM spend sp WHERE sp.start_at < :e AND sp.end_at > :s GROUP BY sp.channel, sp.category")
-    from sqlalchemy import text
-
-    p = {"s": c.s, "e": c.e}
     by_channel: dict[str, float] = {}
     by_category: dict[str, float] = {}
-    for r in c.conn.execute(text(spend_sql), p).mappings():
+    for r in c.conn.execute(text(spend_sql), c.params()).mappings():
         by_channel[r["channel"]] = by_channel.get(r["channel"], 0.0) + num(r["amt"])
         by_category[r["category"]] = by_category.get(r["category"], 0.0) + num(r["amt"])
     total = sum(by_channel.values())
-    new = int(num(c.scalar(
-        f"SELECT COUNT(*) FROM (SELECT DISTINCT account_id FROM ({purchases_sql(':s', ':e')}) pp) p"
-        f" WHERE NOT {bought_between('p.account_id', None, ':s')}")))
+    # customers whose first purchase ever is in P
+    new = int(num(c.scalar("SELECT COUNT(*) FROM purchases p WHERE p.t >= :s AND p.t < :e AND p.prev_t IS NULL")))
     details = {"spend": total, "new_customers": new, "spend_by_channel": by_channel,
                "spend_by_category": by_category}
     if new == 0:
@@ -360,16 +367,13 @@ def cac(c: Calc) -> Measure:
     return Measure(total / new, n=new, details=details)
 
 
-def _customers(c: Calc, lo: str, hi: str, cond: str) -> tuple[dict, list | None]:
-    """Distinct customers with a purchase in [lo, hi): how many, and how many meet `cond`."""
-    sel = c.select(CUSTOMER_DIMS, account_col="p.account_id")
-    base = f"(SELECT DISTINCT account_id FROM ({purchases_sql(lo, hi)}) pp) p"
-    return c.run(sel, f"COUNT(*) AS n, SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS m", base)
-
-
 @kpi("repeat_rate")
 def repeat_rate(c: Calc) -> Measure:
-    t, rows = _customers(c, ":s", ":e", bought_between("p.account_id", None, ":s"))
+    # one row per customer with a purchase in P: its first purchase in P; it is a repeat customer
+    # when that purchase has a predecessor (necessarily before P.start)
+    sel = c.select(CUSTOMER_DIMS, account_col="p.account_id")
+    t, rows = c.run(sel, "COUNT(*) AS n, SUM(CASE WHEN p.prev_t IS NOT NULL THEN 1 ELSE 0 END) AS m",
+                    "purchases p", ["p.t >= :s", "p.t < :e", "(p.prev_t IS NULL OR p.prev_t < :s)"])
     n, m = int(t["n"]), int(num(t["m"]))
     out = Measure(ratio(m, n), n=n, details={"customers": n, "repeat_customers": m},
                   rows=_rows(rows, lambda r: ratio(r["m"], r["n"])))
@@ -396,19 +400,33 @@ def retention(c: Calc) -> Measure:
 
 
 def _customers_window(c: Calc, w: int):
+    """A(t) = customers with a purchase in [t - w, t) (which implies a first purchase before t).
+
+    One row per customer of A(P.start): its last purchase p before P.start, inside the window. The
+    customer is in A(P.end) when it bought in [P.end - w, P.end). When P is no longer than the
+    window, P.end - w <= P.start, so that is: p itself is recent enough (t >= P.end - w), or the
+    next purchase after p (the first at or after P.start) comes before P.end. A longer P asks the
+    purchases of the customer directly (an index seek per customer).
+    """
     sel = c.select(CUSTOMER_DIMS, account_col="p.account_id")
-    base = f"(SELECT DISTINCT account_id FROM ({purchases_sql(':sw', ':s')}) pp) p"
-    cond = bought_between("p.account_id", ":ew", ":e")
-    return c.run(sel, f"COUNT(*) AS n, SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS m", base,
+    where = ["p.t >= :sw", "p.t < :s", "(p.next_t IS NULL OR p.next_t >= :s)"]
+    if c.e - w <= c.s:
+        cond = "p.t >= :ew OR p.next_t < :e"
+    else:
+        cond = ("EXISTS (SELECT 1 FROM purchases q WHERE q.account_id = p.account_id"
+                " AND q.t >= :ew AND q.t < :e)")
+    return c.run(sel, f"COUNT(*) AS n, SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS m", "purchases p", where,
                  params={"sw": c.s - w, "ew": c.e - w})
 
 
 def _customers_churn(c: Calc):
+    """A(t) = customers with a first purchase before t not churned at t: one row per customer (its
+    first purchase) joined to its account."""
     sel = c.select(CUSTOMER_DIMS, account_col="p.account_id")
     sel.joins = [j for j in sel.joins if "accounts a" not in j] + ["LEFT JOIN accounts a ON a.account_id = p.account_id"]
-    base = f"(SELECT DISTINCT account_id FROM ({purchases_sql(':lo', ':s')}) pp) p"
     return c.run(sel, "COUNT(*) AS n, SUM(CASE WHEN a.churned_at IS NULL OR a.churned_at >= :e THEN 1 ELSE 0 END)"
-                      " AS m", base, ["(a.churned_at IS NULL OR a.churned_at >= :s)"], params={"lo": -(2**62)})
+                      " AS m", "purchases p",
+                 ["p.t < :s", "p.prev_t IS NULL", "(a.churned_at IS NULL OR a.churned_at >= :s)"])
 
 
 @kpi("aov")
@@ -428,9 +446,9 @@ def aov(c: Calc) -> Measure:
 def csat(c: Calc) -> Measure:
     sel = c.select(SURVEY_DIMS, rep_col="sv.rep_id", account_col="sv.account_id")
     t, rows = c.run(sel, "COUNT(*) AS n, SUM(CASE WHEN sv.score >= 4 THEN 1 ELSE 0 END) AS good,"
-                         " AVG(sv.score) AS mean", "surveys sv", ["sv.responded_at >= :s", "sv.responded_at < :e"])
+                         " SUM(sv.score) AS total", "surveys sv", ["sv.responded_at >= :s", "sv.responded_at < :e"])
     n = int(t["n"])
-    m = Measure(ratio(t["good"], n), n=n, details={"responses": n, "mean_score": num(t["mean"]) if n else None},
+    m = Measure(ratio(t["good"], n), n=n, details={"responses": n, "mean_score": ratio(t["total"], n)},
                 rows=_rows(rows, lambda r: ratio(r["good"], r["n"])))
     if m.value is None:
         m.reason = "no_responses"
@@ -461,59 +479,89 @@ def _per_active_rep(c: Calc, counted: tuple[dict, list | None], what: str, kind_
     return m
 
 
-def _counts_by(c: Calc, dims: dict, rep_col: str, table: str, col: str, where: list[str]) -> dict[str, int]:
-    sel = c.select(dims, rep_col=rep_col, by=None)
-    from sqlalchemy import text
+def _events(c: Calc, dims: dict, rep_col: str, table: str, time_col: str, kind_col: str,
+            kinds: tuple[str, ...], detail: str, what: str, kind_dim: str) -> Measure:
+    """Rows of an event table in P per active rep, with counts by kind in the details.
 
-    sql = sel.sql(f"{col} AS k, COUNT(*) AS n", table, where, group=False) + f" GROUP BY {col}"
-    rows = c.conn.execute(text(sql), {"s": c.s, "e": c.e, **sel.params}).mappings()
-    return {str(r["k"]): int(r["n"]) for r in rows}
+    Unless a filter is about reps, the total and the counts by kind come from the hourly counts
+    (Calc.hourly), and only a breakdown by rep, team or region reads the table. With such a filter
+    one pass over the (time, kind, rep) covering index counts the total and, the kinds being a fixed
+    list (the importer accepts no other), the counts by kind.
+    """
+    by_kind = c.by == kind_dim
+    where = [f"{time_col} >= :s", f"{time_col} < :e"]
+    sel = c.select(dims, rep_col=rep_col, by=None if by_kind else "same")
+    if not set(c.filters.values) - {kind_dim}:
+        hourly = c.hourly(table.split()[0], c.filters.get(kind_dim))
+        counts = {k: int(v[0]) for k, v in sorted(hourly.items()) if v[0]}
+        t: dict = {"n": sum(counts.values())}
+        # by rep, team or region: the table, grouped (the counts by kind still from the hours)
+        rows = c.run(sel, "COUNT(*) AS n", table, where)[1] if c.by and not by_kind else None
+    else:
+        sums = "".join(f", SUM(CASE WHEN {kind_col} = '{k}' THEN 1 ELSE 0 END) AS n_{k}" for k in kinds)
+        t, rows = c.run(sel, "COUNT(*) AS n" + (sums if c.details or by_kind else ""), table, where)
+        counts = {k: int(num(t[f"n_{k}"])) for k in sorted(kinds) if num(t.get(f"n_{k}"))}
+    if by_kind:
+        rows = [{"k": k, "n": v} for k, v in counts.items()]
+    details = {detail: counts} if c.details else {}
+    return _per_active_rep(c, (t, rows), what, kind_dim, details)
 
 
 @kpi("rep_activity")
 def rep_activity(c: Calc) -> Measure:
-    where = ["act.occurred_at >= :s", "act.occurred_at < :e"]
-    sel = c.select(ACT_DIMS, rep_col="act.rep_id")
-    counted = c.run(sel, "COUNT(*) AS n", "activities act", where)
-    by_type = _counts_by(c, ACT_DIMS, "act.rep_id", "activities act", "act.type", where)
-    return _per_active_rep(c, counted, "activities", "type", {"by_type": by_type})
+    return _events(c, ACT_DIMS, "act.rep_id", "activities act", "act.occurred_at", "act.type",
+                   ("call", "email", "meeting", "other"), "by_type", "activities", "type")
 
 
 @kpi("content_engagement")
 def content_engagement(c: Calc) -> Measure:
-    where = ["ce.occurred_at >= :s", "ce.occurred_at < :e"]
-    sel = c.select(CONTENT_DIMS, rep_col="ce.rep_id")
-    counted = c.run(sel, "COUNT(*) AS n", "content_events ce", where)
-    by_action = _counts_by(c, CONTENT_DIMS, "ce.rep_id", "content_events ce", "ce.action", where)
-    return _per_active_rep(c, counted, "events", "action", {"by_action": by_action})
+    return _events(c, CONTENT_DIMS, "ce.rep_id", "content_events ce", "ce.occurred_at", "ce.action",
+                   ("view", "click", "share"), "by_action", "events", "action")
 
 
 @kpi("training_effectiveness")
 def training_effectiveness(c: Calc) -> Measure:
     sel = c.select(TRAINING_DIMS, rep_col="tr.rep_id")
-    t, rows = c.run(sel, "AVG(tr.rating) AS r, COUNT(*) AS n", "trainings tr",
+    t, rows = c.run(sel, "SUM(tr.rating) AS r, COUNT(*) AS n", "trainings tr",
                     ["tr.held_on >= :s", "tr.held_on < :e"])
     n = int(t["n"])
     if n == 0:
         return _none("no_training_feedback")
-    return Measure(num(t["r"]), n=n, details={"responses": n},
-                   rows=_rows(rows, lambda r: num(r["r"]) if r["n"] else None))
+    return Measure(num(t["r"]) / n, n=n, details={"responses": n},
+                   rows=_rows(rows, lambda r: ratio(r["r"], r["n"])))
 
 
 @kpi("stage_duration")
 def stage_duration(c: Calc) -> Measure:
-    sel = c.select(STAGE_DIMS, rep_col="o.owner_rep_id")
-    base = "stage_changes sc LEFT JOIN opportunities o ON o.opportunity_id = sc.opportunity_id"
+    """Exits in P: per stage from the hourly counts (Calc.hourly) unless a filter is about reps;
+    otherwise from the (exited_at, entered_at, stage, ..) covering index, the opportunity (for its
+    owner's rep, team, region) joined only when a filter or the breakdown needs it."""
+    sel = c.select(STAGE_DIMS, rep_col="o.owner_rep_id", by=None if c.by == "stage" else "same")
+    base = "stage_changes sc"
+    if sel.uses("o.", "r."):
+        base += " LEFT JOIN opportunities o ON o.opportunity_id = sc.opportunity_id"
     where = ["sc.exited_at >= :s", "sc.exited_at < :e"]
-    t, rows = c.run(sel, "AVG(sc.exited_at - sc.entered_at) AS d, COUNT(*) AS n", base, where)
+    select = "SUM(sc.exited_at - sc.entered_at) AS d, COUNT(*) AS n"
+    rows = None
+    if not set(c.filters.values) - {"stage"}:
+        per = {k: {"k": k, "d": v[1], "n": v[0]}
+               for k, v in sorted(c.hourly("stage_changes", c.filters.get("stage")).items()) if v[0]}
+    elif c.details or c.by == "stage":
+        sql = sel.sql("sc.stage AS k, " + select, base, where, group=False) + " GROUP BY sc.stage"
+        per = {str(r["k"]): dict(r) for r in c.conn.execute(text(sql), c.params(sel)).mappings()}
+    else:
+        per = None
+        t, rows = c.run(sel, select, base, where)
+    if per is not None:
+        t = {"d": sum(num(r["d"]) for r in per.values()), "n": sum(num(r["n"]) for r in per.values())}
+        if c.by == "stage":
+            rows = list(per.values())
+        elif c.by:  # by rep, team or region: the table, grouped
+            rows = c.run(sel, select, base, where)[1]
     n = int(t["n"])
     if n == 0:
         return _none("no_stage_exits")
-    from sqlalchemy import text
-
-    per_stage_sql = sel.sql("sc.stage AS k, AVG(sc.exited_at - sc.entered_at) AS d, COUNT(*) AS n", base,
-                            where, group=False) + " GROUP BY sc.stage"
-    per_stage = {str(r["k"]): round(num(r["d"]) / DAY, 2)
-                 for r in c.conn.execute(text(per_stage_sql), {"s": c.s, "e": c.e, **sel.params}).mappings()}
-    return Measure(num(t["d"]) / DAY, n=n, details={"exits": n, "mean_days_by_stage": per_stage},
-                   rows=_rows(rows, lambda r: num(r["d"]) / DAY if r["n"] else None))
+    details = {"exits": n}
+    if c.details and per is not None:
+        details["mean_days_by_stage"] = {k: round(_mean_days(r), 2) for k, r in per.items()}
+    return Measure(_mean_days(t), n=n, details=details, rows=_rows(rows, _mean_days))

@@ -254,3 +254,159 @@ def test_json_shape(eng):
         assert key in j
     assert j["period"]["start"] == "2026-04-01T00:00:00+07:00"
     assert {"key", "label", "value"} <= set(j["breakdown"][0])
+
+
+# ------------------------------------------------------------------ purchases kept current at import
+# After a second import o2 belongs to a4, o6 is lost (no longer a purchase) and ord5 is an order of a1
+# at the very instant o1 closed (2026-04-11 00:00). Purchases then:
+#   a1: o4 15 Mar, o1 + ord5 11 Apr | a2: ord1 20 Apr, ord2 2 May | a3: ord3 1 Dec 2025
+#   a4: ord4 1 May 2025, o2 5 May
+
+
+def _reimport(store, tmp_path, cfg=None):
+    import copy
+
+    from tests.fixtures import TABLES
+
+    load(store, tmp_path / "csv", config=cfg)
+    second = copy.deepcopy(TABLES)
+    opps = {o["opportunity_id"]: o for o in second["opportunities"]}
+    opps["o2"]["account_id"] = "a4"
+    opps["o6"]["status"] = "lost"
+    opps["o6"].pop("amount")
+    second["orders"].append({"order_id": "ord5", "account_id": "a1", "ordered_at": "2026-04-11", "amount": "70"})
+    load(store, tmp_path / "csv2", second, config=cfg)
+    return second
+
+
+def _brute_purchases(tables) -> list[tuple[str, int]]:
+    from kpi_engine.periods import parse_instant
+
+    out = [(o["account_id"], int(parse_instant(o["closed_at"], BKK).timestamp()))
+           for o in tables["opportunities"] if o["status"] == "won" and o.get("account_id")]
+    out += [(o["account_id"], int(parse_instant(o["ordered_at"], BKK).timestamp())) for o in tables["orders"]]
+    return out
+
+
+def test_customer_kpis_follow_a_reimport(store, tmp_path):
+    _reimport(store, tmp_path)
+    eng = KpiEngine(store, AppConfig())
+    # April buyers a1 (o1 and ord5 at one instant: one customer) and a2 (first purchase ever)
+    r = ask(eng, "repeat_rate", "2026-04")
+    assert r.value == pytest.approx(0.5)
+    assert r.details == {"customers": 2, "repeat_customers": 1}
+    # A(1 Apr) = {a1, a3, a4}; A(1 Jul) now holds a4 too (o2 on 5 May moved to it)
+    assert ask(eng, "retention", "2026-Q2", as_of="2026-07-01").value == pytest.approx(1.0)
+    # first purchases in Q2: a2 only (a4 bought in 2025, a1 in March)
+    assert ask(eng, "cac", "2026-Q2", as_of="2026-07-01").details["new_customers"] == 1
+    # May buyers: a2 (ord2) and a4 (o2), both had bought before; a3 (o6, now lost) is gone
+    assert ask(eng, "repeat_rate", "2026-05").details == {"customers": 2, "repeat_customers": 2}
+
+
+@pytest.mark.parametrize("window", [20, 45, 365])
+def test_retention_matches_its_definition_for_any_window(store, tmp_path, window):
+    """Periods shorter and longer than the window (the engine counts them two ways)."""
+    cfg = AppConfig(retention=RetentionConfig(window_days=window))
+    tables = _reimport(store, tmp_path, cfg)
+    eng = KpiEngine(store, cfg)
+    buys = _brute_purchases(tables)
+    w = window * 86400
+
+    def active(t):
+        return {a for a, x in buys if t - w <= x < t}
+
+    for key in ("2026-04", "2026-05", "2026-Q2", "2026-W15", "2025"):
+        a = eng.answer(Query("retention", period=PeriodSpec("key", key=key)), at("2026-07-01"))
+        start, end = active(a.period.start_ts), active(a.period.end_ts)
+        expected = len(start & end) / len(start) if start else None
+        assert a.value == pytest.approx(expected), key
+        assert a.n == len(start)
+
+
+def test_repeat_and_new_customers_match_their_definition(store, tmp_path):
+    tables = _reimport(store, tmp_path)
+    eng = KpiEngine(store, AppConfig())
+    buys = _brute_purchases(tables)
+    for key in ("2026-03", "2026-04", "2026-05", "2026-Q2", "2025-12", "2025"):
+        a = eng.answer(Query("repeat_rate", period=PeriodSpec("key", key=key)), at("2026-07-01"))
+        s, e = a.period.start_ts, a.period.end_ts
+        buyers = {acc for acc, t in buys if s <= t < e}
+        repeat = {acc for acc in buyers if any(x < s for b, x in buys if b == acc)}
+        assert a.n == len(buyers), key
+        assert a.value == (pytest.approx(len(repeat) / len(buyers)) if buyers else None), key
+        new = {acc for acc in buyers if acc not in repeat}
+        p = eng.answer(Query("cac", period=PeriodSpec("key", key=key)), at("2026-07-01"))
+        if p.note_code != "outside_span":  # CAC's span is that of spend: April 2026 only
+            assert p.details["new_customers"] == len(new), key
+        assert sum(eng.new_customers_by(a.period, at("2026-07-01"), "segment").values()) == len(new), key
+
+
+# ------------------------------------------------------------------ hourly counts kept current at import
+
+
+def _brute_events(tables, tz):
+    from kpi_engine.periods import parse_instant
+
+    acts = [(a["type"], int(parse_instant(a["occurred_at"], tz).timestamp())) for a in tables["activities"]]
+    by_opp: dict[str, list[tuple[int, str]]] = {}
+    for sc in tables["stage_changes"]:
+        by_opp.setdefault(sc["opportunity_id"], []).append((int(parse_instant(sc["entered_at"], tz).timestamp()),
+                                                           sc["stage"]))
+    exits = []  # (stage, exited, seconds)
+    for rows in by_opp.values():
+        rows.sort()
+        exits += [(st, nxt, nxt - ent) for (ent, st), (nxt, _) in zip(rows[:-1], rows[1:], strict=True)]
+    return acts, exits
+
+
+@pytest.mark.parametrize("tz", ["Asia/Bangkok", "Asia/Kolkata"])  # +05:30: periods start mid-hour
+def test_activity_and_stage_counts_follow_a_reimport(store, tmp_path, tz):
+    import copy
+
+    from tests.fixtures import TABLES
+
+    cfg = AppConfig(timezone=tz)
+    load(store, tmp_path / "csv", config=cfg)
+    second = copy.deepcopy(TABLES)
+    second["activities"][0]["occurred_at"] = "2026-05-02T10:15:00"  # act1 moves from 2 April to May
+    second["activities"].append({"activity_id": "act5", "rep_id": "r2", "type": "call",
+                                 "occurred_at": "2026-04-30T23:59:00"})
+    # o1 gets a review stage on 8 April: its second prospecting now ends then, not on 11 April
+    second["stage_changes"].append({"opportunity_id": "o1", "stage": "review", "entered_at": "2026-04-08T09:30:00"})
+    second["stage_changes"] += [
+        {"opportunity_id": "o2", "stage": "prospecting", "entered_at": "2026-04-06"},
+        {"opportunity_id": "o2", "stage": "negotiation", "entered_at": "2026-04-20T08:30:00"}]
+    load(store, tmp_path / "csv2", second, config=cfg)
+    eng = KpiEngine(store, cfg)
+    zone = ZoneInfo(tz)
+    acts, exits = _brute_events(second, zone)
+    questions = [(PeriodSpec("key", key="2026-04"), "2026-06-15T00:00:00"),
+                 (PeriodSpec("key", key="2026-04"), "2026-04-20T08:45:00"),  # to date, cut mid-hour
+                 (PeriodSpec("key", key="2026-Q2"), "2026-05-02T10:15:00"),  # ends at act1's instant
+                 (PeriodSpec("rolling", days=30), "2026-05-05T17:20:00"),
+                 (PeriodSpec("key", key="2026-05-02"), "2026-06-15T00:00:00")]
+    for spec, as_of in questions:
+        when = datetime.fromisoformat(as_of).replace(tzinfo=zone)
+        a = eng.answer(Query("rep_activity", period=spec), when)
+        s, e = a.period.start_ts, a.period.end_ts
+        by_type: dict[str, int] = {}
+        for kind, t in acts:
+            if s <= t < e:
+                by_type[kind] = by_type.get(kind, 0) + 1
+        assert a.details["by_type"] == by_type, (spec, as_of)
+        assert a.value * a.n == pytest.approx(sum(by_type.values())), (spec, as_of)
+        typed = eng.answer(Query("rep_activity", period=spec, breakdown="type"), when)
+        assert {r["key"]: r["value"] * a.n for r in typed.breakdown} == pytest.approx(by_type)
+        d = eng.answer(Query("stage_duration", period=spec), when)
+        inside = [(st, secs) for st, t, secs in exits if s <= t < e]
+        if not inside:
+            assert d.value is None, (spec, as_of)
+            continue
+        assert d.n == len(inside), (spec, as_of)
+        assert d.value == pytest.approx(sum(x for _, x in inside) / len(inside) / 86400), (spec, as_of)
+        per = {st: round(sum(x for k, x in inside if k == st) / sum(1 for k, _ in inside if k == st) / 86400, 2)
+               for st in {k for k, _ in inside}}
+        assert d.details["mean_days_by_stage"] == per, (spec, as_of)
+        # the same through the table itself: a breakdown by team never reads the hourly counts
+        teams = eng.answer(Query("stage_duration", period=spec, breakdown="team"), when)
+        assert teams.value == pytest.approx(d.value) and teams.n == d.n
