@@ -24,7 +24,6 @@ import platform
 import statistics
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,7 +117,7 @@ def main() -> None:
         from kpi_engine import demo
 
         t = time.perf_counter()
-        anchor = date.fromisoformat(args.as_of) if args.as_of else periods.now(cfg.tz).date()
+        anchor = periods.parse_as_of(args.as_of, cfg.tz).date()
         s = demo.generate(store, seed=7, scale=args.scale, anchor=anchor)
         print(f"demo:    generated {s.counts.get('opportunities', 0):,} opportunities in "
               f"{time.perf_counter() - t:.1f} s")
