@@ -116,17 +116,27 @@ def post_chart(deps: BotDeps, reply: answers.Reply, channel: str | None, user: s
     return False
 
 
-def share(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
-    """The Share button: the same question at the same "now", posted for the channel, naming the sharer."""
+def _where(body: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """Who pressed a button, in which conversation, and the response_url to answer on."""
     user = (body.get("user") or {}).get("id")
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-    url = body.get("response_url")
+    return user, channel, body.get("response_url")
+
+
+def _question(deps: BotDeps, body: dict[str, Any], kind: str):
+    """The (text, as_of) a share or did-you-mean button carries."""
     action = (body.get("actions") or [{}])[0]
+    decoded = sharing.decode(action.get("value"), deps.config.tz)
+    if decoded is None:
+        raise ValueError(f"{kind} button value is not a question")
+    return decoded
+
+
+def share(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
+    """The Share button: the same question at the same "now", posted for the channel, naming the sharer."""
+    user, channel, url = _where(body)
     try:
-        decoded = sharing.decode(action.get("value"), deps.config.tz)
-        if decoded is None:
-            raise ValueError("share button value is not a question")
-        text, as_of = decoded
+        text, as_of = _question(deps, body, "share")
         reply = answers.answer_question(deps, text, user or "", as_of, shareable=False, shared_by=user)
     except Exception:
         log.exception("request %s: share failed", request_id)
@@ -159,15 +169,9 @@ def _post_in_channel(deps: BotDeps, channel: str | None, reply: answers.Reply, r
 
 def rerun(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
     """A "did you mean" button: answer the corrected question in place of the error."""
-    user = (body.get("user") or {}).get("id")
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-    url = body.get("response_url")
-    action = (body.get("actions") or [{}])[0]
+    user, channel, url = _where(body)
     try:
-        decoded = sharing.decode(action.get("value"), deps.config.tz)
-        if decoded is None:
-            raise ValueError("rerun button value is not a question")
-        text, _ = decoded
+        text, _ = _question(deps, body, "rerun")
         # A correction is a new question: answered as of now, not as of the typo.
         reply = answers.answer_question(deps, text, user or "", deps.now())
     except Exception:

@@ -100,17 +100,24 @@ def start_http(asgi, host: str = "127.0.0.1", port: int = 0, *, log_level: str =
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(128)
-    bound_port = sock.getsockname()[1]
-    config = uvicorn.Config(asgi, log_level=log_level, lifespan="off", access_log=False, server_header=False,
-                            timeout_graceful_shutdown=3)
+    return serve_on(asgi, sock, log_level=log_level)
+
+
+def serve_on(asgi, sock: socket.socket, *, log_level: str = "warning", lifespan: str = "off",
+             name: str = "http", grace: float = 3) -> HttpServer:
+    """uvicorn on an already bound, listening socket, in a daemon thread; returns once it accepts."""
+    host, bound_port = sock.getsockname()[:2]
+    config = uvicorn.Config(asgi, log_level=log_level, lifespan=lifespan, access_log=False, server_header=False,
+                            timeout_graceful_shutdown=grace)
     server = uvicorn.Server(config)  # off the main thread uvicorn leaves signal handling alone
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"kpibot-http-{bound_port}",
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"kpibot-{name}-{bound_port}",
                               daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started and thread.is_alive() and time.monotonic() < deadline:
         time.sleep(0.01)
     if not server.started:
-        raise RuntimeError(f"HTTP server on {host}:{bound_port} did not start")
+        server.should_exit = True
+        raise RuntimeError(f"the {name} server on {host}:{bound_port} did not start")
     return HttpServer(server, thread, host, bound_port)
 

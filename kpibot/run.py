@@ -373,17 +373,6 @@ def _alerts_summary(result: dict[str, Any]) -> str:
 # ---------------------------------------------------------------------- HTTP plumbing
 
 
-@dataclass
-class _Server:
-    server: Any
-    thread: threading.Thread
-    port: int
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=timeout)
-
-
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -413,23 +402,13 @@ def _port_error(exc: OSError, host: str, port: int) -> ServiceError:
     return ServiceError(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 
 
-def _serve(asgi: Any, sock: socket.socket, name: str) -> _Server:
-    import uvicorn
+def _serve(asgi: Any, sock: socket.socket, name: str):
+    from bot.server import serve_on
 
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(asgi, log_level="warning", lifespan="on", access_log=False, server_header=False,
-                            timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)  # off the main thread uvicorn leaves signal handling alone
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"kpibot-{name}-{port}",
-                              daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    if not server.started:
-        server.should_exit = True
-        raise ServiceError(f"the {name} did not start on port {port}")
-    return _Server(server, thread, port)
+    try:
+        return serve_on(asgi, sock, lifespan="on", name=name, grace=2)
+    except RuntimeError as exc:
+        raise ServiceError(str(exc)) from None
 
 
 def _is_loopback(host: str) -> bool:
