@@ -483,26 +483,43 @@ def _events(c: Calc, dims: dict, rep_col: str, table: str, time_col: str, kind_c
             kinds: tuple[str, ...], detail: str, what: str, kind_dim: str) -> Measure:
     """Rows of an event table in P per active rep, with counts by kind in the details.
 
-    Unless a filter is about reps, the total and the counts by kind come from the hourly counts
-    (Calc.hourly), and only a breakdown by rep, team or region reads the table. With such a filter
-    one pass over the (time, kind, rep) covering index counts the total and, the kinds being a fixed
-    list (the importer accepts no other), the counts by kind.
+    Without a filter about reps the total and the counts by kind come from the hourly counts
+    (Calc.hourly). With one, from the table's (rep_id, time, kind) index, rep by rep. A breakdown
+    by rep, team or region adds up per-rep counts (one index range each) by the reps' key, so
+    no event row is joined or sorted.
     """
+    src, alias = table.split()
     by_kind = c.by == kind_dim
-    where = [f"{time_col} >= :s", f"{time_col} < :e"]
-    sel = c.select(dims, rep_col=rep_col, by=None if by_kind else "same")
-    if not set(c.filters.values) - {kind_dim}:
-        hourly = c.hourly(table.split()[0], c.filters.get(kind_dim))
-        counts = {k: int(v[0]) for k, v in sorted(hourly.items()) if v[0]}
-        t: dict = {"n": sum(counts.values())}
-        # by rep, team or region: the table, grouped (the counts by kind still from the hours)
-        rows = c.run(sel, "COUNT(*) AS n", table, where)[1] if c.by and not by_kind else None
-    else:
-        sums = "".join(f", SUM(CASE WHEN {kind_col} = '{k}' THEN 1 ELSE 0 END) AS n_{k}" for k in kinds)
-        t, rows = c.run(sel, "COUNT(*) AS n" + (sums if c.details or by_kind else ""), table, where)
-        counts = {k: int(num(t[f"n_{k}"])) for k in sorted(kinds) if num(t.get(f"n_{k}"))}
+    kind_in = c.filters.get(kind_dim)
+    marks = ", ".join(f":kind{i}" for i in range(len(kind_in or ())))
+    kind_sql = f" AND x.{kind_col.split('.')[1]} IN ({marks})" if kind_in else ""
+    extra = {f"kind{i}": k for i, k in enumerate(kind_in or ())}
+    rep_filtered = bool(set(c.filters.values) - {kind_dim})
+    rsel = c.select(REP_DIMS, by=None if by_kind else "same")
+    in_range = f"x.{time_col.split('.')[1]} >= :s AND x.{time_col.split('.')[1]} < :e"
+    if not rep_filtered:
+        counts = {k: int(v[0]) for k, v in sorted(c.hourly(src, kind_in).items()) if v[0]}
+    else:  # the reps the filters select, each an index range
+        reps = rsel.sql("r.rep_id", "reps r", group=False)
+        sql = (f"SELECT x.{kind_col.split('.')[1]} AS k, COUNT(*) AS n FROM {src} x WHERE x.rep_id IN ({reps})"
+               f" AND {in_range}{kind_sql} GROUP BY x.{kind_col.split('.')[1]}")
+        counts = {str(k): int(n) for k, n in sorted(c.conn.execute(text(sql), c.params(rsel, extra))) if n}
+    t: dict = {"n": sum(counts.values())}
+    rows = None
     if by_kind:
         rows = [{"k": k, "n": v} for k, v in counts.items()]
+    elif c.by:
+        per_rep = f"(SELECT COUNT(*) FROM {src} x WHERE x.rep_id = r.rep_id AND {in_range}{kind_sql})"
+        rows = [dict(r) for r in c.conn.execute(text(rsel.sql(f"SUM({per_rep}) AS n", "reps r")),
+                                                 c.params(rsel, extra)).mappings() if r["n"]]
+        # events of reps missing from the reps table count under no team or region, as with a join
+        orphans = t["n"] - sum(int(r["n"]) for r in rows)
+        if orphans and c.by == "rep":  # under their own rep_id: the table, grouped
+            sel = c.select(dims, rep_col=rep_col)
+            rows = c.run(sel, "COUNT(*) AS n", table, [f"{time_col} >= :s", f"{time_col} < :e"])[1]
+        elif orphans:
+            none = sum(int(r["n"]) for r in rows if r["k"] is None)
+            rows = [r for r in rows if r["k"] is not None] + [{"k": None, "n": orphans + none}]
     details = {detail: counts} if c.details else {}
     return _per_active_rep(c, (t, rows), what, kind_dim, details)
 

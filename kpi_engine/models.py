@@ -112,8 +112,12 @@ class StageChange(SQLModel, table=True):
 
 class Activity(SQLModel, table=True):
     __tablename__ = "activities"
-    # covering: activities in P, by type and rep, without touching the table
-    __table_args__ = (Index("ix_act_occurred", "occurred_at", "type", "rep_id"),)
+    __table_args__ = (
+        # covering: activities in P, by type and rep, without touching the table
+        Index("ix_act_occurred", "occurred_at", "type", "rep_id"),
+        # one rep's activities in P: breakdowns and filters by rep, team or region count rep by rep
+        Index("ix_act_rep", "rep_id", "occurred_at", "type"),
+    )
     activity_id: str = Field(primary_key=True)
     rep_id: str
     type: str
@@ -189,7 +193,10 @@ class Training(SQLModel, table=True):
 
 class ContentEvent(SQLModel, table=True):
     __tablename__ = "content_events"
-    __table_args__ = (Index("ix_content_occurred", "occurred_at", "action", "rep_id"),)
+    __table_args__ = (
+        Index("ix_content_occurred", "occurred_at", "action", "rep_id"),
+        Index("ix_content_rep", "rep_id", "occurred_at", "action"),
+    )
     event_id: str = Field(primary_key=True)
     content_id: str
     occurred_at: int = _ts_req()

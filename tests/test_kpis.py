@@ -410,3 +410,24 @@ def test_activity_and_stage_counts_follow_a_reimport(store, tmp_path, tz):
         # the same through the table itself: a breakdown by team never reads the hourly counts
         teams = eng.answer(Query("stage_duration", period=spec, breakdown="team"), when)
         assert teams.value == pytest.approx(d.value) and teams.n == d.n
+
+
+def test_activity_of_an_unknown_rep_by_rep_and_by_team(store, tmp_path):
+    import copy
+
+    from tests.fixtures import TABLES
+
+    tables = copy.deepcopy(TABLES)
+    tables["activities"].append({"activity_id": "act6", "rep_id": "r9", "type": "call", "occurred_at": "2026-04-06"})
+    load(store, tmp_path / "csv", tables)
+    eng = KpiEngine(store, AppConfig())
+    a = ask(eng, "rep_activity", "2026-04")
+    assert a.value == pytest.approx(5 / 2)  # r9 is no rep: its activity counts, it is not an active rep
+    assert a.details["by_type"] == {"call": 3, "email": 1, "meeting": 1}
+    by_rep = {r["key"]: r["value"] for r in ask(eng, "rep_activity", "2026-04", breakdown="rep").breakdown}
+    assert by_rep == {"r1": 2, "r2": 1, "r3": 1, "r9": 1}
+    # ent: r1's two and r3's one over ent's active reps in April (r1; r3 left in March)
+    by_team = {r["key"]: r["value"] for r in ask(eng, "rep_activity", "2026-04", breakdown="team").breakdown}
+    assert by_team["ent"] == pytest.approx(3.0) and by_team["smb"] == pytest.approx(1.0)
+    team = ask(eng, "rep_activity", "2026-04", filters={"team": "ent"})
+    assert team.details["by_type"] == {"call": 2, "email": 1}

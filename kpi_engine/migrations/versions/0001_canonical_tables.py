@@ -36,6 +36,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('activities', schema=None) as batch_op:
         batch_op.create_index('ix_act_occurred', ['occurred_at', 'type', 'rep_id'], unique=False)
+        batch_op.create_index('ix_act_rep', ['rep_id', 'occurred_at', 'type'], unique=False)
 
     op.create_table('content_events',
     sa.Column('event_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -47,6 +48,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('content_events', schema=None) as batch_op:
         batch_op.create_index('ix_content_occurred', ['occurred_at', 'action', 'rep_id'], unique=False)
+        batch_op.create_index('ix_content_rep', ['rep_id', 'occurred_at', 'action'], unique=False)
 
     op.create_table('forecasts',
     sa.Column('period', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -261,10 +263,12 @@ def downgrade() -> None:
     op.drop_table('leads')
     op.drop_table('forecasts')
     with op.batch_alter_table('content_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_content_rep')
         batch_op.drop_index('ix_content_occurred')
 
     op.drop_table('content_events')
     with op.batch_alter_table('activities', schema=None) as batch_op:
+        batch_op.drop_index('ix_act_rep')
         batch_op.drop_index('ix_act_occurred')
 
     op.drop_table('activities')
