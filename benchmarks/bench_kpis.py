@@ -2,18 +2,22 @@
 
     .venv/bin/python benchmarks/bench_kpis.py --sizes 10000,100000,1000000
 
-For each size it builds a demo store on SQLite (cached under benchmarks/results/), then for every
-KPI of the catalogue measures, in the same process and run:
+For each size it builds a demo store on SQLite (cached under benchmarks/results/ under a name that
+carries a fingerprint of the schema, so a store built before an index change is not reused), then
+for every KPI of the catalogue measures:
 
 - `ask`: KpiEngine.answer on "<kpi> last quarter" (value, comparison, target), median and p95;
 - `bare SQL`: the very statements the engine issued for that question, replayed on a raw sqlite3
   connection: what the database alone costs, so the engine's own overhead shows;
+- `month`, `year`, `by team`: median and p95 of "<kpi> this month", "<kpi> this year" and, for the
+  KPIs that break down by team, "<kpi> by team last quarter";
 - `naive`: for the KPIs that have one here, the same number from pandas over whole tables loaded
   with read_sql (how a notebook would do it), and the ratio naive / ask.
 
-Then the import: the demo opportunities exported to CSV and imported into an empty store in a child
-process, giving rows/s and that process's peak RSS. Peak RSS of the ask phase is measured in its own
-child process too, so the generator's memory does not count.
+The ask phase runs in a child process of its own, the naive versions in another, so the peak RSS
+reported for the engine is the engine's alone (not the generator's, nor pandas' tables). Then the
+import: the demo opportunities exported to CSV and imported into an empty store in a child process,
+giving rows/s and that process's peak RSS.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ RESULTS = ROOT / "benchmarks" / "results"
 ANCHOR = date(2026, 11, 23)
 TZ = ZoneInfo("Asia/Bangkok")
 REPEAT = 15
+REPEAT_VARIANTS = 7
+VARIANTS = {"month": "{kpi} this month", "year": "{kpi} this year", "team": "{kpi} by team last quarter"}
 
 
 def machine() -> str:
@@ -53,9 +59,24 @@ def machine() -> str:
     return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
+def schema_fingerprint() -> str:
+    """A short hash of the DDL of an empty store: it changes with any table or index."""
+    import hashlib
+
+    from kpi_engine.db import make_engine, upgrade
+
+    with tempfile.TemporaryDirectory() as d:
+        eng = make_engine(f"sqlite:///{d}/empty.db")
+        upgrade(eng)
+        with eng.connect() as c:
+            ddl = sorted(r[0] for r in c.exec_driver_sql("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL"))
+        eng.dispose()
+    return hashlib.sha1("\n".join(ddl).encode()).hexdigest()[:8]
+
+
 def store_for(n: int) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"demo_{n}.db"
+    path = RESULTS / f"demo_{n}_{schema_fingerprint()}.db"
     if path.exists():
         return path
     from kpi_engine import demo
@@ -72,6 +93,18 @@ def store_for(n: int) -> Path:
     tmp.rename(path)
     print(f"  generated {n:,} opportunities in {time.perf_counter() - t:.1f} s", flush=True)
     return path
+
+
+def peak_rss_mb() -> float:
+    """Peak RSS of this process since it started its program. Not ru_maxrss: on Linux that keeps the
+    high-water mark of the parent the process was forked from (here: the one that built the store)."""
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -120,8 +153,18 @@ NAIVE = ("revenue", "deals_closed", "avg_deal_size", "win_rate", "sales_cycle", 
          "lead_conversion", "rep_activity", "retention")
 
 
+def _timed(eng, q, as_of, repeat: int) -> list[float]:
+    eng.answer(q, as_of)  # warm the page cache like a running service
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        eng.answer(q, as_of)
+        times.append(time.perf_counter() - t)
+    return times
+
+
 def phase_ask(db: Path) -> dict:
-    """Runs in a child process: per-KPI latencies, bare-SQL replays, naive versions, peak RSS."""
+    """Runs in a child process: per-KPI latencies, bare-SQL replays, peak RSS."""
     from sqlalchemy import event
 
     from config.app_config import AppConfig
@@ -140,14 +183,9 @@ def phase_ask(db: Path) -> dict:
 
     raw = sqlite3.connect(db)
     out = {}
-    for key in catalogue():
+    for key, spec in catalogue().items():
         q = parse(f"{key} last quarter")
-        eng.answer(q, as_of)  # warm the page cache like a running service
-        times = []
-        for _ in range(REPEAT):
-            t = time.perf_counter()
-            eng.answer(q, as_of)
-            times.append(time.perf_counter() - t)
+        times = _timed(eng, q, as_of, REPEAT)
         captured.clear()
         event.listen(store, "before_cursor_execute", capture)
         eng.answer(q, as_of)
@@ -161,14 +199,29 @@ def phase_ask(db: Path) -> dict:
             bare.append(time.perf_counter() - t)
         row = {"median_ms": statistics.median(times) * 1000, "p95_ms": pct(times, 0.95) * 1000,
                "bare_median_ms": statistics.median(bare) * 1000, "statements": len(stmts)}
-        if key in NAIVE:
-            period = q.resolve_period(as_of, TZ, "quarter")
-            t = time.perf_counter()
-            _naive(key, raw, period.start_ts, period.end_ts)
-            row["naive_ms"] = (time.perf_counter() - t) * 1000
-            row["naive_x"] = row["naive_ms"] / row["median_ms"]
+        for name, phrase in VARIANTS.items():
+            if name == "team" and "team" not in spec.breakdowns:
+                continue
+            ts = _timed(eng, parse(phrase.format(kpi=key)), as_of, REPEAT_VARIANTS)
+            row[f"{name}_median_ms"], row[f"{name}_p95_ms"] = statistics.median(ts) * 1000, pct(ts, 0.95) * 1000
         out[key] = row
-    out["_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["_peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
+def phase_naive(db: Path) -> dict:
+    """Runs in a child process of its own (pandas' whole tables would swamp the engine's RSS)."""
+    from kpi_engine.grammar import parse
+
+    raw = sqlite3.connect(db)
+    as_of = datetime(ANCHOR.year, ANCHOR.month, ANCHOR.day, tzinfo=TZ)
+    out = {}
+    for key in NAIVE:
+        period = parse(f"{key} last quarter").resolve_period(as_of, TZ, "quarter")
+        t = time.perf_counter()
+        _naive(key, raw, period.start_ts, period.end_ts)
+        out[key] = (time.perf_counter() - t) * 1000
+    out["_peak_rss_mb"] = peak_rss_mb()
     return out
 
 
@@ -184,7 +237,7 @@ def phase_import(csv_dir: Path) -> dict:
         dt = time.perf_counter() - t
     rows = sum(c.read for c in report.tables.values())
     return {"rows": rows, "seconds": dt, "rows_per_s": rows / dt,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_rss_mb": peak_rss_mb()}
 
 
 def export_opportunities(db: Path, folder: Path) -> None:
@@ -221,6 +274,9 @@ def main() -> None:
     if a.phase == "ask":
         print(json.dumps(phase_ask(Path(a.arg))))
         return
+    if a.phase == "naive":
+        print(json.dumps(phase_naive(Path(a.arg))))
+        return
     if a.phase == "import":
         print(json.dumps(phase_import(Path(a.arg))))
         return
@@ -229,17 +285,26 @@ def main() -> None:
         print(f"\n== {n:,} opportunities (SQLite)", flush=True)
         db = store_for(n)
         res = child("ask", db)
-        print(f"{'kpi':<24}{'median ms':>10}{'p95 ms':>9}{'bare SQL':>10}{'naive ms':>10}{'naive/ask':>10}")
+        naive = child("naive", db)
+        print("last quarter: median and p95 ms, the bare SQL's median, naive pandas and naive/ask;"
+              " this month, this year, by team last quarter: median / p95 ms")
+        print(f"{'kpi':<24}{'median':>8}{'p95':>8}{'bare':>8}{'naive':>8}{'×':>6}"
+              f"{'month':>14}{'year':>14}{'by team':>14}")
         worst = 0.0
+        ratios = []
         for key, r in res.items():
             if key.startswith("_"):
                 continue
             worst = max(worst, r["p95_ms"])
-            naive = f"{r['naive_ms']:>10.0f}{r['naive_x']:>9.0f}×" if "naive_ms" in r else ""
-            print(f"{key:<24}{r['median_ms']:>10.1f}{r['p95_ms']:>9.1f}{r['bare_median_ms']:>10.1f}{naive}")
-        ratios = [r["naive_x"] for k, r in res.items() if not k.startswith("_") and "naive_x" in r]
+            nv = f"{naive[key]:>8.0f}{naive[key] / r['median_ms']:>5.0f}×" if key in naive else f"{'':>14}"
+            if key in naive:
+                ratios.append(naive[key] / r["median_ms"])
+            var = "".join(f"{r[f'{v}_median_ms']:>7.0f} /{r[f'{v}_p95_ms']:>5.0f}" if f"{v}_median_ms" in r
+                          else f"{'':>14}" for v in VARIANTS)
+            print(f"{key:<24}{r['median_ms']:>8.1f}{r['p95_ms']:>8.1f}{r['bare_median_ms']:>8.1f}{nv}{var}")
         print(f"worst p95 {worst:.0f} ms; naive/ask median ratio {statistics.median(ratios):.0f}× "
-              f"(min {min(ratios):.0f}×); ask-process peak RSS {res['_peak_rss_mb']:.0f} MB")
+              f"(min {min(ratios):.0f}×); ask-process peak RSS {res['_peak_rss_mb']:.0f} MB "
+              f"(naive process {naive['_peak_rss_mb']:.0f} MB)")
         with tempfile.TemporaryDirectory() as d:
             export_opportunities(db, Path(d))
             imp = child("import", Path(d))
