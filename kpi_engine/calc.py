@@ -141,12 +141,14 @@ class Calc:
         scan instead of two.
         """
         p = self.params(sel, params)
-        if not sel.key:
-            total = self.conn.execute(text(sel.sql(select, base, where, group=False)), p).mappings().one()
-            return dict(total), None
-        rows = [dict(r) for r in self.conn.execute(text(sel.sql(select, base, where)), p).mappings()]
-        cols = [c for c in (rows[0] if rows else _aliases(select)) if c != "k"]
-        return {c: sum(num(r[c]) for r in rows) for c in cols}, rows
+        rows = None
+        if sel.key:
+            rows = [dict(r) for r in self.conn.execute(text(sel.sql(select, base, where)), p).mappings()]
+            if rows:
+                return {c: sum(num(r[c]) for r in rows) for c in rows[0] if c != "k"}, rows
+        # no breakdown, or nothing selected (then this finds nothing either, at once)
+        total = self.conn.execute(text(sel.sql(select, base, where, group=False)), p).mappings().one()
+        return dict(total), rows
 
     def hourly(self, source: str, kinds: tuple[str, ...] | None = None) -> dict[str, tuple[float, float]]:
         """(rows, total) per kind of a source of derive.HOURLY with its time in P, optionally only
@@ -178,24 +180,6 @@ class Calc:
 
     def scalar(self, sql: str, **params: Any) -> Any:
         return self.conn.execute(text(sql), {"s": self.s, "e": self.e, "asof": self.as_of_ts, **params}).scalar()
-
-
-def _aliases(select: str) -> list[str]:
-    """Output names of a select list ("SUM(x) AS amt, COUNT(*) AS n" -> amt, n)."""
-    return [part.rsplit(" AS ", 1)[1].strip() for part in _split_top(select)]
-
-
-def _split_top(select: str) -> list[str]:
-    parts, depth, cur = [], 0, ""
-    for ch in select:
-        depth += ch == "("
-        depth -= ch == ")"
-        if ch == "," and depth == 0:
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    return parts + [cur]
 
 
 def num(x: Any) -> float:

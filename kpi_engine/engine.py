@@ -9,6 +9,7 @@ Time is a parameter: nothing here reads the clock.
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -26,8 +27,11 @@ from kpi_engine.kpis import COMPUTE
 from kpi_engine.periods import Period
 from kpi_engine.query import Query, QueryError
 
-# answers compute the comparison period and the target here while the period itself runs
-_SIDE = futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="kpi-side")
+# Answers compute the comparison period and the target here while the period itself runs. At most
+# two at a time, and an answer that finds no free slot runs them itself: an answer waiting for its
+# side task holds a connection, so side tasks must never be able to starve the pool.
+_SIDE = futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="kpi-side")
+_SIDE_SLOTS = threading.BoundedSemaphore(2)
 _FIXED_DOMAINS = {"type": ("call", "email", "meeting", "other"), "action": ("view", "click", "share")}
 _CUSTOMER_SOURCES = ("purchases", "orders.ordered_at")
 
@@ -145,10 +149,16 @@ class KpiEngine:
         with self.store.connect() as conn:
             filters = self._resolve_filters(conn, spec, query.filters, query.lang)
             side = None
-            if self._parallel:
+            if self._parallel and _SIDE_SLOTS.acquire(blocking=False):
                 # the comparison period and the target on a second connection meanwhile: the SQLite and
                 # PostgreSQL drivers let go of the GIL while a statement runs, so P and P' overlap
-                side = _SIDE.submit(self._comparison, spec, base, period, filters, as_of, query.compare)
+                try:
+                    side = _SIDE.submit(self._comparison, spec, base, period, filters, as_of, query.compare)
+                finally:
+                    if side is None:
+                        _SIDE_SLOTS.release()
+                    else:
+                        side.add_done_callback(lambda _: _SIDE_SLOTS.release())
             try:
                 ctx = _Ctx(self, conn, as_of, query.compare)
                 m = ctx.measure(spec.key, period, filters, query.breakdown)

@@ -431,3 +431,21 @@ def test_activity_of_an_unknown_rep_by_rep_and_by_team(store, tmp_path):
     assert by_team["ent"] == pytest.approx(3.0) and by_team["smb"] == pytest.approx(1.0)
     team = ask(eng, "rep_activity", "2026-04", filters={"team": "ent"})
     assert team.details["by_type"] == {"call": 2, "email": 1}
+
+
+def test_concurrent_answers_match_sequential_ones(eng):
+    """Answers run their comparison period on a second connection when one is free: many at once
+    must neither block each other nor mix their results."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = [("revenue", "2026-Q2"), ("win_rate", "2026-Q2"), ("retention", "2026-Q2"), ("rep_activity", "2026-04"),
+                 ("stage_duration", "2026-04"), ("cac", "2026-04"), ("repeat_rate", "2026-05"), ("aov", "2026-05")]
+
+    def run(q):
+        a = ask(eng, q[0], q[1], as_of="2026-07-01")
+        return a.value, a.comparison.value, a.target
+
+    expected = [run(q) for q in questions]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for _ in range(3):
+            assert list(pool.map(run, questions)) == expected
