@@ -480,7 +480,7 @@ def _per_active_rep(c: Calc, counted: tuple[dict, list | None], what: str, kind_
 
 
 def _events(c: Calc, dims: dict, rep_col: str, table: str, time_col: str, kind_col: str,
-            kinds: tuple[str, ...], detail: str, what: str, kind_dim: str) -> Measure:
+            detail: str, what: str, kind_dim: str) -> Measure:
     """Rows of an event table in P per active rep, with counts by kind in the details.
 
     Without a filter about reps the total and the counts by kind come from the hourly counts
@@ -488,21 +488,21 @@ def _events(c: Calc, dims: dict, rep_col: str, table: str, time_col: str, kind_c
     by rep, team or region adds up per-rep counts (one index range each) by the reps' key, so
     no event row is joined or sorted.
     """
-    src, alias = table.split()
+    src, kind, at = table.split()[0], kind_col.split(".")[1], time_col.split(".")[1]
     by_kind = c.by == kind_dim
     kind_in = c.filters.get(kind_dim)
     marks = ", ".join(f":kind{i}" for i in range(len(kind_in or ())))
-    kind_sql = f" AND x.{kind_col.split('.')[1]} IN ({marks})" if kind_in else ""
+    kind_sql = f" AND x.{kind} IN ({marks})" if kind_in else ""
     extra = {f"kind{i}": k for i, k in enumerate(kind_in or ())}
     rep_filtered = bool(set(c.filters.values) - {kind_dim})
     rsel = c.select(REP_DIMS, by=None if by_kind else "same")
-    in_range = f"x.{time_col.split('.')[1]} >= :s AND x.{time_col.split('.')[1]} < :e"
+    in_range = f"x.{at} >= :s AND x.{at} < :e"
     if not rep_filtered:
         counts = {k: int(v[0]) for k, v in sorted(c.hourly(src, kind_in).items()) if v[0]}
     else:  # the reps the filters select, each an index range
         reps = rsel.sql("r.rep_id", "reps r", group=False)
-        sql = (f"SELECT x.{kind_col.split('.')[1]} AS k, COUNT(*) AS n FROM {src} x WHERE x.rep_id IN ({reps})"
-               f" AND {in_range}{kind_sql} GROUP BY x.{kind_col.split('.')[1]}")
+        sql = (f"SELECT x.{kind} AS k, COUNT(*) AS n FROM {src} x WHERE x.rep_id IN ({reps})"
+               f" AND {in_range}{kind_sql} GROUP BY x.{kind}")
         counts = {str(k): int(n) for k, n in sorted(c.conn.execute(text(sql), c.params(rsel, extra))) if n}
     t: dict = {"n": sum(counts.values())}
     rows = None
@@ -527,13 +527,13 @@ def _events(c: Calc, dims: dict, rep_col: str, table: str, time_col: str, kind_c
 @kpi("rep_activity")
 def rep_activity(c: Calc) -> Measure:
     return _events(c, ACT_DIMS, "act.rep_id", "activities act", "act.occurred_at", "act.type",
-                   ("call", "email", "meeting", "other"), "by_type", "activities", "type")
+                   "by_type", "activities", "type")
 
 
 @kpi("content_engagement")
 def content_engagement(c: Calc) -> Measure:
     return _events(c, CONTENT_DIMS, "ce.rep_id", "content_events ce", "ce.occurred_at", "ce.action",
-                   ("view", "click", "share"), "by_action", "events", "action")
+                   "by_action", "events", "action")
 
 
 @kpi("training_effectiveness")
