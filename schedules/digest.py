@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -126,6 +127,11 @@ def digest_key(sub: DigestConfig, channel: str, week: Period) -> str:
     return f"digest:{sub.id}:{channel}:{week.label}"
 
 
+# The digest's questions are independent and mostly wait on the database (which SQLite in WAL
+# mode and PostgreSQL both answer in parallel), so a few run at a time; more would only queue.
+WORKERS = 4
+
+
 def build_digest(engine: KpiEngine, ops: OpsStore | None, config: AppConfig, sub: DigestConfig, as_of: datetime,
                  channel: str | None = None, chart: bool = True) -> DigestData:
     started = time.perf_counter()
@@ -133,26 +139,34 @@ def build_digest(engine: KpiEngine, ops: OpsStore | None, config: AppConfig, sub
     lang = sub.lang
     ch = digest_channel(sub, config, channel)
     week = last_week(as_of, tz)
-    d = DigestData(sub.id, ch, lang, digest_key(sub, ch, week), week.to_json(), periods.previous(week).to_json(),
+    prev = periods.previous(week)
+    d = DigestData(sub.id, ch, lang, digest_key(sub, ch, week), week.to_json(), prev.to_json(),
                    as_of.isoformat(), config.currency, dict(sub.filter))
-    answers: dict[str, Answer] = {}
-    for k in sub.kpis:
-        a = engine.answer(Query(k, PeriodSpec("current", grain="week", offset=-1), filters=dict(sub.filter),
-                                lang=lang), as_of)
-        answers[k] = a
-        d.lines.append(KpiLine(k, a.spec.name(lang), a.spec.unit, a.value, a.comparison.value, a.comparison.change,
-                               a.comparison.change_kind, a.good_change, a.low_sample, a.note(lang)))
-    for k in sub.kpis:
-        for span, grain in (("mtd", "month"), ("qtd", "quarter")):
-            p = _pacing(engine, sub, k, span, grain, as_of, lang)
-            if p is not None:
-                d.pacing.append(p)
-    d.movers = _movers(engine, sub, week, as_of, lang, answers, config.min_sample)
-    if ops is not None:
-        d.alerts = _open_alerts(engine, ops, config, lang)
-    if chart and sub.chart:
-        d.chart_kpi, d.chart_weeks = sub.chart_kpi or sub.kpis[0], sub.chart_weeks
-        d.chart = _chart(engine, sub, d.chart_kpi, as_of, lang, answers.get(d.chart_kpi))
+    filters = dict(sub.filter)
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="digest") as pool:
+        answers = {k: pool.submit(engine.answer, Query(k, PeriodSpec("current", grain="week", offset=-1),
+                                                       filters=filters, lang=lang), as_of) for k in sub.kpis}
+        pacing = [pool.submit(_pacing, engine, sub, k, span, grain, as_of, lang)
+                  for k in sub.kpis for span, grain in (("mtd", "month"), ("qtd", "quarter"))]
+        breakdowns = {(k, dim, p.label): pool.submit(engine.measure, k, p, as_of, filters or None, dim)
+                      for k in _mover_kpis(engine, sub) for dim in sub.movers_by
+                      if dim in engine.spec(k).breakdowns and dim not in filters for p in (week, prev)}
+        if chart and sub.chart:
+            d.chart_kpi, d.chart_weeks = sub.chart_kpi or sub.kpis[0], sub.chart_weeks
+            drawn = pool.submit(_chart, engine, sub, d.chart_kpi, as_of, lang, answers.get(d.chart_kpi))
+        if ops is not None:
+            d.alerts = _open_alerts(engine, ops, config, lang)
+        for k, f in answers.items():
+            a = f.result()
+            d.lines.append(KpiLine(k, a.spec.name(lang), a.spec.unit, a.value, a.comparison.value,
+                                   a.comparison.change, a.comparison.change_kind, a.good_change, a.low_sample,
+                                   a.note(lang)))
+        d.pacing = [x for x in (f.result() for f in pacing) if x is not None]
+        rows = {key: dict(f.result().rows or []) for key, f in breakdowns.items()}
+        d.movers = _movers(engine, pool, sub, week, prev, as_of, lang,
+                           {k: f.result() for k, f in answers.items()}, rows, config.min_sample)
+        if chart and sub.chart:
+            d.chart = drawn.result()
     d.seconds = round(time.perf_counter() - started, 3)
     return d
 
@@ -190,59 +204,63 @@ def _attainment(value: float | None, target: float | None, higher_is_better: boo
     return target / value if value else None
 
 
-def _movers(engine: KpiEngine, sub: DigestConfig, week: Period, as_of: datetime, lang: str,
-            answers: dict[str, Answer], min_sample: int) -> list[Mover]:
+def _mover_kpis(engine: KpiEngine, sub: DigestConfig) -> list[str]:
+    """KPIs whose week-on-week change by segment says something. A quarterly KPI (retention,
+    training) barely moves in a week, so its weekly segments are noise, and at 1M rows its
+    breakdown is also the digest's most expensive question."""
     if not sub.movers:
         return []
-    prev = periods.previous(week)
+    return [k for k in sub.kpis if engine.spec(k).default_grain not in ("quarter", "year")]
+
+
+def _movers(engine: KpiEngine, pool: ThreadPoolExecutor, sub: DigestConfig, week: Period, prev: Period,
+            as_of: datetime, lang: str, answers: dict[str, Answer],
+            rows: dict[tuple[str, str, str], dict[str, float | None]], min_sample: int) -> list[Mover]:
+    """The segments whose change moved their KPI most, good and bad, from the breakdowns in `rows`."""
     found: list[Mover] = []
-    for k in sub.kpis:
+    for (k, dim, label), now in rows.items():
+        if label != week.label:
+            continue
+        before = rows[(k, dim, prev.label)]
         spec = engine.spec(k)
         a = answers[k]
         level = abs(a.comparison.value if a.comparison.value else (a.value or 0.0))
-        for dim in sub.movers_by:
-            if dim not in spec.breakdowns or dim in sub.filter:
+        # a segment without rows sold nothing (0) but has no rate or average (unknown)
+        absent = 0.0 if spec.kind in ("sum", "count") else None
+        for seg in set(now) | set(before):
+            x, y = now.get(seg, absent), before.get(seg, absent)
+            if not seg or x is None or y is None or x == y or (x == 0 and y == 0):
                 continue
-            now = dict(engine.measure(k, week, as_of, sub.filter or None, by=dim).rows or [])
-            before = dict(engine.measure(k, prev, as_of, sub.filter or None, by=dim).rows or [])
-            # a segment without rows sold nothing (0) but has no rate or average (unknown)
-            absent = 0.0 if spec.kind in ("sum", "count") else None
-            for seg in set(now) | set(before):
-                x, y = now.get(seg, absent), before.get(seg, absent)
-                if not seg or x is None or y is None or x == y or (x == 0 and y == 0):
-                    continue
-                if spec.change_in_points:
-                    change, kind = x - y, "points"
-                elif y:
-                    change, kind = (x - y) / abs(y), "relative"
-                else:
-                    continue
-                score = abs(x - y) / level if level else abs(change)
-                found.append(Mover(k, spec.name(lang), spec.unit, dim, seg, x, y, change, kind,
-                                   (x > y) == spec.higher_is_better, score))
+            if spec.change_in_points:
+                change, kind = x - y, "points"
+            elif y:
+                change, kind = (x - y) / abs(y), "relative"
+            else:
+                continue
+            score = abs(x - y) / level if level else abs(change)
+            found.append(Mover(k, spec.name(lang), spec.unit, dim, seg, x, y, change, kind,
+                               (x > y) == spec.higher_is_better, score))
     out = []
     for side in (True, False):
-        ranked = sorted((m for m in found if m.good == side), key=lambda m: -m.score)
-        out += _big_enough(engine, sub, ranked, week, prev, as_of, min_sample)
+        ranked = sorted((m for m in found if m.good == side), key=lambda m: (-m.score, m.kpi, m.dim, m.segment))
+        out += _big_enough(engine, pool, sub, ranked, week, prev, as_of, min_sample)
     return out
 
 
-def _big_enough(engine: KpiEngine, sub: DigestConfig, ranked: list[Mover], week: Period, prev: Period,
-                as_of: datetime, min_sample: int) -> list[Mover]:
+def _big_enough(engine: KpiEngine, pool: ThreadPoolExecutor, sub: DigestConfig, ranked: list[Mover],
+                week: Period, prev: Period, as_of: datetime, min_sample: int) -> list[Mover]:
     """The first `sub.movers` of ranked whose ratio rests on enough items in both weeks (kpis.md's
     low-sample guard: a win rate going from 1 of 1 to 0 of 1 is not news). Rows carry no sample
-    size, so it is asked per candidate, for a bounded number of candidates."""
+    size, so it is asked per candidate, for a bounded number of candidates, all at once."""
+    ratio = [m for m in ranked if engine.spec(m.kpi).unit == "ratio"][:4 * sub.movers] if min_sample else []
+    sizes = {id(m): [pool.submit(engine.measure, m.kpi, p, as_of, {**sub.filter, m.dim: m.segment})
+                     for p in (week, prev)] for m in ratio}
     kept: list[Mover] = []
-    checks = 0
     for m in ranked:
         if len(kept) == sub.movers:
             break
         if engine.spec(m.kpi).unit == "ratio" and min_sample:
-            if checks >= 4 * sub.movers:
-                continue
-            checks += 1
-            f = {**sub.filter, m.dim: m.segment}
-            if any((engine.measure(m.kpi, p, as_of, f).n or 0) < min_sample for p in (week, prev)):
+            if id(m) not in sizes or any((f.result().n or 0) < min_sample for f in sizes[id(m)]):
                 continue
         kept.append(m)
     return kept
@@ -261,16 +279,16 @@ def _open_alerts(engine: KpiEngine, ops: OpsStore, config: AppConfig, lang: str)
 
 
 def _chart(engine: KpiEngine, sub: DigestConfig, kpi: str, as_of: datetime, lang: str,
-           answer: Answer | None) -> bytes | None:
+           answer: Future[Answer] | None) -> bytes | None:
     from bot.charts import render_trend
 
     q = Query(kpi, PeriodSpec("current", grain="week", offset=-1), filters=dict(sub.filter), lang=lang)
     try:
-        a = answer or engine.answer(q, as_of)
         series = engine.series(q, as_of, n=sub.chart_weeks)
         if all(v is None for _, v in series):
             return None
         targets = engine.target_series(q, as_of, n=sub.chart_weeks) if engine.spec(kpi).target else None
+        a = answer.result() if answer is not None else engine.answer(q, as_of)
         return render_trend(a, series, targets, lang)
     except Exception:  # a digest without its chart beats no digest
         log.exception("digest %s: the chart could not be drawn", sub.id)

@@ -78,6 +78,7 @@ class _Cache:
         self.engine = engine
         self.as_of = as_of
         self._m: dict[tuple, Measure] = {}
+        self._v: dict[tuple, dict[str, float | None]] = {}
         self.queries = 0
 
     def measure(self, kpi: str, p: Period, filters: dict[str, str], by: str | None) -> Measure:
@@ -88,10 +89,12 @@ class _Cache:
         return self._m[key]
 
     def values(self, kpi: str, p: Period, filters: dict[str, str], by: str | None) -> dict[str, float | None]:
-        m = self.measure(kpi, p, filters, by)
-        if by is None:
-            return {WHOLE: m.value}
-        return {k: v for k, v in (m.rows or []) if k}
+        """Segment → value; built once per measure, since every segment of a rule looks it up."""
+        key = (kpi, p.start_ts, p.end_ts, tuple(sorted(filters.items())), by)
+        if key not in self._v:
+            m = self.measure(kpi, p, filters, by)
+            self._v[key] = {WHOLE: m.value} if by is None else {k: v for k, v in (m.rows or []) if k}
+        return self._v[key]
 
 
 def rule_period(rule: AlertRule, as_of: datetime, tz) -> Period:
