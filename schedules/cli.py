@@ -55,11 +55,12 @@ def digest(engine: KpiEngine, store: Engine, config: AppConfig, client_factory: 
     out: dict[str, Any] = {"as_of": as_of.isoformat(), "dry_run": dry_run, "digests": []}
     for sub in subs:
         ch = digest_channel(sub, config, channel)
-        key = digest_key(sub, ch, last_week(as_of, config.tz))
+        week = last_week(as_of, config.tz)
+        key = digest_key(sub, ch, week)
         if not dry_run and ops.existing_keys([key]):
             row = ops.message(key)
-            out["digests"].append({"id": sub.id, "channel": ch, "key": key, "status": "duplicate",
-                                   "delivery": row.state if row else None})
+            out["digests"].append({"id": sub.id, "channel": ch, "key": key, "week": week.label,
+                                   "status": "duplicate", "delivery": row.state if row else None})
             continue
         d = build_digest(engine, ops, config, sub, as_of, ch)
         from bot.digest_blocks import digest_message

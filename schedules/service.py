@@ -163,13 +163,14 @@ class Scheduler:
     def run_digest(self, sub: DigestConfig, as_of: datetime, channel: str | None = None) -> dict[str, Any]:
         """Build and queue one subscription's digest unless this week's was queued already."""
         ch = digest_channel(sub, self.config, channel)
-        key = digest_key(sub, ch, last_week(as_of, self.tz))
+        week = last_week(as_of, self.tz)
+        key = digest_key(sub, ch, week)
+        out = {"id": sub.id, "channel": ch, "key": key, "week": week.label}
         if self.ops.existing_keys([key]):
-            return {"id": sub.id, "channel": ch, "key": key, "status": "duplicate", "keys": []}
+            return out | {"status": "duplicate", "keys": []}
         d = build_digest(self.engine, self.ops, self.config, sub, as_of, ch)
         keys = queue_digest(self.ops, d)
-        return {"id": sub.id, "channel": ch, "key": key, "status": "queued" if keys else "duplicate", "keys": keys,
-                "seconds": d.seconds}
+        return out | {"status": "queued" if keys else "duplicate", "keys": keys, "seconds": d.seconds}
 
     def run_alerts(self, as_of: datetime, dry_run: bool = False, rule_ids: list[str] | None = None) -> AlertRunResult:
         return run_alerts(self.engine, self.ops, self.config, as_of, dry_run=dry_run, rule_ids=rule_ids)
