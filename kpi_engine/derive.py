@@ -68,6 +68,19 @@ def refresh_purchases(conn: Connection, changed: list[tuple[str, str, str | None
         for sql in PURCHASES_REBUILD:
             conn.execute(text(sql))
         return
+    refresh_purchase_accounts(conn, accounts)
+
+
+def refresh_purchase_accounts(conn: Connection, accounts: set[str]) -> None:
+    """Rebuild the purchase chains of these customers (all of them past _FULL_REBUILD_ACCOUNTS).
+    Callers pass every customer a written row belongs to now or belonged to before."""
+    accounts = {a for a in accounts if a is not None}
+    if not accounts:
+        return
+    if len(accounts) > _FULL_REBUILD_ACCOUNTS:
+        for sql in PURCHASES_REBUILD:
+            conn.execute(text(sql))
+        return
     ordered = sorted(accounts)
     for i in range(0, len(ordered), 500):
         chunk = ordered[i : i + 500]

@@ -475,6 +475,27 @@ class _Writer:
         self.account_pos = dbcols.index("account_id") if "account_id" in dbcols else None
         self.dbcols = dbcols
         self.replaced: list[tuple] = []  # the stored rows that write() overwrote (derived data follows them)
+        self.wrote = False
+        self.table = table
+
+    def drop_indexes(self) -> list[str]:
+        """On SQLite, drop the secondary indexes of a table empty at the start of its file; returns
+        the statements that recreate them. Building an index once over all rows is far cheaper than
+        keeping 5+ B-trees up to date row by row. DDL is transactional on SQLite, so a failed
+        import rolls the drop back with the rows."""
+        if not self.fresh or self.conn.dialect.name != "sqlite":
+            return []
+        rows = self.conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+            (self.table,)).all()
+        if not rows:
+            return []
+        # pysqlite opens a transaction only before DML: make sure the DROPs are inside one
+        if not self.conn.connection.dbapi_connection.in_transaction:
+            self.conn.exec_driver_sql("BEGIN")
+        for name, _ in rows:
+            self.conn.exec_driver_sql(f'DROP INDEX "{name}"')
+        return [sql for _, sql in rows]
 
     def key(self, row):
         kp = self.key_pos
@@ -505,6 +526,7 @@ class _Writer:
                     continue
                 changed.append(r)
         if changed:
+            self.wrote = True
             params = changed if self.names is None else [dict(zip(self.names, r, strict=True)) for r in changed]
             self.conn.exec_driver_sql(self.sql, params)
         return changed
@@ -759,6 +781,7 @@ class _Run:
             batch: list[tuple] = []
             affected: set[str] = set()
             writer = _Writer(conn, table, dbcols)
+            dropped = writer.drop_indexes() if self.writing else []
             skip_invalid, batch_size = self.skip_invalid, self.batch_size
             warn = self.warn.add
             last = 1
@@ -827,22 +850,32 @@ class _Run:
                             _read_problem(exc) + "; the rest of the file was not read")
             if batch and self.writing:
                 self._flush(writer, batch, counts, affected, table)
-            if affected and self.writing:
+            for sql in dropped:  # the indexes dropped for a bulk load, built once over all its rows
+                conn.exec_driver_sql(sql)
+            if table == "stage_changes" and writer.fresh and writer.wrote and self.writing:
+                # every stored stage change is this file's: all exits, all exit hours
+                derive.refresh_stage_exits(conn, None)
+                derive.refresh_hourly(conn, "stage_changes", None)
+            elif affected and self.writing:
                 if table == "stage_changes":
                     derive.refresh_stage_exits_and_hours(conn, sorted(affected))
                 elif table in derive.HOURLY:  # the hours written rows lie in, now or before
                     derive.refresh_hourly(conn, table, affected)
                 else:  # opportunities, orders: the purchase chains of the customers touched
-                    derive.refresh_purchases(conn, sorted(affected, key=str))
+                    derive.refresh_purchase_accounts(conn, affected)
             self._progress(table, counts, fb)
 
     def _flush(self, writer: _Writer, batch, counts, affected, table) -> None:
         changed = writer.write(batch, counts)
         if table == "stage_changes":
-            affected.update(r[0] for r in changed)
+            if not writer.fresh:
+                affected.update(r[0] for r in changed)
         elif table in _PURCHASE_KIND:
+            # the customers of the written rows, and those the replaced rows belonged to
+            # (a purchase moved to another customer, or no longer won, leaves its old chain)
             acct = writer.account_pos
-            affected.update((_PURCHASE_KIND[table], r[0], r[acct]) for r in changed)
+            affected.update(r[acct] for r in changed if r[acct] is not None)
+            affected.update(r[acct] for r in writer.replaced if r[acct] is not None)
         elif table in derive.HOURLY:
             at = writer.dbcols.index(derive.HOURLY[table][0])
             affected.update(derive.hour_of(r[at]) for r in changed)

@@ -540,3 +540,76 @@ def test_batches_and_progress(store, tmp_path):
 def test_row_issue_rendering():
     assert str(RowIssue("a.csv", 3, "x", "is wrong", "v")) == 'a.csv:3: x: "v" is wrong'
     assert str(RowIssue("a.csv", None, "", "ignored")) == "a.csv: ignored"
+
+
+# ---------------------------------------------------------------- bulk loads into empty tables
+
+
+def _indexes(store) -> dict[str, list]:
+    from sqlalchemy import inspect
+
+    insp = inspect(store)
+    names = [*TABLES, "purchases", "hourly_counts"]
+    return {t: sorted((i["name"], tuple(i["column_names"])) for i in insp.get_indexes(t)) for t in names}
+
+
+def _derived_rows(c) -> dict[str, list[tuple]]:
+    from kpi_engine.models import HourlyCount, Purchase, StageChange
+
+    out = {}
+    for model in (Purchase, HourlyCount, StageChange):
+        t = model.__table__
+        cols = ", ".join(col.name for col in t.columns)
+        out[t.name] = [tuple(r) for r in c.execute(text(f"SELECT {cols} FROM {t.name} ORDER BY 1, 2, 3"))]
+    return out
+
+
+def _derived(store) -> dict[str, list[tuple]]:
+    with store.connect() as c:
+        return _derived_rows(c)
+
+
+def _rebuilt(store) -> dict[str, list[tuple]]:
+    """The derived data rebuilt from scratch (in a transaction rolled back afterwards)."""
+    from kpi_engine import derive
+
+    with store.connect() as c:
+        trans = c.begin()
+        derive.refresh_stage_exits(c, None)
+        for sql in (*derive.PURCHASES_REBUILD, *derive.HOURLY_REBUILD):
+            c.execute(text(sql))
+        out = _derived_rows(c)
+        trans.rollback()
+    return out
+
+
+def test_bulk_load_into_empty_tables_keeps_indexes_and_derived_data(store, tmp_path):
+    before = _indexes(store)
+    for name, body in ALL_TABLES.items():
+        write(tmp_path, name, body)
+    run(store, tmp_path, batch_size=2)
+    assert _indexes(store) == before
+    derived = _derived(store)
+    assert derived["purchases"] and derived["hourly_counts"]
+    assert derived == _rebuilt(store)
+    # a second file into the now filled tables: moved and no-longer-won purchases, new stage changes
+    opps = ALL_TABLES["opportunities.csv"]
+    write(tmp_path, "opportunities.csv", opps.replace(",won,", ",lost,", 1))
+    run(store, tmp_path, batch_size=2)
+    assert _indexes(store) == before
+    assert _derived(store) == _rebuilt(store)
+
+
+@pytest.mark.parametrize("bad_file", ["opportunities.csv", "activities.csv"])
+def test_failed_import_into_an_empty_store_keeps_the_indexes(store, tmp_path, bad_file):
+    before = _indexes(store)
+    assert before["opportunities"] and before["activities"]
+    for name, body in ALL_TABLES.items():
+        write(tmp_path, name, body)
+    p = tmp_path / bad_file
+    bad = {"opportunities.csv": "oX,2026-05-01,maybe", "activities.csv": "aX,r1,call,not a date"}[bad_file]
+    p.write_text(p.read_text(encoding="utf-8") + bad + "\n", encoding="utf-8")
+    with pytest.raises(ImportFailed):
+        run(store, tmp_path, batch_size=1)
+    assert _indexes(store) == before
+    assert counts(store) == {}
