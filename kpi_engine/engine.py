@@ -370,6 +370,11 @@ class KpiEngine:
             if row is None:
                 raise QueryError(f"Slack user {v} is not linked to a rep (reps.slack_user_id).", word=v, lang=lang)
             return row[0]
+        # an exact id is the common case (alert rules per rep, share buttons): one index lookup,
+        # not a read of every rep
+        row = conn.execute(text("SELECT rep_id FROM reps WHERE rep_id = :r"), {"r": v}).first()
+        if row is not None:
+            return row[0]
         reps = list(conn.execute(text("SELECT rep_id, name FROM reps")))
         nv = _norm(v)
         exact = [r for r in reps if _norm(r[0]) == nv or (r[1] and _norm(r[1]) == nv)]
