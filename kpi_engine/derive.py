@@ -43,6 +43,21 @@ PURCHASES_REBUILD = ("DELETE FROM purchases", _PURCHASES.format(opp="", order=""
 _FULL_REBUILD_ACCOUNTS = 20000  # more changed customers than this: rebuild all, cheaper than IN lists
 
 
+def rebuild_purchases(conn: Connection) -> None:
+    """The whole purchases table from scratch. On SQLite its secondary indexes are dropped for the
+    load and built once after it (inside the caller's transaction: DDL is transactional there)."""
+    conn.execute(text(PURCHASES_REBUILD[0]))
+    indexes = []
+    if conn.dialect.name == "sqlite":
+        indexes = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+                                       " AND tbl_name = 'purchases' AND sql IS NOT NULL").all()
+        for name, _ in indexes:
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    conn.execute(text(PURCHASES_REBUILD[1]))
+    for _, sql in indexes:
+        conn.exec_driver_sql(sql)
+
+
 def refresh_purchases(conn: Connection, changed: list[tuple[str, str, str | None]] | None = None) -> None:
     """Bring the purchases table (models.Purchase) up to date after a write to opportunities or orders.
 
@@ -77,9 +92,11 @@ def refresh_purchase_accounts(conn: Connection, accounts: set[str]) -> None:
     accounts = {a for a in accounts if a is not None}
     if not accounts:
         return
+    if conn.execute(text("SELECT 1 FROM purchases LIMIT 1")).first() is None:
+        rebuild_purchases(conn)  # nothing stored to keep: one pass over all purchases
+        return
     if len(accounts) > _FULL_REBUILD_ACCOUNTS:
-        for sql in PURCHASES_REBUILD:
-            conn.execute(text(sql))
+        rebuild_purchases(conn)
         return
     ordered = sorted(accounts)
     for i in range(0, len(ordered), 500):

@@ -532,6 +532,92 @@ class _Writer:
         return changed
 
 
+# ---------------------------------------------------------------- duplicate keys
+
+
+class _SeenKeys:
+    """The keys of one file with the line each was first seen on, in about 40 bytes a key.
+
+    The latest keys are kept exactly in a dict. Every _CHUNK keys they move out: their
+    64-bit hashes, lines and ordinals into sorted numpy runs (merged as they grow, so a
+    lookup searches a few), their text into one joined string per chunk, and their hashes
+    into a bit filter that spares almost every new key the search. A hash found in a run is
+    confirmed against the stored key text, so a hash collision is never taken for a duplicate.
+    """
+
+    _CHUNK = 4096
+    _BITS = 1 << 26  # the filter: 8 MB
+
+    def __init__(self):
+        self.recent: dict = {}
+        self.moved = 0  # keys moved out of `recent`
+        self.bits: bytearray | None = None
+        self.runs: list = []  # (sorted hashes, lines, ordinals), numpy arrays
+        self.texts: list[str] = []  # per chunk: repr of its keys, joined by NUL (which repr escapes)
+        self._split: tuple[int, list[str]] = (-1, [])
+
+    def first(self, key, line: int) -> int:
+        """The line `key` was first seen on; `line` (and remembered) when it is new."""
+        recent = self.recent
+        first = recent.setdefault(key, line)
+        if first != line:
+            return first
+        if self.moved:
+            h = hash(key)
+            b = h & (self._BITS - 1)
+            if self.bits[b >> 3] & (1 << (b & 7)):
+                old = self._search(key, h)
+                if old is not None:
+                    del recent[key]  # a later repeat finds the first line again
+                    return old
+        if len(recent) >= self._CHUNK:
+            self._move_out()
+        return line
+
+    def _move_out(self) -> None:
+        import numpy as np
+
+        keys = list(self.recent)
+        n = len(keys)
+        hashes = np.fromiter((hash(k) for k in keys), dtype=np.int64, count=n)
+        lines = np.fromiter(self.recent.values(), dtype=np.int64, count=n)
+        ordinals = np.arange(self.moved, self.moved + n, dtype=np.int64)
+        self.texts.append("\0".join(map(repr, keys)))
+        if self.bits is None:
+            self.bits = bytearray(self._BITS // 8)
+        bits = np.frombuffer(self.bits, dtype=np.uint8)
+        b = hashes & (self._BITS - 1)
+        np.bitwise_or.at(bits, b >> 3, (1 << (b & 7)).astype(np.uint8))
+        order = np.argsort(hashes, kind="stable")
+        self.runs.append((hashes[order], lines[order], ordinals[order]))
+        while len(self.runs) > 1 and len(self.runs[-2][0]) <= 2 * len(self.runs[-1][0]):
+            b2, b1 = self.runs.pop(), self.runs.pop()
+            hs = np.concatenate((b1[0], b2[0]))
+            order = np.argsort(hs, kind="stable")
+            self.runs.append((hs[order], np.concatenate((b1[1], b2[1]))[order],
+                              np.concatenate((b1[2], b2[2]))[order]))
+        self.moved += n
+        self.recent.clear()
+
+    def _search(self, key, h: int) -> int | None:
+        text = repr(key)
+        found = None
+        for hashes, lines, ordinals in self.runs:
+            i = int(hashes.searchsorted(h, "left"))
+            j = int(hashes.searchsorted(h, "right"))
+            for x in range(i, j):
+                ordinal = int(ordinals[x])
+                if self._text(ordinal) == text and (found is None or int(lines[x]) < found):
+                    found = int(lines[x])
+        return found
+
+    def _text(self, ordinal: int) -> str:
+        chunk, at = divmod(ordinal, self._CHUNK)
+        if self._split[0] != chunk:
+            self._split = (chunk, self.texts[chunk].split("\0"))
+        return self._split[1][at]
+
+
 # ---------------------------------------------------------------- sources
 
 
@@ -777,7 +863,7 @@ class _Run:
             single_key = key_pos[0] if len(key_pos) == 1 else None
             key_label = "+".join(origin[k] for k in keys)
             own_ids = known[{"reps": "rep", "accounts": "account"}[table]] if table in ("reps", "accounts") else None
-            seen: dict = {}
+            seen = _SeenKeys()
             batch: list[tuple] = []
             affected: set[str] = set()
             writer = _Writer(conn, table, dbcols)
@@ -825,7 +911,7 @@ class _Run:
                             bad = True
                     if not bad:
                         k = out[single_key] if single_key is not None else tuple(out[i] for i in key_pos)
-                        first = seen.setdefault(k, line)
+                        first = seen.first(k, line)
                         if first != line:
                             kv = " / ".join(shown(row, values, c, out[pos[c]]) for c in keys)
                             self._error(file, line, key_label, f"duplicates line {first}", kv)

@@ -613,3 +613,35 @@ def test_failed_import_into_an_empty_store_keeps_the_indexes(store, tmp_path, ba
         run(store, tmp_path, batch_size=1)
     assert _indexes(store) == before
     assert counts(store) == {}
+
+
+def test_seen_keys_find_repeats_across_chunks_and_ignore_hash_collisions(monkeypatch):
+    from kpi_engine.importer import _SeenKeys
+
+    monkeypatch.setattr(_SeenKeys, "_CHUNK", 3)
+    seen = _SeenKeys()
+    assert hash(-1) == hash(-2)  # CPython: a genuine 64-bit hash collision
+    keys = [-1, "a", ("o1", "A", 5), "b", "c", "d", "e", "f", "g", "h", "i"]
+    for line, k in enumerate(keys, 2):
+        assert seen.first(k, line) == line
+    assert seen.moved >= 9 and len(seen.runs) >= 1
+    assert seen.first(-2, 100) == 100  # same hash as -1, another key
+    assert seen.first(-1, 101) == 2
+    assert seen.first(("o1", "A", 5), 102) == 4
+    assert seen.first(("o1", "A", 5), 103) == 4
+    assert seen.first("i", 104) == 12
+    assert seen.first("j", 105) == 105
+    for line in range(200, 260):
+        seen.first(f"x{line}", line)
+    assert [seen.first(k, 999) for k in ("a", "h", "x201", "x259", -2)] == [3, 11, 201, 259, 100]
+    assert seen.first("new", 1000) == 1000
+
+
+def test_duplicate_ids_far_apart_in_a_big_file(store, tmp_path):
+    body = "order_id,account_id,ordered_at,amount\n" + "".join(f"o{i},a1,2026-05-01,{i}\n" for i in range(9000))
+    write(tmp_path, "orders.csv", body + "o17,a1,2026-05-01,1\no8999,a1,2026-05-01,1\n")
+    with pytest.raises(ImportFailed) as exc:
+        run(store, tmp_path)
+    assert [str(e) for e in exc.value.report.errors] == [
+        'orders.csv:9002: order_id: "o17" duplicates line 19',
+        'orders.csv:9003: order_id: "o8999" duplicates line 9001']
