@@ -17,6 +17,7 @@ import difflib
 import io
 import math
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -770,7 +771,7 @@ class _Run:
         return self.skip_invalid or self.report.error_count == 0
 
     def execute(self) -> None:
-        with self.engine.connect() as conn:
+        with self.engine.connect() as conn, _temp_on_disk(conn):
             trans = conn.begin()
             try:
                 self.known = {
@@ -936,19 +937,20 @@ class _Run:
                             _read_problem(exc) + "; the rest of the file was not read")
             if batch and self.writing:
                 self._flush(writer, batch, counts, affected, table)
-            for sql in dropped:  # the indexes dropped for a bulk load, built once over all its rows
-                conn.exec_driver_sql(sql)
-            if table == "stage_changes" and writer.fresh and writer.wrote and self.writing:
-                # every stored stage change is this file's: all exits, all exit hours
-                derive.refresh_stage_exits(conn, None)
-                derive.refresh_hourly(conn, "stage_changes", None)
-            elif affected and self.writing:
-                if table == "stage_changes":
-                    derive.refresh_stage_exits_and_hours(conn, sorted(affected))
-                elif table in derive.HOURLY:  # the hours written rows lie in, now or before
-                    derive.refresh_hourly(conn, table, affected)
-                else:  # opportunities, orders: the purchase chains of the customers touched
-                    derive.refresh_purchase_accounts(conn, affected)
+            with _lean_sorts(conn, bool(dropped)):
+                for sql in dropped:  # the indexes dropped for a bulk load, built once over all its rows
+                    conn.exec_driver_sql(sql)
+                if table == "stage_changes" and writer.fresh and writer.wrote and self.writing:
+                    # every stored stage change is this file's: all exits, all exit hours
+                    derive.refresh_stage_exits(conn, None)
+                    derive.refresh_hourly(conn, "stage_changes", None)
+                elif affected and self.writing:
+                    if table == "stage_changes":
+                        derive.refresh_stage_exits_and_hours(conn, sorted(affected))
+                    elif table in derive.HOURLY:  # the hours written rows lie in, now or before
+                        derive.refresh_hourly(conn, table, affected)
+                    else:  # opportunities, orders: the purchase chains of the customers touched
+                        derive.refresh_purchase_accounts(conn, affected)
             self._progress(table, counts, fb)
 
     def _flush(self, writer: _Writer, batch, counts, affected, table) -> None:
@@ -971,6 +973,42 @@ class _Run:
     def _progress(self, table, counts, fb) -> None:
         if self.progress is not None:
             self.progress(table, counts.read, self.bytes_before + fb.tell(), self.total_bytes)
+
+
+@contextmanager
+def _temp_on_disk(conn: Connection):
+    """On SQLite, sorts and temporary B-trees spill to temporary files during an import rather than
+    to memory (the store's setting), so big sorts do not grow the process. SQLite refuses the change
+    inside a transaction: set before the import's opens, restored after it ends."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    temp = conn.exec_driver_sql("PRAGMA temp_store").scalar()
+    conn.exec_driver_sql("PRAGMA temp_store = FILE")
+    conn.commit()  # ends SQLAlchemy's autobegun (empty) transaction
+    try:
+        yield
+    finally:
+        if conn.in_transaction():
+            conn.rollback()
+        conn.exec_driver_sql(f"PRAGMA temp_store = {int(temp)}")
+        conn.commit()
+
+
+@contextmanager
+def _lean_sorts(conn: Connection, bulk: bool):
+    """On SQLite, for index builds over a whole table: a small page cache, which also bounds the
+    sorter's memory (with the store's 64 MB cache it holds >100 MB of runs for a million rows, and
+    is slower). Temporary files are on disk for the whole import (see _Run.execute)."""
+    if not bulk or conn.dialect.name != "sqlite":
+        yield
+        return
+    cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql("PRAGMA cache_size = -16384")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
 
 
 def _skip_rows(reader, counts: TableCounts) -> int:

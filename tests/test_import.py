@@ -645,3 +645,22 @@ def test_duplicate_ids_far_apart_in_a_big_file(store, tmp_path):
     assert [str(e) for e in exc.value.report.errors] == [
         'orders.csv:9002: order_id: "o17" duplicates line 19',
         'orders.csv:9003: order_id: "o8999" duplicates line 9001']
+
+
+def test_sqlite_settings_are_restored_after_an_import(store, tmp_path):
+    if store.dialect.name != "sqlite":
+        pytest.skip("SQLite settings")
+
+    def settings():
+        with store.connect() as c:
+            return c.exec_driver_sql("PRAGMA temp_store").scalar(), c.exec_driver_sql("PRAGMA cache_size").scalar()
+
+    before = settings()
+    for name, body in ALL_TABLES.items():
+        write(tmp_path, name, body)
+    run(store, tmp_path, batch_size=2)
+    assert settings() == before
+    write(tmp_path, "leads.csv", "lead_id,created_at,channel\nl9,not a date,web\n")
+    with pytest.raises(ImportFailed):
+        run(store, tmp_path)
+    assert settings() == before
