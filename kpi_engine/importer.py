@@ -546,8 +546,8 @@ class _SeenKeys:
     confirmed against the stored key text, so a hash collision is never taken for a duplicate.
     """
 
-    _CHUNK = 4096
-    _BITS = 1 << 26  # the filter: 8 MB
+    _CHUNK = 16384
+    _BITS = 1 << 26  # the filter: 8 MB (first() masks with _BITS - 1 written out)
 
     def __init__(self):
         self.recent: dict = {}
@@ -563,11 +563,11 @@ class _SeenKeys:
         first = recent.setdefault(key, line)
         if first != line:
             return first
-        if self.moved:
-            h = hash(key)
-            b = h & (self._BITS - 1)
-            if self.bits[b >> 3] & (1 << (b & 7)):
-                old = self._search(key, h)
+        bits = self.bits
+        if bits is not None:  # some keys were moved out
+            b = hash(key) & 0x3FFFFFF
+            if bits[b >> 3] >> (b & 7) & 1:
+                old = self._search(key)
                 if old is not None:
                     del recent[key]  # a later repeat finds the first line again
                     return old
@@ -580,7 +580,7 @@ class _SeenKeys:
 
         keys = list(self.recent)
         n = len(keys)
-        hashes = np.fromiter((hash(k) for k in keys), dtype=np.int64, count=n)
+        hashes = np.fromiter(map(hash, keys), dtype=np.int64, count=n)
         lines = np.fromiter(self.recent.values(), dtype=np.int64, count=n)
         ordinals = np.arange(self.moved, self.moved + n, dtype=np.int64)
         self.texts.append("\0".join(map(repr, keys)))
@@ -600,8 +600,8 @@ class _SeenKeys:
         self.moved += n
         self.recent.clear()
 
-    def _search(self, key, h: int) -> int | None:
-        text = repr(key)
+    def _search(self, key) -> int | None:
+        h, text = hash(key), repr(key)
         found = None
         for hashes, lines, ordinals in self.runs:
             i = int(hashes.searchsorted(h, "left"))

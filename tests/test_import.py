@@ -637,7 +637,10 @@ def test_seen_keys_find_repeats_across_chunks_and_ignore_hash_collisions(monkeyp
     assert seen.first("new", 1000) == 1000
 
 
-def test_duplicate_ids_far_apart_in_a_big_file(store, tmp_path):
+def test_duplicate_ids_far_apart_in_a_big_file(store, tmp_path, monkeypatch):
+    from kpi_engine.importer import _SeenKeys
+
+    monkeypatch.setattr(_SeenKeys, "_CHUNK", 1000)  # most keys are moved out of the exact dict
     body = "order_id,account_id,ordered_at,amount\n" + "".join(f"o{i},a1,2026-05-01,{i}\n" for i in range(9000))
     write(tmp_path, "orders.csv", body + "o17,a1,2026-05-01,1\no8999,a1,2026-05-01,1\n")
     with pytest.raises(ImportFailed) as exc:
