@@ -558,22 +558,26 @@ class _SeenKeys:
         self._split: tuple[int, list[str]] = (-1, [])
 
     def first(self, key, line: int) -> int:
-        """The line `key` was first seen on; `line` (and remembered) when it is new."""
-        recent = self.recent
-        first = recent.setdefault(key, line)
-        if first != line:
-            return first
-        bits = self.bits
-        if bits is not None:  # some keys were moved out
-            b = hash(key) & 0x3FFFFFF
-            if bits[b >> 3] >> (b & 7) & 1:
-                old = self._search(key)
-                if old is not None:
-                    del recent[key]  # a later repeat finds the first line again
-                    return old
-        if len(recent) >= self._CHUNK:
-            self._move_out()
-        return line
+        """The line `key` was first seen on; `line` (and remembered) when it is new.
+        (_Run._source inlines these steps in its loop.)"""
+        first = self.recent.setdefault(key, line)
+        if first == line:
+            bits = self.bits
+            if bits is not None:  # some keys were moved out
+                b = hash(key) & 0x3FFFFFF
+                if bits[b >> 3] >> (b & 7) & 1:
+                    first = self.older(key, line)
+            if first == line and len(self.recent) >= self._CHUNK:
+                self._move_out()
+        return first
+
+    def older(self, key, line: int) -> int:
+        """After a filter hit: the line of `key` among the moved-out keys, else `line`."""
+        old = self._search(key)
+        if old is None:
+            return line
+        del self.recent[key]  # a later repeat finds the first line again
+        return old
 
     def _move_out(self) -> None:
         import numpy as np
@@ -865,6 +869,7 @@ class _Run:
             key_label = "+".join(origin[k] for k in keys)
             own_ids = known[{"reps": "rep", "accounts": "account"}[table]] if table in ("reps", "accounts") else None
             seen = _SeenKeys()
+            recent, seen_chunk = seen.recent, seen._CHUNK
             batch: list[tuple] = []
             affected: set[str] = set()
             writer = _Writer(conn, table, dbcols)
@@ -912,7 +917,15 @@ class _Run:
                             bad = True
                     if not bad:
                         k = out[single_key] if single_key is not None else tuple(out[i] for i in key_pos)
-                        first = seen.first(k, line)
+                        first = recent.setdefault(k, line)  # seen.first(k, line), inlined
+                        if first == line:
+                            bits = seen.bits
+                            if bits is not None:
+                                b = hash(k) & 0x3FFFFFF
+                                if bits[b >> 3] >> (b & 7) & 1:
+                                    first = seen.older(k, line)
+                            if first == line and len(recent) >= seen_chunk:
+                                seen._move_out()
                         if first != line:
                             kv = " / ".join(shown(row, values, c, out[pos[c]]) for c in keys)
                             self._error(file, line, key_label, f"duplicates line {first}", kv)
