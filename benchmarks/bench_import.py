@@ -3,7 +3,8 @@
 Run by hand:  .venv/bin/python benchmarks/bench_import.py [N] [--keep]
 Prints rows/s for a first import (all inserts) and a re-import (all unchanged),
 and the peak RSS of the process, which must not grow with N beyond the id set
-kept for duplicate detection.
+kept for duplicate detection (about 40 bytes an id). Targets on SQLite at 1M rows:
+a first import of 50k rows/s or more, a peak RSS of 300 MB or less.
 """
 
 from __future__ import annotations

@@ -7,7 +7,10 @@ How it stays fast and small: files are read with the csv module in batches;
 each batch is validated, compared with the rows it would replace and written
 with one executemany of a precompiled INSERT … ON CONFLICT, all in one
 transaction that is rolled back when an invalid row was found. Only the keys
-seen in the current file (for duplicate detection) grow with its size.
+seen in the current file (for duplicate detection, about 40 bytes a key, see
+_SeenKeys) grow with its size. A table empty when its file starts is bulk loaded
+on SQLite: its secondary indexes are dropped and built once after its rows, in
+the same transaction.
 """
 
 from __future__ import annotations
