@@ -55,6 +55,12 @@ def _none(reason: str, n: int | None = 0, **args) -> Measure:
     return Measure(None, n=n, reason=reason, reason_args=args)
 
 
+def _quotient(a, b, why: str, details: dict, rows=None) -> Measure:
+    """a ÷ b as a Measure whose sample is b; null with reason `why` when b is 0 (kpis.md: no data is not zero)."""
+    value = ratio(a, b)
+    return Measure(value, n=int(num(b)), details=details, rows=rows, reason=None if value is not None else why)
+
+
 # ------------------------------------------------------------------ won / closed opportunities
 
 _WON_IN_P = ["o.status = 'won'", "o.closed_at >= :s", "o.closed_at < :e"]
@@ -82,11 +88,8 @@ def deals_closed(c: Calc) -> Measure:
 @kpi("avg_deal_size")
 def avg_deal_size(c: Calc) -> Measure:
     t, rows = _won(c)
-    m = Measure(ratio(t["amt"], t["n"]), n=int(t["n"]), details={"revenue": num(t["amt"]), "deals": int(t["n"])},
-                rows=_rows(rows, lambda r: ratio(r["amt"], r["n"])))
-    if m.value is None:
-        m.reason = "no_won_deals"
-    return m
+    return _quotient(t["amt"], t["n"], "no_won_deals", {"revenue": num(t["amt"]), "deals": int(t["n"])},
+                     _rows(rows, lambda r: ratio(r["amt"], r["n"])))
 
 
 @kpi("win_rate")
@@ -103,11 +106,8 @@ def win_rate(c: Calc) -> Measure:
         t = dict(c.conn.execute(text(f"SELECT ({won_sql}) AS won, ({lost_sql}) AS lost"), c.params(sel)).mappings().one())
         rows = None
     won, lost = int(num(t["won"])), int(num(t["lost"]))
-    m = Measure(ratio(won, won + lost), n=won + lost, details={"won": won, "lost": lost},
-                rows=_rows(rows, lambda r: ratio(r["won"], num(r["won"]) + num(r["lost"]))))
-    if m.value is None:
-        m.reason = "no_closed_deals"
-    return m
+    return _quotient(won, won + lost, "no_closed_deals", {"won": won, "lost": lost},
+                     _rows(rows, lambda r: ratio(r["won"], num(r["won"]) + num(r["lost"]))))
 
 
 def _mean_days(r: dict) -> float | None:
@@ -304,11 +304,8 @@ def lead_volume(c: Calc) -> Measure:
 def lead_conversion(c: Calc) -> Measure:
     t, rows = _leads(c)
     n, q = int(t["n"]), int(num(t["q"]))
-    m = Measure(ratio(q, n), n=n, details={"leads": n, "qualified": q},
-                rows=_rows(rows, lambda r: ratio(r["q"], r["n"])))
-    if m.value is None:
-        m.reason = "no_leads"
-    return m
+    return _quotient(q, n, "no_leads", {"leads": n, "qualified": q},
+                     _rows(rows, lambda r: ratio(r["q"], r["n"])))
 
 
 @kpi("lead_to_qualified_time")
@@ -375,11 +372,8 @@ def repeat_rate(c: Calc) -> Measure:
     t, rows = c.run(sel, "COUNT(*) AS n, SUM(CASE WHEN p.prev_t IS NOT NULL THEN 1 ELSE 0 END) AS m",
                     "purchases p", ["p.t >= :s", "p.t < :e", "(p.prev_t IS NULL OR p.prev_t < :s)"])
     n, m = int(t["n"]), int(num(t["m"]))
-    out = Measure(ratio(m, n), n=n, details={"customers": n, "repeat_customers": m},
-                  rows=_rows(rows, lambda r: ratio(r["m"], r["n"])))
-    if out.value is None:
-        out.reason = "no_customers"
-    return out
+    return _quotient(m, n, "no_customers", {"customers": n, "repeat_customers": m},
+                     _rows(rows, lambda r: ratio(r["m"], r["n"])))
 
 
 @kpi("retention")
@@ -391,12 +385,9 @@ def retention(c: Calc) -> Measure:
     else:
         t, rows = _customers_churn(c)
     n, m = int(t["n"]), int(num(t["m"]))
-    out = Measure(ratio(m, n), n=n, details={"customers_at_start": n, "retained": m, "lost": n - m,
-                                             "mode": rc.mode},
-                  rows=_rows(rows, lambda r: ratio(r["m"], r["n"])))
-    if out.value is None:
-        out.reason = "no_active_customers"
-    return out
+    details = {"customers_at_start": n, "retained": m, "lost": n - m, "mode": rc.mode}
+    return _quotient(m, n, "no_active_customers", details,
+                     _rows(rows, lambda r: ratio(r["m"], r["n"])))
 
 
 def _customers_window(c: Calc, w: int):
@@ -435,11 +426,8 @@ def aov(c: Calc) -> Measure:
     t, rows = c.run(sel, "SUM(od.amount) AS amt, COUNT(*) AS n", "orders od",
                     ["od.ordered_at >= :s", "od.ordered_at < :e"])
     n = int(t["n"])
-    m = Measure(ratio(t["amt"], n), n=n, details={"orders": n, "order_revenue": num(t["amt"])},
-                rows=_rows(rows, lambda r: ratio(r["amt"], r["n"])))
-    if m.value is None:
-        m.reason = "no_orders"
-    return m
+    return _quotient(t["amt"], n, "no_orders", {"orders": n, "order_revenue": num(t["amt"])},
+                     _rows(rows, lambda r: ratio(r["amt"], r["n"])))
 
 
 @kpi("csat")
@@ -448,11 +436,8 @@ def csat(c: Calc) -> Measure:
     t, rows = c.run(sel, "COUNT(*) AS n, SUM(CASE WHEN sv.score >= 4 THEN 1 ELSE 0 END) AS good,"
                          " SUM(sv.score) AS total", "surveys sv", ["sv.responded_at >= :s", "sv.responded_at < :e"])
     n = int(t["n"])
-    m = Measure(ratio(t["good"], n), n=n, details={"responses": n, "mean_score": ratio(t["total"], n)},
-                rows=_rows(rows, lambda r: ratio(r["good"], r["n"])))
-    if m.value is None:
-        m.reason = "no_responses"
-    return m
+    return _quotient(t["good"], n, "no_responses", {"responses": n, "mean_score": ratio(t["total"], n)},
+                     _rows(rows, lambda r: ratio(r["good"], r["n"])))
 
 
 # ------------------------------------------------------------------ reps: activity, training, content
