@@ -29,6 +29,9 @@ class Measure:
     rows: list[tuple[str, float | None]] | None = None  # breakdown (key, value)
     reason: str | None = None  # why value is None: a code rendered by notes.py
     reason_args: dict[str, Any] = field(default_factory=dict)
+    # per breakdown key, the counts behind its value (where a KPI provides them), so an
+    # explanation needs no query per key
+    row_details: dict[str, dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)

@@ -386,8 +386,13 @@ def retention(c: Calc) -> Measure:
         t, rows = _customers_churn(c)
     n, m = int(t["n"]), int(num(t["m"]))
     details = {"customers_at_start": n, "retained": m, "lost": n - m, "mode": rc.mode}
-    return _quotient(m, n, "no_active_customers", details,
-                     _rows(rows, lambda r: ratio(r["m"], r["n"])))
+    out = _quotient(m, n, "no_active_customers", details, _rows(rows, lambda r: ratio(r["m"], r["n"])))
+    if rows is not None:
+        out.row_details = {
+            ("" if r["k"] is None else str(r["k"])): {"customers_at_start": int(r["n"]), "retained": int(num(r["m"])),
+                                                      "lost": int(r["n"]) - int(num(r["m"]))}
+            for r in rows}
+    return out
 
 
 def _customers_window(c: Calc, w: int):

@@ -119,13 +119,16 @@ def _retention(engine, out, period, prev, as_of, filters, d_now, d_before) -> No
     for dim in ("segment", "region"):
         if dim in filters:
             continue
+        # one breakdown query per period, not two filtered retentions per segment
+        a = engine.measure("retention", period, as_of, filters, by=dim).row_details or {}
+        b = engine.measure("retention", prev, as_of, filters, by=dim).row_details or {}
         now, before = {}, {}
-        for v in engine.dimension_values("retention", dim)[:20]:
-            f = {**filters, dim: v}
-            a, b = engine.measure("retention", period, as_of, f), engine.measure("retention", prev, as_of, f)
-            if a.details.get("customers_at_start") or b.details.get("customers_at_start"):
-                now[v] = float(a.details.get("lost") or 0)
-                before[v] = float(b.details.get("lost") or 0)
+        for v in sorted(set(a) | set(b), key=lambda k: -max(a.get(k, {}).get("customers_at_start", 0),
+                                                             b.get(k, {}).get("customers_at_start", 0)))[:20]:
+            if not v:
+                continue  # customers with no segment/region on record
+            now[v] = float(a.get(v, {}).get("lost") or 0)
+            before[v] = float(b.get(v, {}).get("lost") or 0)
         out["tables"].append(_table("lost_customers", dim, "count", now, before))
     out["parts"] = {"numerator": {"name": "retained", "now": d_now.get("retained"), "before": d_before.get("retained")},
                     "denominator": {"name": "customers_at_start", "now": d_now.get("customers_at_start"),
