@@ -34,6 +34,14 @@ class SlackConfig(_Strict):
     alerts_channel: str = "sales-alerts"
 
 
+class DisplayName(_Strict):
+    """How one stored dimension value reads (kpi_engine/dimension_names.toml has the shipped ones)."""
+
+    en: str | None = None
+    th: str | None = None
+    aliases: list[str] = []
+
+
 class AppConfig(BaseModel):
     # unknown top-level sections are kept so later features can add theirs
     model_config = ConfigDict(extra="allow")
@@ -49,6 +57,8 @@ class AppConfig(BaseModel):
     scheduler: SchedulerConfig = SchedulerConfig()
     digests: list[DigestConfig] = [DigestConfig()]
     alerts: AlertsConfig = AlertsConfig()
+    # [display_names.<dimension>."<stored value>"]: names and aliases added to or overriding the shipped ones
+    display_names: dict[str, dict[str, DisplayName]] = {}
 
     @field_validator("timezone")
     @classmethod

@@ -23,6 +23,7 @@ from config.app_config import AppConfig
 from kpi_engine import notes, periods
 from kpi_engine.calc import Calc, Filters, Measure
 from kpi_engine.catalogue import KpiSpec, catalogue
+from kpi_engine.dimnames import DimensionNames
 from kpi_engine.kpis import COMPUTE
 from kpi_engine.periods import Period
 from kpi_engine.query import Query, QueryError
@@ -134,6 +135,7 @@ class KpiEngine:
         self.config = config
         self.tz = config.tz
         self.catalogue = catalogue()
+        self.names = DimensionNames(config.display_names)
 
     # ------------------------------------------------------------ public API
 
