@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import unicodedata
+from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,12 +22,13 @@ from sqlalchemy import Engine, text
 
 from config.app_config import AppConfig
 from kpi_engine import notes, periods
-from kpi_engine.calc import Calc, Filters, Measure
+from kpi_engine.calc import Calc, Deferred, Filters, Measure, resolve_details
 from kpi_engine.catalogue import KpiSpec, catalogue
 from kpi_engine.dimnames import DimensionNames
 from kpi_engine.kpis import COMPUTE
 from kpi_engine.periods import Period
 from kpi_engine.query import Query, QueryError
+from kpi_engine.rollread import RollState
 
 # Answers compute the comparison period and the target here while the period itself runs. At most
 # two at a time, and an answer that finds no free slot runs them itself: an answer waiting for its
@@ -57,7 +59,7 @@ class Answer:
     comparison: Comparison
     target: dict | None
     breakdown: list[dict] | None
-    details: dict[str, Any]
+    details_raw: dict[str, Any]  # may hold Deferred values: see `details`
     note_code: str | None
     note_args: dict[str, Any]
     low_sample: bool
@@ -69,6 +71,17 @@ class Answer:
     chart: bool = False
     currency: str = "THB"
     extra: dict[str, Any] = field(default_factory=dict)
+    resolver: Callable[[dict[str, Any]], dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """What explains the number; a costly part of it (an exact median) is computed on first read."""
+        if any(isinstance(v, Deferred) for v in self.details_raw.values()):
+            if self.resolver is None:
+                self.details_raw = {k: v for k, v in self.details_raw.items() if not isinstance(v, Deferred)}
+            else:
+                self.details_raw = self.resolver(self.details_raw)
+        return self.details_raw
 
     def note(self, lang: str | None = None) -> str | None:
         return notes.render(self.note_code, self.note_args, lang or self.lang)
@@ -130,8 +143,10 @@ def _norm(s: str) -> str:
 
 
 class KpiEngine:
-    def __init__(self, store: Engine, config: AppConfig):
+    def __init__(self, store: Engine, config: AppConfig, use_rollups: bool = True):
         self.store = store
+        # False: every number from the rows (what the rollups are checked against, and a way out)
+        self.use_rollups = use_rollups
         self.config = config
         self.tz = config.tz
         self.catalogue = catalogue()
@@ -183,11 +198,15 @@ class KpiEngine:
         return Answer(
             spec=spec, value=m.value, period=period,
             comparison=Comparison(base, prev.value, change, kind),
-            target=target, breakdown=breakdown, details=m.details, note_code=code, note_args=args,
+            target=target, breakdown=breakdown, details_raw=m.details, note_code=code, note_args=args,
             low_sample=low, n=m.n, filters={k: list(v) for k, v in filters.values.items()},
             by=query.breakdown, compare=query.compare, lang=query.lang, chart=query.chart,
-            currency=self.config.currency,
+            currency=self.config.currency, resolver=self._resolve_details,
         )
+
+    def _resolve_details(self, details: dict[str, Any]) -> dict[str, Any]:
+        with self.store.connect() as conn:
+            return resolve_details(details, conn, RollState(conn, self.config, self.use_rollups))
 
     def series(self, query: Query, as_of: datetime, n: int = 12) -> list[tuple[Period, float | None]]:
         """The KPI over the n periods of the question's grain ending with its period (oldest first)."""
@@ -213,11 +232,15 @@ class KpiEngine:
             return out
 
     def measure(self, key: str, period: Period, as_of: datetime, filters: dict[str, str] | None = None,
-                by: str | None = None) -> Measure:
-        """One KPI for one period without comparison or target: what alert rules evaluate."""
+                by: str | None = None, details: bool = True) -> Measure:
+        """One KPI for one period without comparison or target: what alert rules evaluate (they need
+        no details) and explanations read (details, all computed)."""
         with self.store.connect() as conn:
             f = self._resolve_filters(conn, self.catalogue[key], filters or {}, "en")
-            return _Ctx(self, conn, as_of, "previous").measure(key, period, f, by)
+            ctx = _Ctx(self, conn, as_of, "previous")
+            m = ctx.measure(key, period, f, by, details=details)
+            m.details = resolve_details(m.details, conn, ctx.rolls)
+            return m
 
     def dimension_values(self, key: str, dim: str) -> list[str]:
         """Every stored value of a dimension as it applies to this KPI (for per-segment alert rules)."""
@@ -433,10 +456,11 @@ class _Ctx:
         self.as_of_ts = int(as_of.timestamp())
         self.compare = compare
         self._spans: dict[str, tuple[int, int] | None] = {}
+        self.rolls = RollState(conn, eng.config, eng.use_rollups)
 
     def calc(self, period: Period, filters: Filters, by: str | None, details: bool = True) -> Calc:
         return Calc(self.conn, self.eng.config, period, self.as_of_ts, filters, by, self.compare, self.measure,
-                    details=details)
+                    details=details, rolls=self.rolls)
 
     def _span(self, source: str):
         if source not in self._spans:
