@@ -321,7 +321,8 @@ def pipeline_velocity(c: Calc) -> Measure:
     open_n = int(num(opened["n"]))
     w, a, cyc = c.kpi("win_rate", look), c.kpi("avg_deal_size", look), c.kpi("sales_cycle", look)
 
-    return _velocity(c, open_n, {str(r["k"]): num(r["n"]) for r in orows or []}, w, a, cyc, look)
+    # NULL keys (deals without a rep, reps without a team) under "" as in the other parts' rows
+    return _velocity(c, open_n, {_key(r): num(r["n"]) for r in orows or []}, w, a, cyc, look)
 
 
 def _vel(n, wv, av, lv):
@@ -526,7 +527,9 @@ def _repeat_rolled(c: Calc) -> tuple[dict, list | None] | None:
                f" AND x.k1 >= :lo AND x.k1 < :hi{f' AND x.k2 IN ({marks})' if vals else ''} GROUP BY x.k2")
         args = {"c": cube, "y": y, "lo": str(ds + _BIAS), "hi": str(de + _BIAS),
                 **{f"v{i}": v for i, v in enumerate(vals or ())}}
-        inside = {k: num(v) for k, v in c.conn.execute(text(sql), args)}
+        for k, v in c.conn.execute(text(sql), args):
+            k = k if c.by else ""  # by segment or region: per key; else all of them (a filter's)
+            inside[k] = inside.get(k, 0.0) + num(v)
     if parts:  # the purchases of P's last, partial day whose previous purchase is in P as well
         sel = c.select(CUSTOMER_DIMS, account_col="p.account_id")
         tail = sel.sql("COUNT(*) AS n", "purchases p", ["p.t >= :lo", "p.t < :e", "p.prev_t >= :s"])

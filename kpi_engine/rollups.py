@@ -209,12 +209,17 @@ def rebuild(conn: Connection, ru: Rollups, facts: Iterable[str] | None = None) -
             _set_meta(conn, ru, fact, None, None)
             continue
         lo, hi = span
-        first, last = ru.clock.day(lo), ru.clock.day(hi)
         for cube in fact.cubes:
             if cube.source == "rows":
                 _insert_rows_cube(conn, fact, cube, ru, lo, hi + 1)
             else:
-                _insert_derived_cube(conn, fact, cube, first, last)
+                _insert_derived_cube(conn, fact, cube, ru.clock.day(lo), ru.clock.day(hi))
+        # the days the fact's own rows lie in (its table's span may hold rows it leaves out)
+        first, last = conn.execute(text("SELECT MIN(day), MAX(day) FROM rollup_days WHERE fact = :f"), p).one()
+        if first is None:
+            _set_meta(conn, ru, fact, None, None)
+            continue
+        first, last = int(first), int(last)
         for cube in fact.cubes:
             _write_cum(conn, fact, cube, _keys_first(conn, fact, cube, None), last)
         _set_meta(conn, ru, fact, first, last)
@@ -260,7 +265,6 @@ def refresh(conn: Connection, ru: Rollups, name: str, days: set[int], cubes: Ite
             touched[c].add((k1, k2))
     # where the touched keys' sums started before (their old running totals start there)
     before = {c.name: _keys_first(conn, fact, c, touched[c.name]) for c in todo}
-    lo_day = hi_day = None
     for d1, d2 in ranges:
         p = {"f": name, "d1": d1, "d2": d2, **cube_p}
         conn.execute(text(f"DELETE FROM rollup_days WHERE fact = :f AND day >= :d1 AND day <= :d2"
@@ -273,29 +277,34 @@ def refresh(conn: Connection, ru: Rollups, name: str, days: set[int], cubes: Ite
                 _insert_derived_cube(conn, fact, cube, d1, d2)
         for c, k1, k2 in conn.execute(keys_sql, p):
             touched[c].add((k1, k2))
-        span = conn.execute(text(f"SELECT MIN(day), MAX(day) FROM rollup_days WHERE fact = :f AND day >= :d1"
-                                 f" AND day <= :d2 AND cube IN ({marks})"), p).one()
-        if span[0] is not None:
-            lo_day = span[0] if lo_day is None else min(lo_day, span[0])
-            hi_day = span[1] if hi_day is None else max(hi_day, span[1])
-    first, last = m[2], m[3]
-    new_first = first if lo_day is None else min(first, int(lo_day))
-    new_last = last if hi_day is None else max(last, int(hi_day))
+    first, last = conn.execute(text("SELECT MIN(day), MAX(day) FROM rollup_days WHERE fact = :f"), {"f": name}).one()
+    if first is None:  # no rows left at all
+        conn.execute(text("DELETE FROM rollup_cum WHERE fact = :f"), {"f": name})
+        _set_meta(conn, ru, fact, None, None)
+        return
+    first, last = int(first), int(last)
+    if last < m[3]:  # the last days emptied: no running totals after the new last day
+        conn.execute(text("DELETE FROM rollup_cum WHERE fact = :f AND day > :d"), {"f": name, "d": last})
     d0 = ranges[0][0]
-    never = 1 << 62
     for cube in todo:
         keys = touched.get(cube.name, set())
         after = _keys_first(conn, fact, cube, keys)
         old = before[cube.name]
-        # from the first touched day; a key whose sums start later (or started later before) only
-        # from there, so no rows of zeros are added before its first day
-        starts = {k: max(d0, min(old.get(k, never), after.get(k, never))) for k in keys}
-        if new_last > last:  # every other key's running total carries on to the new last day
+        starts = {}
+        for k in keys:
+            a, o = after.get(k), old.get(k)
+            if o is not None and (a is None or a > o):  # its first days emptied: no rows before the new first
+                conn.execute(text("DELETE FROM rollup_cum WHERE fact = :f AND cube = :c AND day >= :lo"
+                                  f"{' AND day < :hi' if a is not None else ''} AND k1 = :k1 AND k2 = :k2"),
+                             {"f": name, "c": cube.name, "lo": o, "hi": a, "k1": k[0], "k2": k[1]})
+            if a is not None:
+                starts[k] = max(d0, a)
+        if last > m[3]:  # every other key's running total carries on to the new last day
             for k1, k2 in conn.execute(text("SELECT k1, k2 FROM rollup_cum WHERE fact = :f AND cube = :c"
-                                            " AND day = :d"), {"f": name, "c": cube.name, "d": last}):
-                starts.setdefault((k1, k2), last + 1)
-        _write_cum(conn, fact, cube, starts, new_last)
-    _set_meta(conn, ru, fact, new_first, new_last)
+                                            " AND day = :d"), {"f": name, "c": cube.name, "d": m[3]}):
+                starts.setdefault((k1, k2), m[3] + 1)
+        _write_cum(conn, fact, cube, starts, last)
+    _set_meta(conn, ru, fact, first, last)
 
 
 # ---------------------------------------------------------------- long gaps (retention comebacks)
