@@ -32,6 +32,9 @@ class Measure:
     # per breakdown key, the counts behind its value (where a KPI provides them), so an
     # explanation needs no query per key
     row_details: dict[str, dict[str, Any]] | None = None
+    # per breakdown key, its n (where a KPI provides it), so the low-sample guard of a per-segment
+    # alert needs no query per segment
+    row_n: dict[str, int] | None = None
 
 
 class Deferred:

@@ -207,8 +207,20 @@ def _rep_cubes(*more: Cube, total_from: str | None = None) -> tuple[Cube, ...]:
 
 
 _WON = "o.status = 'won'"
-# a won deal's cycle in whole days: the bins of the exact median (kpis._median_cycle)
-CYCLE_BIN = f"CASE WHEN {_WON} THEN (o.closed_at - o.created_at) / {DAY} END"
+# a won deal's cycle in bins of whole days (kpis._median_cycle): a day each up to 30 days, a week
+# each up to 380, 30 days each beyond, so a cube of bins stays small whatever the cycles
+_CYC = f"((o.closed_at - o.created_at) / {DAY})"
+CYCLE_BIN = (f"CASE WHEN {_WON} THEN CASE WHEN {_CYC} < 30 THEN {_CYC} WHEN {_CYC} < 380"
+             f" THEN 30 + ({_CYC} - 30) / 7 ELSE 80 + ({_CYC} - 380) / 30 END END")
+
+
+def cycle_bin_days(b: int) -> tuple[int, int]:
+    """The whole days of cycle [lo, hi) a bin of CYCLE_BIN holds."""
+    if b < 30:
+        return b, b + 1
+    if b < 80:
+        return 30 + (b - 30) * 7, 30 + (b - 29) * 7
+    return 380 + (b - 80) * 30, 380 + (b - 79) * 30
 
 FACTS: dict[str, Fact] = {f.name: f for f in (
     # won and lost deals by close: revenue, deals, ADS, win rate, sales cycle, pipeline velocity

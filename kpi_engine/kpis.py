@@ -33,7 +33,7 @@ from kpi_engine.calc import (
     ratio,
     spread_spend,
 )
-from kpi_engine.facts import _BIAS, HORIZON
+from kpi_engine.facts import _BIAS, HORIZON, cycle_bin_days
 from kpi_engine.periods import Period
 
 COMPUTE: dict[str, Callable[[Calc], Measure]] = {}
@@ -53,14 +53,22 @@ def _rows(rows: list[dict] | None, value: Callable[[dict], float | None]) -> lis
     return [("" if r["k"] is None else str(r["k"]), value(r)) for r in rows]
 
 
+def _row_n(rows: list[dict] | None, n: Callable[[dict], float]) -> dict[str, int] | None:
+    """Each breakdown key's sample (the denominator of a ratio), for Measure.row_n."""
+    if rows is None:
+        return None
+    return {("" if r["k"] is None else str(r["k"])): int(num(n(r))) for r in rows}
+
+
 def _none(reason: str, n: int | None = 0, **args) -> Measure:
     return Measure(None, n=n, reason=reason, reason_args=args)
 
 
-def _quotient(a, b, why: str, details: dict, rows=None) -> Measure:
+def _quotient(a, b, why: str, details: dict, rows=None, row_n=None) -> Measure:
     """a ÷ b as a Measure whose sample is b; null with reason `why` when b is 0 (kpis.md: no data is not zero)."""
     value = ratio(a, b)
-    return Measure(value, n=int(num(b)), details=details, rows=rows, reason=None if value is not None else why)
+    return Measure(value, n=int(num(b)), details=details, rows=rows, reason=None if value is not None else why,
+                   row_n=row_n)
 
 
 # ------------------------------------------------------------------ won / closed opportunities
@@ -122,7 +130,8 @@ def win_rate(c: Calc) -> Measure:
         rows = None
     won, lost = int(num(t["won"])), int(num(t["lost"]))
     return _quotient(won, won + lost, "no_closed_deals", {"won": won, "lost": lost},
-                     _rows(rows, lambda r: ratio(r["won"], num(r["won"]) + num(r["lost"]))))
+                     _rows(rows, lambda r: ratio(r["won"], num(r["won"]) + num(r["lost"]))),
+                     _row_n(rows, lambda r: num(r["won"]) + num(r["lost"])))
 
 
 def _mean_days(r: dict) -> float | None:
@@ -150,7 +159,7 @@ def sales_cycle(c: Calc) -> Measure:
 def _median_cycle(c: Calc, n: int) -> float:
     """The exact median of the won deals' cycles, by ordered offset in SQL (it never ships the deals to
     Python). Without filters the per-day histogram of cycles (rollup cube "cbin") says which whole
-    days of cycle hold the middle deal(s), and only the deals of those days are sorted (a range of
+    days of cycle hold the middle deal(s), and only the deals of those bins are sorted (a range of
     ix_opp_cycle); otherwise all the period's won deals are (a range of the covering index)."""
     k = (n - 1) // 2  # 0-based rank of the (first) middle deal
     bins = _cycle_bins(c, k, 2 - n % 2) if not c.filters.values else None
@@ -159,7 +168,8 @@ def _median_cycle(c: Calc, n: int) -> float:
         sql = ("SELECT o.closed_at - o.created_at AS d FROM opportunities o WHERE o.status = 'won'"
                " AND o.closed_at - o.created_at >= :blo AND o.closed_at - o.created_at < :bhi"
                " AND o.closed_at >= :s AND o.closed_at < :e ORDER BY d LIMIT :lim OFFSET :off")
-        args = {"blo": lo_bin * DAY, "bhi": (hi_bin + 1) * DAY, "lim": 2 - n % 2, "off": k - before}
+        args = {"blo": cycle_bin_days(lo_bin)[0] * DAY, "bhi": cycle_bin_days(hi_bin)[1] * DAY,
+                "lim": 2 - n % 2, "off": k - before}
         vals = [num(r[0]) for r in c.conn.execute(text(sql), c.params(None, args))]
     else:
         sel = c.select(OPP_DIMS, rep_col="o.owner_rep_id", account_col="o.account_id", by=None)
@@ -419,7 +429,7 @@ def lead_conversion(c: Calc) -> Measure:
     t, rows = _leads(c)
     n, q = int(t["n"]), int(num(t["q"]))
     return _quotient(q, n, "no_leads", {"leads": n, "qualified": q},
-                     _rows(rows, lambda r: ratio(r["q"], r["n"])))
+                     _rows(rows, lambda r: ratio(r["q"], r["n"])), _row_n(rows, lambda r: r["n"]))
 
 
 @kpi("lead_to_qualified_time")
@@ -497,7 +507,7 @@ def repeat_rate(c: Calc) -> Measure:
                         "purchases p", ["p.t >= :s", "p.t < :e", "(p.prev_t IS NULL OR p.prev_t < :s)"])
     n, m = int(t["n"]), int(num(t["m"]))
     return _quotient(m, n, "no_customers", {"customers": n, "repeat_customers": m},
-                     _rows(rows, lambda r: ratio(r["m"], r["n"])))
+                     _rows(rows, lambda r: ratio(r["m"], r["n"])), _row_n(rows, lambda r: r["n"]))
 
 
 def _repeat_rolled(c: Calc) -> tuple[dict, list | None] | None:
@@ -560,7 +570,8 @@ def retention(c: Calc) -> Measure:
         t, rows = _customers_churn(c)
     n, m = int(t["n"]), int(num(t["m"]))
     details = {"customers_at_start": n, "retained": m, "lost": n - m, "mode": rc.mode}
-    out = _quotient(m, n, "no_active_customers", details, _rows(rows, lambda r: ratio(r["m"], r["n"])))
+    out = _quotient(m, n, "no_active_customers", details, _rows(rows, lambda r: ratio(r["m"], r["n"])),
+                    _row_n(rows, lambda r: r["n"]))
     if rows is not None:
         out.row_details = {
             ("" if r["k"] is None else str(r["k"])): {"customers_at_start": int(r["n"]), "retained": int(num(r["m"])),
@@ -658,7 +669,7 @@ def csat(c: Calc) -> Measure:
                         ["sv.responded_at >= :s", "sv.responded_at < :e"])
     n = int(t["n"])
     return _quotient(t["good"], n, "no_responses", {"responses": n, "mean_score": ratio(t["total"], n)},
-                     _rows(rows, lambda r: ratio(r["good"], r["n"])))
+                     _rows(rows, lambda r: ratio(r["good"], r["n"])), _row_n(rows, lambda r: r["n"]))
 
 
 # ------------------------------------------------------------------ reps: activity, training, content

@@ -46,6 +46,11 @@ class RollState:
             return None
         return m[2], m[3]
 
+    def days_read(self, s: int, e: int) -> set[int]:
+        """The days whose running totals a period [s, e) reads: the day before its first whole day
+        and its last whole day."""
+        return {self.clock.day(s) - (1 if self.clock.is_start(s) else 0), self.clock.day(e) - 1}
+
     def totals(self, fact: Fact, cube: Cube, key: str | None, join: str, where: list[str], params: dict,
                days: set[int]) -> dict[int, dict[Any, list[float]]]:
         """Running totals at these days, by key: {day: {key: [c0, c1, c2, c3]}} (keys without a row

@@ -366,3 +366,48 @@ def test_reimporting_the_same_files_changes_nothing(store, tmp_path):
     before = rollup_state(store)
     load(store, tmp_path / "2", w.tables(), config=config)
     assert rollup_state(store) == before
+
+
+def test_one_grouped_read_for_all_periods_and_segments(store):
+    """What an alert rule asks (engine.measure_many): every period and segment from one read of the
+    rollups per cube, the same numbers as period by period."""
+    from sqlalchemy import event
+
+    from kpi_engine import periods
+
+    demo.generate(store, seed=8, scale=500, anchor=date(2026, 11, 23))
+    eng, as_of = KpiEngine(store, AppConfig()), datetime(2026, 11, 23, tzinfo=BKK)
+    week = periods.current("week", as_of, BKK, -1)
+    ps = [week, *[periods.trailing(week, 9)[i] for i in range(8)]]
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, params, context, executemany):
+        statements.append(statement)
+
+    event.listen(store, "before_cursor_execute", seen)
+    try:
+        many = eng.measure_many("win_rate", ps, as_of, None, "team")
+    finally:
+        event.remove(store, "before_cursor_execute", seen)
+    assert sum("FROM rollup_cum" in s for s in statements) == 1
+    assert not any("FROM opportunities o" in s for s in statements)  # only the data span's MIN and MAX
+    for p, m in zip(ps, many, strict=True):
+        one = eng.measure("win_rate", p, as_of, None, "team", details=False)
+        assert close(_measured(m), _measured(one))
+        assert m.row_n == one.row_n
+
+
+@pytest.mark.parametrize("kpi,by", [("win_rate", "team"), ("lead_conversion", "channel"), ("csat", "segment"),
+                                    ("retention", "region"), ("repeat_rate", "segment")])
+def test_each_segments_sample_comes_with_the_breakdown(store, kpi, by):
+    """Measure.row_n: the n a per-segment alert's low-sample guard needs, equal to asking the segment."""
+    from kpi_engine import periods
+
+    demo.generate(store, seed=9, scale=500, anchor=date(2026, 11, 23))
+    eng, as_of = KpiEngine(store, AppConfig()), datetime(2026, 11, 23, tzinfo=BKK)
+    p = periods.current("quarter", as_of, BKK, -1)
+    m = eng.measure(kpi, p, as_of, None, by)
+    assert m.row_n and set(m.row_n) == {k for k, _ in m.rows}
+    for k, n in m.row_n.items():
+        if k:
+            assert eng.measure(kpi, p, as_of, {by: k}).n == n
