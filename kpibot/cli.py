@@ -94,7 +94,6 @@ def ask_cmd(
     """Answer the same text a user types after /kpi."""
     from kpi_engine.grammar import parse
     from kpi_engine.query import HelpRequest
-    from kpibot.text_answer import help_text, render_answer
 
     words = " ".join(text)
     parsed = parse(words)
@@ -105,6 +104,8 @@ def ask_cmd(
             print(json.dumps({"help": True, "kpis": [s.to_json() for s in catalogue().values()]},
                              ensure_ascii=False, indent=2))
         else:
+            from kpibot.text_answer import help_text
+
             out.print(help_text(parsed), markup=False)
         return
     eng = _engine()
@@ -112,6 +113,8 @@ def ask_cmd(
     if as_json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:
+        from kpibot.text_answer import render_answer  # the table renderer only for people, not --json
+
         render_answer(out, answer)
 
 
