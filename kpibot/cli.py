@@ -63,7 +63,7 @@ def guarded(fn: Callable) -> Callable:
             return fn(*a, **kw)
         except _user_errors() as exc:
             msg = getattr(exc, "message", None) or str(exc)
-            err.print(f"kpibot: {msg}", markup=False)
+            err.print(f"kpibot: {msg}", markup=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             raise typer.Exit(130) from None

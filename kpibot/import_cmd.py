@@ -27,7 +27,7 @@ def run_import(path: Path, mapping: str | None, skip_invalid: bool, out: Console
 
         report = import_path(store, path, config=get_config(), mapping=mapping_path, skip_invalid=skip_invalid,
                              progress=progress)
-    out.print(report.format_summary(), markup=False)
+    out.print(report.format_summary(), markup=False, soft_wrap=True)
     issues = report.format_issues()
     if issues:
-        err.print(issues, markup=False)
+        err.print(issues, markup=False, soft_wrap=True)
