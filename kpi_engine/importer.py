@@ -1122,8 +1122,7 @@ def _temp_on_disk(conn: Connection):
     try:
         yield
     finally:
-        if conn.in_transaction():
-            conn.rollback()
+        conn.rollback()  # nothing after a commit; after a failed one (a full disk), ends it
         conn.exec_driver_sql(f"PRAGMA temp_store = {int(temp)}")
         conn.commit()
 

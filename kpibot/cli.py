@@ -17,7 +17,12 @@ from rich.console import Console
 from config.app_config import ConfigError, get_config
 from config.settings import get_settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Sales KPIs in Slack: answers, digests, alerts.")
+EXIT_CODES = ("Exit codes: 0 done; 1 failed; 2 a mistake in the input (question, config, path, CSV); "
+              "3 deliveries still pending (run it again to resume them); 4 the store is unreachable or locked; "
+              "5 the store cannot be written (read-only, disk full); 6 the store file is damaged; "
+              "130 interrupted. See README, Exit codes.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Sales KPIs in Slack: answers, digests, alerts.",
+                  epilog=EXIT_CODES)
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
 
@@ -64,7 +69,8 @@ def guarded(fn: Callable) -> Callable:
         except _user_errors() as exc:
             msg = getattr(exc, "message", None) or str(exc)
             err.print(f"kpibot: {msg}", markup=False, soft_wrap=True)
-            raise typer.Exit(2) from None
+            # store problems carry their own code (README, "Exit codes"); other mistakes are 2
+            raise typer.Exit(getattr(exc, "exit_code", 2)) from None
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
 
@@ -150,7 +156,7 @@ def demo_cmd(
 ):
     """Fill the store with the generated demo company."""
     from kpi_engine import demo
-    from kpi_engine.db import open_store
+    from kpi_engine.db import open_store, require_writable
 
     try:
         scale_v: float | str = float(scale)
@@ -162,8 +168,10 @@ def demo_cmd(
     from kpi_engine.periods import now
 
     anchor = now(cfg.tz).date()
+    store = open_store(get_settings().database_url)
+    require_writable(store, "write the demo company into it")
     with err.status("generating the demo company…"):
-        summary = demo.generate(open_store(get_settings().database_url), seed=seed, scale=scale_v, anchor=anchor,
+        summary = demo.generate(store, seed=seed, scale=scale_v, anchor=anchor,
                                 tz=cfg.timezone, replace=replace)
     counts = ", ".join(f"{k} {v:,}" for k, v in summary.counts.items())
     out.print(f"Demo company written (anchor {summary.anchor}): {counts}", markup=False)
@@ -214,11 +222,13 @@ def digest_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ):
     """Build, and unless --dry-run send, the digest."""
-    from kpi_engine.db import open_store
+    from kpi_engine.db import open_store, require_writable
     from kpi_engine.engine import KpiEngine
     from schedules.cli import digest
 
     store = open_store(get_settings().database_url)
+    if not dry_run:
+        require_writable(store, "send a digest (deliveries are recorded in it)")
     result = digest(KpiEngine(store, get_config()), store, get_config(), _slack_client_factory(),
                     channel=channel, as_of=_as_of(as_of), dry_run=dry_run)
     _print_schedule_result(result, as_json)
@@ -234,11 +244,13 @@ def alerts_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ):
     """Evaluate alert rules, and unless --dry-run send what fires or resolves."""
-    from kpi_engine.db import open_store
+    from kpi_engine.db import open_store, require_writable
     from kpi_engine.engine import KpiEngine
     from schedules.cli import alerts
 
     store = open_store(get_settings().database_url)
+    if not dry_run:
+        require_writable(store, "evaluate alerts (their states are kept in it)")
     result = alerts(KpiEngine(store, get_config()), store, get_config(), _slack_client_factory(),
                     as_of=_as_of(as_of), dry_run=dry_run)
     _print_schedule_result(result, as_json)
