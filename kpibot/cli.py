@@ -204,6 +204,10 @@ def _slack_client_factory():
     return make
 
 
+_WAIT_HELP = ("Seconds to keep retrying Slack before leaving the rest pending (exit code 3; the next run "
+              "resumes it)")
+
+
 def _print_schedule_result(result: dict, as_json: bool) -> None:
     from schedules.cli import format_preview
 
@@ -220,8 +224,9 @@ def digest_cmd(
     as_of: Annotated[str | None, typer.Option("--as-of")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Build and show, send nothing")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    wait: Annotated[float, typer.Option("--wait", min=0, help=_WAIT_HELP)] = 60.0,
 ):
-    """Build, and unless --dry-run send, the digest."""
+    """Build, and unless --dry-run send, the digest. Run again after exit code 3 to resume delivery."""
     from kpi_engine.db import open_store, require_writable
     from kpi_engine.engine import KpiEngine
     from schedules.cli import digest
@@ -229,11 +234,11 @@ def digest_cmd(
     store = open_store(get_settings().database_url)
     if not dry_run:
         require_writable(store, "send a digest (deliveries are recorded in it)")
+    _quiet_retries()
     result = digest(KpiEngine(store, get_config()), store, get_config(), _slack_client_factory(),
-                    channel=channel, as_of=_as_of(as_of), dry_run=dry_run)
+                    channel=channel, as_of=_as_of(as_of), dry_run=dry_run, timeout=wait)
     _print_schedule_result(result, as_json)
-    if any(d.get("status") == "failed" for d in result.get("digests", [])):
-        raise typer.Exit(1)
+    _exit_for_deliveries(result, failed=any(d.get("status") == "failed" for d in result.get("digests", [])))
 
 
 @app.command("alerts")
@@ -242,8 +247,10 @@ def alerts_cmd(
     as_of: Annotated[str | None, typer.Option("--as-of")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Evaluate and show, change and send nothing")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    wait: Annotated[float, typer.Option("--wait", min=0, help=_WAIT_HELP)] = 60.0,
 ):
-    """Evaluate alert rules, and unless --dry-run send what fires or resolves."""
+    """Evaluate alert rules, and unless --dry-run send what fires or resolves (and what an earlier run
+    left pending)."""
     from kpi_engine.db import open_store, require_writable
     from kpi_engine.engine import KpiEngine
     from schedules.cli import alerts
@@ -251,9 +258,33 @@ def alerts_cmd(
     store = open_store(get_settings().database_url)
     if not dry_run:
         require_writable(store, "evaluate alerts (their states are kept in it)")
+    _quiet_retries()
     result = alerts(KpiEngine(store, get_config()), store, get_config(), _slack_client_factory(),
-                    as_of=_as_of(as_of), dry_run=dry_run)
+                    as_of=_as_of(as_of), dry_run=dry_run, timeout=wait)
     _print_schedule_result(result, as_json)
+    _exit_for_deliveries(result, failed="failed" in (result.get("delivery") or {}).values())
+
+
+def _quiet_retries() -> None:
+    """digest/alerts end with one line saying what was not delivered and why; the sender's line per
+    retry is for the service's log (shown here too with KPIBOT_LOG_LEVEL set)."""
+    if "KPIBOT_LOG_LEVEL" not in os.environ:
+        logging.getLogger("schedules.outbox").setLevel(logging.ERROR)
+
+
+def _exit_for_deliveries(result: dict, failed: bool) -> None:
+    """Messages still pending: one line and exit 3 (a rerun resumes them); one failed for good: exit 1."""
+    from schedules.cli import pending_line
+
+    line = pending_line(result)
+    if line is not None:
+        err.print(f"kpibot: {line}", markup=False, soft_wrap=True)
+        raise typer.Exit(3)
+    if failed:
+        from schedules.cli import failed_line
+
+        err.print(f"kpibot: {failed_line(result)}", markup=False, soft_wrap=True)
+        raise typer.Exit(1)
 
 
 def main() -> None:
