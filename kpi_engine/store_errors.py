@@ -159,7 +159,7 @@ def describe(engine: Engine) -> tuple[str, Path | None]:
     url = engine.url
     if url.get_backend_name() == "sqlite":
         path = sqlite_path(url.database)
-        return (str(path) if path else ":memory:"), path
+        return (str(path.absolute()) if path else ":memory:"), path
     host = url.host or "localhost"
     return f"{host}:{url.port or 5432}/{url.database or ''}", None
 
