@@ -91,9 +91,8 @@ def sparkline(values: list[float | None]) -> str:
 
 
 def short_period(p: Period, lang: str) -> str:
-    """A period label without "(to date)", for axes and trend ends."""
-    label = fmt.period_label(p, lang)
-    return label.split(" (")[0]
+    """A period label without "(to date)", for axes and trend ends (kpi_engine.format says how)."""
+    return fmt.short_period(p, lang)
 
 
 # ------------------------------------------------------------------ block builders

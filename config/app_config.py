@@ -49,6 +49,8 @@ class AppConfig(BaseModel):
     timezone: str = "Asia/Bangkok"
     currency: str = "THB"
     language: Literal["en", "th"] = "en"
+    # years in Thai text: Buddhist era (พ.ค. 2569, Thai business usage) or Gregorian (พ.ค. 2026)
+    thai_years: Literal["buddhist", "gregorian"] = "buddhist"
     min_sample: int = Field(10, ge=0)
     retention: RetentionConfig = RetentionConfig()
     slack: SlackConfig = SlackConfig()
