@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 
 from bot import blocks as bk
-from bot import i18n
+from bot import digest_optin, i18n
 from bot.deps import BotDeps
 from kpi_engine import format as fmt
 from kpi_engine.engine import RepInfo
@@ -51,6 +51,7 @@ def home_view(deps: BotDeps, user_id: str, as_of: datetime) -> dict:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{bk.escape(spec.name(lang))}*"},
                        "fields": fields})
         blocks.append({"type": "divider"})
+    blocks += digest_optin.home_blocks(deps, user_id, lang)
     blocks.append(bk.context(i18n.t("updated", lang, when=fmt.moment(as_of, lang, deps.config.tz))))
     return {"type": "home", "blocks": bk.fit(blocks)}
 

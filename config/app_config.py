@@ -32,6 +32,8 @@ class RetentionConfig(_Strict):
 class SlackConfig(_Strict):
     digest_channel: str = "leadership"
     alerts_channel: str = "sales-alerts"
+    # breakdowns as a Block Kit table block (Slack's clients render it); false: an aligned code block
+    table_blocks: bool = True
 
 
 class DisplayName(_Strict):

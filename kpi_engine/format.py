@@ -123,7 +123,7 @@ def _grouped(x: float, decimals: int) -> str:
     return f"{x:,.{decimals}f}"
 
 
-def money(x: float, currency: str = "THB", compact: bool = False) -> str:
+def money(x: float, currency: str = "THB", compact: bool = False, whole: bool = False) -> str:
     sym = CURRENCY_SYMBOLS.get(currency)
     sign = "-" if x < 0 else ""
     x = abs(x)
@@ -132,7 +132,7 @@ def money(x: float, currency: str = "THB", compact: bool = False) -> str:
     elif compact and x >= 10_000:
         body = f"{x / 1_000:,.1f}k"
     else:
-        body = _grouped(x, 0 if x >= 1000 or x == 0 or (compact and float(x).is_integer()) else 2)
+        body = _grouped(x, 0 if whole or x >= 1000 or x == 0 or (compact and float(x).is_integer()) else 2)
     return f"{sign}{sym}{body}" if sym else f"{sign}{body} {currency}"
 
 
@@ -143,7 +143,7 @@ def value(x: float | None, unit: str, currency: str = "THB", lang: str = "en", c
     if x is None:
         return "—"
     if unit == "currency":
-        return money(x, currency, compact)
+        return money(x, currency, compact, whole)
     if unit == "currency_per_day":
         return money(x, currency, compact) + word("per_day", lang)
     if unit == "ratio":

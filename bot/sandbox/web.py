@@ -208,7 +208,8 @@ def create_app(sandbox: Sandbox, broadcaster: Broadcaster | None = None) -> Star
 
     def action(body: dict[str, Any]) -> Any:
         return sandbox.action(
-            _field(body, "user"), _field(body, "channel"), _field(body, "ts"), _field(body, "action_id"),
+            _field(body, "user"), _field(body, "channel"), _field(body, "ts", required=False),
+            _field(body, "action_id"),
             _field(body, "value", required=False), _field(body, "block_id", required=False) or None,
         )
 

@@ -249,11 +249,14 @@ class Sandbox:
         value: str,
         block_id: str | None = None,
     ) -> JobResult:
-        """A button press: a `block_actions` interaction carrying the message as it is now."""
+        """A button press: a `block_actions` interaction carrying the message as it is now (a button on
+        the Home tab has no message: it comes from the person's App Home, channel `home`)."""
         self.person(user_id)
+        if channel_id == "home":
+            channel_id, message_ts = self.dm_id(user_id), ""
         try:
             body = self.emulator.block_action_payload(
-                action_id, value, user_id, channel_id, message=message_ts, block_id=block_id or None
+                action_id, value, user_id, channel_id, message=message_ts or None, block_id=block_id or None
             )
         except ValueError:
             raise SandboxError("that message is gone; the page will refresh") from None

@@ -284,7 +284,8 @@ async function submitThreadReply(event) {
 
 async function pressButton(button) {
   const message = button.closest(".msg");
-  if (!message) return;
+  const onHome = !message && button.closest("#home");
+  if (!message && !onHome) return;
   if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) return;
   if (button.dataset.url) window.open(button.dataset.url, "_blank", "noopener");
   button.disabled = true;
@@ -293,8 +294,8 @@ async function pressButton(button) {
   try {
     const result = await api("/api/action", {
       user: state.user,
-      channel: message.dataset.channel,
-      ts: message.dataset.ts,
+      channel: message ? message.dataset.channel : "home",
+      ts: message ? message.dataset.ts : "",
       action_id: button.dataset.actionId,
       value: button.dataset.value || "",
       block_id: button.dataset.blockId || "",
