@@ -63,7 +63,8 @@ def page(service):
         # The page must work offline: any request beyond this machine is a bug (a CDN, a font, an image).
         outside: list[str] = []
         page.route("**/*", lambda route: _local_only(route, outside))
-        page.goto(service.url)
+        # these tests act as Somchai (a rep); the page itself opens as the Head of Sales (test_first_minute…)
+        page.goto(service.url + "#user=U0SOMCHAI&channel=leadership")
         page.wait_for_selector("body[data-ready='1']", timeout=WAIT_MS)
         yield page
         assert not errors, f"JavaScript errors on the page: {errors}"

@@ -27,6 +27,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from . import fonts
 from .workspace import Sandbox, SandboxError
 
 log = logging.getLogger(__name__)
@@ -172,6 +173,18 @@ def create_app(sandbox: Sandbox, broadcaster: Broadcaster | None = None) -> Star
         disposition = "inline" if mimetype.startswith("image/") and mimetype != "image/svg+xml" else "attachment"
         return Response(content, media_type=mimetype, headers={"Content-Disposition": disposition})
 
+    async def fonts_css(_request: Request) -> Response:
+        return Response(fonts.fonts_css(), media_type="text/css; charset=utf-8")
+
+    def font(find: Callable[[], Path | None]) -> Callable[[Request], Awaitable[Response]]:
+        async def serve(_request: Request) -> Response:
+            path = find()
+            if path is None:
+                return Response("font not installed", status_code=404, media_type="text/plain")
+            return FileResponse(path, media_type="font/ttf")
+
+        return serve
+
     def post(handler: Callable[[dict[str, Any]], Any]) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             refused = _refuse_cross_site(request)
@@ -231,6 +244,9 @@ def create_app(sandbox: Sandbox, broadcaster: Broadcaster | None = None) -> Star
         Route("/api/digest", post(job("digest")), methods=["POST"]),
         Route("/api/alerts", post(job("alerts")), methods=["POST"]),
         Route("/files/{file_id}/{name:path}", serve_file),
+        Route("/fonts.css", fonts_css),
+        Route("/fonts/thai.ttf", font(fonts.thai_font)),
+        Route("/fonts/emoji.ttf", font(fonts.emoji_font)),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     middleware = [
