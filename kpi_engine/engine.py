@@ -282,10 +282,15 @@ class KpiEngine:
                                {"r": rep_id}).one()
         return RepInfo(row[0], row[1], row[2], row[3], (row[4] or "rep").lower())
 
-    def team_reps(self, team: str) -> list[str]:
+    def team_reps(self, team: str, active_from: datetime | None = None) -> list[str]:
+        """The team's reps (those still there at `active_from`, when given)."""
+        sql = "SELECT rep_id FROM reps WHERE team = :t"
+        params: dict[str, Any] = {"t": team}
+        if active_from is not None:
+            sql += " AND (left_on IS NULL OR left_on >= :a)"
+            params["a"] = int(active_from.timestamp())
         with self.store.connect() as conn:
-            return [r[0] for r in conn.execute(text("SELECT rep_id FROM reps WHERE team = :t ORDER BY rep_id"),
-                                               {"t": team})]
+            return [r[0] for r in conn.execute(text(sql + " ORDER BY rep_id"), params)]
 
     def rep_names(self, rep_ids: list[str]) -> dict[str, str]:
         with self.store.connect() as conn:

@@ -93,19 +93,21 @@ def build_digest(engine: KpiEngine, ops: OpsStore | None, config: AppConfig, sub
     # counts the day in progress whole (targets.py), so a part of today would read as falling behind
     pace_at = _day_start(as_of, tz)
     dims = [dim for dim in ([*aud.movers_by] if aud.movers_by is not None else sub.movers_by) if dim not in filters]
+    # a person's digest keeps the KPIs their scope can narrow (no company-only CAC in a rep's week)
+    kpis = [k for k in sub.kpis if set(aud.filters) <= set(engine.spec(k).filters)] or list(sub.kpis)
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="digest") as pool:
         answers = {k: pool.submit(engine.answer, Query(k, PeriodSpec("current", grain="week", offset=-1),
-                                                       filters=dict(filters), lang=lang), as_of) for k in sub.kpis}
+                                                       filters=dict(filters), lang=lang), as_of) for k in kpis}
         pacing = [pool.submit(_pacing, engine, config, k, span, grain, pace_at, lang, filters)
-                  for k in sub.kpis for span, grain in (("mtd", "month"), ("qtd", "quarter"))]
+                  for k in kpis for span, grain in (("mtd", "month"), ("qtd", "quarter"))]
         weeks = [week, *hist]
         breakdowns = {(k, dim): [pool.submit(engine.measure, k, p, as_of, filters or None, dim) for p in weeks]
-                      for k in _mover_kpis(engine, sub) for dim in dims if dim in engine.spec(k).breakdowns}
-        split = _split_dim(engine, sub, aud, filters)
-        members = pool.submit(_member_lines, engine, sub, split, week, prev, pace_at, as_of, lang, filters) \
+                      for k in _mover_kpis(engine, sub, kpis) for dim in dims if dim in engine.spec(k).breakdowns}
+        split = _split_dim(engine, kpis[0], aud, filters)
+        members = pool.submit(_member_lines, engine, kpis[0], split, week, prev, pace_at, as_of, lang, filters) \
             if split else None
         if chart and sub.chart:
-            d.chart_kpi, d.chart_weeks = sub.chart_kpi or sub.kpis[0], sub.chart_weeks
+            d.chart_kpi, d.chart_weeks = sub.chart_kpi if sub.chart_kpi in kpis else kpis[0], sub.chart_weeks
             drawn = pool.submit(_chart, engine, sub, d.chart_kpi, as_of, lang, answers.get(d.chart_kpi), filters)
         if ops is not None:
             d.alerts = _open_alerts(engine, ops, config, lang, aud)
@@ -177,13 +179,13 @@ def _attainment(value: float | None, target: float | None, higher_is_better: boo
     return target / value if value else None
 
 
-def _mover_kpis(engine: KpiEngine, sub: DigestConfig) -> list[str]:
+def _mover_kpis(engine: KpiEngine, sub: DigestConfig, kpis: list[str]) -> list[str]:
     """KPIs whose week-on-week change by segment says something. A quarterly KPI (retention,
     training) barely moves in a week, so its weekly segments are noise, and at 1M rows its
     breakdown is also the digest's most expensive question."""
     if not sub.movers:
         return []
-    return [k for k in sub.kpis if engine.spec(k).default_grain not in ("quarter", "year")]
+    return [k for k in kpis if engine.spec(k).default_grain not in ("quarter", "year")]
 
 
 def _movers(engine: KpiEngine, pool: ThreadPoolExecutor, sub: DigestConfig, weeks: list[Period], as_of: datetime,
@@ -282,9 +284,9 @@ def _deals_behind(engine: KpiEngine, m: Mover, week: Period, prev: Period, as_of
     return []
 
 
-def _split_dim(engine: KpiEngine, sub: DigestConfig, aud: Audience, filters: dict[str, str]) -> str | None:
+def _split_dim(engine: KpiEngine, kpi: str, aud: Audience, filters: dict[str, str]) -> str | None:
     """A line per team in the head's digest, per rep in a manager's; none in a rep's own."""
-    lead = engine.spec(sub.kpis[0])
+    lead = engine.spec(kpi)
     if aud.kind == "self" or "rep" in filters:
         return None
     dim = "rep" if aud.kind == "team" else "team"
@@ -293,14 +295,13 @@ def _split_dim(engine: KpiEngine, sub: DigestConfig, aud: Audience, filters: dic
     return dim
 
 
-def _member_lines(engine: KpiEngine, sub: DigestConfig, dim: str, week: Period, prev: Period, pace_at: datetime,
+def _member_lines(engine: KpiEngine, k: str, dim: str, week: Period, prev: Period, pace_at: datetime,
                   as_of: datetime, lang: str, filters: dict[str, str]) -> list[TeamLine]:
     """The lead KPI's week per team (or rep), with its change and month-to-date attainment of target."""
-    k = sub.kpis[0]
     spec = engine.spec(k)
     now = dict(engine.measure(k, week, as_of, filters or None, dim).rows or [])
     before = dict(engine.measure(k, prev, as_of, filters or None, dim).rows or [])
-    every = engine.team_reps(filters["team"]) if dim == "rep" and "team" in filters else \
+    every = engine.team_reps(filters["team"], week.start) if dim == "rep" and "team" in filters else \
         engine.dimension_values(k, dim) if dim == "team" else []
     keys = sorted(x for x in set(now) | set(before) | set(every) if x)
     names = engine.rep_names(keys) if dim == "rep" else {}
