@@ -34,6 +34,7 @@ from kpi_engine.engine import Answer, KpiEngine
 from kpi_engine.ops import NewMessage, OpsStore
 from kpi_engine.periods import Period
 from kpi_engine.query import PeriodSpec, Query
+from schedules.alerts import segment_label
 from schedules.outbox import DIGEST_EVENT, post, upload
 from schedules.rules import robust_z
 
@@ -329,25 +330,21 @@ def _open_alerts(engine: KpiEngine, ops: OpsStore, config: AppConfig, lang: str,
                  aud: Audience | None = None) -> list[OpenAlert]:
     """Open alerts; for a person's digest only those about their team (or themselves)."""
     rules = {r.id: r for r in config.alerts.rules}
-    team_reps: set[str] = set()
     out = []
     for row in ops.open_alerts():
         rule = rules.get(row.rule_id)
         if rule is None:
             continue
-        if aud is not None and aud.kind in ("team", "self") and not _concerns(rule, row.segment, aud, team_reps):
+        if aud is not None and aud.kind in ("team", "self") and not _concerns(rule, row.segment, aud):
             continue
-        seg_label = ""
-        if rule.per and row.segment:
-            seg_label = (engine.rep_names([row.segment]).get(row.segment, row.segment) if rule.per == "rep"
-                         else engine.names.display(rule.per, row.segment, lang))
+        seg_label = segment_label(engine, rule.per, row.segment, lang) if row.segment else ""
         out.append(OpenAlert(row.rule_id, rule.label(lang), rule.severity, row.segment, row.state, row.fired_at,
                              row.value, engine.spec(rule.kpi).unit, row.period, row.acked_by,
                              segment_label=seg_label, period_label=fmt.key_label(row.period, lang)))
     return out
 
 
-def _concerns(rule, segment: str, aud: Audience, team_reps: set[str]) -> bool:
+def _concerns(rule, segment: str, aud: Audience) -> bool:
     if aud.kind == "self":
         return (rule.per == "rep" and segment == aud.rep_id) or rule.filter.get("rep") == aud.rep_id
     return ((rule.per == "team" and segment == aud.team) or rule.filter.get("team") == aud.team
