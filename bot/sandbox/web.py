@@ -122,8 +122,10 @@ class _SecurityHeaders:
                     (b"content-security-policy", CSP.encode()),
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"no-referrer"),
-                    (b"cache-control", b"no-store"),
                 ]
+                # fonts (10 MB of emoji) are cached by the browser; everything else is always fresh
+                if not any(k.lower() == b"cache-control" for k, _ in headers):
+                    headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -181,7 +183,7 @@ def create_app(sandbox: Sandbox, broadcaster: Broadcaster | None = None) -> Star
             path = find()
             if path is None:
                 return Response("font not installed", status_code=404, media_type="text/plain")
-            return FileResponse(path, media_type="font/ttf")
+            return FileResponse(path, media_type="font/ttf", headers={"Cache-Control": "max-age=86400"})
 
         return serve
 
