@@ -8,6 +8,7 @@ LOCK := requirements.lock
 PIP_VERSION := 26.3
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) 2>/dev/null | cksum | cut -d' ' -f1)
+FONTS := bot/sandbox/vendor/fonts/.installed
 
 .PHONY: run test lint bench install lock check-floors
 
@@ -21,12 +22,17 @@ $(STAMP): pyproject.toml $(LOCK)
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-install: $(STAMP)
+# the sandbox page's emoji font (Debian's fonts-noto-color-emoji, unpacked; the page works without it)
+$(FONTS): scripts/sandbox-fonts
+	scripts/sandbox-fonts
+	mkdir -p bot/sandbox/vendor/fonts && touch $@
 
-run: $(STAMP)
+install: $(STAMP) $(FONTS)
+
+run: $(STAMP) $(FONTS)
 	$(VENV)/bin/kpibot run
 
-test: $(STAMP)
+test: $(STAMP) $(FONTS)
 	scripts/test-services
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest

@@ -20,7 +20,14 @@ from kpi_engine import periods
 from kpi_engine.engine import KpiEngine
 from kpi_engine.ops import OpsStore
 from schedules.alerts import run_alerts
-from schedules.digest import build_digest, digest_channel, digest_key, last_week, queue_digest
+from schedules.digest import (
+    build_digest,
+    digest_channel,
+    digest_key,
+    last_week,
+    personal_digests,
+    queue_digest,
+)
 from schedules.outbox import DELIVERIES, Sender
 
 UNFINISHED = ("pending", "sending")
@@ -56,7 +63,7 @@ def _outcomes(result: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
     """Each message's outbox state and last error, over a digest run's digests or an alerts run."""
     delivery: dict[str, str] = {}
     errors: dict[str, str] = {}
-    for part in [*result.get("digests", []), result]:
+    for part in [*result.get("digests", []), *result.get("personal", []), result]:
         if isinstance(part.get("delivery"), dict):
             delivery.update(part["delivery"])
         errors.update(part.get("errors") or {})
@@ -114,6 +121,9 @@ def digest(engine: KpiEngine, store: Engine, config: AppConfig, client_factory: 
         ch = digest_channel(sub, config, channel)
         week = last_week(as_of, config.tz)
         key = digest_key(sub, ch, week)
+        if channel is None:
+            out.setdefault("personal", []).extend(
+                _personal(engine, ops, config, client_factory, sub, as_of, dry_run, timeout))
         if not dry_run and ops.existing_keys([key]):
             unfinished = _unfinished(ops, key)
             item = {"id": sub.id, "channel": ch, "key": key, "week": week.label}
@@ -158,6 +168,30 @@ def _errors(ops: OpsStore, states: dict[str, str]) -> dict[str, str]:
     return {r.key: r.last_error for r in ops.messages(keys) if r.last_error} if keys else {}
 
 
+def _personal(engine: KpiEngine, ops: OpsStore, config: AppConfig, client_factory: Callable[[], WebClient],
+              sub, as_of: datetime, dry_run: bool, timeout: float) -> list[dict[str, Any]]:
+    """The opted-in people's own digests for the week (by DM), each sent once under its own key."""
+    from bot.digest_blocks import digest_message
+
+    out = []
+    for d in personal_digests(engine, ops, config, sub, as_of):
+        text, _ = digest_message(d)
+        item: dict[str, Any] = {"id": sub.id, "to": d.recipient, "audience": d.audience, "key": d.key,
+                                "week": d.week["label"], "text": text}
+        if dry_run:
+            item["status"] = "dry_run"
+        else:
+            keys = queue_digest(ops, d)
+            if not keys:  # queued by an earlier run: what it left undelivered is resumed
+                keys = _unfinished(ops, d.key)
+                item["resumed"] = bool(keys)
+            states = _deliver(ops, config, client_factory, keys, timeout)
+            item["delivery"], item["errors"] = states, _errors(ops, states)
+            item["status"] = _digest_status(states, d.key) if states else "duplicate"
+        out.append(item)
+    return out
+
+
 def alerts(engine: KpiEngine, store: Engine, config: AppConfig, client_factory: Callable[[], WebClient],
            as_of: datetime | None = None, dry_run: bool = False, rule: str | None = None,
            timeout: float = 60.0) -> dict[str, Any]:
@@ -191,6 +225,8 @@ def format_preview(result: dict[str, Any]) -> str:
             lines.append(f"\n[{d['status']}] {d['id']} → #{d['channel']}  ({d['key']}){resumed}")
             if d.get("text"):
                 lines.append(_blocks_text(d.get("blocks") or []) or d["text"])
+        for d in result.get("personal") or []:
+            lines.append(f"[{d['status']}] {d['id']} → DM {d['to']} ({d['audience']}, {d['key']})")
         if not result["digests"]:
             lines.append("no digest is enabled in the config")
         return "\n".join(lines)
