@@ -892,7 +892,8 @@ class _Run:
         keys = key_columns(table)
         template = [("day" if c == "period" and table == "spend" else "" if c in keys else None) for c in dbcols]
 
-        lines = report.files.setdefault(file, FileLines())
+        # a file feeding two tables is read twice, with the same lines: each read counts them afresh
+        lines = report.files[file] = FileLines()
         with src.path.open("rb") as fb:
             # strict: a closing quote followed by text is an error, not silently glued to the value
             reader = csv.reader(io.TextIOWrapper(fb, encoding="utf-8-sig", newline=""), strict=True)
