@@ -50,6 +50,8 @@ class AppConfig(BaseModel):
     currency: str = "THB"
     language: Literal["en", "th"] = "en"
     min_sample: int = Field(10, ge=0)
+    # the month fiscal years start in; FY2026 is the fiscal year that ends in 2026 ("fy26", "ปีงบ 69")
+    fiscal_year_start_month: int = Field(1, ge=1, le=12)
     retention: RetentionConfig = RetentionConfig()
     slack: SlackConfig = SlackConfig()
     access: AccessConfig = AccessConfig()

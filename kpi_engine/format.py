@@ -111,7 +111,13 @@ def period_label(p: Period, lang: str = "en") -> str:
     start = p.start
     g = p.grain
     th = lang == "th"
-    if g == "year":
+    if g in ("months", "days") and not p.label.startswith(("last ", "previous ")):
+        text = _span_label(p, lang)
+    elif g == "months":
+        n = p.months
+        text = (f"{n} เดือนล่าสุด" if p.label.startswith("last ") else f"{n} เดือนก่อนหน้า") if th else p.label
+        return text
+    elif g == "year":
         text = f"{'ปี ' if th else ''}{start.year}"
     elif g == "quarter":
         q = (start.month - 1) // 3 + 1
@@ -125,8 +131,58 @@ def period_label(p: Period, lang: str = "en") -> str:
         text = f"{start.day} {(MONTHS_TH if th else MONTHS_EN)[start.month - 1]} {start.year}"
     else:
         days = p.days or round((p.end - p.start).total_seconds() / 86400)
+        if p.label.startswith("previous "):
+            return f"{days} วันก่อนหน้า" if th else p.label
         text = f"{days} วันล่าสุด" if th else f"last {days} days"
         return text
     if p.to_date:
         text += f" ({word('to_date', lang)})"
     return text
+
+
+_HALVES_TH = {"1": "ครึ่งปีแรก", "2": "ครึ่งปีหลัง"}
+
+
+def _span_label(p: Period, lang: str) -> str:
+    """Halves, fiscal periods, runs of months and runs of days: 'H1 2026', 'FY2026', 'Q3 FY2026',
+    'Oct–Nov 2026', '1–15 Nov 2026' (Thai: 'ครึ่งปีแรก 2026', 'ปีงบประมาณ 2026', …)."""
+    th = lang == "th"
+    label = p.label
+    if p.grain == "months" and label.startswith("FY"):
+        year, _, part = label[2:].partition("-")
+        if not part:
+            return f"ปีงบประมาณ {year}" if th else label
+        if part.startswith("Q"):
+            return f"ไตรมาส {part[1:]} ปีงบ {year}" if th else f"{part} FY{year}"
+        return f"{_HALVES_TH[part[1:]]} ปีงบ {year}" if th else f"{part} FY{year}"
+    if p.grain == "months" and "-H" in label:
+        year, half = label.split("-H")
+        return f"{_HALVES_TH[half]} {year}" if th else f"H{half} {year}"
+    if p.grain == "months" and label.isdigit():
+        return f"ปี {label}" if th else label
+    return date_range(p, lang, whole_months=p.grain == "months")
+
+
+def date_range(p: Period, lang: str = "en", whole_months: bool = False) -> str:
+    """The days a period covers: '1 Jul–30 Sep 2026', '1–18 Nov 2026', '3 Nov 2026'; a to-date period
+    ends on the day of its as_of. With whole_months: 'Oct–Nov 2026'."""
+    from datetime import timedelta
+
+    months = MONTHS_TH if lang == "th" else MONTHS_EN
+    tz = p.tz
+    a = p.start.astimezone(tz)
+    end = p.end.astimezone(tz)
+    b = end if end.time() != end.time().min or end == a else end - timedelta(days=1)
+    if whole_months:
+        if (a.year, a.month) == (b.year, b.month):
+            return f"{months[a.month - 1]} {a.year}"
+        if a.year == b.year:
+            return f"{months[a.month - 1]}–{months[b.month - 1]} {a.year}"
+        return f"{months[a.month - 1]} {a.year}–{months[b.month - 1]} {b.year}"
+    if a.date() == b.date():
+        return f"{a.day} {months[a.month - 1]} {a.year}"
+    if (a.year, a.month) == (b.year, b.month):
+        return f"{a.day}–{b.day} {months[a.month - 1]} {a.year}"
+    if a.year == b.year:
+        return f"{a.day} {months[a.month - 1]}–{b.day} {months[b.month - 1]} {a.year}"
+    return f"{a.day} {months[a.month - 1]} {a.year}–{b.day} {months[b.month - 1]} {b.year}"
