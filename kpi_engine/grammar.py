@@ -37,7 +37,7 @@ from kpi_engine.catalogue import DIMENSIONS, KpiSpec
 from kpi_engine.catalogue import catalogue as default_catalogue
 from kpi_engine.format import dimension as dim_word
 from kpi_engine.lexicon import EXACT, Entity, Lexicon, Visible, visible_only
-from kpi_engine.period_grammar import PeriodTextError, match_period
+from kpi_engine.period_grammar import NUMBER_WORDS, PeriodTextError, count, match_period
 from kpi_engine.query import HelpRequest, PeriodSpec, Query, QueryError, Rank
 from kpi_engine.reading import Reading
 from kpi_engine.textnorm import Folded, fold, fold_text, invisible, is_thai, is_word
@@ -63,7 +63,9 @@ _MENTION_RE = re.compile(r"<@([a-z0-9]+)(?:\|[^>]{0,80})?>")
 _ANY_DIM_RE = re.compile(r"([a-z][a-z0-9_]{0,30}) ?:(?=\S)")
 _LAUGH_RE = re.compile(r"5{3,}\+*")
 _NUMBER_RE = re.compile(r"[0-9]{1,6}(?![0-9])")
-_RANK_N_RE = re.compile(r"(top|bottom|best|worst|ท็อป|ท๊อป|ทอป) ?-? ?([0-9]{1,3})(?![0-9])")
+_RANK_N_RE = re.compile(r"(top|bottom|best|worst|ท็อป|ท๊อป|ทอป) ?-? ?([0-9]{1,3}|"
+                        + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True))
+                        + r")(?![0-9])")
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,8 @@ def _fold(text: str) -> str:
 
 # Which meaning wins when one phrase means two things: grammar words, then KPI names, topic words,
 # stored values, chat words, and last the names and parts of names (a nickname that is also a word).
-_PRIORITY = {"period": 9, "future": 9, "compare": 9, "over": 9, "vs": 9, "prevword": 9, "target": 9,
+_PRIORITY = {"period": 9, "future": 9, "compare": 9, "over": 9, "vs": 9, "prevword": 9, "target": 9, "by": 9,
+             "whichword": 9, "whichafter": 9,
              "breakdown": 9, "which": 9, "rank": 9, "mine": 9, "chart": 9, "help": 9, "kpi": 8, "topic": 7,
              "entity": 6, "filler": 5, "greeting": 5, "dimword": 4}
 _END = ""  # trie key of a terminal (never a character)
@@ -144,8 +147,16 @@ def _current_phrases() -> dict[tuple[str, int], list[str]]:
             for w in words.LAST_EN:
                 add(grain, -1, f"{w} {u}")
             add(grain, -2, f"{u} before last", f"the {u} before last")
+        for u in en:
+            for since in ("since the start of", "since the beginning of", "from the start of", "from the beginning of",
+                          "since start of", "from start of"):
+                add(grain, 0, f"{since} the {u}", f"{since} this {u}")
+            add(grain, 0, f"start of {u} to date", f"start of the {u} to date", f"beginning of the {u} to now")
         for u in th:
-            add(grain, 0, f"{u}นี้", f"{u}ปัจจุบัน", f"ตั้งแต่ต้น{u}", f"{u}นี้ถึงตอนนี้")
+            add(grain, 0, f"{u}นี้", f"{u}ปัจจุบัน", f"ตั้งแต่ต้น{u}", f"{u}นี้ถึงตอนนี้", f"ตั้งแต่ต้น{u}นี้")
+            for upto in ("ถึงวันนี้", "ถึงตอนนี้", "ถึงปัจจุบัน", "จนถึงวันนี้", "จนถึงตอนนี้", "จนถึงปัจจุบัน",
+                         "จนถึงตอนนี้", "ถึงล่าสุด", "จนถึงล่าสุด"):
+                add(grain, 0, f"ต้น{u}{upto}", f"ตั้งแต่ต้น{u}{upto}")
             for w in words.LAST_TH:
                 add(grain, -1, f"{u}{w}")
             add(grain, -2, f"{u}ก่อนโน้น", f"{u}ก่อนหน้านั้น")
@@ -215,50 +226,40 @@ class _Vocab:
             self.add(w, ("filler", None))
 
     def _dims(self) -> None:
+        # "by" and a dimension word are two tokens put together after scanning (_combine): the trie
+        # stays small, and "by" before anything else is just a word
+        for by in (*words.BY_EN, *words.BY_TH):
+            self.add(by, ("by", None))
+        for w in words.WHICH_EN:
+            self.add(w, ("whichword", None))
+        for w in words.WHICH_TH_AFTER:
+            self.add(w, ("whichafter", None))
         for dim in DIMENSIONS:
             en, th = words.DIM_WORDS_EN.get(dim, (dim,)), words.DIM_WORDS_TH.get(dim, ())
             for w in en:
                 self.add(w, ("dimword", (dim, w in words.PLURAL_DIM_WORDS)), fuzzy=len(w) > 3)
-                for by in words.BY_EN:
-                    self.add(f"{by} {w}", ("breakdown", dim), fuzzy=by == "by")
-                for by in words.BY_TH:
-                    self.add(f"{by} {w}", ("breakdown", dim))
-                for which in words.WHICH_EN:
-                    self.add(f"{which} {w}", ("which", dim))
+                self._choice(f"by {w}", f"by {en[0]}", ("breakdown", dim))
                 self._choice(w, f"by {en[0]}", ("breakdown", dim))
             for w in th:
                 self.add(w, ("dimword", (dim, True)))
-                for by in words.BY_TH:
-                    self.add(by + w, ("breakdown", dim), fuzzy=by == "แยกตาม")
-                for after in words.WHICH_TH_AFTER:
-                    self.add(w + after, ("which", dim))
+                self._choice(f"แยกตาม{w}", f"แยกตาม{th[0]}", ("breakdown", dim))
                 self._choice(w, f"แยกตาม{th[0]}", ("breakdown", dim))
         for w in words.WHO:
             self.add(w, ("which", "rep"))
 
     def _compare(self) -> None:
-        vs_all = (*words.VS_EN, *words.VS_TH)
-        for vs in vs_all:
+        for vs in (*words.VS_EN, *words.VS_TH):
             self.add(vs, ("vs", None))
             sep = "" if is_thai(vs[0]) else " "
-            for w in words.YOY_AFTER_VS:
-                if is_thai(w[0]) == is_thai(vs[0]):
-                    self.add(f"{vs}{sep}{w}", ("compare", "yoy"), fuzzy=vs == "vs")
-            for w in words.PREVIOUS_AFTER_VS:
-                if is_thai(w[0]) == is_thai(vs[0]):
-                    self.add(f"{vs}{sep}{w}", ("compare", "previous"))
             for w in (*words.TARGET_EN, *words.TARGET_TH):
                 if is_thai(w[0]) == is_thai(vs[0]):
                     self.add(f"{vs}{sep}{w}", ("target", None))
-            for w in (*words.YOY, *words.PREVIOUS):
-                kind = "yoy" if w in words.YOY else "previous"
-                if is_thai(w[0]) == is_thai(vs[0]):
-                    self.add(f"{vs}{sep}{w}", ("compare", kind))
         for w in words.YOY:
             self.add(w, ("compare", "yoy"), fuzzy=len(w) > 4)
+        self._choice("vs last year", "vs last year", ("compare", "yoy"))
         for w in words.PREVIOUS:
             self.add(w, ("compare", "previous"))
-        for w in ("prev", "previous", "prior"):
+        for w in ("prev", "previous", "prior", "before", "last", "ก่อนหน้า"):
             self.add(w, ("prevword", None))
         for grain, ws in words.OVER_PERIOD.items():
             for w in ws:
@@ -414,7 +415,7 @@ def _filter_value(t: _Text, j: int, dim_typed: str) -> tuple[str, int]:
 
 def _grammar_word_at(t: _Text, k: int) -> bool:
     tok = _match_trie(t, k)
-    return tok is not None and tok.kind in ("period", "breakdown", "compare", "chart", "vs", "filler")
+    return tok is not None and tok.kind in ("period", "by", "compare", "chart", "vs", "filler")
 
 
 def _period_at(t: _Text, i: int) -> tuple[int, PeriodSpec] | None:
@@ -513,7 +514,7 @@ def _scan(t: _Text, start: int, stop: int | None = None) -> list[_Tok]:
             if m and _ends_ok(s, m.end(), s[m.end() - 1]):
                 kind = "worst" if m.group(1) in ("bottom", "worst") else "best"
                 cands.append((_Tok("rank", (kind if m.group(1) in ("best", "worst") else
-                                           ("top" if kind == "best" else "bottom"), int(m.group(2))),
+                                           ("top" if kind == "best" else "bottom"), count(m.group(2))),
                                    i, m.end()), 9))
             m = _LAUGH_RE.match(s, i)
             if m and _ends_ok(s, m.end(), "5"):
@@ -579,6 +580,47 @@ def _lookahead(t: _Text, trie: list[_Tok], n: int) -> _Tok:
     return longest
 
 
+def _combine(t: _Text, toks: list[_Tok]) -> list[_Tok]:
+    """Two-word pieces: "by" + a dimension word is a breakdown ("by team", "แยกตามทีม", "all regions"),
+    "which" + one ("which team", "ทีมไหน") asks for a breakdown too; "vs" + last year, previous, a
+    year-over-year phrase is the comparison. What is left of these words says nothing."""
+    out: list[_Tok] = []
+    k = 0
+    while k < len(toks):
+        tok = toks[k]
+        nxt = toks[k + 1] if k + 1 < len(toks) else None
+        if tok.kind in ("by", "whichword") and nxt is not None and nxt.kind == "dimword":
+            kind = "breakdown" if tok.kind == "by" else "which"
+            out.append(_Tok(kind, nxt.value[0], tok.start, nxt.end))  # type: ignore[index]
+            k += 2
+            continue
+        if tok.kind == "dimword" and nxt is not None and nxt.kind == "whichafter":
+            out.append(_Tok("which", tok.value[0], tok.start, nxt.end))  # type: ignore[index]
+            k += 2
+            continue
+        if tok.kind == "vs" and nxt is not None:
+            spec = nxt.value if nxt.kind == "period" else None
+            if nxt.kind == "compare" or (isinstance(spec, PeriodSpec) and spec.kind == "current"
+                                         and spec.grain == "year" and spec.offset == -1):
+                out.append(_Tok("compare", nxt.value if nxt.kind == "compare" else "yoy", tok.start, nxt.end))
+                k += 2
+                continue
+            if nxt.kind == "prevword":
+                out.append(_Tok("compare", "previous", tok.start, nxt.end))
+                k += 2
+                continue
+        if tok.kind == "prevword":
+            # "revenue prev": compared with the previous period, as always; a lone "last" says
+            # something (last what?) and is asked back
+            alone = t.s[tok.start:tok.end] in ("last", "before")
+            tok = replace(tok, kind="unknown" if alone else "compare", value=None if alone else "previous")
+        if tok.kind in ("by", "whichword", "whichafter"):
+            tok = replace(tok, kind="filler")
+        out.append(tok)
+        k += 1
+    return out
+
+
 # ---------------------------------------------------------------- corrections
 
 
@@ -610,7 +652,8 @@ def _unknown_spans(toks: list[_Tok]) -> list[tuple[int, int]]:
     return spans
 
 
-_NEIGHBOURS = frozenset({"kpi", "topic", "unknown", "dimword", "entity", "compare", "number", "filler"})
+_NEIGHBOURS = frozenset({"kpi", "topic", "unknown", "dimword", "entity", "compare", "number", "filler", "by",
+                         "vs", "whichword"})
 
 
 def _windows(toks: list[_Tok], a: int, b: int) -> list[tuple[int, int]]:
@@ -821,7 +864,8 @@ class _Builder:
         if "help" in kinds:
             return self._help()
         has_kpi = bool(kinds & {"kpi", "topic", "target"})
-        self.toks = _correct(t, self.toks, self.reading, want_kpi=not has_kpi)
+        self.toks = _combine(t, self.toks)
+        self.toks = _combine(t, _correct(t, self.toks, self.reading, want_kpi=not has_kpi))
         for tok in self.toks:
             if tok.kind == "future":
                 raise self.err(f'"{_q(self.typed(tok))}" is in the future: I can only answer for periods '
@@ -846,6 +890,7 @@ class _Builder:
         return any(any(ch.isalnum() or is_thai(ch) for ch in self.t.s[tok.start:tok.end]) for tok in self.toks)
 
     def _help(self) -> HelpRequest:
+        self.toks = _combine(self.t, self.toks)
         kpis = [tok for tok in self.toks if tok.kind == "kpi" and tok.value in self.cat]
         spans = _unknown_spans(self.toks)
         if spans:
@@ -1070,9 +1115,15 @@ class _Builder:
             self.reading.entities.append({"text": typed, "dim": e.dim, "value": e.value, "label": e.label})
             self._put(spec, out, shown, e.dim, e.value, typed)
         mine = None
-        for tok in self.toks:
+        for k, tok in enumerate(self.toks):
             if tok.kind == "mine":
                 m = str(tok.value)
+                nxt = self._next_content(k)
+                after = self.toks[nxt] if nxt is not None else None
+                if m == "rep" and after is not None and (
+                        after.kind == "rank" or (after.kind == "dimword" and after.value[0] == "rep")  # type: ignore[index]
+                        or (after.kind == "breakdown" and after.value == "rep")):
+                    m = "team"  # "my reps", "my top 3 reps": the asker's team
                 if mine is not None and mine != m:
                     mine = "rep" if "rep" in (mine, m) else m
                 else:
@@ -1161,8 +1212,6 @@ class _Builder:
             elif tok.kind == "over":
                 over = str(tok.value)
                 compares.add("previous")
-            elif tok.kind == "prevword" and self._after_vs(k):
-                compares.add("previous")
         for k, tok in enumerate(toks):
             if tok.kind == "vs" and not any(j > k for j, _ in versus):
                 nxt = self._next_content(k)
@@ -1221,6 +1270,8 @@ class _Builder:
     def _compare_with(self, period: PeriodSpec | None, other: PeriodSpec) -> tuple[str, PeriodSpec | None]:
         """"vs last month" after this month is the usual like-for-like previous period; any other
         period after "vs" is compared with as named."""
+        if period is not None and replace(period, text="") == replace(other, text=""):
+            return "previous", None  # "last quarter vs the previous quarter": the one before it
         if other.kind == "current" and (period is None or (period.kind == "current" and period.grain == other.grain)):
             base_offset = period.offset if period is not None else 0
             if period is None or other.offset == base_offset - 1:

@@ -61,6 +61,20 @@ _Y = r"([0-9]{4}|[0-9]{2}(?![0-9]))"
 _TH_Y = r"(?:ปี ?)?(?:(?:พ\.ศ\.|ค\.ศ\.|พศ\.?|คศ\.?) ?)?"
 _D = r"([0-9]{1,2})(?:st|nd|rd|th)?"
 _N = r"([0-9]{1,3})"
+# numbers said in words before a unit: "last three months", "สามเดือนล่าสุด", "two weeks ago"
+NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "a couple of": 2, "a couple": 2, "couple of": 2, "a few": 3,
+    "หนึ่ง": 1, "สอง": 2, "สาม": 3, "สี่": 4, "ห้า": 5, "หก": 6, "เจ็ด": 7, "แปด": 8, "เก้า": 9, "สิบ": 10,
+    "สิบเอ็ด": 11, "สิบสอง": 12,
+}
+_NUMW = "(" + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True)) + ")"
+_COUNT = r"([0-9]{1,6}|" + _NUMW[1:]  # a count in digits or words (one group)
+# the quarter or half of a year said in words: "first quarter", "ไตรมาสแรก", "ไตรมาสสุดท้าย"
+_ORD = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "final": 4,
+        "แรก": 1, "ที่หนึ่ง": 1, "ที่สอง": 2, "ที่สาม": 3, "ที่สี่": 4, "สุดท้าย": 4}
+_ORD_EN = "(" + "|".join(w for w in _ORD if not is_thai(w[0])) + ")"
+_ORD_TH = "(" + "|".join(sorted((w for w in _ORD if is_thai(w[0])), key=len, reverse=True)) + ")"
 _TO = r" ?(?:-|to|until|till|thru|through|and|ถึง|จนถึง|–|~) ?"
 _AGO_TH = r"(?:ที่แล้ว|ที่ผ่านมา)"
 _LAST_YEAR = r"(?:last year|previous year|prior year|ปีที่แล้ว|ปีก่อน|ปีที่ผ่านมา)"
@@ -151,6 +165,10 @@ def _days(n: str) -> int:
     return v
 
 
+def count(text: str) -> int:
+    return int(text) if text.isdigit() else NUMBER_WORDS[text]
+
+
 def _unit_of(m: re.Match) -> str:
     for g in _UNIT:
         if m.group(g):
@@ -222,7 +240,8 @@ _PATTERNS: list[tuple[str, object]] = [
     # years alone: 2026, ปี 2569, พ.ศ. 2569, year 2025; ปี 68 (two digits need ปี or year before them)
     (r"(?:(?:ปี|year|yr) ?)?(?:(?:พ\.ศ\.|ค\.ศ\.) ?)?" + _Y4, lambda m, f: PeriodSpec("key", key=f"{year(_g(m, 1)):04d}")),
     (r"(?:ปี|year|yr) ?'?([0-9]{2})(?![0-9])", lambda m, f: PeriodSpec("key", key=f"{year(_g(m, 1)):04d}")),
-    # a month, quarter or half without a year: the latest that has started
+    # a month, quarter, half or ISO week without a year: the latest that has started
+    (r"(?:week|wk|w|สัปดาห์ที่|อาทิตย์ที่) ?([0-9]{1,2})(?![0-9])", lambda m, f: _recent_week(_g(m, 1))),
     (_EN_M, lambda m, f: PeriodSpec("recent", grain="month", key=f"{month_number(_g(m, 1)):02d}")),
     (_TH_M, lambda m, f: PeriodSpec("recent", grain="month", key=f"{month_number(_g(m, 1)):02d}")),
     (r"q" + _N, lambda m, f: PeriodSpec("recent", grain="quarter", key=f"Q{_quarter(_g(m, 1))}")),
@@ -255,18 +274,31 @@ _PATTERNS: list[tuple[str, object]] = [
     (_ANY_M + r" ?(?:of )?" + _THIS_YEAR, lambda m, f: PeriodSpec(
         "recent", grain="month", key=f"{month_number(_g(m, 1)):02d}", years=0)),
     # rolling: last 30 days, past 2 weeks, trailing 12 months, 6 เดือนที่ผ่านมา, ย้อนหลัง 3 เดือน, L30D
-    (_ROLL_EN + r" ?([0-9]{1,6}) ?" + _UNIT_ALT, lambda m, f: _rolling(int(_g(m, 1)), _unit_of(m))),
-    (r"([0-9]{1,6}) ?" + _UNIT_ALT + r" ?(?:ที่ผ่านมา|ล่าสุด|ย้อนหลัง|หลังสุด|หลัง)",
-     lambda m, f: _rolling(int(_g(m, 1)), _unit_of(m))),
-    (r"(?:ย้อนหลัง|ย้อนไป) ?([0-9]{1,6}) ?" + _UNIT_ALT, lambda m, f: _rolling(int(_g(m, 1)), _unit_of(m))),
+    (_ROLL_EN + r" ?" + _COUNT + r" ?" + _UNIT_ALT, lambda m, f: _rolling(count(_g(m, 1)), _unit_of(m))),
+    (_COUNT + r" ?" + _UNIT_ALT + r" ?(?:ที่ผ่านมา|ล่าสุด|ย้อนหลัง|หลังสุด|หลัง)",
+     lambda m, f: _rolling(count(_g(m, 1)), _unit_of(m))),
+    (r"(?:ย้อนหลัง|ย้อนไป) ?" + _COUNT + r" ?" + _UNIT_ALT, lambda m, f: _rolling(count(_g(m, 1)), _unit_of(m))),
     (r"l([0-9]{1,3})([dwmy])", lambda m, f: _rolling(int(_g(m, 1)), {"d": "day", "w": "week", "m": "month",
                                                                         "y": "year"}[_g(m, 2)])),
     (r"(?:t12m|ttm|ltm)", lambda m, f: _rolling(12, "month")),
     (_ROLL_EN + r" ?fortnight|(?:the )?past two weeks|(?:the )?last two weeks",
      lambda m, f: _rolling(14, "day")),
     # ago: 3 months ago, 2 weeks ago, 2 เดือนก่อน
-    (r"([0-9]{1,3}) ?" + _UNIT_ALT + r" ?ago", lambda m, f: _ago(int(_g(m, 1)), _unit_of(m))),
-    (r"([0-9]{1,3}) ?" + _UNIT_ALT + r" ?(?:ก่อน|ที่แล้ว)(?!หน้า)", lambda m, f: _ago(int(_g(m, 1)), _unit_of(m))),
+    (_COUNT + r" ?" + _UNIT_ALT + r" ?ago", lambda m, f: _ago(count(_g(m, 1)), _unit_of(m))),
+    (_COUNT + r" ?" + _UNIT_ALT + r" ?(?:ก่อน|ที่แล้ว)(?!หน้า)", lambda m, f: _ago(count(_g(m, 1)), _unit_of(m))),
+    # the first quarter, ไตรมาสแรก, the final quarter of last year, ครึ่งแรกของปีที่แล้ว
+    (r"(?:the )?" + _ORD_EN + r" (?:quarter|qtr)(?: of (?:the|this) year)?", lambda m, f: PeriodSpec(
+        "recent", grain="quarter", key=f"Q{_ORD[_g(m, 1)]}")),
+    (r"(?:the )?" + _ORD_EN + r" (?:quarter|qtr) of " + _LAST_YEAR, lambda m, f: PeriodSpec(
+        "recent", grain="quarter", key=f"Q{_ORD[_g(m, 1)]}", years=-1)),
+    (r"ไตรมาส ?" + _ORD_TH + r"(?: ?ของปี(?:นี้)?)?", lambda m, f: PeriodSpec(
+        "recent", grain="quarter", key=f"Q{_ORD[_g(m, 1)]}")),
+    (r"ไตรมาส ?" + _ORD_TH + r" ?(?:ของ ?)?" + _LAST_YEAR, lambda m, f: PeriodSpec(
+        "recent", grain="quarter", key=f"Q{_ORD[_g(m, 1)]}", years=-1)),
+    (r"(?:ครึ่งปีแรก|ครึ่งแรกของปี|(?:first|1st) half(?: of)?) ?(?:ของ ?)?" + _LAST_YEAR, lambda m, f: PeriodSpec(
+        "recent", grain="half", key="H1", years=-1)),
+    (r"(?:ครึ่งปีหลัง|ครึ่งหลังของปี|(?:second|2nd) half(?: of)?) ?(?:ของ ?)?" + _LAST_YEAR, lambda m, f: PeriodSpec(
+        "recent", grain="half", key="H2", years=-1)),
     # days: 1-15 Nov, 1 ถึง 10 พ.ย., nov 1 to nov 15, nov 1-15, 1 oct to 15 oct; 2 Nov, Nov 2
     (_FROM + _D + _TO + _D + r" ?" + _ANY_M + r"(?: ?,? ?" + _TH_Y + _Y + r")?",
      lambda m, f: _range_days(_g(m, 1), _g(m, 3), _g(m, 2), _g(m, 3), _g(m, 4))),
@@ -293,6 +325,13 @@ _PATTERNS: list[tuple[str, object]] = [
     (r"(?:since|from|starting|ตั้งแต่|นับจาก) ?" + _Y4 + r"-([0-9]{1,2})-([0-9]{1,2})",
      lambda m, f: _since_iso(m)),
 ]
+
+
+def _recent_week(w: str) -> PeriodSpec:
+    n = int(w)
+    if not 1 <= n <= 53:
+        raise PeriodTextError("ISO weeks run W01 to W53", "สัปดาห์มี 1 ถึง 53")
+    return PeriodSpec("recent", grain="week", key=f"{n:02d}")
 
 
 def _iso_day(m: re.Match) -> PeriodSpec:

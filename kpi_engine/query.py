@@ -124,8 +124,17 @@ def _most_recent(grain: str, key: str, as_of: datetime, tz: ZoneInfo, ended: boo
     """The latest month ("05"), quarter ("Q2") or half ("H1") of that name that has started at as_of,
     to date if it is the current one: "May" in March 2026 is May 2025, on 10 May 2026 it is May 2026
     so far. With `ended` ("last May"), the latest that is over: on 10 May 2026 that is May 2025."""
-    n = _part_number(grain, key)
     local = as_of.astimezone(tz)
+    if grain == "week":  # ISO week n of this ISO year if it has started, else of the year before
+        n = int(key) if key.isdigit() else 0
+        y, now_w, _ = local.isocalendar()
+        year = y if n < now_w or (n == now_w and not ended) else y - 1
+        try:
+            date.fromisocalendar(year, n, 1)
+        except ValueError:
+            raise periods.PeriodError(f"{year} has no ISO week {n}") from None
+        return periods.from_key(f"{year:04d}-W{n:02d}", as_of, tz)
+    n = _part_number(grain, key)
     size = 12 // _PER_YEAR[grain]
     now_n = (local.month - 1) // size + 1
     year = local.year if n < now_n or (n == now_n and not ended) else local.year - 1

@@ -33,6 +33,9 @@ FILLER_EN = (
     "sit", "sits", "sitting", "stay", "stays", "take", "takes", "took", "usually",
     "typically", "on average", "generally", "how fast", "fast", "long", "by",
     "nice", "cool", "great", "good", "bad", "wow", "omg", "lol", "haha", "hahaha", "555", "5555", "55555",
+    "came", "come", "came in", "come in", "coming in", "brought", "bring", "bring in", "brought in", "generated",
+    "generate", "made", "make", "received", "landed", "achieved", "produce", "produced", "the month of",
+    "month of", "the period of", "like", "looking like", "look like",
 )
 # Punctuation and symbols are skipped by the scanner itself (any character that is neither a
 # letter nor a digit), emoji included.
@@ -50,7 +53,8 @@ FILLER_TH = (
     "ใช้เวลา", "จำนวน", "ไหมคะ", "ได้ไหม", "ได้มั้ย", "กัน", "หรอ", "เหรอ",
     "จ๊ะ", "จ้ะ", "ค้าบ", "คร้าบ", "ขอบคุณ", "ขอบใจ", "ด่วน", "นิดนึง", "หน่อยนึง", "ว่า", "ทีครับ",
     "คุณ", "พี่", "น้อง", "เฮีย", "เจ๊", "นาย", "นางสาว", "นาง", "ท่าน", "ยัง", "โดย",
-    "ขึ้น", "ลง", "ไปแล้ว", "มาแล้ว", "ได้แล้ว", "ประจำ", "ตัว", "ภาพรวม", "โดยรวม",
+    "ขึ้น", "ลง", "ไปแล้ว", "มาแล้ว", "ได้แล้ว", "ประจำ", "ตัว", "ภาพรวม", "โดยรวม", "แค่ไหน", "เท่าไร",
+    "มากแค่ไหน", "ทั้งองค์กร", "ของเดือน", "ของปี", "ของไตรมาส",
 )
 # Honorifics and the like before a name (คุณสมชาย, พี่ต้น, น้องนก, k.somchai, khun somchai)
 HONORIFICS = ("khun", "k.", "p'", "n'", "mr", "mr.", "ms", "ms.", "mrs", "mrs.")
@@ -106,7 +110,8 @@ PLURAL_DIM_WORDS = frozenset(w for words in DIM_WORDS_EN.values() for w in words
 BY_EN = ("by", "per", "split by", "broken down by", "breakdown by", "break down by", "grouped by",
          "group by", "across", "for each", "for every", "each", "every", "all", "by each", "per each",
          "across all", "across the")
-BY_TH = ("แยกตาม", "ตาม", "แบ่งตาม", "แยก", "ราย", "แต่ละ", "ทุก", "แยกเป็น", "แบ่งเป็น", "จำแนกตาม")
+BY_TH = ("แยกตาม", "ตาม", "แบ่งตาม", "แยก", "ราย", "แต่ละ", "ทุก", "แยกเป็น", "แบ่งเป็น", "จำแนกตาม", "ต่อ",
+         "แยกตามราย")
 # "which team", "ทีมไหน", "who": a breakdown by that dimension
 WHICH_EN = ("which", "what", "which of the", "who", "whose", "who's", "whos")
 WHICH_TH_AFTER = ("ไหน", "ใด", "อะไร")  # ทีมไหน, ภาคใด
@@ -168,7 +173,8 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     # family: (default KPI or None, words)
     "revenue": ("revenue", ("revenue", "revenues", "rev", "sales", "sale", "sell", "sold", "selling",
                             "bookings", "booked", "turnover", "ยอดขาย", "ยอด", "รายได้", "รายรับ", "ขาย",
-                            "ขายได้", "ยอดรวม", "ยอดเงิน", "ยอดขายรวม", "เงิน", "ยอดปิด")),
+                            "ขายได้", "ยอดรวม", "ยอดเงิน", "ยอดขายรวม", "เงิน", "ยอดปิด", "ขายดี", "ขายเก่ง",
+                            "best selling", "best-selling", "top selling")),
     "deals": ("deals_closed", ("deal", "deals", "opportunity", "opportunities", "opps", "opp", "oppty",
                                "close", "closed", "closes", "closing", "win", "won", "wins", "ดีล", "ปิด",
                                "ปิดได้", "ชนะ", "ได้ดีล", "โอกาสการขาย")),
@@ -191,7 +197,7 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
 FAMILIES: dict[str, tuple[str, ...]] = {
     "revenue": ("revenue",),
     "revenue_growth": ("revenue", "growth"),
-    "target_attainment": ("revenue", "target", "deals"),
+    "target_attainment": ("revenue", "target"),
     "avg_deal_size": ("deals", "revenue"),
     "deals_closed": ("deals",),
     "win_rate": ("deals",),
