@@ -188,6 +188,7 @@ class _Vocab:
         self.choices: list[str] = []
         self.choice_info: list[tuple[str, Meaning]] = []  # (shown as, meaning)
         self._seen: set[str] = set()
+        self.by_first: dict[str, tuple[list[str], list[int]]] = {}  # fuzzy choices by their first letter
         for w in (*words.FILLER_EN, *words.FILLER_TH, *words.HONORIFICS):
             self.add(w, ("filler", None))
         for w in words.GREETINGS:
@@ -224,6 +225,10 @@ class _Vocab:
             self.add(w, ("chart", True), fuzzy=len(w) > 4)
         for w in ("may i", "may we", "can i", "might"):
             self.add(w, ("filler", None))
+        for k, c in enumerate(self.choices):
+            texts, idx = self.by_first.setdefault(c[0], ([], []))
+            texts.append(c)
+            idx.append(k)
 
     def _dims(self) -> None:
         # "by" and a dimension word are two tokens put together after scanning (_combine): the trie
@@ -466,6 +471,9 @@ def _match_filter(t: _Text, i: int) -> _Tok | None:
     dim = _DIM_WORDS[m.group(1)]
     dim_typed = t.typed(m.start(1), m.end(1))
     value, end = _filter_value(t, m.end(), dim_typed)
+    known = t.lex.match(s, m.end()) if m.end() < len(s) and s[m.end()] not in "\"'“‘<" else None
+    if known is not None and known[0] > end and any(e.dim == dim for e in known[1]):
+        value, end = t.typed(m.end(), known[0]), known[0]  # a name of several words: rep:somchai jaidee
     if not value:
         raise _error(t.msg(f"{_q(dim_typed)}: needs a value, e.g. {dim}:something",
                            f"{_q(dim_typed)}: ต้องมีค่า เช่น {dim}:ชื่อ"), t.lang, word=_q(dim_typed))
@@ -694,13 +702,15 @@ def _candidates(t: _Text, toks: list[_Tok], a: int, b: int) -> list[_Cand]:
         known = " ".join(t.s[toks[k].start:toks[k].end] for k in range(wa, wb) if toks[k].kind != "unknown")
         glued = all(t.s[toks[k].end:toks[k + 1].start] == "" for k in range(wa, wb - 1))
         hits: list[tuple[float, str, str, Meaning]] = []
-        for _choice, score, idx in process.extract(g, t.vocab.choices, scorer=fuzz.ratio, limit=5,
-                                                   score_cutoff=cutoff):
+        texts, index = t.vocab.by_first.get(g[0], ([], []))
+        for _choice, score, pos in process.extract(g, texts, scorer=fuzz.ratio, limit=5, score_cutoff=cutoff):
+            idx = index[pos]
             shown, meaning = t.vocab.choice_info[idx]
             hits.append((score, shown, t.vocab.choices[idx], meaning))
-        if t.lex.fuzzy:
-            for phrase, score, _idx in process.extract(g, t.lex.fuzzy, scorer=fuzz.ratio, limit=5,
-                                                       score_cutoff=max(cutoff, 78)):
+        # names are words of their own: looked up for the unknown words alone, not with a neighbour
+        if t.lex.fuzzy and (wa, wb) == (a, b):
+            for phrase, score, _idx in process.extract(g, t.lex.fuzzy_by_first.get(g[0], []), scorer=fuzz.ratio,
+                                                       limit=5, score_cutoff=max(cutoff, 78)):
                 ents = visible_only(t.lex.phrases[phrase], t.opts.visible)
                 if ents:
                     hits.append((score, phrase, phrase, ("entity", tuple(ents))))

@@ -72,13 +72,17 @@ def _first_word(name: str) -> str | None:
 class Lexicon:
     version: str = ""
     phrases: dict[str, tuple[Entity, ...]] = field(default_factory=dict)
-    prefixes: set[str] = field(default_factory=set)
+    # the lengths of the phrases that start with each pair of letters, longest first: a match tries
+    # those few lengths instead of every prefix
+    lengths: dict[str, tuple[int, ...]] = field(default_factory=dict)
     reps: dict[str, RepEntry] = field(default_factory=dict)
     slack: dict[str, str] = field(default_factory=dict)  # slack user id (folded) -> rep_id
     values: dict[str, tuple[str, ...]] = field(default_factory=dict)
     names: DimensionNames | None = None
-    # fuzzy matching: the phrases worth offering, and which entities each names
+    # fuzzy matching: the phrases worth offering, by their first letter (a typo rarely hits the first
+    # letter, and comparing with one letter's names instead of all keeps a miss under a millisecond)
     fuzzy: list[str] = field(default_factory=list)
+    fuzzy_by_first: dict[str, list[str]] = field(default_factory=dict)
 
     # ------------------------------------------------------------ build
 
@@ -86,6 +90,7 @@ class Lexicon:
     def build(cls, values: Mapping[str, Iterable[str]], reps: Iterable[RepEntry] = (),
               names: DimensionNames | None = None, version: str = "") -> Lexicon:
         lex = cls(version=version, names=names)
+        lex._building = {}
         names = names or DimensionNames()
         lex.values = {d: tuple(sorted({v for v in values.get(d, ()) if v})) for d in VALUE_DIMS}
         stored = {d: set(vs) for d, vs in lex.values.items()}
@@ -100,9 +105,17 @@ class Lexicon:
         lex._add_acronyms()
         for rep in reps:
             lex._add_rep(rep)
+        lex.phrases = {p: tuple(ents.values()) for p, ents in lex._building.items()}
+        del lex._building
+        lengths: dict[str, set[int]] = {}
+        for p in lex.phrases:
+            lengths.setdefault(p[:2], set()).add(len(p))
+        lex.lengths = {k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()}
         lex._prefer_stored()
         lex.fuzzy = [p for p, ents in lex.phrases.items()
                      if len(p) >= 4 or (len(p) >= 3 and any(e.strength >= NAME for e in ents))]
+        for p in lex.fuzzy:
+            lex.fuzzy_by_first.setdefault(p[0], []).append(p)
         return lex
 
     @classmethod
@@ -116,31 +129,29 @@ class Lexicon:
         p = fold(phrase)
         if not p or (len(p) < 2 and not is_thai(p[0])):
             return
-        variants = {p}
+        variants = [p]
         if " " in p and any(is_thai(c) for c in p):
-            variants.add(p.replace(" ", ""))  # Thai names are typed with or without their space
+            variants.append(p.replace(" ", ""))  # Thai names are typed with or without their space
+        key = (ent.dim, ent.value)
         for v in variants:
-            old = self.phrases.get(v, ())
-            same = [e for e in old if (e.dim, e.value) == (ent.dim, ent.value)]
-            if same:
-                if same[0].strength >= ent.strength:
-                    continue
-                old = tuple(e for e in old if e not in same)
-            self.phrases[v] = (*old, ent)
-            for k in range(1, len(v) + 1):
-                self.prefixes.add(v[:k])
+            ents = self._building.get(v)
+            if ents is None:
+                ents = self._building[v] = {}
+            old = ents.get(key)
+            if old is None or old.strength < ent.strength:
+                ents[key] = ent
 
     def _add_acronyms(self) -> None:
         """"ERP" for "ERP Cloud", when no other value or phrase starts with it."""
         firsts: dict[str, list[Entity]] = {}
-        for ents in list(self.phrases.values()):
-            for e in ents:
+        for ents in list(self._building.values()):
+            for e in ents.values():
                 if e.strength == EXACT and e.dim in ("product",):
                     w = _first_word(e.value)
                     if w and w.isupper() and len(w) >= 2 and w.isalpha():
                         firsts.setdefault(fold(w), []).append(e)
         for w, ents in firsts.items():
-            if len({e.value for e in ents}) == 1 and w not in self.phrases:
+            if len({e.value for e in ents}) == 1 and w not in self._building:
                 e = ents[0]
                 self._add(w, Entity(e.dim, e.value, e.label, PART))
 
@@ -170,18 +181,14 @@ class Lexicon:
 
     def match(self, s: str, i: int) -> tuple[int, tuple[Entity, ...]] | None:
         """The longest known phrase at s[i] that ends on a word boundary."""
-        best = None
-        j = i
         n = len(s)
-        while j < n:
-            j += 1
-            piece = s[i:j]
-            if piece not in self.prefixes:
-                break
-            ents = self.phrases.get(piece)
-            if ents and _ends_ok(s, j):
-                best = (j, ents)
-        return best
+        for length in self.lengths.get(s[i:i + 2], ()):
+            j = i + length
+            if j <= n:
+                ents = self.phrases.get(s[i:j])
+                if ents and _ends_ok(s, j):
+                    return j, ents
+        return None
 
     def rep_for_slack(self, user_id: str) -> str | None:
         return self.slack.get(user_id.casefold())

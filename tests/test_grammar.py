@@ -935,3 +935,64 @@ _FRAGMENTS = [
        st.sampled_from(["", " "]))
 def test_property_grammar_fragments(parts, sep):
     _check_answer_or_query_error(sep.join(parts))
+
+
+# ---------------------------------------------------------------- with a store's lexicon
+
+_LEX_REPS = [("r1", "Somchai Jaidee", "สมชาย ใจดี", "Ton, ต้น"), ("r2", "Wanida Srisuk", "วนิดา ศรีสุข", "นก"),
+             ("r3", "Somchai Wongsawat", "สมชาย วงศ์สวัสดิ์", "บี, Bee"), ("r4", "May Day", None, "เอ")]
+
+
+def _lexicon():
+    from kpi_engine.lexicon import Lexicon, RepEntry
+
+    values = {"team": ["enterprise", "smb", "mid-market"], "region": ["north", "bangkok"],
+              "segment": ["enterprise", "smb"], "product": ["ERP Cloud", "POS Terminal"],
+              "channel": ["referral", "social"], "stage": ["closed", "negotiation"]}
+    reps = [RepEntry(r, n, th, nick, f"U{r.upper()}") for r, n, th, nick in _LEX_REPS]
+    return Lexicon.build(values, reps)
+
+
+_LEX = _lexicon()
+_OPTS = __import__("kpi_engine.grammar", fromlist=["ParseOptions"]).ParseOptions(fiscal_year_start_month=10)
+_LEX_FRAGMENTS = _FRAGMENTS + [
+    "somchai", "สมชาย", "ต้น", "นก", "บี", "เอ", "may", "enterprise", "ทีม", "smb", "ลูกค้า", "top", "5", "อันดับ",
+    "my", "ของฉัน", "ทีมเรา", "vs", "q2", "fy26", "ปีงบ", "69", "since", "june", "to", "1-15", "nov", "ago", "3",
+    "months", "เดือน", "ที่ผ่านมา", "by", "per", "rep", "who", "ใคร", "สูงสุด", "ขาย", "deals", "ยอด", "<@UR1>",
+    "next", "week", "ครึ่งปีแรก", "H1", "เเ", "\u0e4d", "\u0e32", "ๆ", "555", "rev", "growth", "erp",
+]
+
+
+def _check_with_lexicon(text: str) -> None:
+    try:
+        r = parse(text, lexicon=_LEX, options=_OPTS)
+    except QueryError as e:
+        assert isinstance(e.message, str) and 0 < len(e.message) <= 300
+        assert len(e.choices) <= 3
+        return
+    assert isinstance(r, (Query, HelpRequest))
+    if isinstance(r, Query):
+        assert r.kpi in catalogue()
+        # every period the grammar produced can be resolved, or is refused as a period error
+        try:
+            r.resolve_period(datetime(2026, 11, 18, 14, 30, tzinfo=BKK), BKK, "month")
+        except PeriodError:
+            pass
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=300))
+def test_property_any_text_with_a_lexicon(text):
+    _check_with_lexicon(text)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_LEX_FRAGMENTS) | st.text(max_size=3), max_size=12),
+       st.sampled_from(["", " "]))
+def test_property_fragments_with_a_lexicon(parts, sep):
+    _check_with_lexicon(sep.join(parts))
+
+
+@pytest.mark.parametrize("text", NASTY, ids=range(len(NASTY)))
+def test_nasty_inputs_with_a_lexicon(text):
+    _check_with_lexicon(text)
