@@ -117,7 +117,7 @@ def _fold(text: str) -> str:
 # Which meaning wins when one phrase means two things: grammar words, then KPI names, topic words,
 # stored values, chat words, and last the names and parts of names (a nickname that is also a word).
 _PRIORITY = {"period": 9, "future": 9, "compare": 9, "over": 9, "vs": 9, "prevword": 9, "target": 9, "by": 9,
-             "whichword": 9, "whichafter": 9,
+             "whichword": 9, "whichafter": 9, "negation": 10, "unsupported": 10, "trend": 9,
              "breakdown": 9, "which": 9, "rank": 9, "mine": 9, "chart": 9, "help": 9, "kpi": 8, "topic": 7,
              "entity": 6, "filler": 5, "greeting": 5, "dimword": 4}
 _END = ""  # trie key of a terminal (never a character)
@@ -225,6 +225,14 @@ class _Vocab:
             self.add(w, ("chart", True), fuzzy=len(w) > 4)
         for w in ("may i", "may we", "can i", "might"):
             self.add(w, ("filler", None))
+        for w in words.NEGATIONS:
+            self.add(w, ("negation", None))
+        for what, ws in words.UNSUPPORTED.items():
+            for w in ws:
+                self.add(w, ("unsupported", what))
+        for grain, ws in words.TREND.items():
+            for w in ws:
+                self.add(w, ("trend", grain))
         for k, c in enumerate(self.choices):
             texts, idx = self.by_first.setdefault(c[0], ([], []))
             texts.append(c)
@@ -717,7 +725,8 @@ def _candidates(t: _Text, toks: list[_Tok], a: int, b: int) -> list[_Cand]:
         for score, shown, phrase, meaning in hits:
             # a reading that only keeps the known word drops the unknown one: fine for a letter
             # typed twice ("ยอดขายย"), never for a separate word ("win rate zzz")
-            if known and not glued and fuzz.ratio(phrase.replace("_", " "), known) >= 90:
+            unknown_len = sum(toks[k].end - toks[k].start for k in range(wa, wb) if toks[k].kind == "unknown")
+            if known and (not glued or unknown_len > 1) and fuzz.ratio(phrase.replace("_", " "), known) >= 90:
                 continue
             _keep(found, _Cand(score, shown, phrase, meaning, (start, end)))
     # on a tie the longer window (it explains more of the text), then alphabetical for stable output
@@ -873,6 +882,17 @@ class _Builder:
             return HelpRequest(lang=self.lang)  # type: ignore[arg-type]
         if "help" in kinds:
             return self._help()
+        for tok in self.toks:  # refused before anything is corrected
+            if tok.kind == "negation":
+                word = self.typed(tok)
+                raise self.err(f'"{_q(word)}": I can\'t leave anything out of a KPI. Ask for the whole, or by team, '
+                               "region, … to see each part.",
+                               f'"{_q(word)}": ตัด/ไม่รวมบางส่วนออกไม่ได้ ลองถามยอดรวม หรือแยกตามทีม ภูมิภาค ฯลฯ เพื่อดูแต่ละส่วน',
+                               word=word)
+            if tok.kind == "unsupported":
+                word = self.typed(tok)
+                en, th = _UNSUPPORTED_MESSAGES[str(tok.value)]
+                raise self.err(f'"{_q(word)}": {en}', f'"{_q(word)}": {th}', word=word)
         has_kpi = bool(kinds & {"kpi", "topic", "target"})
         self.toks = _combine(t, self.toks)
         self.toks = _combine(t, _correct(t, self.toks, self.reading, want_kpi=not has_kpi))
@@ -890,7 +910,7 @@ class _Builder:
         period, compare, compare_period = self._periods(spec)
         breakdown, rank = self._breakdown(spec, filters)
         self._leftovers(spec)
-        chart = any(tok.kind == "chart" for tok in self.toks)
+        chart = any(tok.kind in ("chart", "trend") for tok in self.toks)
         return Query(kpi=spec.key, period=period, breakdown=breakdown, filters=filters, compare=compare,  # type: ignore[arg-type]
                      chart=chart, lang=self.lang, compare_period=compare_period, rank=rank,  # type: ignore[arg-type]
                      mine=mine, reading=self.reading)
@@ -1032,6 +1052,8 @@ class _Builder:
             return self.cat[pick[0]]
         if len(fits) == 1:
             return self.cat[fits[0]]
+        if not fits and len(set(defaults)) == 1:
+            return self.cat[defaults[0]]  # the filters that do not fit are refused by name below
         options = list(dict.fromkeys([*pick, *fits, *defaults]))[:3]
         words_typed = [self.typed(tok) for tok in self.toks if tok.kind == "topic"]
         if not options:
@@ -1233,6 +1255,18 @@ class _Builder:
         period = self._one(main)
         if over and period is None:
             period = PeriodSpec("current", grain=over)
+        trend = next((tok for tok in toks if tok.kind == "trend"), None)
+        if trend is not None:
+            grain = str(trend.value)
+            if period is None:
+                period = PeriodSpec("current", grain=grain)  # "monthly revenue": this month, with the trend
+            else:
+                p_grain = period.grain if period.kind in ("current", "recent") else None
+                if p_grain != grain:
+                    raise self.err(f'"{_q(self.typed(trend))}" with "{_q(period.text)}": the trend follows the '
+                                   f'period asked for; ask e.g. "revenue this {grain} chart".',
+                                   f'"{_q(self.typed(trend))}" กับ "{_q(period.text)}": กราฟแนวโน้มเป็นไปตามช่วงเวลาที่ถาม '
+                                   f'ลองถามเช่น "รายได้ เดือนนี้ กราฟ"')
         compare_period = self._one(versus) if versus else None
         if len(compares) > 1:
             raise self.err("Compare with the previous period or with last year, not both.",
@@ -1391,6 +1425,14 @@ class _Builder:
                                word=typed)
 
 
+_UNSUPPORTED_MESSAGES = {
+    "lost": ("lost deals are not a KPI here; win rate compares won with lost deals, e.g. \"win rate last month\".",
+             "ไม่มี KPI ดีลที่แพ้ ลองดูอัตราการชนะดีล ซึ่งเทียบดีลที่ชนะกับที่แพ้ เช่น \"วินเรท เดือนที่แล้ว\""),
+    "open": ("the open pipeline is not a KPI here; try \"pipeline velocity\" or \"deals closed\".",
+             "ไม่มี KPI ดีลที่ยังเปิดอยู่ ลองดู \"ความเร็วของ pipeline\" หรือ \"ดีลที่ปิดได้\""),
+    "profit": ("profit and margins are not in kpibot's data; revenue and deal size are, e.g. \"revenue this month\".",
+               "ไม่มีข้อมูลกำไร ลองดูรายได้หรือขนาดดีลเฉลี่ย เช่น \"รายได้ เดือนนี้\""),
+}
 _TOPIC_WORDS = {fold(w): family for family, (_d, ws) in words.TOPICS.items() for w in ws}
 
 

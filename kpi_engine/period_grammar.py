@@ -223,6 +223,18 @@ _PATTERNS: list[tuple[str, object]] = [
     (r"h" + _N + r" ?[-/,']? ?" + _TH_Y + _Y, lambda m, f: PeriodSpec(
         "key", key=f"{year(_g(m, 2)):04d}-H{_half(_g(m, 1))}")),
     (_Y4 + r"[-/]([0-9]{1,2})", lambda m, f: PeriodSpec("key", key=f"{year(_g(m, 1)):04d}-{_month(int(_g(m, 2))):02d}")),
+    # month/year as Thai and most of the world write it: 10/2026, 10/2569, เดือน 10/69; เดือน 10 alone
+    (r"(?:เดือน ?)?([0-9]{1,2}) ?/ ?" + _Y4, lambda m, f: PeriodSpec(
+        "key", key=f"{year(_g(m, 2)):04d}-{_month(int(_g(m, 1))):02d}")),
+    (r"เดือน ?([0-9]{1,2}) ?/ ?([0-9]{2})(?![0-9])", lambda m, f: PeriodSpec(
+        "key", key=f"{year(_g(m, 2)):04d}-{_month(int(_g(m, 1))):02d}")),
+    (r"เดือน(?:ที่)? ?([0-9]{1,2})(?![0-9/])", lambda m, f: PeriodSpec(
+        "recent", grain="month", key=f"{_month(int(_g(m, 1))):02d}")),
+    # the last quarter of 2025, the first half of 2026
+    (r"(?:the )?" + _ORD_EN[:-1] + r"|last) (?:quarter|qtr) of (?:the year )?" + _Y4, lambda m, f: PeriodSpec(
+        "key", key=f"{year(_g(m, 2)):04d}-Q{_ORD.get(_g(m, 1), 4)}")),
+    (r"(?:the )?(first|1st|second|2nd|last) half of (?:the year )?" + _Y4, lambda m, f: PeriodSpec(
+        "key", key=f"{year(_g(m, 2)):04d}-H{1 if _g(m, 1) in ('first', '1st') else 2}")),
     # fiscal: fy25, FY2026, fiscal 2026, ปีงบ 69, ปีงบประมาณ 2569; Q3 FY26, FY26 Q3, H1 FY26
     (_FY + r"'?" + _Y, lambda m, f: PeriodSpec("key", key=f"FY{year(_g(m, 1)):04d}", fiscal_start=f)),
     (r"q" + _N + r" ?(?:of )?" + _FY + r"'?" + _Y, lambda m, f: PeriodSpec(

@@ -83,6 +83,7 @@ _W = {
     "kpi_from_filter": ("KPI taken from the filter", "KPI ตามตัวกรองที่ระบุ"),
     "breakdown_for_ranking": ("ranking reps (no breakdown named)", "จัดอันดับรายคน (ไม่ได้ระบุการแยก)"),
     "rank_n": ("{n} rows unless you ask for more", "แสดง {n} รายการ ระบุจำนวนได้"),
+    "chart": ("with a trend chart", "พร้อมกราฟแนวโน้ม"),
 }
 
 
@@ -118,6 +119,8 @@ def reading_line(answer, query: Query, names: DimensionNames, lang: str,
         parts.append(by)
     base = answer.comparison.period
     parts.append(f"{_period(answer.period, lang)} {_w('vs', lang)} {_period(base, lang)}")
+    if query.chart:
+        parts.append(_w("chart", lang))
     reading = query.reading if isinstance(query.reading, Reading) else None
     if reading is not None:
         for c in reading.corrections:

@@ -66,6 +66,27 @@ HELP = ("help", "list", "kpis", "kpi list", "list kpis", "usage", "commands", "w
         "what can i ask", "options", "menu", "ช่วยเหลือ", "วิธีใช้", "รายการ", "รายการ kpi", "คำสั่ง",
         "ช่วยด้วย", "ใช้ยังไง", "ถามอะไรได้บ้าง", "ทำอะไรได้บ้าง", "เมนู")
 
+# Never skipped, never corrected away: a question that excludes something cannot be answered as if it
+# did not ("revenue not including smb" is not revenue), so these are asked back.
+NEGATIONS = ("not", "no", "non", "excluding", "exclude", "except", "without", "other than", "minus", "besides",
+             "ไม่", "ไม่รวม", "ยกเว้น", "นอกจาก", "ไม่เอา", "ไม่นับ", "ไม่ใช่", "หัก")
+# Things people ask that are not KPIs here, each with what to ask instead (kpi_engine.grammar says it).
+UNSUPPORTED = {
+    "lost": ("lost", "lose", "losses", "lost deals", "deals lost", "ดีลที่แพ้", "แพ้", "ดีลแพ้", "ดีลหลุด"),
+    "open": ("open", "open deals", "open pipeline", "pipeline value", "ดีลที่ยังเปิด", "ดีลค้าง"),
+    "profit": ("profit", "profits", "margin", "margins", "gross margin", "ebitda", "กำไร", "กำไรสุทธิ", "อัตรากำไร"),
+}
+# "monthly revenue", "revenue by week", "รายเดือน": a trend at that grain (the answer's chart)
+TREND = {
+    "day": ("daily", "by day", "per day", "each day", "day by day", "รายวัน", "แต่ละวัน", "ต่อวัน"),
+    "week": ("weekly", "by week", "per week", "each week", "week by week", "รายสัปดาห์", "แต่ละสัปดาห์",
+             "รายอาทิตย์", "รายวีค"),
+    "month": ("monthly", "by month", "per month", "each month", "month by month", "รายเดือน", "แต่ละเดือน",
+              "ต่อเดือน"),
+    "quarter": ("quarterly", "by quarter", "per quarter", "each quarter", "รายไตรมาส", "แต่ละไตรมาส"),
+    "year": ("yearly", "annual", "annually", "by year", "per year", "each year", "รายปี", "แต่ละปี"),
+}
+
 # ---------------------------------------------------------------- "my"
 
 MINE_REP = ("my", "mine", "my own", "myself", "me myself", "ของฉัน", "ของผม", "ของหนู", "ของดิฉัน",
@@ -191,7 +212,7 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "forecast": (None, ("accurate", "forecasted", "forecasting", "predicted", "prediction")),
     "orders": (None, ("order", "orders", "ออเดอร์", "คำสั่งซื้อ", "basket")),
     "target": ("target_attainment", ("on target", "on track", "hit target", "hit quota", "hitting quota",
-                                     "ถึงเป้า", "เข้าเป้า", "ตามเป้า")),
+                                     "ถึงเป้า", "เข้าเป้า", "ตามเป้า", "target", "targets", "goal", "goals")),
 }
 # which families each KPI belongs to (a topic word beside a KPI of its family repeats it)
 FAMILIES: dict[str, tuple[str, ...]] = {
