@@ -51,8 +51,10 @@ _QUOTE = 40
 _FUZZY_SPANS = 3
 # Auto-correct only when the best reading scores this much (rapidfuzz ratio, 0-100) and beats the
 # best reading that means something else by the margin; shorter than _FIX_MIN_LEN, never.
-_FIX_SCORE = 84
+_FIX_SCORE = 80
 _FIX_MARGIN = 8
+_FIX_MARGIN_LOW = 12  # below this score the runner-up must be further behind
+_FIX_SURE = 84
 _FIX_MIN_LEN = 5
 _SUGGEST_SCORE = 72
 _THAI_RE = re.compile("[\u0e00-\u0e7f]")
@@ -205,7 +207,7 @@ class _Vocab:
         for (grain, offset), phrases in _current_phrases().items():
             for p in phrases:
                 self.add(p, ("period", PeriodSpec("current", grain=grain, offset=offset)),
-                         fuzzy=offset in (0, -1) and len(p) >= 8 and " " in p)
+                         fuzzy=offset in (0, -1) and (len(p) >= 8 and " " in p or is_thai(p[0]) and len(p) >= 5))
         for p in _future_phrases():
             self.add(p, ("future", None))
         for p in ("past week", "the past week", "over the past week"):
@@ -750,7 +752,8 @@ def _correct(t: _Text, toks: list[_Tok], reading: Reading, want_kpi: bool) -> li
         cands = _candidates(t, toks, a, b)
         if cands:
             best = cands[0]
-            rival = next((c for c in cands[1:] if c.score > best.score - _FIX_MARGIN), None)
+            margin = _FIX_MARGIN if best.score >= _FIX_SURE else _FIX_MARGIN_LOW
+            rival = next((c for c in cands[1:] if c.score > best.score - margin and not _agrees(best, c)), None)
             typed_span = t.s[best.window[0]:best.window[1]]
             digits = any(ch.isdigit() for ch in typed_span)
             if (best.score >= _FIX_SCORE and rival is None and len(typed_span) >= _FIX_MIN_LEN
@@ -760,6 +763,16 @@ def _correct(t: _Text, toks: list[_Tok], reading: Reading, want_kpi: bool) -> li
                 continue
         raise _unknown_error(t, toks, spans, cands, want_kpi)
     raise _unknown_error(t, toks, _unknown_spans(toks), [], want_kpi)
+
+
+def _agrees(best: _Cand, other: _Cand) -> bool:
+    """A reading of part of the same words that says the same: "custmer" as the topic "customers"
+    beside "custmer satisfaction" as CSAT is no rival."""
+    if best.meaning[0] != "kpi" or other.meaning[0] != "topic":
+        return False
+    if not (best.window[0] <= other.window[0] and other.window[1] <= best.window[1]):
+        return False
+    return str(other.meaning[1]) in words.FAMILIES.get(str(best.meaning[1]), ())
 
 
 def _apply(t: _Text, toks: list[_Tok], cand: _Cand) -> list[_Tok]:

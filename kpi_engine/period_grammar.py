@@ -324,8 +324,8 @@ _PATTERNS: list[tuple[str, object]] = [
      lambda m, f: _range_days(_g(m, 1), _g(m, 2), _g(m, 1), _g(m, 2), _g(m, 3))),
     (_EN_M + r" ?" + _D + r"(?:,? ?" + _Y4 + r")?(?![0-9:])",
      lambda m, f: _range_days(_g(m, 2), _g(m, 1), _g(m, 2), _g(m, 1), _g(m, 3))),
-    # months: Oct to Nov, Aug-Sep, between jan and mar, ต.ค. ถึง พ.ย. (2569)
-    (_FROM + _ANY_M + _TO + _ANY_M + r"(?: ?,? ?" + _TH_Y + _Y + r")?",
+    # months: Oct to Nov, Aug-Sep (folded to "aug sep"), between jan and mar, ต.ค. ถึง พ.ย. (2569)
+    (_FROM + _ANY_M + r"(?:" + _TO + r"| )" + _ANY_M + r"(?: ?,? ?" + _TH_Y + _Y + r")?",
      lambda m, f: _range_months(m)),
     # since: since june, since aug 1, since 1 oct, ตั้งแต่มิถุนา, ตั้งแต่เดือนสิงหาคม, since 2026-06-01
     (r"(?:since|from|starting|ตั้งแต่|นับจาก) ?(?:เดือน ?)?" + _ANY_M + r"(?: ?" + _TH_Y + _Y4 + r")?",
@@ -367,6 +367,8 @@ def _iso_range(m: re.Match) -> PeriodSpec:
 def _range_months(m: re.Match) -> PeriodSpec:
     y = year(_g(m, 3)) if _g(m, 3) else 0
     a, b = month_number(_g(m, 1)), month_number(_g(m, 2))
+    if a == b:
+        raise KeyError("one month twice is not a range")
     end_year = y + 1 if y and b < a else y
     return PeriodSpec("range", start=(y, a, 0), end=(end_year, b, 0))
 
@@ -409,18 +411,18 @@ def match_period(s: str, i: int, fiscal_start: int = 1) -> tuple[int, PeriodSpec
         return None
     if _ANY.match(s, i) is None:
         return None
-    best: tuple[re.Match, object] | None = None
+    found: list[tuple[re.Match, object]] = []
     for rx, build in _COMPILED:
         m = rx.match(s, i)
-        if m and m.end() > i and _ends_ok(s, m.end()) and (best is None or m.end() > best[0].end()):
-            best = (m, build)
-    if best is None:
-        return None
-    m, build = best
-    try:
-        return m.end(), build(m, fiscal_start)  # type: ignore[operator]
-    except KeyError:
-        return None
-    except PeriodTextError as exc:
-        exc.end = m.end()
-        raise
+        if m and m.end() > i and _ends_ok(s, m.end()):
+            found.append((m, build))
+    # longest first; a pattern that turns out not to fit (KeyError) leaves it to the next
+    for m, build in sorted(found, key=lambda x: -x[0].end()):
+        try:
+            return m.end(), build(m, fiscal_start)  # type: ignore[operator]
+        except KeyError:
+            continue
+        except PeriodTextError as exc:
+            exc.end = m.end()
+            raise
+    return None

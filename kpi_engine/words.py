@@ -35,7 +35,8 @@ FILLER_EN = (
     "nice", "cool", "great", "good", "bad", "wow", "omg", "lol", "haha", "hahaha", "555", "5555", "55555",
     "came", "come", "came in", "come in", "coming in", "brought", "bring", "bring in", "brought in", "generated",
     "generate", "made", "make", "received", "landed", "achieved", "produce", "produced", "the month of",
-    "month of", "the period of", "like", "looking like", "look like",
+    "month of", "the period of", "like", "looking like", "look like", "tracking", "track", "trending",
+    "pacing", "doing on", "shaping up", "stand", "stack up",
 )
 # Punctuation and symbols are skipped by the scanner itself (any character that is neither a
 # letter nor a digit), emoji included.

@@ -219,8 +219,11 @@ def report(part: str, results: list[tuple[Case, bool, str]]) -> None:
             print(f"  {part}.txt:{c.line}: {c.text!r} => {c.expect}\n      {why}")
 
 
+PARTS = ("seen", "heldout", "heldout2")
+
+
 def test_the_corpus_is_big_enough_and_thai_enough():
-    allc = cases("seen") + cases("heldout")
+    allc = [c for part in PARTS for c in cases(part)]
     assert len(allc) >= 400
     assert sum(c.thai for c in allc) / len(allc) >= 0.40
     assert all(c.expect for c in allc)
@@ -234,9 +237,10 @@ def test_seen_questions_are_read_as_intended(engine):
     assert all(good for c, good, _ in results if c.refusal), "every nonsense or unknown KPI is refused"
 
 
-def test_heldout_questions_are_read_as_intended(engine):
-    results = run_part(engine, "heldout")
-    report("heldout", results)
+@pytest.mark.parametrize("part", ["heldout", "heldout2"])
+def test_heldout_questions_are_read_as_intended(engine, part):
+    results = run_part(engine, part)
+    report(part, results)
     real = [r for r in results if not r[0].refusal]
-    assert sum(good for _, good, _ in real) / len(real) >= 0.85
+    assert sum(good for _, good, _ in real) / len(real) >= 0.90
     assert all(good for c, good, _ in results if c.refusal), "every nonsense or unknown KPI is refused"
