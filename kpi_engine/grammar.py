@@ -1288,6 +1288,10 @@ class _Builder:
         if compare_period is not None:
             if compares:
                 raise self.err("One comparison at a time, please.", "เทียบได้ทีละแบบ")
+            if period is None and compare_period.kind == "current" and compare_period.offset == -1 \
+                    and compare_period.grain != spec.default_grain:
+                # "win rate vs last quarter": this quarter so far against the last one
+                period = PeriodSpec("current", grain=compare_period.grain, text=compare_period.text)
             compare, compare_period = self._compare_with(period, compare_period)
         return period, compare, compare_period
 
