@@ -79,7 +79,7 @@ def plan_question(deps: BotDeps, text: str, user_id: str, as_of: datetime) -> Pl
         parsed = deps.engine.parse(text)
     except QueryError as exc:
         lang = deps.langs.for_question(exc.lang, user_id)
-        return _error_reply(exc.message, lang, text, exc, as_of)
+        return _error_reply(exc.message_for(lang), lang, text, exc, as_of)
 
     lang = deps.langs.for_question(parsed.lang, user_id)
     if isinstance(parsed, HelpRequest):
@@ -94,7 +94,7 @@ def plan_question(deps: BotDeps, text: str, user_id: str, as_of: datetime) -> Pl
     except AccessDenied as exc:
         return Reply("denied", bk.notice_blocks(f"🔒 {exc.message}"), exc.message, lang)
     except QueryError as exc:
-        return _error_reply(exc.message, lang, text, exc, as_of)
+        return _error_reply(exc.message_for(lang), lang, text, exc, as_of)
     if scoped.own_line is not None and scoped.query.rank is not None:
         # only their own line is shown, so there is nothing to rank (and the reading says so)
         scoped = replace(scoped, query=replace(scoped.query, rank=None))
@@ -107,7 +107,7 @@ def answer_plan(deps: BotDeps, plan: Plan, *, trend: list[tuple[Period, float | 
     try:
         a = deps.engine.answer(plan.query, plan.as_of)
     except QueryError as exc:
-        return _error_reply(exc.message, plan.lang, plan.text, exc, plan.as_of)
+        return _error_reply(exc.message_for(plan.lang), plan.lang, plan.text, exc, plan.as_of)
     except PeriodError as exc:
         return _error_reply(str(exc), plan.lang, plan.text, None, plan.as_of)
     notes = [i18n.t(plan.scoped.note_key, plan.lang, **dict(plan.scoped.note_args))] if plan.scoped.note_key else []

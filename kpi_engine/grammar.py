@@ -356,13 +356,29 @@ class _Text:
         return self.f.typed(a, b)
 
     def msg(self, en: str, th: str) -> str:
-        return th if self.th else en
+        return _bi(en, th, self.lang)
+
+
+class _Bi(str):
+    """A message in the question's language that also knows its other language: the bot answers a
+    person in their own language, which may not be the question's (Slack set to Thai, asked in English)."""
+
+    texts: dict[str, str]
+
+
+def _bi(en: str, th: str, lang: str) -> _Bi:
+    out = _Bi(th if lang == "th" else en)
+    out.texts = {"en": en, "th": th}
+    return out
+
+
+def _cut(message: str) -> str:
+    return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 1] + "…"
 
 
 def _error(message: str, lang: str, **kw) -> QueryError:
-    if len(message) > _MAX_MESSAGE:
-        message = message[: _MAX_MESSAGE - 1] + "…"
-    return QueryError(message, lang=lang, **kw)
+    texts = {k: _cut(v) for k, v in getattr(message, "texts", {}).items()}
+    return QueryError(_cut(str(message)), lang=lang, texts=texts, **kw)
 
 
 def _q(word: str) -> str:
@@ -470,14 +486,12 @@ def _match_filter(t: _Text, i: int) -> _Tok | None:
         dims = [d for d in _DIM_WORDS if not is_thai(d[0])]
         found = process.extractOne(m2.group(1), dims, scorer=fuzz.ratio, score_cutoff=70)
         sugg = [_DIM_WORDS[found[0]]] if found else []
-        if t.th:
-            msg = f'ไม่รู้จักตัวกรอง "{_q(typed)}"'
-            msg += f' หมายถึง "{sugg[0]}" หรือเปล่า?' if sugg else f" ใช้ได้: {', '.join(DIMENSIONS)}"
-        else:
-            msg = f'I don\'t know the filter "{_q(typed)}".'
-            msg += (f' Did you mean "{sugg[0]}"?' if sugg
-                    else f" Filters are dim:value with dim one of {', '.join(DIMENSIONS)}.")
-        raise _error(msg, t.lang, word=_q(typed), suggestions=sugg)
+        th = f'ไม่รู้จักตัวกรอง "{_q(typed)}"'
+        th += f' หมายถึง "{sugg[0]}" หรือเปล่า?' if sugg else f" ใช้ได้: {', '.join(DIMENSIONS)}"
+        en = f'I don\'t know the filter "{_q(typed)}".'
+        en += (f' Did you mean "{sugg[0]}"?' if sugg
+               else f" Filters are dim:value with dim one of {', '.join(DIMENSIONS)}.")
+        raise _error(t.msg(en, th), t.lang, word=_q(typed), suggestions=sugg)
     dim = _DIM_WORDS[m.group(1)]
     dim_typed = t.typed(m.start(1), m.end(1))
     value, end = _filter_value(t, m.end(), dim_typed)
@@ -808,14 +822,13 @@ def _unknown_error(t: _Text, toks: list[_Tok], spans: list[tuple[int, int]], can
     word = _q(t.typed(*window))
     shown = [c.shown for c in top if c.window == window] or [c.shown for c in top]
     choices = [(c.shown, _replaced(t, c.window, c.phrase)) for c in top]
-    if t.th:
-        msg = (f'ไม่เข้าใจ "{word}" หมายถึง ' + " หรือ ".join(f'"{x}"' for x in shown) + " หรือเปล่า?" if shown
-               else f'ไม่เข้าใจ "{word}" ลองพิมพ์ /kpi list เพื่อดูรายการ KPI หรือ /kpi help')
-    elif shown:
-        msg = f'I didn\'t understand "{word}". Did you mean ' + " or ".join(f'"{x}"' for x in shown) + "?"
+    th = (f'ไม่เข้าใจ "{word}" หมายถึง ' + " หรือ ".join(f'"{x}"' for x in shown) + " หรือเปล่า?" if shown
+          else f'ไม่เข้าใจ "{word}" ลองพิมพ์ /kpi list เพื่อดูรายการ KPI หรือ /kpi help')
+    if shown:
+        en = f'I didn\'t understand "{word}". Did you mean ' + " or ".join(f'"{x}"' for x in shown) + "?"
     else:
-        msg = f'I didn\'t understand "{word}". Try /kpi list for the KPIs, or /kpi help.'
-    return _error(msg, t.lang, word=word, suggestions=shown, choices=choices)
+        en = f'I didn\'t understand "{word}". Try /kpi list for the KPIs, or /kpi help.'
+    return _error(t.msg(en, th), t.lang, word=word, suggestions=shown, choices=choices)
 
 
 def _replaced(t: _Text, window: tuple[int, int], phrase: str) -> str:
@@ -848,10 +861,8 @@ def parse(text: str, catalogue: dict[str, KpiSpec] | None = None, lexicon: Lexic
         raw = raw.replace(a, b)
     raw = _SPACES_RE.sub(" ", raw).strip()
     if len(raw) > MAX_CHARS:
-        msg = (f"That is too long ({len(raw)} characters); ask about one KPI in under {MAX_CHARS}."
-               if lang == "en"
-               else f"ข้อความยาวเกินไป ({len(raw)} ตัวอักษร) กรุณาถามไม่เกิน {MAX_CHARS} ตัวอักษร")
-        raise _error(msg, lang)
+        raise _error(_bi(f"That is too long ({len(raw)} characters); ask about one KPI in under {MAX_CHARS}.",
+                         f"ข้อความยาวเกินไป ({len(raw)} ตัวอักษร) กรุณาถามไม่เกิน {MAX_CHARS} ตัวอักษร", lang), lang)
     cat = default_catalogue() if catalogue is None else catalogue
     opts = options or ParseOptions()
     t = _Text(fold_text(raw), lang, _vocab(tuple(cat.values())), lexicon or _shipped_lexicon(), opts)
@@ -881,7 +892,7 @@ class _Builder:
         self.name = ""  # the KPI as typed
 
     def err(self, en: str, th: str, **kw) -> QueryError:
-        return _error(self.t.msg(en, th), self.lang, **kw)
+        return _error(_bi(en, th, self.lang), self.lang, **kw)
 
     def typed(self, tok: _Tok) -> str:
         return self.t.typed(tok.start, tok.end)
@@ -1371,15 +1382,14 @@ class _Builder:
         breakdown = distinct[0] if distinct else None
         if breakdown and breakdown not in spec.breakdowns:
             name = self.name
-            if self.t.th:
-                msg = f"{_q(name)} แยกตาม{dim_word(breakdown, 'th')}ไม่ได้"
-                msg += (f" แยกได้ตาม: {_dims_text(spec.breakdowns, 'th')}" if spec.breakdowns else " และไม่มีการแยกย่อย")
-            elif spec.breakdowns:
-                msg = (f"{_q(name)} cannot be broken down by {breakdown}; "
-                       f"{_q(name)} can be broken down by {_dims_text(spec.breakdowns, 'en')}.")
+            th = f"{_q(name)} แยกตาม{dim_word(breakdown, 'th')}ไม่ได้"
+            th += (f" แยกได้ตาม: {_dims_text(spec.breakdowns, 'th')}" if spec.breakdowns else " และไม่มีการแยกย่อย")
+            if spec.breakdowns:
+                en = (f"{_q(name)} cannot be broken down by {breakdown}; "
+                      f"{_q(name)} can be broken down by {_dims_text(spec.breakdowns, 'en')}.")
             else:
-                msg = f"{_q(name)} cannot be broken down (by {breakdown} or anything else)."
-            raise _error(msg, self.lang, word=breakdown, suggestions=[f"by {d}" for d in spec.breakdowns])
+                en = f"{_q(name)} cannot be broken down (by {breakdown} or anything else)."
+            raise self.err(en, th, word=breakdown, suggestions=[f"by {d}" for d in spec.breakdowns])
         rank = self._rank(spec, ranks, plural) if breakdown else None
         return breakdown, rank
 

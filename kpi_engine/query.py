@@ -235,10 +235,16 @@ class QueryError(ValueError):
     """
 
     def __init__(self, message: str, *, word: str | None = None, suggestions: list[str] | None = None,
-                 lang: str = "en", choices: list[tuple[str, str]] | None = None):
+                 lang: str = "en", choices: list[tuple[str, str]] | None = None,
+                 texts: dict[str, str] | None = None):
         super().__init__(message)
         self.message = message
         self.word = word
         self.suggestions = suggestions or []
         self.lang = lang
         self.choices = (choices or [])[:3]
+        self.texts = texts or {}  # the message in each language it was written in
+
+    def message_for(self, lang: str) -> str:
+        """The message in the reader's language when it was written in it, else as raised."""
+        return self.texts.get(lang, self.message)

@@ -54,16 +54,21 @@ def for_user(q: Query, rep_id: str | None, team: str | None) -> Query:
     if q.mine is None:
         return q
     th = q.lang == "th"
+
+    def refuse(key: str, word: str | None = None) -> QueryError:
+        en_text, th_text = _MINE[key]
+        return QueryError(th_text if th else en_text, lang=q.lang, word=word, texts={"en": en_text, "th": th_text})
+
     if q.mine == "rep":
         if not rep_id:
-            raise QueryError(_MINE["no_rep"][th], lang=q.lang, word="my")
+            raise refuse("no_rep", "my")
         if q.filters.get("rep") not in (None, rep_id):
-            raise QueryError(_MINE["two_reps"][th], lang=q.lang)
+            raise refuse("two_reps")
         return replace(q, filters={**q.filters, "rep": rep_id})
     if not rep_id:
-        raise QueryError(_MINE["no_rep"][th], lang=q.lang, word="my team")
+        raise refuse("no_rep", "my team")
     if not team:
-        raise QueryError(_MINE["no_team"][th], lang=q.lang, word="my team")
+        raise refuse("no_team", "my team")
     return replace(q, filters={**q.filters, "team": team})
 
 

@@ -93,3 +93,9 @@ def test_chart_uploads_a_png_to_the_conversation(rig):
     files = rig.emu.wait_for(lambda e: [f for f in e.files() if f["completed"]])
     assert files[0]["content"].startswith(PNG_MAGIC)
     assert files[0]["channels"] == [SALES]
+
+
+def test_a_thai_user_is_refused_in_thai_even_for_an_english_question(rig):
+    refused = rig.ask("revenue flibbertigibbet", user="UTHAI")
+    text = message_text(refused)
+    assert "ไม่เข้าใจ" in text and "flibbertigibbet" in text and "I didn't" not in text
