@@ -98,7 +98,7 @@ def values() -> dict[str, list[str]]:
 
 def questions(rep_list, rng: random.Random) -> list[str]:
     out = []
-    for name in ("seen", "heldout"):
+    for name in ("seen", "heldout", "heldout2"):
         for line in (ROOT / "tests" / "corpus" / f"{name}.txt").read_text(encoding="utf-8").splitlines():
             if "  =>  " in line and not line.startswith("# "):
                 out.append(line.split("  =>  ")[0].removeprefix("[unlinked] "))
