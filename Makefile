@@ -2,6 +2,7 @@
 VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+FONTS := bot/sandbox/vendor/fonts/.installed
 
 .PHONY: run test lint bench install
 
@@ -12,12 +13,17 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-install: $(STAMP)
+# the sandbox page's emoji font (Debian's fonts-noto-color-emoji, unpacked; the page works without it)
+$(FONTS): scripts/sandbox-fonts
+	scripts/sandbox-fonts
+	mkdir -p bot/sandbox/vendor/fonts && touch $@
 
-run: $(STAMP)
+install: $(STAMP) $(FONTS)
+
+run: $(STAMP) $(FONTS)
 	$(VENV)/bin/kpibot run
 
-test: $(STAMP)
+test: $(STAMP) $(FONTS)
 	scripts/test-services
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest

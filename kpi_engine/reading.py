@@ -144,9 +144,11 @@ def _period(p, lang: str) -> str:
     to_date = f" ({fmt.word('to_date', lang)})"
     label = label.removesuffix(to_date)
     dates = fmt.date_range(p, lang)
+    if dates in label:  # a rolling window or a run of days is named by its dates already
+        return label
     if p.to_date:
         dates += f", {fmt.word('to_date', lang)}"
-    return label if label == dates else f"{label} ({dates})"
+    return f"{label} ({dates})"
 
 
 def reading_json(answer, query: Query, names: DimensionNames, rep_label=None) -> dict[str, Any]:

@@ -219,10 +219,10 @@ def test_the_reading_line_says_kpi_filters_period_dates_comparison_and_correctio
     q = eng.parse("wn rate team smb 2026-Q1 vs q4 2025")
     a = eng.answer(q, NOW)
     line = reading_line(a, q, eng.names, "en")
-    assert line == ("Win rate · team SMB · Q1 2026 (1 Jan–31 Mar 2026) vs Q4 2025 (1 Oct–31 Dec 2025) · "
+    assert line == ("Win rate · team SMB · Q1 2026 (1 Jan – 31 Mar 2026) vs Q4 2025 (1 Oct – 31 Dec 2025) · "
                     "read “wn rate” as “win rate”")
     th = reading_line(a, q, eng.names, "th")
-    assert th.startswith("อัตราการชนะดีล · ทีม SMB · ไตรมาส 1/2026 (1 ม.ค.–31 มี.ค. 2026) เทียบกับ")
+    assert th.startswith("อัตราการชนะดีล · ทีม SMB · ไตรมาส 1/2569 (1 ม.ค. – 31 มี.ค. 2569) เทียบกับ")
 
 
 @SQLITE
@@ -273,7 +273,7 @@ def test_ask_json_has_the_reading_and_explain_shows_how_it_was_read(cli_env):
     data = json.loads(r.stdout)
     assert data["reading"]["corrections"] == [{"typed": "revenu", "read_as": "revenue"}]
     assert data["reading"]["query"]["filters"] == {"region": "north"}
-    assert data["reading"]["line"].startswith("Revenue · region North · May 2026 (1–31 May 2026)")
+    assert data["reading"]["line"].startswith("Revenue · region North · May 2026 (1 – 31 May 2026)")
     r = runner.invoke(app, ["ask", "top", "2", "reps", "2026-05", "--explain", "--as-of", "2026-06-15"])
     assert r.exit_code == 0, r.output
     for part in ("Tokens:", "rank", "'top 2'", "Query:", "breakdown: rep", "top 2 by rep"):

@@ -1,7 +1,7 @@
 """reps: optional Thai name and nickname (recognised in /kpi questions); lexicon_cache
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0006
 Create Date: 2026-11-29 12:00:00.000000
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlmodel
 
 
 revision = '0003'
-down_revision = '0002'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
