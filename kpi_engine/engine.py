@@ -458,7 +458,7 @@ class KpiEngine:
         if v.startswith("@"):
             row = conn.execute(text("SELECT rep_id FROM reps WHERE slack_user_id = :u"), {"u": v[1:]}).first()
             if row is None:
-                raise QueryError(f"ผู้ใช้ Slack {v} ยังไม่ได้ผูกกับตัวแทนขาย (reps.slack_user_id)" if th else
+                raise QueryError(f"ผู้ใช้ Slack {v} ยังไม่ได้ผูกกับตัวแทนขาย" if th else
                                  f"Slack user {v} is not linked to a rep (reps.slack_user_id).", word=v, lang=lang)
             return row[0]
         # an exact id is the common case (alert rules per rep, share buttons): one index lookup,

@@ -38,9 +38,10 @@ class Reading:
 
 
 _MINE = {
-    "no_rep": ("“my” numbers need your Slack account linked to a rep (reps.slack_user_id); ask for "
-               "a rep by name, or the company total.",
-               "“ของฉัน” ใช้ได้เมื่อบัญชี Slack ของคุณผูกกับตัวแทนขาย (reps.slack_user_id) ลองระบุชื่อตัวแทนขาย หรือดูยอดรวมบริษัท"),
+    "no_rep": ("“my” numbers need your Slack account linked to your rep record (ask whoever imports "
+               "the data); meanwhile ask for a rep by name, or the company total.",
+               "“ของฉัน” ใช้ได้เมื่อบัญชี Slack ของคุณผูกกับข้อมูลตัวแทนขายของคุณแล้ว (แจ้งผู้ดูแลข้อมูล) "
+               "ระหว่างนี้ลองระบุชื่อตัวแทนขาย หรือดูยอดรวมบริษัท"),
     "no_team": ("“my team” needs your rep to have a team; ask for a team by name.",
                 "“ทีมของฉัน” ใช้ได้เมื่อตัวแทนขายของคุณมีทีม ลองระบุชื่อทีม"),
     "two_reps": ("“my” and another rep in one question: ask about one of them.",
