@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import statistics
 import sys
@@ -27,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 FIRST = ["Somsak", "Somkiat", "Anan", "Apichart", "Chaiwat", "Kittisak", "Nattapong", "Prasert", "Surachai",
          "Thanakorn", "Wichai", "Worawit", "Pongsakorn", "Sakda", "Teerapat", "Panya", "Jirayu", "Kritsada",
@@ -58,17 +58,10 @@ NICK = [("Ton", "ต้น"), ("Nok", "นก"), ("Pim", "พิม"), ("Golf", 
 
 
 def machine() -> str:
-    cpu = ""
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from bench_kpis import machine as cpu_and_python
+
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}, "
-            f"Python {platform.python_version()}, load average {load:.1f}")
+    return f"{cpu_and_python()}, load average {load:.1f}"
 
 
 def reps(n: int, rng: random.Random):

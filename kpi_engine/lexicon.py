@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from kpi_engine.dimnames import DimensionNames
-from kpi_engine.textnorm import fold, is_thai, is_word
+from kpi_engine.textnorm import ends_ok, fold, is_thai
 
 # A rep-visibility predicate (rep_id -> may this person see the name?). Everything that suggests or
 # echoes rep names takes one; None means every rep is visible.
@@ -186,7 +186,7 @@ class Lexicon:
             j = i + length
             if j <= n:
                 ents = self.phrases.get(s[i:j])
-                if ents and _ends_ok(s, j):
+                if ents and ends_ok(s, j):
                     return j, ents
         return None
 
@@ -210,18 +210,6 @@ class Lexicon:
             if e.dim == dim:
                 return e
         return None
-
-
-def _ends_ok(s: str, j: int) -> bool:
-    """A phrase may end before s[j] unless that would cut a Latin word or a Thai syllable."""
-    if j >= len(s):
-        return True
-    last, nxt = s[j - 1], s[j]
-    if is_word(last) and is_word(nxt):
-        return False
-    if is_thai(last) and is_thai(nxt) and ("\u0e30" <= nxt <= "\u0e3a" or "\u0e45" <= nxt <= "\u0e4e"):
-        return False
-    return True
 
 
 def visible_only(ents: Iterable[Entity], visible: Visible) -> list[Entity]:

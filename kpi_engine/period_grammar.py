@@ -14,7 +14,7 @@ import re
 from datetime import date
 
 from kpi_engine.query import PeriodSpec
-from kpi_engine.textnorm import is_thai, is_word
+from kpi_engine.textnorm import ends_ok, is_thai
 
 MAX_ROLLING_DAYS = 3660
 YEARS = (1900, 2200)
@@ -394,17 +394,6 @@ _ANY = re.compile("|".join(f"(?:{re.sub(r'[(][?]P<[a-z_]+>', '(?:', p)})" for p,
 _FIRST = frozenset("0123456789qwhlptyfsb" + "".join(m[0] for m in MONTHS_EN) + "ot")
 
 
-def _ends_ok(s: str, j: int) -> bool:
-    if j >= len(s):
-        return True
-    last, nxt = s[j - 1], s[j]
-    if is_word(last) and is_word(nxt):
-        return False
-    if is_thai(last) and ("\u0e30" <= nxt <= "\u0e3a" or "\u0e45" <= nxt <= "\u0e4e"):
-        return False
-    return True
-
-
 def match_period(s: str, i: int, fiscal_start: int = 1) -> tuple[int, PeriodSpec] | None:
     """The longest period written at s[i], or None; PeriodTextError when it is one but cannot be."""
     if s[i] not in _FIRST and not is_thai(s[i]):
@@ -414,7 +403,7 @@ def match_period(s: str, i: int, fiscal_start: int = 1) -> tuple[int, PeriodSpec
     found: list[tuple[re.Match, object]] = []
     for rx, build in _COMPILED:
         m = rx.match(s, i)
-        if m and m.end() > i and _ends_ok(s, m.end()):
+        if m and m.end() > i and ends_ok(s, m.end()):
             found.append((m, build))
     # longest first; a pattern that turns out not to fit (KeyError) leaves it to the next
     for m, build in sorted(found, key=lambda x: -x[0].end()):

@@ -50,6 +50,17 @@ def is_word(c: str) -> bool:
     return (c.isalnum() or c == "_") and not is_thai(c)
 
 
+def ends_ok(s: str, j: int) -> bool:
+    """May a phrase end before s[j]? Not inside a Latin word or number, and not before a Thai vowel
+    sign or tone mark (they belong to the syllable the phrase would cut)."""
+    if j >= len(s):
+        return True
+    last, nxt = s[j - 1], s[j]
+    if is_word(last) and is_word(nxt):
+        return False
+    return not (is_thai(last) and ("\u0e30" <= nxt <= "\u0e3a" or "\u0e45" <= nxt <= "\u0e4e"))
+
+
 def invisible(c: str) -> bool:
     # Zero-width spaces separate Thai words in pasted text; control characters mean nothing; a lone
     # surrogate cannot even be encoded to send back.
