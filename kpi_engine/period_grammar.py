@@ -390,15 +390,11 @@ _COMPILED = [(re.compile(p), b) for p, b in _PATTERNS]
 # any of them at all? One match of the alternation rules out most places at once (which pattern
 # matches longest is still decided one by one)
 _ANY = re.compile("|".join(f"(?:{re.sub(r'[(][?]P<[a-z_]+>', '(?:', p)})" for p, _ in _PATTERNS))
-# Periods start with a digit, a Latin letter of the patterns above, or Thai; skip the rest fast.
-_FIRST = frozenset("0123456789qwhlptyfsb" + "".join(m[0] for m in MONTHS_EN) + "ot")
 
 
 def match_period(s: str, i: int, fiscal_start: int = 1) -> tuple[int, PeriodSpec] | None:
     """The longest period written at s[i], or None; PeriodTextError when it is one but cannot be."""
-    if s[i] not in _FIRST and not is_thai(s[i]):
-        return None
-    if _ANY.match(s, i) is None:
+    if not s[i].isalnum() or _ANY.match(s, i) is None:
         return None
     found: list[tuple[re.Match, object]] = []
     for rx, build in _COMPILED:
