@@ -50,7 +50,9 @@ _VALUES = {
     "segment": "SELECT DISTINCT segment FROM accounts",
     "channel": _CHANNELS,
     "product": "SELECT DISTINCT product FROM opportunities",
-    "stage": "SELECT DISTINCT stage FROM stage_changes",
+    # stages are a handful repeated in millions of rows: a sample finds them (a stage it missed is still
+    # answered when typed as stage:NAME, which the engine checks against every row)
+    "stage": "SELECT DISTINCT stage FROM (SELECT stage FROM stage_changes LIMIT 200000) s",
 }
 # each a single index seek or a small table: the version costs a few milliseconds at any size
 _VERSION = (
