@@ -61,7 +61,8 @@ NUMBER_HELP = "is not a number (use a plain decimal, e.g. 1234.5)"
 # rep / account are strings that are checked (with a warning only) against known ids.
 KINDS: dict[str, dict[str, str]] = {
     "reps": {"rep_id": "str*", "name": "str", "team": "str", "region": "str", "email": "str",
-             "slack_user_id": "str", "role": "str", "hired_on": "ts", "left_on": "ts"},
+             "slack_user_id": "str", "role": "str", "hired_on": "ts", "left_on": "ts", "name_th": "str",
+             "nickname": "str"},
     "accounts": {"account_id": "str*", "name": "str", "segment": "str", "region": "str", "churned_at": "ts"},
     "leads": {"lead_id": "str*", "created_at": "ts*", "channel": "str*", "campaign": "str",
               "owner_rep_id": "rep", "qualified_at": "ts"},

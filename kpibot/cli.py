@@ -96,14 +96,22 @@ def ask_cmd(
     text: Annotated[list[str], typer.Argument(help="What you would type after /kpi, e.g. win rate by team 2017")],
     as_of: Annotated[str | None, typer.Option("--as-of", help="ISO date or timestamp standing for 'now'")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Show how the question was read")] = False,
+    user: Annotated[str | None, typer.Option("--user", help="Ask as this Slack user (for 'my …')")] = None,
 ):
     """Answer the same text a user types after /kpi."""
-    from kpi_engine.grammar import parse
-    from kpi_engine.query import HelpRequest
-    from kpibot.text_answer import help_text, render_answer
+    from kpi_engine.query import HelpRequest, QueryError
+    from kpi_engine.reading import for_user, reading_json, reading_line
+    from kpibot.text_answer import explain_text, help_text, render_answer
 
     words = " ".join(text)
-    parsed = parse(words)
+    eng = _engine()
+    try:
+        parsed = eng.parse(words)
+    except QueryError as exc:
+        if explain:
+            out.print(explain_text(words, None, exc), markup=False)
+        raise
     if isinstance(parsed, HelpRequest):
         if as_json:
             from kpi_engine.catalogue import catalogue
@@ -113,12 +121,17 @@ def ask_cmd(
         else:
             out.print(help_text(parsed), markup=False)
         return
-    eng = _engine()
-    answer = eng.answer(parsed, _as_of(as_of))
+    rep = eng.rep_for_slack_user(user) if user else None
+    query = for_user(parsed, rep.rep_id if rep else None, rep.team if rep else None)
+    answer = eng.answer(query, _as_of(as_of))
+    rep_label = eng.lexicon().rep_label
     if as_json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
-    else:
-        render_answer(out, answer)
+        print(json.dumps(answer.to_json() | {"reading": reading_json(answer, query, eng.names, rep_label)},
+                         ensure_ascii=False, indent=2))
+        return
+    render_answer(out, answer, reading_line(answer, query, eng.names, answer.lang, rep_label))
+    if explain:
+        out.print(explain_text(words, query, None), markup=False)
 
 
 @app.command("kpis")
