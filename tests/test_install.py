@@ -35,7 +35,9 @@ def _imported(folders: list[str]) -> dict[str, set[str]]:
                          else [])
                 for name in names:
                     found.setdefault(name.split(".")[0], set()).add(str(path.relative_to(ROOT)))
-    return {m: f for m, f in found.items() if m not in sys.stdlib_module_names and m not in OURS}
+    # scripts import their neighbours by file name (benchmarks/bench_parse.py: `from bench_kpis import …`)
+    siblings = {p.stem for folder in folders for p in (ROOT / folder).rglob("*.py")}
+    return {m: f for m, f in found.items() if m not in sys.stdlib_module_names and m not in OURS | siblings}
 
 
 def _undeclared(folders: list[str], declared: list[Requirement]) -> dict[str, list[str]]:
