@@ -197,10 +197,10 @@ def digest_command(deps: BotDeps, body: dict[str, Any], text: str, request_id: s
     try:
         lang = _lang(deps, user)
         msg, blocks = digest_optin.command_reply(deps, user or "", text, lang, deps.now())
-    except Exception:
-        log.exception("request %s: /kpi digest failed (user %s)", request_id, user)
-        delivery.reply_privately(deps.client, url, channel, user, error_payload(_lang(deps, user), request_id),
-                                 request_id)
+    except Exception as exc:
+        _log_failure(exc, "request %s: /kpi digest failed (user %s)", request_id, user)
+        delivery.reply_privately(deps.client, url, channel, user,
+                                 error_payload(_lang(deps, user), request_id, exc), request_id)
         return
     log.info("request %s: /kpi digest %s by %s", request_id, digest_optin.parse(text), user)
     delivery.reply_privately(deps.client, url, channel, user,

@@ -151,6 +151,8 @@ def open_store(url: str) -> Engine:
     try:
         engine = make_engine(url, read_only)
         upgrade(engine)
+    except StoreError:  # already one clear line (unreachable, read-only, damaged)
+        raise
     except (OperationalError, DatabaseError) as exc:
         safe = url.split("@")[-1]  # never echo a password from the URL
         raise StoreError(f"cannot open the store at {safe}: {exc.orig}") from exc

@@ -10,7 +10,9 @@ something about come out as a StoreError subclass naming the store and what is w
 
 Anything else is left as it was (a bug is still a bug, with its traceback). The connection is
 cleaned up (rolled back, invalidated after a disconnect) before the new error is raised, so a
-pool recovers by itself when the database is back.
+pool recovers by itself when the database is back. The error raised is also of the SQLAlchemy
+class it replaces (an OperationalError stays one), so code that catches SQLAlchemy's errors (a
+cache that tolerates a read-only store) works as before.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ class StoreError(RuntimeError):
     """The store cannot be used as it is (corrupt, foreign, unreachable); the message is for people."""
 
     exit_code = 2  # a setting to fix (DATABASE_URL names a foreign file, …)
+
+    def __str__(self) -> str:  # the message, also when mixed with a SQLAlchemy error (see _as_sqlalchemy)
+        return str(self.args[0]) if self.args else ""
 
 
 class StoreUnavailable(StoreError):
@@ -174,6 +179,22 @@ def install(engine: Engine) -> Engine:
             return
         problem = classify(ctx.original_exception, where, path)
         if problem is not None:
-            raise problem
+            wrapped = ctx.sqlalchemy_exception
+            raise problem if wrapped is None else _as_sqlalchemy(problem, wrapped)
 
     return engine
+
+
+_MIXED: dict[tuple[type, type], type] = {}
+
+
+def _as_sqlalchemy(problem: StoreError, wrapped: Exception) -> StoreError:
+    """`problem`, being also of `wrapped`'s class and carrying its attributes (orig, statement, …)."""
+    key = (type(problem), type(wrapped))
+    cls = _MIXED.get(key)
+    if cls is None:
+        cls = _MIXED[key] = type(type(problem).__name__, key, {"__module__": __name__})
+    mixed = cls.__new__(cls)
+    mixed.__dict__.update(wrapped.__dict__)
+    mixed.args = problem.args
+    return mixed
