@@ -14,18 +14,22 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot import answers, charts, delivery, home, i18n, sharing
+from bot import answers, charts, delivery, digest_optin, home, i18n, sharing
 from bot import blocks as bk
 from bot.deps import BotDeps
 from bot.logsafe import safe_logger
+from kpi_engine.store_errors import StoreError, StoreUnavailable
 
 log = safe_logger("bot.flows")
 
 _SAFE_NAME = re.compile(r"[^a-z0-9_-]+")
 
 
-def error_payload(lang: str, request_id: str) -> dict[str, Any]:
-    text = i18n.t("error", lang, rid=request_id)
+def error_payload(lang: str, request_id: str, exc: BaseException | None = None) -> dict[str, Any]:
+    """The private reply to a question that failed: a database outage is named as such."""
+    key = ("store_unavailable" if isinstance(exc, StoreUnavailable) else "store_error" if isinstance(exc, StoreError)
+           else "error")
+    text = i18n.t(key, lang, rid=request_id)
     return {"response_type": "ephemeral", "replace_original": False, "text": text,
             "blocks": bk.notice_blocks(f"⚠️ {text}")}
 
@@ -41,6 +45,9 @@ def kpi_command(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
     url = body.get("response_url")
     text = body.get("text") or ""
     late: Future | None = None
+    if digest_optin.parse(text) is not None:  # a bot subcommand, before the KPI grammar
+        digest_command(deps, body, text, request_id)
+        return
     try:
         plan = answers.plan_question(deps, text, user or "", deps.now())
         if isinstance(plan, answers.Reply):
@@ -59,10 +66,10 @@ def kpi_command(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
                     late = trend
             elif trend is not None:
                 trend.cancel()
-    except Exception:
-        log.exception("request %s: /kpi failed (user %s, %d chars)", request_id, user, len(text))
-        delivery.reply_privately(deps.client, url, channel, user, error_payload(_lang(deps, user), request_id),
-                                 request_id)
+    except Exception as exc:
+        _log_failure(exc, "request %s: /kpi failed (user %s, %d chars)", request_id, user, len(text))
+        delivery.reply_privately(deps.client, url, channel, user,
+                                 error_payload(_lang(deps, user), request_id, exc), request_id)
         return
     delivered = delivery.post_response(url, reply.payload(), deps.client, request_id)
     if not delivered:
@@ -138,10 +145,10 @@ def share(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
     try:
         text, as_of = _question(deps, body, "share")
         reply = answers.answer_question(deps, text, user or "", as_of, shareable=False, shared_by=user)
-    except Exception:
-        log.exception("request %s: share failed", request_id)
-        delivery.reply_privately(deps.client, url, channel, user, error_payload(_lang(deps, user), request_id),
-                                 request_id)
+    except Exception as exc:
+        _log_failure(exc, "request %s: share failed", request_id)
+        delivery.reply_privately(deps.client, url, channel, user,
+                                 error_payload(_lang(deps, user), request_id, exc), request_id)
         return
     if reply.kind != "answer":
         # The person may no longer see it (access changed since): tell only them, never the channel.
@@ -174,14 +181,46 @@ def rerun(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
         text, _ = _question(deps, body, "rerun")
         # A correction is a new question: answered as of now, not as of the typo.
         reply = answers.answer_question(deps, text, user or "", deps.now())
-    except Exception:
-        log.exception("request %s: rerun failed", request_id)
-        delivery.reply_privately(deps.client, url, channel, user, error_payload(_lang(deps, user), request_id),
-                                 request_id)
+    except Exception as exc:
+        _log_failure(exc, "request %s: rerun failed", request_id)
+        delivery.reply_privately(deps.client, url, channel, user,
+                                 error_payload(_lang(deps, user), request_id, exc), request_id)
         return
     delivery.reply_privately(deps.client, url, channel, user, reply.payload(replace_original=True), request_id)
     if reply.chart and reply.kind == "answer":
         post_chart(deps, reply, channel, user, url, request_id)
+
+
+def digest_command(deps: BotDeps, body: dict[str, Any], text: str, request_id: str) -> None:
+    """`/kpi digest on|off`: switch the person's own weekly digest by DM."""
+    user, channel, url = body.get("user_id"), body.get("channel_id"), body.get("response_url")
+    try:
+        lang = _lang(deps, user)
+        msg, blocks = digest_optin.command_reply(deps, user or "", text, lang, deps.now())
+    except Exception as exc:
+        _log_failure(exc, "request %s: /kpi digest failed (user %s)", request_id, user)
+        delivery.reply_privately(deps.client, url, channel, user,
+                                 error_payload(_lang(deps, user), request_id, exc), request_id)
+        return
+    log.info("request %s: /kpi digest %s by %s", request_id, digest_optin.parse(text), user)
+    delivery.reply_privately(deps.client, url, channel, user,
+                             {"response_type": "ephemeral", "text": msg, "blocks": blocks}, request_id)
+    if user:
+        publish_home(deps, user, request_id)  # the Home tab's toggle follows
+
+
+def digest_toggle(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
+    """The Home tab's digest button: switch, then publish the tab again."""
+    user = (body.get("user") or {}).get("id")
+    action = (body.get("actions") or [{}])[0]
+    if not user:
+        return
+    try:
+        digest_optin.switch(deps, user, action.get("value") == "on", _lang(deps, user), deps.now())
+    except Exception:
+        log.exception("request %s: the digest toggle failed for %s", request_id, user)
+        return
+    publish_home(deps, user, request_id)
 
 
 def publish_home(deps: BotDeps, user_id: str, request_id: str) -> None:
@@ -194,6 +233,14 @@ def publish_home(deps: BotDeps, user_id: str, request_id: str) -> None:
         log.error("request %s: views.publish for %s failed: %s", request_id, user_id, _describe(exc))
     except Exception:
         log.exception("request %s: home tab for %s failed", request_id, user_id)
+
+
+def _log_failure(exc: BaseException, msg: str, *args: Any) -> None:
+    """A database outage is not a bug: one WARNING line saying what is wrong; anything else with its traceback."""
+    if isinstance(exc, StoreError):
+        log.warning(msg + ": %s", *args, exc)
+    else:
+        log.error(msg, *args, exc_info=exc)
 
 
 def _lang(deps: BotDeps, user: str | None) -> str:

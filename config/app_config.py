@@ -32,6 +32,8 @@ class RetentionConfig(_Strict):
 class SlackConfig(_Strict):
     digest_channel: str = "leadership"
     alerts_channel: str = "sales-alerts"
+    # breakdowns as a Block Kit table block (Slack's clients render it); false: an aligned code block
+    table_blocks: bool = True
 
 
 class DisplayName(_Strict):
@@ -49,7 +51,11 @@ class AppConfig(BaseModel):
     timezone: str = "Asia/Bangkok"
     currency: str = "THB"
     language: Literal["en", "th"] = "en"
+    # years in Thai text: Buddhist era (พ.ค. 2569, Thai business usage) or Gregorian (พ.ค. 2026)
+    thai_years: Literal["buddhist", "gregorian"] = "buddhist"
     min_sample: int = Field(10, ge=0)
+    # the month fiscal years start in; FY2026 is the fiscal year that ends in 2026 ("fy26", "ปีงบ 69")
+    fiscal_year_start_month: int = Field(1, ge=1, le=12)
     retention: RetentionConfig = RetentionConfig()
     slack: SlackConfig = SlackConfig()
     access: AccessConfig = AccessConfig()

@@ -21,12 +21,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from kpi_engine.ops_models import AlertState, JobRun, OutboxMessage, Silence
+from kpi_engine.ops_models import AlertState, DigestOptIn, JobRun, OutboxMessage, Silence
 
 _OUT = OutboxMessage.__table__
 _ALERT = AlertState.__table__
 _SIL = Silence.__table__
 _JOB = JobRun.__table__
+_OPT = DigestOptIn.__table__
 
 OUTBOX_STATES = ("pending", "sending", "sent", "failed", "superseded")
 ALERT_COLUMNS = [c.name for c in _ALERT.columns]
@@ -37,10 +38,11 @@ class NewMessage:
     """An outbox entry to create. payload: what the sender needs for the Slack call (JSON-able)."""
 
     key: str
-    kind: str  # post | update | upload
+    kind: str  # post | update | upload; verify | delete (the sender's own checks for duplicates)
     channel: str
     payload: dict[str, Any]
     parent_key: str | None = None
+    not_before: int = 0  # epoch seconds before which it is not due
 
 
 @dataclass
@@ -117,6 +119,14 @@ class SilenceRow:
     reason: str | None
 
 
+@dataclass
+class OptInRow:
+    user_id: str
+    enabled: bool
+    lang: str | None
+    updated_at: int
+
+
 class StaleWrite(Exception):
     """The alert changed since it was read (another process wrote it): read again and redo."""
 
@@ -166,7 +176,7 @@ class OpsStore:
                 created.append(self._insert_new(
                     c, _OUT, ["key"], key=m.key, kind=m.kind, channel=m.channel, parent_key=m.parent_key,
                     payload=json.dumps(m.payload, ensure_ascii=False), state="pending", uncertain=False,
-                    attempts=0, next_attempt_at=0, created_at=now))
+                    attempts=0, next_attempt_at=m.not_before, created_at=now))
         return created
 
     def existing_keys(self, keys: list[str]) -> set[str]:
@@ -181,6 +191,16 @@ class OpsStore:
             return c.execute(update(_OUT).where(and_(
                 _OUT.c.parent_key == parent_key, _OUT.c.kind == "update", _OUT.c.state == "pending"))
                 .values(state="superseded")).rowcount
+
+    def under(self, prefix: str, states: tuple[str, ...] | None = None) -> list[OutboxRow]:
+        """The rows of `prefix` and of every key extending it (`prefix:…`): a digest with its chart, an
+        alert episode with its edits and replies."""
+        q = (select(_OUT).where(or_(_OUT.c.key == prefix, _OUT.c.key.startswith(prefix + ":", autoescape=True)))
+             .order_by(_OUT.c.id))
+        if states:
+            q = q.where(_OUT.c.state.in_(states))
+        with self.engine.connect() as c:
+            return [_outbox_row(r) for r in c.execute(q)]
 
     def message(self, key: str) -> OutboxRow | None:
         with self.engine.connect() as c:
@@ -198,12 +218,15 @@ class OpsStore:
         with self.engine.connect() as c:
             return [_outbox_row(r) for r in c.execute(q)]
 
-    def due(self, now: int, limit: int = 50, keys: list[str] | None = None) -> list[OutboxRow]:
+    def due(self, now: int, limit: int = 50, keys: list[str] | None = None,
+            kinds: tuple[str, ...] | None = None) -> list[OutboxRow]:
         """Pending messages whose time has come, oldest first (Slack shows them in that order)."""
         q = (select(_OUT).where(and_(_OUT.c.state == "pending", _OUT.c.next_attempt_at <= now))
              .order_by(_OUT.c.id).limit(limit))
         if keys is not None:
             q = q.where(_OUT.c.key.in_(keys))
+        if kinds is not None:
+            q = q.where(_OUT.c.kind.in_(kinds))
         with self.engine.connect() as c:
             return [_outbox_row(r) for r in c.execute(q)]
 
@@ -368,3 +391,24 @@ class OpsStore:
     def job_runs(self) -> dict[str, dict[str, Any]]:
         with self.engine.connect() as c:
             return {r.job_id: dict(r._mapping) for r in c.execute(select(_JOB))}
+
+    # ------------------------------------------------------------------ personal digests
+
+    def set_digest_optin(self, user_id: str, enabled: bool, lang: str | None, now: int) -> None:
+        """Switch a person's own digest on or off (the latest word wins)."""
+        with self.engine.begin() as c:
+            if not self._insert_new(c, _OPT, ["user_id"], user_id=user_id, enabled=enabled, lang=lang,
+                                    updated_at=now):
+                c.execute(update(_OPT).where(_OPT.c.user_id == user_id)
+                          .values(enabled=enabled, lang=lang, updated_at=now))
+
+    def digest_optin(self, user_id: str) -> OptInRow | None:
+        with self.engine.connect() as c:
+            r = c.execute(select(_OPT).where(_OPT.c.user_id == user_id)).first()
+        return OptInRow(r.user_id, bool(r.enabled), r.lang, r.updated_at) if r else None
+
+    def digest_optins(self) -> list[OptInRow]:
+        """Everyone whose own digest is on, in the order they asked."""
+        q = select(_OPT).where(_OPT.c.enabled.is_(True)).order_by(_OPT.c.updated_at, _OPT.c.user_id)
+        with self.engine.connect() as c:
+            return [OptInRow(r.user_id, bool(r.enabled), r.lang, r.updated_at) for r in c.execute(q)]

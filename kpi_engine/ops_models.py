@@ -94,3 +94,13 @@ class JobRun(SQLModel, table=True):
     started_at: int | None = _ts()
     finished_at: int | None = _ts()
     error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class DigestOptIn(SQLModel, table=True):
+    """A person's own weekly digest by DM: switched on or off by them (`/kpi digest on|off`, Home tab)."""
+
+    __tablename__ = "ops_digest_optins"
+    user_id: str = Field(primary_key=True)  # Slack user id
+    enabled: bool = False
+    lang: str | None = None  # the language they asked in, for their digest
+    updated_at: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -43,8 +43,16 @@ from config.schedule_models import DigestConfig
 from kpi_engine import periods
 from kpi_engine.engine import KpiEngine
 from kpi_engine.ops import OpsStore
+from kpi_engine.store_errors import StoreError
 from schedules.alerts import AlertRunResult, run_alerts
-from schedules.digest import build_digest, digest_channel, digest_key, last_week, queue_digest
+from schedules.digest import (
+    build_digest,
+    digest_channel,
+    digest_key,
+    last_week,
+    queue_digest,
+    queue_personal_digests,
+)
 from schedules.leader import LeaderLock, SchedulerConflict, lock_for
 from schedules.outbox import Sender, runner_id
 
@@ -152,8 +160,15 @@ class Scheduler:
                 else:
                     out = {"alerts": self.run_alerts(fire).transitions}
             except Exception as exc:
-                log.exception("scheduler: %s for %s failed", job.id, fire.isoformat())
-                self.ops.finish_job(job.id, fire_ts, self.runner, int(time.time()), error=f"{type(exc).__name__}: {exc}")
+                if isinstance(exc, StoreError):  # the database is away or full: one line, not a bug
+                    log.warning("scheduler: %s for %s failed: %s", job.id, fire.isoformat(), exc)
+                else:
+                    log.exception("scheduler: %s for %s failed", job.id, fire.isoformat())
+                try:
+                    self.ops.finish_job(job.id, fire_ts, self.runner, int(time.time()),
+                                        error=f"{type(exc).__name__}: {exc}")
+                except StoreError:
+                    pass  # the run stays marked as started, unfinished; the error is in the log
                 return {"job": job.id, "fire": fire.isoformat(), "error": str(exc)}
             self.ops.finish_job(job.id, fire_ts, self.runner, int(time.time()))
             return {"job": job.id, "fire": fire.isoformat(), **out}
@@ -166,11 +181,13 @@ class Scheduler:
         week = last_week(as_of, self.tz)
         key = digest_key(sub, ch, week)
         out = {"id": sub.id, "channel": ch, "key": key, "week": week.label}
+        # people's own digests (`/kpi digest on`) have their own keys: due even when the channel's was sent
+        personal = queue_personal_digests(self.engine, self.ops, self.config, sub, as_of) if channel is None else []
         if self.ops.existing_keys([key]):
-            return out | {"status": "duplicate", "keys": []}
+            return out | {"status": "duplicate", "keys": personal}
         d = build_digest(self.engine, self.ops, self.config, sub, as_of, ch)
         keys = queue_digest(self.ops, d)
-        return out | {"status": "queued" if keys else "duplicate", "keys": keys, "seconds": d.seconds}
+        return out | {"status": "queued" if keys else "duplicate", "keys": keys + personal, "seconds": d.seconds}
 
     def run_alerts(self, as_of: datetime, dry_run: bool = False, rule_ids: list[str] | None = None) -> AlertRunResult:
         return run_alerts(self.engine, self.ops, self.config, as_of, dry_run=dry_run, rule_ids=rule_ids)
@@ -268,6 +285,8 @@ class SchedulerHandle:
                 elif not self._lock.check():
                     log.error("scheduler: lost the scheduler lock; stopping jobs until it is regained")
                     self._lose()
+            except StoreError as exc:
+                log.warning("scheduler: leader election failed, retrying: %s", exc)
             except Exception:
                 log.exception("scheduler: leader election failed; retrying")
             self._stop.wait(poll)
@@ -278,6 +297,8 @@ class SchedulerHandle:
             if self._leader and self.sender is not None:
                 try:
                     self.sender.run_pending()
+                except StoreError as exc:
+                    log.warning("outbox: the sender's pass failed, retrying: %s", exc)
                 except Exception:
                     log.exception("outbox: the sender's pass failed; retrying")
             self._wake.wait(poll)
