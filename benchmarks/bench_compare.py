@@ -45,6 +45,8 @@ BKK = ZoneInfo("Asia/Bangkok")
 AS_OF = datetime(2026, 11, 23, tzinfo=BKK)
 PERIODS = {"this month": ("current", "month", 0), "last quarter": ("current", "quarter", -1),
            "this year": ("current", "year", 0)}
+# the schema a store was built with: the migrations there are (a store of another chain is rebuilt)
+SCHEMA = f"s{len(list((ROOT / 'kpi_engine' / 'migrations' / 'versions').glob('0*.py')))}"
 DUCK_TABLES = ("reps", "accounts", "leads", "opportunities", "stage_changes", "activities", "orders", "spend",
                "forecasts", "targets", "surveys", "trainings", "content_events", "purchases", "hourly_counts")
 
@@ -82,7 +84,7 @@ def sqlite_store(n: int, folder: Path) -> str:
     from kpi_engine import demo
     from kpi_engine.db import open_store
 
-    path = folder / f"i13-{n}-0004.db"
+    path = folder / f"i13-{n}-{SCHEMA}.db"
     if not path.exists():
         tmp = path.with_suffix(".tmp.db")
         tmp.unlink(missing_ok=True)
@@ -124,7 +126,7 @@ def duck_copy(sqlite_url: str, folder: Path, n: int):
     import duckdb
     import pandas as pd
 
-    path = folder / f"i13-{n}-0004.duckdb"
+    path = folder / f"i13-{n}-{SCHEMA}.duckdb"
     if path.exists():
         return duckdb.connect(str(path), read_only=True)
     src = sqlite3.connect(sqlite_url.split(":///", 1)[1])
@@ -234,7 +236,10 @@ def run_db(url: str, label: str, qs, repeat: int, duck) -> dict[str, dict]:
 
 
 def _same(a, b) -> bool:
-    key = lambda r: tuple("" if v is None else str(v) if isinstance(v, str) else "" for v in r)  # noqa: E731
+    def key(r):
+        return tuple((0, round(float(v), 6), "") if isinstance(v, int | float) else (1, 0.0, "" if v is None else str(v))
+                     for v in r)
+
     a, b = sorted(a, key=key), sorted(b, key=key)
     if len(a) != len(b):
         return False
@@ -252,6 +257,9 @@ def _same(a, b) -> bool:
 
 
 def startup(url: str, repeat: int) -> None:
+    from kpi_engine.db import head_revision
+
+    head = head_revision()  # the constant a stored-revision check compares with
     env = {**os.environ, "DATABASE_URL": url}
     cmd = [str(ROOT / ".venv" / "bin" / "kpibot"), "ask", "revenue", "--json", "--as-of", "2026-11-23"]
     cheap = [sys.executable, "-c",
@@ -259,7 +267,7 @@ def startup(url: str, repeat: int) -> None:
              "from sqlalchemy import text\n"
              "def up(e):\n"
              "    with e.connect() as c:\n"
-             "        if c.execute(text('SELECT version_num FROM alembic_version')).scalar() != '0004':\n"
+             f"        if c.execute(text('SELECT version_num FROM alembic_version')).scalar() != {head!r}:\n"
              "            raise SystemExit('not at head')\n"
              "d.upgrade = up\n"
              "from kpibot.cli import main\n"
