@@ -406,9 +406,10 @@ def _leads(c: Calc, by: str | None = "same", qualified: bool = True):
         q = ", COUNT(CASE WHEN l.qualified_at < :asof THEN 1 END) AS q" if qualified else ""
         return c.run(sel, "COUNT(*) AS n" + q, "leads l", _LEADS_IN_P)
     t, rows = got
-    if qualified:
+    latest = c.scalar("SELECT MAX(qualified_at) FROM leads") if qualified else None
+    if latest is not None and int(latest) >= c.as_of_ts:
         # the rollups count leads qualified at any time; those qualified at or after as_of are not
-        # yet (a range of ix_leads_qualified: nothing, or little, when as_of is now)
+        # yet (only when as_of is before the latest qualification: a range of ix_leads_qualified)
         later = sel.sql("COUNT(*) AS n", "leads l", [*_LEADS_IN_P, "l.qualified_at >= :asof"])
         late = c.conn.execute(text(later), c.params(sel)).mappings().all()
         per = {("" if r.get("k") is None else str(r["k"])): num(r["n"]) for r in late}
