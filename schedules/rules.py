@@ -175,10 +175,10 @@ class RuleEvaluator:
             if isinstance(c, Change):
                 out.append(periods.previous(p))
             elif isinstance(c, VsMedian):
-                out += _earlier(p, c.periods)
+                out += periods.earlier(p, c.periods)
             elif isinstance(c, Anomaly) and c.series == "weekly":
                 wk = self._anomaly_week(rule, p)
-                out += [wk, *_earlier(wk, c.history_weeks)]
+                out += [wk, *periods.earlier(wk, c.history_weeks)]
             elif isinstance(c, Anomaly):
                 day = periods.current("day", self.as_of, self.tz, -1)
                 out += [day, *_same_weekdays(day, c.history_weeks, self.tz)]
@@ -245,7 +245,7 @@ class RuleEvaluator:
         cuts (the same elapsed time) before a to-date one, so a partial week is never set
         against whole weeks.
         """
-        vals = [self.cache.values(rule.kpi, q, rule.filter, rule.per).get(seg) for q in reversed(_earlier(p, n))]
+        vals = [self.cache.values(rule.kpi, q, rule.filter, rule.per).get(seg) for q in reversed(periods.earlier(p, n))]
         return [v for v in vals if v is not None]
 
     def _vs_target(self, rule: AlertRule, spec, c: VsTarget, p: Period, seg: str, x: float) -> CondResult:
@@ -284,15 +284,6 @@ class RuleEvaluator:
         hit = abs(z) >= c.z if c.direction == "both" else bad
         return CondResult("anomaly", hit, {"value": xv, "z": z, "median": median(hist), "history": len(hist),
                                            "series": c.series, "threshold": c.z, "period": label})
-
-
-def _earlier(p: Period, n: int) -> list[Period]:
-    """The n periods before p, latest first: previous() again and again."""
-    earlier, cur = [], p
-    for _ in range(n):
-        cur = periods.previous(cur)
-        earlier.append(cur)
-    return earlier
 
 
 def _same_weekdays(day: Period, weeks: int, tz) -> list[Period]:
