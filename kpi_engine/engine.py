@@ -435,6 +435,10 @@ class KpiEngine:
     def _rep_names(self, conn, rep_ids: list[str]) -> dict[str, str]:
         ids = [r for r in rep_ids if r]
         out: dict[str, str] = {}
+        if len(ids) > 200:  # a breakdown by rep names most reps: read them all at once, no parameters
+            want = set(ids)
+            return {rid: name for rid, name in conn.execute(text("SELECT rep_id, name FROM reps")).all()
+                    if name and rid in want}
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
             marks = ", ".join(f":r{j}" for j in range(len(chunk)))

@@ -68,7 +68,7 @@ class RollState:
                f" FROM rollup_cum x {join} WHERE x.fact = :f AND x.cube = :c AND x.day IN ({marks})"
                f"{''.join(' AND ' + w for w in where)} GROUP BY x.day{', ' + key if key else ''}")
         out: dict[int, dict[Any, list[float]]] = {d: {} for d in want}
-        for day, k, *cs in self.conn.execute(text(sql), p):
+        for day, k, *cs in self.conn.execute(text(sql), p).all():
             out[int(day)]["" if k is None else k] = [num(v) for v in cs]
         if got is not None:  # keep what was read before too
             out = {**got[1], **out}
