@@ -295,7 +295,7 @@ def summary(results: dict, sizes: list[int]) -> None:
             med = {q: statistics.median(v["engine"]) for q, v in r.items()}
             p95 = {q: pct(v["engine"], .95) for q, v in r.items()}
             worst = max(p95, key=p95.get)
-            defaults = {q: v for q, v in p95.items() if q.endswith("(default)")}
+            defaults = {q: v for q, v in p95.items() if q.endswith("(default)")} or {"(no default question)": 0.0}
             wd = max(defaults, key=defaults.get)
             line = (f"{db:10} {n:>9,}: worst p95 {p95[worst]:.1f} ms ({worst}); worst default p95 {defaults[wd]:.1f} ms"
                     f" ({wd}); engine / bare median {statistics.median(med[q] / max(statistics.median(v['bare']), 1e-3) for q, v in r.items()):.2f}")
