@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Grain = Literal["day", "week", "month", "quarter", "year"]
@@ -19,6 +18,9 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
 def _check_cron(v: str) -> str:
+    # imported here: every command loads this config, few of them read a cron line
+    from apscheduler.triggers.cron import CronTrigger
+
     try:
         CronTrigger.from_crontab(v, timezone="UTC")
     except ValueError as exc:

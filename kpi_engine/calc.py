@@ -32,6 +32,28 @@ class Measure:
     # per breakdown key, the counts behind its value (where a KPI provides them), so an
     # explanation needs no query per key
     row_details: dict[str, dict[str, Any]] | None = None
+    # per breakdown key, its n (where a KPI provides it), so the low-sample guard of a per-segment
+    # alert needs no query per segment
+    row_n: dict[str, int] | None = None
+
+
+class Deferred:
+    """A detail worth computing only when it is shown (an exact median): the engine resolves it on a
+    connection of its own when Answer.details is read, or at once in engine.measure(details=True)."""
+
+    def __init__(self, calc: Calc, fn: Callable[[Calc], Any]):
+        self.calc, self.fn = calc, fn
+
+    def resolve(self, conn: Connection, rolls: Any) -> Any:
+        import copy
+
+        c = copy.copy(self.calc)
+        c.conn, c.rolls = conn, rolls
+        return self.fn(c)
+
+
+def resolve_details(details: dict[str, Any], conn: Connection, rolls: Any) -> dict[str, Any]:
+    return {k: v.resolve(conn, rolls) if isinstance(v, Deferred) else v for k, v in details.items()}
 
 
 @dataclass(frozen=True)
@@ -82,7 +104,7 @@ class Calc:
 
     def __init__(self, conn: Connection, config: AppConfig, period: Period, as_of_ts: int,
                  filters: Filters, by: str | None, compare: str,
-                 other: Callable[..., Measure], details: bool = True):
+                 other: Callable[..., Measure], details: bool = True, rolls: Any = None):
         self.conn = conn
         self.config = config
         self.period = period
@@ -94,6 +116,19 @@ class Calc:
         self.compare = compare
         self._other = other
         self.details = details
+        self.rolls = rolls  # rollread.RollState: the write-time rollups this connection may read
+
+    def roll(self, fact: str, present: str | tuple[str, ...], by: str | None = "same", skip: tuple[str, ...] = (),
+             until: int | None = None):
+        """A fact's sums from the write-time rollups, shaped like run(); None when they do not cover
+        the question (then the KPI reads the rows). See rollread.roll."""
+        from kpi_engine.rollread import roll
+
+        return roll(self, fact, present, by, skip, until)
+
+    def later(self, fn: Callable[[Calc], Any]) -> Deferred:
+        """A detail computed only if shown: fn(calc) on this period and selection, later."""
+        return Deferred(self, fn)
 
     # ---- composing other KPIs (growth, attainment, per-rep): their value and rows, never details
     def kpi(self, key: str, period: Period | None = None, filters: Filters | None = None,

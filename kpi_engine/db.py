@@ -8,17 +8,17 @@ import sqlite3
 import weakref
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from kpi_engine import store_errors
 from kpi_engine.store_errors import StoreCorrupt, StoreError, StoreNotWritable, StoreUnavailable
+
+if TYPE_CHECKING:  # alembic is imported where it is used: a command's start-up need not load it
+    from alembic.config import Config
 
 __all__ = ["StoreCorrupt", "StoreError", "StoreNotWritable", "StoreUnavailable", "open_store", "make_engine"]
 
@@ -87,6 +87,8 @@ def require_writable(engine: Engine, doing: str) -> None:
 
 
 def _alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -94,6 +96,8 @@ def _alembic_config(engine: Engine) -> Config:
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()  # type: ignore[arg-type]
 
 
@@ -133,6 +137,9 @@ def _check_sqlite_file(url: str) -> str | None:
 
 
 def upgrade(engine: Engine) -> None:
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     with engine.begin() as conn:
         ctx = MigrationContext.configure(conn)
         if ctx.get_current_revision() == head_revision():

@@ -83,8 +83,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, text
 
-from kpi_engine import derive, periods
+from kpi_engine import derive, periods, rollups
 from kpi_engine.db import StoreError
+from kpi_engine.facts import clock_for
 from kpi_engine.models import TABLES
 
 DAY = 86_400
@@ -255,13 +256,14 @@ class DemoSummary:
 
 def generate(engine: Engine, *, seed: int = 7, scale: float | str = "small", anchor: date | None = None,
              tz: str = "Asia/Bangkok", progress: Callable[[str, int, int], None] | None = None,
-             replace: bool = False) -> DemoSummary:
+             replace: bool = False, retention_window_days: int = 365) -> DemoSummary:
     """Fill the store with the demo company; see the module docstring for what is planted.
 
     scale: "small" (~2k opportunities), "medium" (100k), "large" (1M), or a number of
     opportunities; leads are 3x and activities 10x that, other tables in proportion.
     progress(table, rows_written, rows_expected) is called after every chunk written.
     Refuses a store that holds any canonical row unless replace=True, which clears them first.
+    The write-time rollups are built for `tz` and the retention window of the engine's config.
     """
     started = time.perf_counter()
     n_opps = opportunity_count(scale)
@@ -278,7 +280,7 @@ def generate(engine: Engine, *, seed: int = 7, scale: float | str = "small", anc
                             f"or point DATABASE_URL at another database.")
     company = _Company(np.random.default_rng(seed), _Calendar(zone, anchor), n_opps)
     company.build()
-    writer = _writer(engine, progress)
+    writer = _writer(engine, progress, rollups.Rollups(clock_for(tz), {"w": retention_window_days * DAY}))
     ok = False
     try:
         if replace:
@@ -287,6 +289,8 @@ def generate(engine: Engine, *, seed: int = 7, scale: float | str = "small", anc
         ok = True
     finally:
         writer.close(ok)
+    if ok:
+        rollups.vacuum_analyze(engine, TABLES)
     return company.summary(seed, n_opps, tz, writer.counts, time.perf_counter() - started)
 
 
@@ -1278,9 +1282,13 @@ class _Company:
 class _Writer:
     """Bulk rows into the canonical tables, the fast path of each database."""
 
-    def __init__(self, engine: Engine, progress: Callable[[str, int, int], None] | None):
-        self.raw = engine.raw_connection()
+    def __init__(self, engine: Engine, progress: Callable[[str, int, int], None] | None, ru: rollups.Rollups):
+        # one SQLAlchemy connection: rows go through its driver connection (COPY, executemany), the
+        # derived tables and rollups through it, all in the writer's transaction
+        self.sa = engine.connect()
+        self.raw = self.sa.connection
         self.con = self.raw.driver_connection
+        self.ru = ru
         self.progress = progress
         self.counts: dict[str, int] = {t: 0 for t in TABLES}
 
@@ -1307,16 +1315,16 @@ class _Writer:
 class _SqliteWriter(_Writer):
     """executemany of tuples; each chunk its own transaction so the WAL stays small."""
 
-    def __init__(self, engine: Engine, progress: Callable[[str, int, int], None] | None):
-        super().__init__(engine, progress)
+    def __init__(self, engine: Engine, progress: Callable[[str, int, int], None] | None, ru: rollups.Rollups):
+        super().__init__(engine, progress, ru)
         # a lost demo load is redone, never repaired: durability is not worth the fsyncs
         self.con.execute("PRAGMA synchronous=OFF")
 
     def clear(self) -> None:
         for t in TABLES:
             self.con.execute(f"DELETE FROM {t}")
-        self.con.execute("DELETE FROM purchases")
-        self.con.execute("DELETE FROM hourly_counts")
+        for t in rollups.DERIVED_TABLES:
+            self.con.execute(f"DELETE FROM {t}")
         self.con.commit()
 
     def _insert(self, table: str, cols: list[str], columns: list[Any]) -> None:
@@ -1338,6 +1346,7 @@ class _SqliteWriter(_Writer):
                 for sql in (*derive.PURCHASES_REBUILD, *derive.HOURLY_REBUILD):  # derived tables
                     self.con.execute(sql)
                 self.con.commit()
+                _rollups(self.sa, self.ru)
                 self.con.execute("PRAGMA analysis_limit=1000")
                 self.con.execute("ANALYZE")
                 self.con.commit()
@@ -1345,18 +1354,18 @@ class _SqliteWriter(_Writer):
                 self.con.rollback()
             self.con.execute("PRAGMA synchronous=NORMAL")
         finally:
-            self.raw.close()
+            self.sa.close()
 
 
 class _PostgresWriter(_Writer):
     """COPY in text format inside one transaction: the load is all or nothing."""
 
-    def __init__(self, engine: Engine, progress: Callable[[str, int, int], None] | None):
-        super().__init__(engine, progress)
+    def __init__(self, engine: Engine, progress: Callable[[str, int, int], None] | None, ru: rollups.Rollups):
+        super().__init__(engine, progress, ru)
         self.cur = self.con.cursor()
 
     def clear(self) -> None:
-        self.cur.execute(f"TRUNCATE {', '.join(TABLES)}, purchases, hourly_counts")
+        self.cur.execute(f"TRUNCATE {', '.join(TABLES)}, {', '.join(rollups.DERIVED_TABLES)}")
 
     def _insert(self, table: str, cols: list[str], columns: list[Any]) -> None:
         frame = {}
@@ -1376,18 +1385,23 @@ class _PostgresWriter(_Writer):
             if ok:
                 for sql in (*derive.PURCHASES_REBUILD, *derive.HOURLY_REBUILD):  # derived tables
                     self.cur.execute(sql)
-                self.con.commit()
-                self.cur.execute(f"ANALYZE {', '.join(TABLES)}, purchases, hourly_counts")
-                self.con.commit()
+                self.cur.execute(f"ANALYZE {', '.join(TABLES)}, purchases")  # the rollups' builds read them
+                _rollups(self.sa, self.ru)  # same transaction as the rows
             else:
                 self.con.rollback()
         finally:
-            self.raw.close()
+            self.sa.close()
 
 
-def _writer(engine: Engine, progress: Callable[[str, int, int], None] | None) -> _Writer:
+def _rollups(conn, ru: rollups.Rollups) -> None:
+    """Every rollup from the rows just written, committed (kpi_engine/rollups.py)."""
+    rollups.rebuild(conn, ru)
+    conn.commit()
+
+
+def _writer(engine: Engine, progress: Callable[[str, int, int], None] | None, ru: rollups.Rollups) -> _Writer:
     if engine.dialect.name == "sqlite":
-        return _SqliteWriter(engine, progress)
+        return _SqliteWriter(engine, progress, ru)
     if engine.dialect.name == "postgresql":
-        return _PostgresWriter(engine, progress)
+        return _PostgresWriter(engine, progress, ru)
     raise DemoError(f"the demo company is written to SQLite or PostgreSQL, not {engine.dialect.name}")

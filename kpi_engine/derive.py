@@ -1,8 +1,15 @@
-"""Columns and tables derived from imported rows, kept current after every write."""
+"""Columns and tables derived from imported rows, kept current after every write: stage exits,
+purchase chains, hourly counts, and (through a rollups.Touched the writer passes) the write-time
+rollups of kpi_engine/rollups.py."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Connection, text
+
+if TYPE_CHECKING:
+    from kpi_engine.rollups import Touched
 
 
 def refresh_stage_exits(conn: Connection, opportunity_ids: list[str] | None = None) -> None:
@@ -86,18 +93,21 @@ def refresh_purchases(conn: Connection, changed: list[tuple[str, str, str | None
     refresh_purchase_accounts(conn, accounts)
 
 
-def refresh_purchase_accounts(conn: Connection, accounts: set[str]) -> None:
+def refresh_purchase_accounts(conn: Connection, accounts: set[str], touched: Touched | None = None) -> None:
     """Rebuild the purchase chains of these customers (all of them past _FULL_REBUILD_ACCOUNTS).
-    Callers pass every customer a written row belongs to now or belonged to before."""
+    Callers pass every customer a written row belongs to now or belonged to before; `touched`
+    learns whose chains changed, for the rollups built on purchases."""
     accounts = {a for a in accounts if a is not None}
     if not accounts:
         return
-    if conn.execute(text("SELECT 1 FROM purchases LIMIT 1")).first() is None:
-        rebuild_purchases(conn)  # nothing stored to keep: one pass over all purchases
+    if (conn.execute(text("SELECT 1 FROM purchases LIMIT 1")).first() is None
+            or len(accounts) > _FULL_REBUILD_ACCOUNTS):
+        rebuild_purchases(conn)  # nothing stored to keep, or too many: one pass over all purchases
+        if touched is not None:
+            touched.purchases_before(conn, None)
         return
-    if len(accounts) > _FULL_REBUILD_ACCOUNTS:
-        rebuild_purchases(conn)
-        return
+    if touched is not None:
+        touched.purchases_before(conn, accounts)
     ordered = sorted(accounts)
     for i in range(0, len(ordered), 500):
         chunk = ordered[i : i + 500]
@@ -171,13 +181,20 @@ def _exit_hours(conn: Connection, opportunity_ids: list[str]) -> set[int]:
     return out
 
 
-def refresh_stage_exits_and_hours(conn: Connection, opportunity_ids: list[str]) -> None:
+def refresh_stage_exits_and_hours(conn: Connection, opportunity_ids: list[str] | None,
+                                  touched: Touched | None = None) -> None:
     """refresh_stage_exits, then the hourly exit counts of every hour an exit of these opportunities
-    lies in. The hours their exits lay in before are among those: stage changes are only ever added
-    (every column but exited_at is key), and a stage change that had a predecessor still has one,
-    so every old exit instant is still one (an inserted stage only shortens the one before it)."""
+    lies in (all when None), and the days of the rollups. The hours their exits lay in before are
+    among those: stage changes are only ever added (every column but exited_at is key), and a stage
+    change that had a predecessor still has one, so every old exit instant is still one (an inserted
+    stage only shortens the one before it)."""
     refresh_stage_exits(conn, opportunity_ids)
-    if len(opportunity_ids) > _STAGE_HOURS_MAX_OPPS:
+    if opportunity_ids is None or len(opportunity_ids) > _STAGE_HOURS_MAX_OPPS:
         refresh_hourly(conn, "stage_changes", None)
+        if touched is not None:
+            touched.exits(None)
         return
-    refresh_hourly(conn, "stage_changes", _exit_hours(conn, opportunity_ids))
+    hours = _exit_hours(conn, opportunity_ids)
+    refresh_hourly(conn, "stage_changes", hours)
+    if touched is not None:  # an hour lies in one day of any zone whose offset is whole hours
+        touched.exits(touched.ru.clock.days(sorted({h + m for h in hours for m in (0, HOUR - 1)})))

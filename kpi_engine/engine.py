@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import threading
 import unicodedata
+from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from rapidfuzz import process
@@ -22,7 +23,7 @@ from sqlalchemy import Engine, text
 from config.app_config import AppConfig
 from kpi_engine import format as fmt
 from kpi_engine import notes, periods
-from kpi_engine.calc import Calc, Filters, Measure
+from kpi_engine.calc import Calc, Deferred, Filters, Measure, resolve_details
 from kpi_engine.catalogue import KpiSpec, catalogue
 from kpi_engine.dimnames import DimensionNames
 from kpi_engine.entities import LexiconCache
@@ -30,6 +31,7 @@ from kpi_engine.kpis import COMPUTE
 from kpi_engine.lexicon import Lexicon, Visible
 from kpi_engine.periods import Period, PeriodError
 from kpi_engine.query import HelpRequest, Query, QueryError, Rank
+from kpi_engine.rollread import RollState
 
 # Answers compute the comparison period and the target here while the period itself runs. At most
 # two at a time, and an answer that finds no free slot runs them itself: an answer waiting for its
@@ -60,7 +62,7 @@ class Answer:
     comparison: Comparison
     target: dict | None
     breakdown: list[dict] | None
-    details: dict[str, Any]
+    details_raw: dict[str, Any]  # may hold Deferred values: see `details`
     note_code: str | None
     note_args: dict[str, Any]
     low_sample: bool
@@ -74,6 +76,17 @@ class Answer:
     extra: dict[str, Any] = field(default_factory=dict)
     rank: Rank | None = None
     rows_total: int | None = None  # breakdown rows before a ranking kept its first n
+    resolver: Callable[[dict[str, Any]], dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """What explains the number; a costly part of it (an exact median) is computed on first read."""
+        if any(isinstance(v, Deferred) for v in self.details_raw.values()):
+            if self.resolver is None:
+                self.details_raw = {k: v for k, v in self.details_raw.items() if not isinstance(v, Deferred)}
+            else:
+                self.details_raw = self.resolver(self.details_raw)
+        return self.details_raw
 
     def note(self, lang: str | None = None) -> str | None:
         lang = lang or self.lang
@@ -147,8 +160,10 @@ def _norm(s: str) -> str:
 
 
 class KpiEngine:
-    def __init__(self, store: Engine, config: AppConfig):
+    def __init__(self, store: Engine, config: AppConfig, use_rollups: bool = True):
         self.store = store
+        # False: every number from the rows (what the rollups are checked against, and a way out)
+        self.use_rollups = use_rollups
         self.config = config
         self.tz = config.tz
         self.catalogue = catalogue()
@@ -233,11 +248,16 @@ class KpiEngine:
         return Answer(
             spec=spec, value=m.value, period=period,
             comparison=Comparison(base, prev.value, change, kind),
-            target=target, breakdown=breakdown, details=m.details, note_code=code, note_args=args,
+            target=target, breakdown=breakdown, details_raw=m.details, note_code=code, note_args=args,
             low_sample=low, n=m.n, filters={k: list(v) for k, v in filters.values.items()},
             by=query.breakdown, compare=query.compare, lang=query.lang, chart=query.chart,
             currency=self.config.currency, rank=query.rank if query.breakdown else None, rows_total=rows_total,
+            resolver=self._resolve_details,
         )
+
+    def _resolve_details(self, details: dict[str, Any]) -> dict[str, Any]:
+        with self.store.connect() as conn:
+            return resolve_details(details, conn, RollState(conn, self.config, self.use_rollups))
 
     def series(self, query: Query, as_of: datetime, n: int = 12) -> list[tuple[Period, float | None]]:
         """The KPI over the n periods of the question's grain ending with its period (oldest first)."""
@@ -263,11 +283,30 @@ class KpiEngine:
             return out
 
     def measure(self, key: str, period: Period, as_of: datetime, filters: dict[str, str] | None = None,
-                by: str | None = None) -> Measure:
-        """One KPI for one period without comparison or target: what alert rules evaluate."""
+                by: str | None = None, details: bool = True) -> Measure:
+        """One KPI for one period without comparison or target: what alert rules evaluate (they need
+        no details) and explanations read (details, all computed)."""
         with self.store.connect() as conn:
             f = self._resolve_filters(conn, self.catalogue[key], filters or {}, "en")
-            return _Ctx(self, conn, as_of, "previous").measure(key, period, f, by)
+            ctx = _Ctx(self, conn, as_of, "previous")
+            m = ctx.measure(key, period, f, by, details=details)
+            m.details = resolve_details(m.details, conn, ctx.rolls)
+            return m
+
+    def measure_many(self, key: str, periods_: list[Period], as_of: datetime, filters: dict[str, str] | None = None,
+                     by: str | None = None) -> list[Measure]:
+        """One KPI for many periods (an alert rule's current, previous and trailing ones), every
+        segment of `by` at once: the rollups of all of them are read in one grouped query per cube
+        (rows only where the rollups do not cover the question). No details."""
+        with self.store.connect() as conn:
+            f = self._resolve_filters(conn, self.catalogue[key], filters or {}, "en")
+            ctx = _Ctx(self, conn, as_of, "previous")
+            for p in periods_:
+                ctx.rolls.prefetch.update(ctx.rolls.days_read(p.start_ts, p.end_ts))
+                if key == "pipeline_velocity":  # and its lookback, the 90 days before the end
+                    ctx.rolls.prefetch.update(ctx.rolls.days_read(periods.to_epoch(p.end - timedelta(days=90)),
+                                                                  p.end_ts))
+            return [ctx.measure(key, p, f, by, details=False) for p in periods_]
 
     def largest_deals(self, period: Period, as_of: datetime, filters: dict[str, str] | None = None,
                       n: int = 3) -> list[tuple[str, str, float]]:
@@ -396,6 +435,10 @@ class KpiEngine:
     def _rep_names(self, conn, rep_ids: list[str]) -> dict[str, str]:
         ids = [r for r in rep_ids if r]
         out: dict[str, str] = {}
+        if len(ids) > 200:  # a breakdown by rep names most reps: read them all at once, no parameters
+            want = set(ids)
+            return {rid: name for rid, name in conn.execute(text("SELECT rep_id, name FROM reps")).all()
+                    if name and rid in want}
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
             marks = ", ".join(f":r{j}" for j in range(len(chunk)))
@@ -557,10 +600,11 @@ class _Ctx:
         self.as_of_ts = int(as_of.timestamp())
         self.compare = compare
         self._spans: dict[str, tuple[int, int] | None] = {}
+        self.rolls = RollState(conn, eng.config, eng.use_rollups)
 
     def calc(self, period: Period, filters: Filters, by: str | None, details: bool = True) -> Calc:
         return Calc(self.conn, self.eng.config, period, self.as_of_ts, filters, by, self.compare, self.measure,
-                    details=details)
+                    details=details, rolls=self.rolls)
 
     def _span(self, source: str):
         if source not in self._spans:

@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Engine, bindparam, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from config.app_config import AppConfig
-from kpi_engine import derive, periods
+from kpi_engine import derive, periods, rollups
 from kpi_engine.catalogue import catalogue
 from kpi_engine.mapping import (
     MAPPINGS_DIR,
@@ -843,6 +843,8 @@ class _Run:
         self.engine, self.report, self.skip_invalid = engine, report, skip_invalid
         self.progress, self.batch_size, self.sources = progress, batch_size, sources
         self.conv = _Converters(config)
+        self.touched = rollups.Touched(rollups.Rollups.from_config(config))
+        self.bulk: set[str] = set()  # tables loaded in bulk: statistics refreshed after the import
         self.warn = _Warnings()
         self.total_bytes = sum(s.path.stat().st_size for s in sources)
         self.bytes_before = 0
@@ -870,11 +872,15 @@ class _Run:
                     for c in self.report.tables.values():
                         c.inserted = c.updated = c.unchanged = 0
                     raise ImportFailed(self.report)
+                if self.bulk:
+                    rollups.analyze_in_transaction(conn)
                 trans.commit()
                 self.report.written = True
             finally:
                 if trans.is_active:
                     trans.rollback()
+        if self.bulk and self.report.written:
+            rollups.vacuum_analyze(self.engine, self.bulk)
 
     def _error(self, file, line, column, reason, value=None) -> None:
         self.report.add_error(RowIssue(file, line, column, reason, value))
@@ -1077,19 +1083,23 @@ class _Run:
                     conn.exec_driver_sql(sql)
                 if table == "stage_changes" and writer.fresh and writer.wrote and self.writing:
                     # every stored stage change is this file's: all exits, all exit hours
-                    derive.refresh_stage_exits(conn, None)
-                    derive.refresh_hourly(conn, "stage_changes", None)
+                    derive.refresh_stage_exits_and_hours(conn, None, self.touched)
                 elif affected and self.writing:
                     if table == "stage_changes":
-                        derive.refresh_stage_exits_and_hours(conn, sorted(affected))
+                        derive.refresh_stage_exits_and_hours(conn, sorted(affected), self.touched)
                     elif table in derive.HOURLY:  # the hours written rows lie in, now or before
                         derive.refresh_hourly(conn, table, affected)
                     else:  # opportunities, orders: the purchase chains of the customers touched
-                        derive.refresh_purchase_accounts(conn, affected)
+                        derive.refresh_purchase_accounts(conn, affected, self.touched)
+                if self.writing:  # the rollups of every day and key the file's rows touched
+                    self.touched.apply(conn)
+            if writer.fresh and writer.wrote and self.writing and counts.inserted >= _BULK_ROWS:
+                self.bulk.add(table)
             self._progress(table, counts, fb)
 
     def _flush(self, writer: _Writer, batch, counts, affected, table) -> None:
         changed = writer.write(batch, counts)
+        self.touched.written(table, writer.dbcols, changed, writer.replaced, writer.fresh)
         if table == "stage_changes":
             if not writer.fresh:
                 affected.update(r[0] for r in changed)
@@ -1108,6 +1118,9 @@ class _Run:
     def _progress(self, table, counts, fb) -> None:
         if self.progress is not None:
             self.progress(table, counts.read, self.bytes_before + fb.tell(), self.total_bytes)
+
+
+_BULK_ROWS = 10_000  # a first load of at least this many rows refreshes the planner's statistics
 
 
 @contextmanager

@@ -7,6 +7,7 @@ no-data rule and the low-sample guard around it. Formulas: kpis.md.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from datetime import timedelta
 from statistics import median
@@ -32,6 +33,7 @@ from kpi_engine.calc import (
     ratio,
     spread_spend,
 )
+from kpi_engine.facts import _BIAS, HORIZON, cycle_bin_days
 from kpi_engine.periods import Period
 
 COMPUTE: dict[str, Callable[[Calc], Measure]] = {}
@@ -51,14 +53,22 @@ def _rows(rows: list[dict] | None, value: Callable[[dict], float | None]) -> lis
     return [("" if r["k"] is None else str(r["k"]), value(r)) for r in rows]
 
 
+def _row_n(rows: list[dict] | None, n: Callable[[dict], float]) -> dict[str, int] | None:
+    """Each breakdown key's sample (the denominator of a ratio), for Measure.row_n."""
+    if rows is None:
+        return None
+    return {("" if r["k"] is None else str(r["k"])): int(num(n(r))) for r in rows}
+
+
 def _none(reason: str, n: int | None = 0, **args) -> Measure:
     return Measure(None, n=n, reason=reason, reason_args=args)
 
 
-def _quotient(a, b, why: str, details: dict, rows=None) -> Measure:
+def _quotient(a, b, why: str, details: dict, rows=None, row_n=None) -> Measure:
     """a ÷ b as a Measure whose sample is b; null with reason `why` when b is 0 (kpis.md: no data is not zero)."""
     value = ratio(a, b)
-    return Measure(value, n=int(num(b)), details=details, rows=rows, reason=None if value is not None else why)
+    return Measure(value, n=int(num(b)), details=details, rows=rows, reason=None if value is not None else why,
+                   row_n=row_n)
 
 
 # ------------------------------------------------------------------ won / closed opportunities
@@ -66,7 +76,17 @@ def _quotient(a, b, why: str, details: dict, rows=None) -> Measure:
 _WON_IN_P = ["o.status = 'won'", "o.closed_at >= :s", "o.closed_at < :e"]
 
 
+def _renamed(got, names: dict[str, str]) -> tuple[dict, list | None]:
+    """A rollup result with its measures under the names the row path's SQL gives them."""
+    t, rows = got
+    pick = lambda r: {new: r[old] for new, old in names.items()}  # noqa: E731
+    return pick(t), None if rows is None else [{"k": r["k"], **pick(r)} for r in rows]
+
+
 def _won(c: Calc, by: str | None = "same") -> tuple[dict, list | None]:
+    got = c.roll("closed", "won", by=by)
+    if got is not None:
+        return _renamed(got, {"amt": "amt", "n": "won"})
     sel = c.select(OPP_DIMS, rep_col="o.owner_rep_id", account_col="o.account_id", by=by)
     return c.run(sel, "SUM(o.amount) AS amt, COUNT(*) AS n", "opportunities o", _WON_IN_P)
 
@@ -96,7 +116,10 @@ def avg_deal_size(c: Calc) -> Measure:
 def win_rate(c: Calc) -> Measure:
     sel = c.select(OPP_DIMS, rep_col="o.owner_rep_id", account_col="o.account_id")
     closed = ["o.closed_at >= :s", "o.closed_at < :e"]
-    if sel.key:
+    got = c.roll("closed", ("won", "lost"))
+    if got is not None:
+        t, rows = _renamed(got, {"won": "won", "lost": "lost"})
+    elif sel.key:
         t, rows = c.run(sel, "SUM(CASE WHEN o.status = 'won' THEN 1 ELSE 0 END) AS won,"
                              " SUM(CASE WHEN o.status = 'lost' THEN 1 ELSE 0 END) AS lost",
                         "opportunities o", ["o.status IN ('won', 'lost')", *closed])
@@ -107,7 +130,8 @@ def win_rate(c: Calc) -> Measure:
         rows = None
     won, lost = int(num(t["won"])), int(num(t["lost"]))
     return _quotient(won, won + lost, "no_closed_deals", {"won": won, "lost": lost},
-                     _rows(rows, lambda r: ratio(r["won"], num(r["won"]) + num(r["lost"]))))
+                     _rows(rows, lambda r: ratio(r["won"], num(r["won"]) + num(r["lost"]))),
+                     _row_n(rows, lambda r: num(r["won"]) + num(r["lost"])))
 
 
 def _mean_days(r: dict) -> float | None:
@@ -117,23 +141,59 @@ def _mean_days(r: dict) -> float | None:
 
 @kpi("sales_cycle")
 def sales_cycle(c: Calc) -> Measure:
-    sel = c.select(OPP_DIMS, rep_col="o.owner_rep_id", account_col="o.account_id")
-    t, rows = c.run(sel, "SUM(o.closed_at - o.created_at) AS d, COUNT(*) AS n", "opportunities o", _WON_IN_P)
+    got = c.roll("closed", "won")
+    if got is not None:
+        t, rows = _renamed(got, {"d": "cyc", "n": "won"})
+    else:
+        sel = c.select(OPP_DIMS, rep_col="o.owner_rep_id", account_col="o.account_id")
+        t, rows = c.run(sel, "SUM(o.closed_at - o.created_at) AS d, COUNT(*) AS n", "opportunities o", _WON_IN_P)
     n = int(t["n"])
     if n == 0:
         return _none("no_won_deals")
-    details = {"deals": n, "median_days": _median_cycle(c, sel, n)} if c.details else {"deals": n}
+    details: dict = {"deals": n}
+    if c.details:  # the exact median only when the details are shown (Deferred)
+        details["median_days"] = c.later(lambda cc: _median_cycle(cc, n))
     return Measure(_mean_days(t), n=n, details=details, rows=_rows(rows, _mean_days))
 
 
-def _median_cycle(c: Calc, sel, n: int) -> float:
-    """The exact median in SQL by ordered offset: portable, and it never ships the deals to Python.
-    The sort is of the period's won deals only (a range of the covering index), done only when
-    the details are read."""
-    sql = sel.sql("o.closed_at - o.created_at AS d", "opportunities o", _WON_IN_P, group=False)
-    sql += " ORDER BY d LIMIT :lim OFFSET :off"
-    vals = [num(r[0]) for r in c.conn.execute(text(sql), c.params(sel, {"lim": 2 - n % 2, "off": (n - 1) // 2}))]
+def _median_cycle(c: Calc, n: int) -> float:
+    """The exact median of the won deals' cycles, by ordered offset in SQL (it never ships the deals to
+    Python). Without filters the per-day histogram of cycles (rollup cube "cbin") says which whole
+    days of cycle hold the middle deal(s), and only the deals of those bins are sorted (a range of
+    ix_opp_cycle); otherwise all the period's won deals are (a range of the covering index)."""
+    k = (n - 1) // 2  # 0-based rank of the (first) middle deal
+    bins = _cycle_bins(c, k, 2 - n % 2) if not c.filters.values else None
+    if bins is not None:
+        lo_bin, hi_bin, before = bins
+        sql = ("SELECT o.closed_at - o.created_at AS d FROM opportunities o WHERE o.status = 'won'"
+               " AND o.closed_at - o.created_at >= :blo AND o.closed_at - o.created_at < :bhi"
+               " AND o.closed_at >= :s AND o.closed_at < :e ORDER BY d LIMIT :lim OFFSET :off")
+        args = {"blo": cycle_bin_days(lo_bin)[0] * DAY, "bhi": cycle_bin_days(hi_bin)[1] * DAY,
+                "lim": 2 - n % 2, "off": k - before}
+        vals = [num(r[0]) for r in c.conn.execute(text(sql), c.params(None, args))]
+    else:
+        sel = c.select(OPP_DIMS, rep_col="o.owner_rep_id", account_col="o.account_id", by=None)
+        sql = sel.sql("o.closed_at - o.created_at AS d", "opportunities o", _WON_IN_P, group=False)
+        sql += " ORDER BY d LIMIT :lim OFFSET :off"
+        vals = [num(r[0]) for r in c.conn.execute(text(sql), c.params(sel, {"lim": 2 - n % 2, "off": k}))]
     return median(vals) / DAY
+
+
+def _cycle_bins(c: Calc, k: int, count: int) -> tuple[int, int, int] | None:
+    """From the cycle histogram: the whole-day bins holding ranks k .. k + count - 1 of the period's
+    won deals by cycle, and how many deals lie in lower bins. None when the rollups do not cover it."""
+    got = c.roll("closed", "won", by="cbin")
+    if got is None:
+        return None
+    bins = sorted((int(r["k"]), int(r["won"])) for r in got[1] or [] if r["k"] is not None)
+    before, lo_bin, lo_before = 0, None, 0
+    for b, cnt in bins:
+        if lo_bin is None and before + cnt > k:
+            lo_bin, lo_before = b, before
+        if before + cnt > k + count - 1:
+            return lo_bin, b, lo_before
+        before += cnt
+    return None
 
 
 @kpi("revenue_per_rep")
@@ -160,10 +220,14 @@ def _active_reps(c: Calc, by: str | None = "same") -> tuple[float, list[tuple[st
 
 @kpi("time_to_close")
 def time_to_close(c: Calc) -> Measure:
-    dims = dict(OPP_DIMS, channel="l.channel")
-    sel = c.select(dims, rep_col="o.owner_rep_id", account_col="o.account_id")
-    t, rows = c.run(sel, "SUM(o.closed_at - l.created_at) AS d, COUNT(*) AS n",
-                    "opportunities o JOIN leads l ON l.lead_id = o.lead_id", _WON_IN_P)
+    got = c.roll("ttc", "n")
+    if got is not None:
+        t, rows = got
+    else:
+        dims = dict(OPP_DIMS, channel="l.channel")
+        sel = c.select(dims, rep_col="o.owner_rep_id", account_col="o.account_id")
+        t, rows = c.run(sel, "SUM(o.closed_at - l.created_at) AS d, COUNT(*) AS n",
+                        "opportunities o JOIN leads l ON l.lead_id = o.lead_id", _WON_IN_P)
     n = int(t["n"])
     if n == 0:
         return _none("no_won_deals_with_lead")
@@ -252,6 +316,9 @@ def _forecast(c: Calc, p: Period, team: str) -> float | None:
 def pipeline_velocity(c: Calc) -> Measure:
     end = c.period.end
     look = Period("lookback", end - timedelta(days=90), end, "days", end, days=90)
+    rolled = _velocity_rolled(c, look)
+    if rolled is not None:
+        return rolled
     sel = c.select(OPP_DIMS, rep_col="o.owner_rep_id", account_col="o.account_id")
     # open at P.end = created before it and not closed before it: the deals open now (status
     # 'open' has no closed_at) plus those closed at or after P.end; both are ranges of the
@@ -263,15 +330,22 @@ def pipeline_velocity(c: Calc) -> Measure:
                           " WHERE status IN ('won', 'lost') AND closed_at >= :e) o", ["o.created_at < :e"])
     open_n = int(num(opened["n"]))
     w, a, cyc = c.kpi("win_rate", look), c.kpi("avg_deal_size", look), c.kpi("sales_cycle", look)
+
+    # NULL keys (deals without a rep, reps without a team) under "" as in the other parts' rows
+    return _velocity(c, open_n, {_key(r): num(r["n"]) for r in orows or []}, w, a, cyc, look)
+
+
+def _vel(n, wv, av, lv):
+    return None if None in (wv, av, lv) or not lv else n * wv * av / lv
+
+
+def _velocity(c: Calc, open_n: int, op: dict[str, float], w: Measure, a: Measure, cyc: Measure,
+              look: Period) -> Measure:
     details = {"open_deals": open_n, "win_rate": w.value, "avg_deal_size": a.value, "sales_cycle_days": cyc.value,
                "lookback_start": look.start.isoformat()}
-
-    def vel(n, wv, av, lv):
-        return None if None in (wv, av, lv) or not lv else n * wv * av / lv
-
+    vel = _vel
     rows = None
     if c.by:
-        op = {str(r["k"]): num(r["n"]) for r in orows or []}
         wr, ar, lr = dict(w.rows or []), dict(a.rows or []), dict(cyc.rows or [])
         # every key with an open deal or a deal closed in the lookback; a team with neither has
         # no velocity to show
@@ -283,6 +357,43 @@ def pipeline_velocity(c: Calc) -> Measure:
     return Measure(value, n=open_n, details=details, rows=rows)
 
 
+def _velocity_rolled(c: Calc, look: Period) -> Measure | None:
+    """Velocity's four parts from the rollups in one pass: the deals open at P.end (created before it
+    minus closed before it: a deal never closes before it is created, the importer checks) and the
+    lookback's won, lost, amounts and cycles from one read of the closed deals."""
+    created = c.roll("created", "n", until=c.e)
+    closed = c.roll("closed", ("won", "lost"), until=c.e)
+    lc = copy.copy(c)
+    lc.period, lc.s, lc.e = look, look.start_ts, look.end_ts
+    lb = lc.roll("closed", ("won", "lost"))
+    if created is None or closed is None or lb is None:
+        return None
+    open_n = int(created[0]["n"] - closed[0]["won"] - closed[0]["lost"])
+    op: dict[str, float] = {}
+    if c.by:
+        done = {_key(r): r["won"] + r["lost"] for r in closed[1] or []}
+        for r in created[1] or []:
+            n = r["n"] - done.get(_key(r), 0.0)
+            if n:
+                op[_key(r)] = n
+
+    def parts(r: dict) -> tuple[float | None, float | None, float | None]:
+        won, lost = r["won"], r["lost"]
+        return (ratio(won, won + lost), ratio(r["amt"], won), r["cyc"] / won / DAY if won else None)
+
+    t, rows = lb
+    wv, av, lv = parts(t)
+    per = {_key(r): parts(r) for r in rows or []}
+    w = Measure(wv, rows=[(k, v[0]) for k, v in per.items()])
+    a = Measure(av, rows=[(k, v[1]) for k, v in per.items() if v[1] is not None])
+    cyc = Measure(lv, rows=[(k, v[2]) for k, v in per.items() if v[2] is not None])
+    return _velocity(c, open_n, op, w, a, cyc, look)
+
+
+def _key(r: dict) -> str:
+    return "" if r["k"] is None else str(r["k"])
+
+
 # ------------------------------------------------------------------ leads
 
 _LEADS_IN_P = ["l.created_at >= :s", "l.created_at < :e"]
@@ -290,8 +401,22 @@ _LEADS_IN_P = ["l.created_at >= :s", "l.created_at < :e"]
 
 def _leads(c: Calc, by: str | None = "same", qualified: bool = True):
     sel = c.select(LEAD_DIMS, rep_col="l.owner_rep_id", by=by)
-    q = ", COUNT(CASE WHEN l.qualified_at < :asof THEN 1 END) AS q" if qualified else ""
-    return c.run(sel, "COUNT(*) AS n" + q, "leads l", _LEADS_IN_P)
+    got = c.roll("leads", "n", by=by)
+    if got is None:
+        q = ", COUNT(CASE WHEN l.qualified_at < :asof THEN 1 END) AS q" if qualified else ""
+        return c.run(sel, "COUNT(*) AS n" + q, "leads l", _LEADS_IN_P)
+    t, rows = got
+    latest = c.scalar("SELECT MAX(qualified_at) FROM leads") if qualified else None
+    if latest is not None and int(latest) >= c.as_of_ts:
+        # the rollups count leads qualified at any time; those qualified at or after as_of are not
+        # yet (only when as_of is before the latest qualification: a range of ix_leads_qualified)
+        later = sel.sql("COUNT(*) AS n", "leads l", [*_LEADS_IN_P, "l.qualified_at >= :asof"])
+        late = c.conn.execute(text(later), c.params(sel)).mappings().all()
+        per = {("" if r.get("k") is None else str(r["k"])): num(r["n"]) for r in late}
+        for r in rows or []:
+            r["q"] -= per.get("" if r["k"] is None else str(r["k"]), 0.0)
+        t["q"] -= sum(per.values()) if sel.key else per.get("", 0.0)
+    return t, rows
 
 
 @kpi("lead_volume")
@@ -305,14 +430,18 @@ def lead_conversion(c: Calc) -> Measure:
     t, rows = _leads(c)
     n, q = int(t["n"]), int(num(t["q"]))
     return _quotient(q, n, "no_leads", {"leads": n, "qualified": q},
-                     _rows(rows, lambda r: ratio(r["q"], r["n"])))
+                     _rows(rows, lambda r: ratio(r["q"], r["n"])), _row_n(rows, lambda r: r["n"]))
 
 
 @kpi("lead_to_qualified_time")
 def lead_to_qualified_time(c: Calc) -> Measure:
-    sel = c.select(LEAD_DIMS, rep_col="l.owner_rep_id")
-    t, rows = c.run(sel, "SUM(l.qualified_at - l.created_at) AS d, COUNT(*) AS n", "leads l",
-                    ["l.qualified_at >= :s", "l.qualified_at < :e"])
+    got = c.roll("qualified", "n")
+    if got is not None:
+        t, rows = got
+    else:
+        sel = c.select(LEAD_DIMS, rep_col="l.owner_rep_id")
+        t, rows = c.run(sel, "SUM(l.qualified_at - l.created_at) AS d, COUNT(*) AS n", "leads l",
+                        ["l.qualified_at >= :s", "l.qualified_at < :e"])
     n = int(t["n"])
     if n == 0:
         return _none("no_qualified_leads")
@@ -356,7 +485,9 @@ def cac(c: Calc) -> Measure:
         by_category[r["category"]] = by_category.get(r["category"], 0.0) + num(r["amt"])
     total = sum(by_channel.values())
     # customers whose first purchase ever is in P
-    new = int(num(c.scalar("SELECT COUNT(*) FROM purchases p WHERE p.t >= :s AND p.t < :e AND p.prev_t IS NULL")))
+    got = c.roll("first", "n", by=None)
+    new = int(got[0]["n"]) if got is not None else int(num(c.scalar(
+        "SELECT COUNT(*) FROM purchases p WHERE p.t >= :s AND p.t < :e AND p.prev_t IS NULL")))
     details = {"spend": total, "new_customers": new, "spend_by_channel": by_channel,
                "spend_by_category": by_category}
     if new == 0:
@@ -368,31 +499,119 @@ def cac(c: Calc) -> Measure:
 def repeat_rate(c: Calc) -> Measure:
     # one row per customer with a purchase in P: its first purchase in P; it is a repeat customer
     # when that purchase has a predecessor (necessarily before P.start)
-    sel = c.select(CUSTOMER_DIMS, account_col="p.account_id")
-    t, rows = c.run(sel, "COUNT(*) AS n, SUM(CASE WHEN p.prev_t IS NOT NULL THEN 1 ELSE 0 END) AS m",
-                    "purchases p", ["p.t >= :s", "p.t < :e", "(p.prev_t IS NULL OR p.prev_t < :s)"])
+    got = _repeat_rolled(c)
+    if got is not None:
+        t, rows = got
+    else:
+        sel = c.select(CUSTOMER_DIMS, account_col="p.account_id")
+        t, rows = c.run(sel, "COUNT(*) AS n, SUM(CASE WHEN p.prev_t IS NOT NULL THEN 1 ELSE 0 END) AS m",
+                        "purchases p", ["p.t >= :s", "p.t < :e", "(p.prev_t IS NULL OR p.prev_t < :s)"])
     n, m = int(t["n"]), int(num(t["m"]))
     return _quotient(m, n, "no_customers", {"customers": n, "repeat_customers": m},
-                     _rows(rows, lambda r: ratio(r["m"], r["n"])))
+                     _rows(rows, lambda r: ratio(r["m"], r["n"])), _row_n(rows, lambda r: r["n"]))
+
+
+def _repeat_rolled(c: Calc) -> tuple[dict, list | None] | None:
+    """Repeat rate's counts from the rollups. The customers buying in P are P's purchases minus those
+    whose previous purchase is in P too; over P's whole days W that is the purchase pairs with both
+    ends in W, read from the "gaps" fact (pairs by the later day, keyed by the earlier day): one
+    running total per earlier day of W. Repeat customers are those minus P's first purchases."""
+    st = c.rolls
+    if st is None or st.span("gaps") is None:
+        return None
+    need = set(c.filters.values) | ({c.by} if c.by else set())
+    cube = "a" if not need else "as" if need <= {"segment"} else "ar" if need <= {"region"} else None
+    ds, de, parts = st.clock.split(c.s, c.e)
+    if cube is None or any(a == c.s for a, _ in parts) or de - 1 - ds > HORIZON:
+        return None  # two dimensions at once, P starts inside a day, or P is longer than the pairs kept
+    purch, first = c.roll("purch", "n"), c.roll("first", "n")
+    if purch is None or first is None:
+        return None
+    inside: dict[str, float] = {}
+    gfirst, glast = st.span("gaps")
+    y = min(de - 1, glast)
+    if de > ds and y >= gfirst:
+        dim = {"as": "segment", "ar": "region"}.get(cube)
+        vals = c.filters.get(dim) if dim else None
+        marks = ", ".join(f":v{i}" for i in range(len(vals or ())))
+        sql = ("SELECT x.k2, SUM(x.c0) FROM rollup_cum x WHERE x.fact = 'gaps' AND x.cube = :c AND x.day = :y"
+               f" AND x.k1 >= :lo AND x.k1 < :hi{f' AND x.k2 IN ({marks})' if vals else ''} GROUP BY x.k2")
+        args = {"c": cube, "y": y, "lo": str(ds + _BIAS), "hi": str(de + _BIAS),
+                **{f"v{i}": v for i, v in enumerate(vals or ())}}
+        for k, v in c.conn.execute(text(sql), args):
+            k = k if c.by else ""  # by segment or region: per key; else all of them (a filter's)
+            inside[k] = inside.get(k, 0.0) + num(v)
+    if parts:  # the purchases of P's last, partial day whose previous purchase is in P as well
+        sel = c.select(CUSTOMER_DIMS, account_col="p.account_id")
+        tail = sel.sql("COUNT(*) AS n", "purchases p", ["p.t >= :lo", "p.t < :e", "p.prev_t >= :s"])
+        for r in c.conn.execute(text(tail), c.params(sel, {"lo": parts[-1][0]})).mappings():
+            k = "" if not sel.key or r["k"] is None else str(r["k"])
+            inside[k] = inside.get(k, 0.0) + num(r["n"])
+    new = {_key(r): r["n"] for r in first[1] or []} if c.by else {"": first[0]["n"]}
+    bought = {_key(r): r["n"] for r in purch[1] or []} if c.by else {"": purch[0]["n"]}
+    rows = []
+    for k, n_p in bought.items():
+        n = n_p - inside.get(k, 0.0)
+        if n:
+            rows.append({"k": k or None, "n": n, "m": n - new.get(k, 0.0)})
+    t = {"n": sum(r["n"] for r in rows), "m": sum(r["m"] for r in rows)}
+    return t, rows if c.by else None
 
 
 @kpi("retention")
 def retention(c: Calc) -> Measure:
     rc = c.config.retention
-    if rc.mode == "activity":
+    got = _retention_rolled(c) if rc.mode == "activity" else None
+    if got is not None:
+        t, rows = got
+    elif rc.mode == "activity":
         w = rc.window_days * 86400
         t, rows = _customers_window(c, w)
     else:
         t, rows = _customers_churn(c)
     n, m = int(t["n"]), int(num(t["m"]))
     details = {"customers_at_start": n, "retained": m, "lost": n - m, "mode": rc.mode}
-    out = _quotient(m, n, "no_active_customers", details, _rows(rows, lambda r: ratio(r["m"], r["n"])))
+    out = _quotient(m, n, "no_active_customers", details, _rows(rows, lambda r: ratio(r["m"], r["n"])),
+                    _row_n(rows, lambda r: r["n"]))
     if rows is not None:
         out.row_details = {
             ("" if r["k"] is None else str(r["k"])): {"customers_at_start": int(r["n"]), "retained": int(num(r["m"])),
                                                       "lost": int(r["n"]) - int(num(r["m"]))}
             for r in rows}
     return out
+
+
+def _retention_rolled(c: Calc) -> tuple[dict, list | None] | None:
+    """Retention (activity mode, P no longer than the window) from runs of activity: a customer is
+    active at t within a run (start, last purchase + window]. A(s) is the runs started before s
+    minus those ended before s; a customer of A(s) is lost by e when its run ends in [s, e) and it
+    does not come back (a purchase after a gap longer than the window, long_gaps) before e."""
+    w = c.config.retention.window_days * 86400
+    if c.e - w > c.s:
+        return None
+    starts = c.roll("runs_s", "n", until=c.s)
+    ends_s = c.roll("runs_e", "n", until=c.s)
+    ends_e = c.roll("runs_e", "n", until=c.e)
+    if starts is None or ends_s is None or ends_e is None:
+        return None
+    dims = {"segment": "g.segment", "region": "g.region"}
+    sel = c.select(dims)
+    back = sel.sql("COUNT(*) AS n", "long_gaps g", ["g.t_end >= :s", "g.t_end < :e", "g.next_t < :e"])
+    came_back = {("" if not sel.key or r["k"] is None else str(r["k"])): num(r["n"])
+                 for r in c.conn.execute(text(back), c.params(sel)).mappings()}
+
+    def per(got) -> dict[str, float]:
+        return {_key(r): r["n"] for r in got[1] or []} if c.by else {"": got[0]["n"]}
+
+    s_, es, ee = per(starts), per(ends_s), per(ends_e)
+    rows = []
+    for k, v in s_.items():
+        n = v - es.get(k, 0.0)
+        if n:
+            lost = ee.get(k, 0.0) - es.get(k, 0.0) - came_back.get(k, 0.0)
+            rows.append({"k": k or None, "n": n, "m": n - lost})
+    t = {"n": sum(r["n"] for r in rows), "m": sum(r["m"] for r in rows)}
+    return t, rows if c.by else None
 
 
 def _customers_window(c: Calc, w: int):
@@ -427,9 +646,13 @@ def _customers_churn(c: Calc):
 
 @kpi("aov")
 def aov(c: Calc) -> Measure:
-    sel = c.select(CUSTOMER_DIMS, account_col="od.account_id")
-    t, rows = c.run(sel, "SUM(od.amount) AS amt, COUNT(*) AS n", "orders od",
-                    ["od.ordered_at >= :s", "od.ordered_at < :e"])
+    got = c.roll("orders", "n")
+    if got is not None:
+        t, rows = got
+    else:
+        sel = c.select(CUSTOMER_DIMS, account_col="od.account_id")
+        t, rows = c.run(sel, "SUM(od.amount) AS amt, COUNT(*) AS n", "orders od",
+                        ["od.ordered_at >= :s", "od.ordered_at < :e"])
     n = int(t["n"])
     return _quotient(t["amt"], n, "no_orders", {"orders": n, "order_revenue": num(t["amt"])},
                      _rows(rows, lambda r: ratio(r["amt"], r["n"])))
@@ -437,12 +660,17 @@ def aov(c: Calc) -> Measure:
 
 @kpi("csat")
 def csat(c: Calc) -> Measure:
-    sel = c.select(SURVEY_DIMS, rep_col="sv.rep_id", account_col="sv.account_id")
-    t, rows = c.run(sel, "COUNT(*) AS n, SUM(CASE WHEN sv.score >= 4 THEN 1 ELSE 0 END) AS good,"
-                         " SUM(sv.score) AS total", "surveys sv", ["sv.responded_at >= :s", "sv.responded_at < :e"])
+    got = c.roll("surveys", "n")
+    if got is not None:
+        t, rows = got
+    else:
+        sel = c.select(SURVEY_DIMS, rep_col="sv.rep_id", account_col="sv.account_id")
+        t, rows = c.run(sel, "COUNT(*) AS n, SUM(CASE WHEN sv.score >= 4 THEN 1 ELSE 0 END) AS good,"
+                             " SUM(sv.score) AS total", "surveys sv",
+                        ["sv.responded_at >= :s", "sv.responded_at < :e"])
     n = int(t["n"])
     return _quotient(t["good"], n, "no_responses", {"responses": n, "mean_score": ratio(t["total"], n)},
-                     _rows(rows, lambda r: ratio(r["good"], r["n"])))
+                     _rows(rows, lambda r: ratio(r["good"], r["n"])), _row_n(rows, lambda r: r["n"]))
 
 
 # ------------------------------------------------------------------ reps: activity, training, content
@@ -478,6 +706,10 @@ def _events(c: Calc, dims: dict, rep_col: str, table: str, time_col: str, kind_c
     by rep, team or region adds up per-rep counts (one index range each) by the reps' key, so
     no event row is joined or sorted.
     """
+    rolled = _events_rolled(c, {"activities": "acts", "content_events": "content"}[table.split()[0]],
+                            detail, what, kind_dim)
+    if rolled is not None:
+        return rolled
     src, kind, at = table.split()[0], kind_col.split(".")[1], time_col.split(".")[1]
     by_kind = c.by == kind_dim
     kind_in = c.filters.get(kind_dim)
@@ -514,6 +746,28 @@ def _events(c: Calc, dims: dict, rep_col: str, table: str, time_col: str, kind_c
     return _per_active_rep(c, (t, rows), what, kind_dim, details)
 
 
+def _events_rolled(c: Calc, fact: str, detail: str, what: str, kind_dim: str) -> Measure | None:
+    """_events from the rollups: counts by kind from the kind cube, a breakdown by rep, team or
+    region from the rep cubes; None when a filter and a breakdown need a cube there is not."""
+    counts = None
+    if c.details or c.by == kind_dim:
+        got = c.roll(fact, "n", by=kind_dim)
+        if got is None:
+            return None
+        counts = {str(r["k"]): int(r["n"]) for r in sorted(got[1] or [], key=lambda r: str(r["k"]))}
+    rows = None
+    if c.by == kind_dim:
+        rows = [{"k": k, "n": v} for k, v in (counts or {}).items()]
+        total = sum((counts or {}).values())
+    else:
+        got = c.roll(fact, "n")
+        if got is None:
+            return None
+        total, rows = int(got[0]["n"]), got[1]
+    details = {detail: counts} if c.details else {}
+    return _per_active_rep(c, ({"n": total}, rows), what, kind_dim, details)
+
+
 @kpi("rep_activity")
 def rep_activity(c: Calc) -> Measure:
     return _events(c, ACT_DIMS, "act.rep_id", "activities act", "act.occurred_at", "act.type",
@@ -528,9 +782,13 @@ def content_engagement(c: Calc) -> Measure:
 
 @kpi("training_effectiveness")
 def training_effectiveness(c: Calc) -> Measure:
-    sel = c.select(TRAINING_DIMS, rep_col="tr.rep_id")
-    t, rows = c.run(sel, "SUM(tr.rating) AS r, COUNT(*) AS n", "trainings tr",
-                    ["tr.held_on >= :s", "tr.held_on < :e"])
+    got = c.roll("trainings", "n")
+    if got is not None:
+        t, rows = got
+    else:
+        sel = c.select(TRAINING_DIMS, rep_col="tr.rep_id")
+        t, rows = c.run(sel, "SUM(tr.rating) AS r, COUNT(*) AS n", "trainings tr",
+                        ["tr.held_on >= :s", "tr.held_on < :e"])
     n = int(t["n"])
     if n == 0:
         return _none("no_training_feedback")
@@ -543,6 +801,9 @@ def stage_duration(c: Calc) -> Measure:
     """Exits in P: per stage from the hourly counts (Calc.hourly) unless a filter is about reps;
     otherwise from the (exited_at, entered_at, stage, ..) covering index, the opportunity (for its
     owner's rep, team, region) joined only when a filter or the breakdown needs it."""
+    rolled = _stage_rolled(c)
+    if rolled is not None:
+        return rolled
     sel = c.select(STAGE_DIMS, rep_col="o.owner_rep_id", by=None if c.by == "stage" else "same")
     base = "stage_changes sc"
     if sel.uses("o.", "r."):
@@ -565,6 +826,10 @@ def stage_duration(c: Calc) -> Measure:
             rows = list(per.values())
         elif c.by:  # by rep, team or region: the table, grouped
             rows = c.run(sel, select, base, where)[1]
+    return _stage_measure(c, t, rows, per)
+
+
+def _stage_measure(c: Calc, t: dict, rows: list | None, per: dict | None) -> Measure:
     n = int(t["n"])
     if n == 0:
         return _none("no_stage_exits")
@@ -572,3 +837,24 @@ def stage_duration(c: Calc) -> Measure:
     if c.details and per is not None:
         details["mean_days_by_stage"] = {k: round(_mean_days(r), 2) for k, r in per.items()}
     return Measure(_mean_days(t), n=n, details=details, rows=_rows(rows, _mean_days))
+
+
+def _stage_rolled(c: Calc) -> Measure | None:
+    """Time in stage from the rollups: per stage from the stage cube (the details, a breakdown by
+    stage), by team or region from the team cube."""
+    per = None
+    if c.details or c.by == "stage" or not c.by:
+        got = c.roll("exits", "n", by="stage")
+        if got is None:
+            return None
+        per = {str(r["k"]): r for r in sorted(got[1] or [], key=lambda r: str(r["k"]))}
+        t = {"d": sum(r["d"] for r in per.values()), "n": sum(r["n"] for r in per.values())}
+    rows = None
+    if c.by == "stage":
+        rows = list(per.values()) if per is not None else []
+    elif c.by:
+        got = c.roll("exits", "n")
+        if got is None:
+            return None
+        t, rows = got
+    return _stage_measure(c, t, rows, per)

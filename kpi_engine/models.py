@@ -12,7 +12,7 @@ column cannot be NULL.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index
+from sqlalchemy import BigInteger, Column, Float, Index, text
 from sqlmodel import Field, SQLModel
 
 
@@ -252,6 +252,75 @@ class HourlyCount(SQLModel, table=True):
     total: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
+# ---------------------------------------------------------------- write-time rollups (kpi_engine/rollups.py)
+
+
+def _measure():
+    return Field(default=0.0, sa_column=Column(Float, nullable=False))
+
+
+class RollupDay(SQLModel, table=True):
+    """Derived, not imported: the sums of a fact (kpi_engine/facts.py) per business-zone day and key of a
+    cube, exact (integer-valued sums are exact in a double up to 2**53). Sparse: a key has a row only on
+    days it has rows. The input of rollup_cum, rebuilt from the rows for every day a write touches."""
+
+    __tablename__ = "rollup_days"
+    __table_args__ = (Index("ix_rollup_days_day", "fact", "day"), {"sqlite_with_rowid": False})
+    fact: str = Field(primary_key=True)
+    cube: str = Field(primary_key=True)
+    k1: str = Field(primary_key=True)  # "" stands for NULL
+    k2: str = Field(primary_key=True)
+    day: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    v0: float = _measure()
+    v1: float = _measure()
+    v2: float = _measure()
+    v3: float = _measure()
+
+
+class RollupCum(SQLModel, table=True):
+    """Derived: running totals of rollup_days per key, one row for every day from the key's first day to
+    the fact's last, so the sums over any run of whole days are two rows per key (day hi minus day lo),
+    whatever the period's length. Clustered by (fact, cube, day): one period's rows are two short ranges."""
+
+    __tablename__ = "rollup_cum"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    fact: str = Field(primary_key=True)
+    cube: str = Field(primary_key=True)
+    day: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    k1: str = Field(primary_key=True)
+    k2: str = Field(primary_key=True)
+    c0: float = _measure()
+    c1: float = _measure()
+    c2: float = _measure()
+    c3: float = _measure()
+
+
+class RollupMeta(SQLModel, table=True):
+    """Per fact: the zone its days are in and the parameters it was built with (the engine reads the
+    rows instead when they differ from its config), and the span of its days."""
+
+    __tablename__ = "rollup_meta"
+    fact: str = Field(primary_key=True)
+    clock: str
+    params: str = ""
+    first_day: int = Field(sa_column=Column(BigInteger, nullable=False))
+    last_day: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class LongGap(SQLModel, table=True):
+    """Derived: a customer's two consecutive purchases further apart than the retention window (the
+    customer went inactive at t_end = first + window and came back at next_t). Few rows: retention
+    counts the comebacks in a period from here instead of from every purchase."""
+
+    __tablename__ = "long_gaps"
+    __table_args__ = (Index("ix_long_gaps_end", "t_end", "next_t", "segment", "region"),)
+    account_id: str = Field(primary_key=True)
+    t_end: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    next_t: int = Field(sa_column=Column(BigInteger, nullable=False))
+    segment: str | None = None
+    region: str | None = None
+
+
 # canonical table name -> model, in the order data.md lists them
 TABLES: dict[str, type[SQLModel]] = {
     "reps": Rep,
@@ -268,3 +337,10 @@ TABLES: dict[str, type[SQLModel]] = {
     "trainings": Training,
     "content_events": ContentEvent,
 }
+
+# a won deal's cycle in seconds, then its close: the deals of one cycle-day of a period (the bin an exact
+# median falls in, see kpis._median_cycle) are one short range
+Index("ix_opp_cycle", Opportunity.__table__.c.status, text("(closed_at - created_at)"), Opportunity.__table__.c.closed_at)
+# the deals of a lead whose creation or channel changed (time to close is kept per deal's close)
+Index("ix_opp_lead", Opportunity.__table__.c.lead_id, sqlite_where=text("lead_id IS NOT NULL"),
+      postgresql_where=text("lead_id IS NOT NULL"))

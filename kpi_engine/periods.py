@@ -282,6 +282,16 @@ def year_ago(p: Period) -> Period:
     return Period(label, back(p.start), back(p.end), p.grain, back(p.full_end), days=p.days, months=p.months)
 
 
+def earlier(p: Period, n: int) -> list[Period]:
+    """The n periods before p, newest first: previous() again and again, so complete periods come
+    before a complete one and like-for-like cuts before a to-date one (alert rules, digest movers)."""
+    out, cur = [], p
+    for _ in range(n):
+        cur = previous(cur)
+        out.append(cur)
+    return out
+
+
 def trailing(p: Period, n: int) -> list[Period]:
     """The n periods of p's grain ending with p (oldest first); for trends and charts."""
     out = [p]

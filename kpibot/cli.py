@@ -102,7 +102,6 @@ def ask_cmd(
     """Answer the same text a user types after /kpi."""
     from kpi_engine.query import HelpRequest, QueryError
     from kpi_engine.reading import for_user, reading_json, reading_line
-    from kpibot.text_answer import explain_text, help_text, render_answer
 
     words = " ".join(text)
     eng = _engine()
@@ -110,6 +109,8 @@ def ask_cmd(
         parsed = eng.parse(words)
     except QueryError as exc:
         if explain:
+            from kpibot.text_answer import explain_text
+
             out.print(explain_text(words, None, exc), markup=False)
         raise
     if isinstance(parsed, HelpRequest):
@@ -119,6 +120,8 @@ def ask_cmd(
             print(json.dumps({"help": True, "kpis": [s.to_json() for s in catalogue().values()]},
                              ensure_ascii=False, indent=2))
         else:
+            from kpibot.text_answer import help_text
+
             out.print(help_text(parsed), markup=False)
         return
     rep = eng.rep_for_slack_user(user) if user else None
@@ -129,6 +132,8 @@ def ask_cmd(
         print(json.dumps(answer.to_json() | {"reading": reading_json(answer, query, eng.names, rep_label)},
                          ensure_ascii=False, indent=2))
         return
+    from kpibot.text_answer import explain_text, render_answer  # the renderer only for people, not --json
+
     render_answer(out, answer, reading_line(answer, query, eng.names, answer.lang, rep_label))
     if explain:
         out.print(explain_text(words, query, None), markup=False)

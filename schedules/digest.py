@@ -84,7 +84,7 @@ def build_digest(engine: KpiEngine, ops: OpsStore | None, config: AppConfig, sub
     filters = {**sub.filter, **aud.filters}
     ch = aud.recipient or digest_channel(sub, config, channel)
     week = last_week(as_of, tz)
-    hist = _earlier(week, MOVER_HISTORY_WEEKS)
+    hist = periods.earlier(week, MOVER_HISTORY_WEEKS)
     prev = hist[0]
     key = personal_key(sub, aud.recipient, week) if aud.recipient else digest_key(sub, ch, week)
     d = DigestData(sub.id, ch, lang, key, week.to_json(), prev.to_json(), as_of.isoformat(), config.currency,
@@ -130,15 +130,6 @@ def build_digest(engine: KpiEngine, ops: OpsStore | None, config: AppConfig, sub
             d.chart = drawn.result()
     d.seconds = round(time.perf_counter() - started, 3)
     return d
-
-
-def _earlier(p: Period, n: int) -> list[Period]:
-    """The n periods before p, newest first (previous() again and again, as the anomaly rule does)."""
-    out, cur = [], p
-    for _ in range(n):
-        cur = periods.previous(cur)
-        out.append(cur)
-    return out
 
 
 def _pacing(engine: KpiEngine, config: AppConfig, kpi: str, span: str, grain: str, pace_at: datetime,

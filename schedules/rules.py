@@ -1,10 +1,12 @@
 """Evaluating alert rules: the KPI for the rule's period (per segment when asked), and each condition.
 
-Per-segment rules cost one breakdown query per period (`engine.measure(..., by=per)`),
-whatever the number of segments; the periods a rule needs (current, previous,
-trailing) are cached for the whole run, so a vs_median and an anomaly condition on
-the same weeks share them. Only segments that breach are looked at one by one, for
-the minimum-sample guard. Reads KPIs only through KpiEngine.
+A rule's periods (current, previous, trailing, the anomaly's weeks or weekdays) are
+listed first and read at once, every segment of them, with `engine.measure_many`:
+one grouped query per rollup cube for all segments and periods (a KPI the rollups do
+not cover reads its rows period by period). Results are cached for the whole run, so
+a vs_median and an anomaly condition on the same weeks share them. The minimum-sample
+guard reads each breaching segment's sample from the same result when the KPI gives
+it per segment (Measure.row_n). Reads KPIs only through KpiEngine.
 """
 
 from __future__ import annotations
@@ -81,11 +83,25 @@ class _Cache:
         self._v: dict[tuple, dict[str, float | None]] = {}
         self.queries = 0
 
+    @staticmethod
+    def _key(kpi: str, p: Period, filters: dict[str, str], by: str | None) -> tuple:
+        return kpi, p.start_ts, p.end_ts, tuple(sorted(filters.items())), by
+
+    def prefetch(self, kpi: str, ps: list[Period], filters: dict[str, str], by: str | None) -> None:
+        """Every period of a rule not read yet, in one engine call."""
+        todo = list({self._key(kpi, p, filters, by): p for p in ps
+                     if self._key(kpi, p, filters, by) not in self._m}.values())
+        if not todo:
+            return
+        self.queries += 1
+        for p, m in zip(todo, self.engine.measure_many(kpi, todo, self.as_of, filters or None, by), strict=True):
+            self._m[self._key(kpi, p, filters, by)] = m
+
     def measure(self, kpi: str, p: Period, filters: dict[str, str], by: str | None) -> Measure:
-        key = (kpi, p.start_ts, p.end_ts, tuple(sorted(filters.items())), by)
+        key = self._key(kpi, p, filters, by)
         if key not in self._m:
             self.queries += 1
-            self._m[key] = self.engine.measure(kpi, p, self.as_of, filters or None, by)
+            self._m[key] = self.engine.measure(kpi, p, self.as_of, filters or None, by, details=False)
         return self._m[key]
 
     def values(self, kpi: str, p: Period, filters: dict[str, str], by: str | None) -> dict[str, float | None]:
@@ -123,6 +139,7 @@ class RuleEvaluator:
     def _evaluate(self, rule: AlertRule, known: list[str]) -> list[Evaluation]:
         spec = self.engine.spec(rule.kpi)
         p = rule_period(rule, self.as_of, self.tz)
+        self.cache.prefetch(rule.kpi, self._periods(rule, p), rule.filter, rule.per)
         m = self.cache.measure(rule.kpi, p, rule.filter, rule.per)
         cur = self.cache.values(rule.kpi, p, rule.filter, rule.per)
         segments = sorted(set(cur) | {s for s in known if s}) if rule.per else [WHOLE]
@@ -151,6 +168,26 @@ class RuleEvaluator:
             out.append(ev)
         return out
 
+    def _periods(self, rule: AlertRule, p: Period) -> list[Period]:
+        """Every period the rule's conditions read (as _condition reads them)."""
+        out = [p]
+        for c in rule.conditions:
+            if isinstance(c, Change):
+                out.append(periods.previous(p))
+            elif isinstance(c, VsMedian):
+                out += periods.earlier(p, c.periods)
+            elif isinstance(c, Anomaly) and c.series == "weekly":
+                wk = self._anomaly_week(rule, p)
+                out += [wk, *periods.earlier(wk, c.history_weeks)]
+            elif isinstance(c, Anomaly):
+                day = periods.current("day", self.as_of, self.tz, -1)
+                out += [day, *_same_weekdays(day, c.history_weeks, self.tz)]
+        return out
+
+    def _anomaly_week(self, rule: AlertRule, p: Period) -> Period:
+        return p if p.grain == "week" else periods.current("week", self.as_of, self.tz,
+                                                            -1 if rule.period == "last" else 0)
+
     def _low_sample(self, rule: AlertRule, spec, p: Period, seg: str, ev: Evaluation) -> str | None:
         """kpis.md: a ratio from fewer than min_sample items never raises an alert on its own."""
         floor = rule.min_sample if rule.min_sample is not None else (
@@ -158,7 +195,11 @@ class RuleEvaluator:
         if not floor:
             return None
         if rule.per:
-            ev.n = self.cache.measure(rule.kpi, p, {**rule.filter, rule.per: seg}, None).n
+            whole = self.cache.measure(rule.kpi, p, rule.filter, rule.per)
+            if whole.row_n is not None:  # each segment's sample came with the breakdown
+                ev.n = whole.row_n.get(seg, 0)
+            else:
+                ev.n = self.cache.measure(rule.kpi, p, {**rule.filter, rule.per: seg}, None).n
         if ev.n is not None and ev.n < floor:
             return f"Low sample: {ev.n} < {floor} items in {p.label}; not alerting on it."
         return None
@@ -204,11 +245,7 @@ class RuleEvaluator:
         cuts (the same elapsed time) before a to-date one, so a partial week is never set
         against whole weeks.
         """
-        earlier, cur = [], p
-        for _ in range(n):
-            cur = periods.previous(cur)
-            earlier.append(cur)
-        vals = [self.cache.values(rule.kpi, q, rule.filter, rule.per).get(seg) for q in reversed(earlier)]
+        vals = [self.cache.values(rule.kpi, q, rule.filter, rule.per).get(seg) for q in reversed(periods.earlier(p, n))]
         return [v for v in vals if v is not None]
 
     def _vs_target(self, rule: AlertRule, spec, c: VsTarget, p: Period, seg: str, x: float) -> CondResult:
@@ -227,15 +264,13 @@ class RuleEvaluator:
 
     def _anomaly(self, rule: AlertRule, hib: bool, c: Anomaly, p: Period, seg: str, x: float) -> CondResult:
         if c.series == "weekly":
-            wk = p if p.grain == "week" else periods.current("week", self.as_of, self.tz,
-                                                             -1 if rule.period == "last" else 0)
+            wk = self._anomaly_week(rule, p)
             xv = x if wk is p else self.cache.values(rule.kpi, wk, rule.filter, rule.per).get(seg)
             hist = self._trailing(rule, wk, c.history_weeks, seg)
             label = wk.label
         else:
             day = periods.current("day", self.as_of, self.tz, -1)
-            same_weekday = [periods.grain_period(periods.shift(day.start.replace(tzinfo=None), "day", -7 * k), "day",
-                                                 self.tz, None) for k in range(1, c.history_weeks + 1)]
+            same_weekday = _same_weekdays(day, c.history_weeks, self.tz)
             xv = self.cache.values(rule.kpi, day, rule.filter, rule.per).get(seg)
             hist = [v for v in (self.cache.values(rule.kpi, q, rule.filter, rule.per).get(seg) for q in same_weekday)
                     if v is not None]
@@ -249,6 +284,11 @@ class RuleEvaluator:
         hit = abs(z) >= c.z if c.direction == "both" else bad
         return CondResult("anomaly", hit, {"value": xv, "z": z, "median": median(hist), "history": len(hist),
                                            "series": c.series, "threshold": c.z, "period": label})
+
+
+def _same_weekdays(day: Period, weeks: int, tz) -> list[Period]:
+    return [periods.grain_period(periods.shift(day.start.replace(tzinfo=None), "day", -7 * k), "day", tz, None)
+            for k in range(1, weeks + 1)]
 
 
 # ------------------------------------------------------------------ words
