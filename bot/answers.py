@@ -118,7 +118,7 @@ def with_trend(reply: Reply, trend: list[tuple[Period, float | None]] | None) ->
     reply.blocks = bk.answer_blocks(
         a, lang=lang, rows=_rows(a, plan.scoped, lang), trend=trend if a.value is not None else None,
         notes=reply.notes, share_value=reply.share_value, shared_by=reply.shared_by,
-        as_of_text=i18n.t("as_of", lang, when=plan.as_of.strftime("%Y-%m-%d %H:%M")),
+        as_of_text=i18n.t("as_of", lang, when=plan.as_of.strftime("%Y-%m-%d %H:%M")), as_of=plan.as_of,
     )
     return reply
 

@@ -136,6 +136,8 @@ def digest_message(d: DigestData) -> tuple[str, list[dict]]:
         chart_name = next((x.name for x in d.lines if x.key == d.chart_kpi), d.chart_kpi or "")
         foot.append(w("chart", lang, kpi=escape(chart_name), n=d.chart_weeks))
     foot.append(w("as_of", lang, when=d.as_of[:16].replace("T", " ")))
+    if d.data_to is not None:
+        foot.append(fmt.data_to(d.data_to, week.start.tzinfo, lang, now=datetime.fromisoformat(d.as_of)))
     blocks.append(context(*foot))
 
     summary = " · ".join(f"{x.name} {fmt.value(x.value, x.unit, cur, lang, compact=True)}"

@@ -18,6 +18,8 @@ from bot import answers, charts, delivery, home, i18n, sharing
 from bot import blocks as bk
 from bot.deps import BotDeps
 from bot.logsafe import safe_logger
+from telemetry import metrics
+from telemetry.logs import fields, user_hash
 
 log = safe_logger("bot.flows")
 
@@ -60,7 +62,9 @@ def kpi_command(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
             elif trend is not None:
                 trend.cancel()
     except Exception:
-        log.exception("request %s: /kpi failed (user %s, %d chars)", request_id, user, len(text))
+        metrics.FAILURES.labels("answer").inc()
+        log.exception("request %s: /kpi failed (user %s, %d chars)", request_id, user_hash(user), len(text),
+                      extra=fields(request_id=request_id, user_hash=user_hash(user)))
         delivery.reply_privately(deps.client, url, channel, user, error_payload(_lang(deps, user), request_id),
                                  request_id)
         return
@@ -68,9 +72,15 @@ def kpi_command(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
     if not delivered:
         late = None  # chat.postEphemeral messages cannot be replaced
         delivered = delivery.post_ephemeral(deps.client, channel, user, reply.payload(), request_id)
-    log.info("request %s: /kpi %s %s in %.0f ms%s%s", request_id, reply.kind,
-             reply.query.kpi if reply.query else "-", (time.perf_counter() - started) * 1000,
-             "" if delivered else " (NOT delivered)", " (trend follows)" if late else "")
+    elapsed = time.perf_counter() - started
+    kpi = reply.query.kpi if reply.query else None
+    metrics.ANSWER_SECONDS.labels(kpi or "-", reply.kind if delivered else "undelivered").observe(elapsed)
+    if not delivered:
+        metrics.FAILURES.labels("delivery").inc()
+    log.info("request %s: /kpi %s %s in %.0f ms%s%s", request_id, reply.kind, kpi or "-", elapsed * 1000,
+             "" if delivered else " (NOT delivered)", " (trend follows)" if late else "",
+             extra=fields(request_id=request_id, user_hash=user_hash(user), kpi=kpi, kind=reply.kind,
+                          latency_ms=round(elapsed * 1000, 1), delivered=delivered))
     if late is not None:
         late.add_done_callback(lambda f: _late_trend(deps, reply, f, url, request_id))
     if reply.chart and reply.kind == "answer":

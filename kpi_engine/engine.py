@@ -20,7 +20,7 @@ from rapidfuzz import process
 from sqlalchemy import Engine, text
 
 from config.app_config import AppConfig
-from kpi_engine import notes, periods
+from kpi_engine import freshness, notes, periods
 from kpi_engine.calc import Calc, Filters, Measure
 from kpi_engine.catalogue import KpiSpec, catalogue
 from kpi_engine.dimnames import DimensionNames
@@ -69,6 +69,7 @@ class Answer:
     chart: bool = False
     currency: str = "THB"
     extra: dict[str, Any] = field(default_factory=dict)
+    data_to: int | None = None  # epoch seconds: the data behind it is complete up to here (freshness)
 
     def note(self, lang: str | None = None) -> str | None:
         return notes.render(self.note_code, self.note_args, lang or self.lang)
@@ -102,6 +103,8 @@ class Answer:
             "low_sample": self.low_sample,
             "note": self.note("en"),
             "note_th": self.note("th"),
+            "data_to": (periods.from_epoch(self.data_to, self.period.start.tzinfo).isoformat()
+                        if self.data_to is not None else None),
         }
 
 
@@ -167,6 +170,7 @@ class KpiEngine:
                 breakdown = self._breakdown(conn, spec, m.rows, query.breakdown) if query.breakdown else None
                 prev, tgt = side.result() if side else self._comparison(spec, base, period, filters, as_of,
                                                                         query.compare, ctx)
+                data_to = freshness.data_to(conn, spec)
             except BaseException:
                 if side:
                     futures.wait([side])  # never leave the other connection running behind an error
@@ -186,7 +190,7 @@ class KpiEngine:
             target=target, breakdown=breakdown, details=m.details, note_code=code, note_args=args,
             low_sample=low, n=m.n, filters={k: list(v) for k, v in filters.values.items()},
             by=query.breakdown, compare=query.compare, lang=query.lang, chart=query.chart,
-            currency=self.config.currency,
+            currency=self.config.currency, data_to=data_to,
         )
 
     def series(self, query: Query, as_of: datetime, n: int = 12) -> list[tuple[Period, float | None]]:
@@ -263,6 +267,10 @@ class KpiEngine:
     def rep_names(self, rep_ids: list[str]) -> dict[str, str]:
         with self.store.connect() as conn:
             return self._rep_names(conn, rep_ids)
+
+    def data_to(self, key: str) -> int | None:
+        """Up to when the data behind a KPI is complete (kpi_engine.freshness); None if unrecorded."""
+        return freshness.data_to(self.store, self.catalogue[key])
 
     def is_empty(self) -> bool:
         with self.store.connect() as conn:

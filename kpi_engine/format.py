@@ -31,6 +31,7 @@ WORDS = {
     "pp": ("pp", "จุด"),
     "no_change": ("no change", "ไม่เปลี่ยนแปลง"),
     "year_ago": ("a year earlier", "ปีก่อน"),
+    "data_to": ("data to {when}", "ข้อมูลถึง {when}"),
 }
 
 DIMENSIONS = {
@@ -130,3 +131,22 @@ def period_label(p: Period, lang: str = "en") -> str:
     if p.to_date:
         text += f" ({word('to_date', lang)})"
     return text
+
+
+def date_time(ts: int | float, tz, lang: str = "en", *, year: bool = True) -> str:
+    """'29 Nov 2026 14:00' ('29 พ.ย. 2026 14:00'); without the year when `year` is False."""
+    from datetime import datetime
+
+    d = datetime.fromtimestamp(ts, tz)
+    months = MONTHS_TH if lang == "th" else MONTHS_EN
+    y = f" {d.year}" if year else ""
+    return f"{d.day} {months[d.month - 1]}{y} {d:%H:%M}"
+
+
+def data_to(ts: int | float, tz, lang: str = "en", now=None) -> str:
+    """How fresh the data behind a number is: 'data to 29 Nov 14:00' ('ข้อมูลถึง 29 พ.ย. 14:00').
+    The year is shown when it is not the year of `now` (the answer's as-of)."""
+    from datetime import datetime
+
+    same_year = now is not None and datetime.fromtimestamp(ts, tz).year == now.astimezone(tz).year
+    return word("data_to", lang, when=date_time(ts, tz, lang, year=not same_year))

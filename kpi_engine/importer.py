@@ -19,6 +19,7 @@ import csv
 import difflib
 import io
 import math
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from sqlalchemy import Connection, Engine, bindparam, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from config.app_config import AppConfig
-from kpi_engine import derive, periods
+from kpi_engine import derive, freshness, periods
 from kpi_engine.catalogue import catalogue
 from kpi_engine.mapping import (
     BoundTable,
@@ -748,16 +749,24 @@ def import_path(
     skip_invalid: bool = False,
     progress: Progress | None = None,
     batch_size: int = 5000,
+    origin: str = "import",
+    fresh_to: int | None = None,
+    before_commit: Callable[[Connection, ImportReport], None] | None = None,
 ) -> ImportReport:
     """Import a folder of CSV files, or one file, into the store (data.md, Import rules).
 
     Raises ImportFailed (nothing written) when invalid rows exist and not skip_invalid;
     ImportInputError / MappingError, before anything is read, for an unusable PATH or mapping.
+
+    In the import's transaction, each imported table is recorded as fresh up to `fresh_to` (default:
+    now) by `origin` (kpi_engine.freshness), then `before_commit(conn, report)` runs: a sync records
+    its watermarks there, so they commit with the rows or not at all (an exception rolls back both).
     """
     report = ImportReport()
     m = load_mapping(mapping) if mapping is not None else None
     sources = _plan(Path(path), m, report)
     run = _Run(engine, config, report, skip_invalid, progress, max(1, batch_size), sources)
+    run.config, run.origin, run.fresh_to, run.before_commit = config, origin, fresh_to, before_commit
     run.execute()
     return report
 
@@ -771,6 +780,8 @@ class _Run:
         self.total_bytes = sum(s.path.stat().st_size for s in sources)
         self.bytes_before = 0
         self.known: dict[str, set[str]] = {}
+        self.config: AppConfig | None = None
+        self.origin, self.fresh_to, self.before_commit = "import", None, None
 
     @property
     def writing(self) -> bool:
@@ -785,6 +796,7 @@ class _Run:
                     "rep": {r[0] for r in conn.execute(text("SELECT rep_id FROM reps"))},
                     "account": {r[0] for r in conn.execute(text("SELECT account_id FROM accounts"))},
                 }
+                self._store_warnings(conn)
                 for s in self.sources:
                     self._source(conn, s)
                     self.bytes_before += s.path.stat().st_size
@@ -794,6 +806,9 @@ class _Run:
                     for c in self.report.tables.values():
                         c.inserted = c.updated = c.unchanged = 0
                     raise ImportFailed(self.report)
+                self._record(conn)
+                if self.before_commit is not None:
+                    self.before_commit(conn, self.report)
                 trans.commit()
                 self.report.written = True
             finally:
@@ -802,6 +817,27 @@ class _Run:
 
     def _error(self, file, line, column, reason, value=None) -> None:
         self.report.add_error(RowIssue(file, line, column, reason, value))
+
+    def _store_warnings(self, conn: Connection) -> None:
+        """An import read in another currency or timezone than the store's rows, or into the demo company."""
+        if self.config is None:
+            return
+        has_data = any(conn.execute(text(f"SELECT 1 FROM {t} LIMIT 1")).first() is not None
+                       for t in dict.fromkeys([*(s.table for s in self.sources), "opportunities", "orders"]))
+        for msg in freshness.mismatch_warnings(conn, currency=self.conv.base, timezone=self.config.timezone,
+                                               origin=self.origin, has_data=has_data):
+            self.report.warnings.append(RowIssue("store", None, "", msg))
+
+    def _record(self, conn: Connection) -> None:
+        """The imported tables' freshness and the store's currency and timezone, with the rows."""
+        now = int(time.time())  # the wall clock of the write, like a row's created_at
+        freshness.record(conn, [s.table for s in self.sources], fresh_to=self.fresh_to or now,
+                         origin=self.origin, now=now)
+        if self.config is not None:
+            facts = {"currency": self.conv.base, "timezone": self.config.timezone}
+            if "origin" not in freshness.facts(conn):
+                facts["origin"] = self.origin if self.origin == "demo" else "import"
+            freshness.remember(conn, **facts)
 
     def _source(self, conn: Connection, src: _Source) -> None:
         table, file, report = src.table, src.file, self.report

@@ -95,6 +95,8 @@ def render_answer(console: Console, a: Answer) -> None:
             table.add_row(str(i), row["label"], fmt.value(row["value"], a.spec.unit, a.currency, lang))
         console.print(table)
     console.print(f"  {a.spec.description(lang)}", style="dim", markup=False)
+    if a.data_to is not None:
+        console.print(f"  {fmt.data_to(a.data_to, a.period.tz, lang, now=a.period.end)}", style="dim", markup=False)
 
 
 def render_catalogue(console: Console) -> None:

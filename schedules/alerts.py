@@ -40,6 +40,7 @@ from config.schedule_models import AlertRule
 from kpi_engine import format as fmt
 from kpi_engine.engine import KpiEngine
 from kpi_engine.ops import AlertRow, NewMessage, OpsStore, SilenceRow, StaleWrite
+from schedules import admin
 from schedules import explain as explain_mod
 from schedules.outbox import ALERT_EVENT, edit, post
 from schedules.rules import CondResult, Evaluation, RuleEvaluator, describe, rule_period
@@ -129,7 +130,7 @@ def alert_view(engine: KpiEngine, config: AppConfig, rule: AlertRule, row: Alert
         since=row.since, fired_at=row.fired_at, resolved_at=row.resolved_at, acked_by=row.acked_by,
         acked_at=row.acked_at, snoozed_until=silence.ends_at if silence else None,
         snoozed_by=silence.created_by if silence else None, mention=rule.mention, explain=detail.get("explain"),
-        button_value=f"{rule.id}|{row.segment}|{row.episode}")
+        button_value=f"{rule.id}|{row.segment}|{row.episode}", data_to=detail.get("data_to"))
 
 
 def _period_label(p: dict | None, lang: str) -> str | None:
@@ -249,6 +250,7 @@ def _silence_for(silences: list[SilenceRow], rule_id: str, segment: str) -> Sile
 
 def _apply(engine, ops, config, rule, evals, t, as_of, silences, dry_run, want_explain, result) -> None:
     explained: dict[str, dict] = {}
+    data_to = engine.data_to(rule.kpi)
     for attempt in range(5):
         stored = ops.alerts(rule.id)
         plans = []
@@ -263,6 +265,7 @@ def _apply(engine, ops, config, rule, evals, t, as_of, silences, dry_run, want_e
             effects = transition(row, ev, rule, t, silence is not None)
             detail = row.detail_json()
             detail["eval"] = ev_json | {"period": ev.period}
+            detail["data_to"] = data_to
             if ev.outcome == "breach":
                 detail["breach"] = detail["eval"]
             if "fire" in effects:
@@ -273,6 +276,7 @@ def _apply(engine, ops, config, rule, evals, t, as_of, silences, dry_run, want_e
                     detail["explain"] = explained[ev.segment]
             row.detail = json.dumps(detail, ensure_ascii=False, default=str)
             msgs = messages_for(engine, config, rule, row, effects, silence, t)
+            msgs += admin.rule_error_messages(config, ops, rule.id, rule.label(config.language), before, row, t)
             plans.append((before, row, effects, msgs))
         try:
             if not dry_run:
