@@ -52,7 +52,8 @@ def stale_message(*, source: str, state: str, lang: str, tz: Any, last_success: 
     elif first_run:
         lines.append(w("never", lang, source=escape(source), when=fmt.date_time(first_run, tz, lang)))
     if failures and error and not resolved:
-        lines.append(w("failing", lang, n=failures, error=escape(clip(error.splitlines()[0], 500))))
+        shown = "\n".join(f"> {escape(clip(x, 300))}" for x in error.splitlines()[:4])
+        lines.append(w("failing", lang, n=failures, error="\n" + shown))
     if not resolved:
         lines.append(w("what_to_do", lang, source=escape(source)))
     blocks = [header(title), section("\n".join(lines) or title)]

@@ -27,11 +27,11 @@ def migrate(url: str, out: Console) -> int:
     before, after = migrate_store(url)
     where = safe_url(url)
     if before == after:
-        out.print(f"{where}: schema already at {SCHEMA_HEAD}; nothing to do", markup=False, soft_wrap=True)
+        out.print(f"{where}: schema already at {SCHEMA_HEAD}; nothing to do", markup=False, soft_wrap=True, emoji=False)
     elif before is None:
-        out.print(f"{where}: new store created at schema {after}", markup=False, soft_wrap=True)
+        out.print(f"{where}: new store created at schema {after}", markup=False, soft_wrap=True, emoji=False)
     else:
-        out.print(f"{where}: schema upgraded from {before} to {after}", markup=False, soft_wrap=True)
+        out.print(f"{where}: schema upgraded from {before} to {after}", markup=False, soft_wrap=True, emoji=False)
     return 0
 
 
@@ -56,7 +56,7 @@ def sync(store: Any, config: AppConfig, source: str | None, dry_run: bool, as_js
         print(json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=2, default=str))
     else:
         for r in results:
-            out.print(_sync_line(r), markup=False, soft_wrap=True)
+            out.print(_sync_line(r), markup=False, soft_wrap=True, emoji=False)
     return 1 if any(r.failed for r in results) else 0
 
 
@@ -106,9 +106,9 @@ def outbox_list(store: Any, config: AppConfig, states: list[str], limit: int, as
         return 0
     tz = config.tz
     total = ", ".join(f"{s} {counts.get(s, 0)}" for s in OUTBOX_STATES)
-    out.print(f"outbox: {total}", markup=False, soft_wrap=True)
+    out.print(f"outbox: {total}", markup=False, soft_wrap=True, emoji=False)
     if not shown:
-        out.print(f"no {' or '.join(states)} messages", markup=False, soft_wrap=True)
+        out.print(f"no {' or '.join(states)} messages", markup=False, soft_wrap=True, emoji=False)
     for r in shown:
         line = (f"#{r.id} [{r.state}] {r.kind} → {r.channel}  {r.key}\n"
                 f"    created {_when(r.created_at, tz)}, {r.attempts} attempt{'s' if r.attempts != 1 else ''}")
@@ -118,9 +118,9 @@ def outbox_list(store: Any, config: AppConfig, states: list[str], limit: int, as
             line += f", sent {_when(r.sent_at, tz)}"
         if r.last_error:
             line += f"\n    why: {r.last_error}"
-        out.print(line, markup=False, soft_wrap=True)
+        out.print(line, markup=False, soft_wrap=True, emoji=False)
     if limit and len(rows) > limit:
-        out.print(f"(the latest {limit} of {len(rows)}; --limit 0 for all)", markup=False, soft_wrap=True)
+        out.print(f"(the latest {limit} of {len(rows)}; --limit 0 for all)", markup=False, soft_wrap=True, emoji=False)
     return 0
 
 
@@ -133,7 +133,7 @@ def outbox_retry(store: Any, config: AppConfig, ref: str | None, all_failed: boo
     if all_failed:
         keys = [r.key for r in ops.messages(states=("failed",))]
         if not keys:
-            out.print("no failed messages", markup=False, soft_wrap=True)
+            out.print("no failed messages", markup=False, soft_wrap=True, emoji=False)
             return 0
     else:
         if not ref:
@@ -147,13 +147,13 @@ def outbox_retry(store: Any, config: AppConfig, ref: str | None, all_failed: boo
     # a failed message's thread replies and edits failed with it ("its message was never delivered")
     keys += [r.key for r in ops.failed_children(keys) if r.key not in keys]
     n = ops.requeue(keys, now)
-    out.print(f"{n} message{'s' if n != 1 else ''} queued again: {', '.join(keys)}", markup=False, soft_wrap=True)
+    out.print(f"{n} message{'s' if n != 1 else ''} queued again: {', '.join(keys)}", markup=False, soft_wrap=True, emoji=False)
     client = None
     try:
         client = client_factory()
     except Exception as exc:
         out.print(f"not delivered from here ({getattr(exc, 'message', None) or exc}); the running service's sender "
-                  f"delivers them within [scheduler].outbox_poll_seconds", markup=False, soft_wrap=True)
+                  f"delivers them within [scheduler].outbox_poll_seconds", markup=False, soft_wrap=True, emoji=False)
         return 0
     from schedules.outbox import Sender
 
@@ -162,7 +162,7 @@ def outbox_retry(store: Any, config: AppConfig, ref: str | None, all_failed: boo
         keys, timeout=60)
     states = {m.key: m.state for m in ops.messages(keys)}
     for k, s in states.items():
-        out.print(f"  {k}: {s}", markup=False, soft_wrap=True)
+        out.print(f"  {k}: {s}", markup=False, soft_wrap=True, emoji=False)
     return 1 if any(s == "failed" for s in states.values()) else 0
 
 
@@ -175,5 +175,5 @@ def outbox_purge(store: Any, config: AppConfig, days: float, dry_run: bool, now:
     verb = "would purge" if dry_run else "purged"
     out.print(f"{verb} sent messages older than {days:g} days: {r['deleted']} deleted (edits, chart uploads, "
               f"superseded edits), {r['emptied']} emptied to a receipt (posts keep key, channel and ts so a replay "
-              f"is still recognised), {r['bytes'] / 1e6:.1f} MB of content", markup=False, soft_wrap=True)
+              f"is still recognised), {r['bytes'] / 1e6:.1f} MB of content", markup=False, soft_wrap=True, emoji=False)
     return 0

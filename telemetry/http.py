@@ -27,6 +27,8 @@ class AccessLog:
     def __init__(self, app: Any, routes: tuple[str, ...] = ()):
         self.app = app
         self.routes = set(routes)  # latency is labelled by these paths; anything else is "other"
+        # this log replaces uvicorn's own (which would log each request a second time, without the fields)
+        logging.getLogger("uvicorn.access").disabled = True
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope.get("type") != "http":
