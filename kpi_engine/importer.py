@@ -19,11 +19,12 @@ import csv
 import difflib
 import io
 import math
+import re
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, bindparam, select, text, tuple_
@@ -204,6 +205,8 @@ class _Clock:
         self.tz = tz
         self._midnights: dict[str, int] = {}
         self._hours: dict[str, int] = {}
+        self._utc_hours: dict[str, int] = {}  # "YYYY-MM-DDTHH" read as UTC -> epoch (for stamps with an offset)
+        self._offsets: dict[str, int] = {"Z": 0, "z": 0}
 
     def date_only(self, s: str) -> str:
         if len(s) != 10 or s not in self._midnights:
@@ -227,7 +230,44 @@ class _Clock:
                 mi, se = _SIXTY.get(s[14:16]), _SIXTY.get(s[17:19])
                 if mi is not None and se is not None:
                     return base + mi * 60 + se
+        elif n > 19:
+            v = self._with_offset(s)
+            if v is not None:
+                return v
         return self._slow(s)
+
+    def _with_offset(self, s: str) -> int | None:
+        """`YYYY-MM-DD HH:MM:SS[.fff](Z|±HH[:MM])`, what databases and most exports write: no zone rules
+        are involved, so the UTC hour is cached whatever the business timezone. None: not this form."""
+        if s[4] != "-" or s[7] != "-" or s[10] not in "T " or s[13] != ":" or s[16] != ":":
+            return None
+        i, n = 19, len(s)
+        frac = s[i] == "."
+        if frac:
+            i += 1
+            while i < n and s[i].isdigit():
+                i += 1
+        off = self._offsets.get(s[i:])
+        if off is None:
+            m = re.fullmatch(r"([+-])(\d\d):?(\d\d)?", s[i:])
+            if m is None or int(m.group(2)) > 23 or int(m.group(3) or 0) > 59:
+                return None
+            off = (1 if m.group(1) == "+" else -1) * (int(m.group(2)) * 3600 + int(m.group(3) or 0) * 60)
+            self._offsets[s[i:]] = off
+        base = self._utc_hours.get(s[:13])
+        if base is None:
+            try:
+                base = int(datetime(int(s[:4]), int(s[5:7]), int(s[8:10]), int(s[11:13]), tzinfo=UTC).timestamp())
+            except ValueError:
+                return None  # not a date: the exact path says why
+            if len(self._utc_hours) >= self._MAX_CACHED:
+                self._utc_hours.clear()
+            self._utc_hours[s[:13]] = base
+        mi, se = _SIXTY.get(s[14:16]), _SIXTY.get(s[17:19])
+        if mi is None or se is None:
+            return None
+        v = base + mi * 60 + se - off
+        return None if frac and v < 0 else v  # before 1970 a fraction rounds the other way: exact path
 
     def _slow(self, s: str) -> int:
         try:

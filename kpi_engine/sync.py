@@ -309,9 +309,14 @@ def _run_sql(store: Engine, config: AppConfig, source: SourceConfig, state: Sour
         src = source_engine(url)
         try:
             with src.connect() as conn:
+                if conn.dialect.name == "postgresql":
+                    # every query of the run reads one snapshot: tables that refer to each other agree
+                    conn = conn.execution_options(isolation_level="REPEATABLE READ")
+                    conn.begin()
                 for name, q in source.queries.items():
                     since = _since(q, _load_mark(state.watermarks.get(name)))
-                    n, newest = _fetch(conn, source, name, q, since, Path(tmp) / f"{name}.csv")
+                    fetch = _copy_pg if conn.dialect.driver == "psycopg" else _fetch
+                    n, newest = fetch(conn, source, name, q, since, Path(tmp) / f"{name}.csv")
                     result.rows += n
                     best = newest if newest is not None else _load_mark(state.watermarks.get(name))
                     if q.watermark and best is not None:
@@ -353,6 +358,55 @@ def _tables_of(source: SourceConfig) -> list[str]:
     return [tm.target for tm in m.tables if tm.source in stems]
 
 
+def _drop_column(source: SourceConfig, name: str, q: SqlQuery) -> str | None:
+    """The watermark column when the table has no such column (the importer would warn about it)."""
+    if q.watermark and source.mapping is None and q.watermark not in canonical_columns(name):
+        return q.watermark
+    return None
+
+
+def _copy_pg(conn: Connection, source: SourceConfig, name: str, q: SqlQuery, since: Any,
+             path: Path) -> tuple[int, Any]:
+    """PostgreSQL: COPY (query) TO STDOUT into the file, formatted by the server (timestamps in UTC
+    with their offset, which the importer reads without zone rules); the newest watermark from the
+    same snapshot. No Python work per row."""
+    raw = conn.connection.dbapi_connection
+    quote = conn.dialect.identifier_preparer.quote
+    try:
+        with raw.cursor() as cur:  # type: ignore[union-attr]
+            cur.execute("SET LOCAL TIME ZONE 'UTC'")
+            cur.execute("SET LOCAL DateStyle TO 'ISO, YMD'")
+            cur.execute(f"SELECT * FROM ({q.query}) kpibot_src LIMIT 0")
+            cols = [d.name for d in cur.description or []]
+            if q.watermark and q.watermark not in cols:
+                raise SyncError(f"source {source.name}: query {name} has no column {q.watermark!r} (its "
+                                f"watermark); columns: {', '.join(cols)}")
+            drop = _drop_column(source, name, q)
+            shown = ", ".join(f"kpibot_src.{quote(c)}" for c in cols if c != drop)
+            body, params = q.query, None
+            if q.watermark and since is not None:
+                body = q.query.replace("%", "%%")  # placeholders are %s once there are parameters
+                op = ">=" if q.lookback_seconds else ">"
+                body = f"{body}) kpibot_src WHERE kpibot_src.{quote(q.watermark)} {op} %s"
+                params = (since,)
+            else:
+                body += ") kpibot_src"
+            with path.open("wb") as f, cur.copy(f"COPY (SELECT {shown} FROM ({body}) TO STDOUT (FORMAT csv, HEADER)",
+                                                params) as copy:
+                for chunk in copy:
+                    f.write(chunk)
+            n = max(0, cur.rowcount)
+            newest = None
+            if q.watermark and n:
+                cur.execute(f"SELECT max(kpibot_src.{quote(q.watermark)}) FROM ({body}", params)
+                newest = cur.fetchone()[0]  # type: ignore[index]
+    except SyncError:
+        raise
+    except Exception as exc:
+        raise SyncError(f"source {source.name}: query {name} failed: {_describe(exc)}") from exc
+    return n, newest
+
+
 def _fetch(conn: Connection, source: SourceConfig, name: str, q: SqlQuery, since: Any,
            path: Path) -> tuple[int, Any]:
     """Stream one query's rows into a CSV file; (rows, newest watermark value)."""
@@ -371,8 +425,7 @@ def _fetch(conn: Connection, source: SourceConfig, name: str, q: SqlQuery, since
         w = cols.index(q.watermark)
     n = 0
     newest = None
-    # a watermark column the table does not have is not written (the importer would warn about it)
-    drop = w if (w is not None and source.mapping is None and q.watermark not in canonical_columns(name)) else None
+    drop = w if _drop_column(source, name, q) else None
     idx = [i for i in range(len(cols)) if i != drop]
     keep = None if drop is None else (operator.itemgetter(*idx) if len(idx) > 1 else (lambda r: tuple(r[i] for i in idx)))
     with path.open("w", newline="", encoding="utf-8") as f:

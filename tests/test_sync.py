@@ -387,3 +387,52 @@ def test_one_run_of_a_source_at_a_time(store, tmp_path):
         r = sync_source(store, cfg, cfg.sources[0], now=NOW)
     assert r.status == "busy" and _count(store) == 0
     assert sync_source(store, cfg, cfg.sources[0], now=NOW).status == "ok"
+
+
+def test_any_sqlalchemy_source_works_incrementally_by_a_version_number(store, tmp_path):
+    """A source that is not PostgreSQL (here a SQLite file): rows streamed through SQLAlchemy, an
+    integer watermark."""
+    import sqlite3
+
+    src = tmp_path / "crm.sqlite"
+    con = sqlite3.connect(src)
+    con.execute("CREATE TABLE deals (id TEXT, opened TEXT, status TEXT, amount REAL, version INTEGER)")
+    con.executemany("INSERT INTO deals VALUES (?, ?, ?, ?, ?)",
+                    [("s1", "2026-10-01 09:00:00", "open", None, 1), ("s2", "2026-10-02T10:00:00+07:00", "open", 5, 2)])
+    con.commit()
+    cfg = AppConfig.model_validate({"sources": [{
+        "name": "lite", "kind": "sql", "url_env": "LITE_URL", "queries": {"opportunities": {
+            "query": "SELECT id AS opportunity_id, opened AS created_at, status, amount, version FROM deals",
+            "watermark": "version"}}}]})
+    env = {"LITE_URL": f"sqlite:///{src}"}
+    r = sync_source(store, cfg, cfg.sources[0], now=NOW, environ=env)
+    assert r.status == "ok" and r.tables["opportunities"]["inserted"] == 2
+    assert states(store)["lite"].watermarks["opportunities"] == {"type": "int", "value": 2}
+    con.execute("UPDATE deals SET amount = 7, version = 3 WHERE id = 's1'")
+    con.commit()
+    r = sync_source(store, cfg, cfg.sources[0], now=NOW, environ=env)
+    assert (r.rows, r.tables["opportunities"]["updated"]) == (1, 1)
+    assert sync_source(store, cfg, cfg.sources[0], now=NOW, environ=env).status == "nothing_new"
+    con.close()
+
+
+def test_timestamps_with_an_offset_read_fast_the_same_as_the_exact_parser():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from kpi_engine import periods
+    from kpi_engine.importer import _Clock
+
+    clock = _Clock(ZoneInfo("America/New_York"))  # a zone with DST: the fast path must not depend on it
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1)),
+           st.integers(-14 * 4, 14 * 4), st.sampled_from(["T", " "]), st.booleans(), st.booleans())
+    def check(dt, quarter_hours, sep, colon, fraction):
+        sign = "+" if quarter_hours >= 0 else "-"
+        h, m = divmod(abs(quarter_hours) * 15, 60)
+        off = f"{sign}{h:02d}{':' if colon else ''}{m:02d}"
+        text_ = dt.strftime(f"%Y-%m-%d{sep}%H:%M:%S") + (f".{dt.microsecond:06d}" if fraction else "") + off
+        assert clock.instant(text_) == int(periods.parse_instant(text_, clock.tz).timestamp())
+
+    check()
