@@ -79,7 +79,7 @@ def make_source(n: int) -> str:
         c.execute("""INSERT INTO deals SELECT 'D' || lpad(g::text, 8, '0'),
                        timestamptz '2024-01-01 09:00+07' + (g %% 700) * interval '1 day' + (g %% 9) * interval '1 hour',
                        (ARRAY['open', 'won', 'lost'])[1 + g %% 3],
-                       CASE WHEN g %% 3 = 2 AND g %% 2 = 0 THEN NULL ELSE 100 + (g * 7919) %% 50000 END,
+                       CASE WHEN g %% 3 = 2 AND g %% 2 = 0 THEN NULL ELSE 100 + (g::bigint * 7919) %% 50000 END,
                        'A' || (g %% 50000), 'r' || (g %% 2000), (ARRAY['discovery', 'proposal', 'negotiation'])[1 + g %% 3],
                        CASE WHEN g %% 3 = 0 THEN NULL
                             ELSE timestamptz '2024-01-20 15:00+07' + (g %% 700) * interval '1 day' END,

@@ -55,7 +55,8 @@ def kpi_tables(spec: KpiSpec) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*base, *EXTRA_TABLES.get(spec.key, ())]))
 
 
-def _upsert(conn: Connection, table, keys: list[str], values: dict) -> None:
+def upsert(conn: Connection, table, keys: list[str], values: dict) -> None:
+    """INSERT, or UPDATE the row with the same keys (SQLite and PostgreSQL)."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(table).values(**values)
     conn.execute(stmt.on_conflict_do_update(index_elements=keys,
@@ -65,7 +66,7 @@ def _upsert(conn: Connection, table, keys: list[str], values: dict) -> None:
 def record(conn: Connection, tables: Iterable[str], *, fresh_to: int, origin: str, now: int) -> None:
     """The data of `tables` is complete up to fresh_to (call inside the transaction that wrote it)."""
     for t in sorted(set(tables)):
-        _upsert(conn, _FRESH, ["table_name"], {"table_name": t, "fresh_to": int(fresh_to), "origin": origin,
+        upsert(conn, _FRESH, ["table_name"], {"table_name": t, "fresh_to": int(fresh_to), "origin": origin,
                                                "recorded_at": int(now)})
 
 
@@ -96,7 +97,7 @@ def facts(conn: Connection) -> dict[str, str]:
 
 def remember(conn: Connection, **values: str) -> None:
     for k, v in values.items():
-        _upsert(conn, _META, ["key"], {"key": k, "value": str(v)})
+        upsert(conn, _META, ["key"], {"key": k, "value": str(v)})
 
 
 def mismatch_warnings(conn: Connection, *, currency: str, timezone: str, origin: str,

@@ -510,6 +510,24 @@ class _Writer:
         self.names = None if compiled.positional else dbcols
         if compiled.positional:
             assert list(compiled.positiontup) == dbcols, compiled.positiontup
+        # PostgreSQL: a batch is one INSERT … SELECT FROM unnest(one array per column) and a lookup one
+        # JOIN unnest(key arrays): a few parameters and a short statement, prepared once, instead of a
+        # statement per row (executemany) or thousands of placeholders psycopg parses every time
+        self.pg: tuple[str, str] | None = None
+        if conn.dialect.name == "postgresql":
+            start = self.sql.index(" VALUES (")
+            end = self.sql.index(") ON CONFLICT", start)
+            casts = {c: t.c[c].type.compile(dialect=conn.dialect) for c in dbcols}
+            if all(re.fullmatch(r"[A-Z ]+", x) for x in casts.values()):  # plain types: VARCHAR, BIGINT, FLOAT
+                q = conn.dialect.identifier_preparer.quote
+                cols = ", ".join(q(c) for c in dbcols)
+                arrays = ", ".join(f"%s::{casts[c]}[]" for c in dbcols)
+                write = f"{self.sql[:start]} SELECT * FROM unnest({arrays}) AS v({cols}){self.sql[end + 1:]}"
+                karrays = ", ".join(f"%s::{casts[k]}[]" for k in keys)
+                kcols = ", ".join(q(k) for k in keys)
+                look = (f"SELECT {', '.join(f't.{q(c)}' for c in dbcols)} FROM {q(table)} t "
+                        f"JOIN unnest({karrays}) AS k({kcols}) USING ({kcols})")
+                self.pg = (write, look)
         self.select = select(*[t.c[c] for c in dbcols])
         kc = [t.c[k] for k in keys]
         target = kc[0] if len(kc) == 1 else tuple_(*kc)
@@ -550,7 +568,13 @@ class _Writer:
         """Write what is new or changed; returns those rows."""
         keys = [] if self.fresh else [self.key(r) for r in rows]
         existing = {}
-        for i in range(0, len(keys), self._PREFETCH):
+        if self.pg is not None and keys:
+            kp = self.key_pos
+            params = tuple([r[i] for r in rows] for i in kp)
+            for r in self.conn.exec_driver_sql(self.pg[1], params):
+                t = tuple(r)
+                existing[self.key(t)] = t
+        for i in range(0, len(keys) if self.pg is None else 0, self._PREFETCH):
             for r in self.conn.execute(self.lookup, {"keys": keys[i : i + self._PREFETCH]}):
                 t = tuple(r)
                 existing[self.key(t)] = t
@@ -572,9 +596,15 @@ class _Writer:
                 changed.append(r)
         if changed:
             self.wrote = True
-            params = changed if self.names is None else [dict(zip(self.names, r, strict=True)) for r in changed]
-            self.conn.exec_driver_sql(self.sql, params)
+            if self.pg is not None:
+                self._write_pg(changed)
+            else:
+                params = changed if self.names is None else [dict(zip(self.names, r, strict=True)) for r in changed]
+                self.conn.exec_driver_sql(self.sql, params)
         return changed
+
+    def _write_pg(self, rows: list[tuple]) -> None:
+        self.conn.exec_driver_sql(self.pg[0], tuple(map(list, zip(*rows, strict=True))))  # type: ignore[index]
 
 
 # ---------------------------------------------------------------- duplicate keys

@@ -8,34 +8,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, text
 
 from kpi_engine.db import SCHEMA_HEAD, stored_revision
-from kpi_engine.ops_models import AlertState, JobRun, OutboxMessage
-from kpi_engine.state_models import DataFreshness, SyncState
 
-_OUT = OutboxMessage.__table__
-_ALERT = AlertState.__table__
-_JOB = JobRun.__table__
-_SYNC = SyncState.__table__
-_FRESH = DataFreshness.__table__
+# One round trip for everything a scrape reads (PostgreSQL answers each statement over the network).
+_SNAPSHOT = text("""
+SELECT 'outbox' AS k, state AS name, COUNT(*) AS n, CAST(NULL AS BIGINT) AS t, CAST(NULL AS BIGINT) AS m
+  FROM ops_outbox GROUP BY state
+UNION ALL SELECT 'oldest', NULL, NULL, MIN(created_at), NULL FROM ops_outbox WHERE state IN ('pending', 'sending')
+UNION ALL SELECT 'alerts', state, COUNT(*), NULL, NULL FROM ops_alert_states GROUP BY state
+UNION ALL SELECT 'job', job_id, NULL, last_success_at, NULL FROM ops_job_runs
+UNION ALL SELECT 'sync', source, failures, last_success_at, last_rows FROM ops_sync_state
+UNION ALL SELECT 'fresh', table_name, NULL, fresh_to, NULL FROM data_freshness
+""")
 
 
 def snapshot(engine: Engine) -> dict[str, Any]:
+    out: dict[str, Any] = {"outbox": {}, "outbox_oldest_pending": None, "alerts": {}, "jobs": {}, "sync": {},
+                           "freshness": {}}
     with engine.connect() as c:
-        outbox = {s: int(n) for s, n in c.execute(select(_OUT.c.state, func.count()).group_by(_OUT.c.state))}
-        oldest = c.execute(select(func.min(_OUT.c.created_at)).where(
-            _OUT.c.state.in_(("pending", "sending")))).scalar()
-        alerts = {s: int(n) for s, n in c.execute(select(_ALERT.c.state, func.count()).group_by(_ALERT.c.state))}
-        jobs = {r.job_id: r.last_success_at for r in c.execute(select(_JOB.c.job_id, _JOB.c.last_success_at))}
-        sync = {r.source: {"last_success": r.last_success_at, "failures": r.failures, "last_rows": r.last_rows}
-                for r in c.execute(select(_SYNC.c.source, _SYNC.c.last_success_at, _SYNC.c.failures,
-                                          _SYNC.c.last_rows))}
-        fresh = {r.table_name: r.fresh_to for r in c.execute(select(_FRESH.c.table_name, _FRESH.c.fresh_to))}
+        for k, name, n, t, m in c.execute(_SNAPSHOT):
+            if k == "outbox":
+                out["outbox"][name] = int(n)
+            elif k == "oldest":
+                out["outbox_oldest_pending"] = t
+            elif k == "alerts":
+                out["alerts"][name] = int(n)
+            elif k == "job":
+                out["jobs"][name] = t
+            elif k == "sync":
+                out["sync"][name] = {"last_success": t, "failures": int(n or 0), "last_rows": int(m or 0)}
+            else:
+                out["freshness"][name] = t
     for state in ("pending", "sending", "sent", "failed"):
-        outbox.setdefault(state, 0)
-    return {"outbox": outbox, "outbox_oldest_pending": oldest, "alerts": alerts, "jobs": jobs, "sync": sync,
-            "freshness": fresh, "pool": pool_use(engine)}
+        out["outbox"].setdefault(state, 0)
+    out["pool"] = pool_use(engine)
+    return out
 
 
 def pool_use(engine: Engine) -> dict[str, int]:

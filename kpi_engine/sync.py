@@ -126,10 +126,7 @@ def states(engine: Engine | Connection) -> dict[str, SourceState]:
 
 
 def _upsert_state(conn: Connection, values: dict[str, Any]) -> None:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(_STATE).values(**values)
-    conn.execute(stmt.on_conflict_do_update(index_elements=["source"],
-                                            set_={k: stmt.excluded[k] for k in values if k != "source"}))
+    freshness.upsert(conn, _STATE, ["source"], values)
 
 
 # ---------------------------------------------------------------------- watermarks
