@@ -137,3 +137,25 @@ def test_commands_starting_at_once_on_a_new_store_all_work(store_url):
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0] * 4, [e for _, e in outs]
     assert _revision(store_url) == SCHEMA_HEAD
+
+
+def test_run_with_migrate_upgrades_then_serves(store_url):
+    import signal
+
+    _at_revision(store_url, OLD)
+    proc = subprocess.Popen([sys.executable, "-m", "kpibot", "run", "--migrate"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=_env(store_url, PORT="0"), cwd=ROOT)
+    try:
+        assert proc.stdout is not None
+        seen = []
+        for line in proc.stdout:
+            seen.append(line)
+            if "sandbox: open" in line:
+                break
+        assert any("sandbox: open" in x for x in seen), "".join(seen)
+        assert _revision(store_url) == SCHEMA_HEAD
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(40) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
