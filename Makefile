@@ -2,6 +2,7 @@
 VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+FONTS := bot/sandbox/vendor/fonts/.installed
 
 DATASETS ?= ../shared/datasets
 KPIBOT_DATASETS = KPIBOT_CONFIG=config/datasets.toml $(VENV)/bin/kpibot
@@ -15,9 +16,14 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-install: $(STAMP)
+# the sandbox page's emoji font (Debian's fonts-noto-color-emoji, unpacked; the page works without it)
+$(FONTS): scripts/sandbox-fonts
+	scripts/sandbox-fonts
+	mkdir -p bot/sandbox/vendor/fonts && touch $@
 
-run: $(STAMP)
+install: $(STAMP) $(FONTS)
+
+run: $(STAMP) $(FONTS)
 	$(VENV)/bin/kpibot run --migrate
 
 # The public datasets, each into a store of its own (never the demo company's kpibot.db), in USD.
@@ -27,7 +33,7 @@ maven: $(STAMP)
 cdnow: $(STAMP)
 	DATABASE_URL=sqlite:///cdnow.db $(KPIBOT_DATASETS) import $(DATASETS)/cdnow_transactions --mapping cdnow
 
-test: $(STAMP)
+test: $(STAMP) $(FONTS)
 	scripts/test-services
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest

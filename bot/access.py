@@ -12,6 +12,7 @@ from typing import Literal
 
 from bot import i18n
 from config.access_models import AccessConfig
+from kpi_engine.digest_data import Audience
 from kpi_engine.engine import KpiEngine, RepInfo
 from kpi_engine.query import Query
 
@@ -102,6 +103,23 @@ def scope_query(viewer: Viewer, q: Query, engine: KpiEngine, lang: str) -> Scope
         raise AccessDenied(i18n.t("other_team_rep", lang, team=team))
     return Scoped(replace(q, filters={**q.filters, "team": team}), own_line=me.rep_id, team_total=team,
                   note_key="own_line_only")
+
+
+def digest_audience(engine: KpiEngine, config, user_id: str, lang: str) -> Audience | None:
+    """What a person's own digest covers, by the same scopes as their answers: the company for those
+    who see everything (or only totals: a company digest has no rep-level lines), their team for a
+    manager (their reps, their targets, their alerts), their own numbers for a rep."""
+    v = viewer_for(user_id, engine.rep_for_slack_user(user_id), config.access)
+    if v.scope in ("all", "totals"):
+        return Audience("company", {}, user_id, lang, label="", movers_by=None)
+    me = v.rep
+    assert me is not None
+    if v.scope == "team" and me.team:
+        return Audience("team", {"team": me.team}, user_id, lang, label=engine.names.display("team", me.team, lang),
+                        team=me.team, rep_id=me.rep_id, members=frozenset(engine.team_reps(me.team)),
+                        movers_by=("rep", "region"))
+    return Audience("self", {"rep": me.rep_id}, user_id, lang, label=me.name or me.rep_id, team=me.team,
+                    rep_id=me.rep_id, movers_by=())
 
 
 def allowed_teams(access: AccessConfig, own_team_id: str | None) -> set[str]:

@@ -117,6 +117,7 @@ class AlertView:
     mention: str | None = None
     explain: dict[str, Any] | None = None
     button_value: str = ""
+    segment_label: str = ""  # the segment's display name (a team's name, a rep's name)
     data_to: int | None = None  # freshness of the KPI's data at the evaluation (epoch seconds)
 
 
@@ -129,13 +130,12 @@ def period_from_json(p: dict[str, Any]) -> Period:
 def _when(ts: int | None, tz: Any, lang: str) -> str:
     if ts is None:
         return "—"
-    d = datetime.fromtimestamp(ts, tz)
-    months = fmt.MONTHS_TH if lang == "th" else fmt.MONTHS_EN
-    return f"{d.day} {months[d.month - 1]} {d.year} {d:%H:%M}"
+    return fmt.moment(datetime.fromtimestamp(ts, tz), lang)
 
 
 def _scope(v: AlertView) -> str:
-    bits = [w("segment", v.lang, dim=fmt.dimension(v.per, v.lang), seg=escape(v.segment))] if v.per else []
+    bits = [w("segment", v.lang, dim=fmt.dimension(v.per, v.lang), seg=escape(v.segment_label or v.segment))] \
+        if v.per else []
     bits += [f"`{escape(k)}:{escape(x)}`" for k, x in v.filters.items()]
     return " · ".join(bits)
 
@@ -242,7 +242,7 @@ def explain_summary(e: dict[str, Any] | None, kpi_name: str, currency: str, lang
         if not rows:
             continue
         top = rows[0]
-        out.append(f"{_table_title(t, kpi_name, lang)}: {top['key']} "
+        out.append(f"{_table_title(t, kpi_name, lang)}: {top.get('label') or top['key']} "
                    f"{_signed(top['change'], t['unit'], currency, lang)}")
     return out
 
@@ -261,7 +261,7 @@ def explain_blocks(e: dict[str, Any], kpi_name: str, currency: str, lang: str) -
         lines = []
         for r in t.get("rows", [])[:10]:
             u = t["unit"]
-            line = (f"{escape(str(r['key']))}: {fmt.value(r['before'], u, currency, lang, compact=True)} → "
+            line = (f"{escape(str(r.get('label') or r['key']))}: {fmt.value(r['before'], u, currency, lang, compact=True)} → "
                     f"{fmt.value(r['now'], u, currency, lang, compact=True)}")
             if t.get("formula") and r.get("denominator_now") is not None:
                 line += (f" ({part(t['numerator'], lang)} {_num(r.get('numerator_before'))}→"

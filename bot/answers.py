@@ -21,6 +21,7 @@ from bot.access import AccessDenied, Scoped, Viewer, scope_query, viewer_for
 from bot.deps import BotDeps
 from kpi_engine import format as fmt
 from kpi_engine.catalogue import catalogue
+from kpi_engine.dimnames import DimensionNames
 from kpi_engine.engine import Answer
 from kpi_engine.grammar import parse
 from kpi_engine.periods import Period, PeriodError
@@ -46,6 +47,8 @@ class Reply:
     plan: Plan | None = None
     share_value: str | None = None
     shared_by: str | None = None
+    table_blocks: bool = False  # breakdowns as a Block Kit table ([slack] table_blocks)
+    names: DimensionNames | None = None  # display names of dimension values (the engine's)
 
     def payload(self, response_type: str = "ephemeral", **extra) -> dict:
         return {"response_type": response_type, "text": self.text, "blocks": self.blocks, **extra}
@@ -105,6 +108,8 @@ def answer_plan(deps: BotDeps, plan: Plan, *, trend: list[tuple[Period, float | 
     reply = Reply("answer", [], bk.answer_text(a, plan.lang), plan.lang, a, plan.query, plan.as_of, plan.chart,
                   notes)
     reply.plan = plan
+    reply.table_blocks = deps.config.slack.table_blocks
+    reply.names = deps.engine.names
     reply.share_value = sharing.encode(plan.text, plan.as_of) if shareable else None
     reply.shared_by = shared_by
     return with_trend(reply, trend)
@@ -116,9 +121,10 @@ def with_trend(reply: Reply, trend: list[tuple[Period, float | None]] | None) ->
     assert a is not None and plan is not None
     lang = plan.lang
     reply.blocks = bk.answer_blocks(
-        a, lang=lang, rows=_rows(a, plan.scoped, lang), trend=trend if a.value is not None else None,
+        a, lang=lang, rows=_rows(a, plan.scoped, lang, reply.names), trend=trend if a.value is not None else None,
         notes=reply.notes, share_value=reply.share_value, shared_by=reply.shared_by,
-        as_of_text=i18n.t("as_of", lang, when=plan.as_of.strftime("%Y-%m-%d %H:%M")), as_of=plan.as_of,
+        table_blocks=reply.table_blocks,
+        as_of_text=i18n.t("as_of", lang, when=fmt.moment(plan.as_of, lang)), as_of=plan.as_of,
     )
     return reply
 
@@ -168,7 +174,7 @@ def help_reply(req: HelpRequest) -> Reply:
     return Reply("help", bk.help_blocks(usage, lines, lang), i18n.t("how_to_ask", lang), lang)
 
 
-def _rows(a: Answer, scoped: Scoped, lang: str) -> list[bk.TableRow] | None:
+def _rows(a: Answer, scoped: Scoped, lang: str, names) -> list[bk.TableRow] | None:
     if a.breakdown is None:
         return None
     unit, cur = a.spec.unit, a.currency
@@ -180,7 +186,8 @@ def _rows(a: Answer, scoped: Scoped, lang: str) -> list[bk.TableRow] | None:
         rows = [bk.TableRow(i, r["label"], fmt.value(r["value"], unit, cur, lang))
                 for i, r in enumerate(a.breakdown, 1)]
     if scoped.team_total is not None:
-        rows.append(bk.TableRow(None, i18n.t("team_total", lang, team=scoped.team_total),
+        team = names.display("team", scoped.team_total, lang) if names else scoped.team_total
+        rows.append(bk.TableRow(None, i18n.t("team_total", lang, team=team),
                                 fmt.value(a.value, unit, cur, lang), total=True))
     return rows
 

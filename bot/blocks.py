@@ -92,9 +92,8 @@ def sparkline(values: list[float | None]) -> str:
 
 
 def short_period(p: Period, lang: str) -> str:
-    """A period label without "(to date)", for axes and trend ends."""
-    label = fmt.period_label(p, lang)
-    return label.split(" (")[0]
+    """A period label without "(to date)", for axes and trend ends (kpi_engine.format says how)."""
+    return fmt.short_period(p, lang)
 
 
 # ------------------------------------------------------------------ block builders
@@ -158,7 +157,7 @@ def table_text(rows: list[TableRow], dim_label: str, value_label: str, lang: str
     labels = {id(r): clip_width(r.label.replace("`", "'"), LABEL_WIDTH) for r in shown}
     rank_w = max([len(str(r.rank)) for r in shown if r.rank is not None] + [1])
     label_w = max([display_width(x) for x in labels.values()] + [display_width(dim_label)])
-    value_label = clip_width(value_label, 16)
+    # headers are never cut (no "Target attainme…"): each column is as wide as its widest cell
     value_w = max([display_width(r.value) for r in shown] + [display_width(value_label)])
 
     def line(r: TableRow) -> str:
@@ -187,6 +186,26 @@ def table_text(rows: list[TableRow], dim_label: str, value_label: str, lang: str
     return body
 
 
+MAX_TABLE_BLOCK_ROWS = 100  # Slack's limit for a table block, header row included
+
+
+def table_block(rows: list[TableRow], dim_label: str, value_label: str) -> dict:
+    """A Block Kit table (one per message): rank, name, value; numbers right-aligned, names wrapped.
+    Its columns size themselves in the client, so nothing is cut."""
+    ranked = [r for r in rows if not r.total][: MAX_TABLE_BLOCK_ROWS - 1 - sum(1 for r in rows if r.total)]
+    shown = ranked + [r for r in rows if r.total]
+    with_rank = any(r.rank is not None for r in shown)
+
+    def cell(text: str) -> dict:
+        return {"type": "raw_text", "text": text or " "}
+
+    head = ([cell("#")] if with_rank else []) + [cell(dim_label), cell(value_label)]
+    body = [([cell("" if r.rank is None else str(r.rank))] if with_rank else []) + [cell(r.label), cell(r.value)]
+            for r in shown]
+    align = ([{"align": "right"}] if with_rank else []) + [{"is_wrapped": True}, {"align": "right"}]
+    return {"type": "table", "column_settings": align, "rows": [head, *body]}
+
+
 def answer_blocks(
     a: Answer,
     *,
@@ -197,8 +216,11 @@ def answer_blocks(
     share_value: str | None = None,
     shared_by: str | None = None,
     as_of_text: str | None = None,
+    table_blocks: bool = False,
     as_of: datetime | None = None,
 ) -> list[dict]:
+    """`table_blocks`: a breakdown as a Block Kit table block (clients that have it), else a code block
+    sized to its content."""
     unit, cur = a.spec.unit, a.currency
     blocks: list[dict] = [header(headline(a, lang))]
 
@@ -223,7 +245,14 @@ def answer_blocks(
 
     if rows:
         dim = fmt.dimension(a.by or "", lang)
-        blocks.append(section(table_text(rows, dim, a.spec.name(lang), lang)))
+        dim = dim[:1].upper() + dim[1:]
+        if table_blocks:
+            blocks.append(table_block(rows, dim, a.spec.name(lang)))
+            more = len([r for r in rows if not r.total]) - (MAX_TABLE_BLOCK_ROWS - 1 - sum(1 for r in rows if r.total))
+            if more > 0:
+                blocks.append(context(fmt.word("and_more", lang, n=more)))
+        else:
+            blocks.append(section(table_text(rows, dim, a.spec.name(lang), lang)))
 
     warn = [a.note(lang)] if a.note(lang) else []
     for n in [*warn, *notes]:

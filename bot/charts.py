@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # matplotlib's font cache and text layout are not thread-safe across figures being drawn at once.
-_DRAW_LOCK = threading.Lock()
+_DRAW_LOCK = threading.RLock()
 
 
 @lru_cache(maxsize=1)
@@ -69,6 +69,20 @@ def render_trend(
     lang: str,
 ) -> bytes:
     """A PNG line chart of `series` (oldest first; the last point is the question's period)."""
+    with _DRAW_LOCK:
+        fig = trend_figure(a, series, targets, lang)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def trend_figure(
+    a: Answer,
+    series: list[tuple[Period, float | None]],
+    targets: list[tuple[Period, float | None]] | None,
+    lang: str,
+) -> Figure:
+    """The chart as a matplotlib Figure (axis labels are periods as kpi_engine.format writes them)."""
     lang = chart_lang(lang)
     family = ["DejaVu Sans"] + ([thai_font_family()] if lang == "th" else [])
     unit, cur = a.spec.unit, a.currency
@@ -77,7 +91,7 @@ def render_trend(
     ys = [None if v is None else v * scale for _, v in series]
     labels = [short_period(p, lang) for p, _ in series]
 
-    with _DRAW_LOCK, matplotlib.rc_context({"font.family": family, "font.size": 9}):
+    with matplotlib.rc_context({"font.family": family, "font.size": 9}):
         fig = Figure(figsize=(8, 3.6), dpi=110)
         ax = fig.add_subplot()
         known = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None]
@@ -109,9 +123,7 @@ def render_trend(
         if known or tknown:
             ax.legend(loc="upper left", fontsize=8, frameon=False)
         fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-    return buf.getvalue()
+    return fig
 
 
 def _formatter(unit: str, cur: str, lang: str):

@@ -14,7 +14,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot import answers, charts, delivery, home, i18n, sharing
+from bot import answers, charts, delivery, digest_optin, home, i18n, sharing
 from bot import blocks as bk
 from bot.deps import BotDeps
 from bot.logsafe import safe_logger
@@ -43,6 +43,9 @@ def kpi_command(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
     url = body.get("response_url")
     text = body.get("text") or ""
     late: Future | None = None
+    if digest_optin.parse(text) is not None:  # a bot subcommand, before the KPI grammar
+        digest_command(deps, body, text, request_id)
+        return
     try:
         plan = answers.plan_question(deps, text, user or "", deps.now())
         if isinstance(plan, answers.Reply):
@@ -192,6 +195,38 @@ def rerun(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
     delivery.reply_privately(deps.client, url, channel, user, reply.payload(replace_original=True), request_id)
     if reply.chart and reply.kind == "answer":
         post_chart(deps, reply, channel, user, url, request_id)
+
+
+def digest_command(deps: BotDeps, body: dict[str, Any], text: str, request_id: str) -> None:
+    """`/kpi digest on|off`: switch the person's own weekly digest by DM."""
+    user, channel, url = body.get("user_id"), body.get("channel_id"), body.get("response_url")
+    try:
+        lang = _lang(deps, user)
+        msg, blocks = digest_optin.command_reply(deps, user or "", text, lang, deps.now())
+    except Exception:
+        log.exception("request %s: /kpi digest failed (user %s)", request_id, user)
+        delivery.reply_privately(deps.client, url, channel, user, error_payload(_lang(deps, user), request_id),
+                                 request_id)
+        return
+    log.info("request %s: /kpi digest %s by %s", request_id, digest_optin.parse(text), user)
+    delivery.reply_privately(deps.client, url, channel, user,
+                             {"response_type": "ephemeral", "text": msg, "blocks": blocks}, request_id)
+    if user:
+        publish_home(deps, user, request_id)  # the Home tab's toggle follows
+
+
+def digest_toggle(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
+    """The Home tab's digest button: switch, then publish the tab again."""
+    user = (body.get("user") or {}).get("id")
+    action = (body.get("actions") or [{}])[0]
+    if not user:
+        return
+    try:
+        digest_optin.switch(deps, user, action.get("value") == "on", _lang(deps, user), deps.now())
+    except Exception:
+        log.exception("request %s: the digest toggle failed for %s", request_id, user)
+        return
+    publish_home(deps, user, request_id)
 
 
 def publish_home(deps: BotDeps, user_id: str, request_id: str) -> None:

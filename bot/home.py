@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 
 from bot import blocks as bk
-from bot import i18n
+from bot import digest_optin, i18n
 from bot.deps import BotDeps
 from kpi_engine import format as fmt
 from kpi_engine.engine import RepInfo
@@ -39,7 +39,7 @@ def home_view(deps: BotDeps, user_id: str, as_of: datetime) -> dict:
     if scope == "self":
         title = i18n.t("home_you", lang, name=(rep.name if rep else None) or user_id)
     elif scope == "team":
-        title = i18n.t("home_team", lang, team=rep.team if rep else "")
+        title = i18n.t("home_team", lang, team=deps.engine.names.display("team", rep.team, lang) if rep else "")
     else:
         title = i18n.t("home_company", lang)
     blocks: list[dict] = [bk.header(i18n.t("home_title", lang)), bk.section(f"*{bk.escape(title)}*")]
@@ -51,7 +51,8 @@ def home_view(deps: BotDeps, user_id: str, as_of: datetime) -> dict:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{bk.escape(spec.name(lang))}*"},
                        "fields": fields})
         blocks.append({"type": "divider"})
-    blocks.append(bk.context(i18n.t("updated", lang, when=as_of.strftime("%Y-%m-%d %H:%M"))))
+    blocks += digest_optin.home_blocks(deps, user_id, lang)
+    blocks.append(bk.context(i18n.t("updated", lang, when=fmt.moment(as_of, lang, deps.config.tz))))
     return {"type": "home", "blocks": bk.fit(blocks)}
 
 

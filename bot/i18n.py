@@ -27,8 +27,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "chart_title": ("{kpi}, last {n} periods", "{kpi} {n} ช่วงล่าสุด"),
     "target_line": ("Target", "เป้าหมาย"),
     "current_mark": ("to date", "ถึงปัจจุบัน"),
-    "usage_extra": ("Add `chart` for a trend chart (posted in the conversation), `vs last year` for year over year.",
-                    "เติม `chart` เพื่อดูกราฟแนวโน้ม (โพสต์ในห้องสนทนา) หรือ `เทียบปีที่แล้ว` เพื่อเทียบกับปีก่อน"),
+    "usage_extra": ("Add `chart` for a trend chart (posted in the conversation), `vs last year` for year over year. "
+                    "`/kpi digest on` sends you your own weekly digest by DM (`off` stops it).",
+                    "เติม `chart` เพื่อดูกราฟแนวโน้ม (โพสต์ในห้องสนทนา) หรือ `เทียบปีที่แล้ว` เพื่อเทียบกับปีก่อน "
+                    "พิมพ์ `/kpi digest on` เพื่อรับสรุปประจำสัปดาห์ของคุณทาง DM (`off` เพื่อหยุด)"),
     "catalogue": ("KPIs you can ask for", "KPI ที่ถามได้"),
     "how_to_ask": ("How to ask /kpi", "วิธีถาม /kpi"),
     "home_title": ("Your sales numbers", "ตัวเลขยอดขายของคุณ"),

@@ -35,6 +35,8 @@ class SlackConfig(_Strict):
     alerts_channel: str = "sales-alerts"
     # operators' channel: stale data, failed syncs, alert rules that cannot be evaluated
     admin_channel: str = "kpibot-admin"
+    # breakdowns as a Block Kit table block (Slack's clients render it); false: an aligned code block
+    table_blocks: bool = True
 
 
 class DisplayName(_Strict):
@@ -52,6 +54,8 @@ class AppConfig(BaseModel):
     timezone: str = "Asia/Bangkok"
     currency: str = "THB"
     language: Literal["en", "th"] = "en"
+    # years in Thai text: Buddhist era (พ.ค. 2569, Thai business usage) or Gregorian (พ.ค. 2026)
+    thai_years: Literal["buddhist", "gregorian"] = "buddhist"
     min_sample: int = Field(10, ge=0)
     retention: RetentionConfig = RetentionConfig()
     slack: SlackConfig = SlackConfig()

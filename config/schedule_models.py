@@ -74,9 +74,14 @@ class DigestConfig(BaseModel):
     kpis: list[str] = ["revenue", "deals_closed", "win_rate", "avg_deal_size", "cac", "retention"]
     lang: Literal["en", "th"] = "en"
     filter: dict[str, str] = {}
-    # breakdowns searched for the biggest movers (a KPI without one is skipped)
+    # breakdowns searched for movers (a KPI without one is skipped)
     movers_by: list[str] = ["team", "region"]
-    movers: int = Field(3, ge=0, le=10)
+    # at most this many movers, the largest impact on the company's value first
+    movers: int = Field(5, ge=0, le=10)
+    # a segment moves when its week's robust z against its own trailing 8 weeks reaches this
+    movers_z: float = Field(3.0, gt=0)
+    # people who said `/kpi digest on` get their own digest by DM (their team's, or their own numbers)
+    personal: bool = True
     chart: bool = True  # a trend chart uploaded into the digest's thread
     # the KPI drawn in the chart; None: the first listed
     chart_kpi: str | None = None

@@ -13,13 +13,14 @@ import threading
 import unicodedata
 from concurrent import futures
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from rapidfuzz import process
 from sqlalchemy import Engine, text
 
 from config.app_config import AppConfig
+from kpi_engine import format as fmt
 from kpi_engine import freshness, notes, periods
 from kpi_engine.calc import Calc, Filters, Measure
 from kpi_engine.catalogue import KpiSpec, catalogue
@@ -72,7 +73,17 @@ class Answer:
     data_to: int | None = None  # epoch seconds: the data behind it is complete up to here (freshness)
 
     def note(self, lang: str | None = None) -> str | None:
-        return notes.render(self.note_code, self.note_args, lang or self.lang)
+        lang = lang or self.lang
+        args = dict(self.note_args)
+        if args.get("period") == self.period.label:  # the period as the reader reads it, not its key
+            args["period"] = fmt.period_label(self.period, lang)
+        for k in ("first", "last"):
+            if isinstance(args.get(k), str) and len(args[k]) == 10:
+                try:
+                    args[k] = fmt.day(date.fromisoformat(args[k]), lang)
+                except ValueError:
+                    pass
+        return notes.render(self.note_code, args, lang)
 
     @property
     def good_change(self) -> bool | None:
@@ -139,6 +150,7 @@ class KpiEngine:
         self.tz = config.tz
         self.catalogue = catalogue()
         self.names = DimensionNames(config.display_names)
+        fmt.set_thai_years(config.thai_years)
 
     # ------------------------------------------------------------ public API
 
@@ -176,6 +188,7 @@ class KpiEngine:
                     futures.wait([side])  # never leave the other connection running behind an error
                 raise
         target = self._target_json(spec, tgt, m.value)
+        breakdown = self._labelled(breakdown, query.breakdown, query.lang)
         change, kind = _change(spec, m.value, prev.value)
         low = spec.unit == "ratio" and m.value is not None and m.n is not None and m.n < self.config.min_sample
         code, args = m.reason, dict(m.reason_args)
@@ -223,6 +236,15 @@ class KpiEngine:
             f = self._resolve_filters(conn, self.catalogue[key], filters or {}, "en")
             return _Ctx(self, conn, as_of, "previous").measure(key, period, f, by)
 
+    def largest_deals(self, period: Period, as_of: datetime, filters: dict[str, str] | None = None,
+                      n: int = 3) -> list[tuple[str, str, float]]:
+        """The n largest won deals closed in the period for the selection: (id, account, amount)."""
+        from kpi_engine.deals import largest_won
+
+        with self.store.connect() as conn:
+            f = self._resolve_filters(conn, self.catalogue["revenue"], filters or {}, "en")
+            return largest_won(_Ctx(self, conn, as_of, "previous").calc(period, f, None, details=False), n)
+
     def dimension_values(self, key: str, dim: str) -> list[str]:
         """Every stored value of a dimension as it applies to this KPI (for per-segment alert rules)."""
         with self.store.connect() as conn:
@@ -263,6 +285,16 @@ class KpiEngine:
             row = conn.execute(text("SELECT rep_id, name, team, region, role FROM reps WHERE rep_id = :r"),
                                {"r": rep_id}).one()
         return RepInfo(row[0], row[1], row[2], row[3], (row[4] or "rep").lower())
+
+    def team_reps(self, team: str, active_from: datetime | None = None) -> list[str]:
+        """The team's reps (those still there at `active_from`, when given)."""
+        sql = "SELECT rep_id FROM reps WHERE team = :t"
+        params: dict[str, Any] = {"t": team}
+        if active_from is not None:
+            sql += " AND (left_on IS NULL OR left_on >= :a)"
+            params["a"] = int(active_from.timestamp())
+        with self.store.connect() as conn:
+            return [r[0] for r in conn.execute(text(sql + " ORDER BY rep_id"), params)]
 
     def rep_names(self, rep_ids: list[str]) -> dict[str, str]:
         with self.store.connect() as conn:
@@ -324,6 +356,13 @@ class KpiEngine:
         sign = -1 if spec.higher_is_better else 1
         rows.sort(key=lambda kv: (kv[1] is None, sign * (kv[1] or 0), kv[0]))
         return [{"key": k, "label": labels.get(k) or k or "(none)", "value": _clean(v)} for k, v in rows]
+
+    def _labelled(self, rows: list[dict] | None, by: str | None, lang: str) -> list[dict] | None:
+        """Breakdown rows keep the stored value as `key`; `label` is what people read (a rep's name,
+        or the dimension value's display name in the question's language)."""
+        if not rows or by in (None, "rep"):
+            return rows
+        return [{**r, "label": self.names.display(by, r["key"], lang)} for r in rows]
 
     def _rep_names(self, conn, rep_ids: list[str]) -> dict[str, str]:
         ids = [r for r in rep_ids if r]

@@ -21,12 +21,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from kpi_engine.ops_models import AlertState, JobRun, OutboxMessage, Silence
+from kpi_engine.ops_models import AlertState, DigestOptIn, JobRun, OutboxMessage, Silence
 
 _OUT = OutboxMessage.__table__
 _ALERT = AlertState.__table__
 _SIL = Silence.__table__
 _JOB = JobRun.__table__
+_OPT = DigestOptIn.__table__
 
 OUTBOX_STATES = ("pending", "sending", "sent", "failed", "superseded")
 ALERT_COLUMNS = [c.name for c in _ALERT.columns]
@@ -115,6 +116,14 @@ class SilenceRow:
     created_by: str | None
     created_at: int
     reason: str | None
+
+
+@dataclass
+class OptInRow:
+    user_id: str
+    enabled: bool
+    lang: str | None
+    updated_at: int
 
 
 class StaleWrite(Exception):
@@ -422,3 +431,24 @@ class OpsStore:
     def job_runs(self) -> dict[str, dict[str, Any]]:
         with self.engine.connect() as c:
             return {r.job_id: dict(r._mapping) for r in c.execute(select(_JOB))}
+
+    # ------------------------------------------------------------------ personal digests
+
+    def set_digest_optin(self, user_id: str, enabled: bool, lang: str | None, now: int) -> None:
+        """Switch a person's own digest on or off (the latest word wins)."""
+        with self.engine.begin() as c:
+            if not self._insert_new(c, _OPT, ["user_id"], user_id=user_id, enabled=enabled, lang=lang,
+                                    updated_at=now):
+                c.execute(update(_OPT).where(_OPT.c.user_id == user_id)
+                          .values(enabled=enabled, lang=lang, updated_at=now))
+
+    def digest_optin(self, user_id: str) -> OptInRow | None:
+        with self.engine.connect() as c:
+            r = c.execute(select(_OPT).where(_OPT.c.user_id == user_id)).first()
+        return OptInRow(r.user_id, bool(r.enabled), r.lang, r.updated_at) if r else None
+
+    def digest_optins(self) -> list[OptInRow]:
+        """Everyone whose own digest is on, in the order they asked."""
+        q = select(_OPT).where(_OPT.c.enabled.is_(True)).order_by(_OPT.c.updated_at, _OPT.c.user_id)
+        with self.engine.connect() as c:
+            return [OptInRow(r.user_id, bool(r.enabled), r.lang, r.updated_at) for r in c.execute(q)]

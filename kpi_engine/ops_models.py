@@ -95,3 +95,13 @@ class JobRun(SQLModel, table=True):
     finished_at: int | None = _ts()
     error: str | None = Field(default=None, sa_column=Column(Text))
     last_success_at: int | None = _ts()  # when a run of this job last finished without an error
+
+
+class DigestOptIn(SQLModel, table=True):
+    """A person's own weekly digest by DM: switched on or off by them (`/kpi digest on|off`, Home tab)."""
+
+    __tablename__ = "ops_digest_optins"
+    user_id: str = Field(primary_key=True)  # Slack user id
+    enabled: bool = False
+    lang: str | None = None  # the language they asked in, for their digest
+    updated_at: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -270,6 +270,19 @@ def trailing(p: Period, n: int) -> list[Period]:
     return list(reversed(out))
 
 
+def day_number(ts: int | float, tz: ZoneInfo) -> int:
+    """The calendar day an instant falls on in tz, counted up: a day that has begun counts whole
+    (00:00 exactly belongs to no day yet). Day numbers subtract to calendar days."""
+    d = datetime.fromtimestamp(ts, tz)
+    n = d.date().toordinal()
+    return n + 1 if (d.hour, d.minute, d.second, d.microsecond) != (0, 0, 0, 0) else n
+
+
+def calendar_days(start_ts: int | float, end_ts: int | float, tz: ZoneInfo) -> int:
+    """Calendar days in [start, end), the day in progress counted whole (targets.py, pacing)."""
+    return max(0, day_number(end_ts, tz) - day_number(start_ts, tz))
+
+
 def with_end(p: Period, end: datetime) -> Period:
     return replace(p, end=end)
 

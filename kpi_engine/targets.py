@@ -1,9 +1,13 @@
 """Targets for a period and scope (kpis.md: target attainment, targets for the whole company).
 
 "sum" targets (revenue, deals) add up: rows inside P count whole, rows that only
-overlap P count for the share of their time inside P. "level" targets (a win
-rate of 60 %) do not add up: the value is the time-weighted mean of the rows
-overlapping P.
+overlap P count for the share of their calendar days inside P (kpis.md: "a calendar-day
+pro-rata share"). "level" targets (a win rate of 60 %) do not add up: the value is the
+day-weighted mean of the rows overlapping P.
+
+Days, not seconds: a day that has begun counts whole, so a month-to-date target is the same
+all day long (asked at 09:00 or at 09:01 it is 15/31 of the month on the 15th) instead of
+creeping up every second.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import text
 
+from kpi_engine import periods
 from kpi_engine.calc import Calc, num
 
 
@@ -44,6 +49,10 @@ def _uncovered(lo: int, hi: int, covered: list[tuple[int, int]]) -> int:
     return free + max(0, hi - at)
 
 
+def _days(c: Calc, ts: int) -> int:
+    return periods.day_number(ts, c.config.tz)
+
+
 def _combine(c: Calc, rows: list[Row], mode: str) -> float | None:
     """Combine overlapping target rows over P.
 
@@ -58,14 +67,18 @@ def _combine(c: Calc, rows: list[Row], mode: str) -> float | None:
     scopes: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for r in rows:
         scopes[(r[0], r[1])].append(r)
+    p_lo, p_hi = _days(c, c.s), _days(c, c.e)
     for spans in scopes.values():
         covered: list[tuple[int, int]] = []
         for _, _, value, s, e in sorted(spans, key=lambda r: (r[4] - r[3], r[3])):
-            lo, hi = max(s, c.s), min(e, c.e)
+            ds, de = _days(c, s), _days(c, e)
+            lo, hi = max(ds, p_lo), min(de, p_hi)
+            if hi <= lo or de <= ds:
+                continue
             free = _uncovered(lo, hi, covered)
             covered.append((lo, hi))
             if mode == "sum":
-                total += value * free / (e - s)
+                total += value * free / (de - ds)
             else:
                 total += value * free
                 wsum += free

@@ -355,6 +355,9 @@ def _digest_summary(result: dict[str, Any]) -> str:
             lines.append(f"Digest for {week} {status} to {where}.")
         else:
             lines.append(f"Digest for {week} to {where}: {status}.")
+    personal = [d for d in result.get("personal") or [] if d.get("status") in ("sent", "queued")]
+    if personal:
+        lines.append(f"{len(personal)} personal digest{'s' if len(personal) != 1 else ''} sent by DM.")
     return "\n".join(lines) or "No digest is enabled in the config."
 
 

@@ -66,8 +66,11 @@ def target_line(a: Answer, lang: str | None = None) -> str | None:
     if not t:
         return None
     unit = "currency" if a.spec.key == "target_attainment" else a.spec.unit
-    att = "" if t.get("attainment") is None else f" · {fmt.word('attainment', lang)} {t['attainment'] * 100:.0f} %"
-    return f"{fmt.word('target', lang)} {fmt.value(t['value'], unit, a.currency, lang)}{att}"
+    target = fmt.value(t["value"], unit, a.currency, lang, whole=True)
+    shown = fmt.value(a.value, unit, a.currency, lang, whole=True) if a.spec.key != "target_attainment" else None
+    att = "" if t.get("attainment") is None else \
+        f" · {fmt.word('attainment', lang)} {fmt.attainment(t['attainment'], shown, target)}"
+    return f"{fmt.word('target', lang)} {target}{att}"
 
 
 def render_answer(console: Console, a: Answer) -> None:

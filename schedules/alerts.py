@@ -129,8 +129,37 @@ def alert_view(engine: KpiEngine, config: AppConfig, rule: AlertRule, row: Alert
         findings=[describe(c, spec.unit, config.currency, lang) for c in conds], reason=row.reason,
         since=row.since, fired_at=row.fired_at, resolved_at=row.resolved_at, acked_by=row.acked_by,
         acked_at=row.acked_at, snoozed_until=silence.ends_at if silence else None,
-        snoozed_by=silence.created_by if silence else None, mention=rule.mention, explain=detail.get("explain"),
-        button_value=f"{rule.id}|{row.segment}|{row.episode}", data_to=detail.get("data_to"))
+        snoozed_by=silence.created_by if silence else None, mention=rule.mention,
+        button_value=f"{rule.id}|{row.segment}|{row.episode}",
+        segment_label=segment_label(engine, rule.per, row.segment, lang),
+        explain=labelled_explain(engine, detail.get("explain"), lang), data_to=detail.get("data_to"))
+
+
+def segment_label(engine: KpiEngine, dim: str | None, segment: str, lang: str) -> str:
+    """A rule segment as people read it: a rep's name, a team's or region's display name."""
+    if not dim or not segment:
+        return segment
+    if dim == "rep":
+        return engine.rep_names([segment]).get(segment, segment)
+    return engine.names.display(dim, segment, lang)
+
+
+def labelled_explain(engine: KpiEngine, e: dict[str, Any] | None, lang: str) -> dict[str, Any] | None:
+    """An explanation whose table rows carry display names (`label`) beside their stored keys, and
+    whose periods read as periods (W47 2026, Q3 2569), not keys."""
+    if not e:
+        return e
+    out = copy.deepcopy(e)
+    for t in out.get("tables", []):
+        dim = t.get("dim")
+        for r in t.get("rows", []):
+            key = "" if r.get("key") in (None, "(none)") else str(r["key"])
+            r["label"] = segment_label(engine, dim, key, lang) if dim and (key or dim != "rep") else r.get("key")
+    for k in ("period", "previous_period"):
+        if isinstance(out.get(k), str):
+            out[k] = fmt.key_label(out[k], lang)
+    return out
+
 
 
 def _period_label(p: dict | None, lang: str) -> str | None:
@@ -391,7 +420,7 @@ def explain_alert(engine: KpiEngine, ops: OpsStore, config: AppConfig, value: st
         if not e:
             return ActionResult(False, "The explanation could not be computed; see the logs.")
     spec = engine.spec(rule.kpi)
-    text, blocks = explain_blocks(e, spec.name(lang), config.currency, lang)
+    text, blocks = explain_blocks(labelled_explain(engine, e, lang) or e, spec.name(lang), config.currency, lang)
     key = f"{alert_key(rule.id, segment, row.episode)}:explain"
     msg = post(key, alert_channel(rule, config), text, blocks, ALERT_EVENT, thread_of=row.message_key,
                event_payload={"rule": rule.id, "segment": segment, "episode": row.episode, "state": "explain"})

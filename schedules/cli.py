@@ -19,7 +19,14 @@ from kpi_engine import periods
 from kpi_engine.engine import KpiEngine
 from kpi_engine.ops import OpsStore
 from schedules.alerts import run_alerts
-from schedules.digest import build_digest, digest_channel, digest_key, last_week, queue_digest
+from schedules.digest import (
+    build_digest,
+    digest_channel,
+    digest_key,
+    last_week,
+    personal_digests,
+    queue_digest,
+)
 from schedules.outbox import Sender
 
 
@@ -57,6 +64,9 @@ def digest(engine: KpiEngine, store: Engine, config: AppConfig, client_factory: 
         ch = digest_channel(sub, config, channel)
         week = last_week(as_of, config.tz)
         key = digest_key(sub, ch, week)
+        if channel is None:
+            out.setdefault("personal", []).extend(
+                _personal(engine, ops, config, client_factory, sub, as_of, dry_run, timeout))
         if not dry_run and ops.existing_keys([key]):
             row = ops.message(key)
             out["digests"].append({"id": sub.id, "channel": ch, "key": key, "week": week.label,
@@ -77,6 +87,26 @@ def digest(engine: KpiEngine, store: Engine, config: AppConfig, client_factory: 
             main = states.get(key)
             item["status"] = {"sent": "sent", "failed": "failed", None: "duplicate"}.get(main, "queued")
         out["digests"].append(item)
+    return out
+
+
+def _personal(engine: KpiEngine, ops: OpsStore, config: AppConfig, client_factory: Callable[[], WebClient],
+              sub, as_of: datetime, dry_run: bool, timeout: float) -> list[dict[str, Any]]:
+    """The opted-in people's own digests for the week (by DM), each sent once under its own key."""
+    from bot.digest_blocks import digest_message
+
+    out = []
+    for d in personal_digests(engine, ops, config, sub, as_of):
+        text, _ = digest_message(d)
+        item: dict[str, Any] = {"id": sub.id, "to": d.recipient, "audience": d.audience, "key": d.key,
+                                "week": d.week["label"], "text": text}
+        if dry_run:
+            item["status"] = "dry_run"
+        else:
+            keys = queue_digest(ops, d)
+            states = _deliver(ops, config, client_factory, keys, timeout)
+            item["status"] = {"sent": "sent", "failed": "failed", None: "duplicate"}.get(states.get(d.key), "queued")
+        out.append(item)
     return out
 
 
@@ -108,6 +138,8 @@ def format_preview(result: dict[str, Any]) -> str:
             lines.append(f"\n[{d['status']}] {d['id']} → #{d['channel']}  ({d['key']})")
             if d.get("text"):
                 lines.append(_blocks_text(d.get("blocks") or []) or d["text"])
+        for d in result.get("personal") or []:
+            lines.append(f"[{d['status']}] {d['id']} → DM {d['to']} ({d['audience']}, {d['key']})")
         if not result["digests"]:
             lines.append("no digest is enabled in the config")
         return "\n".join(lines)

@@ -14,106 +14,36 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
 
 from config.app_config import AppConfig
 from config.schedule_models import DigestConfig
+from kpi_engine import format as fmt
 from kpi_engine import periods
+from kpi_engine.digest_data import (  # noqa: F401  (re-exported: the digest's data types live below both layers)
+    Audience,
+    Deal,
+    DigestData,
+    KpiLine,
+    Mover,
+    OpenAlert,
+    Pacing,
+    TeamLine,
+)
 from kpi_engine.engine import Answer, KpiEngine
 from kpi_engine.ops import NewMessage, OpsStore
 from kpi_engine.periods import Period
 from kpi_engine.query import PeriodSpec, Query
+from schedules.alerts import segment_label
 from schedules.outbox import DIGEST_EVENT, post, upload
+from schedules.rules import robust_z
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class KpiLine:
-    key: str
-    name: str
-    unit: str
-    value: float | None
-    previous: float | None
-    change: float | None
-    change_kind: str
-    good: bool | None
-    low_sample: bool
-    note: str | None
-
-
-@dataclass
-class Pacing:
-    key: str
-    name: str
-    unit: str
-    span: str  # mtd | qtd
-    period: str  # label
-    value: float | None
-    target_to_date: float | None
-    attainment: float | None  # value vs the target pro-rata to date (inverted when lower is better)
-    elapsed: float  # share of the period gone by
-    projection: float | None  # linear by elapsed time for sums; the current level for levels
-    target: float | None  # the whole period's target
-    projected_attainment: float | None
-
-
-@dataclass
-class Mover:
-    kpi: str
-    name: str
-    unit: str
-    dim: str
-    segment: str
-    now: float
-    before: float
-    change: float  # points for ratios, relative otherwise (as fmt.change expects)
-    change_kind: str
-    good: bool
-    score: float  # |Δ| against the company's level: comparable across KPIs and segments
-
-
-@dataclass
-class OpenAlert:
-    rule_id: str
-    title: str
-    severity: str
-    segment: str
-    state: str
-    fired_at: int | None
-    value: float | None
-    unit: str
-    period: str | None
-    acked_by: str | None
-
-
-@dataclass
-class DigestData:
-    digest_id: str
-    channel: str
-    lang: str
-    key: str
-    week: dict[str, Any]
-    previous_week: dict[str, Any]
-    as_of: str
-    currency: str
-    filters: dict[str, str]
-    lines: list[KpiLine] = field(default_factory=list)
-    pacing: list[Pacing] = field(default_factory=list)
-    movers: list[Mover] = field(default_factory=list)
-    alerts: list[OpenAlert] = field(default_factory=list)
-    chart: bytes | None = None
-    chart_kpi: str | None = None
-    chart_weeks: int = 12
-    seconds: float = 0.0
-    data_to: int | None = None  # the oldest freshness of its KPIs' data (kpi_engine.freshness)
-
-    def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["chart"] = None if self.chart is None else {"kpi": self.chart_kpi, "png_bytes": len(self.chart)}
-        return d
+# A segment moves when this week stands out from its own trailing weeks by this robust z (the
+# anomaly rule's statistic), over this many weeks of history.
+MOVER_HISTORY_WEEKS = 8
+MOVER_MIN_HISTORY = 4
 
 
 def digest_channel(sub: DigestConfig, config: AppConfig, override: str | None = None) -> str:
@@ -133,30 +63,55 @@ def digest_key(sub: DigestConfig, channel: str, week: Period) -> str:
 WORKERS = 4
 
 
+def personal_key(sub: DigestConfig, user_id: str, week: Period) -> str:
+    """A person's own digest: its own idempotency key, so it is sent once a week whatever reruns."""
+    return f"digest:{sub.id}:dm:{user_id}:{week.label}"
+
+
+def _day_start(as_of: datetime, tz) -> datetime:
+    local = as_of.astimezone(tz)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def build_digest(engine: KpiEngine, ops: OpsStore | None, config: AppConfig, sub: DigestConfig, as_of: datetime,
-                 channel: str | None = None, chart: bool = True) -> DigestData:
+                 channel: str | None = None, chart: bool = True, *, audience: Audience | None = None) -> DigestData:
+    """The subscription's digest for its channel, or with `audience` a person's own (bot/access.py
+    decides what that person's digest covers)."""
     started = time.perf_counter()
     tz = config.tz
-    lang = sub.lang
-    ch = digest_channel(sub, config, channel)
+    aud = audience or Audience("channel", {}, None, sub.lang)
+    lang = aud.lang
+    filters = {**sub.filter, **aud.filters}
+    ch = aud.recipient or digest_channel(sub, config, channel)
     week = last_week(as_of, tz)
-    prev = periods.previous(week)
-    d = DigestData(sub.id, ch, lang, digest_key(sub, ch, week), week.to_json(), prev.to_json(),
-                   as_of.isoformat(), config.currency, dict(sub.filter))
-    filters = dict(sub.filter)
+    hist = _earlier(week, MOVER_HISTORY_WEEKS)
+    prev = hist[0]
+    key = personal_key(sub, aud.recipient, week) if aud.recipient else digest_key(sub, ch, week)
+    d = DigestData(sub.id, ch, lang, key, week.to_json(), prev.to_json(), as_of.isoformat(), config.currency,
+                   dict(filters), audience=aud.kind, scope_label=aud.label, recipient=aud.recipient,
+                   tz=config.timezone)
+    # pacing runs through the last complete day: the digest goes out in the morning, and a target
+    # counts the day in progress whole (targets.py), so a part of today would read as falling behind
+    pace_at = _day_start(as_of, tz)
+    dims = [dim for dim in ([*aud.movers_by] if aud.movers_by is not None else sub.movers_by) if dim not in filters]
+    # a person's digest keeps the KPIs their scope can narrow (no company-only CAC in a rep's week)
+    kpis = [k for k in sub.kpis if set(aud.filters) <= set(engine.spec(k).filters)] or list(sub.kpis)
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="digest") as pool:
         answers = {k: pool.submit(engine.answer, Query(k, PeriodSpec("current", grain="week", offset=-1),
-                                                       filters=filters, lang=lang), as_of) for k in sub.kpis}
-        pacing = [pool.submit(_pacing, engine, sub, k, span, grain, as_of, lang)
-                  for k in sub.kpis for span, grain in (("mtd", "month"), ("qtd", "quarter"))]
-        breakdowns = {(k, dim, p.label): pool.submit(engine.measure, k, p, as_of, filters or None, dim)
-                      for k in _mover_kpis(engine, sub) for dim in sub.movers_by
-                      if dim in engine.spec(k).breakdowns and dim not in filters for p in (week, prev)}
+                                                       filters=dict(filters), lang=lang), as_of) for k in kpis}
+        pacing = [pool.submit(_pacing, engine, config, k, span, grain, pace_at, lang, filters)
+                  for k in kpis for span, grain in (("mtd", "month"), ("qtd", "quarter"))]
+        weeks = [week, *hist]
+        breakdowns = {(k, dim): [pool.submit(engine.measure, k, p, as_of, filters or None, dim) for p in weeks]
+                      for k in _mover_kpis(engine, sub, kpis) for dim in dims if dim in engine.spec(k).breakdowns}
+        split = _split_dim(engine, kpis[0], aud, filters)
+        members = pool.submit(_member_lines, engine, kpis[0], split, week, prev, pace_at, as_of, lang, filters) \
+            if split else None
         if chart and sub.chart:
-            d.chart_kpi, d.chart_weeks = sub.chart_kpi or sub.kpis[0], sub.chart_weeks
-            drawn = pool.submit(_chart, engine, sub, d.chart_kpi, as_of, lang, answers.get(d.chart_kpi))
+            d.chart_kpi, d.chart_weeks = sub.chart_kpi if sub.chart_kpi in kpis else kpis[0], sub.chart_weeks
+            drawn = pool.submit(_chart, engine, sub, d.chart_kpi, as_of, lang, answers.get(d.chart_kpi), filters)
         if ops is not None:
-            d.alerts = _open_alerts(engine, ops, config, lang)
+            d.alerts = _open_alerts(engine, ops, config, lang, aud)
         for k, f in answers.items():
             a = f.result()
             if a.data_to is not None:
@@ -165,38 +120,58 @@ def build_digest(engine: KpiEngine, ops: OpsStore | None, config: AppConfig, sub
                                    a.comparison.change, a.comparison.change_kind, a.good_change, a.low_sample,
                                    a.note(lang)))
         d.pacing = [x for x in (f.result() for f in pacing) if x is not None]
-        rows = {key: dict(f.result().rows or []) for key, f in breakdowns.items()}
-        d.movers = _movers(engine, pool, sub, week, prev, as_of, lang,
-                           {k: f.result() for k, f in answers.items()}, rows, config.min_sample)
+        rows = {kd: [dict(f.result().rows or []) for f in fs] for kd, fs in breakdowns.items()}
+        d.movers = _movers(engine, pool, sub, weeks, as_of, lang, {k: f.result() for k, f in answers.items()},
+                           rows, config.min_sample, filters)
+        if members is not None:
+            d.split_by = split
+            d.teams = members.result()
+            for t in d.teams:
+                t.open_alerts = sum(1 for x in d.alerts if x.segment == t.team)
         if chart and sub.chart:
             d.chart = drawn.result()
     d.seconds = round(time.perf_counter() - started, 3)
     return d
 
 
-def _pacing(engine: KpiEngine, sub: DigestConfig, kpi: str, span: str, grain: str, as_of: datetime,
-            lang: str) -> Pacing | None:
+def _earlier(p: Period, n: int) -> list[Period]:
+    """The n periods before p, newest first (previous() again and again, as the anomaly rule does)."""
+    out, cur = [], p
+    for _ in range(n):
+        cur = periods.previous(cur)
+        out.append(cur)
+    return out
+
+
+def _pacing(engine: KpiEngine, config: AppConfig, kpi: str, span: str, grain: str, pace_at: datetime,
+            lang: str, filters: dict[str, str]) -> Pacing | None:
     spec = engine.spec(kpi)
     if not spec.target:
         return None
-    q = Query(kpi, PeriodSpec("current", grain=grain), filters=dict(sub.filter), lang=lang)
-    a = engine.answer(q, as_of)
+    q = Query(kpi, PeriodSpec("current", grain=grain), filters=dict(filters), lang=lang)
+    a = engine.answer(q, pace_at)
     if not a.target:
         return None
     p = a.period
-    whole = (p.full_end - p.start).total_seconds()
-    elapsed = max(0.0, min(1.0, (p.end - p.start).total_seconds() / whole)) if whole else 1.0
+    tz = config.tz
+    total = periods.calendar_days(p.start_ts, periods.to_epoch(p.full_end), tz)
+    days = periods.calendar_days(p.start_ts, p.end_ts, tz)
+    if not days or not total:
+        return None  # the first of the month: nothing to pace yet
+    elapsed = days / total
     t_to_date = a.target["value"]
-    # The whole period's target, asked as of the period's end: targets.py pro-rates by time,
+    # The whole period's target, asked as of the period's end: targets.py pro-rates by day,
     # so this is exact also when monthly targets differ within a quarter.
-    full_q = Query(kpi, PeriodSpec("key", key=p.label), filters=dict(sub.filter), lang=lang)
+    full_q = Query(kpi, PeriodSpec("key", key=p.label), filters=dict(filters), lang=lang)
     full = engine.target_series(full_q, p.full_end, n=1)[-1][1] if p.to_date else t_to_date
     if spec.target == "sum":
-        projection = a.value / elapsed if a.value is not None and elapsed > 0 else None
+        projection = a.value / elapsed if a.value is not None else None
     else:
         projection = a.value
+    through = periods.from_epoch(p.end_ts - 1, tz).date().isoformat()
     return Pacing(kpi, spec.name(lang), spec.unit, span, p.label, a.value, t_to_date, a.target.get("attainment"),
-                  round(elapsed, 4), projection, full, _attainment(projection, full, spec.higher_is_better))
+                  round(elapsed, 4), projection, full, _attainment(projection, full, spec.higher_is_better),
+                  through=through)
 
 
 def _attainment(value: float | None, target: float | None, higher_is_better: bool) -> float | None:
@@ -207,32 +182,43 @@ def _attainment(value: float | None, target: float | None, higher_is_better: boo
     return target / value if value else None
 
 
-def _mover_kpis(engine: KpiEngine, sub: DigestConfig) -> list[str]:
+def _mover_kpis(engine: KpiEngine, sub: DigestConfig, kpis: list[str]) -> list[str]:
     """KPIs whose week-on-week change by segment says something. A quarterly KPI (retention,
     training) barely moves in a week, so its weekly segments are noise, and at 1M rows its
     breakdown is also the digest's most expensive question."""
     if not sub.movers:
         return []
-    return [k for k in sub.kpis if engine.spec(k).default_grain not in ("quarter", "year")]
+    return [k for k in kpis if engine.spec(k).default_grain not in ("quarter", "year")]
 
 
-def _movers(engine: KpiEngine, pool: ThreadPoolExecutor, sub: DigestConfig, week: Period, prev: Period,
-            as_of: datetime, lang: str, answers: dict[str, Answer],
-            rows: dict[tuple[str, str, str], dict[str, float | None]], min_sample: int) -> list[Mover]:
-    """The segments whose change moved their KPI most, good and bad, from the breakdowns in `rows`."""
+def _movers(engine: KpiEngine, pool: ThreadPoolExecutor, sub: DigestConfig, weeks: list[Period], as_of: datetime,
+            lang: str, answers: dict[str, Answer], rows: dict[tuple[str, str], list[dict[str, float | None]]],
+            min_sample: int, filters: dict[str, str]) -> list[Mover]:
+    """Segments whose week stands out from their own recent weeks, that rest on enough items in both
+    weeks, at most `sub.movers` of them, the largest impact on the company's value first; a move one
+    or two deals explain names them, and a deal never makes two movers.
+
+    A segment is a candidate when its robust z (median/MAD of its trailing weeks, the anomaly rule's
+    statistic) reaches `sub.movers_z` in the direction of its change against last week.
+    """
+    week, prev = weeks[0], weeks[1]
     found: list[Mover] = []
-    for (k, dim, label), now in rows.items():
-        if label != week.label:
-            continue
-        before = rows[(k, dim, prev.label)]
+    for (k, dim), series in rows.items():
         spec = engine.spec(k)
         a = answers[k]
         level = abs(a.comparison.value if a.comparison.value else (a.value or 0.0))
         # a segment without rows sold nothing (0) but has no rate or average (unknown)
         absent = 0.0 if spec.kind in ("sum", "count") else None
-        for seg in set(now) | set(before):
-            x, y = now.get(seg, absent), before.get(seg, absent)
-            if not seg or x is None or y is None or x == y or (x == 0 and y == 0):
+        now_rows, prev_rows = series[0], series[1]
+        for seg in set(now_rows) | set(prev_rows):
+            x, y = now_rows.get(seg, absent), prev_rows.get(seg, absent)
+            if not seg or x is None or y is None or x == y:
+                continue
+            history = [v for v in (r.get(seg, absent) for r in series[1:]) if v is not None]
+            if len(history) < MOVER_MIN_HISTORY:
+                continue
+            z = robust_z(x, history)
+            if z is None or abs(z) < sub.movers_z or (z > 0) != (x > y):
                 continue
             if spec.change_in_points:
                 change, kind = x - y, "points"
@@ -242,50 +228,137 @@ def _movers(engine: KpiEngine, pool: ThreadPoolExecutor, sub: DigestConfig, week
                 continue
             score = abs(x - y) / level if level else abs(change)
             found.append(Mover(k, spec.name(lang), spec.unit, dim, seg, x, y, change, kind,
-                               (x > y) == spec.higher_is_better, score))
-    out = []
-    for side in (True, False):
-        ranked = sorted((m for m in found if m.good == side), key=lambda m: (-m.score, m.kpi, m.dim, m.segment))
-        out += _big_enough(engine, pool, sub, ranked, week, prev, as_of, min_sample)
+                               (x > y) == spec.higher_is_better, score,
+                               label=engine.names.display(dim, seg, lang) if dim != "rep" else seg, z=round(z, 2)))
+    if not found:
+        return []
+    found.sort(key=lambda m: (-m.score, m.kpi, m.dim, m.segment))
+    # the sample behind each candidate (rows carry no sample size): a bounded number, asked at once
+    cands = found[:4 * max(sub.movers, 1)]
+    sizes = {id(m): [pool.submit(engine.measure, m.kpi, p, as_of, {**filters, m.dim: m.segment})
+                     for p in (week, prev)] for m in cands}
+    reps = engine.rep_names([m.segment for m in cands if m.dim == "rep"])
+    kept: list[Mover] = []
+    for m in cands:
+        n_now, n_before = (f.result().n for f in sizes[id(m)])
+        m.n_now, m.n_before = n_now, n_before
+        if min_sample and ((n_now or 0) < min_sample or (n_before or 0) < min_sample):
+            continue
+        if m.dim == "rep":
+            m.label = reps.get(m.segment, m.segment)
+        a = answers[m.kpi]
+        spec = engine.spec(m.kpi)
+        if spec.kind in ("ratio", "mean") and a.n:
+            # a rate or an average moves the company's by its share of the items
+            m.score = m.score * min(1.0, (n_now or 0) / a.n)
+        kept.append(m)
+    kept.sort(key=lambda m: (-m.score, m.kpi, m.dim, m.segment))
+    out: list[Mover] = []
+    used: set[str] = set()
+    for m in kept:
+        if len(out) == sub.movers:
+            break
+        m.deals = _deals_behind(engine, m, week, prev, as_of, filters)
+        ids = {x.id for x in m.deals}
+        if ids & used:
+            continue  # the same deal already made a mover: one deal never makes two
+        used |= ids
+        out.append(m)
     return out
 
 
-def _big_enough(engine: KpiEngine, pool: ThreadPoolExecutor, sub: DigestConfig, ranked: list[Mover],
-                week: Period, prev: Period, as_of: datetime, min_sample: int) -> list[Mover]:
-    """The first `sub.movers` of ranked whose ratio rests on enough items in both weeks (kpis.md's
-    low-sample guard: a win rate going from 1 of 1 to 0 of 1 is not news). Rows carry no sample
-    size, so it is asked per candidate, for a bounded number of candidates, all at once."""
-    ratio = [m for m in ranked if engine.spec(m.kpi).unit == "ratio"][:4 * sub.movers] if min_sample else []
-    sizes = {id(m): [pool.submit(engine.measure, m.kpi, p, as_of, {**sub.filter, m.dim: m.segment})
-                     for p in (week, prev)] for m in ratio}
-    kept: list[Mover] = []
-    for m in ranked:
-        if len(kept) == sub.movers:
-            break
-        if engine.spec(m.kpi).unit == "ratio" and min_sample:
-            if id(m) not in sizes or any((f.result().n or 0) < min_sample for f in sizes[id(m)]):
-                continue
-        kept.append(m)
-    return kept
+def _deals_behind(engine: KpiEngine, m: Mover, week: Period, prev: Period, as_of: datetime,
+                  filters: dict[str, str]) -> list[Deal]:
+    """The one or two won deals that explain a money move, if that few do (at least half of it)."""
+    spec = engine.spec(m.kpi)
+    if spec.unit != "currency" or not spec.source.startswith("opportunities"):
+        return []
+    heavy = week if m.now > m.before else prev
+    top = [Deal(i, name, amt) for i, name, amt in
+           engine.largest_deals(heavy, as_of, {**filters, m.dim: m.segment}, n=2)]
+    if spec.kind == "sum":
+        moved = abs(m.now - m.before)
+    else:  # an average: what the heavier week's deals add up to
+        n = m.n_now if heavy is week else m.n_before
+        moved = (m.now if heavy is week else m.before) * (n or 0)
+    for k in (1, 2):
+        if len(top) >= k and sum(x.amount for x in top[:k]) >= 0.5 * moved > 0:
+            return top[:k]
+    return []
 
 
-def _open_alerts(engine: KpiEngine, ops: OpsStore, config: AppConfig, lang: str) -> list[OpenAlert]:
+def _split_dim(engine: KpiEngine, kpi: str, aud: Audience, filters: dict[str, str]) -> str | None:
+    """A line per team in the head's digest, per rep in a manager's; none in a rep's own."""
+    lead = engine.spec(kpi)
+    if aud.kind == "self" or "rep" in filters:
+        return None
+    dim = "rep" if aud.kind == "team" else "team"
+    if dim not in lead.breakdowns or dim in filters and dim != "rep":
+        return None
+    return dim
+
+
+def _member_lines(engine: KpiEngine, k: str, dim: str, week: Period, prev: Period, pace_at: datetime,
+                  as_of: datetime, lang: str, filters: dict[str, str]) -> list[TeamLine]:
+    """The lead KPI's week per team (or rep), with its change and month-to-date attainment of target."""
+    spec = engine.spec(k)
+    now = dict(engine.measure(k, week, as_of, filters or None, dim).rows or [])
+    before = dict(engine.measure(k, prev, as_of, filters or None, dim).rows or [])
+    every = engine.team_reps(filters["team"], week.start) if dim == "rep" and "team" in filters else \
+        engine.dimension_values(k, dim) if dim == "team" else []
+    keys = sorted(x for x in set(now) | set(before) | set(every) if x)
+    names = engine.rep_names(keys) if dim == "rep" else {}
+    absent = 0.0 if spec.kind in ("sum", "count") else None
+    out = []
+    for key in keys:
+        x, y = now.get(key, absent), before.get(key, absent)
+        change, kind = None, "points" if spec.change_in_points else "relative"
+        if x is not None and y is not None:
+            change = (x - y) if spec.change_in_points else ((x - y) / abs(y) if y else None)
+        good = None if not change else (change > 0) == spec.higher_is_better
+        att = None
+        if spec.target and (pace_at > periods.current("month", pace_at, pace_at.tzinfo).start):
+            mtd = engine.answer(Query(k, PeriodSpec("current", grain="month"), filters={**filters, dim: key},
+                                      lang=lang), pace_at)
+            att = (mtd.target or {}).get("attainment")
+        label = names.get(key, key) if dim == "rep" else engine.names.display(dim, key, lang)
+        out.append(TeamLine(key, label, k, spec.unit, x, y, change, kind, good, att))
+    sign = -1 if spec.higher_is_better else 1
+    out.sort(key=lambda t: (t.value is None, sign * (t.value or 0), t.label))
+    return out
+
+
+def _open_alerts(engine: KpiEngine, ops: OpsStore, config: AppConfig, lang: str,
+                 aud: Audience | None = None) -> list[OpenAlert]:
+    """Open alerts; for a person's digest only those about their team (or themselves)."""
     rules = {r.id: r for r in config.alerts.rules}
     out = []
     for row in ops.open_alerts():
         rule = rules.get(row.rule_id)
         if rule is None:
             continue
+        if aud is not None and aud.kind in ("team", "self") and not _concerns(rule, row.segment, aud):
+            continue
+        seg_label = segment_label(engine, rule.per, row.segment, lang) if row.segment else ""
         out.append(OpenAlert(row.rule_id, rule.label(lang), rule.severity, row.segment, row.state, row.fired_at,
-                             row.value, engine.spec(rule.kpi).unit, row.period, row.acked_by))
+                             row.value, engine.spec(rule.kpi).unit, row.period, row.acked_by,
+                             segment_label=seg_label, period_label=fmt.key_label(row.period, lang)))
     return out
 
 
+def _concerns(rule, segment: str, aud: Audience) -> bool:
+    if aud.kind == "self":
+        return (rule.per == "rep" and segment == aud.rep_id) or rule.filter.get("rep") == aud.rep_id
+    return ((rule.per == "team" and segment == aud.team) or rule.filter.get("team") == aud.team
+            or (rule.per == "rep" and segment in aud.members))
+
+
+
 def _chart(engine: KpiEngine, sub: DigestConfig, kpi: str, as_of: datetime, lang: str,
-           answer: Future[Answer] | None) -> bytes | None:
+           answer: Future[Answer] | None, filters: dict[str, str] | None = None) -> bytes | None:
     from bot.charts import render_trend
 
-    q = Query(kpi, PeriodSpec("current", grain="week", offset=-1), filters=dict(sub.filter), lang=lang)
+    q = Query(kpi, PeriodSpec("current", grain="week", offset=-1), filters=dict(filters or sub.filter), lang=lang)
     try:
         series = engine.series(q, as_of, n=sub.chart_weeks)
         if all(v is None for _, v in series):
@@ -305,8 +378,10 @@ def digest_messages(d: DigestData) -> list[NewMessage]:
     from bot.digest_blocks import chart_title, digest_message
 
     text, blocks = digest_message(d)
-    msgs = [post(d.key, d.channel, text, blocks, DIGEST_EVENT,
-                 event_payload={"digest": d.digest_id, "week": d.week["label"]})]
+    payload = {"digest": d.digest_id, "week": d.week["label"]}
+    if d.recipient:
+        payload["to"] = d.recipient
+    msgs = [post(d.key, d.channel, text, blocks, DIGEST_EVENT, event_payload=payload)]
     if d.chart:
         title = chart_title(d)
         msgs.append(upload(f"{d.key}:chart", d.channel, f"kpibot-{d.week['label']}.png", d.chart, title, title,
@@ -320,3 +395,34 @@ def queue_digest(ops: OpsStore, d: DigestData) -> list[str]:
     with ops.begin() as conn:
         created = ops.enqueue(msgs, int(time.time()), conn)
     return [m.key for m, c in zip(msgs, created, strict=True) if c]
+
+
+def personal_digests(engine: KpiEngine, ops: OpsStore, config: AppConfig, sub: DigestConfig,
+                     as_of: datetime) -> list[DigestData]:
+    """The digests of the people who asked for their own (`/kpi digest on`), each scoped by the same
+    access rules as their answers (bot.access.digest_audience), not yet built for this week."""
+    if not sub.personal:
+        return []
+    from bot.access import digest_audience
+
+    week = last_week(as_of, config.tz)
+    out = []
+    for opt in ops.digest_optins():
+        if ops.existing_keys([personal_key(sub, opt.user_id, week)]):
+            continue
+        try:
+            aud = digest_audience(engine, config, opt.user_id, opt.lang or sub.lang)
+            if aud is not None:
+                out.append(build_digest(engine, ops, config, sub, as_of, audience=aud, chart=False))
+        except Exception:  # one person's digest must not stop the others'
+            log.exception("digest %s: the personal digest for %s could not be built", sub.id, opt.user_id)
+    return out
+
+
+def queue_personal_digests(engine: KpiEngine, ops: OpsStore, config: AppConfig, sub: DigestConfig,
+                           as_of: datetime) -> list[str]:
+    """Build and queue every opted-in person's digest for the week; the keys created."""
+    keys: list[str] = []
+    for d in personal_digests(engine, ops, config, sub, as_of):
+        keys += queue_digest(ops, d)
+    return keys

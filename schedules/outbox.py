@@ -50,6 +50,8 @@ _CONTENT_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "n
 _UNCERTAIN_ERRORS = {"internal_error", "fatal_error", "request_timeout", "service_unavailable"}
 # How long an error an operator can fix (invite the bot, fix the token) is retried before giving up.
 OPERATOR_FIX_WINDOW = 24 * 3600
+# A Slack user id as a channel: a message for that person's DM with the app.
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 # How far back in a channel a possibly-sent message is looked for (newest first).
 MAX_SCAN = 1000
 
@@ -290,10 +292,20 @@ class Sender:
         if re.match(r"^[CGD][A-Z0-9]{6,}$", name):
             return name
         if name not in self._channel_ids:
-            found = self.ops.channel_id_for(row.channel) or self._lookup_channel(name)
+            lookup = self._open_dm if _USER_ID.match(name) else self._lookup_channel
+            found = self.ops.channel_id_for(row.channel) or lookup(name)
             if found:
                 self._channel_ids[name] = found
         return self._channel_ids.get(name, name)
+
+    def _open_dm(self, user_id: str) -> str | None:
+        """The app's DM with a person (conversations.open): where a personal digest goes, and where
+        an uncertain one is looked for before it is sent again."""
+        try:
+            r = self.client.conversations_open(users=user_id)
+        except Exception:  # no im:write scope: chat.postMessage to the user id still reaches them
+            return None
+        return (r.get("channel") or {}).get("id")
 
     def _lookup_channel(self, name: str) -> str | None:
         cursor = None
@@ -333,7 +345,10 @@ class Sender:
     def _send(self, row: OutboxRow, parent: OutboxRow | None) -> tuple[str | None, str | None]:
         p = row.payload
         if row.kind == "post":
-            kw: dict[str, Any] = {"channel": parent.channel_id if parent and parent.channel_id else row.channel, "text": p["text"], "blocks": p.get("blocks"),
+            target = parent.channel_id if parent and parent.channel_id else row.channel
+            if parent is None and _USER_ID.match(row.channel):
+                target = self._channel_id(row, None)  # a person's DM with the app (a personal digest)
+            kw: dict[str, Any] = {"channel": target, "text": p["text"], "blocks": p.get("blocks"),
                                   "metadata": {"event_type": p["event_type"],
                                                "event_payload": {**p.get("event_payload", {}), "key": row.key}},
                                   "unfurl_links": False, "unfurl_media": False}

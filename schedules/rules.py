@@ -281,7 +281,7 @@ def describe(c: CondResult, unit: str, currency: str, lang: str) -> str:
         else:
             pts = _pct(d.get("pct"))
             up = (d.get("pct") or 0) > 0
-        prev = f"{d['previous_period']} ({v(d['previous'])})"
+        prev = f"{fmt.key_label(d['previous_period'], lang)} ({v(d['previous'])})"
         if th:
             return f"{'เพิ่มขึ้น' if up else 'ลดลง'} {pts} จาก {prev}"
         return f"{'up' if up else 'down'} {pts} from {prev}"

@@ -47,7 +47,14 @@ from kpi_engine.ops import OpsStore
 from kpi_engine.sync import sync_source
 from schedules.admin import check_freshness
 from schedules.alerts import AlertRunResult, run_alerts
-from schedules.digest import build_digest, digest_channel, digest_key, last_week, queue_digest
+from schedules.digest import (
+    build_digest,
+    digest_channel,
+    digest_key,
+    last_week,
+    queue_digest,
+    queue_personal_digests,
+)
 from schedules.leader import LeaderLock, SchedulerConflict, lock_for
 from schedules.outbox import Sender, runner_id
 from telemetry import metrics
@@ -185,11 +192,13 @@ class Scheduler:
         week = last_week(as_of, self.tz)
         key = digest_key(sub, ch, week)
         out = {"id": sub.id, "channel": ch, "key": key, "week": week.label}
+        # people's own digests (`/kpi digest on`) have their own keys: due even when the channel's was sent
+        personal = queue_personal_digests(self.engine, self.ops, self.config, sub, as_of) if channel is None else []
         if self.ops.existing_keys([key]):
-            return out | {"status": "duplicate", "keys": []}
+            return out | {"status": "duplicate", "keys": personal}
         d = build_digest(self.engine, self.ops, self.config, sub, as_of, ch)
         keys = queue_digest(self.ops, d)
-        return out | {"status": "queued" if keys else "duplicate", "keys": keys, "seconds": d.seconds}
+        return out | {"status": "queued" if keys else "duplicate", "keys": keys + personal, "seconds": d.seconds}
 
     def run_alerts(self, as_of: datetime, dry_run: bool = False, rule_ids: list[str] | None = None) -> AlertRunResult:
         return run_alerts(self.engine, self.ops, self.config, as_of, dry_run=dry_run, rule_ids=rule_ids)

@@ -12,13 +12,19 @@ pytest_plugins = ["tests.test_bot_harness"]
 
 
 def table_of(message: dict) -> str:
-    return next(b["text"]["text"] for b in message["blocks"] if "```" in (b.get("text") or {}).get("text", ""))
+    """The breakdown table's text, whether a Block Kit table or a code block."""
+    for b in message["blocks"]:
+        if b["type"] == "table":
+            return "\n".join(" ".join(c["text"] for c in row) for row in b["rows"])
+        if "```" in (b.get("text") or {}).get("text", ""):
+            return b["text"]["text"]
+    raise AssertionError("no table in the answer")
 
 
 def test_a_rep_asking_by_rep_sees_own_line_and_team_total_only(rig):
     answer = rig.ask("revenue by rep 2026-Q2", user="U1")
     table = table_of(answer)
-    assert "Somchai Jaidee" in table and "ent total" in table
+    assert "Somchai Jaidee" in table and "ENT total" in table
     assert "Nok" not in table and "Lek" not in table
     # the team total is team ent's Q2 revenue: o1 (1,000) + o6 (2,000), never the company's 6,000
     assert "฿3,000" in message_text(answer) and "฿6,000" not in message_text(answer)
@@ -67,7 +73,7 @@ def test_a_request_from_another_workspace_is_refused_without_side_effects(rig):
 
 def test_home_tab_shows_own_team_or_company_numbers(rig):
     for user, title, revenue in (("U1", "Your numbers, Somchai Jaidee", "฿3,000"),
-                                 ("UMGR", "Team ent", "฿3,000"),
+                                 ("UMGR", "Team ENT", "฿3,000"),
                                  ("UOPS", "Company", "฿6,000")):
         assert rig.post(rig.emu.app_home_opened_event(user))[0] == 200
         view = rig.emu.wait_for(lambda e, u=user: e.home_view(u))

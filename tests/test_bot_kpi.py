@@ -21,9 +21,12 @@ def test_win_rate_by_team_is_acked_fast_and_answered_with_the_engines_number(rig
     assert fmt.value(expected.value, "ratio") in text  # 75.0 %
     assert "Win rate" in answer["blocks"][0]["text"]["text"]
     assert answer["source"] == "response_url"
-    # the ranked table: smb (100 %) above ent (66.7 %)
-    table = next(b["text"]["text"] for b in answer["blocks"] if "```" in (b.get("text") or {}).get("text", ""))
-    assert table.index("smb") < table.index("ent") and "66.7 %" in table
+    # the ranked table (a Block Kit table): smb (100 %) above ent (66.7 %), names as people read them
+    table = next(b for b in answer["blocks"] if b["type"] == "table")
+    cells = [[c["text"] for c in row] for row in table["rows"]]
+    assert cells[0] == ["#", "Team", "Win rate"]
+    assert [r[1] for r in cells[1:]] == ["SMB", "ENT"] and cells[2][2] == "66.7 %"
+    assert table["column_settings"][-1] == {"align": "right"}
     assert any(b["type"] == "actions" for b in answer["blocks"])
     assert len(answer["blocks"]) <= 50
 

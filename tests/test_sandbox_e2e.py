@@ -63,7 +63,8 @@ def page(service):
         # The page must work offline: any request beyond this machine is a bug (a CDN, a font, an image).
         outside: list[str] = []
         page.route("**/*", lambda route: _local_only(route, outside))
-        page.goto(service.url)
+        # these tests act as Somchai (a rep); the page itself opens as the Head of Sales (test_first_minute…)
+        page.goto(service.url + "#user=U0SOMCHAI&channel=leadership")
         page.wait_for_selector("body[data-ready='1']", timeout=WAIT_MS)
         yield page
         assert not errors, f"JavaScript errors on the page: {errors}"
@@ -201,3 +202,84 @@ def test_switching_person_changes_whose_answers_are_shown(service, page):
     page.locator("#toasts").evaluate("node => node.replaceChildren()")
     page.wait_for_load_state("networkidle")
     shoot(page, "overview")
+
+
+# ------------------------------------------------------------------ the first minute; a manager's own digest
+# (self-contained: each opens its own tab in the same browser, as a newcomer would)
+
+
+def _new_tab(service, page, fragment: str = "", height: int = 900):
+    context = page.context.browser.new_context(viewport={"width": 1440, "height": height}, locale="en-US")
+    tab = context.new_page()
+    outside: list[str] = []
+    tab.route("**/*", lambda route: _local_only(route, outside))
+    tab.goto(service.url + fragment)
+    tab.wait_for_selector("body[data-ready='1']", timeout=WAIT_MS)
+    return tab, outside
+
+
+def _emoji_font_drawn(tab) -> None:
+    """The page's own emoji font (bot/sandbox/fonts.py) loaded and used: no boxes on a bare machine."""
+    from bot.sandbox.fonts import emoji_font
+
+    assert emoji_font() is not None, "no emoji font in bot/sandbox/vendor/fonts: run `make install`"
+    tab.wait_for_function("() => [...document.fonts].some(f => f.family.includes('Noto Color Emoji')"
+                          " && f.status === 'loaded')", timeout=WAIT_MS)
+
+
+def test_first_minute_opens_as_the_head_of_sales_in_the_bot_dm(service, page):
+    tab, outside = _new_tab(service, page)
+    assert tab.locator("#user-switch").input_value() == "U0ANNA"
+    tab.wait_for_selector(".channel-item.active[data-channel='D0ANNA']", timeout=WAIT_MS)
+    card = tab.locator(".empty-card")
+    sync_api.expect(card.locator("h2")).to_have_text("Try these", timeout=WAIT_MS)
+    assert "/kpi digest on" in card.inner_text()
+    shoot(tab, "first-minute")
+
+    card.locator("[data-run-command='/kpi revenue this month']").click()
+    reply = tab.locator(".msg-ephemeral").last
+    reply.wait_for(timeout=WAIT_MS)
+    answer = service.engine.answer(parse("revenue this month"), NOW)
+    assert fmt.value(answer.value, answer.spec.unit, answer.currency) in reply.inner_text()
+    _emoji_font_drawn(tab)  # the answer's 🟢/🔴 and 🎯
+    assert not outside, outside
+    tab.context.close()
+
+
+def test_a_managers_personal_digest_arrives_in_their_dm(service, page):
+    tab, outside = _new_tab(service, page, "#user=U0MANAGER&channel=D0MANAGER", height=1200)
+    tab.fill("#composer-input", "/kpi digest on")
+    tab.press("#composer-input", "Enter")
+    confirm = tab.locator(".msg-ephemeral").last
+    confirm.wait_for(timeout=WAIT_MS)
+    assert "Your team's weekly digest (Enterprise" in confirm.inner_text()
+
+    tab.click("#send-digest")  # the channel's digest was sent earlier this week: the manager's is new
+    posted = service.emulator.wait_for(
+        lambda e: [m for m in e.messages("D0MANAGER") if (m.get("metadata") or {}).get("event_type") == "kpibot_digest"],
+        timeout=WAIT_MS / 1000)
+    assert posted[0]["metadata"]["event_payload"]["to"] == "U0MANAGER"
+    digest = tab.locator(".msg", has_text="Enterprise team · W19 2026").first
+    digest.wait_for(timeout=WAIT_MS)
+    text = digest.inner_text()
+    assert "Your reps · Revenue" in text and "Pacing vs target" in text and "/kpi digest off" in text
+    _emoji_font_drawn(tab)
+    digest.scroll_into_view_if_needed()
+    shoot(tab, "manager-digest")
+    assert not outside, outside
+    tab.context.close()
+
+
+def test_the_head_of_sales_digest_for_the_readme(service, page):
+    """The screenshot in the README (copied to docs/sandbox.png): the digest in #leadership."""
+    tab, outside = _new_tab(service, page, "#user=U0ANNA&channel=leadership", height=1250)
+    digest = tab.locator(".msg", has_text="Weekly digest · W19 2026").first
+    digest.wait_for(timeout=WAIT_MS)
+    assert "By team · Revenue" in digest.inner_text()
+    _emoji_font_drawn(tab)
+    tab.locator("#toasts").evaluate("node => node.replaceChildren()")
+    digest.evaluate("node => node.scrollIntoView({block: 'start'})")
+    tab.wait_for_load_state("networkidle")
+    shoot(tab, "head-digest")
+    assert not outside, outside
+    tab.context.close()

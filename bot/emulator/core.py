@@ -93,6 +93,7 @@ class SlackEmulator:
             "chat.getPermalink": self._chat_get_permalink,
             "views.publish": self._views_publish,
             "conversations.history": self._conversations_history,
+            "conversations.open": self._conversations_open,
             "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
@@ -727,8 +728,23 @@ class SlackEmulator:
             "is_enterprise_install": False,
         }
 
+    def _dm_for(self, channel: str) -> str:
+        """As in Slack, a user id as the channel means the app's DM with that person."""
+        with self._lock:
+            known = channel in self._users and not self._users[channel].get("is_bot")
+        return "D" + channel.removeprefix("U") if known and channel.startswith("U") else channel
+
+    def _conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        users = [u for u in str(params.get("users") or "").split(",") if u]
+        if len(users) != 1:
+            raise ApiError("not_implemented" if users else "users_list_not_supplied")
+        dm = self._dm_for(users[0])
+        if dm == users[0]:
+            raise ApiError("user_not_found")
+        return {"channel": {"id": dm, "is_im": True, "user": users[0]}}
+
     def _chat_post_message(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(params)
+        channel = self._dm_for(self._channel(params))
         content = self._content(params, require=True)
         metadata = self._metadata(params)
         message = self._post(

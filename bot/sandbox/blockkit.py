@@ -139,6 +139,7 @@ class BlockKitRenderer:
             "actions": self._actions,
             "rich_text": self._rich_text,
             "input": self._input,
+            "table": self._table,
             "markdown": lambda b: f'<div class="bk-section">{self.md.mrkdwn(_str(b.get("text")))}</div>',
         }.get(str(kind))
         if renderer is None:
@@ -149,6 +150,27 @@ class BlockKitRenderer:
             return body
         # The block id travels with a button press, as Slack does.
         return f'<div class="bk-block" data-block-id="{esc(block_id)}">{body}</div>'
+
+    def _table(self, block: Mapping[str, Any]) -> str:
+        """A table block: the first row is the header, columns aligned as column_settings say."""
+        rows = [r for r in block.get("rows") or [] if isinstance(r, list)]
+        settings = [c if isinstance(c, Mapping) else {} for c in block.get("column_settings") or []]
+
+        def cell(tag: str, c: Any, i: int) -> str:
+            align = settings[i].get("align") if i < len(settings) else None
+            css = f' class="bk-table-{esc(align)}"' if align in ("left", "center", "right") else ""
+            if isinstance(c, Mapping) and c.get("type") == "rich_text":
+                inner = self._rich_text(c)
+            else:
+                inner = esc(_str(c.get("text") if isinstance(c, Mapping) else c))
+            return f"<{tag}{css}>{inner}</{tag}>"
+
+        if not rows:
+            return ""
+        head = "".join(cell("th", c, i) for i, c in enumerate(rows[0]))
+        body = "".join("<tr>" + "".join(cell("td", c, i) for i, c in enumerate(r)) + "</tr>" for r in rows[1:])
+        return f'<div class="bk-table-wrap"><table class="bk-table"><thead><tr>{head}</tr></thead>' \
+               f"<tbody>{body}</tbody></table></div>"
 
     def _header(self, block: Mapping[str, Any]) -> str:
         return f'<div class="bk-header">{self.md.text_object(block.get("text"))}</div>'

@@ -27,6 +27,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from . import fonts
 from .workspace import Sandbox, SandboxError
 
 log = logging.getLogger(__name__)
@@ -121,8 +122,10 @@ class _SecurityHeaders:
                     (b"content-security-policy", CSP.encode()),
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"no-referrer"),
-                    (b"cache-control", b"no-store"),
                 ]
+                # fonts (10 MB of emoji) are cached by the browser; everything else is always fresh
+                if not any(k.lower() == b"cache-control" for k, _ in headers):
+                    headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -172,6 +175,18 @@ def create_app(sandbox: Sandbox, broadcaster: Broadcaster | None = None) -> Star
         disposition = "inline" if mimetype.startswith("image/") and mimetype != "image/svg+xml" else "attachment"
         return Response(content, media_type=mimetype, headers={"Content-Disposition": disposition})
 
+    async def fonts_css(_request: Request) -> Response:
+        return Response(fonts.fonts_css(), media_type="text/css; charset=utf-8")
+
+    def font(find: Callable[[], Path | None]) -> Callable[[Request], Awaitable[Response]]:
+        async def serve(_request: Request) -> Response:
+            path = find()
+            if path is None:
+                return Response("font not installed", status_code=404, media_type="text/plain")
+            return FileResponse(path, media_type="font/ttf", headers={"Cache-Control": "max-age=86400"})
+
+        return serve
+
     def post(handler: Callable[[dict[str, Any]], Any]) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             refused = _refuse_cross_site(request)
@@ -208,7 +223,8 @@ def create_app(sandbox: Sandbox, broadcaster: Broadcaster | None = None) -> Star
 
     def action(body: dict[str, Any]) -> Any:
         return sandbox.action(
-            _field(body, "user"), _field(body, "channel"), _field(body, "ts"), _field(body, "action_id"),
+            _field(body, "user"), _field(body, "channel"), _field(body, "ts", required=False),
+            _field(body, "action_id"),
             _field(body, "value", required=False), _field(body, "block_id", required=False) or None,
         )
 
@@ -230,6 +246,9 @@ def create_app(sandbox: Sandbox, broadcaster: Broadcaster | None = None) -> Star
         Route("/api/digest", post(job("digest")), methods=["POST"]),
         Route("/api/alerts", post(job("alerts")), methods=["POST"]),
         Route("/files/{file_id}/{name:path}", serve_file),
+        Route("/fonts.css", fonts_css),
+        Route("/fonts/thai.ttf", font(fonts.thai_font)),
+        Route("/fonts/emoji.ttf", font(fonts.emoji_font)),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     middleware = [

@@ -31,6 +31,16 @@ log = logging.getLogger(__name__)
 ACK_DEADLINE = 3.0
 # The demo company names these people (kpi_engine.demo); the sandbox lets you act as each of them.
 SANDBOX_MANAGER = "U0MANAGER"
+# Who the page opens as, and where: the Head of Sales, in their DM with the bot.
+SANDBOX_HEAD = "U0ANNA"
+# The first minute: what to try in the bot DM (command, what it shows).
+TRY_THESE = (
+    ("/kpi revenue this month", "this month's revenue against target"),
+    ("/kpi win rate by team last quarter", "a breakdown, names as people read them"),
+    ("/kpi รายได้ เดือนนี้", "the same in Thai"),
+    ("/kpi cac last week chart", "a trend chart"),
+    ("/kpi digest on", "your own weekly digest, here by DM"),
+)
 COMMANDS = ("/kpi",)
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 _MENTION = re.compile(r"(?<![\w<])@([A-Za-z0-9][\w.\-]*)")
@@ -168,10 +178,32 @@ class Sandbox:
             out["home_published"] = view is not None
             return out
         out["messages_html"] = self._timeline(render, user_id, channel_id)
+        if not out["messages_html"]:
+            out["empty"] = self.empty_state(channel_id)
         if thread_ts:
             out["thread_ts"] = thread_ts
             out["thread_html"] = self._thread(render, user_id, channel_id, thread_ts)
         return out
+
+    def empty_state(self, channel_id: str) -> dict[str, Any]:
+        """What an empty conversation suggests: things to ask in the bot DM, the digest where digests
+        land, an alert run where alerts land. The page draws it (text only, no HTML)."""
+        purpose = next((c.purpose for c in self.channels if c.id == channel_id), "")
+        if channel_id.startswith("D"):
+            return {"title": "Try these", "text": "Ask about the sales numbers; the bot answers here, only to you.",
+                    "actions": [{"label": cmd, "hint": hint, "command": cmd} for cmd, hint in TRY_THESE]}
+        if purpose == "Digests":
+            return {"title": "The weekly digest lands here",
+                    "text": "Every week on the digest's schedule (config/default.toml). Send this week's now, or "
+                            "pick an earlier day in “As of” to replay one.",
+                    "actions": [{"label": "Send digest now", "job": "digest"}]}
+        if purpose == "Alerts":
+            return {"title": "Alerts land here when a rule fires",
+                    "text": "Rules are evaluated daily (CAC spike, retention drop). Run them now to see what "
+                            "fires; Acknowledge, Snooze and Explain work from the message.",
+                    "actions": [{"label": "Run alerts now", "job": "alerts"}]}
+        return {"title": "No messages yet", "text": "Type a /kpi question below.",
+                "actions": [{"label": "/kpi help", "command": "/kpi help"}]}
 
     def _timeline(self, render: BlockKitRenderer, user_id: str, channel_id: str) -> str:
         items: list[tuple[str, str]] = []
@@ -249,11 +281,14 @@ class Sandbox:
         value: str,
         block_id: str | None = None,
     ) -> JobResult:
-        """A button press: a `block_actions` interaction carrying the message as it is now."""
+        """A button press: a `block_actions` interaction carrying the message as it is now (a button on
+        the Home tab has no message: it comes from the person's App Home, channel `home`)."""
         self.person(user_id)
+        if channel_id == "home":
+            channel_id, message_ts = self.dm_id(user_id), ""
         try:
             body = self.emulator.block_action_payload(
-                action_id, value, user_id, channel_id, message=message_ts, block_id=block_id or None
+                action_id, value, user_id, channel_id, message=message_ts or None, block_id=block_id or None
             )
         except ValueError:
             raise SandboxError("that message is gone; the page will refresh") from None

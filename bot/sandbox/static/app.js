@@ -166,7 +166,11 @@ function draw(view) {
   const list = $("messages");
   const freshChannel = list.dataset.channel !== `${state.user}:${state.channel}`;
   const stick = freshChannel || nearBottom(list);
-  list.innerHTML = view.messages_html || '<div class="empty">No messages yet. Try <code>/kpi win rate this quarter</code>, or press “Send digest now”.</div>';
+  if (view.messages_html) {
+    list.innerHTML = view.messages_html;
+  } else {
+    list.replaceChildren(emptyCard(view.empty));
+  }
   list.dataset.channel = `${state.user}:${state.channel}`;
   hideDismissed(list);
   stickToBottom(list, stick);
@@ -184,6 +188,52 @@ function draw(view) {
   } else {
     panel.hidden = true;
     $("thread-body").dataset.thread = "";
+  }
+}
+
+// An empty conversation suggests what to do there (built from text, never from HTML).
+function emptyCard(empty) {
+  const card = document.createElement("div");
+  card.className = "empty-card";
+  if (!empty) return card;
+  const title = document.createElement("h2");
+  title.textContent = empty.title;
+  const text = document.createElement("p");
+  text.textContent = empty.text;
+  const actions = document.createElement("div");
+  actions.className = "empty-actions";
+  for (const action of empty.actions || []) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "empty-action";
+    if (action.command) button.dataset.runCommand = action.command;
+    if (action.job) button.dataset.job = action.job;
+    const label = document.createElement(action.command ? "code" : "span");
+    label.textContent = action.label;
+    button.append(label);
+    if (action.hint) {
+      const hint = document.createElement("span");
+      hint.className = "empty-hint";
+      hint.textContent = action.hint;
+      button.append(hint);
+    }
+    actions.append(button);
+  }
+  card.append(title, text, actions);
+  return card;
+}
+
+async function runCommand(text) {
+  busy(1);
+  showPending(`Sending ${text} …`);
+  try {
+    const result = await api("/api/command", { user: state.user, channel: state.channel, text });
+    if (result.message) toast(result.message, result.warning ? "warn" : "info");
+  } catch (error) {
+    toast(error.message, "error");
+  } finally {
+    showPending("");
+    busy(-1);
   }
 }
 
@@ -284,7 +334,8 @@ async function submitThreadReply(event) {
 
 async function pressButton(button) {
   const message = button.closest(".msg");
-  if (!message) return;
+  const onHome = !message && button.closest("#home");
+  if (!message && !onHome) return;
   if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) return;
   if (button.dataset.url) window.open(button.dataset.url, "_blank", "noopener");
   button.disabled = true;
@@ -293,8 +344,8 @@ async function pressButton(button) {
   try {
     const result = await api("/api/action", {
       user: state.user,
-      channel: message.dataset.channel,
-      ts: message.dataset.ts,
+      channel: message ? message.dataset.channel : "home",
+      ts: message ? message.dataset.ts : "",
       action_id: button.dataset.actionId,
       value: button.dataset.value || "",
       block_id: button.dataset.blockId || "",
@@ -355,6 +406,16 @@ function onClick(event) {
     pressButton(actionButton);
     return;
   }
+  const run = target.closest("[data-run-command]");
+  if (run) {
+    runCommand(run.dataset.runCommand);
+    return;
+  }
+  const job = target.closest("[data-job]");
+  if (job) {
+    runJob(job.dataset.job, $(job.dataset.job === "digest" ? "send-digest" : "run-alerts"));
+    return;
+  }
   const suggestion = target.closest("[data-suggest]");
   if (suggestion) {
     const input = $("composer-input");
@@ -380,13 +441,16 @@ function connectEvents() {
 
 async function start() {
   const fromHash = readHash();
-  const boot = await api("/api/view?" + new URLSearchParams({ user: fromHash.user || "U0SOMCHAI", channel: "home" }))
+  // The first minute: the Head of Sales, in the DM with the bot, where "Try these" waits.
+  const head = "U0ANNA";
+  const boot = await api("/api/view?" + new URLSearchParams({ user: fromHash.user || head, channel: "home" }))
     .catch(() => null);
   const people = boot ? boot.people : [];
   const known = (id) => people.some((p) => p.id === id);
-  state.user = known(fromHash.user) ? fromHash.user : (known("U0SOMCHAI") ? "U0SOMCHAI" : (people[0] || {}).id);
+  state.user = known(fromHash.user) ? fromHash.user : (known(head) ? head : (people[0] || {}).id);
   const channels = boot ? boot.channels : [];
-  state.channel = fromHash.channel || (channels[0] || {}).id || "home";
+  const dm = channels.find((c) => c.kind === "dm");
+  state.channel = fromHash.channel || (dm || channels[0] || {}).id || "home";
   state.thread = fromHash.thread;
   writeHash();
 
