@@ -436,3 +436,33 @@ def test_timestamps_with_an_offset_read_fast_the_same_as_the_exact_parser():
         assert clock.instant(text_) == int(periods.parse_instant(text_, clock.tz).timestamp())
 
     check()
+
+
+def test_a_sql_source_through_a_mapping_file(store, source_db, tmp_path):
+    """Queries named after the files a mapping reads: the source's own column names, mapped."""
+    mapping = tmp_path / "crm.toml"
+    mapping.write_text('''[mapping]
+name = "CRM replica"
+
+[[table]]
+target = "opportunities"
+source = "deals.csv"
+[table.columns]
+opportunity_id = "deal_id"
+created_at = "opened"
+status = { from = "status", map = { won = "won", lost = "lost", open = "open" }, strict = true }
+amount = "amount"
+closed_at = "closed"
+owner_rep_id = "owner"
+''', encoding="utf-8")
+    cfg = AppConfig.model_validate({"sources": [{
+        "name": "crm", "kind": "sql", "url_env": ENV, "mapping": str(mapping),
+        "queries": {"deals": {"query": "SELECT * FROM deals", "watermark": "updated_at"}}}]})
+    r = _sync(store, cfg, source_db)
+    assert r.status == "ok", r.error
+    assert r.tables["opportunities"]["inserted"] == 3 and _amounts(store) == {"d1": 1000, "d2": 2000, "d3": 3000}
+    assert freshness.all_tables(store)["opportunities"].origin == "sync:crm"
+    with psycopg.connect(source_db, autocommit=True) as c:
+        _deal(c, "d1", "lost", None, "2026-11-28 10:00+07")
+    r = _sync(store, cfg, source_db, now=NOW + timedelta(minutes=5))
+    assert r.tables["opportunities"]["updated"] == 1 and _amounts(store)["d1"] is None
