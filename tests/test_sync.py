@@ -466,3 +466,35 @@ owner_rep_id = "owner"
         _deal(c, "d1", "lost", None, "2026-11-28 10:00+07")
     r = _sync(store, cfg, source_db, now=NOW + timedelta(minutes=5))
     assert r.tables["opportunities"]["updated"] == 1 and _amounts(store)["d1"] is None
+
+
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_the_store_connection_dying_mid_import_writes_nothing_and_is_reported(store, source_db):
+    """The store's PostgreSQL backend is terminated while the rows are being written (a restart, a
+    failover): the transaction goes with it, the run is a failure, and the next run does it all."""
+    import threading
+
+    n = 60_000
+    with psycopg.connect(source_db, autocommit=True) as c:
+        c.execute("""INSERT INTO deals SELECT 'b' || g, '2026-10-01 09:00+07', 'won', g, 'a1', 'r1',
+                     '2026-11-10 12:00+07', '2026-11-25 10:00+07' FROM generate_series(1, %s) g""", (n,))
+    cfg = crm_config(queries={"opportunities": {"query": DEALS, "watermark": "updated_at"}})
+    out: list = []
+    t = threading.Thread(target=lambda: out.append(_sync(store, cfg, source_db)))
+    t.start()
+    killed = 0
+    deadline = time.time() + 60
+    with store.connect() as c:
+        while not killed and t.is_alive() and time.time() < deadline:
+            killed = c.execute(text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND query ILIKE 'INSERT INTO opportunities%'")).scalar()
+            c.commit()
+    t.join(60)
+    assert killed, "the import's INSERT was never seen"
+    [r] = out
+    assert r.failed and "terminat" in r.error.lower()
+    assert _count(store) == 0 and freshness.all_tables(store) == {}
+    assert states(store)["crm"].failures == 1
+    r = _sync(store, cfg, source_db)
+    assert r.status == "ok" and _count(store) == n + 3
