@@ -26,6 +26,7 @@ from kpi_engine.engine import Answer
 from kpi_engine.grammar import parse
 from kpi_engine.periods import Period, PeriodError
 from kpi_engine.query import HelpRequest, Query, QueryError
+from kpi_engine.reading import for_user, reading_line
 from kpibot.text_answer import USAGE_EN, USAGE_TH, help_text
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class Reply:
     plan: Plan | None = None
     share_value: str | None = None
     shared_by: str | None = None
+    reading: str | None = None  # how the question was read, shown under the title
     table_blocks: bool = False  # breakdowns as a Block Kit table ([slack] table_blocks)
     names: DimensionNames | None = None  # display names of dimension values (the engine's)
 
@@ -76,10 +78,11 @@ def plan_question(deps: BotDeps, text: str, user_id: str, as_of: datetime) -> Pl
     as_of = as_of.replace(microsecond=0)  # what a share button can carry, so a share shows the same
     text = text if isinstance(text, str) else ""
     try:
-        parsed = parse(text)
+        # names in suggestions and errors: every rep for now (issue #10 passes the viewer's predicate)
+        parsed = deps.engine.parse(text)
     except QueryError as exc:
         lang = deps.langs.for_question(exc.lang, user_id)
-        return _error_reply(exc.message, lang, text, exc, as_of)
+        return _error_reply(exc.message_for(lang), lang, text, exc, as_of)
 
     lang = deps.langs.for_question(parsed.lang, user_id)
     if isinstance(parsed, HelpRequest):
@@ -87,11 +90,17 @@ def plan_question(deps: BotDeps, text: str, user_id: str, as_of: datetime) -> Pl
 
     q = replace(parsed, lang=lang)
     try:
-        scoped = scope_query(viewer(deps, user_id), q, deps.engine, lang)
+        who = viewer(deps, user_id)
+        # "my revenue": the asker's own rep, or a refusal; never the company figure
+        q = for_user(q, who.rep.rep_id if who.rep else None, who.rep.team if who.rep else None)
+        scoped = scope_query(who, q, deps.engine, lang)
     except AccessDenied as exc:
         return Reply("denied", bk.notice_blocks(f"🔒 {exc.message}"), exc.message, lang)
     except QueryError as exc:
-        return _error_reply(exc.message, lang, text, exc, as_of)
+        return _error_reply(exc.message_for(lang), lang, text, exc, as_of)
+    if scoped.own_line is not None and scoped.query.rank is not None:
+        # only their own line is shown, so there is nothing to rank (and the reading says so)
+        scoped = replace(scoped, query=replace(scoped.query, rank=None))
     return Plan(text, user_id, as_of, lang, scoped.query, scoped, q.chart)
 
 
@@ -101,13 +110,14 @@ def answer_plan(deps: BotDeps, plan: Plan, *, trend: list[tuple[Period, float | 
     try:
         a = deps.engine.answer(plan.query, plan.as_of)
     except QueryError as exc:
-        return _error_reply(exc.message, plan.lang, plan.text, exc, plan.as_of)
+        return _error_reply(exc.message_for(plan.lang), plan.lang, plan.text, exc, plan.as_of)
     except PeriodError as exc:
         return _error_reply(str(exc), plan.lang, plan.text, None, plan.as_of)
     notes = [i18n.t(plan.scoped.note_key, plan.lang, **dict(plan.scoped.note_args))] if plan.scoped.note_key else []
     reply = Reply("answer", [], bk.answer_text(a, plan.lang), plan.lang, a, plan.query, plan.as_of, plan.chart,
                   notes)
     reply.plan = plan
+    reply.reading = reading_line(a, plan.query, deps.engine.names, plan.lang, deps.engine.lexicon().rep_label)
     reply.table_blocks = deps.config.slack.table_blocks
     reply.names = deps.engine.names
     reply.share_value = sharing.encode(plan.text, plan.as_of) if shareable else None
@@ -125,6 +135,7 @@ def with_trend(reply: Reply, trend: list[tuple[Period, float | None]] | None) ->
         notes=reply.notes, share_value=reply.share_value, shared_by=reply.shared_by,
         table_blocks=reply.table_blocks,
         as_of_text=i18n.t("as_of", lang, when=fmt.moment(plan.as_of, lang)), as_of=plan.as_of,
+        reading=reply.reading,
     )
     return reply
 
@@ -193,13 +204,20 @@ def _rows(a: Answer, scoped: Scoped, lang: str, names) -> list[bk.TableRow] | No
 
 
 def _error_reply(message: str, lang: str, text: str, exc: QueryError | None, as_of: datetime) -> Reply:
+    """A refusal in the asker's language with at most three buttons: the readings the grammar found
+    too close to choose between, else the did-you-mean suggestions put back into the question."""
     reruns = []
-    for sugg in (exc.suggestions if exc else [])[:3]:
-        fixed = corrected(text, exc.word if exc else None, sugg)
-        value = sharing.encode(fixed, as_of) if fixed else None
+    for label, question in (exc.choices if exc else [])[:3]:
+        value = sharing.encode(question, as_of)
         if value:
-            reruns.append((sugg, value))
-    return Reply("error", bk.error_blocks(message, lang, reruns), message, lang, as_of=as_of)
+            reruns.append((label, value))
+    if not reruns:
+        for sugg in (exc.suggestions if exc else [])[:3]:
+            fixed = corrected(text, exc.word if exc else None, sugg)
+            value = sharing.encode(fixed, as_of) if fixed else None
+            if value:
+                reruns.append((sugg, value))
+    return Reply("error", bk.error_blocks(message, lang, reruns[:3]), message, lang, as_of=as_of)
 
 
 def corrected(text: str, word: str | None, suggestion: str) -> str | None:

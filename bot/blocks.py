@@ -217,12 +217,16 @@ def answer_blocks(
     shared_by: str | None = None,
     as_of_text: str | None = None,
     table_blocks: bool = False,
+    reading: str | None = None,
     as_of: datetime | None = None,
 ) -> list[dict]:
     """`table_blocks`: a breakdown as a Block Kit table block (clients that have it), else a code block
     sized to its content."""
     unit, cur = a.spec.unit, a.currency
     blocks: list[dict] = [header(headline(a, lang))]
+    if reading:
+        # how the question was read, right under the title: a misreading shows at a glance
+        blocks.append(context(f"🔎 {escape(reading)}"))
 
     value = fmt.value(a.value, unit, cur, lang)
     lines = [f"*{value}*"]
@@ -309,7 +313,7 @@ def error_blocks(message: str, lang: str, reruns: Sequence[tuple[str, str]] = ()
     if reruns:
         blocks.append({"type": "actions", "block_id": "kpi_did_you_mean",
                        "elements": [button(label, f"{RERUN_ACTION}_{i}", value)
-                                    for i, (label, value) in enumerate(reruns[:5])]})
+                                    for i, (label, value) in enumerate(reruns[:3])]})
     blocks.append(context(i18n.t("try_help", lang)))
     return fit(blocks)
 

@@ -18,6 +18,7 @@ from bot import answers, charts, delivery, digest_optin, home, i18n, sharing
 from bot import blocks as bk
 from bot.deps import BotDeps
 from bot.logsafe import safe_logger
+from kpi_engine.store_errors import StoreError, StoreUnavailable
 from telemetry import metrics
 from telemetry.logs import fields, user_hash
 
@@ -26,8 +27,11 @@ log = safe_logger("bot.flows")
 _SAFE_NAME = re.compile(r"[^a-z0-9_-]+")
 
 
-def error_payload(lang: str, request_id: str) -> dict[str, Any]:
-    text = i18n.t("error", lang, rid=request_id)
+def error_payload(lang: str, request_id: str, exc: BaseException | None = None) -> dict[str, Any]:
+    """The private reply to a question that failed: a database outage is named as such."""
+    key = ("store_unavailable" if isinstance(exc, StoreUnavailable) else "store_error" if isinstance(exc, StoreError)
+           else "error")
+    text = i18n.t(key, lang, rid=request_id)
     return {"response_type": "ephemeral", "replace_original": False, "text": text,
             "blocks": bk.notice_blocks(f"⚠️ {text}")}
 
@@ -64,12 +68,12 @@ def kpi_command(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
                     late = trend
             elif trend is not None:
                 trend.cancel()
-    except Exception:
-        metrics.FAILURES.labels("answer").inc()
-        log.exception("request %s: /kpi failed (user %s, %d chars)", request_id, user_hash(user), len(text),
-                      extra=fields(request_id=request_id, user_hash=user_hash(user)))
-        delivery.reply_privately(deps.client, url, channel, user, error_payload(_lang(deps, user), request_id),
-                                 request_id)
+    except Exception as exc:
+        metrics.FAILURES.labels("store" if isinstance(exc, StoreError) else "answer").inc()
+        _log_failure(exc, "request %s: /kpi failed (user %s, %d chars)", request_id, user_hash(user), len(text),
+                     extra=fields(request_id=request_id, user_hash=user_hash(user)))
+        delivery.reply_privately(deps.client, url, channel, user,
+                                 error_payload(_lang(deps, user), request_id, exc), request_id)
         return
     delivered = delivery.post_response(url, reply.payload(), deps.client, request_id)
     if not delivered:
@@ -151,10 +155,10 @@ def share(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
     try:
         text, as_of = _question(deps, body, "share")
         reply = answers.answer_question(deps, text, user or "", as_of, shareable=False, shared_by=user)
-    except Exception:
-        log.exception("request %s: share failed", request_id)
-        delivery.reply_privately(deps.client, url, channel, user, error_payload(_lang(deps, user), request_id),
-                                 request_id)
+    except Exception as exc:
+        _log_failure(exc, "request %s: share failed", request_id)
+        delivery.reply_privately(deps.client, url, channel, user,
+                                 error_payload(_lang(deps, user), request_id, exc), request_id)
         return
     if reply.kind != "answer":
         # The person may no longer see it (access changed since): tell only them, never the channel.
@@ -187,10 +191,10 @@ def rerun(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
         text, _ = _question(deps, body, "rerun")
         # A correction is a new question: answered as of now, not as of the typo.
         reply = answers.answer_question(deps, text, user or "", deps.now())
-    except Exception:
-        log.exception("request %s: rerun failed", request_id)
-        delivery.reply_privately(deps.client, url, channel, user, error_payload(_lang(deps, user), request_id),
-                                 request_id)
+    except Exception as exc:
+        _log_failure(exc, "request %s: rerun failed", request_id)
+        delivery.reply_privately(deps.client, url, channel, user,
+                                 error_payload(_lang(deps, user), request_id, exc), request_id)
         return
     delivery.reply_privately(deps.client, url, channel, user, reply.payload(replace_original=True), request_id)
     if reply.chart and reply.kind == "answer":
@@ -203,10 +207,10 @@ def digest_command(deps: BotDeps, body: dict[str, Any], text: str, request_id: s
     try:
         lang = _lang(deps, user)
         msg, blocks = digest_optin.command_reply(deps, user or "", text, lang, deps.now())
-    except Exception:
-        log.exception("request %s: /kpi digest failed (user %s)", request_id, user)
-        delivery.reply_privately(deps.client, url, channel, user, error_payload(_lang(deps, user), request_id),
-                                 request_id)
+    except Exception as exc:
+        _log_failure(exc, "request %s: /kpi digest failed (user %s)", request_id, user)
+        delivery.reply_privately(deps.client, url, channel, user,
+                                 error_payload(_lang(deps, user), request_id, exc), request_id)
         return
     log.info("request %s: /kpi digest %s by %s", request_id, digest_optin.parse(text), user)
     delivery.reply_privately(deps.client, url, channel, user,
@@ -239,6 +243,14 @@ def publish_home(deps: BotDeps, user_id: str, request_id: str) -> None:
         log.error("request %s: views.publish for %s failed: %s", request_id, user_id, _describe(exc))
     except Exception:
         log.exception("request %s: home tab for %s failed", request_id, user_id)
+
+
+def _log_failure(exc: BaseException, msg: str, *args: Any, extra: dict[str, Any] | None = None) -> None:
+    """A database outage is not a bug: one WARNING line saying what is wrong; anything else with its traceback."""
+    if isinstance(exc, StoreError):
+        log.warning(msg + ": %s", *args, exc, extra=extra)
+    else:
+        log.error(msg, *args, exc_info=exc, extra=extra)
 
 
 def _lang(deps: BotDeps, user: str | None) -> str:

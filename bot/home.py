@@ -11,6 +11,7 @@ from bot.deps import BotDeps
 from kpi_engine import format as fmt
 from kpi_engine.engine import RepInfo
 from kpi_engine.query import PeriodSpec, Query
+from kpi_engine.store_errors import StoreError
 from kpibot.text_answer import target_line
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,9 @@ def _cell(deps: BotDeps, key: str, grain: str, filters: dict[str, str], lang: st
     q = Query(kpi=key, period=PeriodSpec("current", grain=grain), filters=dict(filters), lang=lang)  # type: ignore[arg-type]
     try:
         a = deps.engine.answer(q, as_of)
+    except StoreError as exc:  # the database is away: one line, not a traceback per cell
+        log.warning("home tab: %s %s: %s", key, grain, exc)
+        return f"*{label}*\n—"
     except Exception:
         # One failing number must not blank the whole tab.
         log.exception("home tab: %s %s failed", key, grain)

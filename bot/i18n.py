@@ -9,6 +9,12 @@ WORDS: dict[str, tuple[str, str]] = {
                  "พิมพ์ `/kpi help` เพื่อดูวิธีถาม หรือ `/kpi list` เพื่อดูรายการ KPI"),
     "error": ("Sorry, something went wrong while answering that. It has been logged as request `{rid}`.",
               "ขออภัย เกิดข้อผิดพลาดระหว่างตอบคำถามนี้ บันทึกไว้แล้วด้วยรหัส `{rid}`"),
+    "store_unavailable": ("Sorry, the KPI database can't be reached right now, so I can't answer. Please try again "
+                          "in a few minutes (request `{rid}`).",
+                          "ขออภัย ตอนนี้ติดต่อฐานข้อมูล KPI ไม่ได้ จึงยังตอบไม่ได้ โปรดลองใหม่ในอีกสักครู่ (รหัส `{rid}`)"),
+    "store_error": ("Sorry, the KPI database has a problem, so I can't answer right now. It has been logged as "
+                    "request `{rid}`.",
+                    "ขออภัย ฐานข้อมูล KPI มีปัญหา จึงยังตอบไม่ได้ บันทึกไว้แล้วด้วยรหัส `{rid}`"),
     "other_workspace": ("Sorry, this KPI bot only answers people in its own workspace.",
                         "ขออภัย บอทนี้ตอบเฉพาะผู้ใช้ในเวิร์กสเปซของบริษัทเท่านั้น"),
     "own_line_only": ("You see your own line and your team's total.",

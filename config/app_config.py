@@ -57,6 +57,8 @@ class AppConfig(BaseModel):
     # years in Thai text: Buddhist era (พ.ค. 2569, Thai business usage) or Gregorian (พ.ค. 2026)
     thai_years: Literal["buddhist", "gregorian"] = "buddhist"
     min_sample: int = Field(10, ge=0)
+    # the month fiscal years start in; FY2026 is the fiscal year that ends in 2026 ("fy26", "ปีงบ 69")
+    fiscal_year_start_month: int = Field(1, ge=1, le=12)
     retention: RetentionConfig = RetentionConfig()
     slack: SlackConfig = SlackConfig()
     access: AccessConfig = AccessConfig()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -47,7 +47,7 @@ class KpiSpec:
         """A ratio KPI's change is reported in percentage points, any other's as a relative change."""
         return self.unit == "ratio"
 
-    @property
+    @cached_property
     def filters(self) -> tuple[str, ...]:
         dims = set(self.breakdowns)
         if dims & {"rep", "team"}:

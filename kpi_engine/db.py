@@ -25,25 +25,33 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 
+from kpi_engine import store_errors
+from kpi_engine.store_errors import StoreCorrupt, StoreError, StoreNotWritable, StoreUnavailable
+
+__all__ = ["StoreCorrupt", "StoreError", "StoreNotWritable", "StoreUnavailable", "open_store", "make_engine"]
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+# a PostgreSQL that does not answer (a dropped packet, not a refusal) fails a command in this time
+PG_CONNECT_TIMEOUT = 10
+
+# engines on a store this process may only read, with the reason (see require_writable)
+_READ_ONLY: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 # The newest migration's revision id; tests/test_migrate.py keeps it equal to the scripts' head.
 SCHEMA_HEAD = "0005"
 
 # what alembic_version holds in a store nobody created yet
 EMPTY = None
-
-
-class StoreError(RuntimeError):
-    """The store cannot be used as it is (corrupt, foreign, unreachable); the message is for people."""
 
 
 class SchemaOutOfDate(StoreError):
@@ -56,27 +64,60 @@ class SchemaOutOfDate(StoreError):
         self.current = current
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, read_only: str | None = None) -> Engine:
+    """`read_only`: why the SQLite file cannot be written; it is then opened for reading only."""
     if url.startswith("postgres://"):  # Heroku-style URLs
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     if url.startswith("sqlite"):
-        eng = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        kw = {}
+        if read_only is not None:
+            kw["creator"] = _read_only_connect(url.split(":///", 1)[1])
+        eng = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kw)
 
         @event.listens_for(eng, "connect")
         def _pragmas(dbapi_conn, _rec):  # noqa: ANN001
             cur = dbapi_conn.cursor()
-            # WAL lets the bot read while an import or the scheduler writes
-            cur.execute("PRAGMA journal_mode=WAL")
+            if read_only is None:  # setting the journal mode is a write
+                # WAL lets the bot read while an import or the scheduler writes
+                cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=OFF")
             cur.execute("PRAGMA cache_size=-65536")
             cur.execute("PRAGMA temp_store=MEMORY")
             cur.close()
 
-        return eng
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        if read_only is not None:
+            _READ_ONLY[eng] = read_only
+        return store_errors.install(eng)
+    connect_args = {} if "connect_timeout" in url else {"connect_timeout": PG_CONNECT_TIMEOUT}
+    return store_errors.install(create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                                              connect_args=connect_args))
+
+
+def _read_only_connect(path: str):
+    """Connections that only read. In a folder SQLite cannot write, a WAL database has no -shm file to
+    share: it is then read as immutable, which is exact as long as no -wal file holds newer pages."""
+    p = Path(path)
+    wal = p.with_name(p.name + "-wal")
+    immutable = (store_errors.folder_read_only(p.parent) and not (p.parent / (p.name + "-shm")).exists()
+                 and not (wal.exists() and wal.stat().st_size))
+    uri = f"file:{quote(str(p.resolve()))}?mode=ro" + ("&immutable=1" if immutable else "")
+
+    def connect():
+        return sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+
+    return connect
+
+
+def require_writable(engine: Engine, doing: str) -> None:
+    """Fail before any work when `doing` (e.g. "import") would have to write to a read-only store."""
+    why = _READ_ONLY.get(engine)
+    if why is not None:
+        where, _ = store_errors.describe(engine)
+        raise StoreNotWritable(f"the store {where} is read-only ({why}), so kpibot cannot {doing}; nothing was "
+                               f"changed. Make it writable, or point DATABASE_URL at a writable copy")
 
 
 def _alembic_config(engine: Engine | None):
@@ -109,30 +150,39 @@ def safe_url(url: str) -> str:
     return url.split("@")[-1]
 
 
-def _check_sqlite_file(url: str) -> None:
-    """Refuse a file that is not ours before anything writes to it: never overwrite a user's file."""
-    path = _sqlite_path(url)
-    if not path or not Path(path).exists() or Path(path).stat().st_size == 0:
-        return
+def _check_sqlite_file(url: str) -> str | None:
+    """Refuse a file that is not ours before anything writes to it: never overwrite a user's file.
+    Returns why the file cannot be written (it is then opened read-only), or None."""
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    if not path or path == ":memory:":
+        return None
+    p = Path(path)
+    read_only = store_errors.why_read_only(p)
+    if not p.exists() or p.stat().st_size == 0:
+        if not p.parent.is_dir():
+            raise StoreError(f"cannot create the store {path}: its folder {p.parent} does not exist. Point "
+                             f"DATABASE_URL at a file in an existing folder")
+        if read_only is not None:
+            raise StoreNotWritable(f"cannot create the store {path}: {read_only}. Point DATABASE_URL at a "
+                                   f"file in a writable folder")
+        return None
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = _read_only_connect(path)()
         try:
             names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path} is not a SQLite database kpibot can read ({exc}); "
-                         f"it was left untouched. Point DATABASE_URL at another file.") from exc
+        if getattr(exc, "sqlite_errorcode", None) == 26:  # SQLITE_NOTADB: the header is not SQLite's
+            raise StoreError(f"{path} is not a SQLite database kpibot can read ({exc}); "
+                             f"it was left untouched. Point DATABASE_URL at another file.") from exc
+        problem = store_errors.classify(exc, path, p)
+        raise (problem or StoreError(f"cannot read the store {path} ({exc})")) from exc
     if names and "alembic_version" not in names:
         raise StoreError(f"{path} is a SQLite database of another program (tables: "
                          f"{', '.join(sorted(names)[:5])}); it was left untouched. "
                          f"Point DATABASE_URL at another file.")
-
-
-def _sqlite_path(url: str) -> str | None:
-    path = url.split(":///", 1)[1] if ":///" in url else ""
-    path = path.split("?", 1)[0]
-    return None if not path or path == ":memory:" else path
+    return read_only
 
 
 # ---------------------------------------------------------------------- the stored revision
@@ -239,6 +289,8 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
             if before is not EMPTY and before not in known_revisions():
                 raise StoreError(f"the store has schema revision {before}, which this kpibot does not know "
                                  f"(written by a newer kpibot?); it was left untouched")
+            if engine in _READ_ONLY:
+                require_writable(engine, "upgrade it to this version's schema")
             _upgrade_on(conn, engine)
     return before, SCHEMA_HEAD
 
@@ -250,6 +302,8 @@ def _create_if_new(engine: Engine, where: str) -> None:
         if rev == SCHEMA_HEAD:
             return
         if rev is EMPTY and not (conn.dialect.name == "sqlite" and _has_any_table(conn)):
+            if engine in _READ_ONLY:
+                require_writable(engine, "create its tables")
             _upgrade_on(conn, engine)
             return
     _refuse(where, rev)
@@ -268,15 +322,16 @@ def _refuse(where: str, rev: str | None) -> None:
 def open_store(url: str) -> Engine:
     """An engine on a store at the current schema (created if brand-new). Raises StoreError
     (SchemaOutOfDate for an older schema) with a readable message."""
-    if url.startswith("sqlite"):
-        _check_sqlite_file(url)
+    read_only = _check_sqlite_file(url) if url.startswith("sqlite") else None
     where = safe_url(url)
     try:
-        engine = make_engine(url)
+        engine = make_engine(url, read_only)
         with engine.connect() as conn:
             rev = stored_revision(conn)
         if rev != SCHEMA_HEAD:
             _create_if_new(engine, where)
+    except StoreError:  # already one clear line (unreachable, read-only, damaged, out of date)
+        raise
     except (OperationalError, DatabaseError) as exc:
         raise StoreError(f"cannot open the store at {where}: {exc.orig}") from exc
     return engine
@@ -285,12 +340,13 @@ def open_store(url: str) -> Engine:
 def migrate_store(url: str) -> tuple[str | None, str]:
     """`kpibot migrate`: upgrade the store to this kpibot's schema under the lock.
     (revision before — None for a new store — , revision after)."""
-    if url.startswith("sqlite"):
-        _check_sqlite_file(url)
+    read_only = _check_sqlite_file(url) if url.startswith("sqlite") else None
     where = safe_url(url)
-    engine = make_engine(url)
+    engine = make_engine(url, read_only)
     try:
         return upgrade(engine)
+    except StoreError:
+        raise
     except (OperationalError, DatabaseError) as exc:
         raise StoreError(f"cannot migrate the store at {where}: {exc.orig}") from exc
     finally:

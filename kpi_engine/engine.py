@@ -25,9 +25,11 @@ from kpi_engine import freshness, notes, periods
 from kpi_engine.calc import Calc, Filters, Measure
 from kpi_engine.catalogue import KpiSpec, catalogue
 from kpi_engine.dimnames import DimensionNames
+from kpi_engine.entities import LexiconCache
 from kpi_engine.kpis import COMPUTE
-from kpi_engine.periods import Period
-from kpi_engine.query import Query, QueryError
+from kpi_engine.lexicon import Lexicon, Visible
+from kpi_engine.periods import Period, PeriodError
+from kpi_engine.query import HelpRequest, Query, QueryError, Rank
 
 # Answers compute the comparison period and the target here while the period itself runs. At most
 # two at a time, and an answer that finds no free slot runs them itself: an answer waiting for its
@@ -70,6 +72,8 @@ class Answer:
     chart: bool = False
     currency: str = "THB"
     extra: dict[str, Any] = field(default_factory=dict)
+    rank: Rank | None = None
+    rows_total: int | None = None  # breakdown rows before a ranking kept its first n
     data_to: int | None = None  # epoch seconds: the data behind it is complete up to here (freshness)
 
     def note(self, lang: str | None = None) -> str | None:
@@ -108,6 +112,8 @@ class Answer:
             "target": self.target,
             "breakdown": self.breakdown,
             "breakdown_by": self.by,
+            "rank": None if self.rank is None else {"order": self.rank.order, "n": self.rank.n,
+                                                    "rows_total": self.rows_total},
             "filters": self.filters,
             "details": _clean(self.details),
             "n": self.n,
@@ -150,6 +156,7 @@ class KpiEngine:
         self.tz = config.tz
         self.catalogue = catalogue()
         self.names = DimensionNames(config.display_names)
+        self._lexicons = LexiconCache()
         fmt.set_thai_years(config.thai_years)
 
     # ------------------------------------------------------------ public API
@@ -157,31 +164,58 @@ class KpiEngine:
     def spec(self, key: str) -> KpiSpec:
         return self.catalogue[key]
 
-    def answer(self, query: Query, as_of: datetime) -> Answer:
+    def lexicon(self) -> Lexicon:
+        """Teams, regions, products, … and reps as questions name them (kpi_engine.lexicon), kept
+        until the data changes (kpi_engine.entities)."""
+        return self._lexicons.get(self.store, self.names)
+
+    def parse(self, text: str, visible: Visible = None) -> Query | HelpRequest:
+        """A question read with this store's names and this install's fiscal year."""
+        from kpi_engine.grammar import ParseOptions, parse
+
+        opts = ParseOptions(fiscal_year_start_month=self.config.fiscal_year_start_month, visible=visible)
+        return parse(text, self.catalogue, self.lexicon(), opts)
+
+    def periods_of(self, query: Query, as_of: datetime) -> tuple[Period, Period]:
+        """The question's period and the one it is compared with; QueryError in the question's
+        language when a period cannot be answered (in the future, no such day)."""
+        spec = self.catalogue[query.kpi]
+        try:
+            period = query.resolve_period(as_of, self.tz, spec.default_grain)
+            base = query.resolve_comparison(period, as_of, self.tz)
+        except PeriodError as exc:
+            raise _period_error(query, exc) from None
+        return period, base
+
+    def answer(self, query: Query, as_of: datetime, visible: Visible = None) -> Answer:
         spec = self.catalogue[query.kpi]
         if query.breakdown and query.breakdown not in spec.breakdowns:
-            raise QueryError(f"{spec.name_en} cannot be broken down by {query.breakdown}", lang=query.lang)
-        period = query.resolve_period(as_of, self.tz, spec.default_grain)
-        base = periods.year_ago(period) if query.compare == "yoy" else periods.previous(period)
+            raise QueryError(f"{spec.name_en} cannot be broken down by {query.breakdown}" if query.lang != "th"
+                             else f"{spec.name_th} แยกตาม{_dim_th(query.breakdown)}ไม่ได้", lang=query.lang)
+        if query.mine is not None and ("rep" if query.mine == "rep" else "team") not in query.filters:
+            raise QueryError("“my” needs to know who is asking." if query.lang != "th"
+                             else "“ของฉัน” ต้องรู้ว่าใครเป็นผู้ถาม", lang=query.lang)
+        period, base = self.periods_of(query, as_of)
+        compare: Any = base if query.compare == "period" else query.compare
         with self.store.connect() as conn:
-            filters = self._resolve_filters(conn, spec, query.filters, query.lang)
+            filters = self._resolve_filters(conn, spec, query.filters, query.lang, visible)
             side = None
             if self._parallel and _SIDE_SLOTS.acquire(blocking=False):
                 # the comparison period and the target on a second connection meanwhile: the SQLite and
                 # PostgreSQL drivers let go of the GIL while a statement runs, so P and P' overlap
                 try:
-                    side = _SIDE.submit(self._comparison, spec, base, period, filters, as_of, query.compare)
+                    side = _SIDE.submit(self._comparison, spec, base, period, filters, as_of, compare)
                 finally:
                     if side is None:
                         _SIDE_SLOTS.release()
                     else:
                         side.add_done_callback(lambda _: _SIDE_SLOTS.release())
             try:
-                ctx = _Ctx(self, conn, as_of, query.compare)
+                ctx = _Ctx(self, conn, as_of, compare)
                 m = ctx.measure(spec.key, period, filters, query.breakdown)
                 breakdown = self._breakdown(conn, spec, m.rows, query.breakdown) if query.breakdown else None
                 prev, tgt = side.result() if side else self._comparison(spec, base, period, filters, as_of,
-                                                                        query.compare, ctx)
+                                                                        compare, ctx)
                 data_to = freshness.data_to(conn, spec)
             except BaseException:
                 if side:
@@ -197,19 +231,23 @@ class KpiEngine:
         if low and code is None:
             code, args = "low_sample", {"n": m.n, "min": self.config.min_sample}
         args.setdefault("period", period.label)
+        rows_total = len(breakdown) if breakdown is not None else None
+        if breakdown is not None and query.rank is not None:
+            breakdown = _ranked(breakdown, query.rank)
         return Answer(
             spec=spec, value=m.value, period=period,
             comparison=Comparison(base, prev.value, change, kind),
             target=target, breakdown=breakdown, details=m.details, note_code=code, note_args=args,
             low_sample=low, n=m.n, filters={k: list(v) for k, v in filters.values.items()},
             by=query.breakdown, compare=query.compare, lang=query.lang, chart=query.chart,
-            currency=self.config.currency, data_to=data_to,
+            currency=self.config.currency, rank=query.rank if query.breakdown else None, rows_total=rows_total,
+            data_to=data_to,
         )
 
     def series(self, query: Query, as_of: datetime, n: int = 12) -> list[tuple[Period, float | None]]:
         """The KPI over the n periods of the question's grain ending with its period (oldest first)."""
         spec = self.catalogue[query.kpi]
-        period = query.resolve_period(as_of, self.tz, spec.default_grain)
+        period, _ = self.periods_of(query, as_of)
         with self.store.connect() as conn:
             filters = self._resolve_filters(conn, spec, query.filters, query.lang)
             ctx = _Ctx(self, conn, as_of, query.compare)
@@ -219,7 +257,7 @@ class KpiEngine:
     def target_series(self, query: Query, as_of: datetime, n: int = 12) -> list[tuple[Period, float | None]]:
         """The target of each period series() returns, in the KPI's own unit (1.0 for target attainment)."""
         spec = self.catalogue[query.kpi]
-        period = query.resolve_period(as_of, self.tz, spec.default_grain)
+        period, _ = self.periods_of(query, as_of)
         with self.store.connect() as conn:
             filters = self._resolve_filters(conn, spec, query.filters, query.lang)
             ctx = _Ctx(self, conn, as_of, query.compare)
@@ -278,10 +316,10 @@ class KpiEngine:
             return None
         return RepInfo(row[0], row[1], row[2], row[3], (row[4] or "rep").lower())
 
-    def resolve_rep(self, value: str, lang: str = "en") -> RepInfo:
+    def resolve_rep(self, value: str, lang: str = "en", visible: Visible = None) -> RepInfo:
         """The rep a `rep:` filter value names (id, name, or @Slack user id); QueryError when none or many."""
         with self.store.connect() as conn:
-            rep_id = self._resolve_rep(conn, value, lang)
+            rep_id = self._resolve_rep(conn, value, lang, visible)
             row = conn.execute(text("SELECT rep_id, name, team, region, role FROM reps WHERE rep_id = :r"),
                                {"r": rep_id}).one()
         return RepInfo(row[0], row[1], row[2], row[3], (row[4] or "rep").lower())
@@ -390,54 +428,77 @@ class KpiEngine:
         }[dim]
         return {r[0] for r in conn.execute(text(sql)) if r[0]}
 
-    def _resolve_filters(self, conn, spec: KpiSpec, raw: dict[str, str], lang: str) -> Filters:
+    def _resolve_filters(self, conn, spec: KpiSpec, raw: dict[str, str], lang: str,
+                         visible: Visible = None) -> Filters:
+        th = lang == "th"
         out: dict[str, tuple[str, ...]] = {}
         for dim, value in raw.items():
             if dim not in spec.filters:
                 allowed = ", ".join(spec.filters) or "nothing"
-                raise QueryError(f"{spec.name_en} cannot be filtered by {dim} (it can be filtered by {allowed})",
+                raise QueryError(f"{spec.name_th} กรองตาม{_dim_th(dim)}ไม่ได้" if th else
+                                 f"{spec.name_en} cannot be filtered by {dim} (it can be filtered by {allowed})",
                                  word=f"{dim}:{value}", lang=lang)
             if dim == "rep":
-                out[dim] = (self._resolve_rep(conn, value, lang),)
+                out[dim] = (self._resolve_rep(conn, value, lang, visible),)
                 continue
             domain = self._domain(conn, spec, dim)
             by_norm = {_norm(v): v for v in domain}
             hit = by_norm.get(_norm(value))
             if hit is None:
+                typed = self.names.typed_forms(dim).get(_norm(value))  # a name or alias of a stored value
+                hit = typed if typed in domain else None
+            if hit is None:
                 guess = process.extractOne(_norm(value), list(by_norm), score_cutoff=60)
-                known = ", ".join(sorted(domain)[:12]) or "none in the data yet"
-                hint = f' Did you mean "{dim}:{by_norm[guess[0]]}"?' if guess else ""
-                raise QueryError(f'No {dim} called "{value}".{hint} Known: {known}.', word=f"{dim}:{value}",
-                                 suggestions=[f"{dim}:{by_norm[guess[0]]}"] if guess else [], lang=lang)
+                known = ", ".join(sorted(domain)[:12]) or ("ยังไม่มีในข้อมูล" if th else "none in the data yet")
+                if th:
+                    hint = f' หมายถึง "{dim}:{by_norm[guess[0]]}" หรือเปล่า?' if guess else ""
+                    msg = f'ไม่มี{_dim_th(dim)}ชื่อ "{value}"{hint} ที่มีอยู่: {known}'
+                else:
+                    hint = f' Did you mean "{dim}:{by_norm[guess[0]]}"?' if guess else ""
+                    msg = f'No {dim} called "{value}".{hint} Known: {known}.'
+                raise QueryError(msg, word=f"{dim}:{value}", lang=lang,
+                                 suggestions=[f"{dim}:{by_norm[guess[0]]}"] if guess else [])
             out[dim] = (hit,)
         return Filters(out)
 
-    def _resolve_rep(self, conn, value: str, lang: str) -> str:
+    def _resolve_rep(self, conn, value: str, lang: str, visible: Visible = None) -> str:
+        th = lang == "th"
         v = value.strip()
         if v.startswith("@"):
             row = conn.execute(text("SELECT rep_id FROM reps WHERE slack_user_id = :u"), {"u": v[1:]}).first()
             if row is None:
-                raise QueryError(f"Slack user {v} is not linked to a rep (reps.slack_user_id).", word=v, lang=lang)
+                raise QueryError(f"ผู้ใช้ Slack {v} ยังไม่ได้ผูกกับตัวแทนขาย" if th else
+                                 f"Slack user {v} is not linked to a rep (reps.slack_user_id).", word=v, lang=lang)
             return row[0]
         # an exact id is the common case (alert rules per rep, share buttons): one index lookup,
         # not a read of every rep
         row = conn.execute(text("SELECT rep_id FROM reps WHERE rep_id = :r"), {"r": v}).first()
         if row is not None:
             return row[0]
-        reps = list(conn.execute(text("SELECT rep_id, name FROM reps")))
+        reps = list(conn.execute(text("SELECT rep_id, name, name_th, nickname FROM reps")))
         nv = _norm(v)
-        exact = [r for r in reps if _norm(r[0]) == nv or (r[1] and _norm(r[1]) == nv)]
+
+        def names(r) -> list[str]:
+            return [_norm(x) for x in (r[1], r[2]) if x] + [_norm(x) for x in (r[3] or "").replace(";", ",").split(",")
+                                                             if x.strip()]
+
+        exact = [r for r in reps if _norm(r[0]) == nv or nv in names(r)]
         if not exact:
-            exact = [r for r in reps if r[1] and nv in _norm(r[1]).split()]
+            exact = [r for r in reps if any(nv in n.split() for n in names(r))]
         if not exact:
-            exact = [r for r in reps if r[1] and nv in _norm(r[1])]
+            exact = [r for r in reps if any(nv in n for n in names(r))]
         if len(exact) == 1:
             return exact[0][0]
+        shown = [r for r in exact if visible is None or visible(r[0])]
         if len(exact) > 1:
-            names = ", ".join(f"{r[1]} (rep:{r[0]})" for r in exact[:5])
-            raise QueryError(f'"rep:{v}" matches {len(exact)} reps: {names}. Use the rep id.', word=v, lang=lang)
-        choices = {(r[1] or r[0]): r[0] for r in reps}
+            listed = ", ".join(f"{r[1] or r[2] or r[0]} (rep:{r[0]})" for r in shown[:5])
+            raise QueryError(f'"rep:{v}" ตรงกับตัวแทนขาย {len(exact)} คน: {listed} ระบุรหัส' if th else
+                             f'"rep:{v}" matches {len(exact)} reps: {listed}. Use the rep id.', word=v, lang=lang)
+        choices = {(r[1] or r[0]): r[0] for r in reps if visible is None or visible(r[0])}
         guess = process.extractOne(v, list(choices), score_cutoff=60)
+        if th:
+            hint = f' หมายถึง "{guess[0]}" (rep:{choices[guess[0]]}) หรือเปล่า?' if guess else ""
+            raise QueryError(f'ไม่มีตัวแทนขายชื่อ "{v}"{hint}', word=v, lang=lang)
         hint = f' Did you mean "{guess[0]}" (rep:{choices[guess[0]]})?' if guess else ""
         raise QueryError(f'No rep called "{v}".{hint}', word=v, lang=lang)
 
@@ -461,6 +522,31 @@ class KpiEngine:
                f" (SELECT MAX({hi_col}) FROM {table}{where})")
         lo, hi = conn.execute(text(sql)).one()
         return None if lo is None else (int(lo), int(hi if hi is not None else lo))
+
+
+def _dim_th(dim: str) -> str:
+    from kpi_engine.format import dimension
+
+    return dimension(dim, "th")
+
+
+def _period_error(query: Query, exc: PeriodError) -> QueryError:
+    """A period that cannot be answered, said in the question's language."""
+    msg = str(exc)
+    if query.lang == "th":
+        if "in the future" in msg:
+            what = msg.split(" is in the future")[0]
+            msg = f"ช่วง {what} ยังมาไม่ถึง ถามได้เฉพาะช่วงเวลาที่เริ่มแล้ว"
+        else:
+            msg = "ช่วงเวลานี้ใช้ไม่ได้: " + msg
+    return QueryError(msg, lang=query.lang)
+
+
+def _ranked(rows: list[dict], rank: Rank) -> list[dict]:
+    """A breakdown in the ranking's order (rows without a value last), cut to its first n."""
+    sign = -1 if rank.order == "desc" else 1
+    ordered = sorted(rows, key=lambda r: (r["value"] is None, sign * (r["value"] or 0), r["key"]))
+    return ordered if rank.n is None else ordered[: rank.n]
 
 
 def _change(spec: KpiSpec, now: float | None, before: float | None) -> tuple[float | None, str]:

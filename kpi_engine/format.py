@@ -200,7 +200,14 @@ def period_label(p: Period, lang: str = "en", with_year: bool = True) -> str:
     g = p.grain
     th = lang == "th"
     y = year(start.year, lang)
-    if g == "year":
+    if g in ("months", "days") and not p.label.startswith(("last ", "previous ")):
+        text = _span_label(p, lang, with_year)
+    elif g == "months":
+        span = day_span(start, last_day(p), lang, with_year)
+        if not p.label.startswith("last"):
+            return span
+        return f"{p.months} เดือนล่าสุด ({span})" if th else f"last {p.months} months ({span})"
+    elif g == "year":
         text = f"{'ปี ' if th else ''}{y}"
     elif g == "quarter":
         q = (start.month - 1) // 3 + 1
@@ -221,6 +228,45 @@ def period_label(p: Period, lang: str = "en", with_year: bool = True) -> str:
     if p.to_date:
         text += f" ({word('to_date', lang)})"
     return text
+
+
+_HALVES_TH = {"1": "ครึ่งปีแรก", "2": "ครึ่งปีหลัง"}
+
+
+def _span_label(p: Period, lang: str, with_year: bool = True) -> str:
+    """Halves, fiscal periods, runs of months and runs of days: 'H1 2026', 'FY2026', 'Q3 FY2026',
+    'Oct – Nov 2026', '1 – 15 Nov 2026' (Thai: 'ครึ่งปีแรก 2569', 'ปีงบประมาณ 2569', …)."""
+    th = lang == "th"
+    label = p.label
+    if p.grain == "months" and label.startswith("FY"):
+        name, _, part = label[2:].partition("-")
+        shown = year(int(name), lang)
+        if not part:
+            return f"ปีงบประมาณ {shown}" if th else label
+        if part.startswith("Q"):
+            return f"ไตรมาส {part[1:]} ปีงบ {shown}" if th else f"{part} FY{name}"
+        return f"{_HALVES_TH[part[1:]]} ปีงบ {shown}" if th else f"{part} FY{name}"
+    if p.grain == "months" and "-H" in label:
+        y, half = label.split("-H")
+        return f"{_HALVES_TH[half]} {year(int(y), lang)}" if th else f"H{half} {y}"
+    if p.grain == "months" and label.isdigit():
+        return f"ปี {year(int(label), lang)}" if th else label
+    return date_range(p, lang, whole_months=p.grain == "months", with_year=with_year)
+
+
+def date_range(p: Period, lang: str = "en", whole_months: bool = False, with_year: bool = True) -> str:
+    """The days a period covers: '1 Jul – 30 Sep 2026', '1 – 18 Nov 2026', '3 Nov 2026' (a to-date
+    period ends on the day of its as_of); with whole_months: 'Oct – Nov 2026'."""
+    tz = p.tz
+    a, b = p.start.astimezone(tz), last_day(p).astimezone(tz)
+    if not whole_months:
+        return day_span(a, b, lang, with_year)
+    months = _months(lang)
+    if (a.year, a.month) == (b.year, b.month):
+        return f"{months[a.month - 1]} {year(a.year, lang)}"
+    if a.year == b.year:
+        return f"{months[a.month - 1]} – {months[b.month - 1]} {year(a.year, lang)}"
+    return f"{months[a.month - 1]} {year(a.year, lang)} – {months[b.month - 1]} {year(b.year, lang)}"
 
 
 def short_period(p: Period, lang: str = "en") -> str:

@@ -1,64 +1,90 @@
 """The /kpi grammar: what a person types, in English or Thai, parsed into a Query or a HelpRequest.
 
-Thai is written without spaces between words, so the text is tokenised by matching known phrases
-(longest first) at each position instead of splitting on spaces. Whatever no phrase covers becomes
-an "unknown" span, answered with a did-you-mean and never silently guessed: a wrong KPI that looks
-right is worse than a question back.
+    parse("ยอดขายภาคเหนือเดือนนี้", lexicon=engine.lexicon(), options=ParseOptions(fiscal_year_start_month=10))
 
-Public API: `parse(text, catalogue=None) -> Query | HelpRequest`, raising `QueryError`.
+How a question is read:
+1. folded (kpi_engine.textnorm): case, Thai spelling as typed, zero-width spaces, elongation;
+2. scanned left to right, the longest thing that fits winning at each place: a period written with
+   numbers or month names (kpi_engine.period_grammar), a known phrase (KPI names and aliases, topic
+   words, periods said in words, "by team", rankings, comparisons, chat words in both languages),
+   or an entity of the store (kpi_engine.lexicon: teams, regions, products, reps by name, Thai name
+   or nickname). Thai is written without spaces, so phrases are matched at every position and a
+   space between Thai words is optional;
+3. a word nothing covers is corrected when one known phrase is clearly closest (a score and a margin
+   over the next-best different meaning), asked back with at most three choices when two are
+   close, and refused otherwise: a wrong KPI that looks right is worse than a question back;
+4. the pieces are put together: one KPI (topic words such as "deals" or "ยอด" pick their family's
+   KPI, or join a KPI of that family: "rev growth"), filters from entities (the words around them
+   decide between a team and a segment called "enterprise", or the question is asked back), one
+   period, a comparison ("vs q2", "yoy"), a breakdown or ranking ("top 5 reps", "ทีมไหนสูงสุด").
+
+The result carries a Reading (kpi_engine.reading) naming every correction and assumption, which
+the answer shows in one line, so no misreading is silent.
+
+parse is a pure function of the text, the catalogue, the lexicon and the options.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, replace
-from datetime import date
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from kpi_engine import periods
+from kpi_engine import periods, words
 from kpi_engine.catalogue import DIMENSIONS, KpiSpec
 from kpi_engine.catalogue import catalogue as default_catalogue
-from kpi_engine.query import HelpRequest, PeriodSpec, Query, QueryError
+from kpi_engine.format import dimension as dim_word
+from kpi_engine.lexicon import EXACT, Entity, Lexicon, Visible, visible_only
+from kpi_engine.period_grammar import NUMBER_WORDS, PeriodTextError, count, match_period
+from kpi_engine.query import HelpRequest, PeriodSpec, Query, QueryError, Rank
+from kpi_engine.reading import Reading
+from kpi_engine.textnorm import Folded, fold, fold_text, invisible, is_thai, is_word
 
-__all__ = ["MAX_CHARS", "parse"]
+__all__ = ["MAX_CHARS", "ParseOptions", "parse"]
 
-# A question is a few words; capping the length keeps tokenising and fuzzy matching linear and
-# fast on pasted junk.
+# A question is a few words; capping the length keeps scanning and fuzzy matching fast on pasted junk.
 MAX_CHARS = 500
 _MAX_MESSAGE = 300
 _QUOTE = 40
-# Fuzzy suggestions look at n-grams of an unknown span; bounding both keeps them under a millisecond.
-_FUZZY_WORDS = 8
-_FUZZY_NGRAM = 4
 _FUZZY_SPANS = 3
-_MAX_ROLLING_DAYS = 3660
-_YEARS = (1900, 2200)
+# Auto-correct only when the best reading scores this much (rapidfuzz ratio, 0-100) and beats the
+# best reading that means something else by the margin; shorter than _FIX_MIN_LEN, never.
+_FIX_SCORE = 80
+_FIX_MARGIN = 8
+_FIX_MARGIN_LOW = 12  # below this score the runner-up must be further behind
+_FIX_SURE = 84
+_FIX_MIN_LEN = 5
+_SUGGEST_SCORE = 72
+_THAI_RE = re.compile("[\u0e00-\u0e7f]")
+_SPACES_RE = re.compile(r"\s+")
+# Slack HTML-escapes these three in slash-command text.
+_SLACK_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
+_MENTION_RE = re.compile(r"<@([a-z0-9]+)(?:\|[^>]{0,80})?>")
+_ANY_DIM_RE = re.compile(r"([a-z][a-z0-9_]{0,30}) ?:(?=\S)")
+_LAUGH_RE = re.compile(r"5{3,}\+*")
+_NUMBER_RE = re.compile(r"[0-9]{1,6}(?![0-9])")
+_RANK_N_RE = re.compile(r"(top|bottom|best|worst|ท็อป|ท๊อป|ทอป) ?-? ?([0-9]{1,3}|"
+                        + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True))
+                        + r")(?![0-9])")
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    fiscal_year_start_month: int = 1
+    # which reps a suggestion or an error may name to this person (None: all); see lexicon.Visible
+    visible: Visible = None
+
 
 # ---------------------------------------------------------------- characters
 
-
-def _is_thai(c: str) -> bool:
-    return "\u0e00" <= c <= "\u0e7f"
-
-
-def _is_word(c: str) -> bool:
-    return (c.isalnum() or c == "_") and not _is_thai(c)
-
-
-# Vowel signs and tone marks attach to the consonant before them, so no Thai word starts with one:
-# a phrase that ends right before one would have cut a syllable in half.
+# Vowel signs and tone marks attach to the consonant before them, so no Thai word starts with one.
 _THAI_NO_START = frozenset(
     [chr(c) for c in range(0x0E30, 0x0E3B)] + ["\u0e45"] + [chr(c) for c in range(0x0E47, 0x0E4F)]
 )
 # Leading vowels are written before the consonant they belong to, so a phrase cannot start after one.
 _THAI_LEADING = frozenset("\u0e40\u0e41\u0e42\u0e43\u0e44")
-_THAI_RE = re.compile("[\u0e00-\u0e7f]")
-_SPACES_RE = re.compile(r"\s+")
-# Slack HTML-escapes these three in slash-command text.
-_SLACK_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 
 
 def _starts_ok(s: str, i: int) -> bool:
@@ -66,9 +92,9 @@ def _starts_ok(s: str, i: int) -> bool:
     if i == 0:
         return True
     c, prev = s[i], s[i - 1]
-    if _is_word(c):
-        return not _is_word(prev)
-    if _is_thai(c):
+    if is_word(c):
+        return not is_word(prev)
+    if is_thai(c):
         return prev not in _THAI_LEADING and c not in _THAI_NO_START
     return True
 
@@ -77,132 +103,83 @@ def _ends_ok(s: str, j: int, last: str) -> bool:
     """May a phrase whose last character is `last` end before s[j]?"""
     if j >= len(s):
         return True
-    if _is_word(last):
-        return not _is_word(s[j])
-    if _is_thai(last):
+    if is_word(last):
+        return not is_word(s[j])
+    if is_thai(last):
         return s[j] not in _THAI_NO_START
     return True
 
 
-def _invisible(c: str) -> bool:
-    # Zero-width spaces separate Thai words in pasted text; control characters mean nothing; a lone
-    # surrogate cannot even be encoded to send back.
-    return c.isspace() or unicodedata.category(c) in ("Cc", "Cf", "Cs")
-
-
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFC", text).replace("\u0e4d\u0e32", "\u0e33").casefold()
-    return _SPACES_RE.sub(" ", text).strip()
-
-
-def _normalise(text: str) -> tuple[str, str, list[int]]:
-    """-> (text as typed, folded text to match on, index in the typed text of each folded character).
-
-    The map lets filter values, period texts and quoted words come back exactly as typed
-    (Slack user ids are upper case) while all matching is case-insensitive.
-    """
-    text = unicodedata.normalize("NFC", text).replace("\u0e4d\u0e32", "\u0e33")
-    out: list[str] = []
-    omap: list[int] = []
-    for k, ch in enumerate(text):
-        if _invisible(ch):
-            if out and out[-1] != " ":
-                out.append(" ")
-                omap.append(k)
-            continue
-        if "\u0e50" <= ch <= "\u0e59":  # Thai digits
-            folded = chr(ord(ch) - 0x0E50 + 0x30)
-        else:
-            folded = ch.casefold()
-        for f in folded:
-            out.append(f)
-            omap.append(k)
-    while out and out[-1] == " ":
-        out.pop()
-        omap.pop()
-    return text, "".join(out), omap
+    return fold(text)
 
 
 # ---------------------------------------------------------------- vocabulary
 
-_CURRENT: dict[tuple[str, int], tuple[str, ...]] = {
-    ("day", 0): ("today", "วันนี้"),
-    ("day", -1): ("yesterday", "เมื่อวาน", "เมื่อวานนี้"),
-    ("week", 0): ("this week", "wtd", "week to date", "สัปดาห์นี้", "อาทิตย์นี้"),
-    ("week", -1): ("last week", "previous week", "สัปดาห์ที่แล้ว", "สัปดาห์ก่อน", "สัปดาห์ที่ผ่านมา",
-                   "อาทิตย์ที่แล้ว", "อาทิตย์ก่อน", "อาทิตย์ที่ผ่านมา"),
-    ("month", 0): ("this month", "mtd", "month to date", "เดือนนี้", "ตั้งแต่ต้นเดือน"),
-    ("month", -1): ("last month", "previous month", "เดือนที่แล้ว", "เดือนก่อน", "เดือนที่ผ่านมา"),
-    ("quarter", 0): ("this quarter", "this qtr", "qtd", "quarter to date", "ไตรมาสนี้", "ตั้งแต่ต้นไตรมาส"),
-    ("quarter", -1): ("last quarter", "last qtr", "previous quarter", "ไตรมาสที่แล้ว", "ไตรมาสก่อน",
-                      "ไตรมาสที่ผ่านมา"),
-    ("year", 0): ("this year", "ytd", "year to date", "ปีนี้", "ตั้งแต่ต้นปี"),
-    ("year", -1): ("last year", "previous year", "ปีที่แล้ว", "ปีก่อน", "ปีที่ผ่านมา"),
-}
-
-_DIM_WORDS_EN: dict[str, tuple[str, ...]] = {
-    "rep": ("rep", "reps", "salesperson", "salespeople", "sales rep", "sales reps", "seller", "sellers"),
-    "team": ("team", "teams"),
-    "region": ("region", "regions"),
-    "channel": ("channel", "channels"),
-    "product": ("product", "products"),
-    "segment": ("segment", "segments", "customer segment", "customer segments"),
-    "stage": ("stage", "stages"),
-    "type": ("type", "types", "activity type", "activity types"),
-    "action": ("action", "actions"),
-}
-_DIM_WORDS_TH: dict[str, tuple[str, ...]] = {
-    "rep": ("ตัวแทนขาย", "เซลส์", "พนักงานขาย", "ตัวแทน", "เซล"),
-    "team": ("ทีม",),
-    "region": ("ภูมิภาค", "ภาค", "เขต"),
-    "channel": ("ช่องทาง",),
-    "product": ("สินค้า", "ผลิตภัณฑ์"),
-    "segment": ("กลุ่มลูกค้า", "เซกเมนต์", "เซกเมนท์"),
-    "stage": ("ขั้นตอน", "สเตจ"),
-    "type": ("ประเภท", "ประเภทกิจกรรม"),
-    "action": ("การกระทำ",),
-}
-# For messages: what each dimension is called in Thai.
-_DIM_TH = {d: words[0] for d, words in _DIM_WORDS_TH.items()}
-
-_BY_EN = ("by", "per", "split by", "broken down by", "breakdown by", "grouped by", "group by")
-_BY_TH = ("แยกตาม", "ตาม", "แบ่งตาม", "แยก")
-_BY_TH_ONLY = ("ราย",)  # รายทีม, รายภาค: only before a Thai dimension word
-
-_VS_EN = ("vs", "vs.", "versus", "compared to", "compared with", "against")
-_VS_TH = ("เทียบ", "เทียบกับ", "เปรียบเทียบ", "เปรียบเทียบกับ")
-_YOY_EN = ("last year", "ly", "prior year", "previous year", "same period last year", "a year ago",
-           "the same period last year")
-_PREV_EN = ("previous", "prev", "previous period", "prior period", "last period", "last week", "last month",
-            "last quarter")
-_YOY_TH = ("ปีที่แล้ว", "ปีก่อน", "ปีที่ผ่านมา", "ช่วงเดียวกันปีที่แล้ว", "ช่วงเดียวกันปีก่อน")
-_PREV_TH = ("ช่วงก่อน", "ช่วงก่อนหน้า", "สัปดาห์ที่แล้ว", "สัปดาห์ก่อน", "เดือนที่แล้ว", "เดือนก่อน",
-            "ไตรมาสที่แล้ว", "ไตรมาสก่อน")
-_YOY_WORDS = ("yoy", "y/y", "year over year", "year-over-year")
-# "revenue vs target": targets are shown whenever one applies, so after another KPI this asks for nothing
-# more; alone ("vs target") it names target attainment.
-_TARGET_EN = ("target", "targets", "quota", "goal", "goals", "plan")
-_TARGET_TH = ("เป้า", "เป้าหมาย")
-_TARGET_KPI = "target_attainment"
-
-_CHART = ("chart", "charts", "graph", "graphs", "plot", "trend", "with chart", "with a chart",
-          "กราฟ", "แผนภูมิ", "พร้อมกราฟ", "แสดงกราฟ")
-_HELP = ("help", "list", "kpis", "kpi list", "list kpis", "usage", "commands",
-         "ช่วยเหลือ", "วิธีใช้", "รายการ", "รายการ kpi", "คำสั่ง")
-_FILLER = ("the", "for", "in", "of", "show", "me", "what", "is", "was", "our", "please", "pls", "plz",
-           "a", "an", "and", "at", "on", "during", "how", "about", "give", "tell", "get", "are", "were",
-           "my", "us", "what's", "whats", "with", "kpi",
-           "?", ",", ".", "!", ":", "-", "–", "—",
-           "ของ", "ขอดู", "ดู", "หน่อย", "ครับ", "ค่ะ", "คะ", "ขอ", "ใน", "ช่วง", "เท่าไหร่", "เท่าไร",
-           "บ้าง", "ช่วย", "แสดง", "อยากรู้", "คับ", "ค่า")
-
-# Which meaning wins when a phrase means two things: grammar words over catalogue aliases (an alias
-# "list" must not hide help), catalogue names over filler words.
-_PRIORITY = {"filler": 0, "kpi": 1, "period": 2, "breakdown": 2, "compare": 2, "chart": 2, "help": 2,
-             "target": 2}
+# Which meaning wins when one phrase means two things: grammar words, then KPI names, topic words,
+# stored values, chat words, and last the names and parts of names (a nickname that is also a word).
+_PRIORITY = {"period": 9, "future": 9, "compare": 9, "over": 9, "vs": 9, "prevword": 9, "target": 9, "by": 9,
+             "whichword": 9, "whichafter": 9, "negation": 10, "unsupported": 10, "trend": 9,
+             "breakdown": 9, "which": 9, "rank": 9, "mine": 9, "chart": 9, "help": 9, "kpi": 8, "topic": 7,
+             "entity": 6, "filler": 5, "greeting": 5, "dimword": 4}
 _END = ""  # trie key of a terminal (never a character)
 
 Meaning = tuple[str, object]  # (kind, value)
+
+
+def _current_phrases() -> dict[tuple[str, int], list[str]]:
+    """this/last/… week, month, … in both languages."""
+    out: dict[tuple[str, int], list[str]] = {}
+
+    def add(grain: str, offset: int, *phrases: str) -> None:
+        out.setdefault((grain, offset), []).extend(phrases)
+
+    add("day", 0, "today", "so far today", "วันนี้", "ทั้งวันนี้")
+    add("day", -1, "yesterday", "เมื่อวาน", "เมื่อวานนี้", "วานนี้")
+    add("day", -2, "day before yesterday", "the day before yesterday", "เมื่อวานซืน")
+    for grain, units in words.UNIT_WORDS.items():
+        if grain == "day":
+            continue
+        en = [u for u in units if not is_thai(u[0]) and len(u) > 1]
+        th = [u for u in units if is_thai(u[0])]
+        for u in en:
+            for w in words.THIS_EN:
+                add(grain, 0, f"{w} {u}")
+            add(grain, 0, f"{u} to date", f"{u} so far", f"so far this {u}", f"this {u} so far")
+            for w in words.LAST_EN:
+                add(grain, -1, f"{w} {u}")
+            add(grain, -2, f"{u} before last", f"the {u} before last")
+        for u in en:
+            for since in ("since the start of", "since the beginning of", "from the start of", "from the beginning of",
+                          "since start of", "from start of"):
+                add(grain, 0, f"{since} the {u}", f"{since} this {u}")
+            add(grain, 0, f"start of {u} to date", f"start of the {u} to date", f"beginning of the {u} to now")
+        for u in th:
+            add(grain, 0, f"{u}นี้", f"{u}ปัจจุบัน", f"ตั้งแต่ต้น{u}", f"{u}นี้ถึงตอนนี้", f"ตั้งแต่ต้น{u}นี้")
+            for upto in ("ถึงวันนี้", "ถึงตอนนี้", "ถึงปัจจุบัน", "จนถึงวันนี้", "จนถึงตอนนี้", "จนถึงปัจจุบัน",
+                         "จนถึงตอนนี้", "ถึงล่าสุด", "จนถึงล่าสุด"):
+                add(grain, 0, f"ต้น{u}{upto}", f"ตั้งแต่ต้น{u}{upto}")
+            for w in words.LAST_TH:
+                add(grain, -1, f"{u}{w}")
+            add(grain, -2, f"{u}ก่อนโน้น", f"{u}ก่อนหน้านั้น")
+    add("week", 0, "wtd")
+    add("month", 0, "mtd", "ต้นเดือนถึงวันนี้", "ต้นเดือนถึงปัจจุบัน", "ต้นเดือนจนถึงวันนี้", "ต้นเดือนจนถึงตอนนี้")
+    add("quarter", 0, "qtd", "ต้นไตรมาสถึงวันนี้")
+    add("year", 0, "ytd", "ต้นปีถึงวันนี้", "ต้นปีถึงปัจจุบัน", "ต้นปีจนถึงวันนี้", "this calendar year")
+    add("year", -1, "last calendar year")
+    add("fiscal_year", 0, "fiscal year to date", "fiscal ytd", "fytd", "ปีงบประมาณปัจจุบัน")
+    return out
+
+
+def _future_phrases() -> list[str]:
+    out = ["tomorrow", "พรุ่งนี้", "วันพรุ่งนี้", "the future", "อนาคต"]
+    for _grain, units in words.UNIT_WORDS.items():
+        for u in units:
+            if is_thai(u[0]):
+                out += [f"{u}{w}" for w in words.NEXT_TH]
+            elif len(u) > 1:
+                out += [f"{w} {u}" for w in words.NEXT_EN]
+    return out
 
 
 class _Vocab:
@@ -213,58 +190,109 @@ class _Vocab:
         self.choices: list[str] = []
         self.choice_info: list[tuple[str, Meaning]] = []  # (shown as, meaning)
         self._seen: set[str] = set()
-        for words in _FILLER:
-            self._add(words, ("filler", None))
+        self.by_first: dict[str, tuple[list[str], list[int]]] = {}  # fuzzy choices by their first letter
+        for w in (*words.FILLER_EN, *words.FILLER_TH, *words.HONORIFICS):
+            self.add(w, ("filler", None))
+        for w in words.GREETINGS:
+            self.add(w, ("greeting", None))
+        for w in words.HELP:
+            self.add(w, ("help", None), fuzzy=len(w) > 3)
         for spec in specs:
             for name in spec.names():
                 for variant in _name_variants(name):
-                    self._add(variant, ("kpi", spec.key), fuzzy=True)
-        for (grain, offset), phrases in _CURRENT.items():
+                    self.add(variant, ("kpi", spec.key), fuzzy="_" not in variant)
+        for family, (_default, ws) in words.TOPICS.items():
+            for w in ws:
+                self.add(w, ("topic", family), fuzzy=len(w) >= 4)
+        for (grain, offset), phrases in _current_phrases().items():
             for p in phrases:
-                self._add(p, ("period", PeriodSpec("current", grain=grain, offset=offset)), fuzzy=True)
-        self.dim_words: dict[str, str] = {}
-        for dim in DIMENSIONS:
-            en, th = _DIM_WORDS_EN.get(dim, (dim,)), _DIM_WORDS_TH.get(dim, ())
-            for w in (*en, *th):
-                self.dim_words[_fold(w)] = dim
-            for w in en:
-                for by in _BY_EN:
-                    self._add(f"{by} {w}", ("breakdown", dim), fuzzy=by == "by")
-                for by in _BY_TH:
-                    self._add(f"{by} {w}", ("breakdown", dim))
-                self._add_choice(w, f"by {en[0]}", ("breakdown", dim))
-            for w in th:
-                for by in (*_BY_TH, *_BY_TH_ONLY):
-                    self._add(by + w, ("breakdown", dim), fuzzy=by == "แยกตาม")
-                self._add_choice(w, f"แยกตาม{th[0]}", ("breakdown", dim))
-        for vs in _VS_EN:
-            for target in _YOY_EN:
-                self._add(f"{vs} {target}", ("compare", "yoy"), fuzzy=vs == "vs")
-            for target in _PREV_EN:
-                self._add(f"{vs} {target}", ("compare", "previous"), fuzzy=vs == "vs")
-        for vs in _VS_TH:
-            for target in _YOY_TH:
-                self._add(vs + target, ("compare", "yoy"), fuzzy=vs == "เทียบ")
-            for target in _PREV_TH:
-                self._add(vs + target, ("compare", "previous"))
-        for w in _YOY_WORDS:
-            self._add(w, ("compare", "yoy"), fuzzy=True)
-        for vs in _VS_EN:
-            for w in _TARGET_EN:
-                self._add(f"{vs} {w}", ("target", None))
-        for vs in _VS_TH:
-            for w in _TARGET_TH:
-                self._add(vs + w, ("target", None))
-        for w in _CHART:
-            self._add(w, ("chart", True), fuzzy=True)
-        for w in _HELP:
-            self._add(w, ("help", None), fuzzy=True)
-        self.dim_re = re.compile(
-            "(" + "|".join(re.escape(w) for w in sorted(self.dim_words, key=len, reverse=True)) + r") ?: ?"
-        )
+                self.add(p, ("period", PeriodSpec("current", grain=grain, offset=offset)),
+                         fuzzy=offset in (0, -1) and (len(p) >= 8 and " " in p or is_thai(p[0]) and len(p) >= 5))
+        for p in _future_phrases():
+            self.add(p, ("future", None))
+        for p in ("past week", "the past week", "over the past week"):
+            self.add(p, ("period", PeriodSpec("rolling", days=7)))
+        for p in ("past month", "the past month", "over the past month"):
+            self.add(p, ("period", PeriodSpec("rolling", grain="month", n=1)))
+        for p in ("past year", "the past year", "over the past year", "past 12 months"):
+            self.add(p, ("period", PeriodSpec("rolling", grain="month", n=12)))
+        self._dims()
+        self._compare()
+        self._rank()
+        for w in words.MINE_REP:
+            self.add(w, ("mine", "rep"))
+        for w in words.MINE_TEAM:
+            self.add(w, ("mine", "team"))
+        for w in words.CHART:
+            self.add(w, ("chart", True), fuzzy=len(w) > 4)
+        for w in ("may i", "may we", "can i", "might"):
+            self.add(w, ("filler", None))
+        for w in words.NEGATIONS:
+            self.add(w, ("negation", None))
+        for what, ws in words.UNSUPPORTED.items():
+            for w in ws:
+                self.add(w, ("unsupported", what))
+        for grain, ws in words.TREND.items():
+            for w in ws:
+                self.add(w, ("trend", grain))
+        for k, c in enumerate(self.choices):
+            texts, idx = self.by_first.setdefault(c[0], ([], []))
+            texts.append(c)
+            idx.append(k)
 
-    def _add(self, phrase: str, meaning: Meaning, fuzzy: bool = False) -> None:
-        p = _fold(phrase)
+    def _dims(self) -> None:
+        # "by" and a dimension word are two tokens put together after scanning (_combine): the trie
+        # stays small, and "by" before anything else is just a word
+        for by in (*words.BY_EN, *words.BY_TH):
+            self.add(by, ("by", None))
+        for w in words.WHICH_EN:
+            self.add(w, ("whichword", None))
+        for w in words.WHICH_TH_AFTER:
+            self.add(w, ("whichafter", None))
+        for dim in DIMENSIONS:
+            en, th = words.DIM_WORDS_EN.get(dim, (dim,)), words.DIM_WORDS_TH.get(dim, ())
+            for w in en:
+                self.add(w, ("dimword", (dim, w in words.PLURAL_DIM_WORDS)), fuzzy=len(w) > 3)
+                self._choice(f"by {w}", f"by {en[0]}", ("breakdown", dim))
+                self._choice(w, f"by {en[0]}", ("breakdown", dim))
+            for w in th:
+                self.add(w, ("dimword", (dim, True)))
+                self._choice(f"แยกตาม{w}", f"แยกตาม{th[0]}", ("breakdown", dim))
+                self._choice(w, f"แยกตาม{th[0]}", ("breakdown", dim))
+        for w in words.WHO:
+            self.add(w, ("which", "rep"))
+
+    def _compare(self) -> None:
+        for vs in (*words.VS_EN, *words.VS_TH):
+            self.add(vs, ("vs", None))
+            sep = "" if is_thai(vs[0]) else " "
+            for w in (*words.TARGET_EN, *words.TARGET_TH):
+                if is_thai(w[0]) == is_thai(vs[0]):
+                    self.add(f"{vs}{sep}{w}", ("target", None))
+        for w in words.YOY:
+            self.add(w, ("compare", "yoy"), fuzzy=len(w) > 4)
+        self._choice("vs last year", "vs last year", ("compare", "yoy"))
+        for w in words.PREVIOUS:
+            self.add(w, ("compare", "previous"))
+        for w in ("prev", "previous", "prior", "before", "last", "ก่อนหน้า"):
+            self.add(w, ("prevword", None))
+        for grain, ws in words.OVER_PERIOD.items():
+            for w in ws:
+                self.add(w, ("over", grain))
+
+    def _rank(self) -> None:
+        for kind, ws in (("best", words.RANK_BEST), ("worst", words.RANK_WORST), ("high", words.RANK_HIGH),
+                         ("low", words.RANK_LOW), ("list", words.RANK_LIST)):
+            for w in ws:
+                if w in words.RANK_TOP_STYLE:
+                    kind_w = "top" if kind == "best" else "bottom"
+                else:
+                    kind_w = kind
+                self.add(w, ("rank", (kind_w, None)))
+        self.add("leaderboard", ("rank", ("list", None)))
+
+    def add(self, phrase: str, meaning: Meaning, fuzzy: bool = False) -> None:
+        p = fold(phrase)
         if not p:
             return
         node = self.root
@@ -274,10 +302,10 @@ class _Vocab:
         if old is None or _PRIORITY[meaning[0]] > _PRIORITY[old[0][0]]:
             node[_END] = (meaning, p[-1])
         if fuzzy:
-            self._add_choice(p, p, meaning)
+            self._choice(p, p, meaning)
 
-    def _add_choice(self, text: str, shown: str, meaning: Meaning) -> None:
-        t = _fold(text)
+    def _choice(self, text: str, shown: str, meaning: Meaning) -> None:
+        t = fold(text)
         if t and t not in self._seen:
             self._seen.add(t)
             self.choices.append(t)
@@ -285,10 +313,18 @@ class _Vocab:
 
 
 def _name_variants(name: str) -> tuple[str, ...]:
-    """People type "lead->qualified" or "lead to qualified" for the catalogue's "lead→qualified"."""
-    if "→" not in name:
-        return (name,)
-    return (name, name.replace("→", "->"), name.replace("→", " to "), name.replace("→", " "))
+    """How people type a catalogue name: "lead->qualified", "lead to qualified" for "lead→qualified";
+    Thai without "การ" after อัตรา or without "ของ", and ลีด for lead."""
+    out = [name]
+    if "→" in name:
+        out += [name.replace("→", "->"), name.replace("→", " to "), name.replace("→", " ")]
+    if _THAI_RE.search(name):
+        more = []
+        for n in out:
+            more += [n.replace("อัตราการ", "อัตรา"), n.replace("ของ", ""), n.replace("lead", "ลีด"),
+                     n.replace(" lead", "ลีด"), n.replace("อัตราการ", "อัตรา").replace("ของ", "")]
+        out += more
+    return tuple(dict.fromkeys(x for x in out if x.strip()))
 
 
 @lru_cache(maxsize=8)
@@ -296,91 +332,14 @@ def _vocab(specs: tuple[KpiSpec, ...]) -> _Vocab:
     return _Vocab(specs)
 
 
-# ---------------------------------------------------------------- period patterns
-
-_MONTHS_EN = {
-    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
-    "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9,
-    "sept": 9, "sep": 9, "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
-}
-_MONTHS_TH = {
-    "มกราคม": 1, "ม.ค.": 1, "กุมภาพันธ์": 2, "ก.พ.": 2, "มีนาคม": 3, "มี.ค.": 3, "เมษายน": 4, "เม.ย.": 4,
-    "พฤษภาคม": 5, "พ.ค.": 5, "มิถุนายน": 6, "มิ.ย.": 6, "กรกฎาคม": 7, "ก.ค.": 7, "สิงหาคม": 8, "ส.ค.": 8,
-    "กันยายน": 9, "ก.ย.": 9, "ตุลาคม": 10, "ต.ค.": 10, "พฤศจิกายน": 11, "พ.ย.": 11, "ธันวาคม": 12, "ธ.ค.": 12,
-}
-
-
-def _th_month_pattern(name: str) -> str:
-    # Abbreviations are typed with or without their dots: พ.ค. 2569, พ.ค 2569, พค 2569.
-    if "." not in name:
-        return re.escape(name)
-    return "".join(re.escape(part) + r"\.?" for part in name.split(".") if part)
-
-
-def _th_month(text: str) -> int:
-    bare = text.replace(".", "")
-    for name, m in _MONTHS_TH.items():
-        if name.replace(".", "") == bare:
-            return m
-    raise KeyError(text)
-
-
-def _th_month_alone_pattern(name: str) -> str:
-    # Without a year, an abbreviation needs its inner dots: พค or กย alone could be part of a word.
-    if "." not in name:
-        return re.escape(name)
-    return r"\.".join(re.escape(part) for part in name.split(".") if part) + r"\.?"
-
-
-_EN_MONTH_ALT = "|".join(sorted(_MONTHS_EN, key=len, reverse=True))
-_TH_MONTH_ALT = "|".join(_th_month_pattern(n) for n in sorted(_MONTHS_TH, key=len, reverse=True))
-_TH_MONTH_ALONE_ALT = "|".join(_th_month_alone_pattern(n) for n in sorted(_MONTHS_TH, key=len, reverse=True))
-_Y = r"([0-9]{4})"
-_TH_YEAR = r"(?:ปี ?)?(?:(?:พ\.ศ\.|ค\.ศ\.) ?)?" + _Y  # ปี 2569, พ.ศ. 2569, ปี พ.ศ. 2569
-_N = r"([0-9]{1,3})"
-_TH_AGO = r"(?:ที่แล้ว|ที่ผ่านมา)"
-
-# (pattern, grain); each pattern's groups are read by _period_from_match.
-_PERIOD_PATTERNS: list[tuple[re.Pattern, str]] = [
-    (re.compile(_Y + r"-([0-9]{1,2})-([0-9]{1,2})"), "day"),
-    (re.compile(_Y + r" ?-? ?w" + _N), "week"),
-    (re.compile(r"(?:w|wk ?|week ?)" + _N + r" ?[-/,]? ?" + _Y), "week_ny"),
-    (re.compile(r"(?:สัปดาห์|อาทิตย์)ที่ ?" + _N + r" ?[-/]? ?" + _TH_YEAR), "week_ny"),
-    (re.compile(_Y + r" ?-? ?q" + _N), "quarter"),
-    (re.compile(r"q" + _N + r" ?[-/,]? ?" + _TH_YEAR), "quarter_ny"),
-    (re.compile(r"ไตรมาส ?(?:ที่ ?)?" + _N + r" ?[-/]? ?" + _TH_YEAR), "quarter_ny"),
-    (re.compile(_Y + r"[-/]([0-9]{1,2})"), "month"),
-    (re.compile(r"(" + _EN_MONTH_ALT + r")\.? ?[,/-]? ?" + _Y), "month_en"),
-    (re.compile(r"(?:เดือน ?)?(" + _TH_MONTH_ALT + r") ?" + _TH_YEAR), "month_th"),
-    (re.compile(r"(?:(?:ปี|year) ?)?(?:(?:พ\.ศ\.|ค\.ศ\.) ?)?" + _Y), "year"),
-    # A month or quarter without a year: the latest one that has started (PeriodSpec kind "recent").
-    # The patterns with a year above match longer, so "May 2026" never gets here.
-    (re.compile(r"(" + _EN_MONTH_ALT + r")\.?"), "recent_month_en"),
-    (re.compile(r"(?:เดือน ?)?(" + _TH_MONTH_ALONE_ALT + r")"), "recent_month_th"),
-    (re.compile(r"q" + _N), "recent_quarter"),
-    (re.compile(r"ไตรมาส ?(?:ที่ ?)?" + _N), "recent_quarter"),
-    # "last May", "พ.ค. ที่แล้ว": the latest one that has ended (offset -1).
-    (re.compile(r"(?:last|previous) ?(" + _EN_MONTH_ALT + r")\.?"), "ended_month_en"),
-    (re.compile(r"(?:เดือน ?)?(" + _TH_MONTH_ALONE_ALT + r") ?" + _TH_AGO), "ended_month_th"),
-    (re.compile(r"(?:last|previous) ?q" + _N), "ended_quarter"),
-    (re.compile(r"ไตรมาส ?(?:ที่ ?)?" + _N + r" ?" + _TH_AGO), "ended_quarter"),
-    (re.compile(r"(?:last|past|previous|trailing) ?([0-9]{1,6}) ?days?"), "rolling"),
-    (re.compile(r"([0-9]{1,6}) ?วัน ?(?:ที่ผ่านมา|ล่าสุด|ย้อนหลัง|หลังสุด)"), "rolling"),
-    (re.compile(r"ย้อนหลัง ?([0-9]{1,6}) ?วัน"), "rolling"),
-]
-# Periods can only start with a digit, a Latin letter of the patterns above, or Thai; skip the rest fast.
-_PERIOD_FIRST = frozenset("0123456789qwlpty" + "".join(m[0] for m in _MONTHS_EN))
-
-_MENTION_RE = re.compile(r"<@([a-z0-9]+)(?:\|[^>]{0,80})?>")
-_ANY_DIM_RE = re.compile(r"([a-z][a-z0-9_]{0,30}):(?=\S)")
-
-
 # ---------------------------------------------------------------- tokens
 
 
 @dataclass(frozen=True)
 class _Tok:
-    kind: str  # kpi, period, breakdown, filter, compare, chart, target, help, filler, unknown
+    # kpi, topic, period, future, compare, over, vs, prevword, target, breakdown, which, rank, mine,
+    # chart, help, greeting, filler, dimword, entity, mention, filter, number, unknown
+    kind: str
     value: object
     start: int  # in the folded text
     end: int
@@ -389,21 +348,37 @@ class _Tok:
 class _Text:
     """The folded text being parsed, with the way back to what was typed."""
 
-    def __init__(self, original: str, folded: str, omap: list[int], lang: str, vocab: _Vocab):
-        self.original, self.s, self.omap, self.lang, self.vocab = original, folded, omap, lang, vocab
+    def __init__(self, folded: Folded, lang: str, vocab: _Vocab, lex: Lexicon, opts: ParseOptions):
+        self.f, self.s, self.lang, self.vocab, self.lex, self.opts = folded, folded.s, lang, vocab, lex, opts
+        self.th = lang == "th"
 
     def typed(self, a: int, b: int) -> str:
-        """s[a:b] as the user typed it, minus invisible characters that would garble a reply."""
-        if b <= a:
-            return ""
-        raw = self.original[self.omap[a]:self.omap[b - 1] + 1]
-        return " ".join("".join(" " if _invisible(c) else c for c in raw).split())
+        return self.f.typed(a, b)
+
+    def msg(self, en: str, th: str) -> str:
+        return _bi(en, th, self.lang)
+
+
+class _Bi(str):
+    """A message in the question's language that also knows its other language: the bot answers a
+    person in their own language, which may not be the question's (Slack set to Thai, asked in English)."""
+
+    texts: dict[str, str]
+
+
+def _bi(en: str, th: str, lang: str) -> _Bi:
+    out = _Bi(th if lang == "th" else en)
+    out.texts = {"en": en, "th": th}
+    return out
+
+
+def _cut(message: str) -> str:
+    return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 1] + "…"
 
 
 def _error(message: str, lang: str, **kw) -> QueryError:
-    if len(message) > _MAX_MESSAGE:
-        message = message[: _MAX_MESSAGE - 1] + "…"
-    return QueryError(message, lang=lang, **kw)
+    texts = {k: _cut(v) for k, v in getattr(message, "texts", {}).items()}
+    return QueryError(_cut(str(message)), lang=lang, texts=texts, **kw)
 
 
 def _q(word: str) -> str:
@@ -412,126 +387,35 @@ def _q(word: str) -> str:
     return word if len(word) <= _QUOTE else word[: _QUOTE - 1] + "…"
 
 
-def _year(text: str) -> int:
-    y = int(text)
-    return y - 543 if y > 2400 else y  # Buddhist era: 2569 BE = 2026 CE
+def _match_trie(t: _Text, i: int) -> _Tok | None:
+    toks = _match_trie_all(t, i)
+    return toks[0] if toks else None
 
 
-def _bad_period(t: _Text, typed: str, why_en: str, why_th: str) -> QueryError:
-    if t.lang == "th":
-        return _error(f'"{_q(typed)}" ไม่ใช่ช่วงเวลาที่มีจริง ({why_th})', t.lang, word=_q(typed))
-    return _error(f'"{_q(typed)}" is not a real period ({why_en}).', t.lang, word=_q(typed))
-
-
-def _period_from_match(t: _Text, m: re.Match, kind: str) -> PeriodSpec:
-    typed = t.typed(m.start(), m.end())
-    g = m.groups()
-
-    def year(text: str) -> int:
-        y = _year(text)
-        if not _YEARS[0] <= y <= _YEARS[1]:
-            raise _bad_period(t, typed, f"the year must be between {_YEARS[0]} and {_YEARS[1]}",
-                              f"ปีต้องอยู่ระหว่าง {_YEARS[0]} ถึง {_YEARS[1]}")
-        return y
-
-    def month(y: int, mo: int) -> PeriodSpec:
-        if not 1 <= mo <= 12:
-            raise _bad_period(t, typed, "months run 01 to 12", "เดือนมี 1 ถึง 12")
-        return PeriodSpec("key", key=f"{y:04d}-{mo:02d}", text=typed)
-
-    def quarter(y: int, q: int) -> PeriodSpec:
-        if not 1 <= q <= 4:
-            raise _bad_period(t, typed, "quarters run Q1 to Q4", "ไตรมาสมี 1 ถึง 4")
-        return PeriodSpec("key", key=f"{y:04d}-Q{q}", text=typed)
-
-    def week(y: int, w: int) -> PeriodSpec:
-        last = date(y, 12, 28).isocalendar()[1]  # 28 December is always in the year's last ISO week
-        if not 1 <= w <= last:
-            raise _bad_period(t, typed, f"{y} has ISO weeks W01 to W{last}",
-                              f"ปี {y} มีสัปดาห์ที่ 1 ถึง {last}")
-        return PeriodSpec("key", key=f"{y:04d}-W{w:02d}", text=typed)
-
-    if kind == "day":
-        y = year(g[0])
-        try:
-            d = date(y, int(g[1]), int(g[2]))
-        except ValueError:
-            raise _bad_period(t, typed, "no such date", "ไม่มีวันที่นี้") from None
-        return PeriodSpec("key", key=d.isoformat(), text=typed)
-    if kind == "week":
-        return week(year(g[0]), int(g[1]))
-    if kind == "week_ny":
-        return week(year(g[1]), int(g[0]))
-    if kind == "quarter":
-        return quarter(year(g[0]), int(g[1]))
-    if kind == "quarter_ny":
-        return quarter(year(g[1]), int(g[0]))
-    if kind == "month":
-        return month(year(g[0]), int(g[1]))
-    if kind == "month_en":
-        return month(year(g[1]), _MONTHS_EN[g[0]])
-    if kind == "month_th":
-        return month(year(g[1]), _th_month(g[0]))
-    if kind == "year":
-        return PeriodSpec("key", key=f"{year(g[0]):04d}", text=typed)
-    if kind.startswith(("recent_", "ended_")):
-        offset = -1 if kind.startswith("ended_") else 0
-        if kind.endswith("_quarter"):
-            q = int(g[0])
-            if not 1 <= q <= 4:
-                raise _bad_period(t, typed, "quarters run Q1 to Q4", "ไตรมาสมี 1 ถึง 4")
-            return PeriodSpec("recent", grain="quarter", key=f"Q{q}", offset=offset, text=typed)
-        mo = _MONTHS_EN[g[0]] if kind.endswith("_en") else _th_month(g[0])
-        return PeriodSpec("recent", grain="month", key=f"{mo:02d}", offset=offset, text=typed)
-    days = int(g[0])
-    if not 1 <= days <= _MAX_ROLLING_DAYS:
-        raise _bad_period(t, typed, f"use 1 to {_MAX_ROLLING_DAYS} days",
-                          f"ใช้ได้ 1 ถึง {_MAX_ROLLING_DAYS} วัน")
-    return PeriodSpec("rolling", days=days, text=typed)
-
-
-def _match_period(t: _Text, i: int) -> _Tok | None:
-    s = t.s
-    if s[i] not in _PERIOD_FIRST and not _is_thai(s[i]):
-        return None
-    best: tuple[re.Match, str] | None = None
-    for rx, kind in _PERIOD_PATTERNS:
-        m = rx.match(s, i)
-        if m and _ends_ok(s, m.end(), s[m.end() - 1]) and (best is None or m.end() > best[0].end()):
-            best = (m, kind)
-    if best is None:
-        return None
-    m, kind = best
-    return _Tok("period", _period_from_match(t, m, kind), i, m.end())
-
-
-def _match_trie(t: _Text, i: int, kinds: frozenset[str] | None = None) -> _Tok | None:
-    """Longest known phrase at s[i]. Between Thai words a space is optional, both in the text and
-    in the phrase, because Thai writers put spaces where they like."""
+def _match_trie_all(t: _Text, i: int) -> list[_Tok]:
+    """Known phrases at s[i], longest first. Between Thai words a space is optional, both in the text
+    and in the phrase, because Thai writers put spaces where they like."""
     s, n = t.s, len(t.s)
-    best: tuple[int, Meaning] | None = None
+    found: dict[int, Meaning] = {}
     stack: list[tuple[dict, int, bool]] = [(t.vocab.root, i, False)]
     while stack:
         node, j, skipped = stack.pop()
         term = node.get(_END)
-        if term is not None and not skipped and j > i and (best is None or j > best[0]):
+        if term is not None and not skipped and j > i and j not in found:
             meaning, last = term
-            if (kinds is None or meaning[0] in kinds) and _ends_ok(s, j, last):
-                best = (j, meaning)
+            if _ends_ok(s, j, last):
+                found[j] = meaning
         if j < n:
             ch = s[j]
             nxt = node.get(ch)
             if nxt is not None:
                 stack.append((nxt, j + 1, False))
-            if ch == " " and j > i and (_is_thai(s[j - 1]) or (j + 1 < n and _is_thai(s[j + 1]))):
+            if ch == " " and j > i and (is_thai(s[j - 1]) or (j + 1 < n and is_thai(s[j + 1]))):
                 stack.append((node, j + 1, True))
         sp = node.get(" ")
-        if sp is not None and j > i and j < n and s[j] != " " and (_is_thai(s[j - 1]) or _is_thai(s[j])):
+        if sp is not None and j > i and j < n and s[j] != " " and (is_thai(s[j - 1]) or is_thai(s[j])):
             stack.append((sp, j, True))
-    if best is None:
-        return None
-    j, (kind, value) = best
-    return _Tok(kind, value, i, j)
+    return [_Tok(m[0], m[1], i, j) for j, m in sorted(found.items(), reverse=True)]
 
 
 def _filter_value(t: _Text, j: int, dim_typed: str) -> tuple[str, int]:
@@ -543,9 +427,8 @@ def _filter_value(t: _Text, j: int, dim_typed: str) -> tuple[str, int]:
         if k < 0 and close in "”’":
             k = s.find('"' if close == "”" else "'", j + 1)
         if k < 0:
-            msg = (f'The quote after "{_q(dim_typed)}:" is not closed.' if t.lang == "en"
-                   else f'เครื่องหมายคำพูดหลัง "{_q(dim_typed)}:" ไม่ได้ปิด')
-            raise _error(msg, t.lang, word=_q(dim_typed))
+            raise _error(t.msg(f'The quote after "{_q(dim_typed)}:" is not closed.',
+                               f'เครื่องหมายคำพูดหลัง "{_q(dim_typed)}:" ไม่ได้ปิด'), t.lang, word=_q(dim_typed))
         return t.typed(j + 1, k), k + 1
     m = _MENTION_RE.match(s, j)
     if m:
@@ -553,9 +436,7 @@ def _filter_value(t: _Text, j: int, dim_typed: str) -> tuple[str, int]:
     k = j
     while k < n and s[k] != " ":
         # Thai runs on without spaces: ทีม:ภาคเหนือเดือนนี้ is a value and then a period.
-        if k > j and _is_thai(s[k - 1]) and (
-            _match_period(t, k) or _match_trie(t, k, frozenset({"period", "breakdown", "compare", "chart"}))
-        ):
+        if k > j and is_thai(s[k - 1]) and (_period_at(t, k) or _grammar_word_at(t, k)):
             break
         k += 1
     while k > j and s[k - 1] in ",?!.;:":
@@ -563,38 +444,74 @@ def _filter_value(t: _Text, j: int, dim_typed: str) -> tuple[str, int]:
     return t.typed(j, k), k
 
 
+def _grammar_word_at(t: _Text, k: int) -> bool:
+    tok = _match_trie(t, k)
+    return tok is not None and tok.kind in ("period", "by", "compare", "chart", "vs", "filler")
+
+
+def _period_at(t: _Text, i: int) -> tuple[int, PeriodSpec] | None:
+    try:
+        return match_period(t.s, i, t.opts.fiscal_year_start_month)
+    except PeriodTextError:
+        return None
+
+
+def _dim_words() -> dict[str, str]:
+    out = {}
+    for dim in DIMENSIONS:
+        for w in (*words.DIM_WORDS_EN.get(dim, (dim,)), *words.DIM_WORDS_TH.get(dim, ())):
+            out[fold(w)] = dim
+        out[dim] = dim
+    return out
+
+
+_DIM_WORDS = _dim_words()
+
+
+_KNOWN_DIM_RE = re.compile(
+    "(" + "|".join(re.escape(w) for w in sorted(_DIM_WORDS, key=len, reverse=True)) + r") ?: ?")
+
+
 def _match_filter(t: _Text, i: int) -> _Tok | None:
+    """`team:enterprise`, `ทีม:ภาคเหนือ`, `rep:<@U123>`; an unknown `xyz:value` is named back."""
     s = t.s
-    m = t.vocab.dim_re.match(s, i)
-    if m is None:
-        m2 = _ANY_DIM_RE.match(s, i)
-        if m2 is None or not _starts_ok(s, i):
-            return None
-        word = t.typed(m2.start(1), m2.end(1))
-        dims = [d for d in t.vocab.dim_words if not _is_thai(d[0])]
-        found = process.extractOne(m2.group(1), dims, scorer=fuzz.ratio, score_cutoff=70)
-        sugg = [t.vocab.dim_words[found[0]]] if found else []
-        if t.lang == "th":
-            msg = f'ไม่รู้จักตัวกรอง "{_q(word)}"'
-            msg += f' หมายถึง "{sugg[0]}" หรือเปล่า?' if sugg else f" ใช้ได้: {', '.join(DIMENSIONS)}"
-        else:
-            msg = f'I don\'t know the filter "{_q(word)}".'
-            msg += (f' Did you mean "{sugg[0]}"?' if sugg
-                    else f" Filters are dim:value with dim one of {', '.join(DIMENSIONS)}.")
-        raise _error(msg, t.lang, word=_q(word), suggestions=sugg)
     if not _starts_ok(s, i):
         return None
-    dim = t.vocab.dim_words[m.group(1)]
+    m = _KNOWN_DIM_RE.match(s, i)
+    if m is None or (m.end(1) < len(s) and is_word(s[m.end(1)]) and not is_thai(s[m.start(1)])):
+        m2 = _ANY_DIM_RE.match(s, i)
+        if m2 is None:
+            return None
+        typed = t.typed(m2.start(1), m2.end(1))
+        dims = [d for d in _DIM_WORDS if not is_thai(d[0])]
+        found = process.extractOne(m2.group(1), dims, scorer=fuzz.ratio, score_cutoff=70)
+        sugg = [_DIM_WORDS[found[0]]] if found else []
+        th = f'ไม่รู้จักตัวกรอง "{_q(typed)}"'
+        th += f' หมายถึง "{sugg[0]}" หรือเปล่า?' if sugg else f" ใช้ได้: {', '.join(DIMENSIONS)}"
+        en = f'I don\'t know the filter "{_q(typed)}".'
+        en += (f' Did you mean "{sugg[0]}"?' if sugg
+               else f" Filters are dim:value with dim one of {', '.join(DIMENSIONS)}.")
+        raise _error(t.msg(en, th), t.lang, word=_q(typed), suggestions=sugg)
+    dim = _DIM_WORDS[m.group(1)]
     dim_typed = t.typed(m.start(1), m.end(1))
     value, end = _filter_value(t, m.end(), dim_typed)
+    known = t.lex.match(s, m.end()) if m.end() < len(s) and s[m.end()] not in "\"'“‘<" else None
+    if known is not None and known[0] > end and any(e.dim == dim for e in known[1]):
+        value, end = t.typed(m.end(), known[0]), known[0]  # a name of several words: rep:somchai jaidee
     if not value:
-        raise _error(f"{_q(dim_typed)}: needs a value, e.g. {dim}:something" if t.lang == "en"
-                     else f"{_q(dim_typed)}: ต้องมีค่า เช่น {dim}:ชื่อ", t.lang, word=_q(dim_typed))
+        raise _error(t.msg(f"{_q(dim_typed)}: needs a value, e.g. {dim}:something",
+                           f"{_q(dim_typed)}: ต้องมีค่า เช่น {dim}:ชื่อ"), t.lang, word=_q(dim_typed))
     return _Tok("filter", (dim, value), i, end)
 
 
-def _scan(t: _Text, start: int) -> list[_Tok]:
-    s, n = t.s, len(t.s)
+def _bad_period(t: _Text, typed: str, exc: PeriodTextError) -> QueryError:
+    return _error(t.msg(f'"{_q(typed)}" is not a real period ({exc.why_en}).',
+                        f'"{_q(typed)}" ไม่ใช่ช่วงเวลาที่มีจริง ({exc.why_th})'), t.lang, word=_q(typed))
+
+
+def _scan(t: _Text, start: int, stop: int | None = None) -> list[_Tok]:
+    s = t.s
+    n = len(s) if stop is None else stop
     toks: list[_Tok] = []
     i = start
     while i < n:
@@ -602,42 +519,163 @@ def _scan(t: _Text, start: int) -> list[_Tok]:
         if c == " ":
             i += 1
             continue
-        cands = []
+        cands: list[tuple[_Tok, float]] = []
+        trie: list[_Tok] = []
         if c == "<":
             m = _MENTION_RE.match(s, i)
             if m:  # a bare Slack mention names the rep
-                cands.append(_Tok("filter", ("rep", "@" + t.typed(m.start(1), m.end(1))), i, m.end()))
-        if _starts_ok(s, i):
-            for tok in (_match_filter(t, i), _match_period(t, i), _match_trie(t, i)):
-                if tok is not None:
-                    cands.append(tok)
+                cands.append((_Tok("mention", t.typed(m.start(1), m.end(1)), i, m.end()), 10))
+        if _starts_ok(s, i) and (c.isalnum() or is_thai(c)):
+            f = _match_filter(t, i)
+            if f is not None:
+                cands.append((f, 10))
+            try:
+                p = match_period(s, i, t.opts.fiscal_year_start_month)
+            except PeriodTextError as exc:
+                raise _bad_period(t, t.typed(i, exc.end), exc) from None
+            if p is not None:
+                cands.append((_Tok("period", replace(p[1], text=t.typed(i, p[0])), i, p[0]), _PRIORITY["period"]))
+            trie = _match_trie_all(t, i)
+            if trie:
+                cands.append((trie[0], _PRIORITY[trie[0].kind]))
+            ent = t.lex.match(s, i)
+            if ent is not None:
+                strong = any(e.strength >= EXACT for e in ent[1])
+                cands.append((_Tok("entity", ent[1], i, ent[0]), 6 if strong else 4.5))
+            m = _RANK_N_RE.match(s, i)
+            if m and _ends_ok(s, m.end(), s[m.end() - 1]):
+                kind = "worst" if m.group(1) in ("bottom", "worst") else "best"
+                cands.append((_Tok("rank", (kind if m.group(1) in ("best", "worst") else
+                                           ("top" if kind == "best" else "bottom"), count(m.group(2))),
+                                   i, m.end()), 9))
+            m = _LAUGH_RE.match(s, i)
+            if m and _ends_ok(s, m.end(), "5"):
+                cands.append((_Tok("filler", None, i, m.end()), 5))
+            m = _NUMBER_RE.match(s, i)
+            if m:
+                cands.append((_Tok("number", int(m.group()), i, m.end()), 1))
         if cands:
-            tok = max(cands, key=lambda x: x.end)  # longest wins; ties keep the first (more specific)
+            tok = max(cands, key=lambda x: (x[0].end, x[1]))[0]
+            if trie and tok is trie[0] and len(trie) > 1:
+                tok = _lookahead(t, trie, n)
             toks.append(tok)
             i = tok.end
             continue
         j = i + 1
-        if _is_word(c):
-            while j < n and (_is_word(s[j]) or s[j] in "'’-"):
+        if is_word(c):
+            while j < n and (is_word(s[j]) or s[j] in "'-"):
                 j += 1
-        toks.append(_Tok("unknown", None, i, j))
+            toks.append(_Tok("unknown", None, i, j))
+        elif is_thai(c):
+            toks.append(_Tok("unknown", None, i, j))
+        elif invisible(c):
+            pass
+        else:  # punctuation, symbols, emoji: nothing to read
+            toks.append(_Tok("filler", None, i, j))
         i = j
     return toks
 
 
-# ---------------------------------------------------------------- did you mean
+def _reach(t: _Text, i: int, n: int) -> int:
+    """How far the known thing at s[i] (after spaces) reaches; -1 when nothing known starts there."""
+    s = t.s
+    while i < n and s[i] == " ":
+        i += 1
+    if i >= n:
+        return n + 1
+    best = -1
+    if _starts_ok(s, i):
+        trie = _match_trie(t, i)
+        if trie is not None:
+            best = max(best, trie.end)
+        try:
+            p = match_period(s, i, t.opts.fiscal_year_start_month)
+        except PeriodTextError:
+            p = None
+        if p is not None:
+            best = max(best, p[0])
+        ent = t.lex.match(s, i)
+        if ent is not None:
+            best = max(best, ent[0])
+    return best
+
+
+def _lookahead(t: _Text, trie: list[_Tok], n: int) -> _Tok:
+    """The longest phrase, unless it leaves an unknown word where a shorter one would let the next
+    phrase read on ("vs last" + "month" is worse than "vs" + "last month")."""
+    longest = trie[0]
+    if _reach(t, longest.end, n) >= 0:
+        return longest
+    for alt in trie[1:]:
+        if _reach(t, alt.end, n) > longest.end:
+            return alt
+    return longest
+
+
+def _combine(t: _Text, toks: list[_Tok]) -> list[_Tok]:
+    """Two-word pieces: "by" + a dimension word is a breakdown ("by team", "แยกตามทีม", "all regions"),
+    "which" + one ("which team", "ทีมไหน") asks for a breakdown too; "vs" + last year, previous, a
+    year-over-year phrase is the comparison. What is left of these words says nothing."""
+    out: list[_Tok] = []
+    k = 0
+    while k < len(toks):
+        tok = toks[k]
+        nxt = toks[k + 1] if k + 1 < len(toks) else None
+        if tok.kind in ("by", "whichword") and nxt is not None and nxt.kind == "dimword":
+            kind = "breakdown" if tok.kind == "by" else "which"
+            out.append(_Tok(kind, nxt.value[0], tok.start, nxt.end))  # type: ignore[index]
+            k += 2
+            continue
+        if tok.kind == "dimword" and nxt is not None and nxt.kind == "whichafter":
+            out.append(_Tok("which", tok.value[0], tok.start, nxt.end))  # type: ignore[index]
+            k += 2
+            continue
+        if tok.kind == "vs" and nxt is not None:
+            spec = nxt.value if nxt.kind == "period" else None
+            if nxt.kind == "compare" or (isinstance(spec, PeriodSpec) and spec.kind == "current"
+                                         and spec.grain == "year" and spec.offset == -1):
+                out.append(_Tok("compare", nxt.value if nxt.kind == "compare" else "yoy", tok.start, nxt.end))
+                k += 2
+                continue
+            if nxt.kind == "prevword":
+                out.append(_Tok("compare", "previous", tok.start, nxt.end))
+                k += 2
+                continue
+        if tok.kind == "prevword":
+            # "revenue prev": compared with the previous period, as always; a lone "last" says
+            # something (last what?) and is asked back
+            alone = t.s[tok.start:tok.end] in ("last", "before")
+            tok = replace(tok, kind="unknown" if alone else "compare", value=None if alone else "previous")
+        if tok.kind in ("by", "whichword", "whichafter"):
+            tok = replace(tok, kind="filler")
+        out.append(tok)
+        k += 1
+    return out
+
+
+# ---------------------------------------------------------------- corrections
+
+
+@dataclass(frozen=True)
+class _Cand:
+    score: float
+    shown: str  # what the suggestion reads as
+    phrase: str  # the phrase to scan in its place
+    meaning: tuple  # what it means, to tell two readings apart
+    window: tuple[int, int]  # the folded span it replaces
 
 
 def _unknown_spans(toks: list[_Tok]) -> list[tuple[int, int]]:
-    """Runs of unknown tokens; filler inside a run does not split it (ฤดูกาล is not ฤ + ดู + กาล)."""
+    """Runs of unknown tokens (token indexes, end exclusive); chat words inside a run do not split
+    it (ฤดูกาล is not ฤ + ดู + กาล)."""
     spans: list[tuple[int, int]] = []
     cur: list[int] | None = None
-    for tok in toks:
+    for k, tok in enumerate(toks):
         if tok.kind == "unknown":
             if cur is None:
-                cur = [tok.start, tok.end]
+                cur = [k, k + 1]
             else:
-                cur[1] = tok.end
+                cur[1] = k + 1
         elif tok.kind != "filler" and cur is not None:
             spans.append((cur[0], cur[1]))
             cur = None
@@ -646,59 +684,159 @@ def _unknown_spans(toks: list[_Tok]) -> list[tuple[int, int]]:
     return spans
 
 
-def _suggest(vocab: _Vocab, span: str, want_kpi: bool = False) -> tuple[list[str], tuple[int, int]]:
-    """Did-you-mean for an unknown span, and which part of it (offsets in span) they replace: the
-    best n-gram, so "wn rate team" is answered about "wn rate" rather than the whole run.
-    With `want_kpi` (no KPI was recognised) a KPI match comes first: it is the fix that matters."""
-    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", span)][:_FUZZY_WORDS]
-    grams = {(words[a][0], words[b - 1][1]) for a in range(len(words))
-             for b in range(a + 1, min(len(words), a + _FUZZY_NGRAM) + 1)}
-    if len(span) <= 100:
-        grams.add((0, len(span)))
-    found: list[tuple[float, bool, str, Meaning, tuple[int, int]]] = []
-    for ga, gb in grams:
-        g = span[ga:gb]
-        cutoff = 85 if len(g) < 4 else 75
-        for _choice, score, idx in process.extract(g, vocab.choices, scorer=fuzz.ratio, limit=4,
-                                                   score_cutoff=cutoff):
-            shown, meaning = vocab.choice_info[idx]
-            found.append((score, meaning[0] == "kpi", shown, meaning, (ga, gb)))
-    if not found:
-        return [], (0, len(span))
-    # Best score first; on a tie a KPI, then the longer gram, then alphabetical for stable output.
-    found.sort(key=lambda x: (not (want_kpi and x[1]), -x[0], not x[1], x[4][0] - x[4][1], x[2]))
-    best_gram = found[0][4]
-    out: list[str] = []
-    seen: set = set()
-    for score, _is_kpi, shown, meaning, gram in found:
-        key = (meaning[0], repr(meaning[1]))
-        if gram != best_gram or key in seen or score < found[0][0] - 8:
+_NEIGHBOURS = frozenset({"kpi", "topic", "unknown", "dimword", "entity", "compare", "number", "filler", "by",
+                         "vs", "whichword"})
+
+
+def _windows(toks: list[_Tok], a: int, b: int) -> list[tuple[int, int]]:
+    """The unknown run toks[a:b] alone, and with a known word next to it ("pipline velocity",
+    "ยอดขายย"), so a typo inside a longer name is matched against the whole name."""
+    out = [(a, b)]
+    if a > 0 and toks[a - 1].kind in _NEIGHBOURS:
+        out.append((a - 1, b))
+    if b < len(toks) and toks[b].kind in _NEIGHBOURS:
+        out.append((a, b + 1))
+        if a > 0 and toks[a - 1].kind in _NEIGHBOURS:
+            out.append((a - 1, b + 1))
+    return out
+
+
+def _meaning_key(meaning: Meaning) -> tuple:
+    kind, value = meaning
+    if kind == "entity":
+        return ("entity",) + tuple(sorted((e.dim, e.value) for e in value))  # type: ignore[union-attr]
+    if kind == "period":
+        return ("period", replace(value, text=""))  # type: ignore[type-var]
+    if kind in ("dimword", "breakdown", "which"):
+        return ("dim", value[0] if kind == "dimword" else value)  # type: ignore[index]
+    if kind == "topic" and words.TOPICS[str(value)][0]:
+        return ("kpi", repr(words.TOPICS[str(value)][0]))  # "revenues" reads as the KPI "revenue"
+    return (kind, repr(value))
+
+
+def _candidates(t: _Text, toks: list[_Tok], a: int, b: int) -> list[_Cand]:
+    """Known phrases close to the unknown run toks[a:b], best first, one per meaning."""
+    found: dict[tuple, _Cand] = {}
+    for wa, wb in _windows(toks, a, b):
+        start, end = toks[wa].start, toks[wb - 1].end
+        g = t.s[start:end][:60]
+        if not g.strip() or g.isdigit():
             continue
-        seen.add(key)
-        out.append(shown)
-        if len(out) == 3:
-            break
-    return out, best_gram
+        cutoff = 85 if len(g) < 4 else _SUGGEST_SCORE
+        known = " ".join(t.s[toks[k].start:toks[k].end] for k in range(wa, wb) if toks[k].kind != "unknown")
+        glued = all(t.s[toks[k].end:toks[k + 1].start] == "" for k in range(wa, wb - 1))
+        hits: list[tuple[float, str, str, Meaning]] = []
+        texts, index = t.vocab.by_first.get(g[0], ([], []))
+        for _choice, score, pos in process.extract(g, texts, scorer=fuzz.ratio, limit=5, score_cutoff=cutoff):
+            idx = index[pos]
+            shown, meaning = t.vocab.choice_info[idx]
+            hits.append((score, shown, t.vocab.choices[idx], meaning))
+        # names are words of their own: looked up for the unknown words alone, not with a neighbour
+        if t.lex.fuzzy and (wa, wb) == (a, b):
+            for phrase, score, _idx in process.extract(g, t.lex.fuzzy_by_first.get(g[0], []), scorer=fuzz.ratio,
+                                                       limit=5, score_cutoff=max(cutoff, 78)):
+                ents = visible_only(t.lex.phrases[phrase], t.opts.visible)
+                if ents:
+                    hits.append((score, phrase, phrase, ("entity", tuple(ents))))
+        for score, shown, phrase, meaning in hits:
+            # a reading that only keeps the known word drops the unknown one: fine for a letter
+            # typed twice ("ยอดขายย"), never for a separate word ("win rate zzz")
+            unknown_len = sum(toks[k].end - toks[k].start for k in range(wa, wb) if toks[k].kind == "unknown")
+            if known and (not glued or unknown_len > 1) and fuzz.ratio(phrase.replace("_", " "), known) >= 90:
+                continue
+            _keep(found, _Cand(score, shown, phrase, meaning, (start, end)))
+    # on a tie the longer window (it explains more of the text), then alphabetical for stable output
+    return sorted(found.values(), key=lambda c: (-c.score, c.window[0] - c.window[1], c.shown))
 
 
-def _unknown_error(t: _Text, spans: list[tuple[int, int]], want_kpi: bool) -> QueryError:
-    chosen, sugg = spans[0], []
-    for a, b in spans[:_FUZZY_SPANS]:
-        sugg, (ga, gb) = _suggest(t.vocab, t.s[a:b][:200], want_kpi)
-        if sugg:
-            chosen = (a + ga, a + gb)
-            break
-    word = _q(t.typed(*chosen))
-    if t.lang == "th":
-        if sugg:
-            msg = f'ไม่เข้าใจ "{word}" หมายถึง ' + " หรือ ".join(f'"{x}"' for x in sugg) + " หรือเปล่า?"
-        else:
-            msg = f'ไม่เข้าใจ "{word}" ลองพิมพ์ /kpi list เพื่อดูรายการ KPI หรือ /kpi help'
-    elif sugg:
-        msg = f'I didn\'t understand "{word}". Did you mean ' + " or ".join(f'"{x}"' for x in sugg) + "?"
+def _keep(found: dict[tuple, _Cand], cand: _Cand) -> None:
+    key = _meaning_key(cand.meaning)
+    old = found.get(key)
+    if old is None or (cand.score, cand.window[1] - cand.window[0]) > (old.score, old.window[1] - old.window[0]):
+        found[key] = cand
+
+
+def _correct(t: _Text, toks: list[_Tok], reading: Reading, want_kpi: bool) -> list[_Tok]:
+    """Unknown words corrected when one reading is clearly best; QueryError otherwise."""
+    for _round in range(_FUZZY_SPANS + 1):
+        spans = _unknown_spans(toks)
+        if not spans:
+            return toks
+        a, b = spans[0]
+        cands = _candidates(t, toks, a, b)
+        if cands:
+            best = cands[0]
+            margin = _FIX_MARGIN if best.score >= _FIX_SURE else _FIX_MARGIN_LOW
+            rival = next((c for c in cands[1:] if c.score > best.score - margin and not _agrees(best, c)), None)
+            typed_span = t.s[best.window[0]:best.window[1]]
+            digits = any(ch.isdigit() for ch in typed_span)
+            if (best.score >= _FIX_SCORE and rival is None and len(typed_span) >= _FIX_MIN_LEN
+                    and not digits):
+                toks = _apply(t, toks, best)
+                reading.corrections.append({"typed": t.typed(*best.window), "read_as": best.shown})
+                continue
+        raise _unknown_error(t, toks, spans, cands, want_kpi)
+    raise _unknown_error(t, toks, _unknown_spans(toks), [], want_kpi)
+
+
+def _agrees(best: _Cand, other: _Cand) -> bool:
+    """A reading of part of the same words that says the same: "custmer" as the topic "customers"
+    beside "custmer satisfaction" as CSAT is no rival."""
+    if best.meaning[0] != "kpi" or other.meaning[0] != "topic":
+        return False
+    if not (best.window[0] <= other.window[0] and other.window[1] <= best.window[1]):
+        return False
+    return str(other.meaning[1]) in words.FAMILIES.get(str(best.meaning[1]), ())
+
+
+def _apply(t: _Text, toks: list[_Tok], cand: _Cand) -> list[_Tok]:
+    """The tokens with the candidate's meaning in place of its window."""
+    kind, value = cand.meaning
+    if kind == "entity":
+        new = _Tok("entity", value, *cand.window)
     else:
-        msg = f'I didn\'t understand "{word}". Try /kpi list for the KPIs, or /kpi help.'
-    return _error(msg, t.lang, word=word, suggestions=sugg)
+        new = _Tok(kind, value, *cand.window)
+        if kind == "period":
+            new = _Tok("period", replace(value, text=t.typed(*cand.window)), *cand.window)  # type: ignore[type-var]
+    out = [tok for tok in toks if tok.end <= cand.window[0] or tok.start >= cand.window[1]]
+    out.append(new)
+    return sorted(out, key=lambda x: x.start)
+
+
+def _unknown_error(t: _Text, toks: list[_Tok], spans: list[tuple[int, int]], cands: list[_Cand],
+                   want_kpi: bool) -> QueryError:
+    a, b = spans[0]
+    if not cands:
+        for a2, b2 in spans[1:_FUZZY_SPANS]:
+            cands = _candidates(t, toks, a2, b2)
+            if cands:
+                a, b = a2, b2
+                break
+    alone = (toks[a].start, toks[b - 1].end)
+    # a reading that takes in a neighbouring word is offered only when it is close
+    cands = [c for c in cands if c.window == alone or c.score >= _FIX_SCORE - 4]
+    if want_kpi and cands:  # no KPI was recognised: a KPI match is the fix that matters
+        cands = sorted(cands, key=lambda c: (c.meaning[0] not in ("kpi", "topic"), -c.score))
+    top = [c for c in cands if c.score >= cands[0].score - 10][:3] if cands else []
+    window = top[0].window if top else alone
+    word = _q(t.typed(*window))
+    shown = [c.shown for c in top if c.window == window] or [c.shown for c in top]
+    choices = [(c.shown, _replaced(t, c.window, c.phrase)) for c in top]
+    th = (f'ไม่เข้าใจ "{word}" หมายถึง ' + " หรือ ".join(f'"{x}"' for x in shown) + " หรือเปล่า?" if shown
+          else f'ไม่เข้าใจ "{word}" ลองพิมพ์ /kpi list เพื่อดูรายการ KPI หรือ /kpi help')
+    if shown:
+        en = f'I didn\'t understand "{word}". Did you mean ' + " or ".join(f'"{x}"' for x in shown) + "?"
+    else:
+        en = f'I didn\'t understand "{word}". Try /kpi list for the KPIs, or /kpi help.'
+    return _error(t.msg(en, th), t.lang, word=word, suggestions=shown, choices=choices)
+
+
+def _replaced(t: _Text, window: tuple[int, int], phrase: str) -> str:
+    """The question as typed with one span replaced (for the buttons of a question back)."""
+    f = t.f
+    a = f.omap[window[0]]
+    b = f.omap[window[1]] if window[1] < len(f.omap) else len(f.original)
+    return " ".join((f.original[:a] + phrase + " " + f.original[b:]).split())
 
 
 # ---------------------------------------------------------------- parse
@@ -714,7 +852,8 @@ def _coerce(text: object) -> str:
     return text
 
 
-def parse(text: str, catalogue: dict[str, KpiSpec] | None = None) -> Query | HelpRequest:
+def parse(text: str, catalogue: dict[str, KpiSpec] | None = None, lexicon: Lexicon | None = None,
+          options: ParseOptions | None = None) -> Query | HelpRequest:
     """What a person typed after /kpi -> the question it asks. Raises QueryError (one line for people)."""
     raw = _coerce(text)
     lang = "th" if _THAI_RE.search(raw) else "en"
@@ -722,126 +861,616 @@ def parse(text: str, catalogue: dict[str, KpiSpec] | None = None) -> Query | Hel
         raw = raw.replace(a, b)
     raw = _SPACES_RE.sub(" ", raw).strip()
     if len(raw) > MAX_CHARS:
-        msg = (f"That is too long ({len(raw)} characters); ask about one KPI in under {MAX_CHARS}."
-               if lang == "en"
-               else f"ข้อความยาวเกินไป ({len(raw)} ตัวอักษร) กรุณาถามไม่เกิน {MAX_CHARS} ตัวอักษร")
-        raise _error(msg, lang)
+        raise _error(_bi(f"That is too long ({len(raw)} characters); ask about one KPI in under {MAX_CHARS}.",
+                         f"ข้อความยาวเกินไป ({len(raw)} ตัวอักษร) กรุณาถามไม่เกิน {MAX_CHARS} ตัวอักษร", lang), lang)
     cat = default_catalogue() if catalogue is None else catalogue
-    vocab = _vocab(tuple(cat.values()))
-    original, folded, omap = _normalise(raw)
-    t = _Text(original, folded, omap, lang, vocab)
-    start = 5 if folded.startswith("/kpi") and (len(folded) == 4 or folded[4] == " ") else 0
+    opts = options or ParseOptions()
+    t = _Text(fold_text(raw), lang, _vocab(tuple(cat.values())), lexicon or _shipped_lexicon(), opts)
+    s = t.s
+    start = 5 if s.startswith("/kpi") and (len(s) == 4 or s[4] == " ") else 0
     toks = _scan(t, start)
-    return _build(t, toks, cat)
+    reading = Reading(text=raw)
+    return _Builder(t, toks, cat, reading).build()
 
 
-def _build(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec]) -> Query | HelpRequest:
-    lang = t.lang
-    th = lang == "th"
-    if all(tok.kind == "filler" for tok in toks):
-        return HelpRequest(lang=lang)
-    spans = _unknown_spans(toks)
-    kpis = [tok for tok in toks if tok.kind == "kpi" and tok.value in cat]
-    if not kpis and _TARGET_KPI in cat:  # "vs target" alone; after another KPI it adds nothing
-        kpis = [replace(tok, kind="kpi", value=_TARGET_KPI) for tok in toks if tok.kind == "target"]
-    if any(tok.kind == "help" for tok in toks):
-        if spans and any(_suggest(t.vocab, t.s[a:b][:200])[0] for a, b in spans[:_FUZZY_SPANS]):
-            raise _unknown_error(t, spans, want_kpi=not kpis)
-        return HelpRequest(topic=str(kpis[0].value) if kpis else None, lang=lang)
-    if spans:
-        raise _unknown_error(t, spans, want_kpi=not kpis)
-    if not kpis:
-        raise _error('ต้องการดู KPI ตัวไหน? เช่น "รายได้ เดือนนี้" ลองพิมพ์ /kpi list เพื่อดูรายการ' if th
-                     else 'Which KPI? Start with one, e.g. "win rate last quarter"; try /kpi list.', lang)
-    keys = list(dict.fromkeys(str(tok.value) for tok in kpis))
-    if len(keys) > 1:
-        a, b = (t.s[tok.start:tok.end] for tok in (kpis[0], next(k for k in kpis if k.value != keys[0])))
-        raise _error(f'ถามได้ครั้งละหนึ่ง KPI: พบ "{_q(a)}" และ "{_q(b)}"' if th
-                     else f'One KPI at a time, please: I found "{_q(a)}" and "{_q(b)}".', lang)
-    spec = cat[keys[0]]
-    name = t.s[kpis[0].start:kpis[0].end]  # as typed, so "cac" stays "cac" in the reply
-
-    period = _one_period(t, [tok for tok in toks if tok.kind == "period"])
-    breakdown = _one_breakdown(t, spec, name, [tok for tok in toks if tok.kind == "breakdown"])
-    filters = _filters(t, spec, name, [tok for tok in toks if tok.kind == "filter"])
-    compares = {str(tok.value) for tok in toks if tok.kind == "compare"}
-    if len(compares) > 1:
-        raise _error("เลือกเทียบกับช่วงก่อนหรือปีก่อนอย่างใดอย่างหนึ่ง" if th
-                     else "Compare with the previous period or with last year, not both.", lang)
-    compare = "yoy" if compares == {"yoy"} else "previous"
-    chart = any(tok.kind == "chart" for tok in toks)
-    return Query(kpi=spec.key, period=period, breakdown=breakdown, filters=filters,
-                 compare=compare, chart=chart, lang=lang)  # type: ignore[arg-type]
+@lru_cache(maxsize=1)
+def _shipped_lexicon() -> Lexicon:
+    return Lexicon.shipped()
 
 
-def _one_period(t: _Text, toks: list[_Tok]) -> PeriodSpec | None:
-    if not toks:
+# ---------------------------------------------------------------- building the query
+
+_QUIET = frozenset({"filler", "greeting"})
+_ATTACH = frozenset({"filler"})  # what may stand between a word and the entity it qualifies
+
+
+class _Builder:
+    def __init__(self, t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], reading: Reading):
+        self.t, self.toks, self.cat, self.reading = t, toks, cat, reading
+        self.lang = t.lang
+        self.used: set[int] = set()  # indexes of tokens consumed as context of another
+        self.name = ""  # the KPI as typed
+
+    def err(self, en: str, th: str, **kw) -> QueryError:
+        return _error(_bi(en, th, self.lang), self.lang, **kw)
+
+    def typed(self, tok: _Tok) -> str:
+        return self.t.typed(tok.start, tok.end)
+
+    # ------------------------------------------------------------ entry
+
+    def build(self) -> Query | HelpRequest:
+        t = self.t
+        kinds = {tok.kind for tok in self.toks}
+        if kinds <= _QUIET | {"help"} and ("help" in kinds or "greeting" in kinds or not self._words()):
+            return HelpRequest(lang=self.lang)  # type: ignore[arg-type]
+        if "help" in kinds:
+            return self._help()
+        for tok in self.toks:  # refused before anything is corrected
+            if tok.kind == "negation":
+                word = self.typed(tok)
+                raise self.err(f'"{_q(word)}": I can\'t leave anything out of a KPI. Ask for the whole, or by team, '
+                               "region, … to see each part.",
+                               f'"{_q(word)}": ตัด/ไม่รวมบางส่วนออกไม่ได้ ลองถามยอดรวม หรือแยกตามทีม ภูมิภาค ฯลฯ เพื่อดูแต่ละส่วน',
+                               word=word)
+            if tok.kind == "unsupported":
+                word = self.typed(tok)
+                en, th = _UNSUPPORTED_MESSAGES[str(tok.value)]
+                raise self.err(f'"{_q(word)}": {en}', f'"{_q(word)}": {th}', word=word)
+        has_kpi = bool(kinds & {"kpi", "topic", "target"})
+        self.toks = _combine(t, self.toks)
+        self.toks = _combine(t, _correct(t, self.toks, self.reading, want_kpi=not has_kpi))
+        for tok in self.toks:
+            if tok.kind == "future":
+                raise self.err(f'"{_q(self.typed(tok))}" is in the future: I can only answer for periods '
+                               f"that have started.",
+                               f'"{_q(self.typed(tok))}" ยังมาไม่ถึง ถามได้เฉพาะช่วงเวลาที่เริ่มแล้ว', word=self.typed(tok))
+        self._record_tokens()
+        ents = self._entities()
+        spec = self._kpi(ents)
+        self.name = self.name or spec.name(self.lang)
+        self._absorb_per_rep(spec)
+        filters, mine = self._filters(spec, ents)
+        period, compare, compare_period = self._periods(spec)
+        breakdown, rank = self._breakdown(spec, filters)
+        self._leftovers(spec)
+        chart = any(tok.kind in ("chart", "trend") for tok in self.toks)
+        return Query(kpi=spec.key, period=period, breakdown=breakdown, filters=filters, compare=compare,  # type: ignore[arg-type]
+                     chart=chart, lang=self.lang, compare_period=compare_period, rank=rank,  # type: ignore[arg-type]
+                     mine=mine, reading=self.reading)
+
+    def _words(self) -> bool:
+        """Anything but punctuation?"""
+        return any(any(ch.isalnum() or is_thai(ch) for ch in self.t.s[tok.start:tok.end]) for tok in self.toks)
+
+    def _help(self) -> HelpRequest:
+        self.toks = _combine(self.t, self.toks)
+        kpis = [tok for tok in self.toks if tok.kind == "kpi" and tok.value in self.cat]
+        spans = _unknown_spans(self.toks)
+        if spans:
+            cands = _candidates(self.t, self.toks, *spans[0])
+            if cands:
+                raise _unknown_error(self.t, self.toks, spans, cands, want_kpi=not kpis)
+        return HelpRequest(topic=str(kpis[0].value) if kpis else None, lang=self.lang)  # type: ignore[arg-type]
+
+    def _record_tokens(self) -> None:
+        for tok in self.toks:
+            if tok.kind in ("filler",):
+                continue
+            value = tok.value
+            if tok.kind == "entity":
+                value = [f"{e.dim}:{e.value}" for e in value]  # type: ignore[union-attr]
+            elif isinstance(value, PeriodSpec):
+                value = {k: v for k, v in value.__dict__.items() if v not in (None, "", 0) or k == "kind"}
+            self.reading.tokens.append({"kind": tok.kind, "text": self.typed(tok), "value": value})
+
+    # ------------------------------------------------------------ neighbours
+
+    def _near(self, k: int, kinds: set[str], span: int = 1) -> list[int]:
+        """Indexes of tokens of these kinds right before or after token k (chat words skipped)."""
+        out = []
+        for step in (-1, 1):
+            j, seen = k + step, 0
+            while 0 <= j < len(self.toks) and seen < span:
+                tok = self.toks[j]
+                if tok.kind in _ATTACH or (tok.kind == "mine" and "dimword" in kinds):
+                    j += step
+                    continue
+                if tok.kind in kinds and j not in self.used:
+                    out.append(j)
+                seen += 1
+                j += step
+        return out
+
+    # ------------------------------------------------------------ entities
+
+    def _entities(self) -> list[tuple[int, list[Entity]]]:
+        """Entity tokens (mentions included) with what the words around them allow."""
+        out: list[tuple[int, list[Entity]]] = []
+        lex = self.t.lex
+        for k, tok in enumerate(self.toks):
+            if tok.kind == "mention":
+                rid = lex.rep_for_slack(str(tok.value))
+                ents = [Entity("rep", rid, lex.rep_label(rid), EXACT)] if rid else \
+                    [Entity("rep", "@" + str(tok.value), "@" + str(tok.value), EXACT)]
+                out.append((k, ents))
+            elif tok.kind == "entity":
+                ents = list(tok.value)  # type: ignore[arg-type]
+                dims = {e.dim for e in ents}
+                for j in self._near(k, {"dimword"}):
+                    d = self.toks[j].value[0]  # type: ignore[index]
+                    if d in dims:
+                        ents = [e for e in ents if e.dim == d]
+                        self.used.add(j)
+                        break
+                if len({e.dim for e in ents}) > 1 and "segment" in dims:
+                    for j in self._near(k, {"topic"}):
+                        if self.toks[j].value == "customers":
+                            ents = [e for e in ents if e.dim == "segment"]
+                            self.used.add(j)
+                            break
+                out.append((k, ents))
+        return out
+
+    # ------------------------------------------------------------ KPI
+
+    def _kpi(self, ents: list[tuple[int, list[Entity]]]) -> KpiSpec:
+        toks = self.toks
+        # a KPI name that is also a topic word ("revenue", "deals", "ลีด") is weak: beside a KPI of its
+        # family it only repeats it ("rev growth"); alone it still names its KPI
+        for k, tok in enumerate(toks):
+            if tok.kind == "kpi" and self.t.s[tok.start:tok.end] in _TOPIC_WORDS:
+                toks[k] = replace(tok, kind="topic", value=_TOPIC_WORDS[self.t.s[tok.start:tok.end]])
+        strong = [(k, tok) for k, tok in enumerate(toks) if tok.kind == "kpi" and tok.value in self.cat]
+        weak = [(k, tok) for k, tok in enumerate(toks) if tok.kind == "topic" and k not in self.used]
+        keys = list(dict.fromkeys(str(tok.value) for _, tok in strong))
+        if not keys and not weak and "target_attainment" in self.cat and any(tok.kind == "target" for tok in toks):
+            keys = ["target_attainment"]  # "vs target" alone; after another KPI it adds nothing
+        families = list(dict.fromkeys(str(tok.value) for _, tok in weak))
+        if len(keys) > 1:
+            raise self._two_kpis(keys)
+        if strong:
+            self.name = self.typed(strong[0][1])  # as typed, so "cac" stays "cac" in a reply
+        if keys:
+            key = keys[0]
+            fam = words.FAMILIES.get(key, ())
+            other = [f for f in families if f not in fam]
+            if other:
+                alt = _family_default(other[0], self.cat)
+                if alt and alt != key:
+                    raise self._two_kpis([key, alt])
+                word = next(self.typed(tok) for _, tok in weak if tok.value == other[0])
+                raise self.err(f'"{_q(word)}" does not go with {self.cat[key].name_en}: ask about one KPI.',
+                               f'"{_q(word)}" ไม่เกี่ยวกับ{self.cat[key].name_th} ถามทีละ KPI', word=word)
+            return self.cat[key]
+        if families:
+            return self._from_topics(families, ents)
+        return self._inferred(ents)
+
+    def _two_kpis(self, keys: list[str]) -> QueryError:
+        names = [self.cat[k].name(self.lang) for k in keys[:3]]
+        choices = [(n, self._question_with_kpi(k)) for n, k in zip(names, keys[:3], strict=True)]
+        return self.err(f"One KPI at a time, please: {' or '.join(names)}?",
+                        f"ถามได้ครั้งละหนึ่ง KPI: {' หรือ '.join(names)}?", choices=choices, suggestions=names)
+
+    def _question_with_kpi(self, key: str) -> str:
+        """The question with every KPI or topic word replaced by one KPI's name (a choice's button)."""
+        parts, put = [], False
+        for tok in self.toks:
+            if tok.kind in ("kpi", "topic", "target"):
+                if not put:
+                    parts.append(self.cat[key].name(self.lang))
+                    put = True
+                continue
+            parts.append(self.typed(tok))
+        return " ".join(p for p in parts if p)
+
+    def _from_topics(self, families: list[str], ents: list[tuple[int, list[Entity]]]) -> KpiSpec:
+        """Topic words only: the one KPI of their families that fits the rest of the question."""
+        dims = self._filter_dims(ents)
+        defaults = [d for f in families if (d := _family_default(f, self.cat))]
+        fits = [k for k, spec in self.cat.items()
+                if set(families) <= set(words.FAMILIES.get(k, ())) and dims <= set(spec.filters)]
+        pick = [k for k in dict.fromkeys(defaults) if k in fits]
+        if len(pick) == 1:
+            return self.cat[pick[0]]
+        if len(fits) == 1:
+            return self.cat[fits[0]]
+        if not fits and len(set(defaults)) == 1:
+            return self.cat[defaults[0]]  # the filters that do not fit are refused by name below
+        options = list(dict.fromkeys([*pick, *fits, *defaults]))[:3]
+        words_typed = [self.typed(tok) for tok in self.toks if tok.kind == "topic"]
+        if not options:
+            raise self.err(f'Which KPI do you mean by "{_q(" ".join(words_typed))}"? Try /kpi list.',
+                           f'"{_q(" ".join(words_typed))}" หมายถึง KPI ตัวไหน? ลองพิมพ์ /kpi list',
+                           word=" ".join(words_typed))
+        names = [self.cat[k].name(self.lang) for k in options]
+        choices = [(n, self._question_with_kpi(k)) for n, k in zip(names, options, strict=True)]
+        return_err = self.err(f'Which one do you mean by "{_q(" ".join(words_typed))}": {", ".join(names)}?',
+                              f'"{_q(" ".join(words_typed))}" หมายถึงตัวไหน: {", ".join(names)}?',
+                              word=" ".join(words_typed), suggestions=names, choices=choices)
+        raise return_err
+
+    def _filter_dims(self, ents: list[tuple[int, list[Entity]]]) -> set[str]:
+        dims = {tok.value[0] for tok in self.toks if tok.kind == "filter"}  # type: ignore[index]
+        for _, es in ents:
+            ds = {e.dim for e in es}
+            if len(ds) == 1:
+                dims |= ds
+        return dims
+
+    def _inferred(self, ents: list[tuple[int, list[Entity]]]) -> KpiSpec:
+        """No KPI word: one that the filters or the ranking leave no doubt about, or a question back."""
+        dims = self._filter_dims(ents)
+        specific = dims & {"type", "action", "stage"}
+        if specific:
+            fits = [k for k, spec in self.cat.items() if dims <= set(spec.filters)]
+            if len(fits) == 1:
+                self.reading.assumptions.append({"code": "kpi_from_filter", "kpi": fits[0]})
+                return self.cat[fits[0]]
+        ranking = any(tok.kind in ("rank", "which") for tok in self.toks)
+        if ranking and "revenue" in self.cat:
+            self.reading.assumptions.append({"code": "kpi_for_ranking", "kpi": "revenue"})
+            return self.cat["revenue"]
+        named = [self.typed(self.toks[k]) for k, _ in ents]
+        if named:
+            raise self.err(f'Which KPI for "{_q(named[0])}"? e.g. "revenue {named[0]} this month"; try /kpi list.',
+                           f'ต้องการดู KPI ตัวไหนของ "{_q(named[0])}"? เช่น "ยอดขาย {named[0]} เดือนนี้" '
+                           f"ลองพิมพ์ /kpi list")
+        raise self.err('Which KPI? Start with one, e.g. "win rate last quarter"; try /kpi list.',
+                       'ต้องการดู KPI ตัวไหน? เช่น "รายได้ เดือนนี้" ลองพิมพ์ /kpi list เพื่อดูรายการ')
+
+    def _absorb_per_rep(self, spec: KpiSpec) -> None:
+        """"activities per rep", "รายได้ต่อคน": per rep is the KPI's own definition, not a breakdown."""
+        if spec.key not in words.PER_REP_KPIS:
+            return
+        for k, tok in enumerate(self.toks):
+            if tok.kind == "breakdown" and tok.value == "rep" and self.t.s[tok.start:tok.end].startswith(
+                    ("per ", "per", "ต่อ")):
+                self.used.add(k)
+
+    # ------------------------------------------------------------ filters
+
+    def _filters(self, spec: KpiSpec, ents: list[tuple[int, list[Entity]]]) -> tuple[dict[str, str], str | None]:
+        out: dict[str, str] = {}
+        shown: dict[str, str] = {}
+        lex = self.t.lex
+        for tok in self.toks:
+            if tok.kind != "filter":
+                continue
+            dim, value = tok.value  # type: ignore[misc]
+            value = str(value)
+            if dim == "rep":
+                if value.startswith("@"):
+                    rid = lex.rep_for_slack(value[1:])
+                    value = rid or value
+                else:
+                    reps = lex.rep_by_text(value)
+                    if len({e.value for e in reps}) == 1:
+                        value = reps[0].value
+            else:
+                e = lex.value_by_text(dim, value)
+                if e is not None and e.in_store:
+                    value = e.value
+            self._put(spec, out, shown, dim, value, f"{dim}:{value}")
+        for k, es in ents:
+            tok = self.toks[k]
+            typed = self.typed(tok)
+            allowed = [e for e in es if e.dim in spec.filters]
+            if not allowed:
+                dims = ", ".join(dict.fromkeys(dim_word(e.dim, self.lang) for e in es))
+                raise self.err(f'{_q(self.name)} cannot be filtered by {dims} ("{_q(typed)}"); it can be '
+                               f"filtered by {_dims_text(spec.filters, 'en') or 'nothing'}.",
+                               f'{_q(self.name)} กรองตาม{dims}ไม่ได้ ("{_q(typed)}")'
+                               + (f" กรองได้ตาม: {_dims_text(spec.filters, 'th')}" if spec.filters else ""),
+                               word=typed)
+            distinct = list(dict.fromkeys((e.dim, e.value) for e in allowed))
+            if len(distinct) > 1:
+                raise self._ambiguous(typed, tok, allowed)
+            e = allowed[0]
+            self.reading.entities.append({"text": typed, "dim": e.dim, "value": e.value, "label": e.label})
+            self._put(spec, out, shown, e.dim, e.value, typed)
+        mine = None
+        for k, tok in enumerate(self.toks):
+            if tok.kind == "mine":
+                m = str(tok.value)
+                nxt = self._next_content(k)
+                after = self.toks[nxt] if nxt is not None else None
+                if m == "rep" and after is not None and (
+                        after.kind == "rank" or (after.kind == "dimword" and after.value[0] == "rep")  # type: ignore[index]
+                        or (after.kind == "breakdown" and after.value == "rep")):
+                    m = "team"  # "my reps", "my top 3 reps": the asker's team
+                if mine is not None and mine != m:
+                    mine = "rep" if "rep" in (mine, m) else m
+                else:
+                    mine = m
+        if mine == "rep" and "rep" not in spec.filters:
+            raise self.err(f"{spec.name_en} is not counted per rep, so there is no “my” figure; ask for "
+                           f"the total.", f"{spec.name_th} ไม่ได้คิดรายคน จึงไม่มีตัวเลขของคุณ ลองดูยอดรวม")
+        if mine == "team" and "team" not in spec.filters:
+            raise self.err(f"{spec.name_en} is not counted per team; ask for the total.",
+                           f"{spec.name_th} ไม่ได้คิดรายทีม ลองดูยอดรวม")
+        if mine == "rep" and "rep" in out:
+            raise self.err("“my” and another rep in one question: ask about one of them.",
+                           "ถามถึงของคุณและของตัวแทนขายอีกคนพร้อมกันไม่ได้ เลือกอย่างใดอย่างหนึ่ง")
+        if mine == "team" and "team" in out:
+            raise self.err("“my team” and another team in one question: ask about one of them.",
+                           "ถามถึงทีมของคุณและทีมอื่นพร้อมกันไม่ได้ เลือกอย่างใดอย่างหนึ่ง")
+        return out, mine
+
+    def _put(self, spec: KpiSpec, out: dict[str, str], shown: dict[str, str], dim: str, value: str,
+             typed: str) -> None:
+        if dim not in spec.filters:
+            raise self.err(f"{_q(self.name)} cannot be filtered by {dim}"
+                           + (f"; it can be filtered by {_dims_text(spec.filters, 'en')}." if spec.filters else "."),
+                           f"{_q(self.name)} กรองตาม{dim_word(dim, 'th')}ไม่ได้"
+                           + (f" กรองได้ตาม: {_dims_text(spec.filters, 'th')}" if spec.filters else ""),
+                           word=dim)
+        if dim in out and out[dim] != value:
+            by = f"by {dim}" if self.lang == "en" else f"แยกตาม{dim_word(dim, 'th')}"
+            raise self.err(f"One value per filter, please: {_q(shown[dim])} or {_q(typed)}? To see each, "
+                           f"ask {by}.",
+                           f"ระบุ{dim_word(dim, 'th')}ได้ค่าเดียว: {_q(shown[dim])} หรือ {_q(typed)} "
+                           f"ถ้าต้องการดูทุกค่า ลองถาม{by}", suggestions=[by])
+        out[dim] = value
+        shown[dim] = typed
+
+    def _ambiguous(self, typed: str, tok: _Tok, ents: list[Entity]) -> QueryError:
+        """One word, several things: ask which, naming only reps this person may see."""
+        visible = visible_only(ents, self.t.opts.visible)
+        names = self.t.lex.names
+        labels = []
+        for e in visible[:3]:
+            if e.dim == "rep":
+                labels.append(e.label)
+            else:
+                shown = names.display(e.dim, e.value, self.lang) if names else e.label
+                labels.append(f"{dim_word(e.dim, self.lang)} {shown}")
+        choices = []
+        for e, label in zip(visible[:3], labels, strict=True):
+            repl = f"{e.dim}:{_quoted(e.value)}"
+            choices.append((label, _replaced(self.t, (tok.start, tok.end), repl)))
+        if len(visible) < 2:
+            return self.err(f'"{_q(typed)}" names {len(ents)} things; say which (e.g. rep:ID, team:NAME).',
+                            f'"{_q(typed)}" ตรงกับหลายรายการ ระบุให้ชัด เช่น rep:รหัส หรือ team:ชื่อ', word=typed)
+        more = len(visible) - len(labels)
+        tail_en = f" (and {more} more: use the full name)" if more > 0 else ""
+        tail_th = f" (และอีก {more} รายการ พิมพ์ชื่อเต็ม)" if more > 0 else ""
+        return self.err(f'"{_q(typed)}" could be {" or ".join(labels)}{tail_en}: which one?',
+                        f'"{_q(typed)}" หมายถึง {" หรือ ".join(labels)}{tail_th}?', word=typed,
+                        suggestions=labels, choices=choices)
+
+    # ------------------------------------------------------------ periods and comparison
+
+    def _periods(self, spec: KpiSpec) -> tuple[PeriodSpec | None, str, PeriodSpec | None]:
+        toks = self.toks
+        main: list[tuple[int, PeriodSpec]] = []
+        versus: list[tuple[int, PeriodSpec]] = []
+        compares: set[str] = set()
+        over: str | None = None
+        for k, tok in enumerate(toks):
+            if tok.kind == "period":
+                spec_p = tok.value
+                assert isinstance(spec_p, PeriodSpec)
+                if spec_p.future:
+                    raise self.err(f'"{_q(self.typed(tok))}" is in the future: I can only answer for periods '
+                                   "that have started.",
+                                   f'"{_q(self.typed(tok))}" ยังมาไม่ถึง ถามได้เฉพาะช่วงเวลาที่เริ่มแล้ว',
+                                   word=self.typed(tok))
+                if spec_p.kind == "current":
+                    spec_p = replace(spec_p, text=self.typed(tok))
+                if spec_p.kind in ("current", "key") and spec_p.fiscal_start != self.t.opts.fiscal_year_start_month \
+                        and (spec_p.grain == "fiscal_year" or (spec_p.key or "").upper().startswith("FY")):
+                    spec_p = replace(spec_p, fiscal_start=self.t.opts.fiscal_year_start_month)
+                (versus if self._after_vs(k) else main).append((k, spec_p))
+            elif tok.kind == "compare":
+                compares.add(str(tok.value))
+            elif tok.kind == "over":
+                over = str(tok.value)
+                compares.add("previous")
+        for k, tok in enumerate(toks):
+            if tok.kind == "vs" and not any(j > k for j, _ in versus):
+                nxt = self._next_content(k)
+                if nxt is not None and toks[nxt].kind in ("entity", "mention"):
+                    raise self.err(f'Comparing "{_q(self.typed(toks[nxt]))}" with another value is not something '
+                                   "I can do in one answer; ask for a breakdown instead.",
+                                   f'เทียบ "{_q(self.typed(toks[nxt]))}" กับค่าอื่นในคำตอบเดียวไม่ได้ ลองถามแบบแยกตาม…แทน',
+                                   word=self.typed(toks[nxt]))
+        period = self._one(main)
+        if over and period is None:
+            period = PeriodSpec("current", grain=over)
+        trend = next((tok for tok in toks if tok.kind == "trend"), None)
+        if trend is not None:
+            grain = str(trend.value)
+            if period is None:
+                period = PeriodSpec("current", grain=grain)  # "monthly revenue": this month, with the trend
+            else:
+                p_grain = period.grain if period.kind in ("current", "recent") else None
+                if p_grain != grain:
+                    raise self.err(f'"{_q(self.typed(trend))}" with "{_q(period.text)}": the trend follows the '
+                                   f'period asked for; ask e.g. "revenue this {grain} chart".',
+                                   f'"{_q(self.typed(trend))}" กับ "{_q(period.text)}": กราฟแนวโน้มเป็นไปตามช่วงเวลาที่ถาม '
+                                   f'ลองถามเช่น "รายได้ เดือนนี้ กราฟ"')
+        compare_period = self._one(versus) if versus else None
+        if len(compares) > 1:
+            raise self.err("Compare with the previous period or with last year, not both.",
+                           "เลือกเทียบกับช่วงก่อนหรือปีก่อนอย่างใดอย่างหนึ่ง")
+        compare = "yoy" if compares == {"yoy"} else "previous"
+        if compare_period is not None:
+            if compares:
+                raise self.err("One comparison at a time, please.", "เทียบได้ทีละแบบ")
+            if period is None and compare_period.kind == "current" and compare_period.offset == -1 \
+                    and compare_period.grain != spec.default_grain:
+                # "win rate vs last quarter": this quarter so far against the last one
+                period = PeriodSpec("current", grain=compare_period.grain, text=compare_period.text)
+            compare, compare_period = self._compare_with(period, compare_period)
+        return period, compare, compare_period
+
+    def _next_content(self, k: int) -> int | None:
+        for j in range(k + 1, len(self.toks)):
+            if self.toks[j].kind not in _QUIET:
+                return j
         return None
-    specs = []
-    for tok in toks:
-        spec = tok.value
-        assert isinstance(spec, PeriodSpec)
-        if spec.kind == "current":
-            spec = replace(spec, text=t.typed(tok.start, tok.end))
-        specs.append(spec)
-    distinct = {replace(sp, text="") for sp in specs}  # "this year ytd" says one thing twice
-    if len(distinct) > 1:
-        first = replace(specs[0], text="")
-        a, b = specs[0].text, next(sp.text for sp in specs if replace(sp, text="") != first)
-        raise _error(f'ระบุช่วงเวลาได้ช่วงเดียว: พบ "{_q(a)}" และ "{_q(b)}"' if t.lang == "th"
-                     else f'Only one period, please: I found "{_q(a)}" and "{_q(b)}".', t.lang)
-    spec = specs[0]
-    if spec.kind == "key":
-        try:  # the patterns validate already; this keeps parser and engine agreeing on keys
-            periods.parse_period_key(spec.key or "")
-        except periods.PeriodError:
-            raise _bad_period(t, spec.text, "not a period key", "ไม่ใช่ช่วงเวลา") from None
-    return spec
+
+    def _after_vs(self, k: int) -> bool:
+        for j in range(k - 1, -1, -1):
+            kind = self.toks[j].kind
+            if kind in _QUIET:
+                continue
+            return kind == "vs"
+        return False
+
+    def _one(self, found: list[tuple[int, PeriodSpec]]) -> PeriodSpec | None:
+        if not found:
+            return None
+        specs = [sp for _, sp in found]
+        distinct = {replace(sp, text="") for sp in specs}  # "this year ytd" says one thing twice
+        if len(distinct) > 1:
+            first = replace(specs[0], text="")
+            a, b = specs[0].text, next(sp.text for sp in specs if replace(sp, text="") != first)
+            raise self.err(f'Only one period, please: I found "{_q(a)}" and "{_q(b)}".',
+                           f'ระบุช่วงเวลาได้ช่วงเดียว: พบ "{_q(a)}" และ "{_q(b)}"')
+        spec = specs[0]
+        if spec.kind == "key" and not (spec.key or "").upper().startswith("FY") and "-H" not in (spec.key or ""):
+            try:  # the patterns validate already; this keeps parser and engine agreeing on keys
+                periods.parse_period_key(spec.key or "")
+            except periods.PeriodError:
+                raise self.err(f'"{_q(spec.text)}" is not a real period.', f'"{_q(spec.text)}" ไม่ใช่ช่วงเวลาที่มีจริง',
+                               word=spec.text) from None
+        return spec
+
+    def _compare_with(self, period: PeriodSpec | None, other: PeriodSpec) -> tuple[str, PeriodSpec | None]:
+        """"vs last month" after this month is the usual like-for-like previous period; any other
+        period after "vs" is compared with as named."""
+        if period is not None and replace(period, text="") == replace(other, text=""):
+            return "previous", None  # "last quarter vs the previous quarter": the one before it
+        if other.kind == "current" and (period is None or (period.kind == "current" and period.grain == other.grain)):
+            base_offset = period.offset if period is not None else 0
+            if period is None or other.offset == base_offset - 1:
+                if period is not None or other.offset == -1:
+                    return "previous", None
+        return "period", other
+
+    # ------------------------------------------------------------ breakdown and ranking
+
+    def _breakdown(self, spec: KpiSpec, filters: dict[str, str]) -> tuple[str | None, Rank | None]:
+        toks = self.toks
+        dims: list[tuple[str, str]] = []  # (dim, typed)
+        for k, tok in enumerate(toks):
+            if k in self.used:
+                continue
+            if tok.kind in ("breakdown", "which"):
+                dims.append((str(tok.value), self.typed(tok)))
+        ranks = [(k, tok) for k, tok in enumerate(toks) if tok.kind == "rank"]
+        dimwords = [(k, tok) for k, tok in enumerate(toks) if tok.kind == "dimword" and k not in self.used]
+        plural = False
+        if ranks or dims:
+            for k, tok in dimwords:
+                dim, pl = tok.value  # type: ignore[misc]
+                dims.append((dim, self.typed(tok)))
+                plural = plural or pl
+                self.used.add(k)
+        if ranks and not dims:
+            if any(tok.value[0] == "list" and self.t.s[tok.start:tok.end].startswith("leader")
+                   for _, tok in ranks) or "rep" in spec.breakdowns:
+                dims.append(("rep", ""))
+                self.reading.assumptions.append({"code": "breakdown_for_ranking", "by": "rep"})
+        distinct = list(dict.fromkeys(d for d, _ in dims))
+        if len(distinct) > 1:
+            raise self.err(f"One breakdown at a time, please: by {' or by '.join(distinct)}.",
+                           f"แยกได้ทีละแบบ: {_dims_text(tuple(distinct), 'th')}")
+        breakdown = distinct[0] if distinct else None
+        if breakdown and breakdown not in spec.breakdowns:
+            name = self.name
+            th = f"{_q(name)} แยกตาม{dim_word(breakdown, 'th')}ไม่ได้"
+            th += (f" แยกได้ตาม: {_dims_text(spec.breakdowns, 'th')}" if spec.breakdowns else " และไม่มีการแยกย่อย")
+            if spec.breakdowns:
+                en = (f"{_q(name)} cannot be broken down by {breakdown}; "
+                      f"{_q(name)} can be broken down by {_dims_text(spec.breakdowns, 'en')}.")
+            else:
+                en = f"{_q(name)} cannot be broken down (by {breakdown} or anything else)."
+            raise self.err(en, th, word=breakdown, suggestions=[f"by {d}" for d in spec.breakdowns])
+        rank = self._rank(spec, ranks, plural) if breakdown else None
+        return breakdown, rank
+
+    def _rank(self, spec: KpiSpec, ranks: list[tuple[int, _Tok]], plural: bool) -> Rank | None:
+        if not ranks:
+            return None
+        kinds = [tok.value[0] for _, tok in ranks]  # type: ignore[index]
+        ns = [tok.value[1] for _, tok in ranks if tok.value[1]]  # type: ignore[index]
+        for k, _tok in ranks:
+            for j in self._near(k, {"number"}, span=2):
+                ns.append(int(self.toks[j].value))  # type: ignore[arg-type]
+                self.used.add(j)
+        for k, tok in enumerate(self.toks):
+            if tok.kind == "number" and k not in self.used:
+                nxt = self._next_content(k)
+                if nxt is not None and (self.toks[nxt].kind in ("dimword", "rank", "breakdown", "which")
+                                        or nxt in self.used):
+                    ns.append(int(tok.value))  # type: ignore[arg-type]
+                    self.used.add(k)
+        order_kind = next((x for x in kinds if x != "list"), "list")
+        best_desc = spec.higher_is_better
+        order = {"best": "desc" if best_desc else "asc", "top": "desc" if best_desc else "asc",
+                 "worst": "asc" if best_desc else "desc", "bottom": "asc" if best_desc else "desc",
+                 "high": "desc", "low": "asc", "list": "desc" if best_desc else "asc"}[order_kind]
+        if ns:
+            n = ns[0]
+        elif order_kind == "list":
+            n = None
+        elif order_kind in ("top", "bottom"):
+            n = words.RANK_DEFAULT_N if plural or self.t.th else 1
+            if n == words.RANK_DEFAULT_N:
+                self.reading.assumptions.append({"code": "rank_n", "n": n})
+        else:
+            n = 1
+        if n is not None and not 1 <= n <= 1000:
+            raise self.err("A ranking shows 1 to 1000 rows.", "แสดงอันดับได้ 1 ถึง 1000 รายการ")
+        if n is None and order == ("desc" if best_desc else "asc"):
+            return None  # every row, best first: what a breakdown is anyway
+        return Rank(order=order, n=n)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------ what is left
+
+    def _leftovers(self, spec: KpiSpec) -> None:
+        """Words that were read but used for nothing: a bare "team" ("by team"?), a stray number."""
+        for k, tok in enumerate(self.toks):
+            if k in self.used:
+                continue
+            if tok.kind == "dimword":
+                dim = tok.value[0]  # type: ignore[index]
+                typed = self.typed(tok)
+                by = f"by {dim}" if self.lang == "en" else f"แยกตาม{dim_word(dim, 'th')}"
+                raise self.err(f'I didn\'t understand "{_q(typed)}" here. Did you mean "{by}", or a {dim} by name?',
+                               f'ไม่เข้าใจ "{_q(typed)}" หมายถึง "{by}" หรือระบุชื่อ{dim_word(dim, "th")}?',
+                               word=typed, suggestions=[by],
+                               choices=[(by, _replaced(self.t, (tok.start, tok.end), by))])
+            if tok.kind == "number":
+                typed = self.typed(tok)
+                raise self.err(f'I didn\'t understand "{_q(typed)}". Periods look like 2026, Q2 2026 or last 30 days.',
+                               f'ไม่เข้าใจ "{_q(typed)}" ช่วงเวลาเขียนแบบ 2569, ไตรมาส 2 2569 หรือ 30 วันที่ผ่านมา',
+                               word=typed)
+
+
+_UNSUPPORTED_MESSAGES = {
+    "lost": ("lost deals are not a KPI here; win rate compares won with lost deals, e.g. \"win rate last month\".",
+             "ไม่มี KPI ดีลที่แพ้ ลองดูอัตราการชนะดีล ซึ่งเทียบดีลที่ชนะกับที่แพ้ เช่น \"วินเรท เดือนที่แล้ว\""),
+    "open": ("the open pipeline is not a KPI here; try \"pipeline velocity\" or \"deals closed\".",
+             "ไม่มี KPI ดีลที่ยังเปิดอยู่ ลองดู \"ความเร็วของ pipeline\" หรือ \"ดีลที่ปิดได้\""),
+    "profit": ("profit and margins are not in kpibot's data; revenue and deal size are, e.g. \"revenue this month\".",
+               "ไม่มีข้อมูลกำไร ลองดูรายได้หรือขนาดดีลเฉลี่ย เช่น \"รายได้ เดือนนี้\""),
+}
+_TOPIC_WORDS = {fold(w): family for family, (_d, ws) in words.TOPICS.items() for w in ws}
+
+
+def _family_default(family: str, cat: dict[str, KpiSpec]) -> str | None:
+    d = words.TOPICS.get(family, (None, ()))[0]
+    return d if d in cat else None
 
 
 def _dims_text(dims: tuple[str, ...], lang: str) -> str:
-    return ", ".join(_DIM_TH.get(d, d) if lang == "th" else d for d in dims)
+    return ", ".join(dim_word(d, lang) if lang == "th" else d for d in dims)
 
 
-def _one_breakdown(t: _Text, spec: KpiSpec, name: str, toks: list[_Tok]) -> str | None:
-    dims = list(dict.fromkeys(str(tok.value) for tok in toks))
-    th = t.lang == "th"
-    if not dims:
-        return None
-    if len(dims) > 1:
-        raise _error(f"แยกได้ทีละแบบ: {_dims_text(tuple(dims), t.lang)}" if th
-                     else f"One breakdown at a time, please: by {' or by '.join(dims)}.", t.lang)
-    dim = dims[0]
-    if dim in spec.breakdowns:
-        return dim
-    if th:
-        msg = f"{_q(name)} แยกตาม{_DIM_TH.get(dim, dim)}ไม่ได้"
-        msg += (f" แยกได้ตาม: {_dims_text(spec.breakdowns, 'th')}" if spec.breakdowns
-                else " และไม่มีการแยกย่อย")
-    elif spec.breakdowns:
-        msg = (f"{_q(name)} cannot be broken down by {dim}; "
-               f"{_q(name)} can be broken down by {_dims_text(spec.breakdowns, 'en')}.")
-    else:
-        msg = f"{_q(name)} cannot be broken down (by {dim} or anything else)."
-    raise _error(msg, t.lang, word=dim, suggestions=[f"by {d}" for d in spec.breakdowns])
-
-
-def _filters(t: _Text, spec: KpiSpec, name: str, toks: list[_Tok]) -> dict[str, str]:
-    th = t.lang == "th"
-    out: dict[str, str] = {}
-    for tok in toks:
-        dim, value = tok.value  # type: ignore[misc]
-        if dim not in spec.filters:
-            if th:
-                msg = f"{_q(name)} กรองตาม{_DIM_TH.get(dim, dim)}ไม่ได้"
-                msg += f" กรองได้ตาม: {_dims_text(spec.filters, 'th')}" if spec.filters else ""
-            else:
-                msg = f"{_q(name)} cannot be filtered by {dim}"
-                msg += f"; it can be filtered by {_dims_text(spec.filters, 'en')}." if spec.filters else "."
-            raise _error(msg, t.lang, word=dim)
-        if dim in out and out[dim] != value:
-            raise _error(f"ระบุ {dim} ได้ค่าเดียว: {_q(out[dim])} หรือ {_q(value)}" if th
-                         else f"One value per filter, please: {dim}:{_q(out[dim])} or {dim}:{_q(value)}.",
-                         t.lang)
-        out[dim] = value
-    return out
+def _quoted(value: str) -> str:
+    return f'"{value}"' if (" " in value or ":" in value) else value

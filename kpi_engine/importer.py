@@ -34,6 +34,7 @@ from config.app_config import AppConfig
 from kpi_engine import derive, freshness, periods
 from kpi_engine.catalogue import catalogue
 from kpi_engine.mapping import (
+    MAPPINGS_DIR,
     BoundTable,
     Mapping,
     MappingError,
@@ -50,6 +51,9 @@ Progress = Callable[[str, int, int, int], None]
 # Errors kept in the report; the count goes on past it so a file of a million bad rows costs no memory.
 KEPT_ERRORS = 1000
 _SAMPLE_LINES = 5
+# A quoted value may hold line breaks (a comment of a few paragraphs); a row over this many physical
+# lines is taken for a quote left open that swallowed the rows after it, and fails the import.
+MAX_ROW_LINES = 50
 
 DATE_HELP = "is not a date (use ISO 8601, e.g. 2026-05-04)"
 NUMBER_HELP = "is not a number (use a plain decimal, e.g. 1234.5)"
@@ -59,7 +63,8 @@ NUMBER_HELP = "is not a number (use a plain decimal, e.g. 1234.5)"
 # rep / account are strings that are checked (with a warning only) against known ids.
 KINDS: dict[str, dict[str, str]] = {
     "reps": {"rep_id": "str*", "name": "str", "team": "str", "region": "str", "email": "str",
-             "slack_user_id": "str", "role": "str", "hired_on": "ts", "left_on": "ts"},
+             "slack_user_id": "str", "role": "str", "hired_on": "ts", "left_on": "ts", "name_th": "str",
+             "nickname": "str"},
     "accounts": {"account_id": "str*", "name": "str", "segment": "str", "region": "str", "churned_at": "ts"},
     "leads": {"lead_id": "str*", "created_at": "ts*", "channel": "str*", "campaign": "str",
               "owner_rep_id": "rep", "qualified_at": "ts"},
@@ -126,12 +131,43 @@ class TableCounts:
 
 
 @dataclass
+class FileLines:
+    """Where every physical line of one source file went: lines = header + rows + blank + inside.
+    When the file could not be split into records, `unread` lines after the break were not read."""
+
+    lines: int = 0
+    header: int = 0
+    rows: int = 0  # records read (each in its table's `read`)
+    blank: int = 0  # blank lines and ",,,," rows
+    inside: int = 0  # the extra lines of rows whose quoted values hold line breaks
+    multiline: int = 0  # rows spanning more than one line
+    unread: int = 0
+    stopped_at: int | None = None
+
+    def format(self, file: str) -> str:
+        parts = [f"{self.header} header"] if self.header else []
+        parts.append(f"{self.rows:,} row{'s' if self.rows != 1 else ''}")
+        if self.blank:
+            parts.append(f"{self.blank:,} blank")
+        if self.inside:
+            parts.append(f"{self.inside:,} more inside the quoted values of {self.multiline:,} multi-line "
+                         f"row{'s' if self.multiline != 1 else ''}")
+        if self.unread:
+            parts.append(f"{self.unread:,} from line {self.stopped_at:,} on not read (see the error)")
+        return f"{file}: {self.lines:,} line{'s' if self.lines != 1 else ''}: {', '.join(parts)}"
+
+
+@dataclass
 class ImportReport:
     tables: dict[str, TableCounts] = field(default_factory=dict)
     errors: list[RowIssue] = field(default_factory=list)  # the first KEPT_ERRORS
     warnings: list[RowIssue] = field(default_factory=list)
     error_count: int = 0
     written: bool = False
+    files: dict[str, FileLines] = field(default_factory=dict)
+    # a file that cannot be split into records (broken quoting, ragged rows, not UTF-8): nothing
+    # is written, with or without skip_invalid, since which rows it holds is unknown
+    structural: bool = False
 
     @property
     def ok(self) -> bool:
@@ -162,6 +198,7 @@ class ImportReport:
             extra = f", {c.dropped} dropped by the mapping" if c.dropped else ""
             out.append(f"{name}: {c.read} read, {c.inserted} inserted, {c.updated} updated, "
                        f"{c.unchanged} unchanged, {c.skipped} skipped{extra}")
+        out += [f.format(name) for name, f in self.files.items()]
         return "\n".join(out)
 
 
@@ -170,8 +207,10 @@ class ImportFailed(Exception):
 
     def __init__(self, report: ImportReport):
         n = report.error_count
-        super().__init__(f"import failed, nothing was written: {n} problem{'s' if n != 1 else ''}\n"
-                         + report.format_issues())
+        why = " (a file that cannot be split into rows is never imported in part)" if report.structural else ""
+        stopped = [f.format(name) for name, f in report.files.items() if f.unread]
+        super().__init__(f"import failed, nothing was written{why}: {n} problem{'s' if n != 1 else ''}\n"
+                         + "\n".join([report.format_issues(), *stopped]))
         self.report = report
 
 
@@ -736,8 +775,9 @@ class _Warnings:
             reasons = {
                 "rep": f"{rows} {refer} to a rep not in reps ({eg}lines {shown}); imported anyway",
                 "account": f"{rows} {refer} to an account not in accounts ({eg}lines {shown}); imported anyway",
-                "ragged": f"{rows} {have} a different number of fields than the header (lines {shown}); "
-                          f"missing fields read as empty, extra ones ignored",
+                "trailing": f"{rows} {have} more fields than the header, all empty (lines {shown}); ignored",
+                "multiline": f"{rows} {have} a quoted value with line breaks (starting on lines {shown}); "
+                             f"read as one row each",
                 "skip_when_empty": f"{rows} skipped because {column} is empty (lines {shown}), "
                                    f"as the mapping's skip_when_empty says",
             }
@@ -761,9 +801,7 @@ def _plan(path: Path, mapping: Mapping | None, report: ImportReport) -> list[_So
         for tm in mapping.tables:
             if only is not None and tm.source != only:
                 continue
-            p = folder / tm.source
-            if not p.is_file():
-                raise MappingError(f"{tm.where}: source {tm.source} is not in {folder}")
+            p = _source_path(tm, folder, mapping)
             sources.append(_Source(tm.target, p, tm))
             named.add(tm.source)
         if only is not None and not sources:
@@ -802,9 +840,47 @@ def _plan(path: Path, mapping: Mapping | None, report: ImportReport) -> list[_So
     return sources
 
 
+def _source_path(tm: TableMapping, folder: Path, mapping: Mapping) -> Path:
+    """A mapping's `source`, found inside the imported folder or else the mapping file's own folder.
+    A mapping cannot read anything else: not an absolute path, not `..`, not a link leading out
+    (a mapping file shared with you must not import /etc/passwd or your SSH keys as reps)."""
+    name = tm.source
+    rel = Path(name)
+    if rel.is_absolute() or rel.drive or name.startswith(("~", "\\")):
+        raise MappingError(f"{tm.where}: source {name!r} is an absolute path; a source is a file name "
+                           f"inside the imported folder ({folder})")
+    if ".." in rel.parts or ".." in Path(name.replace("\\", "/")).parts:
+        raise MappingError(f"{tm.where}: source {name!r} leads out of the imported folder with '..'; a source "
+                           f"is a file name inside the imported folder ({folder})")
+    roots = [folder]
+    if mapping.path.parent.resolve() != folder.resolve() and mapping.path.parent.resolve() != MAPPINGS_DIR.resolve():
+        roots.append(mapping.path.parent)
+    for root in roots:
+        p = root / rel
+        if not p.exists() and not p.is_symlink():
+            continue
+        real, base = p.resolve(), root.resolve()
+        if not real.is_relative_to(base):
+            raise MappingError(f"{tm.where}: source {name!r} is a link to {real}, outside {root}; "
+                               f"refused (copy the file into the folder instead)")
+        if not real.is_file():
+            raise MappingError(f"{tm.where}: source {name!r} in {root} is not a file")
+        return p
+    where = " or ".join(str(r) for r in roots)
+    raise MappingError(f"{tm.where}: source {name} is not in {where}")
+
+
 def _read_header(path: Path) -> list[str] | None:
+    """The header a mapping is bound to; a header that is not readable CSV stops the import here."""
     with path.open(encoding="utf-8-sig", newline="", errors="replace") as f:
-        return next(csv.reader(f), None)
+        reader = csv.reader(f, strict=True)
+        try:
+            header = next(reader, None)
+        except csv.Error as exc:
+            raise ImportInputError(f"{path.name}:1: header: {_read_problem(exc, 1, reader.line_num)}") from None
+        if reader.line_num > MAX_ROW_LINES:
+            raise ImportInputError(f"{path.name}:1: {_long_row(1, reader.line_num)}")
+        return header
 
 
 # ---------------------------------------------------------------- the import
@@ -856,7 +932,7 @@ class _Run:
     @property
     def writing(self) -> bool:
         # after the first invalid row an all-or-nothing import only validates: it will be rolled back
-        return self.skip_invalid or self.report.error_count == 0
+        return not self.report.structural and (self.skip_invalid or self.report.error_count == 0)
 
     def execute(self) -> None:
         with self.engine.connect() as conn, _temp_on_disk(conn):
@@ -909,6 +985,11 @@ class _Run:
                 facts["origin"] = self.origin if self.origin == "demo" else "import"
             freshness.remember(conn, **facts)
 
+    def _broken(self, file, line, reason) -> None:
+        """The file cannot be split into rows: reported, and nothing is written."""
+        self.report.structural = True
+        self._error(file, line, "", reason)
+
     def _source(self, conn: Connection, src: _Source) -> None:
         table, file, report = src.table, src.file, self.report
         counts = report.counts(table)
@@ -918,15 +999,26 @@ class _Run:
         keys = key_columns(table)
         template = [("day" if c == "period" and table == "spend" else "" if c in keys else None) for c in dbcols]
 
+        # a file feeding two tables is read twice, with the same lines: each read counts them afresh
+        lines = report.files[file] = FileLines()
         with src.path.open("rb") as fb:
-            reader = csv.reader(io.TextIOWrapper(fb, encoding="utf-8-sig", newline=""))
+            # strict: a closing quote followed by text is an error, not silently glued to the value
+            reader = csv.reader(io.TextIOWrapper(fb, encoding="utf-8-sig", newline=""), strict=True)
             try:
                 header = next(reader, None)
             except (csv.Error, UnicodeDecodeError) as exc:
-                self._error(file, _problem_line(exc, src.path, 1), "", _read_problem(exc))
+                self._broken(file, _problem_line(exc, src.path, 1), _read_problem(exc, 1, reader.line_num))
+                lines.lines = lines.unread = _count_lines(src.path)
+                lines.stopped_at = 1
                 return
             if header is None:
                 self._error(file, 1, "", "the file is empty (a header line is needed)")
+                return
+            lines.header = reader.line_num
+            if lines.header > MAX_ROW_LINES:
+                self._broken(file, 1, _long_row(1, reader.line_num))
+                lines.lines = lines.unread = _count_lines(src.path)
+                lines.stopped_at, lines.header = 1, 0
                 return
             bound = src.bound
             if bound is None:
@@ -944,6 +1036,9 @@ class _Run:
                     self._error(file, 1, c, "required column is missing from the header")
                 if missing or twice:
                     counts.read += _skip_rows(reader, counts)
+                    lines.lines = _count_lines(src.path)
+                    lines.rows = counts.read
+                    lines.blank = lines.lines - lines.header - lines.rows
                     return
             else:
                 cols = bound.columns
@@ -985,18 +1080,35 @@ class _Run:
             dropped = writer.drop_indexes() if self.writing else []
             skip_invalid, batch_size = self.skip_invalid, self.batch_size
             warn = self.warn.add
-            last = 1
+            last = lines.header
+            read_before = counts.read
+            stopped_at = None
             skip_warn = bound is not None and bound.skip_index
             try:
                 for row in reader:
                     line, last = last + 1, reader.line_num
+                    if last != line:  # a quoted value with line breaks
+                        if last - line >= MAX_ROW_LINES:
+                            self._broken(file, line, _long_row(line, last))
+                            stopped_at = line
+                            break
+                        lines.multiline += 1
+                        lines.inside += last - line
+                        warn(file, "", "multiline", line, None)
                     if not row or (not row[0] and not "".join(row).strip()):
+                        lines.blank += 1
                         continue  # blank lines, and the ",,,," rows spreadsheets leave at the end
                     counts.read += 1
                     if len(row) != ncols:
-                        warn(file, "", "ragged", line, None)
-                        if len(row) < ncols:
-                            row += [""] * (ncols - len(row))
+                        if len(row) > ncols and not "".join(row[ncols:]).strip():
+                            warn(file, "", "trailing", line, None)  # empty extra fields: nothing lost
+                        else:
+                            # a value with an unquoted comma, or a missing one: no telling which field
+                            # holds what, so neither guessing nor skipping the row is safe
+                            self._broken(file, line, _ragged(len(row), ncols, line, last))
+                            skip_invalid = False
+                            counts.skipped += 1
+                            continue
                     if bound is None:
                         values = row
                     else:
@@ -1055,8 +1167,15 @@ class _Run:
                     elif batch:
                         batch = []
             except (csv.Error, UnicodeDecodeError) as exc:
-                self._error(file, _problem_line(exc, src.path, last + 1), "",
-                            _read_problem(exc) + "; the rest of the file was not read")
+                stopped_at = _problem_line(exc, src.path, last + 1)
+                self._broken(file, stopped_at, _read_problem(exc, last + 1, reader.line_num))
+            lines.rows = counts.read - read_before
+            if stopped_at is None:
+                lines.lines = reader.line_num
+            else:  # the lines from the broken row on, up to the end of the file
+                accounted = lines.header + lines.rows + lines.blank + lines.inside
+                lines.lines = max(_count_lines(src.path), accounted)
+                lines.unread, lines.stopped_at = lines.lines - accounted, accounted + 1
             if batch and self.writing:
                 self._flush(writer, batch, counts, affected, table)
             with _lean_sorts(conn, bool(dropped)):
@@ -1111,8 +1230,7 @@ def _temp_on_disk(conn: Connection):
     try:
         yield
     finally:
-        if conn.in_transaction():
-            conn.rollback()
+        conn.rollback()  # nothing after a commit; after a failed one (a full disk), ends it
         conn.exec_driver_sql(f"PRAGMA temp_store = {int(temp)}")
         conn.commit()
 
@@ -1146,6 +1264,30 @@ def _skip_rows(reader, counts: TableCounts) -> int:
     return n
 
 
+def _count_lines(path: Path) -> int:
+    """Physical lines as the csv module counts them (a last line without a newline counts)."""
+    n, last = 0, b"\n"
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            n += chunk.count(b"\n")
+            last = chunk[-1:]
+    return n + (last != b"\n")
+
+
+def _ragged(n: int, ncols: int, line: int, last: int) -> str:
+    if n > ncols:
+        why = "a value holding a comma must be in double quotes"
+    else:
+        why = f"every row needs all {ncols} (an empty value is still a field: ,,)"
+    spans = f" (the row runs to line {last}: is a quote opened on line {line} closed too late?)" if last != line else ""
+    return f"has {n} field{'s' if n != 1 else ''} where the header has {ncols}{spans}: {why}"
+
+
+def _long_row(line: int, last: int) -> str:
+    return (f"one row runs from line {line} to line {last} ({last - line + 1} lines): a quote opened here is "
+            f"probably never closed, swallowing the rows after it (a quote inside a quoted value is written \"\")")
+
+
 def _problem_line(exc: Exception, path: Path, line: int) -> int:
     """The line of a decoding error: text is decoded in chunks, so the reader's count is not it."""
     if isinstance(exc, UnicodeDecodeError):
@@ -1158,7 +1300,19 @@ def _problem_line(exc: Exception, path: Path, line: int) -> int:
     return line
 
 
-def _read_problem(exc: Exception) -> str:
+def _read_problem(exc: Exception, line: int, at: int) -> str:
+    """What is wrong with the row starting on `line`, the reader having stopped on line `at`."""
     if isinstance(exc, UnicodeDecodeError):
         return "is not UTF-8 text (save the file as CSV UTF-8)"
-    return f"is not readable CSV ({exc})"
+    msg = str(exc)
+    if "unexpected end of data" in msg:
+        return (f"a quote opened in this row is never closed: the file ends inside it (line {at}), so the rows "
+                f"after it cannot be told apart (a quote inside a quoted value is written \"\")")
+    if "expected after" in msg:
+        where = (f"a quote opened on line {line} closes on line {at}, and is followed by text"
+                 if at > line else "a quoted value is followed by text before the next comma")
+        return f"{where} (a quote inside a quoted value is written \"\"); nothing after it was read"
+    if "field larger than field limit" in msg:
+        return (f"a value runs over {csv.field_size_limit():,} characters (to line {at}): a quote opened "
+                f"here is probably never closed; nothing after it was read")
+    return f"is not readable CSV ({exc}); nothing after it was read"

@@ -172,7 +172,7 @@ def time_to_close(c: Calc) -> Measure:
 
 @kpi("revenue_growth")
 def revenue_growth(c: Calc) -> Measure:
-    base = periods.year_ago(c.period) if c.compare == "yoy" else periods.previous(c.period)
+    base = periods.comparison_base(c.period, c.compare)
     now, before = c.kpi("revenue"), c.kpi("revenue", period=base)
     details = {"revenue": now.value, "base_revenue": before.value, "base_period": base.label}
     if now.value is None or before.value is None:

@@ -34,6 +34,10 @@ class Rep(SQLModel, table=True):
     slack_user_id: str | None = Field(default=None, index=True)
     # optional, beyond data.md: "manager" or "head" grants wider visibility in Slack
     role: str | None = None
+    # optional, beyond data.md: the name in Thai script and nicknames (several separated by , ; / or |),
+    # so questions can name a rep the way colleagues do ("ยอดขายของสมชาย", "พี่ต้น")
+    name_th: str | None = None
+    nickname: str | None = None
     hired_on: int | None = _ts()
     left_on: int | None = _ts()
 

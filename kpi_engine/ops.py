@@ -38,10 +38,11 @@ class NewMessage:
     """An outbox entry to create. payload: what the sender needs for the Slack call (JSON-able)."""
 
     key: str
-    kind: str  # post | update | upload
+    kind: str  # post | update | upload; verify | delete (the sender's own checks for duplicates)
     channel: str
     payload: dict[str, Any]
     parent_key: str | None = None
+    not_before: int = 0  # epoch seconds before which it is not due
 
 
 @dataclass
@@ -175,7 +176,7 @@ class OpsStore:
                 created.append(self._insert_new(
                     c, _OUT, ["key"], key=m.key, kind=m.kind, channel=m.channel, parent_key=m.parent_key,
                     payload=json.dumps(m.payload, ensure_ascii=False), state="pending", uncertain=False,
-                    attempts=0, next_attempt_at=0, created_at=now))
+                    attempts=0, next_attempt_at=m.not_before, created_at=now))
         return created
 
     def existing_keys(self, keys: list[str]) -> set[str]:
@@ -190,6 +191,16 @@ class OpsStore:
             return c.execute(update(_OUT).where(and_(
                 _OUT.c.parent_key == parent_key, _OUT.c.kind == "update", _OUT.c.state == "pending"))
                 .values(state="superseded")).rowcount
+
+    def under(self, prefix: str, states: tuple[str, ...] | None = None) -> list[OutboxRow]:
+        """The rows of `prefix` and of every key extending it (`prefix:…`): a digest with its chart, an
+        alert episode with its edits and replies."""
+        q = (select(_OUT).where(or_(_OUT.c.key == prefix, _OUT.c.key.startswith(prefix + ":", autoescape=True)))
+             .order_by(_OUT.c.id))
+        if states:
+            q = q.where(_OUT.c.state.in_(states))
+        with self.engine.connect() as c:
+            return [_outbox_row(r) for r in c.execute(q)]
 
     def message(self, key: str) -> OutboxRow | None:
         with self.engine.connect() as c:
@@ -207,12 +218,15 @@ class OpsStore:
         with self.engine.connect() as c:
             return [_outbox_row(r) for r in c.execute(q)]
 
-    def due(self, now: int, limit: int = 50, keys: list[str] | None = None) -> list[OutboxRow]:
+    def due(self, now: int, limit: int = 50, keys: list[str] | None = None,
+            kinds: tuple[str, ...] | None = None) -> list[OutboxRow]:
         """Pending messages whose time has come, oldest first (Slack shows them in that order)."""
         q = (select(_OUT).where(and_(_OUT.c.state == "pending", _OUT.c.next_attempt_at <= now))
              .order_by(_OUT.c.id).limit(limit))
         if keys is not None:
             q = q.where(_OUT.c.key.in_(keys))
+        if kinds is not None:
+            q = q.where(_OUT.c.kind.in_(kinds))
         with self.engine.connect() as c:
             return [_outbox_row(r) for r in c.execute(q)]
 

@@ -14,6 +14,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 GRAINS = ("day", "week", "month", "quarter", "year")
+# Besides GRAINS a Period's grain is "days" (a run of days: "last 30 days", "1-15 Nov") or "months"
+# (a run of whole months: halves, fiscal years and quarters, "Oct to Nov", "last 6 months").
 
 
 class PeriodError(ValueError):
@@ -159,9 +161,10 @@ class Period:
     label: str
     start: datetime
     end: datetime
-    grain: str  # one of GRAINS, or "days" for a rolling window
+    grain: str  # one of GRAINS, "days" or "months"
     full_end: datetime
-    days: int = 0  # length of a rolling window
+    days: int = 0  # length of a "days" period
+    months: int = 0  # length of a "months" period
 
     @property
     def to_date(self) -> bool:
@@ -226,8 +229,21 @@ def previous(p: Period) -> Period:
     """P′: the preceding period of the same grain; like-for-like for a to-date period."""
     tz = p.tz
     if p.grain == "days":
-        start = _aware(_local(p.start, tz) - timedelta(days=p.days), tz)
-        return Period(f"previous {p.days} days", start, p.start, "days", p.start, days=p.days)
+        length = _local(p.full_end, tz) - _local(p.start, tz)
+        start = _aware(_local(p.start, tz) - length, tz)
+        end = _aware(_local(p.start, tz) - length + (_local(p.end, tz) - _local(p.start, tz)), tz)
+        label = f"previous {p.days} days" if p.label.startswith("last ") else _days_label(start, p.start, tz)
+        return Period(label, start, end, "days", p.start, days=p.days)
+    if p.grain == "months":
+        ps = add_months(_local(p.start, tz), -p.months)
+        prev_full_end = _local(p.start, tz)
+        end_naive = prev_full_end
+        if p.to_date:
+            end_naive = min(ps + (_local(p.end, tz) - _local(p.start, tz)), prev_full_end)
+        label = (f"previous {p.months} months" if p.label.startswith("last ")
+                 else months_label(ps, p.months, _fiscal_of(p.label, p.start, tz)))
+        return Period(label, _aware(ps, tz), _aware(end_naive, tz), "months", _aware(prev_full_end, tz),
+                      months=p.months)
     ps = shift(_local(p.start, tz), p.grain, -1)
     prev_full_end = _local(p.start, tz)
     if p.to_date:
@@ -238,6 +254,13 @@ def previous(p: Period) -> Period:
     return Period(period_key(ps, p.grain), _aware(ps, tz), _aware(end_naive, tz), p.grain, _aware(prev_full_end, tz))
 
 
+def comparison_base(p: Period, compare: object) -> Period:
+    """The period an answer compares with: "previous", "yoy", or a Period named in the question."""
+    if isinstance(compare, Period):
+        return compare
+    return year_ago(p) if compare == "yoy" else previous(p)
+
+
 def year_ago(p: Period) -> Period:
     tz = p.tz
 
@@ -245,14 +268,18 @@ def year_ago(p: Period) -> Period:
         return _aware(add_months(_local(dt, tz), -12), tz)
 
     label = p.label
-    if p.grain in GRAINS:
+    if p.grain == "months" and not p.label.startswith("last "):
+        label = months_label(add_months(_local(p.start, tz), -12), p.months, _fiscal_of(p.label, p.start, tz))
+    elif p.grain == "days" and not p.label.startswith("last "):
+        label = _days_label(back(p.start), back(p.full_end), tz)
+    elif p.grain in GRAINS:
         label = period_key(add_months(_local(p.start, tz), -12), p.grain)
         if p.grain == "week":  # ISO week 19 a year earlier starts on another date
             y, w, _ = _local(p.start, tz).isocalendar()
             label = f"{y - 1}-W{w:02d}"
     else:
         label = f"{p.label}, a year earlier"
-    return Period(label, back(p.start), back(p.end), p.grain, back(p.full_end), days=p.days)
+    return Period(label, back(p.start), back(p.end), p.grain, back(p.full_end), days=p.days, months=p.months)
 
 
 def trailing(p: Period, n: int) -> list[Period]:
@@ -260,14 +287,103 @@ def trailing(p: Period, n: int) -> list[Period]:
     out = [p]
     cur = p
     for _ in range(n - 1):
-        if cur.grain == "days":
-            cur = previous(cur)
+        if cur.grain in ("days", "months"):
+            cur = previous(replace(cur, end=cur.full_end))
         else:
             tz = cur.tz
             ps = shift(_local(cur.start, tz), cur.grain, -1)
             cur = grain_period(ps, cur.grain, tz, None)
         out.append(cur)
     return list(reversed(out))
+
+
+# ---------------------------------------------------------------- runs of months and days
+
+
+def fiscal_year_start(naive: datetime, start_month: int) -> datetime:
+    """The first day of the fiscal year that contains `naive`, for years starting in start_month."""
+    y = naive.year if naive.month >= start_month else naive.year - 1
+    return datetime(y, start_month, 1)
+
+
+def fiscal_year_name(fy_start: datetime) -> int:
+    """A fiscal year is named after the calendar year it ends in (FY2026 = Oct 2025 - Sep 2026 when
+    years start in October), as the Thai government and most US companies name theirs."""
+    return fy_start.year if fy_start.month == 1 else fy_start.year + 1
+
+
+def months_label(naive_start: datetime, months: int, fiscal_start: int = 1) -> str:
+    """The key-like label of a run of whole months: 2026-H1, FY2026, FY2026-Q3, 2026-10..2026-11."""
+    m = naive_start.month
+    if fiscal_start != 1 and naive_start.day == 1:
+        fy = fiscal_year_start(naive_start, fiscal_start)
+        name = fiscal_year_name(fy)
+        offset = (m - fiscal_start) % 12
+        if months == 12 and offset == 0:
+            return f"FY{name}"
+        if months == 6 and offset in (0, 6):
+            return f"FY{name}-H{offset // 6 + 1}"
+        if months == 3 and offset % 3 == 0:
+            return f"FY{name}-Q{offset // 3 + 1}"
+    if naive_start.day == 1 and months == 6 and m in (1, 7):
+        return f"{naive_start.year}-H{1 if m == 1 else 2}"
+    if naive_start.day == 1 and months == 12 and m == 1:
+        return str(naive_start.year)
+    last = add_months(naive_start, months - 1)
+    return f"{naive_start:%Y-%m}..{last:%Y-%m}"
+
+
+def _fiscal_of(label: str, start: datetime, tz: ZoneInfo) -> int:
+    """The fiscal start month a months label was made with (1 unless it names a fiscal period)."""
+    if not label.startswith("FY"):
+        return 1
+    m = _local(start, tz).month
+    if "-Q" in label:
+        q = int(label.rsplit("Q", 1)[1])
+        return (m - 3 * (q - 1) - 1) % 12 + 1
+    if "-H" in label:
+        h = int(label.rsplit("H", 1)[1])
+        return (m - 6 * (h - 1) - 1) % 12 + 1
+    return m
+
+
+def months_period(naive_start: datetime, months: int, tz: ZoneInfo, as_of: datetime | None,
+                  fiscal_start: int = 1, label: str | None = None) -> Period:
+    """A run of whole months from naive_start, cut at as_of when it has not ended."""
+    label = label or months_label(naive_start, months, fiscal_start)
+    start = _aware(naive_start, tz)
+    full_end = _aware(add_months(naive_start, months), tz)
+    end = full_end
+    if as_of is not None:
+        if start > as_of:
+            raise PeriodError(f"{label} is in the future (as of {_fmt(as_of, tz)})")
+        end = min(full_end, as_of)
+    return Period(label, start, end, "months", full_end, months=months)
+
+
+def rolling_months(months: int, as_of: datetime, tz: ZoneInfo) -> Period:
+    """The last n months up to as_of (from the same time of day n months before)."""
+    local = _local(as_of, tz)
+    return Period(f"last {months} months", _aware(add_months(local, -months), tz), _aware(local, tz), "months",
+                  _aware(local, tz), months=months)
+
+
+def _days_label(start: datetime, end: datetime, tz: ZoneInfo) -> str:
+    a, b = _local(start, tz), _local(end, tz) - timedelta(days=1)
+    return f"{a:%Y-%m-%d}..{b:%Y-%m-%d}"
+
+
+def days_period(first: date, last: date, tz: ZoneInfo, as_of: datetime | None) -> Period:
+    """The days first..last (both included), cut at as_of when they have not ended."""
+    start = _aware(datetime(first.year, first.month, first.day), tz)
+    full_end = _aware(datetime(last.year, last.month, last.day) + timedelta(days=1), tz)
+    label = _days_label(start, full_end, tz)
+    end = full_end
+    if as_of is not None:
+        if start > as_of:
+            raise PeriodError(f"{label} is in the future (as of {_fmt(as_of, tz)})")
+        end = min(full_end, as_of)
+    return Period(label, start, end, "days", full_end, days=(last - first).days + 1)
 
 
 def day_number(ts: int | float, tz: ZoneInfo) -> int:

@@ -4,6 +4,8 @@ the environment and the config, then hands them to the engine, bot and scheduler
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +17,12 @@ from rich.console import Console
 from config.app_config import ConfigError, get_config
 from config.settings import get_settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Sales KPIs in Slack: answers, digests, alerts.")
+EXIT_CODES = ("Exit codes: 0 done; 1 failed; 2 a mistake in the input (question, config, path, CSV); "
+              "3 deliveries still pending (run it again to resume them); 4 the store is unreachable or locked; "
+              "5 the store cannot be written (read-only, disk full); 6 the store file is damaged; "
+              "130 interrupted. See README, Exit codes.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Sales KPIs in Slack: answers, digests, alerts.",
+                  epilog=EXIT_CODES)
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
 
@@ -62,8 +69,9 @@ def guarded(fn: Callable) -> Callable:
             return fn(*a, **kw)
         except _user_errors() as exc:
             msg = getattr(exc, "message", None) or str(exc)
-            err.print(f"kpibot: {msg}", markup=False, soft_wrap=True)  # one line, however narrow the terminal
-            raise typer.Exit(2) from None
+            err.print(f"kpibot: {msg}", markup=False, soft_wrap=True)
+            # store problems carry their own code (README, "Exit codes"); other mistakes are 2
+            raise typer.Exit(getattr(exc, "exit_code", 2)) from None
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
 
@@ -89,14 +97,22 @@ def ask_cmd(
     text: Annotated[list[str], typer.Argument(help="What you would type after /kpi, e.g. win rate by team 2017")],
     as_of: Annotated[str | None, typer.Option("--as-of", help="ISO date or timestamp standing for 'now'")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Show how the question was read")] = False,
+    user: Annotated[str | None, typer.Option("--user", help="Ask as this Slack user (for 'my …')")] = None,
 ):
     """Answer the same text a user types after /kpi."""
-    from kpi_engine.grammar import parse
-    from kpi_engine.query import HelpRequest
-    from kpibot.text_answer import help_text, render_answer
+    from kpi_engine.query import HelpRequest, QueryError
+    from kpi_engine.reading import for_user, reading_json, reading_line
+    from kpibot.text_answer import explain_text, help_text, render_answer
 
     words = " ".join(text)
-    parsed = parse(words)
+    eng = _engine()
+    try:
+        parsed = eng.parse(words)
+    except QueryError as exc:
+        if explain:
+            out.print(explain_text(words, None, exc), markup=False)
+        raise
     if isinstance(parsed, HelpRequest):
         if as_json:
             from kpi_engine.catalogue import catalogue
@@ -106,12 +122,17 @@ def ask_cmd(
         else:
             out.print(help_text(parsed), markup=False)
         return
-    eng = _engine()
-    answer = eng.answer(parsed, _as_of(as_of))
+    rep = eng.rep_for_slack_user(user) if user else None
+    query = for_user(parsed, rep.rep_id if rep else None, rep.team if rep else None)
+    answer = eng.answer(query, _as_of(as_of))
+    rep_label = eng.lexicon().rep_label
     if as_json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
-    else:
-        render_answer(out, answer)
+        print(json.dumps(answer.to_json() | {"reading": reading_json(answer, query, eng.names, rep_label)},
+                         ensure_ascii=False, indent=2))
+        return
+    render_answer(out, answer, reading_line(answer, query, eng.names, answer.lang, rep_label))
+    if explain:
+        out.print(explain_text(words, query, None), markup=False)
 
 
 @app.command("kpis")
@@ -149,7 +170,7 @@ def demo_cmd(
 ):
     """Fill the store with the generated demo company."""
     from kpi_engine import demo
-    from kpi_engine.db import open_store
+    from kpi_engine.db import open_store, require_writable
 
     try:
         scale_v: float | str = float(scale)
@@ -161,8 +182,10 @@ def demo_cmd(
     from kpi_engine.periods import now
 
     anchor = now(cfg.tz).date()
+    store = open_store(get_settings().database_url)
+    require_writable(store, "write the demo company into it")
     with err.status("generating the demo company…"):
-        summary = demo.generate(open_store(get_settings().database_url), seed=seed, scale=scale_v, anchor=anchor,
+        summary = demo.generate(store, seed=seed, scale=scale_v, anchor=anchor,
                                 tz=cfg.timezone, replace=replace)
     counts = ", ".join(f"{k} {v:,}" for k, v in summary.counts.items())
     out.print(f"Demo company written (anchor {summary.anchor}): {counts}", markup=False)
@@ -281,6 +304,10 @@ def _slack_client_factory():
     return make
 
 
+_WAIT_HELP = ("Seconds to keep retrying Slack before leaving the rest pending (exit code 3; the next run "
+              "resumes it)")
+
+
 def _print_schedule_result(result: dict, as_json: bool) -> None:
     from schedules.cli import format_preview
 
@@ -297,18 +324,21 @@ def digest_cmd(
     as_of: Annotated[str | None, typer.Option("--as-of")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Build and show, send nothing")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    wait: Annotated[float, typer.Option("--wait", min=0, help=_WAIT_HELP)] = 60.0,
 ):
-    """Build, and unless --dry-run send, the digest."""
-    from kpi_engine.db import open_store
+    """Build, and unless --dry-run send, the digest. Run again after exit code 3 to resume delivery."""
+    from kpi_engine.db import open_store, require_writable
     from kpi_engine.engine import KpiEngine
     from schedules.cli import digest
 
     store = open_store(get_settings().database_url)
+    if not dry_run:
+        require_writable(store, "send a digest (deliveries are recorded in it)")
+    _quiet_retries()
     result = digest(KpiEngine(store, get_config()), store, get_config(), _slack_client_factory(),
-                    channel=channel, as_of=_as_of(as_of), dry_run=dry_run)
+                    channel=channel, as_of=_as_of(as_of), dry_run=dry_run, timeout=wait)
     _print_schedule_result(result, as_json)
-    if any(d.get("status") == "failed" for d in result.get("digests", [])):
-        raise typer.Exit(1)
+    _exit_for_deliveries(result, failed=any(d.get("status") == "failed" for d in result.get("digests", [])))
 
 
 @app.command("alerts")
@@ -317,16 +347,44 @@ def alerts_cmd(
     as_of: Annotated[str | None, typer.Option("--as-of")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Evaluate and show, change and send nothing")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    wait: Annotated[float, typer.Option("--wait", min=0, help=_WAIT_HELP)] = 60.0,
 ):
-    """Evaluate alert rules, and unless --dry-run send what fires or resolves."""
-    from kpi_engine.db import open_store
+    """Evaluate alert rules, and unless --dry-run send what fires or resolves (and what an earlier run
+    left pending)."""
+    from kpi_engine.db import open_store, require_writable
     from kpi_engine.engine import KpiEngine
     from schedules.cli import alerts
 
     store = open_store(get_settings().database_url)
+    if not dry_run:
+        require_writable(store, "evaluate alerts (their states are kept in it)")
+    _quiet_retries()
     result = alerts(KpiEngine(store, get_config()), store, get_config(), _slack_client_factory(),
-                    as_of=_as_of(as_of), dry_run=dry_run)
+                    as_of=_as_of(as_of), dry_run=dry_run, timeout=wait)
     _print_schedule_result(result, as_json)
+    _exit_for_deliveries(result, failed="failed" in (result.get("delivery") or {}).values())
+
+
+def _quiet_retries() -> None:
+    """digest/alerts end with one line saying what was not delivered and why; the sender's line per
+    retry is for the service's log (shown here too with KPIBOT_LOG_LEVEL set)."""
+    if "KPIBOT_LOG_LEVEL" not in os.environ:
+        logging.getLogger("schedules.outbox").setLevel(logging.ERROR)
+
+
+def _exit_for_deliveries(result: dict, failed: bool) -> None:
+    """Messages still pending: one line and exit 3 (a rerun resumes them); one failed for good: exit 1."""
+    from schedules.cli import pending_line
+
+    line = pending_line(result)
+    if line is not None:
+        err.print(f"kpibot: {line}", markup=False, soft_wrap=True)
+        raise typer.Exit(3)
+    if failed:
+        from schedules.cli import failed_line
+
+        err.print(f"kpibot: {failed_line(result)}", markup=False, soft_wrap=True)
+        raise typer.Exit(1)
 
 
 def main() -> None:

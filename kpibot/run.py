@@ -32,7 +32,7 @@ from pydantic import SecretStr
 from config.app_config import AppConfig
 from config.settings import Settings
 from kpi_engine import periods
-from kpi_engine.db import StoreError, open_store
+from kpi_engine.db import StoreError, open_store, require_writable
 from kpi_engine.engine import KpiEngine
 
 log = logging.getLogger(__name__)
@@ -101,13 +101,14 @@ def run_service(
 ) -> None:
     """`kpibot run`: starts the service and blocks until Ctrl-C or SIGTERM, then stops it cleanly.
 
-    A port in use or an unusable store prints one line on stderr and exits with status 2.
+    A port in use or an unusable store prints one line on stderr and exits with status 2 (a store that
+    is unreachable, read-only or damaged: its own code, README "Exit codes").
     """
     try:
         handle = start_service(settings, config, host=host, port=port, open_browser=open_browser)
     except (ServiceError, StoreError) as exc:
         print(f"kpibot: {exc}", file=sys.stderr, flush=True)
-        raise SystemExit(2) from None
+        raise SystemExit(getattr(exc, "exit_code", 2)) from None
     except KeyboardInterrupt:
         # Ctrl-C while starting (say, during the demo data): what had started is already stopped.
         raise SystemExit(130) from None
@@ -158,6 +159,7 @@ def _start_slack(settings: Settings, config: AppConfig, host: str, port: int, cl
     from bot.service import start_bot
 
     store = open_store(settings.database_url)
+    require_writable(store, "run the service (it records deliveries and alert states)")
     engine = KpiEngine(store, config)
     handle = ServiceHandle(url="", mode="http", engine=engine)
     try:
@@ -203,6 +205,7 @@ def _start_sandbox(
     handle: ServiceHandle | None = None
     try:
         store = open_store(settings.database_url)
+        require_writable(store, "run the service (it records deliveries and alert states)")
         engine = KpiEngine(store, config)
         handle = ServiceHandle(url="", mode="sandbox", engine=engine)
         handle._stops.append(("store", store.dispose))

@@ -8,7 +8,7 @@ from rich.table import Table
 from kpi_engine import format as fmt
 from kpi_engine.catalogue import catalogue
 from kpi_engine.engine import Answer
-from kpi_engine.query import HelpRequest
+from kpi_engine.query import HelpRequest, Query, QueryError
 
 USAGE_EN = """Ask for a KPI, then optionally a period, a breakdown, filters:
   kpibot ask win rate by team last quarter
@@ -73,9 +73,11 @@ def target_line(a: Answer, lang: str | None = None) -> str | None:
     return f"{fmt.word('target', lang)} {target}{att}"
 
 
-def render_answer(console: Console, a: Answer) -> None:
+def render_answer(console: Console, a: Answer, reading: str | None = None) -> None:
     lang = a.lang
     console.print(headline(a), style="bold", markup=False)
+    if reading:
+        console.print(f"  {reading}", style="dim", markup=False)
     console.print(f"  {fmt.value(a.value, a.spec.unit, a.currency, lang)}", style="bold", markup=False)
     good = a.good_change
     style = None if good is None else ("green" if good else "red")
@@ -97,9 +99,40 @@ def render_answer(console: Console, a: Answer) -> None:
         for i, row in enumerate(a.breakdown, 1):
             table.add_row(str(i), row["label"], fmt.value(row["value"], a.spec.unit, a.currency, lang))
         console.print(table)
+        if a.rank is not None and a.rows_total is not None and a.rows_total > len(a.breakdown):
+            console.print(f"  {fmt.word('and_more', lang, n=a.rows_total - len(a.breakdown))}", style="dim",
+                          markup=False)
     console.print(f"  {a.spec.description(lang)}", style="dim", markup=False)
     if a.data_to is not None:
         console.print(f"  {fmt.data_to(a.data_to, a.period.tz, lang, now=a.period.end)}", style="dim", markup=False)
+
+
+def explain_text(text: str, query: Query | None, error: QueryError | None) -> str:
+    """`kpibot ask --explain`: the tokens, entities, corrections and assumptions, and the final query."""
+    from kpi_engine.reading import Reading, query_json
+
+    lines = [f"Question: {text}"]
+    reading = query.reading if query is not None and isinstance(query.reading, Reading) else None
+    if reading is not None:
+        lines.append("Tokens:")
+        lines += [f"  {t['kind']:<10} {t['text']!r}" + (f" -> {t['value']}" if t.get("value") not in (None, "")
+                                                         else "") for t in reading.tokens]
+        if reading.entities:
+            lines.append("Entities:")
+            lines += [f"  {e['text']!r} -> {e['dim']}:{e['value']} ({e['label']})" for e in reading.entities]
+        if reading.corrections:
+            lines.append("Corrections:")
+            lines += [f"  {c['typed']!r} read as {c['read_as']!r}" for c in reading.corrections]
+        if reading.assumptions:
+            lines.append("Assumptions:")
+            lines += [f"  {a}" for a in reading.assumptions]
+    if query is not None:
+        lines.append("Query:")
+        lines += [f"  {k}: {v}" for k, v in query_json(query).items() if v not in (None, {}, False)]
+    if error is not None:
+        lines.append(f"Not answered: {error.message}")
+        lines += [f"  choice: {label} -> {q!r}" for label, q in error.choices]
+    return "\n".join(lines)
 
 
 def render_catalogue(console: Console) -> None:

@@ -12,7 +12,13 @@ change that caused it. The Sender then delivers outbox rows to Slack:
   the channel (or the thread) is searched for a message carrying the key in its metadata
   (files: their unique file name); if found, the row is marked sent with that ts;
 - errors no retry can fix (bad blocks, too long) fail the row at once; errors an operator
-  can fix (channel not found, bot not in channel, token) are retried for a day.
+  can fix (channel not found, bot not in channel, token) are retried for a day;
+- Slack may apply a request later than any lookup could see it (a post it had accepted
+  before our timeout, applied after we sent it again). So once a row that was uncertain is
+  sent (or found), a `verify` row looks again for copies carrying its key at a few times
+  (2, 10 and 40 Slack timeouts later); a second copy is removed by a `delete` row
+  (chat.delete / files.delete), which is the record of it. The copy kept is the one the
+  row recorded, which its thread and edits point at; the late copy is the later one.
 
 Messages carry Slack metadata {event_type: kpibot_digest | kpibot_alert, event_payload:
 {key: …}} (interface.md), which is also what makes the search possible.
@@ -54,6 +60,11 @@ OPERATOR_FIX_WINDOW = 24 * 3600
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 # How far back in a channel a possibly-sent message is looked for (newest first).
 MAX_SCAN = 1000
+# After an uncertain row is delivered, copies of it are looked for this many Slack timeouts later.
+VERIFY_AFTER = (2, 10, 40)
+VERIFY, DELETE = "verify", "delete"
+DELIVERIES = ("post", "update", "upload")  # the kinds that are messages (not the sender's own checks)
+_GONE = ("message_not_found", "file_not_found", "file_deleted")
 
 
 def post(key: str, channel: str, text: str, blocks: list[dict] | None, event_type: str,
@@ -95,9 +106,10 @@ class Outcome:
     found: list[str] = field(default_factory=list)  # already in Slack: marked sent without posting
     retried: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)  # keys of which a second copy was deleted
 
     def merge(self, other: Outcome) -> None:
-        for name in ("sent", "found", "retried", "failed"):
+        for name in ("sent", "found", "retried", "failed", "deleted"):
             getattr(self, name).extend(getattr(other, name))
 
 
@@ -126,6 +138,14 @@ class _Wait(Exception):
     """Not yet: the message this one belongs to is not delivered yet."""
 
 
+class _Later(Exception):
+    """A verify row's check is done; the next one is due at `at`."""
+
+    def __init__(self, at: float):
+        super().__init__(f"next check for copies at {at:.0f}")
+        self.at = at
+
+
 def sender_client(client: WebClient, timeout: float) -> WebClient:
     """A client like `client` but without slack_sdk's own retries: a silent automatic retry of a
     timed-out chat.postMessage is exactly how a message gets posted twice."""
@@ -150,9 +170,11 @@ def _pid_alive(pid: int) -> bool:
 class Sender:
     """Delivers due outbox rows. Safe to run in several threads or processes at once."""
 
+    CHECKS = (VERIFY, DELETE)
+
     def __init__(self, ops: OpsStore, client: WebClient, *, timeout: float = 15.0, stale_after: float = 120.0,
                  backoff_base: float = 2.0, backoff_cap: float = 300.0,
-                 uncertain_wait: float | None = None,
+                 uncertain_wait: float | None = None, verify_after: tuple[float, ...] | None = None,
                  clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep,
                  wrap_client: bool = True):
         self.ops = ops
@@ -163,6 +185,8 @@ class Sender:
         # After a timeout Slack may still be working on the request we gave up on; looking for
         # its result too early would miss it and post a second copy. Wait this long first.
         self.uncertain_wait = 2 * timeout if uncertain_wait is None else uncertain_wait
+        # seconds after an uncertain row's delivery at which its copies are counted
+        self.verify_after = tuple(m * timeout for m in VERIFY_AFTER) if verify_after is None else verify_after
         self.clock = clock
         self.sleep = sleep
         self.runner = runner_id()
@@ -188,6 +212,13 @@ class Sender:
             self._attempt(row, out)
         return out
 
+    def run_checks(self) -> Outcome:
+        """One pass over the checks for late duplicates that are due (and the deletions they found)."""
+        out = Outcome()
+        for row in self.ops.due(int(self.clock()), limit=200, kinds=self.CHECKS):
+            self._attempt(row, out)
+        return out
+
     def drain(self, keys: list[str] | None = None, timeout: float = 60.0) -> Outcome:
         """Send until the given rows (or all) are delivered or failed, or `timeout` passes."""
         out = Outcome()
@@ -196,7 +227,8 @@ class Sender:
             step = self.run_pending(keys)
             out.merge(step)
             rows = self.ops.messages(keys) if keys is not None else self.ops.messages(states=("pending", "sending"))
-            waiting = [r for r in rows if r.state in ("pending", "sending")]
+            # checks for late copies come due minutes later: nothing to wait for
+            waiting = [r for r in rows if r.state in ("pending", "sending") and r.kind != VERIFY]
             now = self.clock()
             if not waiting or now >= deadline:
                 return out
@@ -240,14 +272,18 @@ class Sender:
             return  # another sender took it
         uncertain = row.uncertain or row.state == "sending"
         try:
-            if uncertain and row.kind != "update":  # an edit is idempotent: no need to look
+            if uncertain and row.kind in ("post", "upload"):  # an edit is idempotent: no need to look
                 found = self._find_posted(row, parent)
                 if found is not None:
                     self.ops.mark_sent(row.id, self.runner, int(self.clock()), found[0], found[1])
                     log.info("outbox: %s was already in Slack (ts %s); not sent again", row.key, found[0])
                     _note(out, "found", row)
+                    self._verify_later(row)
                     return
-            ts, channel_id = self._send(row, parent)
+            ts, channel_id = self._send(row, parent, out)
+        except _Later as later:
+            self.ops.mark_retry(row.id, self.runner, int(later.at + 0.999), str(later), False)
+            return
         except _Retry as r:
             delay = r.after if r.after is not None else self._backoff(row.attempts + 1)
             if r.uncertain:
@@ -269,7 +305,22 @@ class Sender:
             _note(out, "failed", row)
             return
         self.ops.mark_sent(row.id, self.runner, int(self.clock()), ts, channel_id)
-        _note(out, "sent", row)
+        if row.kind == DELETE:
+            out.deleted.append(row.payload["of"])
+            metrics.DELIVERIES.labels(row.kind, "deleted").inc()
+        elif row.kind != VERIFY:
+            _note(out, "sent", row)
+            if uncertain and row.kind in ("post", "upload"):
+                self._verify_later(row)
+
+    def _verify_later(self, row: OutboxRow) -> None:
+        """An earlier attempt of `row` may still be applied by Slack: count its copies a few times."""
+        if not self.verify_after:
+            return
+        now = self.clock()
+        checks = [now + d for d in self.verify_after]
+        self.ops.enqueue([NewMessage(f"{row.key}:verify", VERIFY, row.channel, {"checks": checks},
+                                     parent_key=row.key, not_before=int(checks[0] + 0.999))], int(now))
 
     def _backoff(self, attempt: int) -> float:
         return min(self.backoff_cap, self.backoff_base * 2 ** max(0, attempt - 1))
@@ -342,8 +393,25 @@ class Sender:
         except OSError as e:  # timeouts, refused or reset connections, URLError: all OSError
             raise _Retry(f"no answer from Slack ({type(e).__name__}: {e})", uncertain=True) from e
 
-    def _send(self, row: OutboxRow, parent: OutboxRow | None) -> tuple[str | None, str | None]:
+    def _send(self, row: OutboxRow, parent: OutboxRow | None, out: Outcome) -> tuple[str | None, str | None]:
         p = row.payload
+        if row.kind == VERIFY:
+            assert parent is not None
+            return self._check_copies(row, parent, out)
+        if row.kind == DELETE:
+            assert parent is not None
+            channel = self._channel_id(row, parent)
+            try:
+                if p.get("file"):
+                    self._call(self.client.files_delete, file=p["file"])
+                else:
+                    self._call(self.client.chat_delete, channel=channel, ts=p["ts"])
+            except (_Fail, _Retry) as e:
+                if not any(code in str(e) for code in _GONE):
+                    raise
+            log.warning("outbox: %s was in Slack twice (a late copy of an uncertain attempt): deleted the copy "
+                        "at ts %s, kept ts %s", p["of"], p["ts"], p["kept"])
+            return p["ts"], channel
         if row.kind == "post":
             target = parent.channel_id if parent and parent.channel_id else row.channel
             if parent is None and _USER_ID.match(row.channel):
@@ -376,8 +444,37 @@ class Sender:
             return (files[0] or {}).get("id"), channel
         raise _Fail(f"unknown outbox kind {row.kind!r}")
 
+    def _check_copies(self, row: OutboxRow, target: OutboxRow, out: Outcome) -> tuple[str | None, str | None]:
+        """A verify row's check: delete every copy of `target` but the one it recorded."""
+        thread = self.ops.message(target.parent_key) if target.parent_key and target.kind != "update" else None
+        copies = self._copies(target, thread)
+        channel = self._channel_id(target, thread)
+        if len(copies) > 1:
+            keep = next((c for c in copies if c[0] == target.ts), copies[0])
+            for ident, ts in copies:
+                if (ident, ts) == keep:
+                    continue
+                key = f"{target.key}:dedupe:{_slug(ident)}"
+                self.ops.enqueue([NewMessage(key, DELETE, target.channel, {
+                    "of": target.key, "ts": ts, "file": ident if target.kind == "upload" else None,
+                    "kept": keep[1]}, parent_key=target.key)], int(self.clock()))
+                delete = self.ops.message(key)
+                if delete is not None and delete.state == "pending":
+                    self._attempt(delete, out)
+        later = [t for t in row.payload.get("checks", []) if t > self.clock()]
+        if later:
+            raise _Later(min(later))
+        return None, channel
+
     def _find_posted(self, row: OutboxRow, parent: OutboxRow | None) -> tuple[str, str] | None:
-        """(ts, channel id) of the message this row already produced in Slack, if it did."""
+        """(ts, channel id) of the message this row already produced in Slack, if it did (the first
+        copy, should there be several)."""
+        copies = self._copies(row, parent)
+        return (copies[0][0], self._channel_id(row, parent)) if copies else None
+
+    def _copies(self, row: OutboxRow, parent: OutboxRow | None) -> list[tuple[str, str]]:
+        """(id, ts) of every message in Slack carrying this row's key, oldest first; the id is the
+        message's ts, or for an upload its file's id."""
         channel = self._channel_id(row, parent)
         if row.kind == "upload":
             name = row.payload["filename"]
@@ -388,6 +485,7 @@ class Sender:
             def match(m: dict) -> bool:
                 return ((m.get("metadata") or {}).get("event_payload") or {}).get("key") == row.key
 
+        found: dict[str, tuple[str, str]] = {}
         seen = 0
         cursor = None
         while seen < MAX_SCAN:
@@ -399,10 +497,11 @@ class Sender:
                                limit=200, cursor=cursor)
             msgs = r.get("messages") or []
             for m in msgs:
-                if match(m):
-                    return (m.get("ts") if row.kind != "upload" else (m.get("files") or [{}])[0].get("id")), channel
+                if match(m) and m.get("ts"):
+                    ident = m["ts"] if row.kind != "upload" else (m.get("files") or [{}])[0].get("id") or m["ts"]
+                    found[m["ts"]] = (ident, m["ts"])
             seen += len(msgs)
             cursor = (r.get("response_metadata") or {}).get("next_cursor")
             if not r.get("has_more") or not cursor or not msgs:
-                return None
-        return None
+                break
+        return [found[ts] for ts in sorted(found, key=float)]

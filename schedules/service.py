@@ -44,6 +44,7 @@ from config.sync_models import SourceConfig
 from kpi_engine import periods
 from kpi_engine.engine import KpiEngine
 from kpi_engine.ops import OpsStore
+from kpi_engine.store_errors import StoreError
 from kpi_engine.sync import sync_source
 from schedules.admin import check_freshness
 from schedules.alerts import AlertRunResult, run_alerts
@@ -178,8 +179,15 @@ class Scheduler:
                     out = {"alerts": self.run_alerts(fire).transitions}
             except Exception as exc:
                 metrics.FAILURES.labels("job").inc()
-                log.exception("scheduler: %s for %s failed", job.id, fire.isoformat())
-                self.ops.finish_job(job.id, fire_ts, self.runner, int(time.time()), error=f"{type(exc).__name__}: {exc}")
+                if isinstance(exc, StoreError):  # the database is away or full: one line, not a bug
+                    log.warning("scheduler: %s for %s failed: %s", job.id, fire.isoformat(), exc)
+                else:
+                    log.exception("scheduler: %s for %s failed", job.id, fire.isoformat())
+                try:
+                    self.ops.finish_job(job.id, fire_ts, self.runner, int(time.time()),
+                                        error=f"{type(exc).__name__}: {exc}")
+                except StoreError:
+                    pass  # the run stays marked as started, unfinished; the error is in the log
                 return {"job": job.id, "fire": fire.isoformat(), "error": str(exc)}
             self.ops.finish_job(job.id, fire_ts, self.runner, int(time.time()))
             return {"job": job.id, "fire": fire.isoformat(), **out}
@@ -309,6 +317,8 @@ class SchedulerHandle:
                 elif not self._lock.check():
                     log.error("scheduler: lost the scheduler lock; stopping jobs until it is regained")
                     self._lose()
+            except StoreError as exc:
+                log.warning("scheduler: leader election failed, retrying: %s", exc)
             except Exception:
                 log.exception("scheduler: leader election failed; retrying")
             self._stop.wait(poll)
@@ -319,6 +329,8 @@ class SchedulerHandle:
             if self._leader and self.sender is not None:
                 try:
                     self.sender.run_pending()
+                except StoreError as exc:
+                    log.warning("outbox: the sender's pass failed, retrying: %s", exc)
                 except Exception:
                     log.exception("outbox: the sender's pass failed; retrying")
             self._wake.wait(poll)

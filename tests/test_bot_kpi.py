@@ -48,15 +48,35 @@ def test_help_list_and_empty_show_usage_and_the_catalogue(rig):
         assert "/kpi" in body and "win_rate" in body and "content_engagement" in body, text
 
 
-def test_misspelling_gets_did_you_mean_and_the_button_answers_the_fix(rig):
-    error = rig.ask("wn rate last quarter")
+def test_a_clear_typo_is_answered_and_the_reading_line_says_so(rig):
+    answer = rig.ask("wn rate 2026-Q1")
+    assert "Win rate" in answer["blocks"][0]["text"]["text"]
+    reading = answer["blocks"][1]["elements"][0]["text"]  # the line right under the title
+    assert "Win rate · Q1 2026 (1 Jan – 31 Mar 2026) vs Q4 2025 (1 Oct – 31 Dec 2025)" in reading
+    assert "read “wn rate” as “win rate”" in reading
+
+
+def test_two_close_readings_ask_with_buttons_and_a_button_answers_it(rig):
+    error = rig.ask("win rate by reg last quarter")
     assert "Did you mean" in message_text(error)
     buttons = [el for b in error["blocks"] if b["type"] == "actions" for el in b["elements"]]
-    assert buttons and buttons[0]["text"]["text"] == "win rate"
-    status, _ = rig.click(error, buttons[0]["action_id"])
+    assert [b["text"]["text"] for b in buttons] == ["by rep", "by region"]
+    status, _ = rig.click(error, buttons[1]["action_id"])
     assert status == 200
     fixed = rig.emu.wait_for(lambda e: [m for m in e.ephemerals(user="U1") if "Win rate" in message_text(m)][0])
     assert "Win rate" in fixed["blocks"][0]["text"]["text"]
+    assert "by region" in fixed["blocks"][1]["elements"][0]["text"]
+
+
+def test_my_numbers_are_the_askers_and_an_unlinked_user_is_refused(rig):
+    mine = rig.ask("my revenue 2026-05")
+    reading = mine["blocks"][1]["elements"][0]["text"]
+    assert "rep you" in reading
+    expected = rig.engine.answer(parse("revenue 2026-05 rep:r1"), NOW)
+    assert fmt.value(expected.value, "currency") in message_text(mine)
+    refused = rig.ask("ยอดขายของฉัน เดือนนี้", user="UOPS")
+    text = message_text(refused)
+    assert "ของฉัน" in text and "฿" not in text  # a refusal in Thai, never the company figure
 
 
 def test_share_posts_the_same_answer_in_channel_naming_the_sharer(rig):
@@ -76,3 +96,9 @@ def test_chart_uploads_a_png_to_the_conversation(rig):
     files = rig.emu.wait_for(lambda e: [f for f in e.files() if f["completed"]])
     assert files[0]["content"].startswith(PNG_MAGIC)
     assert files[0]["channels"] == [SALES]
+
+
+def test_a_thai_user_is_refused_in_thai_even_for_an_english_question(rig):
+    refused = rig.ask("revenue flibbertigibbet", user="UTHAI")
+    text = message_text(refused)
+    assert "ไม่เข้าใจ" in text and "flibbertigibbet" in text and "I didn't" not in text

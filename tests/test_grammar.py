@@ -386,7 +386,7 @@ def test_month_or_quarter_without_a_year_is_the_latest_started(text, as_of, labe
 def test_recent_period_spec_rejects_nonsense():
     as_of = datetime(2026, 5, 10, tzinfo=BKK)
     for spec in (PeriodSpec("recent", grain="month", key="13"), PeriodSpec("recent", grain="quarter", key="Q5"),
-                 PeriodSpec("recent", grain="week", key="05"), PeriodSpec("recent", grain="month", key=""),
+                 PeriodSpec("recent", grain="week", key="60"), PeriodSpec("recent", grain="month", key=""),
                  PeriodSpec("recent", grain="month", key="²")):
         with pytest.raises(PeriodError):
             spec.resolve(as_of, BKK)
@@ -516,7 +516,7 @@ def test_breakdowns(text, dim):
         ('revenue team:"north east"', {"team": "north east"}),
         ("revenue team:“North East”", {"team": "North East"}),
         ("revenue team:'north east'", {"team": "north east"}),
-        ("revenue TEAM:Enterprise", {"team": "Enterprise"}),
+        ("revenue TEAM:Enterprise", {"team": "enterprise"}),  # a known value: its stored form
         ("revenue team: enterprise", {"team": "enterprise"}),
         ("revenue team:enterprise, region:west", {"team": "enterprise", "region": "west"}),
         ("revenue teams:smb", {"team": "smb"}),
@@ -646,33 +646,53 @@ def test_custom_catalogue():
 
 
 @pytest.mark.parametrize(
-    "text, word, suggestion",
+    "text, kpi, typed, read_as",
     [
-        ("wn rate", "wn rate", "win rate"),
-        ("retension", "retension", "retention"),
-        ("revenu", "revenu", "revenue"),
-        ("Revenu last month", "Revenu", "revenue"),
-        ("win rate by tem", "by tem", "by team"),
-        ("revenue lst quarter", "lst quarter", "last quarter"),
-        ("wn rate team", "wn rate", "win rate"),  # the misspelt part is named, not the whole run
-        ("revenue team", "team", "by team"),
-        ("อัตราการชนดีล", "อัตราการชนดีล", "อัตราการชนะดีล"),
-        ("รายไดเดือนนี้", "รายได", "รายได้"),
+        ("wn rate", "win_rate", "wn rate", "win rate"),
+        ("retension", "retention", "retension", "retention"),
+        ("revenu", "revenue", "revenu", "revenue"),
+        ("Revenu last month", "revenue", "Revenu", "revenue"),
+        ("win rate by tem", "win_rate", "by tem", "by team"),
+        ("revenue lst quarter", "revenue", "lst quarter", "last quarter"),
+        ("pipline velocity", "pipeline_velocity", "pipline velocity", "pipeline velocity"),
+        ("sales cyle", "sales_cycle", "sales cyle", "sales cycle"),
+        ("อัตราการชนดีล", "win_rate", "อัตราการชนดีล", "อัตราการชนะดีล"),
+        ("รายไดเดือนนี้", "revenue", "รายได", "รายได้"),
+        ("ยอดขายย", "revenue", "ยอดขายย", "ยอดขาย"),
     ],
 )
-def test_misspellings_get_did_you_mean(text, word, suggestion):
+def test_clear_typos_are_corrected_and_said(text, kpi, typed, read_as):
+    q = ok(text)
+    assert q.kpi == kpi
+    assert {"typed": typed, "read_as": read_as} in q.reading.corrections
+
+
+@pytest.mark.parametrize(
+    "text, word, suggestions",
+    [
+        # too short to be sure: asked back, never corrected
+        ("dela", "dela", ["deal"]),
+        ("revenue tem", "tem", ["team"]),
+        ("cst", "cst", ["cost", "csat"]),
+        # two readings too close to pick one
+        ("win rate by reg", "by reg", ["by rep", "by region"]),
+    ],
+)
+def test_unclear_words_get_did_you_mean(text, word, suggestions):
     e = err(text)
     assert e.word == word
-    assert suggestion in e.suggestions
-    assert f'"{word}"' in e.message
-    assert f'"{suggestion}"' in e.message
+    for s in suggestions:
+        assert s in e.suggestions
+        assert f'"{s}"' in e.message
+    assert 1 <= len(e.choices) <= 3
+    assert all(isinstance(label, str) and question for label, question in e.choices)
 
 
 def test_did_you_mean_message_wording():
-    assert err("wn rate").message == 'I didn\'t understand "wn rate". Did you mean "win rate"?'
-    e = err("อัตราการชนดีล")
+    assert err("dela").message == 'I didn\'t understand "dela". Did you mean "deal"?'
+    e = err("รายได้ xyz")
     assert e.lang == "th"
-    assert e.message == 'ไม่เข้าใจ "อัตราการชนดีล" หมายถึง "อัตราการชนะดีล" หรือเปล่า?'
+    assert e.message.startswith('ไม่เข้าใจ "xyz"')
 
 
 def test_unknown_word_without_suggestion_points_to_the_list():
@@ -915,3 +935,64 @@ _FRAGMENTS = [
        st.sampled_from(["", " "]))
 def test_property_grammar_fragments(parts, sep):
     _check_answer_or_query_error(sep.join(parts))
+
+
+# ---------------------------------------------------------------- with a store's lexicon
+
+_LEX_REPS = [("r1", "Somchai Jaidee", "สมชาย ใจดี", "Ton, ต้น"), ("r2", "Wanida Srisuk", "วนิดา ศรีสุข", "นก"),
+             ("r3", "Somchai Wongsawat", "สมชาย วงศ์สวัสดิ์", "บี, Bee"), ("r4", "May Day", None, "เอ")]
+
+
+def _lexicon():
+    from kpi_engine.lexicon import Lexicon, RepEntry
+
+    values = {"team": ["enterprise", "smb", "mid-market"], "region": ["north", "bangkok"],
+              "segment": ["enterprise", "smb"], "product": ["ERP Cloud", "POS Terminal"],
+              "channel": ["referral", "social"], "stage": ["closed", "negotiation"]}
+    reps = [RepEntry(r, n, th, nick, f"U{r.upper()}") for r, n, th, nick in _LEX_REPS]
+    return Lexicon.build(values, reps)
+
+
+_LEX = _lexicon()
+_OPTS = __import__("kpi_engine.grammar", fromlist=["ParseOptions"]).ParseOptions(fiscal_year_start_month=10)
+_LEX_FRAGMENTS = _FRAGMENTS + [
+    "somchai", "สมชาย", "ต้น", "นก", "บี", "เอ", "may", "enterprise", "ทีม", "smb", "ลูกค้า", "top", "5", "อันดับ",
+    "my", "ของฉัน", "ทีมเรา", "vs", "q2", "fy26", "ปีงบ", "69", "since", "june", "to", "1-15", "nov", "ago", "3",
+    "months", "เดือน", "ที่ผ่านมา", "by", "per", "rep", "who", "ใคร", "สูงสุด", "ขาย", "deals", "ยอด", "<@UR1>",
+    "next", "week", "ครึ่งปีแรก", "H1", "เเ", "\u0e4d", "\u0e32", "ๆ", "555", "rev", "growth", "erp",
+]
+
+
+def _check_with_lexicon(text: str) -> None:
+    try:
+        r = parse(text, lexicon=_LEX, options=_OPTS)
+    except QueryError as e:
+        assert isinstance(e.message, str) and 0 < len(e.message) <= 300
+        assert len(e.choices) <= 3
+        return
+    assert isinstance(r, (Query, HelpRequest))
+    if isinstance(r, Query):
+        assert r.kpi in catalogue()
+        # every period the grammar produced can be resolved, or is refused as a period error
+        try:
+            r.resolve_period(datetime(2026, 11, 18, 14, 30, tzinfo=BKK), BKK, "month")
+        except PeriodError:
+            pass
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=300))
+def test_property_any_text_with_a_lexicon(text):
+    _check_with_lexicon(text)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_LEX_FRAGMENTS) | st.text(max_size=3), max_size=12),
+       st.sampled_from(["", " "]))
+def test_property_fragments_with_a_lexicon(parts, sep):
+    _check_with_lexicon(sep.join(parts))
+
+
+@pytest.mark.parametrize("text", NASTY, ids=range(len(NASTY)))
+def test_nasty_inputs_with_a_lexicon(text):
+    _check_with_lexicon(text)

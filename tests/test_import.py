@@ -458,13 +458,108 @@ def test_extra_columns_and_unknown_references_warn_once_per_kind(store, tmp_path
     assert "warning: opportunities.csv:1: extra column(s) ignored: notes" in report.format_issues()
 
 
-def test_rows_with_too_few_or_too_many_fields_warn(store, tmp_path):
-    write(tmp_path, "leads.csv", "lead_id,created_at,channel,campaign\nl1,2026-05-01,web\nl2,2026-05-01,web,x,y\n")
+def test_rows_with_too_few_or_too_many_fields_fail_and_write_nothing(store, tmp_path):
+    write(tmp_path, "reps.csv", "rep_id,name\nr1,Ann\n")
+    write(tmp_path, "leads.csv", "lead_id,created_at,channel,campaign\nl1,2026-05-01,web\nl2,2026-05-01,web,x,y\n"
+                                 "l3,2026-05-01,web,z\n")
+    for skip in (False, True):
+        with pytest.raises(ImportFailed) as exc:
+            run(store, tmp_path, skip_invalid=skip)
+        assert [str(e) for e in exc.value.report.errors] == [
+            "leads.csv:2: has 3 fields where the header has 4: every row needs all 4 (an empty value is still "
+            "a field: ,,)",
+            "leads.csv:3: has 5 fields where the header has 4: a value holding a comma must be in double quotes",
+        ]
+        assert "never imported in part" in str(exc.value)
+        assert counts(store) == {}  # not even reps.csv, which was fine
+
+
+def test_extra_empty_fields_only_warn(store, tmp_path):
+    write(tmp_path, "leads.csv", "lead_id,created_at,channel,campaign\nl1,2026-05-01,web,,,\nl2,2026-05-01,web,x\n")
     report = run(store, tmp_path)
     assert [str(w) for w in report.warnings] == [
-        "leads.csv:2: 2 rows have a different number of fields than the header (lines 2, 3); "
-        "missing fields read as empty, extra ones ignored"]
+        "leads.csv:2: 1 row has more fields than the header, all empty (lines 2); ignored"]
     assert rows(store, "SELECT lead_id, campaign FROM leads ORDER BY 1") == [("l1", None), ("l2", "x")]
+
+
+def _reps(n: int) -> list[str]:
+    return ["rep_id,name,team"] + [f"r{i},Rep {i},team {i % 4}" for i in range(1, n + 1)]
+
+
+@pytest.mark.parametrize("skip", [False, True])
+def test_a_quote_left_open_fails_the_import_at_its_line(store, tmp_path, skip):
+    lines = _reps(1000)
+    lines[3] = 'r3,"Rep 3,team 3'  # line 4: the quote is never closed
+    (tmp_path / "reps.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write(tmp_path, "accounts.csv", "account_id,name\na1,Acme\n")
+    with pytest.raises(ImportFailed) as exc:
+        run(store, tmp_path, skip_invalid=skip)
+    report = exc.value.report
+    assert [str(e) for e in report.errors] == [
+        "reps.csv:4: a quote opened in this row is never closed: the file ends inside it (line 1001), so the "
+        "rows after it cannot be told apart (a quote inside a quoted value is written \"\")"]
+    assert report.structural and not report.written
+    assert counts(store) == {}
+    # every physical line is accounted for: 1 header, 2 rows read, the rest not read
+    assert report.files["reps.csv"].format("reps.csv") == (
+        "reps.csv: 1,001 lines: 1 header, 2 rows, 998 from line 4 on not read (see the error)")
+
+
+def test_a_quote_closed_rows_later_fails_even_when_the_field_count_matches(store, tmp_path):
+    lines = _reps(100)
+    lines[3] = 'r3,"Rep 3,team 3'
+    lines[8] = 'r8,"Rep 8,team 0'  # the stray quote on line 9 "closes" the one on line 4
+    (tmp_path / "reps.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ImportFailed) as exc:
+        run(store, tmp_path, skip_invalid=True)
+    assert [str(e) for e in exc.value.report.errors] == [
+        "reps.csv:4: a quote opened on line 4 closes on line 9, and is followed by text (a quote inside a "
+        "quoted value is written \"\"); nothing after it was read"]
+    assert counts(store) == {}
+
+
+def test_a_row_spanning_an_implausible_number_of_lines_fails(store, tmp_path):
+    from kpi_engine.importer import MAX_ROW_LINES
+
+    lines = _reps(200)
+    lines[3] = 'r3,"Rep 3,team 3'
+    lines[3 + MAX_ROW_LINES] = 'r,x,y",team'  # closed, well formed, with the header's field count
+    (tmp_path / "reps.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ImportFailed) as exc:
+        run(store, tmp_path, skip_invalid=True)
+    assert [str(e) for e in exc.value.report.errors] == [
+        f"reps.csv:4: one row runs from line 4 to line {4 + MAX_ROW_LINES} ({MAX_ROW_LINES + 1} lines): a quote "
+        "opened here is probably never closed, swallowing the rows after it (a quote inside a quoted value is "
+        "written \"\")"]
+    assert counts(store) == {}
+
+
+def test_a_quoted_value_followed_by_text_fails(store, tmp_path):
+    write(tmp_path, "reps.csv", 'rep_id,name\nr1,"Ann" Lee\nr2,Bo\n')
+    with pytest.raises(ImportFailed) as exc:
+        run(store, tmp_path, skip_invalid=True)
+    assert [str(e) for e in exc.value.report.errors] == [
+        "reps.csv:2: a quoted value is followed by text before the next comma (a quote inside a quoted value "
+        "is written \"\"); nothing after it was read"]
+
+
+def test_every_physical_line_is_accounted_for(store, tmp_path):
+    body = ('rep_id,name,team\n'
+            'r1,"Ann\nLee",north\n'  # a real multi-line value: two lines, one row
+            '\n'
+            'r2,Bo,south\n'
+            ',,\n'
+            'r3,"Cy\n\nDee",west')  # no newline at the end
+    (tmp_path / "reps.csv").write_text(body, encoding="utf-8")
+    report = run(store, tmp_path)
+    assert report.tables["reps"].read == report.tables["reps"].inserted == 3
+    lines = report.files["reps.csv"]
+    assert lines.lines == 9 == lines.header + lines.rows + lines.blank + lines.inside
+    assert "reps.csv: 9 lines: 1 header, 3 rows, 2 blank, 3 more inside the quoted values of 2 multi-line rows" \
+        in report.format_summary()
+    assert [str(w) for w in report.warnings] == [
+        "reps.csv:2: 2 rows have a quoted value with line breaks (starting on lines 2, 7); read as one row each"]
+    assert rows(store, "SELECT name FROM reps ORDER BY 1") == [("Ann\nLee",), ("Bo",), ("Cy\n\nDee",)]
 
 
 def test_open_opportunity_without_amount_is_fine(store, tmp_path):

@@ -97,6 +97,8 @@ def test_cdnow_through_the_shipped_mapping(store):
     report = import_path(store, folder, config=CONFIG, mapping="cdnow")
 
     assert report.ok
+    # one file feeding two tables: its lines are accounted for once
+    assert report.format_summary().endswith("cdnow_transactions.csv: 69,660 lines: 1 header, 69,659 rows")
     n, amount, first, last = one(store, "SELECT count(*), sum(amount), min(ordered_at), max(ordered_at) FROM orders")
     assert n == 69_659 and round(amount, 2) == total
     bkk = CONFIG.tz
@@ -320,6 +322,71 @@ def test_mapping_errors_found_against_the_files(store, tmp_path):
         """, store).startswith("bad.toml: [[table]] 1 (orders): source sales.csv is not in ")
     with store.connect() as c:
         assert c.execute(text("SELECT count(*) FROM orders")).scalar() == 0
+
+
+def _reps_mapping(tmp_path, source: str) -> Path:
+    return write(tmp_path / "m.toml", f"""
+        [[table]]
+        target = "reps"
+        source = "{source}"
+        [table.columns]
+        rep_id = "name"
+        """)
+
+
+def test_a_mapping_reads_only_files_inside_the_imported_folder(store, tmp_path):
+    folder = tmp_path / "export"
+    write(folder / "people.csv", "name\nann\n")
+    secret = write(tmp_path / "private" / "secret.csv", "name\nroot\n")
+    (folder / "link.csv").symlink_to(secret)
+
+    def refused(source: str) -> str:
+        with pytest.raises(MappingError) as exc:
+            import_path(store, folder, config=CONFIG, mapping=_reps_mapping(tmp_path, source))
+        return str(exc.value)
+
+    assert refused("/etc/passwd") == ("m.toml: [[table]] 1 (reps): source '/etc/passwd' is an absolute path; a "
+                                      f"source is a file name inside the imported folder ({folder})")
+    assert refused(str(secret)).startswith("m.toml: [[table]] 1 (reps): source '/")
+    assert refused("../private/secret.csv").startswith(
+        "m.toml: [[table]] 1 (reps): source '../private/secret.csv' leads out of the imported folder with '..'")
+    assert refused("link.csv") == (f"m.toml: [[table]] 1 (reps): source 'link.csv' is a link to {secret.resolve()}, "
+                                   f"outside {folder}; refused (copy the file into the folder instead)")
+    with store.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM reps")).scalar() == 0
+
+    # inside the folder, through a link that stays inside, or beside the mapping file: read
+    (folder / "inner.csv").symlink_to(folder / "people.csv")
+    for source in ("people.csv", "inner.csv", "private/secret.csv"):
+        report = import_path(store, folder, config=CONFIG, mapping=_reps_mapping(tmp_path, source))
+        assert report.ok and report.tables["reps"].read == 1, source
+    with store.connect() as c:
+        assert sorted(r[0] for r in c.execute(text("SELECT rep_id FROM reps"))) == ["ann", "root"]
+
+
+@pytest.mark.parametrize("skip", [False, True])
+def test_maven_export_with_one_bad_quote_fails_and_writes_nothing(store, tmp_path, skip):
+    src = dataset("maven_crm_sales_opportunities")
+    folder = tmp_path / "maven"
+    folder.mkdir()
+    for name in ("sales_teams.csv", "accounts.csv"):
+        (folder / name).write_bytes((src / name).read_bytes())
+    pipeline = (src / "sales_pipeline.csv").read_text(encoding="utf-8").splitlines()[:19]
+    assert pipeline[8].count(",") == 7
+    first, rest = pipeline[8].split(",", 1)
+    pipeline[8] = f'{first},"{rest}'  # line 9: a quote opened and never closed
+    (folder / "sales_pipeline.csv").write_text("\n".join(pipeline) + "\n", encoding="utf-8")
+    with pytest.raises(ImportFailed) as exc:
+        import_path(store, folder, config=CONFIG, mapping=resolve_mapping("maven"), skip_invalid=skip)
+    report = exc.value.report
+    assert [str(e) for e in report.errors] == [
+        "sales_pipeline.csv:9: a quote opened in this row is never closed: the file ends inside it (line 19), so "
+        "the rows after it cannot be told apart (a quote inside a quoted value is written \"\")"]
+    assert "sales_pipeline.csv: 19 lines: 1 header, 7 rows, 11 from line 9 on not read (see the error)" \
+        in report.format_summary()
+    with store.connect() as c:
+        for table in ("reps", "accounts", "opportunities"):
+            assert c.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 0, table
 
 
 def test_slug_keeps_letters_of_any_script():

@@ -98,6 +98,7 @@ class SlackEmulator:
             "users.info": self._users_info,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
+            "files.delete": self._files_delete,
         }
         self._clear_state()
 
@@ -980,6 +981,17 @@ class SlackEmulator:
                 files=[self._file_object(f) for f in stored],
             )
         return {"files": [self._file_object(f) for f in stored]}
+
+    def _files_delete(self, params: dict[str, Any]) -> dict[str, Any]:
+        """As in Slack: the file goes, and with it the messages that shared it."""
+        file_id = self._required(params, "file")
+        if self._files.pop(file_id, None) is None:
+            raise ApiError("file_not_found")
+        for channel, messages in self._messages.items():
+            for message in [m for m in messages if any(f.get("id") == file_id for f in m.get("files") or [])]:
+                self._delete(channel, message)
+        self._emit({"type": "file_deleted", "file_id": file_id})
+        return {}
 
     def _file_object(self, stored: dict[str, Any]) -> dict[str, Any]:
         url = f"{self.url}/files/{stored['id']}/{stored['name']}"

@@ -1,14 +1,14 @@
 """sync sources, data freshness, store facts; jobs' last success (kpi_engine/state_models.py)
 
 Revision ID: 0005
-Revises: 0006 (assigned '0002'; chained after main's 0006 when main was merged in)
+Revises: 0003 (assigned '0002'; chained after main's 0006 and 0003 when main was merged in)
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0005'
-down_revision = '0006'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

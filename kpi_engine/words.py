@@ -1,0 +1,268 @@
+"""The words of /kpi questions that are not KPI names or entities, in English and Thai.
+
+Each list says what a word does in a question; kpi_engine.grammar turns them into one vocabulary.
+Chat words (please, ครับ, หน่อย) carry nothing and are skipped, but a word on none of these lists is
+never skipped: it makes the question a question back, so "revenue acme corp" is not silently read
+as "revenue".
+"""
+
+from __future__ import annotations
+
+# ---------------------------------------------------------------- chat words (skipped)
+
+FILLER_EN = (
+    "the", "a", "an", "for", "in", "of", "on", "at", "to", "from", "with", "during", "over", "about",
+    "within", "into", "across the", "show", "shows", "showing", "me", "us", "our", "ours", "we", "what",
+    "what's", "whats", "what is", "what are", "what were", "what was", "how", "how's", "hows", "how is",
+    "how are", "how was", "how did", "how does", "how do", "is", "was", "are", "were", "be", "been",
+    "did", "do", "does", "done", "doing", "give", "gimme", "tell", "get", "got", "see", "pull",
+    "bring", "fetch", "display", "check", "lookup", "look up", "find", "please", "pls", "plz", "thanks",
+    "thank you", "thx", "ty", "bot", "kpibot", "@kpibot", "@bot", "can", "could", "would", "will", "you",
+    "u", "i", "i'd", "i'm", "im", "like", "want", "wanna", "need", "know", "looking", "look", "looks",
+    "numbers", "number", "figure", "figures", "stats", "stat", "data", "report", "total", "totals",
+    "overall", "so far", "far", "now", "currently", "right now", "just", "only", "quick", "real quick",
+    "asap", "ok", "okay", "then", "and", "it", "its", "it's", "this", "that", "these", "those", "there",
+    "here", "sum", "avg", "average", "mean", "median", "percentage", "percent", "pct", "%", "no.",
+    "count", "number of", "how many", "how much", "many", "much", "amount", "value", "level", "kpi",
+    "metric", "metrics", "result", "results", "performing", "performance", "perform", "going", "been",
+    "up", "as", "as of", "in terms of", "whole", "company", "the company", "company wide",
+    "company-wide", "all up", "guys", "folks", "hi there", "yo", "hey", "hiya",
+    "'s", "s", "did we", "have we", "we've", "have", "has", "had", "get me", "let me know", "let's see",
+    "lemme", "any", "some", "latest", "current", "actual", "actuals", "real",
+    "by the way", "btw", "so", "well", "um", "uh", "hmm", "again", "also", "too",
+    "sit", "sits", "sitting", "stay", "stays", "take", "takes", "took", "usually",
+    "typically", "on average", "generally", "long", "by",
+    "nice", "cool", "great", "good", "bad", "wow", "omg", "lol", "haha", "hahaha", "555", "5555", "55555",
+    "came", "come", "came in", "come in", "coming in", "brought", "bring", "bring in", "brought in", "generated",
+    "generate", "made", "make", "received", "landed", "achieved", "produce", "produced", "the month of",
+    "month of", "the period of", "like", "looking like", "look like", "tracking", "track", "trending",
+    "pacing", "doing on", "shaping up", "stand", "stack up",
+)
+# Punctuation and symbols are skipped by the scanner itself (any character that is neither a
+# letter nor a digit), emoji included.
+
+FILLER_TH = (
+    "ขอ", "ขอดู", "ดู", "ขอทราบ", "ทราบ", "อยากรู้", "อยากทราบ", "อยากดู", "อยากได้", "ช่วย", "ช่วยดู",
+    "ช่วยบอก", "บอก", "รบกวน", "แสดง", "เช็ค", "เช็ก", "เช็ค", "หน่อย", "ครับ", "คับ", "ครัช", "ค่ะ", "คะ", "ค่า",
+    "จ้า", "จ้ะ", "จ๊ะ", "จ้าา", "นะ", "น่ะ", "น้า", "นะคะ", "นะครับ", "ฮะ", "ฮับ", "งับ", "อ่ะ", "อะ", "เนอะ",
+    "มั้ย", "ไหม", "หรือเปล่า", "รึเปล่า", "ป่าว", "บ้าง", "เท่าไหร่", "เท่าไร", "เท่าไร่", "เท่าใด", "กี่",
+    "ได้", "อยู่", "ที่", "มี", "เป็น", "คือ", "ยังไง", "อย่างไร", "เป็นไง", "เป็นยังไง", "เป็นอย่างไร", "ไง",
+    "ของ", "ใน", "ช่วง", "ตอน", "ตอนนี้", "ขณะนี้", "ปัจจุบัน", "แล้ว", "ไป", "มา", "ทั้งหมด", "รวม",
+    "ทั้งบริษัท", "บริษัท", "ของบริษัท", "เรา", "ของเรา", "พวกเรา", "ล่ะ", "ละ", "เลย", "ด้วย", "ครับผม",
+    "สรุป", "ทั้ง", "และ", "ให้", "เอา", "สิ", "ซิ", "ๆ", "ประมาณ", "ตัวเลข", "ข้อมูล", "สถิติ", "ผล",
+    "เฉลี่ย", "โดยเฉลี่ย", "เปอร์เซ็นต์", "เปอร์เซ็น", "ทำได้", "ทำ", "โอเค", "บอท", "หา", "จาก", "ใช้",
+    "ใช้เวลา", "จำนวน", "ไหมคะ", "ได้ไหม", "ได้มั้ย", "กัน", "หรอ", "เหรอ",
+    "จ๊ะ", "จ้ะ", "ค้าบ", "คร้าบ", "ขอบคุณ", "ขอบใจ", "ด่วน", "นิดนึง", "หน่อยนึง", "ว่า", "ทีครับ",
+    "คุณ", "พี่", "น้อง", "เฮีย", "เจ๊", "นาย", "นางสาว", "นาง", "ท่าน", "ยัง", "โดย",
+    "ขึ้น", "ลง", "ไปแล้ว", "มาแล้ว", "ได้แล้ว", "ประจำ", "ตัว", "ภาพรวม", "โดยรวม", "แค่ไหน", "เท่าไร",
+    "มากแค่ไหน", "ทั้งองค์กร", "ของเดือน", "ของปี", "ของไตรมาส",
+)
+# Honorifics and the like before a name (คุณสมชาย, พี่ต้น, น้องนก, k.somchai, khun somchai)
+HONORIFICS = ("khun", "k.", "p'", "n'", "mr", "mr.", "ms", "ms.", "mrs", "mrs.")
+
+# Alone (or with chat words only) these ask for the usage.
+GREETINGS = ("hi", "hello", "hey", "hiya", "yo", "good morning", "morning", "สวัสดี", "สวัสดีครับ",
+             "สวัสดีค่ะ", "หวัดดี", "ดีครับ", "ดีค่ะ")
+HELP = ("help", "list", "kpis", "kpi list", "list kpis", "usage", "commands", "what can you do",
+        "what can i ask", "options", "menu", "ช่วยเหลือ", "วิธีใช้", "รายการ", "รายการ kpi", "คำสั่ง",
+        "ช่วยด้วย", "ใช้ยังไง", "ถามอะไรได้บ้าง", "ทำอะไรได้บ้าง", "เมนู")
+
+# Never skipped, never corrected away: a question that excludes something cannot be answered as if it
+# did not ("revenue not including smb" is not revenue), so these are asked back.
+NEGATIONS = ("not", "no", "non", "excluding", "exclude", "except", "without", "other than", "minus", "besides",
+             "ไม่", "ไม่รวม", "ยกเว้น", "นอกจาก", "ไม่เอา", "ไม่นับ", "ไม่ใช่", "หัก")
+# Things people ask that are not KPIs here, each with what to ask instead (kpi_engine.grammar says it).
+UNSUPPORTED = {
+    "lost": ("lost", "lose", "losses", "lost deals", "deals lost", "ดีลที่แพ้", "แพ้", "ดีลแพ้", "ดีลหลุด"),
+    "open": ("open", "open deals", "open pipeline", "pipeline value", "ดีลที่ยังเปิด", "ดีลค้าง"),
+    "profit": ("profit", "profits", "margin", "margins", "gross margin", "ebitda", "กำไร", "กำไรสุทธิ", "อัตรากำไร"),
+}
+# "monthly revenue", "revenue by week", "รายเดือน": a trend at that grain (the answer's chart)
+TREND = {
+    "day": ("daily", "by day", "per day", "each day", "day by day", "รายวัน", "แต่ละวัน", "ต่อวัน"),
+    "week": ("weekly", "by week", "per week", "each week", "week by week", "รายสัปดาห์", "แต่ละสัปดาห์",
+             "รายอาทิตย์", "รายวีค"),
+    "month": ("monthly", "by month", "per month", "each month", "month by month", "รายเดือน", "แต่ละเดือน",
+              "ต่อเดือน"),
+    "quarter": ("quarterly", "by quarter", "per quarter", "each quarter", "รายไตรมาส", "แต่ละไตรมาส"),
+    "year": ("yearly", "annual", "annually", "by year", "per year", "each year", "รายปี", "แต่ละปี"),
+}
+
+# ---------------------------------------------------------------- "my"
+
+MINE_REP = ("my", "mine", "my own", "myself", "me myself", "ของฉัน", "ของผม", "ของหนู", "ของดิฉัน",
+            "ของกู", "ของตัวเอง", "ตัวเอง", "ของข้า", "ของชั้น", "ผม",
+            "ฉัน", "หนู", "ดิฉัน",)
+MINE_TEAM = ("my team", "my team's", "our team", "our team's", "my teams", "ทีมเรา", "ทีมผม", "ทีมฉัน",
+             "ทีมหนู", "ทีมของฉัน", "ทีมของผม", "ทีมของเรา", "ทีมของหนู", "ทีมตัวเอง")
+
+# ---------------------------------------------------------------- dimensions
+
+DIM_WORDS_EN: dict[str, tuple[str, ...]] = {
+    "rep": ("rep", "reps", "salesperson", "salespeople", "sales person", "sales people", "sales rep",
+            "sales reps", "seller", "sellers", "person", "people", "account exec", "account execs",
+            "account executive", "account executives", "ae", "aes", "performer", "performers",
+            "salesman", "salesmen", "saleswoman", "individual", "individuals", "member", "members"),
+    "team": ("team", "teams", "squad", "squads"),
+    "region": ("region", "regions", "area", "areas", "territory", "territories"),
+    "channel": ("channel", "channels", "source", "sources", "lead source", "lead sources"),
+    "product": ("product", "products", "product line", "product lines", "sku", "skus"),
+    "segment": ("segment", "segments", "customer segment", "customer segments"),
+    "stage": ("stage", "stages", "pipeline stage", "pipeline stages", "deal stage", "deal stages"),
+    "type": ("type", "types", "activity type", "activity types"),
+    "action": ("action", "actions"),
+}
+DIM_WORDS_TH: dict[str, tuple[str, ...]] = {
+    "rep": ("ตัวแทนขาย", "เซลส์", "เซล", "เซลล์", "พนักงานขาย", "ตัวแทน", "คน", "พนง.ขาย", "พนักงาน"),
+    "team": ("ทีม",),
+    "region": ("ภูมิภาค", "ภาค", "เขต", "พื้นที่"),
+    "channel": ("ช่องทาง", "แหล่งที่มา", "ที่มา"),
+    "product": ("สินค้า", "ผลิตภัณฑ์", "โปรดักส์", "โปรดักต์", "โปรดัก"),
+    "segment": ("กลุ่มลูกค้า", "เซกเมนต์", "เซกเมนท์", "เซ็กเมนต์", "เซ็กเม้นท์"),
+    "stage": ("ขั้นตอน", "สเตจ", "ขั้น"),
+    "type": ("ประเภท", "ประเภทกิจกรรม"),
+    "action": ("การกระทำ",),
+}
+# Words for the people a segment is made of: "smb customers", "ลูกค้า sme" name the segment.
+SEGMENT_CONTEXT = ("customer", "customers", "client", "clients", "account", "accounts", "ลูกค้า")
+# English plurals ask for more than one row ("top reps" is a top 5, "top rep" the first)
+PLURAL_DIM_WORDS = frozenset(w for words in DIM_WORDS_EN.values() for w in words if w.endswith("s")
+                             or w in ("people", "salespeople", "sales people", "salesmen"))
+
+BY_EN = ("by", "per", "split by", "broken down by", "breakdown by", "break down by", "grouped by",
+         "group by", "across", "for each", "for every", "each", "every", "all", "by each", "per each",
+         "across all", "across the")
+BY_TH = ("แยกตาม", "ตาม", "แบ่งตาม", "แยก", "ราย", "แต่ละ", "ทุก", "แยกเป็น", "แบ่งเป็น", "จำแนกตาม", "ต่อ",
+         "แยกตามราย")
+# "which team", "ทีมไหน", "who": a breakdown by that dimension
+WHICH_EN = ("which", "what", "which of the", "who", "whose", "who's", "whos")
+WHICH_TH_AFTER = ("ไหน", "ใด", "อะไร")  # ทีมไหน, ภาคใด
+WHO = ("who", "who's", "whos", "whose", "ใคร", "คนไหน", "คนใด")
+
+# ---------------------------------------------------------------- rankings
+
+RANK_BEST = ("top", "best", "leading", "strongest", "star", "ท็อป", "ท๊อป", "ทอป", "ดีที่สุด", "ดีสุด",
+             "เก่งที่สุด", "เก่งสุด", "อันดับต้น", "อันดับต้นๆ", "อันดับแรก", "แรก", "เด่น")
+RANK_WORST = ("bottom", "worst", "weakest", "lagging", "laggards", "แย่ที่สุด", "แย่สุด", "อันดับท้าย",
+              "ท้ายสุด", "อันดับสุดท้าย", "สุดท้าย", "บ๊วย", "รั้งท้าย", "ท้าย")
+RANK_HIGH = ("highest", "most", "biggest", "largest", "max", "maximum", "greatest", "มากที่สุด", "มากสุด",
+             "สูงที่สุด", "สูงสุด", "เยอะที่สุด", "เยอะสุด", "มากกว่าใคร", "ที่สุด", "สุด")
+RANK_LOW = ("lowest", "least", "fewest", "smallest", "min", "minimum", "น้อยที่สุด", "น้อยสุด",
+            "ต่ำที่สุด", "ต่ำสุด")
+RANK_LIST = ("ranking", "rankings", "rank", "ranked", "leaderboard", "leader board", "league table",
+             "อันดับ", "จัดอันดับ", "ลำดับ", "เรียงลำดับ", "แรงกิ้ง", "ranks")
+# "top"/"bottom" rank several rows ("top reps" is a top 5); "best"/"most" name the first
+RANK_TOP_STYLE = ("top", "bottom", "ท็อป", "ท๊อป", "ทอป")
+# a ranking with no dimension word names people: "leaderboard", "who … the most"
+RANK_DEFAULT_N = 5
+
+# ---------------------------------------------------------------- comparisons
+
+VS_EN = ("vs", "vs.", "v", "v.", "versus", "compared to", "compared with", "compare to", "compare with",
+         "compare", "comparing", "against", "relative to", "than")
+VS_TH = ("เทียบ", "เทียบกับ", "เปรียบเทียบ", "เปรียบเทียบกับ", "เทียบกะ", "เทียบก้บ", "เมื่อเทียบกับ",
+         "เทียบจาก", "กับ")
+YOY = ("yoy", "y/y", "y-o-y", "year over year", "year-over-year", "year on year", "vs ly", "ly",
+       "same period last year", "the same period last year", "same time last year", "a year ago",
+       "a year earlier", "prior year", "the year before", "same month last year", "same quarter last year",
+       "same week last year", "the same month last year", "the same quarter last year",
+       "the same week last year", "this month last year", "this quarter last year", "this week last year",
+       "same day last year", "ช่วงเดียวกันปีที่แล้ว", "ช่วงเดียวกันปีก่อน", "ช่วงเดียวกันของปีที่แล้ว",
+       "เดือนเดียวกันปีที่แล้ว", "เดือนเดียวกันปีก่อน", "ไตรมาสเดียวกันปีที่แล้ว", "ไตรมาสเดียวกันปีก่อน",
+       "ปีต่อปี")
+YOY_AFTER_VS = ("last year", "previous year", "ปีที่แล้ว", "ปีก่อน", "ปีที่ผ่านมา", "ปีก่อนหน้า")
+PREVIOUS = ("previous period", "prior period", "the period before", "last period", "the previous period",
+            "ช่วงก่อน", "ช่วงก่อนหน้า", "ช่วงที่แล้ว", "ครั้งก่อน")
+PREVIOUS_AFTER_VS = ("previous", "prev", "prior", "last", "before", "the previous", "ก่อนหน้า", "ก่อน")
+# "mom", "qoq": compared with the previous month / quarter, which also sets the period
+OVER_PERIOD = {
+    "week": ("wow", "w/w", "week over week", "week-over-week", "week on week"),
+    "month": ("mom", "m/m", "month over month", "month-over-month", "month on month"),
+    "quarter": ("qoq", "q/q", "quarter over quarter", "quarter-over-quarter", "quarter on quarter"),
+}
+TARGET_EN = ("target", "targets", "quota", "quotas", "goal", "goals", "plan", "budget")
+TARGET_TH = ("เป้า", "เป้าหมาย", "เป้ายอด")
+
+CHART = ("chart", "charts", "graph", "graphs", "plot", "trend", "trends", "with chart", "with a chart",
+         "visual", "กราฟ", "แผนภูมิ", "พร้อมกราฟ", "แสดงกราฟ", "เทรนด์", "แนวโน้ม")
+
+# ---------------------------------------------------------------- topics: words that name a family of KPIs
+# A topic word alone asks for the family's default KPI ("deals" -> deals closed); beside a KPI of its
+# family it only repeats it ("rev growth", "time to qualify leads"); beside a KPI of another family
+# the question names two things and is asked back.
+
+TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
+    # family: (default KPI or None, words)
+    "revenue": ("revenue", ("revenue", "revenues", "rev", "sales", "sale", "sell", "sold", "selling",
+                            "bookings", "booked", "turnover", "ยอดขาย", "ยอด", "รายได้", "รายรับ", "ขาย",
+                            "ขายได้", "ยอดรวม", "ยอดเงิน", "ยอดขายรวม", "เงิน", "ยอดปิด", "ขายดี", "ขายเก่ง",
+                            "best selling", "best-selling", "top selling")),
+    "deals": ("deals_closed", ("deal", "deals", "opportunity", "opportunities", "opps", "opp", "oppty",
+                               "close", "closed", "closes", "closing", "win", "won", "wins", "ดีล", "ปิด",
+                               "ปิดได้", "ชนะ", "ได้ดีล", "โอกาสการขาย")),
+    "pipeline": ("pipeline_velocity", ("pipeline", "pipe", "ไปป์ไลน์", "ไพพ์ไลน์", "ไปป์ไลน์")),
+    "leads": ("lead_volume", ("lead", "leads", "ลีด", "ลีดส์", "mql", "mqls", "prospects", "prospect")),
+    "qualified": (None, ("qualified", "qualify", "qualification", "sql", "sqls", "คัดกรอง")),
+    "customers": (None, ("customer", "customers", "client", "clients", "account", "accounts", "ลูกค้า")),
+    "costs": (None, ("cost", "costs", "spend", "spending", "spent", "expense", "expenses", "ต้นทุน",
+                     "ค่าใช้จ่าย", "งบ", "ใช้จ่าย")),
+    # time to close a deal unless the rest says otherwise (a stage: time in stage; leads: to qualify)
+    "time": ("sales_cycle", ("time", "duration", "days", "how long", "how many days", "how fast", "how quickly",
+                             "fast", "quickly", "speed", "ระยะเวลา", "เวลา", "กี่วัน", "นานแค่ไหน", "นาน",
+                             "เร็วแค่ไหน", "เร็ว")),
+    "growth": ("revenue_growth", ("grow", "grew", "growing", "grown", "เติบโต", "โต", "โตขึ้น",
+                                  "เพิ่มขึ้น")),
+    "forecast": (None, ("accurate", "forecasted", "forecasting", "predicted", "prediction")),
+    "orders": (None, ("order", "orders", "ออเดอร์", "คำสั่งซื้อ", "basket")),
+    "target": ("target_attainment", ("on target", "on track", "hit target", "hit quota", "hitting quota",
+                                     "ถึงเป้า", "เข้าเป้า", "ตามเป้า", "target", "targets", "goal", "goals")),
+}
+# which families each KPI belongs to (a topic word beside a KPI of its family repeats it)
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "revenue": ("revenue",),
+    "revenue_growth": ("revenue", "growth"),
+    "target_attainment": ("revenue", "target"),
+    "avg_deal_size": ("deals", "revenue"),
+    "deals_closed": ("deals",),
+    "win_rate": ("deals",),
+    "sales_cycle": ("deals", "time"),
+    "lead_conversion": ("leads", "qualified"),
+    "pipeline_velocity": ("pipeline",),
+    "lead_to_qualified_time": ("leads", "qualified", "time"),
+    "revenue_per_rep": ("revenue",),
+    "rep_activity": (),
+    "cac": ("customers", "costs"),
+    "retention": ("customers",),
+    "aov": ("orders", "revenue", "customers"),
+    "forecast_accuracy": ("forecast", "revenue"),
+    "lead_volume": ("leads",),
+    "cost_per_lead": ("leads", "costs"),
+    "stage_duration": ("deals", "time"),
+    "csat": ("customers",),
+    "repeat_rate": ("customers", "orders"),
+    "time_to_close": ("deals", "leads", "time"),
+    "training_effectiveness": (),
+    "content_engagement": (),
+}
+# KPIs that are per active rep already: "per rep" after them is part of the name, not a breakdown
+PER_REP_KPIS = ("rep_activity", "revenue_per_rep", "content_engagement")
+
+# ---------------------------------------------------------------- periods said in words
+
+UNIT_WORDS: dict[str, tuple[str, ...]] = {
+    "day": ("day", "days", "d", "วัน"),
+    "week": ("week", "weeks", "wk", "wks", "w", "สัปดาห์", "อาทิตย์", "วีค"),
+    "month": ("month", "months", "mo", "mos", "mth", "mths", "mon", "m", "เดือน"),
+    "quarter": ("quarter", "quarters", "qtr", "qtrs", "q", "ไตรมาส", "ควอเตอร์"),
+    "half": ("half", "halves", "half year", "half-year", "ครึ่งปี"),
+    "year": ("year", "years", "yr", "yrs", "y", "ปี"),
+    "fiscal_year": ("fiscal year", "fiscal yr", "fy", "financial year", "ปีงบ", "ปีงบประมาณ", "ปีบัญชี"),
+}
+THIS_EN = ("this", "current", "the current", "this current")
+LAST_EN = ("last", "previous", "prev", "prior", "the last", "the previous", "the prior")
+NEXT_EN = ("next", "the next", "upcoming", "coming", "the coming")
+ROLLING_EN = ("last", "past", "previous", "prev", "trailing", "the last", "the past", "rolling", "over the last",
+              "over the past", "in the last", "in the past", "within the last")
+THIS_TH = ("นี้",)
+LAST_TH = ("ที่แล้ว", "ก่อน", "ที่ผ่านมา", "ก่อนหน้า", "ที่แล้วนี้", "ก่อนๆ")
+NEXT_TH = ("หน้า", "ถัดไป", "ต่อไป", "ที่จะถึง")

@@ -1,0 +1,296 @@
+"""The language layer around the grammar: folding, the store's lexicon, "my", rankings, comparison
+periods, the reading line, and `kpibot ask --explain` / `--json`."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from config.app_config import AppConfig
+from kpi_engine.engine import KpiEngine
+from kpi_engine.grammar import ParseOptions, parse
+from kpi_engine.lexicon import Lexicon, RepEntry
+from kpi_engine.query import Query, QueryError
+from kpi_engine.reading import for_user, reading_json, reading_line
+from kpi_engine.textnorm import fold, fold_text
+from tests.fixtures import TABLES, load
+
+BKK = ZoneInfo("Asia/Bangkok")
+NOW = datetime(2026, 6, 15, 10, 0, tzinfo=BKK)
+SQLITE = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+
+REPS = [
+    {**TABLES["reps"][0], "name_th": "สมชาย ใจดี", "nickname": "Ton, ต้น"},
+    {**TABLES["reps"][1], "name_th": "นก ศรีสุข", "nickname": "นก"},
+    {**TABLES["reps"][2], "name_th": "เล็ก ทองดี", "nickname": "Lek"},
+    {"rep_id": "r4", "name": "Somchai Wongsawat", "team": "smb", "region": "north", "slack_user_id": "U4"},
+]
+
+
+def tables() -> dict[str, list[dict]]:
+    return {**TABLES, "reps": REPS}
+
+
+@pytest.fixture
+def eng(store, tmp_path):
+    load(store, tmp_path / "csv", tables())
+    return KpiEngine(store, AppConfig(fiscal_year_start_month=10))
+
+
+# ---------------------------------------------------------------- folding
+
+
+@pytest.mark.parametrize(
+    "typed, folded",
+    [
+        ("เเยกตามทีม", "แยกตามทีม"),  # two sara e typed for sara ae
+        ("จํานวน", "จำนวน"),  # nikhahit + sara aa
+        ("ก\u0e4d\u0e49\u0e32", "ก\u0e49\u0e33"),  # nikhahit, tone mark, sara aa
+        ("ก\u0e49\u0e35", "ก\u0e35\u0e49"),  # tone mark typed before its vowel
+        ("ก\u0e49\u0e49", "ก\u0e49"),  # a tone mark twice
+        ("ยอดขายยยย", "ยอดขาย"),  # elongation in chat
+        ("จ้าาา", "จ้า"),
+        ("REVENUEEEE", "revenue"),
+        ("๒๕๖๙", "2569"),
+        ("รายได้\u200bเดือนนี้", "รายได้ เดือนนี้"),
+        ("Win-Rate", "win rate"),
+        ("what’s", "what's"),
+        ("ＷＩＮ", "win"),
+        ("555", "555"),  # digits are never shortened
+    ],
+)
+def test_folding(typed, folded):
+    assert fold_text(typed).s == folded
+    assert fold(typed) == folded
+
+
+def test_folded_spans_come_back_as_typed():
+    f = fold_text("ยอดขายยยย  REVENUE")
+    assert f.typed(0, 6) == "ยอดขายยยย"
+    assert f.typed(7, 14) == "REVENUE"
+
+
+# ---------------------------------------------------------------- the store's lexicon
+
+
+def test_reps_are_known_by_name_thai_name_nickname_and_mention(eng):
+    for question in ("revenue Somchai Jaidee", "ยอดขายของสมชาย ใจดี", "ยอดขายพี่ต้น", "revenue for ton",
+                     "revenue <@U1>", "revenue <@U1|somchai>", "revenue rep:somchai jaidee"):
+        q = eng.parse(question)
+        assert q.filters == {"rep": "r1"}, question
+
+
+@SQLITE
+def test_a_first_name_two_reps_share_is_asked_back_with_at_most_three_choices(eng):
+    with pytest.raises(QueryError) as exc:
+        eng.parse("revenue somchai")
+    e = exc.value
+    assert [label for label, _ in e.choices] == ["Somchai Jaidee", "Somchai Wongsawat"]
+    assert all(question.startswith("revenue rep:") for _, question in e.choices)
+    assert eng.parse(e.choices[1][1]).filters == {"rep": "r4"}
+
+
+@SQLITE
+def test_suggestions_name_only_the_reps_the_asker_may_see(eng):
+    with pytest.raises(QueryError) as exc:
+        eng.parse("revenue somchai", visible=lambda rep_id: rep_id != "r4")
+    assert "Wongsawat" not in exc.value.message
+    assert all("Wongsawat" not in label for label, _ in exc.value.choices)
+    with pytest.raises(QueryError) as exc:
+        eng.parse("revenue somchay wongsawat", visible=lambda rep_id: rep_id != "r4")
+    assert "Wongsawat" not in exc.value.message
+
+
+@SQLITE
+def test_values_are_known_by_stored_form_display_names_and_aliases(eng):
+    assert eng.parse("revenue north").filters == {"region": "north"}
+    assert eng.parse("ยอดขายภาคเหนือ").filters == {"region": "north"}
+    assert eng.parse("win rate team smb").filters == {"team": "smb"}
+    assert eng.parse("lead volume referral").filters == {"channel": "referral"}
+
+
+def test_the_lexicon_follows_the_data(eng, tmp_path):
+    from kpi_engine.importer import import_path
+    from tests.fixtures import write_csvs
+
+    eng._lexicons.check_seconds = 0  # ask for the data version every time
+    with pytest.raises(QueryError):
+        eng.parse("revenue wanida")
+    import_path(eng.store, write_csvs(tmp_path / "more", {"reps": [
+        {"rep_id": "r9", "name": "Wanida Srisuk", "team": "smb", "region": "north"}]}), config=eng.config)
+    eng.lexicon()  # sees the new version: rebuilds beside the old lexicon
+    eng._lexicons.wait()
+    assert eng.parse("revenue wanida").filters == {"rep": "r9"}
+
+
+def test_a_new_process_reads_the_lexicon_the_store_keeps(eng):
+    first = eng.lexicon()
+    with eng.store.connect() as c:
+        version, built_at = c.execute(text("SELECT version, built_at FROM lexicon_cache")).one()
+    assert version == first.version
+    other = KpiEngine(eng.store, eng.config)  # as the next `kpibot ask` would
+    assert other.lexicon().version == first.version
+    assert other.lexicon().phrases == first.phrases
+    with eng.store.connect() as c:
+        assert c.execute(text("SELECT built_at FROM lexicon_cache")).scalar() == built_at
+
+
+def test_a_lexicon_matches_the_longest_name_and_only_whole_words():
+    lex = Lexicon.build({"region": ["north", "northeast"]}, [RepEntry("x1", "Ton Chai", nickname="ton")])
+    assert lex.match("northeast", 0)[0] == 9
+    assert lex.match("tons", 0) is None
+    assert lex.match("ton chai", 0)[1][0].value == "x1"
+
+
+# ---------------------------------------------------------------- "my"
+
+
+def test_my_is_the_askers_rep_or_team_and_never_the_company():
+    q = parse("my revenue")
+    assert q.mine == "rep" and q.filters == {}
+    assert for_user(q, "r1", "ent").filters == {"rep": "r1"}
+    with pytest.raises(QueryError, match="linked"):
+        for_user(q, None, None)
+    th = parse("ยอดขายของฉัน")
+    with pytest.raises(QueryError) as exc:
+        for_user(th, None, None)
+    assert exc.value.lang == "th" and "ของฉัน" in exc.value.message
+    team = parse("วินเรทของทีมเรา")
+    assert team.mine == "team" and for_user(team, "r1", "ent").filters == {"team": "ent"}
+    assert parse("my top 3 reps").mine == "team"
+
+
+@SQLITE
+def test_an_answer_never_drops_my_silently(eng):
+    with pytest.raises(QueryError):
+        eng.answer(parse("my revenue"), NOW)
+
+
+# ---------------------------------------------------------------- rankings, comparisons, periods
+
+
+@SQLITE
+def test_rankings_keep_the_first_n_in_their_order(eng):
+    top = eng.answer(eng.parse("top 1 rep by revenue 2026-05"), NOW)
+    full = eng.answer(eng.parse("revenue by rep 2026-05"), NOW)
+    assert [r["key"] for r in top.breakdown] == [full.breakdown[0]["key"]]
+    assert top.rows_total == len(full.breakdown) and top.value == full.value
+    bottom = eng.answer(eng.parse("bottom 1 rep by revenue 2026-05"), NOW)
+    assert [r["key"] for r in bottom.breakdown] == [full.breakdown[-1]["key"]]
+    assert top.to_json()["rank"] == {"order": "desc", "n": 1, "rows_total": len(full.breakdown)}
+
+
+@SQLITE
+def test_a_comparison_period_named_after_vs_is_the_one_compared_with(eng):
+    a = eng.answer(eng.parse("revenue 2026-05 vs march 2026"), NOW)
+    assert a.comparison.period.label == "2026-03"
+    assert a.comparison.value == eng.answer(eng.parse("revenue march 2026"), NOW).value
+    g = eng.answer(eng.parse("revenue growth 2026-05 vs 2026-03"), NOW)
+    assert g.details["base_period"] == "2026-03"
+
+
+@SQLITE
+def test_fiscal_years_follow_the_config(eng):
+    p, _ = eng.periods_of(eng.parse("revenue fy26"), NOW)
+    assert (p.start, p.full_end) == (datetime(2025, 10, 1, tzinfo=BKK), datetime(2026, 10, 1, tzinfo=BKK))
+    p, _ = eng.periods_of(eng.parse("ยอดขายปีงบ 69"), NOW)
+    assert p.label == "FY2026"
+
+
+@SQLITE
+def test_a_future_period_is_refused_in_the_askers_language(eng):
+    with pytest.raises(QueryError, match="future"):
+        eng.parse("revenue next month")
+    with pytest.raises(QueryError) as exc:
+        eng.answer(eng.parse("ยอดขาย ปี 2570"), NOW)
+    assert exc.value.lang == "th" and "ยังมาไม่ถึง" in exc.value.message
+
+
+# ---------------------------------------------------------------- the reading line
+
+
+@SQLITE
+def test_the_reading_line_says_kpi_filters_period_dates_comparison_and_corrections(eng):
+    q = eng.parse("wn rate team smb 2026-Q1 vs q4 2025")
+    a = eng.answer(q, NOW)
+    line = reading_line(a, q, eng.names, "en")
+    assert line == ("Win rate · team SMB · Q1 2026 (1 Jan – 31 Mar 2026) vs Q4 2025 (1 Oct – 31 Dec 2025) · "
+                    "read “wn rate” as “win rate”")
+    th = reading_line(a, q, eng.names, "th")
+    assert th.startswith("อัตราการชนะดีล · ทีม SMB · ไตรมาส 1/2569 (1 ม.ค. – 31 มี.ค. 2569) เทียบกับ")
+
+
+@SQLITE
+def test_the_reading_line_names_the_ranking_and_the_rep(eng):
+    q = for_user(eng.parse("my top 2 reps by revenue 2026-05"), "r1", "ent")
+    a = eng.answer(q, NOW)
+    line = reading_line(a, q, eng.names, "en", eng.lexicon().rep_label)
+    assert "your team (ENT)" in line and "top 2 by rep" in line
+    q = for_user(eng.parse("my revenue 2026-05"), "r1", "ent")
+    assert "rep you" in reading_line(eng.answer(q, NOW), q, eng.names, "en")
+    q = eng.parse("revenue ton 2026-05")
+    assert "rep Somchai Jaidee" in reading_line(eng.answer(q, NOW), q, eng.names, "en", eng.lexicon().rep_label)
+
+
+@SQLITE
+def test_reading_json_has_tokens_entities_and_the_final_query(eng):
+    q = eng.parse("ยอดขายภาคเหนือ เดือนที่แล้ว")
+    r = reading_json(eng.answer(q, NOW), q, eng.names)
+    assert r["entities"] == [{"text": "ภาคเหนือ", "dim": "region", "value": "north", "label": "North"}]
+    assert {"kind": "period", "text": "เดือนที่แล้ว"}.items() <= r["tokens"][-1].items()
+    assert r["query"]["filters"] == {"region": "north"} and r["query"]["kpi"] == "revenue"
+    assert "ภาคเหนือ" in r["line_th"] and "North" in r["line"]
+
+
+# ---------------------------------------------------------------- kpibot ask
+
+
+@pytest.fixture
+def cli_env(store_url, store, tmp_path, monkeypatch):
+    load(store, tmp_path / "csv", tables())
+    monkeypatch.setenv("DATABASE_URL", store_url)
+    from config.app_config import _cached
+    from config.settings import get_settings
+
+    get_settings.cache_clear()
+    _cached.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@SQLITE
+def test_ask_json_has_the_reading_and_explain_shows_how_it_was_read(cli_env):
+    from kpibot.cli import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["ask", "revenu", "north", "2026-05", "--json", "--as-of", "2026-06-15"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["reading"]["corrections"] == [{"typed": "revenu", "read_as": "revenue"}]
+    assert data["reading"]["query"]["filters"] == {"region": "north"}
+    assert data["reading"]["line"].startswith("Revenue · region North · May 2026 (1 – 31 May 2026)")
+    r = runner.invoke(app, ["ask", "top", "2", "reps", "2026-05", "--explain", "--as-of", "2026-06-15"])
+    assert r.exit_code == 0, r.output
+    for part in ("Tokens:", "rank", "'top 2'", "Query:", "breakdown: rep", "top 2 by rep"):
+        assert part in r.stdout, part
+
+
+@SQLITE
+def test_ask_my_needs_a_linked_user(cli_env):
+    from kpibot.cli import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["ask", "my", "revenue", "2026-05", "--as-of", "2026-06-15"])
+    assert r.exit_code == 2 and "linked" in r.stderr
+    r = runner.invoke(app, ["ask", "my", "revenue", "2026-05", "--user", "U1", "--as-of", "2026-06-15", "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["filters"] == {"rep": ["r1"]}
+
+
+def test_options_are_part_of_the_input():
+    q = parse("revenue fy26", options=ParseOptions(fiscal_year_start_month=4))
+    assert isinstance(q, Query) and q.period.fiscal_start == 4
