@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 RUNTIME = [Requirement(r) for r in PROJECT["dependencies"]]
 DEV = [Requirement(r) for r in PROJECT["optional-dependencies"]["dev"]]
-OURS = {"kpibot", "bot", "kpi_engine", "schedules", "config", "tests", "benchmarks", "scripts"}
+OURS = {"kpibot", "bot", "kpi_engine", "schedules", "config", "telemetry", "tests", "benchmarks", "scripts"}
 
 
 def _imported(folders: list[str]) -> dict[str, set[str]]:
@@ -52,7 +52,7 @@ def _undeclared(folders: list[str], declared: list[Requirement]) -> dict[str, li
 
 
 def test_everything_the_packages_import_is_a_declared_dependency():
-    assert _undeclared(["kpibot", "bot", "kpi_engine", "schedules", "config"], RUNTIME) == {}
+    assert _undeclared(["kpibot", "bot", "kpi_engine", "schedules", "config", "telemetry"], RUNTIME) == {}
 
 
 def test_everything_tests_benchmarks_and_scripts_import_is_declared():
