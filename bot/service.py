@@ -68,9 +68,12 @@ class BotHandle:
 
     def drain(self) -> bool:
         """Wait for acknowledged work (answers, button clicks) to finish; False if time ran out."""
+        workers = getattr(self, "workers", None)  # the bot's answer pool (bot/workers.py), once it has one
+        if workers is not None:
+            return bool(workers.shutdown(self.drain_seconds))
         if self.app is None:
             return True
-        # the hook for the answer pool: whatever runs the lazy listeners is shut down and waited for
+        # without it: whatever runs bolt's lazy listeners is shut down and waited for
         executor = self.app.listener_runner.listener_executor
         waiter = threading.Thread(target=executor.shutdown, kwargs={"wait": True}, name="kpibot-drain", daemon=True)
         waiter.start()
@@ -113,9 +116,12 @@ def start_bot(
     http = start_http(asgi, host, settings.port if port is None else port, log_level="info")
     handle = BotHandle(http.url, "socket" if socket_mode else "http", http, app=app,
                        readiness=asgi.state.readiness)
-    executor = app.listener_runner.listener_executor
-    # answers waiting for a worker; ThreadPoolExecutor keeps them in its (private) work queue
-    handle._undo.append(metrics.watch_queue(handle, lambda: executor._work_queue.qsize()))  # type: ignore[attr-defined]
+    workers = getattr(handle, "workers", None)
+    if workers is not None:  # the answer pool's own count of answers waiting for a worker
+        handle._undo.append(metrics.watch_queue(handle, workers.depth))
+    else:  # bolt's ThreadPoolExecutor keeps them in its (private) work queue
+        executor = app.listener_runner.listener_executor
+        handle._undo.append(metrics.watch_queue(handle, lambda: executor._work_queue.qsize()))  # type: ignore[attr-defined]
     if socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
