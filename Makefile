@@ -10,7 +10,10 @@ UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) 2>/dev/null | cksum | cut -d' ' -f1)
 FONTS := bot/sandbox/vendor/fonts/.installed
 
-.PHONY: run test lint bench install lock check-floors
+DATASETS ?= ../shared/datasets
+KPIBOT_DATASETS = KPIBOT_CONFIG=config/datasets.toml $(VENV)/bin/kpibot
+
+.PHONY: run test lint bench install lock check-floors maven cdnow
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +33,14 @@ $(FONTS): scripts/sandbox-fonts
 install: $(STAMP) $(FONTS)
 
 run: $(STAMP) $(FONTS)
-	$(VENV)/bin/kpibot run
+	$(VENV)/bin/kpibot run --migrate
+
+# The public datasets, each into a store of its own (never the demo company's kpibot.db), in USD.
+maven: $(STAMP)
+	DATABASE_URL=sqlite:///maven.db $(KPIBOT_DATASETS) import $(DATASETS)/maven_crm_sales_opportunities --mapping maven
+
+cdnow: $(STAMP)
+	DATABASE_URL=sqlite:///cdnow.db $(KPIBOT_DATASETS) import $(DATASETS)/cdnow_transactions --mapping cdnow
 
 test: $(STAMP) $(FONTS)
 	scripts/test-services

@@ -118,6 +118,7 @@ class AlertView:
     explain: dict[str, Any] | None = None
     button_value: str = ""
     segment_label: str = ""  # the segment's display name (a team's name, a rep's name)
+    data_to: int | None = None  # freshness of the KPI's data at the evaluation (epoch seconds)
 
 
 def period_from_json(p: dict[str, Any]) -> Period:
@@ -167,6 +168,8 @@ def alert_message(v: AlertView) -> tuple[str, list[dict]]:
     if v.snoozed_until and v.state != "resolved":
         who = f"<@{escape(v.snoozed_by)}>" if v.snoozed_by else w("someone", lang)
         facts.append(w("snoozed", lang, who=who, until=_when(v.snoozed_until, v.tz, lang)))
+    if v.data_to is not None:
+        facts.append(fmt.data_to(v.data_to, v.tz, lang))
     facts.append(w("rule", lang, id=escape(v.rule_id)))
     blocks.append(context(*facts))
     buttons = []

@@ -134,7 +134,7 @@ def with_trend(reply: Reply, trend: list[tuple[Period, float | None]] | None) ->
         a, lang=lang, rows=_rows(a, plan.scoped, lang, reply.names), trend=trend if a.value is not None else None,
         notes=reply.notes, share_value=reply.share_value, shared_by=reply.shared_by,
         table_blocks=reply.table_blocks,
-        as_of_text=i18n.t("as_of", lang, when=fmt.moment(plan.as_of, lang)),
+        as_of_text=i18n.t("as_of", lang, when=fmt.moment(plan.as_of, lang)), as_of=plan.as_of,
         reading=reply.reading,
     )
     return reply

@@ -21,6 +21,7 @@ from bot import i18n
 from bot.access import allowed_teams
 from bot.delivery import retry_handlers
 from bot.deps import SPARK_PERIODS, BotDeps
+from bot.instrument import instrument
 from bot.lang import LanguageResolver
 from bot.listeners import register_listeners
 from bot.logsafe import register_secret, safe_logger
@@ -28,6 +29,7 @@ from config.app_config import AppConfig
 from config.settings import Settings
 from kpi_engine import periods
 from kpi_engine.engine import KpiEngine
+from telemetry import metrics
 
 log = safe_logger("bot.app")
 
@@ -75,6 +77,7 @@ def build_app(
         langs=LanguageResolver(config, client),
         spark_periods=trend_periods,
     )
+    app.middleware(instrument)  # counts and ack times; takes the access log's request id
     app.middleware(_request_id)
     app.middleware(_workspace_guard(deps))
     register_listeners(app, deps)
@@ -84,7 +87,8 @@ def build_app(
 
 def _request_id(context: BoltContext, body: dict, next: Callable[[], Any]) -> Any:
     # Slack sends no request id of its own; this one is in every log line and error message about the request.
-    context["request_id"] = uuid.uuid4().hex[:12]
+    if not context.get("request_id"):
+        context["request_id"] = uuid.uuid4().hex[:12]
     return next()
 
 
@@ -122,5 +126,6 @@ def _request_teams(body: dict) -> list[str | None]:
 
 
 def _on_error(error: Exception, body: dict, context: BoltContext) -> None:
+    metrics.FAILURES.labels("listener").inc()
     log.error("request %s: unhandled %s in a listener", context.get("request_id"), type(error).__name__,
               exc_info=error)

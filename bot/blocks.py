@@ -10,6 +10,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot import i18n
 from kpi_engine import format as fmt
@@ -217,6 +218,7 @@ def answer_blocks(
     as_of_text: str | None = None,
     table_blocks: bool = False,
     reading: str | None = None,
+    as_of: datetime | None = None,
 ) -> list[dict]:
     """`table_blocks`: a breakdown as a Block Kit table block (clients that have it), else a code block
     sized to its content."""
@@ -266,6 +268,8 @@ def answer_blocks(
         facts.append(f"{fmt.word('filtered', lang)}: {escape(shown)}")
     if as_of_text:
         facts.append(as_of_text)
+    if a.data_to is not None:
+        facts.append(fmt.data_to(a.data_to, a.period.tz, lang, now=as_of))
     if shared_by:
         facts.append(f"{fmt.word('shared_by', lang)} <@{shared_by}>")
     blocks.append(context(f"_{escape(a.spec.description(lang))}_", *facts))

@@ -194,6 +194,8 @@ def digest_message(d: DigestData) -> tuple[str, list[dict]]:
         chart_name = next((x.name for x in d.lines if x.key == d.chart_kpi), d.chart_kpi or "")
         foot.append(w("chart", lang, kpi=escape(chart_name), n=d.chart_weeks))
     foot.append(w("as_of", lang, when=fmt.moment(datetime.fromisoformat(d.as_of), lang, tz)))
+    if d.data_to is not None:
+        foot.append(fmt.data_to(d.data_to, tz, lang, now=datetime.fromisoformat(d.as_of)))
     if d.recipient:
         foot.append(w("personal_off", lang))
     blocks.append(context(*foot))

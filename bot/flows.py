@@ -19,6 +19,8 @@ from bot import blocks as bk
 from bot.deps import BotDeps
 from bot.logsafe import safe_logger
 from kpi_engine.store_errors import StoreError, StoreUnavailable
+from telemetry import metrics
+from telemetry.logs import fields, user_hash
 
 log = safe_logger("bot.flows")
 
@@ -67,7 +69,9 @@ def kpi_command(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
             elif trend is not None:
                 trend.cancel()
     except Exception as exc:
-        _log_failure(exc, "request %s: /kpi failed (user %s, %d chars)", request_id, user, len(text))
+        metrics.FAILURES.labels("store" if isinstance(exc, StoreError) else "answer").inc()
+        _log_failure(exc, "request %s: /kpi failed (user %s, %d chars)", request_id, user_hash(user), len(text),
+                     extra=fields(request_id=request_id, user_hash=user_hash(user)))
         delivery.reply_privately(deps.client, url, channel, user,
                                  error_payload(_lang(deps, user), request_id, exc), request_id)
         return
@@ -75,9 +79,15 @@ def kpi_command(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
     if not delivered:
         late = None  # chat.postEphemeral messages cannot be replaced
         delivered = delivery.post_ephemeral(deps.client, channel, user, reply.payload(), request_id)
-    log.info("request %s: /kpi %s %s in %.0f ms%s%s", request_id, reply.kind,
-             reply.query.kpi if reply.query else "-", (time.perf_counter() - started) * 1000,
-             "" if delivered else " (NOT delivered)", " (trend follows)" if late else "")
+    elapsed = time.perf_counter() - started
+    kpi = reply.query.kpi if reply.query else None
+    metrics.ANSWER_SECONDS.labels(kpi or "-", reply.kind if delivered else "undelivered").observe(elapsed)
+    if not delivered:
+        metrics.FAILURES.labels("delivery").inc()
+    log.info("request %s: /kpi %s %s in %.0f ms%s%s", request_id, reply.kind, kpi or "-", elapsed * 1000,
+             "" if delivered else " (NOT delivered)", " (trend follows)" if late else "",
+             extra=fields(request_id=request_id, user_hash=user_hash(user), kpi=kpi, kind=reply.kind,
+                          latency_ms=round(elapsed * 1000, 1), delivered=delivered))
     if late is not None:
         late.add_done_callback(lambda f: _late_trend(deps, reply, f, url, request_id))
     if reply.chart and reply.kind == "answer":
@@ -235,12 +245,12 @@ def publish_home(deps: BotDeps, user_id: str, request_id: str) -> None:
         log.exception("request %s: home tab for %s failed", request_id, user_id)
 
 
-def _log_failure(exc: BaseException, msg: str, *args: Any) -> None:
+def _log_failure(exc: BaseException, msg: str, *args: Any, extra: dict[str, Any] | None = None) -> None:
     """A database outage is not a bug: one WARNING line saying what is wrong; anything else with its traceback."""
     if isinstance(exc, StoreError):
-        log.warning(msg + ": %s", *args, exc)
+        log.warning(msg + ": %s", *args, exc, extra=extra)
     else:
-        log.error(msg, *args, exc_info=exc)
+        log.error(msg, *args, exc_info=exc, extra=extra)
 
 
 def _lang(deps: BotDeps, user: str | None) -> str:

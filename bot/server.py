@@ -1,4 +1,5 @@
-"""The production HTTP front: Starlette under uvicorn, `POST /slack/events` into bolt, `GET /healthz`.
+"""The production HTTP front: Starlette under uvicorn, `POST /slack/events` into bolt, and the
+operator's `GET /healthz`, `/readyz`, `/metrics` (bot/ops_routes.py), behind an access log.
 
 bolt's Starlette adapter calls the sync App inline, which would stall the event loop for every
 request; here dispatch runs in the thread pool, and bolt acks as soon as the ack function returns
@@ -18,12 +19,15 @@ from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.starlette.handler import to_starlette_response
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.logsafe import safe_logger
+from bot.ops_routes import ops_routes
 from kpi_engine.engine import KpiEngine
+from telemetry.http import AccessLog
 
 log = safe_logger("bot.server")
 
@@ -53,20 +57,12 @@ def make_asgi(app: App, engine: KpiEngine | None = None, *, events_route: bool =
                                  "text": f"Sorry, something went wrong (request `{rid}`)."}, status_code=200)
         return to_starlette_response(bolt_response)
 
-    async def healthz(request: Request) -> Response:
-        if engine is None:
-            return JSONResponse({"ok": True, "db": "not checked"})
-        try:
-            empty = await run_in_threadpool(engine.is_empty)
-        except Exception as exc:
-            log.error("healthz: database check failed: %s", type(exc).__name__)
-            return JSONResponse({"ok": False, "db": "error", "error": type(exc).__name__}, status_code=503)
-        return JSONResponse({"ok": True, "db": "ok", "empty": empty})
-
-    routes = [Route("/healthz", healthz, methods=["GET"])]
+    routes, readiness = ops_routes(engine, app.client)  # /healthz, /readyz, /metrics
     if events_route:
         routes.append(Route("/slack/events", events, methods=["POST"]))
-    return Starlette(routes=routes)
+    asgi = Starlette(routes=routes, middleware=[Middleware(AccessLog, routes=tuple(r.path for r in routes))])
+    asgi.state.readiness = readiness
+    return asgi
 
 
 def serve(app: App, host: str, port: int, engine: KpiEngine | None = None) -> None:

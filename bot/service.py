@@ -8,10 +8,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.app import build_app
@@ -21,8 +24,13 @@ from bot.server import HttpServer, make_asgi, start_http
 from config.app_config import AppConfig
 from config.settings import Settings
 from kpi_engine.engine import KpiEngine
+from telemetry import metrics
 
 log = safe_logger("bot.service")
+
+
+# How long a stopping bot lets the answers it already acknowledged finish (SIGTERM, a deploy).
+DRAIN_SECONDS = 20.0
 
 
 @dataclass
@@ -32,21 +40,48 @@ class BotHandle:
     http: HttpServer
     _socket: object | None = None
     _stopped: bool = field(default=False)
+    app: App | None = None
+    readiness: Any = None  # bot.ops_routes.Readiness: /readyz turns 503 as soon as stopping starts
+    drain_seconds: float = DRAIN_SECONDS
+    _undo: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def events_url(self) -> str | None:
         return f"{self.url}/slack/events" if self.mode == "http" else None
 
     def stop(self) -> None:
+        """Stop taking requests, let the answers in flight finish (at most drain_seconds), then stop."""
         if self._stopped:
             return
         self._stopped = True
+        if self.readiness is not None:
+            self.readiness.draining = True
         if self._socket is not None:
             try:
                 self._socket.close()  # type: ignore[attr-defined]
             except Exception:
                 log.exception("closing the Socket Mode connection failed")
         self.http.stop()
+        self.drain()
+        for undo in self._undo:
+            undo()
+
+    def drain(self) -> bool:
+        """Wait for acknowledged work (answers, button clicks) to finish; False if time ran out."""
+        workers = getattr(self, "workers", None)  # the bot's answer pool (bot/workers.py), once it has one
+        if workers is not None:
+            return bool(workers.shutdown(self.drain_seconds))
+        if self.app is None:
+            return True
+        # without it: whatever runs bolt's lazy listeners is shut down and waited for
+        executor = self.app.listener_runner.listener_executor
+        waiter = threading.Thread(target=executor.shutdown, kwargs={"wait": True}, name="kpibot-drain", daemon=True)
+        waiter.start()
+        waiter.join(self.drain_seconds)
+        if waiter.is_alive():
+            log.warning("stopping: answers still running after %.0f s are abandoned", self.drain_seconds)
+            return False
+        return True
 
     def wait(self) -> None:
         """Block until the HTTP server ends (Ctrl-C in `kpibot run`)."""
@@ -77,9 +112,16 @@ def start_bot(
         raise ValueError("SLACK_BOT_TOKEN is needed to serve Slack")
     app = build_app(engine, config, settings, client=client, clock=clock, socket_mode=socket_mode,
                     trend_periods=trend_periods)
-    http = start_http(make_asgi(app, engine, events_route=not socket_mode), host,
-                      settings.port if port is None else port, log_level="info")
-    handle = BotHandle(http.url, "socket" if socket_mode else "http", http)
+    asgi = make_asgi(app, engine, events_route=not socket_mode)
+    http = start_http(asgi, host, settings.port if port is None else port, log_level="info")
+    handle = BotHandle(http.url, "socket" if socket_mode else "http", http, app=app,
+                       readiness=asgi.state.readiness)
+    workers = getattr(handle, "workers", None)
+    if workers is not None:  # the answer pool's own count of answers waiting for a worker
+        handle._undo.append(metrics.watch_queue(handle, workers.depth))
+    else:  # bolt's ThreadPoolExecutor keeps them in its (private) work queue
+        executor = app.listener_runner.listener_executor
+        handle._undo.append(metrics.watch_queue(handle, lambda: executor._work_queue.qsize()))  # type: ignore[attr-defined]
     if socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from config.access_models import AccessConfig, UserPrefs
 from config.schedule_models import AlertsConfig, DigestConfig, SchedulerConfig
+from config.sync_models import SourceConfig, SyncConfig, check_unique
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default.toml")
 
@@ -32,6 +33,8 @@ class RetentionConfig(_Strict):
 class SlackConfig(_Strict):
     digest_channel: str = "leadership"
     alerts_channel: str = "sales-alerts"
+    # operators' channel: stale data, failed syncs, alert rules that cannot be evaluated
+    admin_channel: str = "kpibot-admin"
     # breakdowns as a Block Kit table block (Slack's clients render it); false: an aligned code block
     table_blocks: bool = True
 
@@ -65,6 +68,14 @@ class AppConfig(BaseModel):
     alerts: AlertsConfig = AlertsConfig()
     # [display_names.<dimension>."<stored value>"]: names and aliases added to or overriding the shipped ones
     display_names: dict[str, dict[str, DisplayName]] = {}
+    sources: list[SourceConfig] = []  # [[sources]]: scheduled syncs (config/sync_models.py)
+    sync: SyncConfig = SyncConfig()
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_sources(cls, v: list[SourceConfig]) -> list[SourceConfig]:
+        check_unique(v)
+        return v
 
     @field_validator("timezone")
     @classmethod

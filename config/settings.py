@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_base_url: str = "https://slack.com/api/"
+    host: str = "127.0.0.1"  # 0.0.0.0 in a container or behind a proxy on another machine
     port: int = 3000
 
     @property

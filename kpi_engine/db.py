@@ -1,24 +1,42 @@
-"""The KPI store's engine and schema. Every command calls `open_store`, which creates
-or upgrades the database named by DATABASE_URL through Alembic, so an upgrade of
-kpibot keeps a user's data."""
+"""The KPI store's engine and schema.
+
+Every command calls `open_store`. The migration policy:
+
+- a brand-new store (a SQLite file that does not exist or has no tables, a PostgreSQL schema
+  without kpibot's tables) is created at the current schema by any command: there is nothing
+  to lose, and the README's first `make run` must work on a fresh machine;
+- an existing store at an older schema is *not* upgraded behind the operator's back: every
+  command stops with SchemaOutOfDate ("run `kpibot migrate`"), except `kpibot migrate` and
+  `kpibot run --migrate`, which upgrade it (`migrate_store`);
+- a store at a revision this kpibot does not know (a newer kpibot wrote it) is refused.
+
+Creating and upgrading run under a lock (PostgreSQL: a transaction-level advisory lock keyed by
+database and schema; SQLite: an OS file lock beside the file), and the revision is read again
+once the lock is held, so processes starting at once never race: one migrates, the others find
+the schema at head.
+
+The check on every open is cheap: one read of `alembic_version` compared with SCHEMA_HEAD.
+Alembic and the migration scripts are only loaded when something has to be created or upgraded
+(a test keeps SCHEMA_HEAD equal to Alembic's script head).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
+import threading
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from kpi_engine import store_errors
 from kpi_engine.store_errors import StoreCorrupt, StoreError, StoreNotWritable, StoreUnavailable
-
-if TYPE_CHECKING:  # alembic is imported where it is used: a command's start-up need not load it
-    from alembic.config import Config
 
 __all__ = ["StoreCorrupt", "StoreError", "StoreNotWritable", "StoreUnavailable", "open_store", "make_engine"]
 
@@ -28,6 +46,22 @@ PG_CONNECT_TIMEOUT = 10
 
 # engines on a store this process may only read, with the reason (see require_writable)
 _READ_ONLY: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+# The newest migration's revision id; tests/test_migrate.py keeps it equal to the scripts' head.
+SCHEMA_HEAD = "0005"
+
+# what alembic_version holds in a store nobody created yet
+EMPTY = None
+
+
+class SchemaOutOfDate(StoreError):
+    """The store's schema is older than this kpibot's: `kpibot migrate` upgrades it."""
+
+    def __init__(self, where: str, current: str):
+        super().__init__(
+            f"the store at {where} has schema revision {current}; this kpibot needs {SCHEMA_HEAD}. "
+            f"Back it up, then run `kpibot migrate` (or `kpibot run --migrate`)")
+        self.current = current
 
 
 def make_engine(url: str, read_only: str | None = None) -> Engine:
@@ -86,7 +120,7 @@ def require_writable(engine: Engine, doing: str) -> None:
                                f"changed. Make it writable, or point DATABASE_URL at a writable copy")
 
 
-def _alembic_config(engine: Engine) -> Config:
+def _alembic_config(engine: Engine | None):
     from alembic.config import Config
 
     cfg = Config()
@@ -95,10 +129,25 @@ def _alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def head_revision() -> str:
+def _scripts():
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()  # type: ignore[arg-type]
+    return ScriptDirectory.from_config(_alembic_config(None))
+
+
+def head_revision() -> str:
+    """Alembic's head, read from the migration scripts (slow: for tests and migrations only)."""
+    return _scripts().get_current_head()  # type: ignore[return-value]
+
+
+def known_revisions() -> list[str]:
+    """Every revision of the scripts, oldest first."""
+    return [s.revision for s in reversed(list(_scripts().walk_revisions()))]
+
+
+def safe_url(url: str) -> str:
+    """The URL without its credentials, for messages and logs."""
+    return url.split("@")[-1]
 
 
 def _check_sqlite_file(url: str) -> str | None:
@@ -136,34 +185,173 @@ def _check_sqlite_file(url: str) -> str | None:
     return read_only
 
 
-def upgrade(engine: Engine) -> None:
-    from alembic import command
-    from alembic.runtime.migration import MigrationContext
+# ---------------------------------------------------------------------- the stored revision
 
-    with engine.begin() as conn:
-        ctx = MigrationContext.configure(conn)
-        if ctx.get_current_revision() == head_revision():
+
+def stored_revision(conn: Connection) -> str | None:
+    """The store's revision, or EMPTY (None) when it has no alembic_version table (or no row).
+
+    One catalogue lookup and one SELECT; nothing of Alembic is loaded.
+    """
+    if conn.dialect.name == "postgresql":
+        # to_regclass follows search_path: the schema the store lives in
+        exists = conn.execute(text("SELECT to_regclass('alembic_version') IS NOT NULL")).scalar()
+    elif conn.dialect.name == "sqlite":
+        exists = conn.execute(text(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'")).first() is not None
+    else:
+        exists = inspect(conn).has_table("alembic_version")
+    if not exists:
+        return EMPTY
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def schema_state(engine: Engine) -> str:
+    """"head", "empty", "old" (an older known revision) or "unknown"."""
+    with engine.connect() as conn:
+        rev = stored_revision(conn)
+    return _classify(rev)
+
+
+def _classify(rev: str | None) -> str:
+    if rev == SCHEMA_HEAD:
+        return "head"
+    if rev is EMPTY:
+        return "empty"
+    return "old" if rev in known_revisions() else "unknown"
+
+
+def _has_any_table(conn: Connection) -> bool:
+    return bool(inspect(conn).get_table_names())
+
+
+# ---------------------------------------------------------------------- the migration lock
+
+
+_THREAD_LOCKS: dict[str, threading.Lock] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
+
+
+def _lock_key(conn: Connection, name: str) -> int:
+    db, schema = conn.execute(text("SELECT current_database(), current_schema()")).one()
+    digest = hashlib.sha256(f"{name}:{db}:{schema}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that holds the store's migration lock.
+
+    PostgreSQL: pg_advisory_xact_lock, released at commit (DDL is transactional there, so a
+    failed migration leaves nothing behind). SQLite: flock on `<file>.migrate.lock`, plus a
+    thread lock because flock is per open file, not per thread.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(conn, "kpibot-migrate")})
+            yield conn
+        return
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:":
+        with engine.begin() as conn:
+            yield conn
+        return
+    import fcntl
+
+    lock_path = str(Path(path).resolve()) + ".migrate.lock"
+    with _THREAD_LOCKS_GUARD:
+        tlock = _THREAD_LOCKS.setdefault(lock_path, threading.Lock())
+    with tlock, open(lock_path, "a+", encoding="utf-8") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            with engine.begin() as conn:
+                yield conn
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+# ---------------------------------------------------------------------- upgrading
+
+
+def _upgrade_on(conn: Connection, engine: Engine) -> None:
+    from alembic import command
+
+    cfg = _alembic_config(engine)
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, "head")
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Bring the store to the head under the migration lock; (revision before, revision after)."""
+    with migration_lock(engine) as conn:
+        before = stored_revision(conn)
+        if before != SCHEMA_HEAD:
+            if before is not EMPTY and before not in known_revisions():
+                raise StoreError(f"the store has schema revision {before}, which this kpibot does not know "
+                                 f"(written by a newer kpibot?); it was left untouched")
+            if engine in _READ_ONLY:
+                require_writable(engine, "upgrade it to this version's schema")
+            _upgrade_on(conn, engine)
+    return before, SCHEMA_HEAD
+
+
+def _create_if_new(engine: Engine, where: str) -> None:
+    """Create a brand-new store; an existing one at another revision is the operator's to migrate."""
+    with migration_lock(engine) as conn:
+        rev = stored_revision(conn)  # again, under the lock: another process may have just done it
+        if rev == SCHEMA_HEAD:
             return
-        if engine in _READ_ONLY:
-            require_writable(engine, "upgrade it to this version's schema (it was made by an older kpibot)")
-        cfg = _alembic_config(engine)
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        if rev is EMPTY and not (conn.dialect.name == "sqlite" and _has_any_table(conn)):
+            if engine in _READ_ONLY:
+                require_writable(engine, "create its tables")
+            _upgrade_on(conn, engine)
+            return
+    _refuse(where, rev)
+
+
+def _refuse(where: str, rev: str | None) -> None:
+    state = _classify(rev)
+    if state == "old":
+        raise SchemaOutOfDate(where, str(rev))
+    raise StoreError(f"the store at {where} has schema revision {rev}, which this kpibot (schema {SCHEMA_HEAD}) "
+                     f"does not know: it was written by a newer kpibot. Upgrade kpibot; the store was left "
+                     f"untouched")
 
 
 @lru_cache(maxsize=8)
 def open_store(url: str) -> Engine:
-    """An engine on an up-to-date store. Raises StoreError with a readable message."""
+    """An engine on a store at the current schema (created if brand-new). Raises StoreError
+    (SchemaOutOfDate for an older schema) with a readable message."""
     read_only = _check_sqlite_file(url) if url.startswith("sqlite") else None
+    where = safe_url(url)
     try:
         engine = make_engine(url, read_only)
-        upgrade(engine)
-    except StoreError:  # already one clear line (unreachable, read-only, damaged)
+        with engine.connect() as conn:
+            rev = stored_revision(conn)
+        if rev != SCHEMA_HEAD:
+            _create_if_new(engine, where)
+    except StoreError:  # already one clear line (unreachable, read-only, damaged, out of date)
         raise
     except (OperationalError, DatabaseError) as exc:
-        safe = url.split("@")[-1]  # never echo a password from the URL
-        raise StoreError(f"cannot open the store at {safe}: {exc.orig}") from exc
+        raise StoreError(f"cannot open the store at {where}: {exc.orig}") from exc
     return engine
+
+
+def migrate_store(url: str) -> tuple[str | None, str]:
+    """`kpibot migrate`: upgrade the store to this kpibot's schema under the lock.
+    (revision before — None for a new store — , revision after)."""
+    read_only = _check_sqlite_file(url) if url.startswith("sqlite") else None
+    where = safe_url(url)
+    engine = make_engine(url, read_only)
+    try:
+        return upgrade(engine)
+    except StoreError:
+        raise
+    except (OperationalError, DatabaseError) as exc:
+        raise StoreError(f"cannot migrate the store at {where}: {exc.orig}") from exc
+    finally:
+        engine.dispose()
+        open_store.cache_clear()
 
 
 def table_names(engine: Engine) -> list[str]:

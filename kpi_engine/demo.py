@@ -289,9 +289,20 @@ def generate(engine: Engine, *, seed: int = 7, scale: float | str = "small", anc
         ok = True
     finally:
         writer.close(ok)
+    _remember(engine, anchor, zone, tz)
     if ok:
         rollups.vacuum_analyze(engine, TABLES)
     return company.summary(seed, n_opps, tz, writer.counts, time.perf_counter() - started)
+
+
+def _remember(engine: Engine, anchor: date, zone: ZoneInfo, tz: str) -> None:
+    """The history is complete up to the anchor's midnight; the store holds the demo company, in baht."""
+    from kpi_engine import freshness
+
+    upto = int(datetime(anchor.year, anchor.month, anchor.day, tzinfo=zone).timestamp())
+    with engine.begin() as conn:
+        freshness.record(conn, list(TABLES), fresh_to=upto, origin="demo", now=int(time.time()))
+        freshness.remember(conn, origin="demo", currency=CURRENCY, timezone=tz)
 
 
 def opportunity_count(scale: float | str) -> int:

@@ -145,6 +145,7 @@ class DigestData:
     scope_label: str = ""
     recipient: str | None = None  # Slack user id of a personal digest
     tz: str = "Asia/Bangkok"
+    data_to: int | None = None  # the oldest freshness of its KPIs' data (kpi_engine.freshness)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)

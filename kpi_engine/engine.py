@@ -22,7 +22,7 @@ from sqlalchemy import Engine, text
 
 from config.app_config import AppConfig
 from kpi_engine import format as fmt
-from kpi_engine import notes, periods
+from kpi_engine import freshness, notes, periods
 from kpi_engine.calc import Calc, Deferred, Filters, Measure, resolve_details
 from kpi_engine.catalogue import KpiSpec, catalogue
 from kpi_engine.dimnames import DimensionNames
@@ -87,6 +87,7 @@ class Answer:
             else:
                 self.details_raw = self.resolver(self.details_raw)
         return self.details_raw
+    data_to: int | None = None  # epoch seconds: the data behind it is complete up to here (freshness)
 
     def note(self, lang: str | None = None) -> str | None:
         lang = lang or self.lang
@@ -132,6 +133,8 @@ class Answer:
             "low_sample": self.low_sample,
             "note": self.note("en"),
             "note_th": self.note("th"),
+            "data_to": (periods.from_epoch(self.data_to, self.period.start.tzinfo).isoformat()
+                        if self.data_to is not None else None),
         }
 
 
@@ -228,6 +231,7 @@ class KpiEngine:
                 breakdown = self._breakdown(conn, spec, m.rows, query.breakdown) if query.breakdown else None
                 prev, tgt = side.result() if side else self._comparison(spec, base, period, filters, as_of,
                                                                         compare, ctx)
+                data_to = freshness.data_to(conn, spec)
             except BaseException:
                 if side:
                     futures.wait([side])  # never leave the other connection running behind an error
@@ -253,6 +257,7 @@ class KpiEngine:
             by=query.breakdown, compare=query.compare, lang=query.lang, chart=query.chart,
             currency=self.config.currency, rank=query.rank if query.breakdown else None, rows_total=rows_total,
             resolver=self._resolve_details,
+            data_to=data_to,
         )
 
     def _resolve_details(self, details: dict[str, Any]) -> dict[str, Any]:
@@ -371,6 +376,10 @@ class KpiEngine:
     def rep_names(self, rep_ids: list[str]) -> dict[str, str]:
         with self.store.connect() as conn:
             return self._rep_names(conn, rep_ids)
+
+    def data_to(self, key: str) -> int | None:
+        """Up to when the data behind a KPI is complete (kpi_engine.freshness); None if unrecorded."""
+        return freshness.data_to(self.store, self.catalogue[key])
 
     def is_empty(self) -> bool:
         with self.store.connect() as conn:

@@ -38,6 +38,7 @@ WORDS = {
     "pp": ("pp", "จุด"),
     "no_change": ("no change", "ไม่เปลี่ยนแปลง"),
     "year_ago": ("a year earlier", "ปีก่อน"),
+    "data_to": ("data to {when}", "ข้อมูลถึง {when}"),
 }
 
 DIMENSIONS = {
@@ -286,3 +287,16 @@ def key_label(key: str | None, lang: str = "en") -> str:
     from zoneinfo import ZoneInfo
 
     return period_label(_periods.grain_period(start, grain, ZoneInfo("UTC"), None), lang)
+
+
+def date_time(ts: int | float, tz, lang: str = "en", *, with_year: bool = True) -> str:
+    """'29 Nov 2026 14:00' ('29 พ.ย. 2569 14:00' in Buddhist-era years), optionally without the year."""
+    d = datetime.fromtimestamp(ts, tz)
+    return f"{day(d, lang, with_year)} {d:%H:%M}"
+
+
+def data_to(ts: int | float, tz, lang: str = "en", now=None) -> str:
+    """How fresh the data behind a number is: 'data to 29 Nov 14:00' ('ข้อมูลถึง 29 พ.ย. 14:00').
+    The year is shown when it is not the year of `now` (the answer's as-of)."""
+    same_year = now is not None and datetime.fromtimestamp(ts, tz).year == now.astimezone(tz).year
+    return word("data_to", lang, when=date_time(ts, tz, lang, with_year=not same_year))

@@ -19,17 +19,19 @@ import csv
 import difflib
 import io
 import math
+import re
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, bindparam, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from config.app_config import AppConfig
-from kpi_engine import derive, periods, rollups
+from kpi_engine import derive, freshness, periods, rollups
 from kpi_engine.catalogue import catalogue
 from kpi_engine.mapping import (
     MAPPINGS_DIR,
@@ -242,6 +244,8 @@ class _Clock:
         self.tz = tz
         self._midnights: dict[str, int] = {}
         self._hours: dict[str, int] = {}
+        self._utc_hours: dict[str, int] = {}  # "YYYY-MM-DDTHH" read as UTC -> epoch (for stamps with an offset)
+        self._offsets: dict[str, int] = {"Z": 0, "z": 0}
 
     def date_only(self, s: str) -> str:
         if len(s) != 10 or s not in self._midnights:
@@ -265,7 +269,44 @@ class _Clock:
                 mi, se = _SIXTY.get(s[14:16]), _SIXTY.get(s[17:19])
                 if mi is not None and se is not None:
                     return base + mi * 60 + se
+        elif n > 19:
+            v = self._with_offset(s)
+            if v is not None:
+                return v
         return self._slow(s)
+
+    def _with_offset(self, s: str) -> int | None:
+        """`YYYY-MM-DD HH:MM:SS[.fff](Z|±HH[:MM])`, what databases and most exports write: no zone rules
+        are involved, so the UTC hour is cached whatever the business timezone. None: not this form."""
+        if s[4] != "-" or s[7] != "-" or s[10] not in "T " or s[13] != ":" or s[16] != ":":
+            return None
+        i, n = 19, len(s)
+        frac = s[i] == "."
+        if frac:
+            i += 1
+            while i < n and s[i].isdigit():
+                i += 1
+        off = self._offsets.get(s[i:])
+        if off is None:
+            m = re.fullmatch(r"([+-])(\d\d):?(\d\d)?", s[i:])
+            if m is None or int(m.group(2)) > 23 or int(m.group(3) or 0) > 59:
+                return None
+            off = (1 if m.group(1) == "+" else -1) * (int(m.group(2)) * 3600 + int(m.group(3) or 0) * 60)
+            self._offsets[s[i:]] = off
+        base = self._utc_hours.get(s[:13])
+        if base is None:
+            try:
+                base = int(datetime(int(s[:4]), int(s[5:7]), int(s[8:10]), int(s[11:13]), tzinfo=UTC).timestamp())
+            except ValueError:
+                return None  # not a date: the exact path says why
+            if len(self._utc_hours) >= self._MAX_CACHED:
+                self._utc_hours.clear()
+            self._utc_hours[s[:13]] = base
+        mi, se = _SIXTY.get(s[14:16]), _SIXTY.get(s[17:19])
+        if mi is None or se is None:
+            return None
+        v = base + mi * 60 + se - off
+        return None if frac and v < 0 else v  # before 1970 a fraction rounds the other way: exact path
 
     def _slow(self, s: str) -> int:
         try:
@@ -508,6 +549,24 @@ class _Writer:
         self.names = None if compiled.positional else dbcols
         if compiled.positional:
             assert list(compiled.positiontup) == dbcols, compiled.positiontup
+        # PostgreSQL: a batch is one INSERT … SELECT FROM unnest(one array per column) and a lookup one
+        # JOIN unnest(key arrays): a few parameters and a short statement, prepared once, instead of a
+        # statement per row (executemany) or thousands of placeholders psycopg parses every time
+        self.pg: tuple[str, str] | None = None
+        if conn.dialect.name == "postgresql":
+            start = self.sql.index(" VALUES (")
+            end = self.sql.index(") ON CONFLICT", start)
+            casts = {c: t.c[c].type.compile(dialect=conn.dialect) for c in dbcols}
+            if all(re.fullmatch(r"[A-Z ]+", x) for x in casts.values()):  # plain types: VARCHAR, BIGINT, FLOAT
+                q = conn.dialect.identifier_preparer.quote
+                cols = ", ".join(q(c) for c in dbcols)
+                arrays = ", ".join(f"%s::{casts[c]}[]" for c in dbcols)
+                write = f"{self.sql[:start]} SELECT * FROM unnest({arrays}) AS v({cols}){self.sql[end + 1:]}"
+                karrays = ", ".join(f"%s::{casts[k]}[]" for k in keys)
+                kcols = ", ".join(q(k) for k in keys)
+                look = (f"SELECT {', '.join(f't.{q(c)}' for c in dbcols)} FROM {q(table)} t "
+                        f"JOIN unnest({karrays}) AS k({kcols}) USING ({kcols})")
+                self.pg = (write, look)
         self.select = select(*[t.c[c] for c in dbcols])
         kc = [t.c[k] for k in keys]
         target = kc[0] if len(kc) == 1 else tuple_(*kc)
@@ -548,7 +607,13 @@ class _Writer:
         """Write what is new or changed; returns those rows."""
         keys = [] if self.fresh else [self.key(r) for r in rows]
         existing = {}
-        for i in range(0, len(keys), self._PREFETCH):
+        if self.pg is not None and keys:
+            kp = self.key_pos
+            params = tuple([r[i] for r in rows] for i in kp)
+            for r in self.conn.exec_driver_sql(self.pg[1], params):
+                t = tuple(r)
+                existing[self.key(t)] = t
+        for i in range(0, len(keys) if self.pg is None else 0, self._PREFETCH):
             for r in self.conn.execute(self.lookup, {"keys": keys[i : i + self._PREFETCH]}):
                 t = tuple(r)
                 existing[self.key(t)] = t
@@ -570,9 +635,15 @@ class _Writer:
                 changed.append(r)
         if changed:
             self.wrote = True
-            params = changed if self.names is None else [dict(zip(self.names, r, strict=True)) for r in changed]
-            self.conn.exec_driver_sql(self.sql, params)
+            if self.pg is not None:
+                self._write_pg(changed)
+            else:
+                params = changed if self.names is None else [dict(zip(self.names, r, strict=True)) for r in changed]
+                self.conn.exec_driver_sql(self.sql, params)
         return changed
+
+    def _write_pg(self, rows: list[tuple]) -> None:
+        self.conn.exec_driver_sql(self.pg[0], tuple(map(list, zip(*rows, strict=True))))  # type: ignore[index]
 
 
 # ---------------------------------------------------------------- duplicate keys
@@ -824,16 +895,24 @@ def import_path(
     skip_invalid: bool = False,
     progress: Progress | None = None,
     batch_size: int = 5000,
+    origin: str = "import",
+    fresh_to: int | None = None,
+    before_commit: Callable[[Connection, ImportReport], None] | None = None,
 ) -> ImportReport:
     """Import a folder of CSV files, or one file, into the store (data.md, Import rules).
 
     Raises ImportFailed (nothing written) when invalid rows exist and not skip_invalid;
     ImportInputError / MappingError, before anything is read, for an unusable PATH or mapping.
+
+    In the import's transaction, each imported table is recorded as fresh up to `fresh_to` (default:
+    now) by `origin` (kpi_engine.freshness), then `before_commit(conn, report)` runs: a sync records
+    its watermarks there, so they commit with the rows or not at all (an exception rolls back both).
     """
     report = ImportReport()
     m = load_mapping(mapping) if mapping is not None else None
     sources = _plan(Path(path), m, report)
     run = _Run(engine, config, report, skip_invalid, progress, max(1, batch_size), sources)
+    run.config, run.origin, run.fresh_to, run.before_commit = config, origin, fresh_to, before_commit
     run.execute()
     return report
 
@@ -849,6 +928,8 @@ class _Run:
         self.total_bytes = sum(s.path.stat().st_size for s in sources)
         self.bytes_before = 0
         self.known: dict[str, set[str]] = {}
+        self.config: AppConfig | None = None
+        self.origin, self.fresh_to, self.before_commit = "import", None, None
 
     @property
     def writing(self) -> bool:
@@ -863,6 +944,7 @@ class _Run:
                     "rep": {r[0] for r in conn.execute(text("SELECT rep_id FROM reps"))},
                     "account": {r[0] for r in conn.execute(text("SELECT account_id FROM accounts"))},
                 }
+                self._store_warnings(conn)
                 for s in self.sources:
                     self._source(conn, s)
                     self.bytes_before += s.path.stat().st_size
@@ -874,6 +956,9 @@ class _Run:
                     raise ImportFailed(self.report)
                 if self.bulk:
                     rollups.analyze_in_transaction(conn)
+                self._record(conn)
+                if self.before_commit is not None:
+                    self.before_commit(conn, self.report)
                 trans.commit()
                 self.report.written = True
             finally:
@@ -884,6 +969,27 @@ class _Run:
 
     def _error(self, file, line, column, reason, value=None) -> None:
         self.report.add_error(RowIssue(file, line, column, reason, value))
+
+    def _store_warnings(self, conn: Connection) -> None:
+        """An import read in another currency or timezone than the store's rows, or into the demo company."""
+        if self.config is None:
+            return
+        has_data = any(conn.execute(text(f"SELECT 1 FROM {t} LIMIT 1")).first() is not None
+                       for t in dict.fromkeys([*(s.table for s in self.sources), "opportunities", "orders"]))
+        for msg in freshness.mismatch_warnings(conn, currency=self.conv.base, timezone=self.config.timezone,
+                                               origin=self.origin, has_data=has_data):
+            self.report.warnings.append(RowIssue("store", None, "", msg))
+
+    def _record(self, conn: Connection) -> None:
+        """The imported tables' freshness and the store's currency and timezone, with the rows."""
+        now = int(time.time())  # the wall clock of the write, like a row's created_at
+        freshness.record(conn, [s.table for s in self.sources], fresh_to=self.fresh_to or now,
+                         origin=self.origin, now=now)
+        if self.config is not None:
+            facts = {"currency": self.conv.base, "timezone": self.config.timezone}
+            if "origin" not in freshness.facts(conn):
+                facts["origin"] = self.origin if self.origin == "demo" else "import"
+            freshness.remember(conn, **facts)
 
     def _broken(self, file, line, reason) -> None:
         """The file cannot be split into rows: reported, and nothing is written."""

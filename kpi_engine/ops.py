@@ -285,6 +285,59 @@ class OpsStore:
             return c.execute(select(_OUT.c.channel_id).where(and_(_OUT.c.channel == channel,
                                                                   _OUT.c.channel_id.is_not(None))).limit(1)).scalar()
 
+    def message_by_ref(self, ref: str) -> OutboxRow | None:
+        """A message by its key, or by its id written as 12 or #12."""
+        ref = ref.strip()
+        if ref.lstrip("#").isdigit():
+            with self.engine.connect() as c:
+                r = c.execute(select(_OUT).where(_OUT.c.id == int(ref.lstrip("#")))).first()
+            if r is not None:
+                return _outbox_row(r)
+        return self.message(ref)
+
+    def failed_children(self, keys: list[str]) -> list[OutboxRow]:
+        """Failed messages that belong to these (thread replies, edits), and theirs, in id order."""
+        out: dict[str, OutboxRow] = {}
+        frontier = list(keys)
+        while frontier:
+            with self.engine.connect() as c:
+                rows = [_outbox_row(r) for r in c.execute(select(_OUT).where(and_(
+                    _OUT.c.parent_key.in_(frontier), _OUT.c.state == "failed")))]
+            frontier = [r.key for r in rows if r.key not in out and r.key not in keys]
+            out.update({r.key: r for r in rows})
+        return sorted(out.values(), key=lambda r: r.id)
+
+    def requeue(self, keys: list[str], now: int) -> int:
+        """Failed messages back to pending, due now, with a fresh count of attempts (an operator's retry)."""
+        if not keys:
+            return 0
+        with self.engine.begin() as c:
+            return c.execute(update(_OUT).where(and_(_OUT.c.key.in_(keys), _OUT.c.state == "failed"))
+                             .values(state="pending", next_attempt_at=now, attempts=0, claimed_by=None,
+                                     claimed_at=None)).rowcount
+
+    def purge_sent(self, before: int, dry_run: bool = False) -> dict[str, int]:
+        """Free the space of messages delivered (or superseded) before `before`.
+
+        Edits, uploads (chart PNGs) and superseded edits are deleted: nothing refers to them by key.
+        Posts keep a receipt (key, channel, ts, times) with an empty payload: their key is what keeps a
+        rerun of an old digest or alert from posting it again, and their ts is what later edits and
+        thread replies (an old alert's Explain button) need.
+        """
+        gone = or_(and_(_OUT.c.state == "superseded", _OUT.c.created_at < before),
+                   and_(_OUT.c.state == "sent", _OUT.c.kind.in_(("update", "upload")), _OUT.c.sent_at < before))
+        empty = and_(_OUT.c.state == "sent", _OUT.c.kind == "post", _OUT.c.sent_at < before,
+                     _OUT.c.payload != "{}")
+        with self.engine.begin() as c:
+            deleted, dbytes = c.execute(select(func.count(), func.coalesce(func.sum(func.length(_OUT.c.payload)), 0))
+                                        .where(gone)).one()
+            emptied, ebytes = c.execute(select(func.count(), func.coalesce(func.sum(func.length(_OUT.c.payload)), 0))
+                                        .where(empty)).one()
+            if not dry_run:
+                c.execute(_OUT.delete().where(gone))
+                c.execute(update(_OUT).where(empty).values(payload="{}"))
+        return {"deleted": int(deleted), "emptied": int(emptied), "bytes": int(dbytes) + int(ebytes)}
+
     def outbox_counts(self) -> dict[str, int]:
         with self.engine.connect() as c:
             rows = c.execute(select(_OUT.c.state, func.count()).group_by(_OUT.c.state)).all()
@@ -386,7 +439,8 @@ class OpsStore:
             c.execute(update(_JOB).where(and_(_JOB.c.job_id == job_id, _JOB.c.fire_at == fire_at,
                                               _JOB.c.runner == runner))
                       .values(status="error" if error else "done", finished_at=now,
-                              error=error[:2000] if error else None))
+                              error=error[:2000] if error else None,
+                              **({} if error else {"last_success_at": now})))
 
     def job_runs(self) -> dict[str, dict[str, Any]]:
         with self.engine.connect() as c:

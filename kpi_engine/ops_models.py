@@ -94,6 +94,7 @@ class JobRun(SQLModel, table=True):
     started_at: int | None = _ts()
     finished_at: int | None = _ts()
     error: str | None = Field(default=None, sa_column=Column(Text))
+    last_success_at: int | None = _ts()  # when a run of this job last finished without an error
 
 
 class DigestOptIn(SQLModel, table=True):

@@ -35,8 +35,9 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from kpi_engine.db import StoreError
     from kpi_engine.periods import PeriodError
     from kpi_engine.query import QueryError
+    from kpibot.ops_cmd import OpsInputError
 
-    errs: list[type[BaseException]] = [UserError, ConfigError, StoreError, PeriodError, QueryError]
+    errs: list[type[BaseException]] = [UserError, ConfigError, StoreError, PeriodError, QueryError, OpsInputError]
     try:
         from schedules.cli import ScheduleInputError
 
@@ -198,13 +199,99 @@ def demo_cmd(
 @app.command("run")
 @guarded
 def run_cmd(
-    host: Annotated[str, typer.Option("--host", help="Interface to listen on (0.0.0.0 in a container)")] = "127.0.0.1",
+    host: Annotated[str | None, typer.Option("--host", help="Interface to listen on (default HOST, else "
+                                                           "127.0.0.1; 0.0.0.0 in a container)")] = None,
     open_browser: Annotated[bool, typer.Option("--open", help="Open the sandbox page in a browser")] = False,
+    migrate: Annotated[bool, typer.Option("--migrate", help="Upgrade an out-of-date store first "
+                                                            "(under a lock: safe with several processes)")] = False,
 ):
     """The service: Slack bot + scheduler; without Slack credentials, the local sandbox on demo data."""
     from kpibot.run import run_service
 
-    run_service(get_settings(), get_config(), host=host, open_browser=open_browser)
+    settings = get_settings()
+    if migrate:
+        from kpi_engine.db import migrate_store
+
+        migrate_store(settings.database_url)
+    run_service(settings, get_config(), host=host or settings.host, open_browser=open_browser)
+
+
+@app.command("migrate")
+@guarded
+def migrate_cmd():
+    """Create or upgrade the store's schema (under a lock: several processes at once are safe)."""
+    from kpibot.ops_cmd import migrate
+
+    raise typer.Exit(migrate(get_settings().database_url, out))
+
+
+@app.command("sync")
+@guarded
+def sync_cmd(
+    source: Annotated[str | None, typer.Option("--source", help="Only this [[sources]] entry (default: all enabled)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Read and check everything, write nothing")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+):
+    """Sync the config's sources now (what the scheduler does on their cron)."""
+    from kpi_engine.db import open_store
+    from kpi_engine.periods import now
+    from kpibot.ops_cmd import sync
+
+    cfg = get_config()
+    raise typer.Exit(sync(open_store(get_settings().database_url), cfg, source, dry_run, as_json, now(cfg.tz), out))
+
+
+outbox_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                         help="The durable outbox of digests and alerts: see, retry, purge.")
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.command("list")
+@guarded
+def outbox_list_cmd(
+    state: Annotated[list[str] | None, typer.Option("--state", help="failed, pending, sending, sent, superseded "
+                                                                    "(repeatable; default failed, pending, sending)")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Show the latest N (0: all)")] = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+):
+    """Messages not delivered (or in the given states): why, when, how many attempts."""
+    from kpi_engine.db import open_store
+    from kpibot.ops_cmd import outbox_list
+
+    raise typer.Exit(outbox_list(open_store(get_settings().database_url), get_config(),
+                                 state or ["failed", "pending", "sending"], limit, as_json, out))
+
+
+@outbox_app.command("retry")
+@guarded
+def outbox_retry_cmd(
+    message: Annotated[str | None, typer.Argument(help="The #id or key of a failed message")] = None,
+    all_failed: Annotated[bool, typer.Option("--all", help="Every failed message")] = False,
+):
+    """Queue a failed message again (with its failed thread replies) and deliver it now if Slack is configured."""
+    import time
+
+    from kpi_engine.db import open_store
+    from kpibot.ops_cmd import outbox_retry
+
+    raise typer.Exit(outbox_retry(open_store(get_settings().database_url), get_config(), message, all_failed,
+                                  int(time.time()), _slack_client_factory(), out))
+
+
+@outbox_app.command("purge")
+@guarded
+def outbox_purge_cmd(
+    days: Annotated[float, typer.Option("--days", help="Messages delivered more than this many days ago")] = 30,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count, delete nothing")] = False,
+):
+    """Free the space of delivered messages (chart PNGs, edits); posts keep a small receipt."""
+    import time
+
+    from kpi_engine.db import open_store
+    from kpibot.ops_cmd import outbox_purge
+
+    raise typer.Exit(outbox_purge(open_store(get_settings().database_url), get_config(), days, dry_run,
+                                  int(time.time()), out))
 
 
 def _slack_client_factory():
@@ -306,8 +393,9 @@ def _exit_for_deliveries(result: dict, failed: bool) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=os.environ.get("KPIBOT_LOG_LEVEL", "WARNING"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from telemetry.logs import configure
+
+    configure()  # KPIBOT_LOG_LEVEL, KPIBOT_LOG_FORMAT=json
     # Thai output must not crash a terminal or pipe that defaults to ASCII
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):

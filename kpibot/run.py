@@ -38,6 +38,9 @@ from kpi_engine.engine import KpiEngine
 log = logging.getLogger(__name__)
 
 DEMO_SEED = 7
+# A stop (SIGTERM, Ctrl-C) lets answers finish for up to bot.service.DRAIN_SECONDS (20 s); after this
+# the process exits whatever is left (container runtimes allow 30 s before SIGKILL by default).
+STOP_DEADLINE = 28.0
 DEMO_SCALE = "small"
 Clock = Callable[[], datetime]
 Printer = Callable[[str], None]
@@ -115,6 +118,7 @@ def run_service(
     except KeyboardInterrupt:
         print("\nkpibot: stopping…", flush=True)
     finally:
+        _watchdog(STOP_DEADLINE)
         handle.stop()
         restore()
 
@@ -449,12 +453,40 @@ def _print(line: str) -> None:
 
 
 def _sigterm_as_interrupt() -> Callable[[], None]:
-    """`kill` (and container stops) get the same clean shutdown as Ctrl-C."""
+    """`kill` (and container stops) get the same clean shutdown as Ctrl-C: stop taking requests,
+    finish the answers in flight, release the scheduler lock, exit 0. A second signal while stopping
+    does not interrupt the stop (it is bounded by STOP_DEADLINE anyway)."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
+    stopping = threading.Event()
 
-    def interrupt(_signum: int, _frame: Any) -> None:
+    def interrupt(signum: int, _frame: Any) -> None:
+        if stopping.is_set():
+            if signum == signal.SIGINT:  # Ctrl-C twice: the person wants out now
+                os._exit(130)
+            return
+        stopping.set()
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, interrupt)
-    return lambda: signal.signal(signal.SIGTERM, previous)
+    previous_int = signal.signal(signal.SIGINT, interrupt)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
+
+    return restore
+
+
+def _watchdog(seconds: float) -> None:
+    """Whatever hangs while stopping (a Slack call, a long job), the process is gone after `seconds`:
+    locks die with it (PostgreSQL ends the session, the kernel drops the file lock)."""
+    def force() -> None:
+        log.warning("stopping took over %.0f s: exiting now", seconds)
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(0)
+
+    t = threading.Timer(seconds, force)
+    t.daemon = True
+    t.start()

@@ -103,6 +103,8 @@ def render_answer(console: Console, a: Answer, reading: str | None = None) -> No
             console.print(f"  {fmt.word('and_more', lang, n=a.rows_total - len(a.breakdown))}", style="dim",
                           markup=False)
     console.print(f"  {a.spec.description(lang)}", style="dim", markup=False)
+    if a.data_to is not None:
+        console.print(f"  {fmt.data_to(a.data_to, a.period.tz, lang, now=a.period.end)}", style="dim", markup=False)
 
 
 def explain_text(text: str, query: Query | None, error: QueryError | None) -> str:

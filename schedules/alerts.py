@@ -40,6 +40,7 @@ from config.schedule_models import AlertRule
 from kpi_engine import format as fmt
 from kpi_engine.engine import KpiEngine
 from kpi_engine.ops import AlertRow, NewMessage, OpsStore, SilenceRow, StaleWrite
+from schedules import admin
 from schedules import explain as explain_mod
 from schedules.outbox import ALERT_EVENT, edit, post
 from schedules.rules import CondResult, Evaluation, RuleEvaluator, describe, rule_period
@@ -131,7 +132,7 @@ def alert_view(engine: KpiEngine, config: AppConfig, rule: AlertRule, row: Alert
         snoozed_by=silence.created_by if silence else None, mention=rule.mention,
         button_value=f"{rule.id}|{row.segment}|{row.episode}",
         segment_label=segment_label(engine, rule.per, row.segment, lang),
-        explain=labelled_explain(engine, detail.get("explain"), lang))
+        explain=labelled_explain(engine, detail.get("explain"), lang), data_to=detail.get("data_to"))
 
 
 def segment_label(engine: KpiEngine, dim: str | None, segment: str, lang: str) -> str:
@@ -278,6 +279,7 @@ def _silence_for(silences: list[SilenceRow], rule_id: str, segment: str) -> Sile
 
 def _apply(engine, ops, config, rule, evals, t, as_of, silences, dry_run, want_explain, result) -> None:
     explained: dict[str, dict] = {}
+    data_to = engine.data_to(rule.kpi)
     for attempt in range(5):
         stored = ops.alerts(rule.id)
         plans = []
@@ -292,6 +294,7 @@ def _apply(engine, ops, config, rule, evals, t, as_of, silences, dry_run, want_e
             effects = transition(row, ev, rule, t, silence is not None)
             detail = row.detail_json()
             detail["eval"] = ev_json | {"period": ev.period}
+            detail["data_to"] = data_to
             if ev.outcome == "breach":
                 detail["breach"] = detail["eval"]
             if "fire" in effects:
@@ -302,6 +305,7 @@ def _apply(engine, ops, config, rule, evals, t, as_of, silences, dry_run, want_e
                     detail["explain"] = explained[ev.segment]
             row.detail = json.dumps(detail, ensure_ascii=False, default=str)
             msgs = messages_for(engine, config, rule, row, effects, silence, t)
+            msgs += admin.rule_error_messages(config, ops, rule.id, rule.label(config.language), before, row, t)
             plans.append((before, row, effects, msgs))
         try:
             if not dry_run:

@@ -114,6 +114,8 @@ def build_digest(engine: KpiEngine, ops: OpsStore | None, config: AppConfig, sub
             d.alerts = _open_alerts(engine, ops, config, lang, aud)
         for k, f in answers.items():
             a = f.result()
+            if a.data_to is not None:
+                d.data_to = a.data_to if d.data_to is None else min(d.data_to, a.data_to)
             d.lines.append(KpiLine(k, a.spec.name(lang), a.spec.unit, a.value, a.comparison.value,
                                    a.comparison.change, a.comparison.change_kind, a.good_change, a.low_sample,
                                    a.note(lang)))

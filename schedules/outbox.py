@@ -41,6 +41,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from kpi_engine.ops import NewMessage, OpsStore, OutboxRow
+from telemetry import metrics
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,13 @@ class Outcome:
     def merge(self, other: Outcome) -> None:
         for name in ("sent", "found", "retried", "failed", "deleted"):
             getattr(self, name).extend(getattr(other, name))
+
+
+def _note(out: Outcome, result: str, row: OutboxRow) -> None:
+    getattr(out, result).append(row.key)
+    metrics.DELIVERIES.labels(row.kind, result).inc()
+    if result == "failed":
+        metrics.FAILURES.labels("outbox").inc()
 
 
 class _Retry(Exception):
@@ -258,7 +266,7 @@ class Sender:
             if self.ops.claim(row, self.runner, int(self.clock())):
                 self.ops.mark_failed(row.id, self.runner, str(f))
                 log.error("outbox: %s cannot be delivered: %s", row.key, f)
-                out.failed.append(row.key)
+                _note(out, "failed", row)
             return
         if not self.ops.claim(row, self.runner, int(self.clock())):
             return  # another sender took it
@@ -269,7 +277,7 @@ class Sender:
                 if found is not None:
                     self.ops.mark_sent(row.id, self.runner, int(self.clock()), found[0], found[1])
                     log.info("outbox: %s was already in Slack (ts %s); not sent again", row.key, found[0])
-                    out.found.append(row.key)
+                    _note(out, "found", row)
                     self._verify_later(row)
                     return
             ts, channel_id = self._send(row, parent, out)
@@ -285,22 +293,23 @@ class Sender:
             if r.operator and self.clock() - row.created_at > OPERATOR_FIX_WINDOW:
                 self.ops.mark_failed(row.id, self.runner, str(r))
                 log.error("outbox: gave up on %s after %d attempts: %s", row.key, row.attempts + 1, r)
-                out.failed.append(row.key)
+                _note(out, "failed", row)
                 return
             self.ops.mark_retry(row.id, self.runner, int(self.clock() + delay + 0.999), str(r), r.uncertain)
             log.warning("outbox: %s not delivered (%s); retry in %.0f s", row.key, r, delay)
-            out.retried.append(row.key)
+            _note(out, "retried", row)
             return
         except _Fail as f:
             self.ops.mark_failed(row.id, self.runner, str(f))
             log.error("outbox: %s cannot be delivered: %s", row.key, f)
-            out.failed.append(row.key)
+            _note(out, "failed", row)
             return
         self.ops.mark_sent(row.id, self.runner, int(self.clock()), ts, channel_id)
         if row.kind == DELETE:
             out.deleted.append(row.payload["of"])
+            metrics.DELIVERIES.labels(row.kind, "deleted").inc()
         elif row.kind != VERIFY:
-            out.sent.append(row.key)
+            _note(out, "sent", row)
             if uncertain and row.kind in ("post", "upload"):
                 self._verify_later(row)
 

@@ -40,10 +40,13 @@ from sqlalchemy import Engine
 
 from config.app_config import AppConfig
 from config.schedule_models import DigestConfig
+from config.sync_models import SourceConfig
 from kpi_engine import periods
 from kpi_engine.engine import KpiEngine
 from kpi_engine.ops import OpsStore
 from kpi_engine.store_errors import StoreError
+from kpi_engine.sync import sync_source
+from schedules.admin import check_freshness
 from schedules.alerts import AlertRunResult, run_alerts
 from schedules.digest import (
     build_digest,
@@ -55,6 +58,7 @@ from schedules.digest import (
 )
 from schedules.leader import LeaderLock, SchedulerConflict, lock_for
 from schedules.outbox import Sender, runner_id
+from telemetry import metrics
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +67,11 @@ Clock = Callable[[], datetime]
 
 @dataclass(frozen=True)
 class Job:
-    id: str  # "digest:<id>" or "alerts"
+    id: str  # "digest:<id>", "alerts", "sync:<source>" or "freshness"
     cron: str
-    kind: str  # digest | alerts
+    kind: str  # digest | alerts | sync | freshness
     digest: DigestConfig | None = None
+    source: SourceConfig | None = None
 
 
 def build_jobs(config: AppConfig) -> list[Job]:
@@ -80,6 +85,11 @@ def build_jobs(config: AppConfig) -> list[Job]:
             jobs.append(Job(f"digest:{d.id}", d.cron, "digest", d))
     if config.alerts.enabled and any(r.enabled for r in config.alerts.rules):
         jobs.append(Job("alerts", config.alerts.cron, "alerts"))
+    sources = [src for src in config.sources if src.enabled]
+    for src in sources:
+        jobs.append(Job(f"sync:{src.name}", src.cron, "sync", source=src))
+    if sources:
+        jobs.append(Job("freshness", config.sync.check_cron, "freshness"))
     return jobs
 
 
@@ -109,8 +119,11 @@ def fire_times(trig: CronTrigger, after: datetime, until: datetime) -> list[date
 class Scheduler:
     """Jobs and their catch-up, without threads or a clock: every method is told what time it is."""
 
-    def __init__(self, engine: KpiEngine, store: Engine, config: AppConfig, *, runner: str | None = None):
+    def __init__(self, engine: KpiEngine, store: Engine, config: AppConfig, *, runner: str | None = None,
+                 clock: Clock | None = None):
         self.engine = engine
+        # a sync reads its source now, however late its run starts: its data is fresh to this clock
+        self.clock = clock
         self.store = store
         self.config = config
         self.ops = OpsStore(store)
@@ -157,9 +170,15 @@ class Scheduler:
                 if job.kind == "digest":
                     assert job.digest is not None
                     out: dict[str, Any] = {"digests": self.run_digest(job.digest, fire)}
+                elif job.kind == "sync":
+                    assert job.source is not None
+                    out = self.run_sync(job.source, fire)
+                elif job.kind == "freshness":
+                    out = {"stale": check_freshness(self.ops, self.config, self._now(fire))}
                 else:
                     out = {"alerts": self.run_alerts(fire).transitions}
             except Exception as exc:
+                metrics.FAILURES.labels("job").inc()
                 if isinstance(exc, StoreError):  # the database is away or full: one line, not a bug
                     log.warning("scheduler: %s for %s failed: %s", job.id, fire.isoformat(), exc)
                 else:
@@ -191,6 +210,17 @@ class Scheduler:
 
     def run_alerts(self, as_of: datetime, dry_run: bool = False, rule_ids: list[str] | None = None) -> AlertRunResult:
         return run_alerts(self.engine, self.ops, self.config, as_of, dry_run=dry_run, rule_ids=rule_ids)
+
+    def _now(self, fire: datetime) -> datetime:
+        return max(fire, self.clock()) if self.clock is not None else fire
+
+    def run_sync(self, source: SourceConfig, fire: datetime) -> dict[str, Any]:
+        """One sync run, then its stale-data check (a second failure in a row alerts at once)."""
+        now = self._now(fire)
+        r = sync_source(self.store, self.config, source, now=now)
+        log.log(logging.WARNING if r.failed else logging.INFO, "sync %s: %s, %d rows in %.1f s%s", source.name,
+                r.status, r.rows, r.seconds, f": {r.error.splitlines()[0]}" if r.error else "")
+        return {"sync": r.to_json(), "stale": check_freshness(self.ops, self.config, now, only=source.name)}
 
 
 # ------------------------------------------------------------------ the service
@@ -257,12 +287,14 @@ class SchedulerHandle:
         aps.start()
         with self._state_lock:
             self._aps, self._leader = aps, True
+        metrics.LEADER.set(1)
         for j, t in s.next_runs(self.clock()).items():
             log.info("scheduler: %s next runs %s", j, t.isoformat())
 
     def _lose(self) -> None:
         with self._state_lock:
             aps, self._aps, self._leader = self._aps, None, False
+        metrics.LEADER.set(0)
         if aps is not None:
             aps.shutdown(wait=False)
 
@@ -314,7 +346,7 @@ def start_scheduler(engine: KpiEngine, store: Engine, config: AppConfig, client:
     client None: nothing is sent (messages wait in the outbox for a process that has one).
     """
     clock = clock or (lambda: periods.now(config.tz))
-    scheduler = Scheduler(engine, store, config)
+    scheduler = Scheduler(engine, store, config, clock=clock)
     cfg = config.scheduler
     lock = lock or lock_for(store)
     sender = None

@@ -129,12 +129,15 @@ def rig(make_rig) -> Rig:
     return make_rig()
 
 
-def test_healthz_reports_the_database(rig):
-    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(rig.handle.url + "/healthz",
+def test_readyz_reports_the_store_its_schema_and_slack(rig):
+    from kpi_engine.db import SCHEMA_HEAD
+
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(rig.handle.url + "/readyz",
                                                                            timeout=5) as resp:
         assert resp.status == 200
         body = json.loads(resp.read())
-    assert body == {"ok": True, "db": "ok", "empty": False}
+    assert body["ready"] is True and body["store"] == "ok" and body["schema"] == SCHEMA_HEAD
+    assert body["slack"].startswith("ok")
 
 
 def test_the_service_uses_the_configured_web_api(rig):

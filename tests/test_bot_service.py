@@ -52,8 +52,8 @@ def test_socket_mode_when_an_app_token_is_set_and_no_unsigned_http_route(store, 
         try:
             assert handle.mode == "socket" and handle.events_url is None
             assert opened == ["xapp-1-test", "connected"]
-            status, body = _get(handle.url + "/healthz")
-            assert status == 200 and json.loads(body)["db"] == "ok"
+            status, body = _get(handle.url + "/readyz")
+            assert status == 200 and json.loads(body)["store"] == "ok"
             request = urllib.request.Request(handle.url + "/slack/events", data=b"{}", method="POST")
             try:
                 urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=5)
@@ -72,15 +72,24 @@ def test_http_mode_needs_the_signing_secret(store):
             bot.service.start_bot(settings, AppConfig(), KpiEngine(store, AppConfig()), host="127.0.0.1", port=0)
 
 
-def test_a_database_that_does_not_answer_makes_healthz_503(store, monkeypatch):
+def test_a_database_that_does_not_answer_makes_readyz_503_while_healthz_stays_200(store, monkeypatch):
+    from sqlalchemy import create_engine
+
     with SlackEmulator(bot_token=TOKEN) as emu:
         settings = Settings(_env_file=None, slack_bot_token=TOKEN, slack_signing_secret=SecretStr("s" * 12),
                             slack_api_base_url=emu.api_url, port=0)
         engine = KpiEngine(store, AppConfig())
         handle = bot.service.start_bot(settings, AppConfig(), engine, host="127.0.0.1", port=0)
         try:
-            monkeypatch.setattr(engine, "is_empty", lambda: (_ for _ in ()).throw(OSError("db down")))
+            status, body = _get(handle.url + "/readyz")
+            assert status == 200 and json.loads(body)["ready"] is True
+            # the store goes away: a PostgreSQL nobody listens for (port 1 on loopback)
+            monkeypatch.setattr(engine, "store", create_engine("postgresql+psycopg://kpibot@127.0.0.1:1/gone",
+                                                               connect_args={"connect_timeout": 2}))
+            status, body = _get(handle.url + "/readyz")
+            assert status == 503
+            assert json.loads(body)["store"] == "unreachable (OperationalError)" and json.loads(body)["ready"] is False
             status, body = _get(handle.url + "/healthz")
-            assert status == 503 and json.loads(body) == {"ok": False, "db": "error", "error": "OSError"}
+            assert status == 200 and json.loads(body) == {"ok": True}  # alive: no restart for a database outage
         finally:
             handle.stop()

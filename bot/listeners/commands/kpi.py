@@ -6,6 +6,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot import flows
 from bot.deps import BotDeps
+from telemetry import metrics
 
 
 def register(app: App, deps: BotDeps) -> None:
@@ -13,6 +14,7 @@ def register(app: App, deps: BotDeps) -> None:
         ack()
 
     def answer_kpi(body: dict, context: BoltContext) -> None:
-        flows.kpi_command(deps, body, context.get("request_id") or "-")
+        with metrics.IN_FLIGHT.track_inprogress():
+            flows.kpi_command(deps, body, context.get("request_id") or "-")
 
     app.command("/kpi")(ack=ack_kpi, lazy=[answer_kpi])
