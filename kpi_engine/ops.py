@@ -422,8 +422,14 @@ class OpsStore:
             _HIST.c.rule_id == row.rule_id, _HIST.c.segment == row.segment))
             .order_by(_HIST.c.at.desc(), _HIST.c.id.desc()).limit(1)).first()
         now = tuple(getattr(row, f) for f in HISTORY_FIELDS)
-        if last is not None and tuple(last) == now and resolved_by is None:
-            return  # evaluated again, nothing an as-of reader shows has changed
+        if last is not None and resolved_by is None:
+            was = dict(zip(HISTORY_FIELDS, last, strict=True))
+            shown = row.episode_open or (was["fired_at"] is not None and was["resolved_at"] is None)
+            # the value and period of an alert that is not open are shown nowhere: a quiet rule's
+            # daily evaluations add no rows
+            keys = HISTORY_FIELDS if shown else tuple(f for f in HISTORY_FIELDS if f not in ("value", "period"))
+            if all(was[f] == getattr(row, f) for f in keys):
+                return  # evaluated again, nothing an as-of reader shows has changed
         conn.execute(insert(_HIST).values(rule_id=row.rule_id, segment=row.segment, version=row.version, at=at,
                                           since=row.since, resolved_by=resolved_by,
                                           **dict(zip(HISTORY_FIELDS, now, strict=True))))

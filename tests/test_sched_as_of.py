@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from sqlalchemy import text
 
 from config.schedule_models import DigestConfig
 from kpi_engine.engine import KpiEngine
@@ -94,12 +95,18 @@ def test_a_dry_run_as_of_an_earlier_instant_starts_from_the_state_then(history):
     assert ops.alert("late", "").fired_at == ts("2026-11-30T08:00")  # and nothing was written
 
 
+def _history_rows(ops: OpsStore) -> int:
+    with ops.engine.connect() as c:
+        return c.execute(text("SELECT COUNT(*) FROM ops_alert_history")).scalar()
+
+
 def test_history_is_kept_only_when_what_readers_see_changes(history):
     cfg, eng, ops = history
-    before = ops.alerts_as_of(ts("2030-01-01T00:00"))
+    before, rows = ops.alerts_as_of(ts("2030-01-01T00:00")), _history_rows(ops)
     for day in ("2026-12-01", "2026-12-02"):
         flow.run_alerts(eng, ops, cfg, datetime.fromisoformat(f"{day}T08:00+07:00"), explain=False)
+    # evaluated twice more, same state and value: no new history rows, the as-of view unchanged
+    assert _history_rows(ops) == rows
     after = ops.alerts_as_of(ts("2030-01-01T00:00"))
-    # evaluated twice more, same state and value: the as-of view is unchanged (no new history rows)
     assert {k: (r.state, r.value, r.acked_by) for k, r in after.items()} == \
         {k: (r.state, r.value, r.acked_by) for k, r in before.items()}
