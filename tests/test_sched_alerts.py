@@ -229,6 +229,7 @@ def test_buttons_acknowledge_snooze_and_explain_through_signed_requests(store, e
     assert _click(app, emu, ACK_ACTION, CH, cac["ts"]) == 200
     emu.wait_for(lambda e: "Acknowledged by <@U0ANNA>" in json.dumps(e.message(CH, cac["ts"])["blocks"]))
     assert emu.message(CH, cac["ts"]).get("edited")  # in place, with chat.update
+    emu.wait_for(lambda e: len(e.replies(CH, cac["ts"])) == 1)  # the acknowledgement on record
 
     # a rep may not snooze the company-wide CAC alert: told privately, nothing changes
     assert _click(app, emu, SNOOZE_1D_ACTION, CH, cac["ts"], user="U0SOMCHAI") == 200
@@ -239,6 +240,7 @@ def test_buttons_acknowledge_snooze_and_explain_through_signed_requests(store, e
 
     assert _click(app, emu, SNOOZE_1D_ACTION, CH, cac["ts"]) == 200
     emu.wait_for(lambda e: "Snoozed by <@U0ANNA>" in json.dumps(e.message(CH, cac["ts"])["blocks"]))
+    emu.wait_for(lambda e: len(e.replies(CH, cac["ts"])) == 2)  # the snooze on record
     assert ops.active_silence("cac_spike", "", int((now + timedelta(hours=23)).timestamp())) is not None
     assert ops.active_silence("cac_spike", "", int((now + timedelta(hours=25)).timestamp())) is None
 
