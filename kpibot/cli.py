@@ -121,7 +121,7 @@ def ask_cmd(
             print(json.dumps({"help": True, "kpis": [s.to_json() for s in catalogue().values()]},
                              ensure_ascii=False, indent=2))
         else:
-            from kpibot.text_answer import help_text
+            from kpi_engine.answer_text import help_text
 
             out.print(help_text(parsed), markup=False)
         return
