@@ -20,6 +20,7 @@ from bot import i18n, sharing
 from bot.access import AccessDenied, Scoped, Viewer, scope_query, viewer_for
 from bot.deps import BotDeps
 from kpi_engine import format as fmt
+from kpi_engine.answer_text import USAGE_EN, USAGE_TH, help_text
 from kpi_engine.catalogue import catalogue
 from kpi_engine.dimnames import DimensionNames
 from kpi_engine.engine import Answer
@@ -27,7 +28,6 @@ from kpi_engine.grammar import parse
 from kpi_engine.periods import Period, PeriodError
 from kpi_engine.query import HelpRequest, Query, QueryError
 from kpi_engine.reading import for_user, reading_line
-from kpibot.text_answer import USAGE_EN, USAGE_TH, help_text
 
 log = logging.getLogger(__name__)
 

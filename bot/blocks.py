@@ -14,9 +14,9 @@ from datetime import datetime
 
 from bot import i18n
 from kpi_engine import format as fmt
+from kpi_engine.answer_text import comparison_line, headline, target_line
 from kpi_engine.engine import Answer
 from kpi_engine.periods import Period
-from kpibot.text_answer import comparison_line, headline, target_line
 
 MAX_BLOCKS = 50
 MAX_TEXT = 3000

@@ -9,10 +9,10 @@ from bot import blocks as bk
 from bot import digest_optin, i18n
 from bot.deps import BotDeps
 from kpi_engine import format as fmt
+from kpi_engine.answer_text import target_line
 from kpi_engine.engine import RepInfo
 from kpi_engine.query import PeriodSpec, Query
 from kpi_engine.store_errors import StoreError
-from kpibot.text_answer import target_line
 
 log = logging.getLogger(__name__)
 

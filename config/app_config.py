@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tomllib
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -105,15 +104,3 @@ def load_config(path: Path | str | None = None) -> AppConfig:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first["loc"])
         raise ConfigError(f"{p}: {where}: {first['msg']}") from exc
-
-
-@lru_cache(maxsize=4)
-def _cached(path: str | None) -> AppConfig:
-    return load_config(path)
-
-
-def get_config() -> AppConfig:
-    from config.settings import get_settings
-
-    p = get_settings().kpibot_config
-    return _cached(str(p) if p else None)

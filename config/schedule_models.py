@@ -1,9 +1,9 @@
 """Digest subscriptions, alert rules and scheduler settings from the TOML config.
 Owned by the scheduler; read by the config loader.
 
-Everything is checked when the config loads (unknown KPI, a breakdown the KPI does
-not have, a bad cron line), so a typo fails `kpibot run` at start with the field
-named, not on Monday morning inside a job.
+Everything is checked when the config loads (a bad cron line here; an unknown KPI or a
+breakdown the KPI does not have by kpi_engine/config_check.py), so a typo fails `kpibot run`
+at start with the field named, not on Monday morning inside a job.
 """
 
 from __future__ import annotations
@@ -33,22 +33,6 @@ def _check_id(v: str) -> str:
     if not _ID.match(v):
         raise ValueError(f"{v!r}: use lowercase letters, digits, '_', '-' or '.' (at most 64)")
     return v
-
-
-def _spec(kpi: str):
-    from kpi_engine.catalogue import catalogue
-
-    specs = catalogue()
-    if kpi not in specs:
-        raise ValueError(f"unknown KPI {kpi!r} (see `kpibot kpis`)")
-    return specs[kpi]
-
-
-def _check_dims(kpi: str, dims: list[str], what: str) -> None:
-    spec = _spec(kpi)
-    for d in dims:
-        if d not in spec.filters:
-            raise ValueError(f"{spec.key} has no {what} {d!r} (it has: {', '.join(spec.filters) or 'none'})")
 
 
 class SchedulerConfig(BaseModel):
@@ -97,11 +81,6 @@ class DigestConfig(BaseModel):
     def _known(self) -> DigestConfig:
         if not self.kpis:
             raise ValueError("kpis: list at least one KPI")
-        for k in [*self.kpis, *([self.chart_kpi] if self.chart_kpi else [])]:
-            _spec(k)
-        if self.filter:
-            for k in self.kpis:
-                _check_dims(k, list(self.filter), "filter")
         return self
 
 
@@ -224,20 +203,10 @@ class AlertRule(BaseModel):
 
     @model_validator(mode="after")
     def _known(self) -> AlertRule:
-        spec = _spec(self.kpi)
-        if self.filter:
-            _check_dims(self.kpi, list(self.filter), "filter")
-        if self.per:
-            if self.per not in spec.breakdowns:
-                raise ValueError(f"per: {spec.key} cannot be broken down by {self.per!r} "
-                                 f"(it can by: {', '.join(spec.breakdowns) or 'nothing'})")
-            if self.per in self.filter:
-                raise ValueError(f"per: {self.per!r} is also a filter")
-        if spec.unit != "ratio" and any(isinstance(c, Change) and (c.up_pp or c.down_pp) for c in self.conditions):
-            raise ValueError(f"change: up_pp/down_pp are for ratio KPIs; {spec.key} changes in % (up_pct/down_pct)")
-        if any(isinstance(c, VsTarget) for c in self.conditions) and not spec.target \
-                and spec.key != "target_attainment":
-            raise ValueError(f"vs_target: {spec.key} has no targets")
+        # the KPI's name, filters and breakdown are checked against the catalogue by the loader
+        # (kpi_engine/config_check.py): config knows no KPI
+        if self.per and self.per in self.filter:
+            raise ValueError(f"per: {self.per!r} is also a filter")
         return self
 
     def label(self, lang: str = "en") -> str:

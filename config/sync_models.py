@@ -101,14 +101,6 @@ class SourceConfig(BaseModel):
                 raise ValueError(f"source {self.name}: list its queries ([sources.queries.<table>] query = …)")
             if self.path:
                 raise ValueError(f"source {self.name}: path is for kind = \"folder\"")
-            if self.mapping is None:
-                from kpi_engine.models import TABLES
-
-                unknown = [q for q in self.queries if q not in TABLES]
-                if unknown:
-                    raise ValueError(f"source {self.name}: queries.{unknown[0]} is not a canonical table "
-                                     f"({', '.join(TABLES)}); name each query after the table it fills, or "
-                                     f"give a mapping")
         return self
 
 

@@ -1009,6 +1009,16 @@ class _Builder:
                             ents = [e for e in ents if e.dim == "segment"]
                             self.used.add(j)
                             break
+                    else:
+                        # "ความพึงพอใจลูกค้า smb": the customer word is part of the KPI's own name
+                        if any(self.toks[j].kind == "kpi" and any(
+                                w in self.typed(self.toks[j]).lower() for w in words.SEGMENT_CONTEXT)
+                               for j in (k - 1, k + 1) if 0 <= j < len(self.toks)):
+                            ents = [e for e in ents if e.dim == "segment"]
+                if len({e.dim for e in ents}) > 1 and "team" in dims and any(
+                        self.typed(self.toks[j]).lower().strip() in words.PEOPLE_WORDS
+                        for j in (k - 1, k + 1) if 0 <= j < len(self.toks)):
+                    ents = [e for e in ents if e.dim == "team"]  # "the enterprise guys" are people: a team
                 out.append((k, ents))
         return out
 
@@ -1069,8 +1079,10 @@ class _Builder:
         """Topic words only: the one KPI of their families that fits the rest of the question."""
         dims = self._filter_dims(ents)
         defaults = [d for f in families if (d := _family_default(f, self.cat))]
+        by = {str(tok.value) for tok in self.toks if tok.kind == "breakdown"}
         fits = [k for k, spec in self.cat.items()
-                if set(families) <= set(words.FAMILIES.get(k, ())) and dims <= set(spec.filters)]
+                if set(families) <= set(words.FAMILIES.get(k, ())) and dims <= set(spec.filters)
+                and by <= set(spec.breakdowns)]  # "how long do deals sit in each stage": time in stage
         pick = [k for k in dict.fromkeys(defaults) if k in fits]
         if len(pick) == 1:
             return self.cat[pick[0]]

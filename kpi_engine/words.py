@@ -118,13 +118,15 @@ DIM_WORDS_TH: dict[str, tuple[str, ...]] = {
     "region": ("ภูมิภาค", "ภาค", "เขต", "พื้นที่"),
     "channel": ("ช่องทาง", "แหล่งที่มา", "ที่มา"),
     "product": ("สินค้า", "ผลิตภัณฑ์", "โปรดักส์", "โปรดักต์", "โปรดัก"),
-    "segment": ("กลุ่มลูกค้า", "เซกเมนต์", "เซกเมนท์", "เซ็กเมนต์", "เซ็กเม้นท์"),
+    "segment": ("กลุ่มลูกค้า", "กลุ่ม", "เซกเมนต์", "เซกเมนท์", "เซ็กเมนต์", "เซ็กเม้นท์"),
     "stage": ("ขั้นตอน", "สเตจ", "ขั้น"),
     "type": ("ประเภท", "ประเภทกิจกรรม"),
     "action": ("การกระทำ",),
 }
 # Words for the people a segment is made of: "smb customers", "ลูกค้า sme" name the segment.
 SEGMENT_CONTEXT = ("customer", "customers", "client", "clients", "account", "accounts", "ลูกค้า")
+# Words for a group of colleagues: "the enterprise guys", "พวก smb" name a team, not a segment.
+PEOPLE_WORDS = frozenset(("guys", "folks", "people", "crew", "squad", "gang", "lot", "พวก", "น้องๆ", "ทีมงาน"))
 # English plurals ask for more than one row ("top reps" is a top 5, "top rep" the first)
 PLURAL_DIM_WORDS = frozenset(w for words in DIM_WORDS_EN.values() for w in words if w.endswith("s")
                              or w in ("people", "salespeople", "sales people", "salesmen"))

@@ -14,8 +14,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from config.app_config import ConfigError, get_config
+from config.app_config import ConfigError
 from config.settings import get_settings
+from kpi_engine.config_check import get_config
 
 EXIT_CODES = ("Exit codes: 0 done; 1 failed; 2 a mistake in the input (question, config, path, CSV); "
               "3 deliveries still pending (run it again to resume them); 4 the store is unreachable or locked; "
@@ -121,7 +122,7 @@ def ask_cmd(
             print(json.dumps({"help": True, "kpis": [s.to_json() for s in catalogue().values()]},
                              ensure_ascii=False, indent=2))
         else:
-            from kpibot.text_answer import help_text
+            from kpi_engine.answer_text import help_text
 
             out.print(help_text(parsed), markup=False)
         return

@@ -7,8 +7,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from config.app_config import get_config
 from config.settings import get_settings
+from kpi_engine.config_check import get_config
 
 
 def run_import(path: Path, mapping: str | None, skip_invalid: bool, out: Console, err: Console) -> None:

@@ -51,6 +51,7 @@ class Evaluation:
     n: int | None = None
     previous: float | None = None
     reason: str | None = None  # en: what breached, or why there is no data / the error
+    reason_th: str | None = None  # the same in Thai (a Thai channel's alert says why in Thai)
     conditions: list[CondResult] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -149,8 +150,11 @@ class RuleEvaluator:
             ev = Evaluation(rule.id, seg, rule.kpi, p.to_json(), "ok", value, n=m.n if not rule.per else None)
             if value is None:
                 ev.outcome = "no_data"
-                ev.reason = (notes.render(m.reason, {**m.reason_args, "period": p.label}, "en")
-                             if not rule.per and m.reason else f"No data for {p.label}.")
+                if not rule.per and m.reason:
+                    ev.reason = notes.render(m.reason, {**m.reason_args, "period": p.label}, "en")
+                    ev.reason_th = notes.render(m.reason, {**m.reason_args, "period": _th(p)}, "th")
+                else:
+                    ev.reason, ev.reason_th = f"No data for {p.label}.", f"ไม่มีข้อมูลของ {_th(p)}"
                 out.append(ev)
                 continue
             ev.conditions = [self._condition(rule, spec, c, p, seg, value) for c in rule.conditions]
@@ -158,13 +162,16 @@ class RuleEvaluator:
             if ev.breached:
                 ev.outcome = "breach"
                 ev.reason = "; ".join(describe(c, spec.unit, self.config.currency, "en") for c in ev.breached)
+                ev.reason_th = "; ".join(describe(c, spec.unit, self.config.currency, "th") for c in ev.breached)
                 small = self._low_sample(rule, spec, p, seg, ev)
                 if small:
-                    ev.outcome, ev.reason = "no_data", small
+                    ev.outcome, (ev.reason, ev.reason_th) = "no_data", small
             elif all(c.breached is None for c in ev.conditions):
                 ev.outcome = "no_data"
                 ev.reason = "Not enough history to evaluate: " + "; ".join(
                     c.data.get("why", c.type) for c in ev.conditions)
+                ev.reason_th = "ประวัติไม่พอสำหรับการประเมิน: " + "; ".join(
+                    c.data.get("why_th") or c.data.get("why", c.type) for c in ev.conditions)
             out.append(ev)
         return out
 
@@ -188,7 +195,7 @@ class RuleEvaluator:
         return p if p.grain == "week" else periods.current("week", self.as_of, self.tz,
                                                             -1 if rule.period == "last" else 0)
 
-    def _low_sample(self, rule: AlertRule, spec, p: Period, seg: str, ev: Evaluation) -> str | None:
+    def _low_sample(self, rule: AlertRule, spec, p: Period, seg: str, ev: Evaluation) -> tuple[str, str] | None:
         """kpis.md: a ratio from fewer than min_sample items never raises an alert on its own."""
         floor = rule.min_sample if rule.min_sample is not None else (
             self.config.min_sample if spec.unit == "ratio" else 0)
@@ -201,7 +208,8 @@ class RuleEvaluator:
             else:
                 ev.n = self.cache.measure(rule.kpi, p, {**rule.filter, rule.per: seg}, None).n
         if ev.n is not None and ev.n < floor:
-            return f"Low sample: {ev.n} < {floor} items in {p.label}; not alerting on it."
+            return (f"Low sample: {ev.n} < {floor} items in {p.label}; not alerting on it.",
+                    f"ตัวอย่างน้อยเกินไป: {ev.n} < {floor} รายการใน {_th(p)} จึงไม่แจ้งเตือน")
         return None
 
     # ------------------------------------------------------------------ conditions
@@ -214,7 +222,8 @@ class RuleEvaluator:
         if isinstance(c, Change):
             prev = self.cache.values(rule.kpi, periods.previous(p), rule.filter, rule.per).get(seg)
             if prev is None:
-                return CondResult("change", None, {"why": f"no value for {periods.previous(p).label}"})
+                return CondResult("change", None, {"why": f"no value for {periods.previous(p).label}",
+                                                   "why_th": f"ไม่มีค่าของ {_th(periods.previous(p))}"})
             pp = (x - prev) * 100
             pct = (x - prev) / abs(prev) * 100 if prev else None
             hit = bool((c.up_pp and pp >= c.up_pp) or (c.down_pp and -pp >= c.down_pp)
@@ -225,7 +234,9 @@ class RuleEvaluator:
         if isinstance(c, VsMedian):
             hist = self._trailing(rule, p, c.periods, seg)
             if len(hist) < 3:
-                return CondResult("vs_median", None, {"why": f"{len(hist)} of {c.periods} earlier periods have data"})
+                return CondResult("vs_median", None, {
+                    "why": f"{len(hist)} of {c.periods} earlier periods have data",
+                    "why_th": f"มีข้อมูล {len(hist)} จาก {c.periods} ช่วงก่อนหน้า"})
             med = median(hist)
             pct = (x - med) / abs(med) * 100 if med else None
             hit = pct is not None and bool((c.above_pct and pct >= c.above_pct) or (c.below_pct and -pct >= c.below_pct))
@@ -258,7 +269,7 @@ class RuleEvaluator:
             t = self.engine.target_series(q, self.as_of, n=1)[-1][1]
             att = None if not t else (x / t if spec.higher_is_better else (t / x if x else None))
         if att is None:
-            return CondResult("vs_target", None, {"why": f"no target for {p.label}"})
+            return CondResult("vs_target", None, {"why": f"no target for {p.label}", "why_th": f"ไม่มีเป้าของ {_th(p)}"})
         return CondResult("vs_target", att * 100 < c.below_pct, {"value": x, "target": t, "attainment": att,
                                                                   "below_pct": c.below_pct})
 
@@ -267,23 +278,32 @@ class RuleEvaluator:
             wk = self._anomaly_week(rule, p)
             xv = x if wk is p else self.cache.values(rule.kpi, wk, rule.filter, rule.per).get(seg)
             hist = self._trailing(rule, wk, c.history_weeks, seg)
-            label = wk.label
+            label, label_th = wk.label, _th(wk)
         else:
             day = periods.current("day", self.as_of, self.tz, -1)
             same_weekday = _same_weekdays(day, c.history_weeks, self.tz)
             xv = self.cache.values(rule.kpi, day, rule.filter, rule.per).get(seg)
             hist = [v for v in (self.cache.values(rule.kpi, q, rule.filter, rule.per).get(seg) for q in same_weekday)
                     if v is not None]
-            label = day.label
+            label, label_th = day.label, _th(day)
         if xv is None or len(hist) < c.min_weeks:
-            return CondResult("anomaly", None, {"why": f"{len(hist)} weeks of history (needs {c.min_weeks})"
-                                                if xv is not None else f"no value for {label}"})
+            return CondResult("anomaly", None, {
+                "why": f"{len(hist)} weeks of history (needs {c.min_weeks})" if xv is not None
+                else f"no value for {label}",
+                "why_th": f"มีประวัติ {len(hist)} สัปดาห์ (ต้องมี {c.min_weeks})" if xv is not None
+                else f"ไม่มีค่าของ {label_th}"})
         z = robust_z(xv, hist)
         assert z is not None
         bad = z <= -c.z if hib else z >= c.z
         hit = abs(z) >= c.z if c.direction == "both" else bad
         return CondResult("anomaly", hit, {"value": xv, "z": z, "median": median(hist), "history": len(hist),
                                            "series": c.series, "threshold": c.z, "period": label})
+
+
+def _th(p: Period) -> str:
+    from kpi_engine import format as fmt
+
+    return fmt.period_label(p, "th")
 
 
 def _same_weekdays(day: Period, weeks: int, tz) -> list[Period]:
@@ -309,7 +329,7 @@ def describe(c: CondResult, unit: str, currency: str, lang: str) -> str:
         return fmt.value(x, unit, currency, lang)
 
     if "why" in d:
-        return d["why"]
+        return (d.get("why_th") or d["why"]) if th else d["why"]
     if c.type == "threshold":
         if d.get("below") is not None and d["value"] < d["below"]:
             return f"ต่ำกว่าเกณฑ์ {v(d['below'])}" if th else f"below the {v(d['below'])} threshold"

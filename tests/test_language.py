@@ -254,8 +254,8 @@ def test_reading_json_has_tokens_entities_and_the_final_query(eng):
 def cli_env(store_url, store, tmp_path, monkeypatch):
     load(store, tmp_path / "csv", tables())
     monkeypatch.setenv("DATABASE_URL", store_url)
-    from config.app_config import _cached
     from config.settings import get_settings
+    from kpi_engine.config_check import _cached
 
     get_settings.cache_clear()
     _cached.cache_clear()

@@ -18,10 +18,10 @@ from bot.digest_blocks import digest_message
 from bot.lang import LanguageResolver
 from config.app_config import AppConfig
 from kpi_engine import format as fmt
+from kpi_engine.answer_text import comparison_line, target_line
 from kpi_engine.engine import KpiEngine
 from kpi_engine.grammar import parse
 from kpi_engine.ops import OpsStore
-from kpibot.text_answer import comparison_line, target_line
 from schedules.alerts import alert_view, run_alerts
 from schedules.digest import build_digest
 from tests.test_sched_support import ANCHOR, BKK, at, demo_store

@@ -383,3 +383,21 @@ def test_daily_anomaly_compares_a_day_with_the_same_weekday_and_needs_three_week
     # 16 days into the history there are only two earlier Saturdays: not enough to call anything anomalous
     [early] = rules.RuleEvaluator(eng, cfg, at("2024-11-17T08:00")).evaluate(rule)
     assert early.outcome == "no_data" and "needs 3" in early.reason
+
+
+def test_a_thai_alert_says_why_there_is_no_data_in_thai(store):
+    demo_store(store)
+    rule = _rule(id="leads_daily_th", kpi="lead_volume", grain="day", lang="th",
+                 conditions=[{"type": "anomaly", "series": "daily", "history_weeks": 8}])
+    cfg = config(alerts={"rules": [rule.model_dump(by_alias=True)]})
+    eng = KpiEngine(store, cfg)
+    [early] = rules.RuleEvaluator(eng, cfg, at("2024-11-17T08:00")).evaluate(rule)
+    assert early.outcome == "no_data" and "needs 3" in early.reason
+    assert early.reason_th.startswith("ประวัติไม่พอ") and "ต้องมี 3" in early.reason_th
+    assert not any(w in early.reason_th for w in ("weeks of history", "needs", "Not enough"))
+    # the alert's message reads the Thai reason, an English rule the English one
+    row = AlertRow(rule.id, "", state="no_data", reason=early.reason,
+                   detail=json.dumps({"eval": early.to_json()}, ensure_ascii=False))
+    assert flow.alert_view(eng, cfg, rule, row, None).reason == early.reason_th
+    en = rule.model_copy(update={"lang": "en"})
+    assert flow.alert_view(eng, cfg, en, row, None).reason == early.reason

@@ -6,7 +6,8 @@ import tomllib
 
 import pytest
 
-from config.app_config import DEFAULT_CONFIG_PATH, AppConfig, ConfigError, load_config
+from config.app_config import DEFAULT_CONFIG_PATH, AppConfig, ConfigError
+from kpi_engine.config_check import load_config
 
 
 def test_the_shipped_defaults_are_the_models_defaults():

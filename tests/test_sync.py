@@ -18,8 +18,9 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
-from config.app_config import AppConfig, ConfigError, load_config
+from config.app_config import AppConfig, ConfigError
 from kpi_engine import freshness
+from kpi_engine.config_check import load_config
 from kpi_engine.sync import states, sync_source
 from tests.conftest import PG_URL, ROOT, _pg_available
 
