@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from bot import i18n
-from config.access_models import AccessConfig
+from config.access_models import AccessConfig, AlertAction, AlertActionRule
 from kpi_engine.digest_data import Audience
 from kpi_engine.engine import KpiEngine, RepInfo
 from kpi_engine.query import Query
@@ -127,3 +127,94 @@ def allowed_teams(access: AccessConfig, own_team_id: str | None) -> set[str]:
     if access.allowed_team_ids:
         return set(access.allowed_team_ids)
     return {own_team_id} if own_team_id else set()
+
+
+# ------------------------------------------------------------------ alert buttons
+
+
+@dataclass(frozen=True)
+class AlertScope:
+    """Whom an alert is about: the company, one team, or one rep (and that rep's team)."""
+
+    kind: Literal["company", "team", "rep"]
+    team: str | None = None
+    rep: str | None = None
+
+
+def alert_scope(engine: KpiEngine, rule, segment: str) -> AlertScope:
+    """A rule's alert for `segment`: `per = "rep"` (or a rep filter) is about a rep, `per = "team"` (or
+    a team filter) about a team; anything else (per region, per channel, none) is company-wide."""
+    rep = segment if rule.per == "rep" and segment else rule.filter.get("rep")
+    if rep:
+        try:
+            info = engine.resolve_rep(rep)
+        except Exception:  # a rep no longer in the store: the alert is still theirs, their team unknown
+            return AlertScope("rep", rule.filter.get("team"), rep)
+        return AlertScope("rep", info.team, info.rep_id)
+    team = segment if rule.per == "team" and segment else rule.filter.get("team")
+    if team:
+        return AlertScope("team", team)
+    return AlertScope("company")
+
+
+def alert_role(user_id: str, rep: RepInfo | None, access: AccessConfig) -> tuple[str, AlertActionRule]:
+    """The [access.alert_actions] entry that applies to this Slack user, and its key."""
+    rules = access.alert_actions
+    if user_id in access.full and "full" in rules:
+        return "full", rules["full"]
+    if rep is None:
+        return "unlisted", rules["unlisted"]
+    role = (rep.role or "rep").lower()
+    key = role if role in rules else "rep"
+    return key, rules[key]
+
+
+def _covers(rule: AlertActionRule, rep: RepInfo | None, scope: AlertScope) -> bool:
+    if rule.alerts == "all":
+        return True
+    if rule.alerts == "none" or rep is None or scope.kind == "company":
+        return False
+    if scope.kind == "rep" and scope.rep == rep.rep_id:
+        return True  # "self" and "team" alike act on alerts about themselves
+    if rule.alerts == "team" and rep.team:
+        return (scope.team or "").casefold() == rep.team.casefold()
+    return False
+
+
+def may_act_on_alert(user_id: str, rep: RepInfo | None, access: AccessConfig, scope: AlertScope,
+                     action: AlertAction) -> bool:
+    _, rule = alert_role(user_id, rep, access)
+    return action in rule.actions and _covers(rule, rep, scope)
+
+
+ROLE_NAMES = {"head": ("the head of sales", "หัวหน้าฝ่ายขาย"), "admin": ("an admin", "ผู้ดูแลระบบ"),
+              "manager": ("a manager", "ผู้จัดการ"), "rep": ("a rep", "พนักงานขาย")}
+
+
+def who_may(access: AccessConfig, scope: AlertScope, action: AlertAction, lang: str, team_label: str = "",
+            rep_label: str = "") -> str:
+    """Who the config lets do `action` on an alert of `scope`, as one phrase ("the head of sales, an
+    admin or ENT's manager"); "full" (a list of people) reads as the people named by the admins."""
+    th = lang == "th"
+    out: list[str] = []
+    for key, rule in access.alert_actions.items():
+        if action not in rule.actions or rule.alerts == "none" or key in ("unlisted", "full"):
+            continue
+        name = ROLE_NAMES.get(key, (key, key))[1 if th else 0]
+        if rule.alerts == "all":
+            out.append(name)
+        elif scope.kind != "company" and rule.alerts == "team" and scope.team:
+            team = team_label or scope.team
+            out.append(f"{name}ของทีม {team}" if th else f"{name} of team {team}")
+        elif scope.kind == "rep" and rule.alerts in ("self", "team"):
+            who = rep_label or scope.rep or ""
+            out.append(f"{who} เอง" if th else f"{who} themselves")
+    if "full" in access.alert_actions and access.full and action in access.alert_actions["full"].actions \
+            and access.alert_actions["full"].alerts != "none":
+        out.append("ผู้ที่ผู้ดูแลระบบกำหนด" if th else "the people the admins named")
+    out = list(dict.fromkeys(out))
+    if not out:
+        return "ไม่มีใคร" if th else "nobody"
+    if th:
+        return " หรือ ".join(out)
+    return out[0] if len(out) == 1 else ", ".join(out[:-1]) + " or " + out[-1]

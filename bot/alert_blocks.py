@@ -16,7 +16,8 @@ ACK_ACTION = "kpibot_alert_ack"
 SNOOZE_1D_ACTION = "kpibot_alert_snooze_1d"
 SNOOZE_7D_ACTION = "kpibot_alert_snooze_7d"
 EXPLAIN_ACTION = "kpibot_alert_explain"
-ALERT_ACTIONS = (ACK_ACTION, SNOOZE_1D_ACTION, SNOOZE_7D_ACTION, EXPLAIN_ACTION)
+RESOLVE_ACTION = "kpibot_alert_resolve"
+ALERT_ACTIONS = (ACK_ACTION, SNOOZE_1D_ACTION, SNOOZE_7D_ACTION, RESOLVE_ACTION, EXPLAIN_ACTION)
 
 SEVERITY_ICON = {"critical": "🔴", "warning": "🟠", "info": "🔵"}
 
@@ -29,6 +30,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "snooze_1d": ("Snooze 1 day", "เลื่อน 1 วัน"),
     "snooze_7d": ("Snooze 7 days", "เลื่อน 7 วัน"),
     "explain": ("Explain", "อธิบายสาเหตุ"),
+    "resolve": ("Resolve", "ปิดการแจ้งเตือน"),
     "acked_by": ("Acknowledged by <@{who}> · {when}", "<@{who}> รับทราบแล้ว · {when}"),
     "snoozed": ("😴 Snoozed by {who} until {until}", "😴 {who} เลื่อนการแจ้งเตือนถึง {until}"),
     "someone": ("someone", "ผู้ใช้"),
@@ -177,7 +179,8 @@ def alert_message(v: AlertView) -> tuple[str, list[dict]]:
         if not v.acked_by:
             buttons.append(button(w("ack", lang), ACK_ACTION, v.button_value, "primary"))
         buttons += [button(w("snooze_1d", lang), SNOOZE_1D_ACTION, v.button_value),
-                    button(w("snooze_7d", lang), SNOOZE_7D_ACTION, v.button_value)]
+                    button(w("snooze_7d", lang), SNOOZE_7D_ACTION, v.button_value),
+                    button(w("resolve", lang), RESOLVE_ACTION, v.button_value)]
     buttons.append(button(w("explain", lang), EXPLAIN_ACTION, v.button_value))
     blocks.append({"type": "actions", "block_id": "kpibot_alert_actions", "elements": buttons})
     text = f"{title} — {v.kpi_name} {v.period_label}: {value}"

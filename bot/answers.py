@@ -48,6 +48,7 @@ class Reply:
     plan: Plan | None = None
     share_value: str | None = None
     shared_by: str | None = None
+    shared_in: str | None = None  # the channel a shared answer was shared into
     reading: str | None = None  # how the question was read, shown under the title
     table_blocks: bool = False  # breakdowns as a Block Kit table ([slack] table_blocks)
     names: DimensionNames | None = None  # display names of dimension values (the engine's)
@@ -105,7 +106,7 @@ def plan_question(deps: BotDeps, text: str, user_id: str, as_of: datetime) -> Pl
 
 
 def answer_plan(deps: BotDeps, plan: Plan, *, trend: list[tuple[Period, float | None]] | None = None,
-                shareable: bool = True, shared_by: str | None = None) -> Reply:
+                shareable: bool = True, shared_by: str | None = None, shared_in: str | None = None) -> Reply:
     """Compute the answer (the expensive part) and its blocks, with `trend` if already known."""
     try:
         a = deps.engine.answer(plan.query, plan.as_of)
@@ -120,8 +121,8 @@ def answer_plan(deps: BotDeps, plan: Plan, *, trend: list[tuple[Period, float | 
     reply.reading = reading_line(a, plan.query, deps.engine.names, plan.lang, deps.engine.lexicon().rep_label)
     reply.table_blocks = deps.config.slack.table_blocks
     reply.names = deps.engine.names
-    reply.share_value = sharing.encode(plan.text, plan.as_of) if shareable else None
-    reply.shared_by = shared_by
+    reply.share_value = sharing.encode(plan.text, plan.as_of, sharing.new_answer_id()) if shareable else None
+    reply.shared_by, reply.shared_in = shared_by, shared_in
     return with_trend(reply, trend)
 
 
@@ -132,7 +133,7 @@ def with_trend(reply: Reply, trend: list[tuple[Period, float | None]] | None) ->
     lang = plan.lang
     reply.blocks = bk.answer_blocks(
         a, lang=lang, rows=_rows(a, plan.scoped, lang, reply.names), trend=trend if a.value is not None else None,
-        notes=reply.notes, share_value=reply.share_value, shared_by=reply.shared_by,
+        notes=reply.notes, share_value=reply.share_value, shared_by=reply.shared_by, shared_in=reply.shared_in,
         table_blocks=reply.table_blocks,
         as_of_text=i18n.t("as_of", lang, when=fmt.moment(plan.as_of, lang)), as_of=plan.as_of,
         reading=reply.reading,
@@ -159,6 +160,7 @@ def answer_question(
     *,
     shareable: bool = True,
     shared_by: str | None = None,
+    shared_in: str | None = None,
 ) -> Reply:
     """The whole reply to `text` for this person at `as_of`, trend included, computed in this thread.
 
@@ -168,7 +170,7 @@ def answer_question(
     plan = plan_question(deps, text, user_id, as_of)
     if isinstance(plan, Reply):
         return plan
-    reply = answer_plan(deps, plan, shareable=shareable, shared_by=shared_by)
+    reply = answer_plan(deps, plan, shareable=shareable, shared_by=shared_by, shared_in=shared_in)
     if reply.kind == "answer" and reply.answer is not None and reply.answer.value is not None:
         reply = with_trend(reply, trend_for(deps, plan))
     return reply

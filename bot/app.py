@@ -25,6 +25,7 @@ from bot.instrument import instrument
 from bot.lang import LanguageResolver
 from bot.listeners import register_listeners
 from bot.logsafe import register_secret, safe_logger
+from bot.replay import replay_guard
 from config.app_config import AppConfig
 from config.settings import Settings
 from kpi_engine import periods
@@ -77,6 +78,7 @@ def build_app(
         langs=LanguageResolver(config, client),
         spark_periods=trend_periods,
     )
+    app.middleware(replay_guard(deps))  # first after bolt's signature check: a repeat does nothing
     app.middleware(instrument)  # counts and ack times; takes the access log's request id
     app.middleware(_request_id)
     app.middleware(_workspace_guard(deps))

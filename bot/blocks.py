@@ -215,6 +215,7 @@ def answer_blocks(
     notes: Sequence[str] = (),
     share_value: str | None = None,
     shared_by: str | None = None,
+    shared_in: str | None = None,
     as_of_text: str | None = None,
     table_blocks: bool = False,
     reading: str | None = None,
@@ -271,7 +272,8 @@ def answer_blocks(
     if a.data_to is not None:
         facts.append(fmt.data_to(a.data_to, a.period.tz, lang, now=as_of))
     if shared_by:
-        facts.append(f"{fmt.word('shared_by', lang)} <@{shared_by}>")
+        where = (f" ใน <#{shared_in}>" if lang == "th" else f" in <#{shared_in}>") if shared_in else ""
+        facts.append(f"{fmt.word('shared_by', lang)} <@{shared_by}>{where}")
     blocks.append(context(f"_{escape(a.spec.description(lang))}_", *facts))
 
     if share_value:

@@ -42,6 +42,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "alerts": ("Open alerts", "การแจ้งเตือนที่ยังเปิดอยู่"),
     "no_alerts": ("No open alerts ✅", "ไม่มีการแจ้งเตือนที่เปิดอยู่ ✅"),
     "acked": ("acknowledged by <@{who}>", "<@{who}> รับทราบแล้ว"),
+    "snoozed": ("😴 snoozed until {until}", "😴 เลื่อนถึง {until}"),
     "since": ("since {when}", "ตั้งแต่ {when}"),
     "chart": ("Chart in the thread: {kpi}, last {n} weeks.", "กราฟในเธรด: {kpi} {n} สัปดาห์ล่าสุด"),
     "chart_title": ("{kpi}, weekly", "{kpi} รายสัปดาห์"),
@@ -183,6 +184,9 @@ def digest_message(d: DigestData) -> tuple[str, list[dict]]:
             extra = [w("since", lang, when=fmt.day(when, lang, with_year=False))] if when else []
             if a.acked_by:
                 extra.append(w("acked", lang, who=escape(a.acked_by)))
+            if a.snoozed_until:
+                until = fmt.moment(datetime.fromtimestamp(a.snoozed_until, tz), lang)
+                extra.append(w("snoozed", lang, until=until))
             period = a.period_label or a.period or ""
             lines.append(f"{icon} *{escape(a.title)}*{seg}: {val} ({escape(period)}) · " + " · ".join(extra))
         blocks += _chunks(w("alerts", lang), lines)

@@ -10,6 +10,7 @@ import re
 import time
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -18,6 +19,8 @@ from bot import answers, charts, delivery, digest_optin, home, i18n, sharing
 from bot import blocks as bk
 from bot.deps import BotDeps
 from bot.logsafe import safe_logger
+from kpi_engine import format as fmt
+from kpi_engine.ops import OpsStore
 from kpi_engine.store_errors import StoreError, StoreUnavailable
 from telemetry import metrics
 from telemetry.logs import fields, user_hash
@@ -105,8 +108,15 @@ def _late_trend(deps: BotDeps, reply: answers.Reply, done: Future, url: str | No
 
 
 def post_chart(deps: BotDeps, reply: answers.Reply, channel: str | None, user: str | None, url: str | None,
-               request_id: str) -> bool:
-    """Render the trend and upload it to the conversation the question came from."""
+               request_id: str, *, private: bool = True) -> bool:
+    """Render the trend and upload it where the answer's audience is.
+
+    A private answer's chart goes to the bot's DM with the asker, not to the channel the question came
+    from: a file shared into a channel is seen by everyone in it, and Slack has no ephemeral file. (An
+    ephemeral image block would need the PNG at a URL Slack's servers fetch without the user's login,
+    so anyone holding the link could open it.) The asker gets a private note saying where it is.
+    `private=False` (a shared answer) uploads it into `channel` beside the shared message.
+    """
     a, q, as_of = reply.answer, reply.query, reply.as_of
     assert a is not None and q is not None and as_of is not None
     try:
@@ -116,11 +126,19 @@ def post_chart(deps: BotDeps, reply: answers.Reply, channel: str | None, user: s
         png = charts.render_trend(a, series, targets, reply.lang)
         name = _SAFE_NAME.sub("-", f"{a.spec.key}-{a.period.label}".lower()).strip("-") or "kpi"
         title = f"{a.spec.name(reply.lang)} · {bk.short_period(a.period, reply.lang)}"
-        if deps.client is None or not channel:
-            raise RuntimeError("no Slack client or channel for the chart")
-        deps.client.files_upload_v2(channel=channel, file=png, filename=f"{name}.png", title=title,
+        if deps.client is None or not channel or (private and not user):
+            raise RuntimeError("no Slack client or conversation for the chart")
+        target = channel
+        if private:
+            target = deps.client.conversations_open(users=user)["channel"]["id"]
+        deps.client.files_upload_v2(channel=target, file=png, filename=f"{name}.png", title=title,
                                     initial_comment=f"<@{user}>: {bk.escape(bk.answer_text(a, reply.lang))}",
                                     alt_txt=title)
+        if private and target != channel:
+            note = i18n.t("chart_in_dm", reply.lang)
+            delivery.reply_privately(deps.client, url, channel, user,
+                                     {"response_type": "ephemeral", "replace_original": False, "text": note,
+                                      "blocks": bk.notice_blocks(note)}, request_id)
         return True
     except (SlackApiError, SlackClientError, OSError, RuntimeError, ValueError) as exc:
         log.error("request %s: chart upload failed: %s", request_id, _describe(exc))
@@ -150,25 +168,51 @@ def _question(deps: BotDeps, body: dict[str, Any], kind: str):
 
 
 def share(deps: BotDeps, body: dict[str, Any], request_id: str) -> None:
-    """The Share button: the same question at the same "now", posted for the channel, naming the sharer."""
+    """The Share button: the same question at the same "now", posted for the channel, naming the sharer
+    and the channel, with its chart when the question asked for one. Once per answer and channel (the
+    share ledger): a second press, or a replayed request, gets "already shared by … at …" privately."""
     user, channel, url = _where(body)
+    action = (body.get("actions") or [{}])[0]
+    ops = OpsStore(deps.engine.store)
+    aid = sharing.answer_id(action.get("value"), user)
+    claimed = False
     try:
         text, as_of = _question(deps, body, "share")
-        reply = answers.answer_question(deps, text, user or "", as_of, shareable=False, shared_by=user)
+        first, done = ops.claim_share(aid, channel or "-", user or "", int(deps.now().timestamp()))
+        if not first:
+            lang = _lang(deps, user)
+            when = fmt.moment(datetime.fromtimestamp(done.shared_at, deps.config.tz), lang)
+            note = i18n.t("already_shared", lang, channel=done.channel, who=done.shared_by, when=when)
+            log.info("request %s: answer %s already shared in %s by %s", request_id, aid, done.channel,
+                     user_hash(done.shared_by))
+            delivery.reply_privately(deps.client, url, channel, user,
+                                     {"response_type": "ephemeral", "replace_original": False, "text": note,
+                                      "blocks": bk.notice_blocks(note)}, request_id)
+            return
+        claimed = True
+        reply = answers.answer_question(deps, text, user or "", as_of, shareable=False, shared_by=user,
+                                        shared_in=channel)
     except Exception as exc:
+        if claimed:
+            ops.release_share(aid, channel or "-", user or "")
         _log_failure(exc, "request %s: share failed", request_id)
         delivery.reply_privately(deps.client, url, channel, user,
                                  error_payload(_lang(deps, user), request_id, exc), request_id)
         return
     if reply.kind != "answer":
         # The person may no longer see it (access changed since): tell only them, never the channel.
+        ops.release_share(aid, channel or "-", user or "")
         delivery.reply_privately(deps.client, url, channel, user, reply.payload(), request_id)
         return
-    if _post_in_channel(deps, channel, reply, request_id):
+    if not (_post_in_channel(deps, channel, reply, request_id)
+            or delivery.post_response(url, reply.payload("in_channel", replace_original=False), deps.client,
+                                      request_id)):
+        ops.release_share(aid, channel or "-", user or "")  # nothing was posted: pressing again may work
+        delivery.reply_privately(deps.client, None, channel, user, error_payload(reply.lang, request_id),
+                                 request_id)
         return
-    if delivery.post_response(url, reply.payload("in_channel", replace_original=False), deps.client, request_id):
-        return
-    delivery.reply_privately(deps.client, None, channel, user, error_payload(reply.lang, request_id), request_id)
+    if reply.chart:
+        post_chart(deps, reply, channel, user, url, request_id, private=False)
 
 
 def _post_in_channel(deps: BotDeps, channel: str | None, reply: answers.Reply, request_id: str) -> bool:

@@ -27,15 +27,25 @@ WORDS: dict[str, tuple[str, str]] = {
                   "ขออภัย คุณดูได้เฉพาะตัวเลขของตัวเอง ไม่ใช่ของ {who}"),
     "other_team_rep": ("Sorry, you can see rep-level numbers for your own team ({team}) only.",
                        "ขออภัย คุณดูตัวเลขรายบุคคลได้เฉพาะทีมของคุณ ({team})"),
+    "alert_only": ("Only {who} can {verb} this alert.", "เฉพาะ {who} เท่านั้นที่{verb}การแจ้งเตือนนี้ได้"),
+    "verb_acknowledge": ("acknowledge", "รับทราบ"),
+    "verb_snooze": ("snooze", "เลื่อน"),
+    "verb_resolve": ("resolve", "ปิด"),
+    "chart_in_dm": ("Your chart is in your direct messages with me, where only you can see it. Share the answer "
+                    "to post it here with its chart.",
+                    "ส่งกราฟไว้ในข้อความส่วนตัวระหว่างคุณกับบอทแล้ว เห็นได้เฉพาะคุณ กดแชร์คำตอบเพื่อโพสต์ที่นี่พร้อมกราฟ"),
+    "already_shared": ("Already shared in <#{channel}> by <@{who}> at {when}.",
+                       "คำตอบนี้แชร์ใน <#{channel}> แล้ว โดย <@{who}> เมื่อ {when}"),
+    "shared_where": ("Shared by <@{who}> in <#{channel}> · {when}", "<@{who}> แชร์ใน <#{channel}> · {when}"),
     "team_total": ("{team} total", "รวมทีม {team}"),
     "chart_posted": ("Chart posted in this conversation.", "โพสต์กราฟในห้องสนทนานี้แล้ว"),
     "chart_failed": ("The chart could not be posted (request `{rid}`).", "โพสต์กราฟไม่สำเร็จ (รหัส `{rid}`)"),
     "chart_title": ("{kpi}, last {n} periods", "{kpi} {n} ช่วงล่าสุด"),
     "target_line": ("Target", "เป้าหมาย"),
     "current_mark": ("to date", "ถึงปัจจุบัน"),
-    "usage_extra": ("Add `chart` for a trend chart (posted in the conversation), `vs last year` for year over year. "
+    "usage_extra": ("Add `chart` for a trend chart (sent to you privately; Share posts it with the answer), `vs last year` for year over year. "
                     "`/kpi digest on` sends you your own weekly digest by DM (`off` stops it).",
-                    "เติม `chart` เพื่อดูกราฟแนวโน้ม (โพสต์ในห้องสนทนา) หรือ `เทียบปีที่แล้ว` เพื่อเทียบกับปีก่อน "
+                    "เติม `chart` เพื่อดูกราฟแนวโน้ม (ส่งให้คุณเป็นการส่วนตัว กดแชร์เพื่อโพสต์พร้อมคำตอบ) หรือ `เทียบปีที่แล้ว` เพื่อเทียบกับปีก่อน "
                     "พิมพ์ `/kpi digest on` เพื่อรับสรุปประจำสัปดาห์ของคุณทาง DM (`off` เพื่อหยุด)"),
     "catalogue": ("KPIs you can ask for", "KPI ที่ถามได้"),
     "how_to_ask": ("How to ask /kpi", "วิธีถาม /kpi"),

@@ -84,6 +84,7 @@ class OpenAlert:
     acked_by: str | None
     segment_label: str = ""
     period_label: str = ""
+    snoozed_until: int | None = None  # epoch seconds: snoozed at the digest's as_of, until then
 
 
 @dataclass

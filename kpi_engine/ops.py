@@ -21,13 +21,27 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from kpi_engine.ops_models import AlertState, DigestOptIn, JobRun, OutboxMessage, Silence
+from kpi_engine.ops_models import (
+    AlertHistory,
+    AlertState,
+    DigestOptIn,
+    JobRun,
+    OutboxMessage,
+    SeenRequest,
+    ShareRecord,
+    Silence,
+)
 
 _OUT = OutboxMessage.__table__
 _ALERT = AlertState.__table__
 _SIL = Silence.__table__
 _JOB = JobRun.__table__
 _OPT = DigestOptIn.__table__
+_HIST = AlertHistory.__table__
+_SEEN = SeenRequest.__table__
+_SHARE = ShareRecord.__table__
+# what an as-of reader needs of an alert; a write that changes none of these adds no history row
+HISTORY_FIELDS = ("state", "episode", "period", "value", "fired_at", "resolved_at", "acked_by", "acked_at")
 
 OUTBOX_STATES = ("pending", "sending", "sent", "failed", "superseded")
 ALERT_COLUMNS = [c.name for c in _ALERT.columns]
@@ -117,6 +131,14 @@ class SilenceRow:
     created_by: str | None
     created_at: int
     reason: str | None
+
+
+@dataclass
+class ShareRow:
+    answer_id: str
+    channel: str
+    shared_by: str
+    shared_at: int
 
 
 @dataclass
@@ -361,15 +383,24 @@ class OpsStore:
                 r = c.execute(q).first()
         return AlertRow(**dict(r._mapping)) if r else None
 
-    def open_alerts(self) -> list[AlertRow]:
-        """Alerts in an open episode (firing, or fired and since without data), oldest first."""
+    def open_alerts(self, as_of: int | None = None) -> list[AlertRow]:
+        """Alerts in an open episode (firing, or fired and since without data), oldest first; with
+        `as_of`, those open at that instant, acknowledged only if that happened by then."""
+        if as_of is not None:
+            rows = [r for r in self.alerts_as_of(as_of).values() if r.episode_open]
+            return sorted(rows, key=lambda r: (r.fired_at or 0, r.rule_id, r.segment))
         q = (select(_ALERT).where(and_(_ALERT.c.fired_at.is_not(None), _ALERT.c.resolved_at.is_(None)))
              .order_by(_ALERT.c.fired_at))
         with self.engine.connect() as c:
             return [AlertRow(**dict(r._mapping)) for r in c.execute(q)]
 
-    def save_alert(self, row: AlertRow, conn: Connection) -> AlertRow:
-        """Write `row` if nobody wrote it since it was read (its version); raises StaleWrite otherwise."""
+    def save_alert(self, row: AlertRow, conn: Connection, at: int | None = None,
+                   resolved_by: str | None = None) -> AlertRow:
+        """Write `row` if nobody wrote it since it was read (its version); raises StaleWrite otherwise.
+
+        `at`: when the change took effect (the evaluation's as_of, a click's time; default the row's
+        evaluated_at). A change of what the as-of readers show is also appended to the history.
+        """
         values = {k: getattr(row, k) for k in ALERT_COLUMNS if k not in ("rule_id", "segment", "version")}
         new_version = row.version + 1
         if row.version == 0:
@@ -383,7 +414,44 @@ class OpsStore:
             if n != 1:
                 raise StaleWrite(f"{row.rule_id}/{row.segment} changed meanwhile")
         row.version = new_version
+        self._record_history(conn, row, (row.evaluated_at or 0) if at is None else at, resolved_by)
         return row
+
+    def _record_history(self, conn: Connection, row: AlertRow, at: int, resolved_by: str | None) -> None:
+        last = conn.execute(select(*[_HIST.c[f] for f in HISTORY_FIELDS]).where(and_(
+            _HIST.c.rule_id == row.rule_id, _HIST.c.segment == row.segment))
+            .order_by(_HIST.c.at.desc(), _HIST.c.id.desc()).limit(1)).first()
+        now = tuple(getattr(row, f) for f in HISTORY_FIELDS)
+        if last is not None and resolved_by is None:
+            was = dict(zip(HISTORY_FIELDS, last, strict=True))
+            shown = row.episode_open or (was["fired_at"] is not None and was["resolved_at"] is None)
+            # the value and period of an alert that is not open are shown nowhere: a quiet rule's
+            # daily evaluations add no rows
+            keys = HISTORY_FIELDS if shown else tuple(f for f in HISTORY_FIELDS if f not in ("value", "period"))
+            if all(was[f] == getattr(row, f) for f in keys):
+                return  # evaluated again, nothing an as-of reader shows has changed
+        conn.execute(insert(_HIST).values(rule_id=row.rule_id, segment=row.segment, version=row.version, at=at,
+                                          since=row.since, resolved_by=resolved_by,
+                                          **dict(zip(HISTORY_FIELDS, now, strict=True))))
+
+    def alerts_as_of(self, t: int, rule_id: str | None = None) -> dict[tuple[str, str], AlertRow]:
+        """Each alert as it was at instant `t` (its latest history row at or before t); alerts with
+        no state yet at t are absent. Columns the history does not keep have their defaults."""
+        h2 = _HIST.alias("h2")
+        latest = (select(h2.c.id).where(and_(h2.c.rule_id == _HIST.c.rule_id, h2.c.segment == _HIST.c.segment,
+                                             h2.c.at <= t))
+                  .order_by(h2.c.at.desc(), h2.c.id.desc()).limit(1).scalar_subquery())
+        q = select(_HIST).where(_HIST.c.id == latest)
+        if rule_id is not None:
+            q = q.where(_HIST.c.rule_id == rule_id)
+        out = {}
+        with self.engine.connect() as c:
+            for r in c.execute(q):
+                m = r._mapping
+                out[(m["rule_id"], m["segment"])] = AlertRow(
+                    m["rule_id"], m["segment"], since=m["since"], evaluated_at=m["at"],
+                    **{f: m[f] for f in HISTORY_FIELDS})
+        return out
 
     # ------------------------------------------------------------------ silences
 
@@ -406,6 +474,14 @@ class OpsStore:
             with self.engine.connect() as c:
                 r = c.execute(q).first()
         return SilenceRow(**dict(r._mapping)) if r else None
+
+    def silences_by(self, rule_id: str, segment: str, now: int) -> list[SilenceRow]:
+        """Every silence covering (rule, segment) at `now`, longest first."""
+        q = (select(_SIL).where(and_(_SIL.c.rule_id == rule_id, _SIL.c.segment.in_([segment, "*"]),
+                                     _SIL.c.starts_at <= now, _SIL.c.ends_at > now))
+             .order_by(_SIL.c.ends_at.desc()))
+        with self.engine.connect() as c:
+            return [SilenceRow(**dict(r._mapping)) for r in c.execute(q)]
 
     def silences(self, now: int) -> list[SilenceRow]:
         q = select(_SIL).where(and_(_SIL.c.starts_at <= now, _SIL.c.ends_at > now)).order_by(_SIL.c.ends_at)
@@ -466,3 +542,35 @@ class OpsStore:
         q = select(_OPT).where(_OPT.c.enabled.is_(True)).order_by(_OPT.c.updated_at, _OPT.c.user_id)
         with self.engine.connect() as c:
             return [OptInRow(r.user_id, bool(r.enabled), r.lang, r.updated_at) for r in c.execute(q)]
+
+    # ------------------------------------------------------------------ replays and shares
+
+    def first_sight(self, signature: str, request_ts: int, now: int) -> bool:
+        """Record a signed request; False when the same signature and timestamp were recorded before
+        (by this process or any other on the store): a replay, or Slack's own retry of a delivery."""
+        with self.engine.begin() as c:
+            return self._insert_new(c, _SEEN, ["signature", "request_ts"], signature=signature,
+                                    request_ts=request_ts, seen_at=now)
+
+    def prune_seen(self, before: int) -> int:
+        """Forget requests whose timestamp is older than `before`: they fail the signature check's age
+        test anyway, so they can never be replayed."""
+        with self.engine.begin() as c:
+            return c.execute(_SEEN.delete().where(_SEEN.c.request_ts < before)).rowcount
+
+    def claim_share(self, answer_id: str, channel: str, user: str, now: int) -> tuple[bool, ShareRow]:
+        """Take the one share of an answer into a channel: (True, it) for the first, else (False, the
+        earlier one: who shared it and when)."""
+        with self.engine.begin() as c:
+            if self._insert_new(c, _SHARE, ["answer_id", "channel"], answer_id=answer_id, channel=channel,
+                                shared_by=user, shared_at=now):
+                return True, ShareRow(answer_id, channel, user, now)
+            r = c.execute(select(_SHARE).where(and_(_SHARE.c.answer_id == answer_id,
+                                                    _SHARE.c.channel == channel))).one()
+            return False, ShareRow(r.answer_id, r.channel, r.shared_by, r.shared_at)
+
+    def release_share(self, answer_id: str, channel: str, user: str) -> None:
+        """Give a share back when posting it failed, so pressing Share again can succeed."""
+        with self.engine.begin() as c:
+            c.execute(_SHARE.delete().where(and_(_SHARE.c.answer_id == answer_id, _SHARE.c.channel == channel,
+                                                 _SHARE.c.shared_by == user)))

@@ -105,3 +105,54 @@ class DigestOptIn(SQLModel, table=True):
     enabled: bool = False
     lang: str | None = None  # the language they asked in, for their digest
     updated_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class AlertHistory(SQLModel, table=True):
+    """Every state an alert took, from the instant it took effect (`at`): the as-of view of alerts.
+
+    ops_alert_states holds only the latest state and episode; a digest or an alert run replayed as
+    of an earlier instant reads this instead, so an alert that fired later is not open then and an
+    acknowledgement made later is not shown. One row per write of the alert (its version).
+    """
+
+    __tablename__ = "ops_alert_history"
+    __table_args__ = (Index("ix_alert_history_at", "rule_id", "segment", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    rule_id: str
+    segment: str = ""
+    version: int = 0
+    at: int = Field(sa_column=Column(BigInteger, nullable=False))  # when this state took effect
+    state: str = "ok"
+    episode: int = 0
+    since: int | None = _ts()
+    period: str | None = None
+    value: float | None = None
+    fired_at: int | None = _ts()
+    resolved_at: int | None = _ts()
+    acked_by: str | None = None
+    acked_at: int | None = _ts()
+    resolved_by: str | None = None  # a person who resolved it by hand (None: the data did)
+
+
+class SeenRequest(SQLModel, table=True):
+    """A signed Slack request already handled: the same signature and timestamp again is a replay.
+
+    Shared by every bot process on the store (a replay may reach another replica); rows older than
+    the signature window are pruned, since bolt refuses those timestamps anyway.
+    """
+
+    __tablename__ = "ops_seen_requests"
+    __table_args__ = (Index("ix_seen_requests_ts", "request_ts"),)
+    signature: str = Field(primary_key=True)
+    request_ts: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    seen_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class ShareRecord(SQLModel, table=True):
+    """An answer shared into a channel: once per answer and channel (the unique key)."""
+
+    __tablename__ = "ops_shares"
+    answer_id: str = Field(primary_key=True)
+    channel: str = Field(primary_key=True)
+    shared_by: str
+    shared_at: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -22,7 +22,7 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -35,11 +35,12 @@ from bot.alert_blocks import (
     reminder_reply,
     resolved_reply,
 )
+from bot.blocks import escape, section
 from config.app_config import AppConfig
 from config.schedule_models import AlertRule
 from kpi_engine import format as fmt
 from kpi_engine.engine import KpiEngine
-from kpi_engine.ops import AlertRow, NewMessage, OpsStore, SilenceRow, StaleWrite
+from kpi_engine.ops import HISTORY_FIELDS, AlertRow, NewMessage, OpsStore, SilenceRow, StaleWrite
 from schedules import admin
 from schedules import explain as explain_mod
 from schedules.outbox import ALERT_EVENT, edit, post
@@ -210,8 +211,10 @@ def messages_for(engine: KpiEngine, config: AppConfig, rule: AlertRule, row: Ale
     return out
 
 
-def _write(ops: OpsStore, conn, row: AlertRow, msgs: list[NewMessage], now: int) -> None:
-    ops.save_alert(row, conn)
+def _write(ops: OpsStore, conn, row: AlertRow, msgs: list[NewMessage], now: int, *, at: int | None = None,
+           resolved_by: str | None = None) -> None:
+    """`at`: when the change takes effect (the evaluation's as_of, a click's time), for the history."""
+    ops.save_alert(row, conn, at=at, resolved_by=resolved_by)
     if any(m.kind == "update" for m in msgs) and row.message_key:
         ops.supersede_updates(row.message_key, conn)  # an older, unsent edit would show stale content
     ops.enqueue(msgs, now, conn)
@@ -267,6 +270,26 @@ def run_alerts(engine: KpiEngine, ops: OpsStore, config: AppConfig, as_of: datet
     return result
 
 
+def _as_of(stored: dict[tuple[str, str], AlertRow], then: dict[tuple[str, str], AlertRow],
+           t: int) -> dict[tuple[str, str], AlertRow]:
+    """The stored rows as they were at t, for a dry run replaying an instant they have moved past: an
+    alert that fired later is not open then, an acknowledgement made later not made."""
+    out = {}
+    for key, row in stored.items():
+        if row.evaluated_at is None or row.evaluated_at <= t:
+            out[key] = row
+            continue
+        old = then.get(key)
+        if old is None:
+            out[key] = AlertRow(row.rule_id, row.segment)  # nothing known yet at t
+            continue
+        same_episode = old.episode == row.episode
+        out[key] = replace(row, **{f: getattr(old, f) for f in HISTORY_FIELDS}, since=old.since,
+                           evaluated_at=old.evaluated_at, breaches=row.breaches if same_episode else 0,
+                           message_key=row.message_key if same_episode else None)
+    return out
+
+
 def _ev_json(ev: Evaluation) -> dict[str, Any]:
     d = ev.to_json()
     d["period"] = ev.period["label"]
@@ -283,6 +306,8 @@ def _apply(engine, ops, config, rule, evals, t, as_of, silences, dry_run, want_e
     data_to = engine.data_to(rule.kpi)
     for attempt in range(5):
         stored = ops.alerts(rule.id)
+        if dry_run:
+            stored = _as_of(stored, ops.alerts_as_of(t, rule.id), t)
         plans = []
         for ev, ev_json in evals:
             before = stored.get((rule.id, ev.segment)) or AlertRow(rule.id, ev.segment)
@@ -312,7 +337,7 @@ def _apply(engine, ops, config, rule, evals, t, as_of, silences, dry_run, want_e
             if not dry_run:
                 with ops.begin() as conn:
                     for _, row, _, msgs in plans:
-                        _write(ops, conn, row, msgs, int(time.time()))
+                        _write(ops, conn, row, msgs, int(time.time()), at=t)
         except StaleWrite:
             log.info("alert rule %s: state changed meanwhile (attempt %d); evaluating the transition again",
                      rule.id, attempt + 1)
@@ -366,7 +391,26 @@ def _find(config: AppConfig, ops: OpsStore, value: str) -> tuple[AlertRule, Aler
     return rule, row
 
 
-def _change(engine, ops, config, value: str, now: int, mutate, lang_msg) -> ActionResult:
+def find_alert(config: AppConfig, ops: OpsStore, value: str) -> tuple[AlertRule, AlertRow] | None:
+    """The rule and the stored alert a button value names (its episode), or None when it is over."""
+    return _find(config, ops, value)
+
+
+def _moment(config: AppConfig, t: int, lang: str) -> str:
+    return fmt.moment(datetime.fromtimestamp(t, config.tz), lang)
+
+
+def _note(rule: AlertRule, row: AlertRow, config: AppConfig, key: str, text: str) -> NewMessage:
+    """A line in the alert's thread saying who did what when (the record of the buttons)."""
+    return post(f"{alert_key(rule.id, row.segment, row.episode)}:{key}", alert_channel(rule, config), text,
+                [section(escape(text))], ALERT_EVENT, thread_of=row.message_key,
+                event_payload={"rule": rule.id, "segment": row.segment, "episode": row.episode, "state": key})
+
+
+def _change(engine, ops, config, value: str, now: int, mutate) -> ActionResult:
+    """Apply `mutate(rule, row, conn, lang)` to the alert the button names, with the edit of its message
+    and mutate's thread notes in the same transaction. mutate returns (message for the person, notes,
+    resolved_by), or a str: nothing to change, only that message."""
     for _ in range(5):
         found = _find(config, ops, value)
         if found is None or not found[1].episode_open:
@@ -375,11 +419,15 @@ def _change(engine, ops, config, value: str, now: int, mutate, lang_msg) -> Acti
         lang = alert_lang(rule, config)
         try:
             with ops.begin() as conn:
-                mutate(rule, row, conn)
+                done = mutate(rule, row, conn, lang)
+                if isinstance(done, str):
+                    return ActionResult(True, done)
+                message, notes, resolved_by = done
                 silence = ops.active_silence(rule.id, row.segment, now, conn)
                 msgs = messages_for(engine, config, rule, row, [], silence, now)
-                _write(ops, conn, row, msgs, now)
-            return ActionResult(True, lang_msg(lang), [m.key for m in msgs])
+                msgs += [n for n in notes if row.message_key]  # a snoozed, unposted alert has no thread
+                _write(ops, conn, row, msgs, now, at=now, resolved_by=resolved_by)
+            return ActionResult(True, message, [m.key for m in msgs])
         except StaleWrite:
             continue
     return ActionResult(False, "The alert is changing right now; try again.")
@@ -387,22 +435,53 @@ def _change(engine, ops, config, value: str, now: int, mutate, lang_msg) -> Acti
 
 def acknowledge(engine: KpiEngine, ops: OpsStore, config: AppConfig, value: str, user: str,
                 now: int) -> ActionResult:
-    def mutate(rule, row, conn):
-        if not row.acked_by:
-            row.acked_by, row.acked_at = user, now
+    def mutate(rule, row, conn, lang):
+        if row.acked_by:
+            when = _moment(config, row.acked_at or now, lang)
+            return (f"<@{row.acked_by}> รับทราบแล้วเมื่อ {when}" if lang == "th"
+                    else f"Already acknowledged by <@{row.acked_by}> at {when}.")
+        row.acked_by, row.acked_at = user, now
+        when = _moment(config, now, lang)
+        text = f"✅ <@{user}> รับทราบเมื่อ {when}" if lang == "th" else f"✅ Acknowledged by <@{user}> at {when}"
+        return ("รับทราบแล้ว" if lang == "th" else "Acknowledged."), [_note(rule, row, config, "ack", text)], None
 
-    return _change(engine, ops, config, value, now, mutate,
-                   lambda lang: "รับทราบแล้ว" if lang == "th" else "Acknowledged.")
+    return _change(engine, ops, config, value, now, mutate)
 
 
 def snooze(engine: KpiEngine, ops: OpsStore, config: AppConfig, value: str, user: str, days: int,
            now: int) -> ActionResult:
-    def mutate(rule, row, conn):
-        ops.add_silence(rule.id, row.segment, now, now + days * 86400, user, now, reason=f"snooze {days}d",
-                        conn=conn)
+    """Snooze for `days` from now, unless a snooze already lasts as long or longer: a snooze never
+    shortens another (the later end stays, and the person is told until when)."""
+    def mutate(rule, row, conn, lang):
+        ends = now + days * 86400
+        current = ops.active_silence(rule.id, row.segment, now, conn)
+        if current is not None and current.ends_at >= ends:
+            who = f"<@{current.created_by}>" if current.created_by else ("ผู้ใช้" if lang == "th" else "someone")
+            until = _moment(config, current.ends_at, lang)
+            return (f"การแจ้งเตือนนี้ถูกเลื่อนโดย {who} ถึง {until} อยู่แล้ว ซึ่งนานกว่า จึงคงไว้ตามเดิม" if lang == "th"
+                    else f"Already snoozed by {who} until {until}, which is longer; that snooze stays.")
+        sid = ops.add_silence(rule.id, row.segment, now, ends, user, now, reason=f"snooze {days}d", conn=conn)
+        until, when = _moment(config, ends, lang), _moment(config, now, lang)
+        text = (f"😴 <@{user}> เลื่อนการแจ้งเตือนถึง {until} (เมื่อ {when})" if lang == "th"
+                else f"😴 Snoozed by <@{user}> at {when} until {until}")
+        msg = f"เลื่อนการแจ้งเตือน {days} วัน (ถึง {until})" if lang == "th" else f"Snoozed for {days} day(s), until {until}."
+        return msg, [_note(rule, row, config, f"snooze:{sid}", text)], None
 
-    return _change(engine, ops, config, value, now, mutate,
-                   lambda lang: f"เลื่อนการแจ้งเตือน {days} วัน" if lang == "th" else f"Snoozed for {days} day(s).")
+    return _change(engine, ops, config, value, now, mutate)
+
+
+def resolve(engine: KpiEngine, ops: OpsStore, config: AppConfig, value: str, user: str,
+            now: int) -> ActionResult:
+    """End the episode by hand: the message says resolved, its thread who did it; a later breach fires a
+    new episode (after the rule's cooldown)."""
+    def mutate(rule, row, conn, lang):
+        row.resolved_at = now
+        _enter(row, "resolved", now)
+        when = _moment(config, now, lang)
+        text = f"✅ <@{user}> ปิดการแจ้งเตือนเมื่อ {when}" if lang == "th" else f"✅ Resolved by <@{user}> at {when}"
+        return ("ปิดการแจ้งเตือนแล้ว" if lang == "th" else "Resolved."), [_note(rule, row, config, "resolved", text)], user
+
+    return _change(engine, ops, config, value, now, mutate)
 
 
 def explain_alert(engine: KpiEngine, ops: OpsStore, config: AppConfig, value: str, user: str,

@@ -111,7 +111,7 @@ def build_digest(engine: KpiEngine, ops: OpsStore | None, config: AppConfig, sub
             d.chart_kpi, d.chart_weeks = sub.chart_kpi if sub.chart_kpi in kpis else kpis[0], sub.chart_weeks
             drawn = pool.submit(_chart, engine, sub, d.chart_kpi, as_of, lang, answers.get(d.chart_kpi), filters)
         if ops is not None:
-            d.alerts = _open_alerts(engine, ops, config, lang, aud)
+            d.alerts = _open_alerts(engine, ops, config, lang, aud, as_of)
         for k, f in answers.items():
             a = f.result()
             if a.data_to is not None:
@@ -320,11 +320,16 @@ def _member_lines(engine: KpiEngine, k: str, dim: str, week: Period, prev: Perio
 
 
 def _open_alerts(engine: KpiEngine, ops: OpsStore, config: AppConfig, lang: str,
-                 aud: Audience | None = None) -> list[OpenAlert]:
-    """Open alerts; for a person's digest only those about their team (or themselves)."""
+                 aud: Audience | None = None, as_of: datetime | None = None) -> list[OpenAlert]:
+    """Open alerts; for a person's digest only those about their team (or themselves).
+
+    As they were at `as_of`: one that fired later is not open yet, an acknowledgement or a snooze
+    made later is not shown (a digest replayed for an earlier week says what that week's said)."""
     rules = {r.id: r for r in config.alerts.rules}
+    t = int(as_of.timestamp()) if as_of is not None else None
+    silences = [s for s in ops.silences(t) if s.created_at <= t] if t is not None else []
     out = []
-    for row in ops.open_alerts():
+    for row in ops.open_alerts(as_of=t):
         rule = rules.get(row.rule_id)
         if rule is None:
             continue
@@ -333,7 +338,9 @@ def _open_alerts(engine: KpiEngine, ops: OpsStore, config: AppConfig, lang: str,
         seg_label = segment_label(engine, rule.per, row.segment, lang) if row.segment else ""
         out.append(OpenAlert(row.rule_id, rule.label(lang), rule.severity, row.segment, row.state, row.fired_at,
                              row.value, engine.spec(rule.kpi).unit, row.period, row.acked_by,
-                             segment_label=seg_label, period_label=fmt.key_label(row.period, lang)))
+                             segment_label=seg_label, period_label=fmt.key_label(row.period, lang),
+                             snoozed_until=max((x.ends_at for x in silences if x.rule_id == row.rule_id
+                                                and x.segment in (row.segment, "*")), default=None)))
     return out
 
 

@@ -90,12 +90,13 @@ def test_share_posts_the_same_answer_in_channel_naming_the_sharer(rig):
     assert not any(b["type"] == "actions" for b in shared["blocks"])
 
 
-def test_chart_uploads_a_png_to_the_conversation(rig):
+def test_chart_uploads_a_png_to_the_askers_dm(rig):
+    # the answer is private, so is its chart: the bot's DM with U1, not the channel (test_bot_idempotence)
     answer = rig.ask("revenue chart")
     assert "Revenue" in message_text(answer)
     files = rig.emu.wait_for(lambda e: [f for f in e.files() if f["completed"]])
     assert files[0]["content"].startswith(PNG_MAGIC)
-    assert files[0]["channels"] == [SALES]
+    assert files[0]["channels"] == ["D1"]
 
 
 def test_a_thai_user_is_refused_in_thai_even_for_an_english_question(rig):

@@ -45,8 +45,11 @@ pytestmark = pytest.mark.slow
 def service(tmp_path_factory):
     db = tmp_path_factory.mktemp("sandbox") / "kpibot.db"
     settings = Settings(database_url=f"sqlite:///{db}", port=0, _env_file=None)
-    handle = start_service(settings, load_config(), clock=lambda: NOW, demo_seed=7, demo_scale="small",
-                           out=lambda line: None)
+    config = load_config()
+    # the sandbox's Head of Sales (not a rep in the demo company) as config/default.toml names her
+    access = config.access.model_copy(update={"full": sorted({*config.access.full, "U0ANNA"})})
+    handle = start_service(settings, config.model_copy(update={"access": access}), clock=lambda: NOW, demo_seed=7,
+                           demo_scale="small", out=lambda line: None)
     yield handle
     handle.stop()
 
@@ -165,14 +168,25 @@ def test_acknowledging_an_alert_changes_the_message(service, page):
     ts = alert.get_attribute("data-ts")
     before = alert.inner_text()
 
+    # Somchai is a rep: the demo's alerts are company-wide, so he is told privately who can (in Thai,
+    # his Slack's language), and the alert stays as it was
     alert.locator("button.bk-button", has_text="Acknowledge").click()
+    refusal = page.locator(".msg-ephemeral", has_text="เฉพาะ").last
+    refusal.wait_for(timeout=WAIT_MS)
+    assert not service.emulator.message("sales-alerts", ts).get("edited")
+
+    # the Head of Sales may (she is in [access] full)
+    page.select_option("#user-switch", "U0ANNA")
+    open_channel(page, "sales-alerts")
+    page.locator(f".msg[data-ts='{ts}'] button.bk-button", has_text="Acknowledge").click()
     # The bot edits the alert in place (chat.update) and the page redraws it without a reload.
     service.emulator.wait_for(lambda e: e.message("sales-alerts", ts).get("edited"), timeout=WAIT_MS / 1000)
     changed = page.locator(f".msg[data-ts='{ts}']")
-    sync_api.expect(changed).to_contain_text("Somchai", timeout=WAIT_MS)  # names who acknowledged
+    sync_api.expect(changed).to_contain_text("Anna", timeout=WAIT_MS)  # names who acknowledged
     sync_api.expect(changed).to_contain_text("(edited)", timeout=WAIT_MS)
     assert changed.inner_text() != before
     shoot(page, "alert-acknowledged")
+    page.select_option("#user-switch", "U0SOMCHAI")  # the tests after this one act as Somchai again
 
 
 def test_home_tab_is_published_for_the_selected_person(service, page):

@@ -170,7 +170,9 @@ def test_a_snoozed_alert_stays_quiet_until_the_snooze_expires(store, emu, script
     # resolved and firing again within the day: the new episode is not posted while snoozed
     _step(scripted, eng, ops, cfg, emu, t0 + timedelta(hours=6), _ev("ok", 0.4))
     _step(scripted, eng, ops, cfg, emu, t0 + timedelta(hours=12), _ev("breach", 0.1))
-    assert keys_in(emu.messages(CH)) == ["alert:win_drop:*:1:firing", "alert:win_drop:*:1:resolved"]
+    # the snooze is on record in the alert's thread (who, when, until when)
+    assert keys_in(emu.messages(CH)) == ["alert:win_drop:*:1:firing", "alert:win_drop:*:1:snooze:1",
+                                         "alert:win_drop:*:1:resolved"]
     assert ops.alert("win_drop", "").state == "firing"
     # a day later the snooze is over; still firing, so now it is posted
     _step(scripted, eng, ops, cfg, emu, t0 + timedelta(hours=25), _ev("breach", 0.1))
@@ -214,7 +216,8 @@ def _click(app, emu, action_id: str, channel: str, ts: str, user: str = "U0ANNA"
 
 def test_buttons_acknowledge_snooze_and_explain_through_signed_requests(store, emu):
     demo_store(store)
-    cfg = config(alerts={"channel": CH})
+    # U0ANNA (not a rep) is named in [access] full: she may act on every alert; U0SOMCHAI is a rep
+    cfg = config(alerts={"channel": CH}, access={"full": ["U0ANNA"]})
     eng = KpiEngine(store, cfg)
     ops = OpsStore(store)
     now = at(f"{ANCHOR.isoformat()}T08:00")
@@ -226,17 +229,29 @@ def test_buttons_acknowledge_snooze_and_explain_through_signed_requests(store, e
     assert _click(app, emu, ACK_ACTION, CH, cac["ts"]) == 200
     emu.wait_for(lambda e: "Acknowledged by <@U0ANNA>" in json.dumps(e.message(CH, cac["ts"])["blocks"]))
     assert emu.message(CH, cac["ts"]).get("edited")  # in place, with chat.update
+    emu.wait_for(lambda e: len(e.replies(CH, cac["ts"])) == 1)  # the acknowledgement on record
 
+    # a rep may not snooze the company-wide CAC alert: told privately, nothing changes
     assert _click(app, emu, SNOOZE_1D_ACTION, CH, cac["ts"], user="U0SOMCHAI") == 200
-    emu.wait_for(lambda e: "Snoozed by <@U0SOMCHAI>" in json.dumps(e.message(CH, cac["ts"])["blocks"]))
+    refusal = emu.wait_for(lambda e: e.ephemerals(user="U0SOMCHAI")[0])
+    # (in Somchai's own language: his Slack is in Thai)
+    assert refusal["text"].startswith("เฉพาะ หัวหน้าฝ่ายขาย") and "เลื่อน" in refusal["text"]
+    assert ops.active_silence("cac_spike", "", int(now.timestamp()) + 600) is None
+
+    assert _click(app, emu, SNOOZE_1D_ACTION, CH, cac["ts"]) == 200
+    emu.wait_for(lambda e: "Snoozed by <@U0ANNA>" in json.dumps(e.message(CH, cac["ts"])["blocks"]))
+    emu.wait_for(lambda e: len(e.replies(CH, cac["ts"])) == 2)  # the snooze on record
     assert ops.active_silence("cac_spike", "", int((now + timedelta(hours=23)).timestamp())) is not None
     assert ops.active_silence("cac_spike", "", int((now + timedelta(hours=25)).timestamp())) is None
 
     assert _click(app, emu, EXPLAIN_ACTION, CH, cac["ts"]) == 200
     assert _click(app, emu, EXPLAIN_ACTION, CH, cac["ts"]) == 200  # twice: one explanation
-    emu.wait_for(lambda e: len(e.replies(CH, cac["ts"])) == 1)
-    emu.wait_for(lambda e: len(e.ephemerals(user="U0ANNA")) >= 3)
-    [reply] = emu.replies(CH, cac["ts"])
+    # the thread: the acknowledgement and the snooze on record, then one explanation
+    emu.wait_for(lambda e: len(e.replies(CH, cac["ts"])) == 3)
+    emu.wait_for(lambda e: len(e.ephemerals(user="U0ANNA")) >= 4)
+    ack_note, snooze_note, reply = emu.replies(CH, cac["ts"])
+    assert ack_note["text"].startswith("✅ Acknowledged by <@U0ANNA> at ")
+    assert snooze_note["text"].startswith("😴 Snoozed by <@U0ANNA> at ")
     text = json.dumps(reply["blocks"], ensure_ascii=False)
     assert "Spend by channel" in text and "New customers by channel" in text
     assert reply["metadata"]["event_payload"]["key"] == "alert:cac_spike:*:1:explain"

@@ -1,4 +1,4 @@
-"""The buttons under an alert: Acknowledge, Snooze 1 day / 7 days, Explain.
+"""The buttons under an alert: Acknowledge, Snooze 1 day / 7 days, Resolve, Explain.
 
     register_alert_actions(app, deps)   # deps: anything with .engine, .config and .clock (bot.deps.BotDeps)
 
@@ -7,6 +7,9 @@ change is made in the ops store and the edit of the alert message (or the explan
 its thread) goes through the outbox like every alert message, then is delivered right
 away with the client bolt hands the listener; if Slack is unavailable the scheduler's
 sender delivers it later. The person who clicked gets an ephemeral confirmation.
+
+Acknowledge, Snooze and Resolve are for the people [access.alert_actions] allows on that alert's scope
+(company, team, rep; bot/access.py); anyone else gets a private "only … can …" and nothing changes.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.alert_blocks import ACK_ACTION, EXPLAIN_ACTION, SNOOZE_1D_ACTION, SNOOZE_7D_ACTION
+from bot import access, i18n
+from bot.alert_blocks import ACK_ACTION, EXPLAIN_ACTION, RESOLVE_ACTION, SNOOZE_1D_ACTION, SNOOZE_7D_ACTION
 from kpi_engine.ops import OpsStore
 from schedules import alerts as alert_flow
 from schedules.outbox import Sender
@@ -27,6 +31,29 @@ log = logging.getLogger(__name__)
 # Enough for a click to feel immediate; a slower Slack leaves the rest to the scheduler's sender.
 DELIVER_TIMEOUT = 10.0
 
+ACTION_OF = {ACK_ACTION: "acknowledge", SNOOZE_1D_ACTION: "snooze", SNOOZE_7D_ACTION: "snooze",
+             RESOLVE_ACTION: "resolve"}
+
+
+def refusal(deps: Any, ops: OpsStore, user: str, value: str, action: str) -> str | None:
+    """The private "only … can …" when this person may not do `action` to the alert; None when they may
+    (or the alert is over, which the flow itself says)."""
+    found = alert_flow.find_alert(deps.config, ops, value)
+    if found is None:
+        return None
+    rule, row = found
+    scope = access.alert_scope(deps.engine, rule, row.segment)
+    rep = deps.engine.rep_for_slack_user(user) if user != "unknown" else None
+    if access.may_act_on_alert(user, rep, deps.config.access, scope, action):  # type: ignore[arg-type]
+        return None
+    langs = getattr(deps, "langs", None)
+    lang = langs.for_user(user) if langs is not None else alert_flow.alert_lang(rule, deps.config)
+    team = deps.engine.names.display("team", scope.team, lang) if scope.team else ""
+    rep_name = deps.engine.rep_names([scope.rep]).get(scope.rep, scope.rep) if scope.rep else ""
+    who = access.who_may(deps.config.access, scope, action, lang, team, rep_name)  # type: ignore[arg-type]
+    log.info("alert action %s on %s/%s (%s) refused for %s", action, rule.id, row.segment or "*", scope.kind, user)
+    return i18n.t("alert_only", lang, who=who, verb=i18n.t(f"verb_{action}", lang))
+
 
 def handle_alert_action(deps: Any, body: dict[str, Any], client: WebClient | None) -> alert_flow.ActionResult:
     """Carry out one alert button click (also callable without bolt, e.g. from the sandbox)."""
@@ -35,11 +62,16 @@ def handle_alert_action(deps: Any, body: dict[str, Any], client: WebClient | Non
     user = (body.get("user") or {}).get("id") or "unknown"
     ops = OpsStore(deps.engine.store)
     now = int(deps.clock().timestamp())
-    if action_id == ACK_ACTION:
+    refused = refusal(deps, ops, user, value, ACTION_OF[action_id]) if action_id in ACTION_OF else None
+    if refused is not None:
+        result = alert_flow.ActionResult(False, refused)
+    elif action_id == ACK_ACTION:
         result = alert_flow.acknowledge(deps.engine, ops, deps.config, value, user, now)
     elif action_id in (SNOOZE_1D_ACTION, SNOOZE_7D_ACTION):
         days = 1 if action_id == SNOOZE_1D_ACTION else 7
         result = alert_flow.snooze(deps.engine, ops, deps.config, value, user, days, now)
+    elif action_id == RESOLVE_ACTION:
+        result = alert_flow.resolve(deps.engine, ops, deps.config, value, user, now)
     elif action_id == EXPLAIN_ACTION:
         result = alert_flow.explain_alert(deps.engine, ops, deps.config, value, user, now)
     else:
@@ -67,5 +99,5 @@ def register_alert_actions(app: App, deps: Any) -> None:
     def work(body: dict, client: WebClient) -> None:
         handle_alert_action(deps, body, client)
 
-    for action_id in (ACK_ACTION, SNOOZE_1D_ACTION, SNOOZE_7D_ACTION, EXPLAIN_ACTION):
+    for action_id in (ACK_ACTION, SNOOZE_1D_ACTION, SNOOZE_7D_ACTION, RESOLVE_ACTION, EXPLAIN_ACTION):
         app.action(action_id)(ack=ack, lazy=[work])
