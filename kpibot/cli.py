@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from config.app_config import ConfigError
 from config.settings import get_settings
@@ -24,8 +23,26 @@ EXIT_CODES = ("Exit codes: 0 done; 1 failed; 2 a mistake in the input (question,
               "130 interrupted. See README, Exit codes.")
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Sales KPIs in Slack: answers, digests, alerts.",
                   epilog=EXIT_CODES)
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+
+
+class _Console:
+    """A rich Console made on first use: `ask --json` prints plain JSON, and importing rich costs a
+    fresh process ~40 ms."""
+
+    def __init__(self, **options):
+        self._options = options
+        self._console = None
+
+    def __getattr__(self, name: str):
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+err = _Console(stderr=True, highlight=False)
+out = _Console(highlight=False)
 
 
 class UserError(Exception):
