@@ -12,7 +12,7 @@ it per segment (Measure.row_n). Reads KPIs only through KpiEngine.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
 from typing import Any
@@ -55,11 +55,27 @@ class Evaluation:
     conditions: list[CondResult] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # what dataclasses.asdict gives, without its deepcopy of every number: a per-rep rule
+        # turns thousands of evaluations into JSON on every run
+        d = {f: _plain(getattr(self, f)) for f in _EVAL_FIELDS}
+        d["conditions"] = [{"type": c.type, "breached": c.breached, "data": _plain(c.data)} for c in self.conditions]
+        return d
 
     @property
     def breached(self) -> list[CondResult]:
         return [c for c in self.conditions if c.breached]
+
+
+_EVAL_FIELDS = ("rule_id", "segment", "kpi", "period", "outcome", "value", "n", "previous", "reason")
+
+
+def _plain(x: Any) -> Any:
+    """A copy of JSON-shaped data (dicts, lists, tuples of plain values)."""
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(_plain(v) for v in x)
+    return x
 
 
 def robust_z(x: float, history: list[float]) -> float | None:
@@ -125,6 +141,19 @@ class RuleEvaluator:
         self.as_of = as_of
         self.tz = config.tz
         self.cache = _Cache(engine, as_of)
+        # periods derived from a rule's period, the same for all its segments (thousands by rep)
+        self._derived: dict[tuple, Any] = {}
+
+    def _memo(self, key: tuple, make):
+        if key not in self._derived:
+            self._derived[key] = make()
+        return self._derived[key]
+
+    def _previous(self, p: Period) -> Period:
+        return self._memo(("previous", p), lambda: periods.previous(p))
+
+    def _earlier(self, p: Period, n: int) -> list[Period]:
+        return self._memo(("earlier", p, n), lambda: periods.earlier(p, n))
 
     def evaluate(self, rule: AlertRule, known_segments: list[str] = ()) -> list[Evaluation]:  # type: ignore[assignment]
         """Every segment of the rule (those in the data, and `known_segments` that have state)."""
@@ -192,8 +221,8 @@ class RuleEvaluator:
         return out
 
     def _anomaly_week(self, rule: AlertRule, p: Period) -> Period:
-        return p if p.grain == "week" else periods.current("week", self.as_of, self.tz,
-                                                            -1 if rule.period == "last" else 0)
+        return p if p.grain == "week" else self._memo(
+            ("week", rule.period), lambda: periods.current("week", self.as_of, self.tz, -1 if rule.period == "last" else 0))
 
     def _low_sample(self, rule: AlertRule, spec, p: Period, seg: str, ev: Evaluation) -> tuple[str, str] | None:
         """kpis.md: a ratio from fewer than min_sample items never raises an alert on its own."""
@@ -220,15 +249,16 @@ class RuleEvaluator:
             hit = (c.above is not None and x > c.above) or (c.below is not None and x < c.below)
             return CondResult("threshold", hit, {"value": x, "above": c.above, "below": c.below})
         if isinstance(c, Change):
-            prev = self.cache.values(rule.kpi, periods.previous(p), rule.filter, rule.per).get(seg)
+            prev_p = self._previous(p)
+            prev = self.cache.values(rule.kpi, prev_p, rule.filter, rule.per).get(seg)
             if prev is None:
-                return CondResult("change", None, {"why": f"no value for {periods.previous(p).label}",
-                                                   "why_th": f"ไม่มีค่าของ {_th(periods.previous(p))}"})
+                return CondResult("change", None, {"why": f"no value for {prev_p.label}",
+                                                   "why_th": f"ไม่มีค่าของ {_th(prev_p)}"})
             pp = (x - prev) * 100
             pct = (x - prev) / abs(prev) * 100 if prev else None
             hit = bool((c.up_pp and pp >= c.up_pp) or (c.down_pp and -pp >= c.down_pp)
                        or (pct is not None and ((c.up_pct and pct >= c.up_pct) or (c.down_pct and -pct >= c.down_pct))))
-            return CondResult("change", hit, {"value": x, "previous": prev, "previous_period": periods.previous(p).label,
+            return CondResult("change", hit, {"value": x, "previous": prev, "previous_period": prev_p.label,
                                               "pp": pp, "pct": pct, "up_pp": c.up_pp, "down_pp": c.down_pp,
                                               "up_pct": c.up_pct, "down_pct": c.down_pct})
         if isinstance(c, VsMedian):
@@ -256,7 +286,7 @@ class RuleEvaluator:
         cuts (the same elapsed time) before a to-date one, so a partial week is never set
         against whole weeks.
         """
-        vals = [self.cache.values(rule.kpi, q, rule.filter, rule.per).get(seg) for q in reversed(periods.earlier(p, n))]
+        vals = [self.cache.values(rule.kpi, q, rule.filter, rule.per).get(seg) for q in reversed(self._earlier(p, n))]
         return [v for v in vals if v is not None]
 
     def _vs_target(self, rule: AlertRule, spec, c: VsTarget, p: Period, seg: str, x: float) -> CondResult:
@@ -280,8 +310,9 @@ class RuleEvaluator:
             hist = self._trailing(rule, wk, c.history_weeks, seg)
             label, label_th = wk.label, _th(wk)
         else:
-            day = periods.current("day", self.as_of, self.tz, -1)
-            same_weekday = _same_weekdays(day, c.history_weeks, self.tz)
+            day = self._memo(("day",), lambda: periods.current("day", self.as_of, self.tz, -1))
+            same_weekday = self._memo(("weekdays", day, c.history_weeks),
+                                      lambda: _same_weekdays(day, c.history_weeks, self.tz))
             xv = self.cache.values(rule.kpi, day, rule.filter, rule.per).get(seg)
             hist = [v for v in (self.cache.values(rule.kpi, q, rule.filter, rule.per).get(seg) for q in same_weekday)
                     if v is not None]
