@@ -12,7 +12,7 @@ it per segment (Measure.row_n). Reads KPIs only through KpiEngine.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from statistics import median
 from typing import Any
@@ -57,16 +57,13 @@ class Evaluation:
     def to_json(self) -> dict[str, Any]:
         # what dataclasses.asdict gives, without its deepcopy of every number: a per-rep rule
         # turns thousands of evaluations into JSON on every run
-        d = {f: _plain(getattr(self, f)) for f in _EVAL_FIELDS}
-        d["conditions"] = [{"type": c.type, "breached": c.breached, "data": _plain(c.data)} for c in self.conditions]
-        return d
+        d = {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name != "conditions"}
+        d["conditions"] = [{f.name: _plain(getattr(c, f.name)) for f in fields(c)} for c in self.conditions]
+        return {f.name: d[f.name] for f in fields(self)}  # in field order, as asdict
 
     @property
     def breached(self) -> list[CondResult]:
         return [c for c in self.conditions if c.breached]
-
-
-_EVAL_FIELDS = ("rule_id", "segment", "kpi", "period", "outcome", "value", "n", "previous", "reason")
 
 
 def _plain(x: Any) -> Any:
@@ -296,7 +293,7 @@ class RuleEvaluator:
             # the target alone (target_series), not a whole answer: value, comparison and target
             filters = {**rule.filter, **({rule.per: seg} if rule.per else {})}
             q = Query(rule.kpi, PeriodSpec("key", key=p.label), filters=filters)
-            t = self.engine.target_series(q, self.as_of, n=1)[-1][1]
+            t = self.engine.target_series(q, self.as_of, n=1, stored=(rule.per,) if rule.per else ())[-1][1]
             att = None if not t else (x / t if spec.higher_is_better else (t / x if x else None))
         if att is None:
             return CondResult("vs_target", None, {"why": f"no target for {p.label}", "why_th": f"ไม่มีเป้าของ {_th(p)}"})
