@@ -16,7 +16,6 @@ from config.schedule_models import Change, VsTarget
 def problems(cfg: AppConfig) -> list[tuple[str, str]]:
     """(where, what) for each name the engine does not know, in file order."""
     from kpi_engine.catalogue import catalogue
-    from kpi_engine.models import TABLES
 
     specs = catalogue()
     out: list[tuple[str, str]] = []
@@ -54,6 +53,9 @@ def problems(cfg: AppConfig) -> list[tuple[str, str]]:
             out.append((f"{at}.conditions", f"vs_target: {s.key} has no targets"))
     for i, src in enumerate(cfg.sources):
         if src.kind == "sql" and src.mapping is None:
+            # imported only here: the table models load SQLModel (~100 ms of every `kpibot ask`)
+            from kpi_engine.models import TABLES
+
             unknown = [q for q in src.queries if q not in TABLES]
             if unknown:
                 out.append((f"sources.{i}.queries", f"source {src.name}: queries.{unknown[0]} is not a canonical "

@@ -274,12 +274,19 @@ class KpiEngine:
             return [(p, ctx.measure(spec.key, p, filters, None, details=False).value)
                     for p in periods.trailing(period, n)]
 
-    def target_series(self, query: Query, as_of: datetime, n: int = 12) -> list[tuple[Period, float | None]]:
-        """The target of each period series() returns, in the KPI's own unit (1.0 for target attainment)."""
+    def target_series(self, query: Query, as_of: datetime, n: int = 12,
+                      stored: tuple[str, ...] = ()) -> list[tuple[Period, float | None]]:
+        """The target of each period series() returns, in the KPI's own unit (1.0 for target attainment).
+        stored: dimensions whose filter values are stored keys read from the data (an alert rule's
+        segments), taken as they are instead of checked against every distinct value (a scan of
+        the opportunities for products, per segment)."""
         spec = self.catalogue[query.kpi]
         period, _ = self.periods_of(query, as_of)
         with self.store.connect() as conn:
-            filters = self._resolve_filters(conn, spec, query.filters, query.lang)
+            raw = {d: v for d, v in query.filters.items() if d not in stored or d not in spec.filters}
+            filters = self._resolve_filters(conn, spec, raw, query.lang)
+            if len(raw) < len(query.filters):
+                filters = Filters({**filters.values, **{d: (v,) for d, v in query.filters.items() if d not in raw}})
             ctx = _Ctx(self, conn, as_of, query.compare)
             out: list[tuple[Period, float | None]] = []
             for p in periods.trailing(period, n):

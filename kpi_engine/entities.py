@@ -2,7 +2,7 @@
 
 Reading every distinct team, region, product, … scans the big tables (2.5 s at a million deals on
 SQLite), so a lexicon is built once per data version and kept: in memory, and in the store itself
-(table `lexicon_cache`), so that the next process (`kpibot ask` is a new one each time) reads it in a
+(table `lexicon_cache`, declared in kpi_engine/state_models.py), so that the next process (`kpibot ask` is a new one each time) reads it in a
 few milliseconds instead of scanning again. Whether the data changed is asked of a cheap version
 (the reps table in full, which is small, plus row counts and latest timestamps that indexes answer),
 at most every `check_seconds`; a lexicon older than `max_age_seconds` is rebuilt anyway, for edits
@@ -18,24 +18,13 @@ import logging
 import threading
 import time
 
-from sqlalchemy import BigInteger, Column, Engine, Text, text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Field, SQLModel
 
 from kpi_engine.dimnames import DimensionNames
 from kpi_engine.lexicon import Lexicon, RepEntry
 
 log = logging.getLogger(__name__)
-
-
-class LexiconRow(SQLModel, table=True):
-    """The values and reps a lexicon was built from, for the data version it names."""
-
-    __tablename__ = "lexicon_cache"
-    key: str = Field(primary_key=True)
-    version: str
-    body: str = Field(sa_column=Column(Text, nullable=False))
-    built_at: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 _FIXED = {"type": ("call", "email", "meeting", "other"), "action": ("view", "click", "share")}

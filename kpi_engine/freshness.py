@@ -19,14 +19,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, text
 
 from kpi_engine.catalogue import KpiSpec
-from kpi_engine.state_models import DataFreshness, StoreMeta
 
-_FRESH = DataFreshness.__table__
-_META = StoreMeta.__table__
+# Reads are plain SQL and the table models (SQLModel) are imported only to write: every `kpibot ask`
+# reads freshness, and SQLModel plus the ORM cost a fresh process ~100 ms to import.
+_READ_FRESH = text("SELECT table_name, fresh_to, origin, recorded_at FROM data_freshness")
+_READ_META = text("SELECT key, value FROM store_meta")
 
 # Tables a KPI reads besides the one its catalogue `source` names (purchases are derived from
 # won opportunities and orders).
@@ -57,6 +57,8 @@ def kpi_tables(spec: KpiSpec) -> tuple[str, ...]:
 
 def upsert(conn: Connection, table, keys: list[str], values: dict) -> None:
     """INSERT, or UPDATE the row with the same keys (SQLite and PostgreSQL)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(table).values(**values)
     conn.execute(stmt.on_conflict_do_update(index_elements=keys,
@@ -65,15 +67,17 @@ def upsert(conn: Connection, table, keys: list[str], values: dict) -> None:
 
 def record(conn: Connection, tables: Iterable[str], *, fresh_to: int, origin: str, now: int) -> None:
     """The data of `tables` is complete up to fresh_to (call inside the transaction that wrote it)."""
+    from kpi_engine.state_models import DataFreshness
+
     for t in sorted(set(tables)):
-        upsert(conn, _FRESH, ["table_name"], {"table_name": t, "fresh_to": int(fresh_to), "origin": origin,
+        upsert(conn, DataFreshness.__table__, ["table_name"], {"table_name": t, "fresh_to": int(fresh_to), "origin": origin,
                                                "recorded_at": int(now)})
 
 
 def all_tables(engine: Engine | Connection) -> dict[str, Freshness]:
     def read(c: Connection) -> dict[str, Freshness]:
         return {r.table_name: Freshness(r.table_name, int(r.fresh_to), r.origin, int(r.recorded_at))
-                for r in c.execute(select(_FRESH))}
+                for r in c.execute(_READ_FRESH)}
 
     if isinstance(engine, Connection):
         return read(engine)
@@ -92,12 +96,14 @@ def data_to(engine: Engine | Connection, spec: KpiSpec, known: dict[str, Freshne
 
 
 def facts(conn: Connection) -> dict[str, str]:
-    return {r.key: r.value for r in conn.execute(select(_META))}
+    return {r.key: r.value for r in conn.execute(_READ_META)}
 
 
 def remember(conn: Connection, **values: str) -> None:
+    from kpi_engine.state_models import StoreMeta
+
     for k, v in values.items():
-        upsert(conn, _META, ["key"], {"key": k, "value": str(v)})
+        upsert(conn, StoreMeta.__table__, ["key"], {"key": k, "value": str(v)})
 
 
 def mismatch_warnings(conn: Connection, *, currency: str, timezone: str, origin: str,

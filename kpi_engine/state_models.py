@@ -2,7 +2,8 @@
 are, the state of each scheduled sync source, and facts about the store itself (its currency).
 
 Instants are epoch seconds, as everywhere in the store. Read and written only by
-kpi_engine/freshness.py and kpi_engine/sync.py.
+kpi_engine/freshness.py, kpi_engine/sync.py and kpi_engine/entities.py (the lexicon cache), with plain
+SQL where a `kpibot ask` reads them: importing SQLModel costs a fresh process ~100 ms.
 """
 
 from __future__ import annotations
@@ -58,3 +59,13 @@ class SyncFile(SQLModel, table=True):
     size: int = Field(sa_column=Column(BigInteger, primary_key=True))
     mtime_ns: int = Field(sa_column=Column(BigInteger, primary_key=True))
     imported_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class LexiconRow(SQLModel, table=True):
+    """The values and reps a lexicon was built from, for the data version it names."""
+
+    __tablename__ = "lexicon_cache"
+    key: str = Field(primary_key=True)
+    version: str
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    built_at: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from sqlalchemy import text
 
@@ -50,7 +51,14 @@ def _uncovered(lo: int, hi: int, covered: list[tuple[int, int]]) -> int:
 
 
 def _days(c: Calc, ts: int) -> int:
-    return periods.day_number(ts, c.config.tz)
+    return _day_number(ts, c.config.tz)
+
+
+# Target rows share a few boundaries (month and quarter starts): by rep, thousands of rows would
+# otherwise convert the same instants to local days again and again.
+@lru_cache(maxsize=4096)
+def _day_number(ts: int, tz) -> int:
+    return periods.day_number(ts, tz)
 
 
 def _combine(c: Calc, rows: list[Row], mode: str) -> float | None:

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from config.app_config import ConfigError
 from config.settings import get_settings
@@ -24,8 +23,31 @@ EXIT_CODES = ("Exit codes: 0 done; 1 failed; 2 a mistake in the input (question,
               "130 interrupted. See README, Exit codes.")
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Sales KPIs in Slack: answers, digests, alerts.",
                   epilog=EXIT_CODES)
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+
+
+class _Console:
+    """A rich Console made on first use: `ask --json` prints plain JSON, and importing rich costs a
+    fresh process ~40 ms."""
+
+    def __init__(self, **options):
+        self._options = options
+        self._console = None
+
+    @property
+    def console(self):
+        """The Console itself, for code that takes one (rich's progress bars want the real thing)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str):
+        return getattr(self.console, name)
+
+
+err = _Console(stderr=True, highlight=False)
+out = _Console(highlight=False)
 
 
 class UserError(Exception):
@@ -136,7 +158,7 @@ def ask_cmd(
         return
     from kpibot.text_answer import explain_text, render_answer  # the renderer only for people, not --json
 
-    render_answer(out, answer, reading_line(answer, query, eng.names, answer.lang, rep_label))
+    render_answer(out.console, answer, reading_line(answer, query, eng.names, answer.lang, rep_label))
     if explain:
         out.print(explain_text(words, query, None), markup=False)
 
@@ -151,7 +173,7 @@ def kpis_cmd(as_json: Annotated[bool, typer.Option("--json")] = False):
     if as_json:
         print(json.dumps([s.to_json() for s in catalogue().values()], ensure_ascii=False, indent=2))
     else:
-        render_catalogue(out)
+        render_catalogue(out.console)
 
 
 @app.command("import")
@@ -164,7 +186,7 @@ def import_cmd(
     """Load a CSV folder or file (data.md)."""
     from kpibot.import_cmd import run_import
 
-    run_import(path, mapping, skip_invalid, out, err)
+    run_import(path, mapping, skip_invalid, out.console, err.console)
 
 
 @app.command("demo-data")
@@ -223,7 +245,7 @@ def migrate_cmd():
     """Create or upgrade the store's schema (under a lock: several processes at once are safe)."""
     from kpibot.ops_cmd import migrate
 
-    raise typer.Exit(migrate(get_settings().database_url, out))
+    raise typer.Exit(migrate(get_settings().database_url, out.console))
 
 
 @app.command("sync")
@@ -239,7 +261,7 @@ def sync_cmd(
     from kpibot.ops_cmd import sync
 
     cfg = get_config()
-    raise typer.Exit(sync(open_store(get_settings().database_url), cfg, source, dry_run, as_json, now(cfg.tz), out))
+    raise typer.Exit(sync(open_store(get_settings().database_url), cfg, source, dry_run, as_json, now(cfg.tz), out.console))
 
 
 outbox_app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -260,7 +282,7 @@ def outbox_list_cmd(
     from kpibot.ops_cmd import outbox_list
 
     raise typer.Exit(outbox_list(open_store(get_settings().database_url), get_config(),
-                                 state or ["failed", "pending", "sending"], limit, as_json, out))
+                                 state or ["failed", "pending", "sending"], limit, as_json, out.console))
 
 
 @outbox_app.command("retry")
@@ -276,7 +298,7 @@ def outbox_retry_cmd(
     from kpibot.ops_cmd import outbox_retry
 
     raise typer.Exit(outbox_retry(open_store(get_settings().database_url), get_config(), message, all_failed,
-                                  int(time.time()), _slack_client_factory(), out))
+                                  int(time.time()), _slack_client_factory(), out.console))
 
 
 @outbox_app.command("purge")
@@ -292,7 +314,7 @@ def outbox_purge_cmd(
     from kpibot.ops_cmd import outbox_purge
 
     raise typer.Exit(outbox_purge(open_store(get_settings().database_url), get_config(), days, dry_run,
-                                  int(time.time()), out))
+                                  int(time.time()), out.console))
 
 
 def _slack_client_factory():

@@ -115,7 +115,7 @@ def _enter(row: AlertRow, state: str, t: int) -> None:
 
 
 def alert_view(engine: KpiEngine, config: AppConfig, rule: AlertRule, row: AlertRow,
-               silence: SilenceRow | None) -> AlertView:
+               silence: SilenceRow | None, rep_names: dict[str, str] | None = None) -> AlertView:
     spec = engine.spec(rule.kpi)
     lang = alert_lang(rule, config)
     detail = row.detail_json()
@@ -133,16 +133,19 @@ def alert_view(engine: KpiEngine, config: AppConfig, rule: AlertRule, row: Alert
         acked_at=row.acked_at, snoozed_until=silence.ends_at if silence else None,
         snoozed_by=silence.created_by if silence else None, mention=rule.mention,
         button_value=f"{rule.id}|{row.segment}|{row.episode}",
-        segment_label=segment_label(engine, rule.per, row.segment, lang),
+        segment_label=segment_label(engine, rule.per, row.segment, lang, rep_names),
         explain=labelled_explain(engine, detail.get("explain"), lang), data_to=detail.get("data_to"))
 
 
-def segment_label(engine: KpiEngine, dim: str | None, segment: str, lang: str) -> str:
-    """A rule segment as people read it: a rep's name, a team's or region's display name."""
+def segment_label(engine: KpiEngine, dim: str | None, segment: str, lang: str,
+                  rep_names: dict[str, str] | None = None) -> str:
+    """A rule segment as people read it: a rep's name, a team's or region's display name.
+    `rep_names`: the reps' names read at once for a whole run (engine.rep_names), if at hand."""
     if not dim or not segment:
         return segment
     if dim == "rep":
-        return engine.rep_names([segment]).get(segment, segment)
+        names = engine.rep_names([segment]) if rep_names is None else rep_names
+        return names.get(segment, segment)
     return engine.names.display(dim, segment, lang)
 
 
@@ -177,11 +180,11 @@ def _content_hash(text: str, blocks: list[dict]) -> str:
 
 
 def messages_for(engine: KpiEngine, config: AppConfig, rule: AlertRule, row: AlertRow, effects: list[str],
-                 silence: SilenceRow | None, t: int) -> list[NewMessage]:
+                 silence: SilenceRow | None, t: int, rep_names: dict[str, str] | None = None) -> list[NewMessage]:
     """The outbox messages the row's new state calls for; updates row.message_key/shown/updates."""
     channel = alert_channel(rule, config)
     base = alert_key(rule.id, row.segment, row.episode)
-    view = alert_view(engine, config, rule, row, silence)
+    view = alert_view(engine, config, rule, row, silence, rep_names)
     meta = {"rule": rule.id, "segment": row.segment, "episode": row.episode}
     out: list[NewMessage] = []
     if row.episode_open and row.state == "firing" and row.message_key is None:
@@ -304,6 +307,8 @@ def _silence_for(silences: list[SilenceRow], rule_id: str, segment: str) -> Sile
 def _apply(engine, ops, config, rule, evals, t, as_of, silences, dry_run, want_explain, result) -> None:
     explained: dict[str, dict] = {}
     data_to = engine.data_to(rule.kpi)
+    # a rule per rep names thousands of reps: one read of their names, not one per message
+    rep_names = engine.rep_names([ev.segment for ev, _ in evals]) if rule.per == "rep" else None
     for attempt in range(5):
         stored = ops.alerts(rule.id)
         if dry_run:
@@ -330,7 +335,7 @@ def _apply(engine, ops, config, rule, evals, t, as_of, silences, dry_run, want_e
                         explained[ev.segment] = _explain_for(engine, rule, ev.segment, as_of)
                     detail["explain"] = explained[ev.segment]
             row.detail = json.dumps(detail, ensure_ascii=False, default=str)
-            msgs = messages_for(engine, config, rule, row, effects, silence, t)
+            msgs = messages_for(engine, config, rule, row, effects, silence, t, rep_names)
             msgs += admin.rule_error_messages(config, ops, rule.id, rule.label(config.language), before, row, t)
             plans.append((before, row, effects, msgs))
         try:

@@ -12,7 +12,7 @@ it per segment (Measure.row_n). Reads KPIs only through KpiEngine.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from statistics import median
 from typing import Any
@@ -55,11 +55,24 @@ class Evaluation:
     conditions: list[CondResult] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # what dataclasses.asdict gives, without its deepcopy of every number: a per-rep rule
+        # turns thousands of evaluations into JSON on every run
+        d = {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name != "conditions"}
+        d["conditions"] = [{f.name: _plain(getattr(c, f.name)) for f in fields(c)} for c in self.conditions]
+        return {f.name: d[f.name] for f in fields(self)}  # in field order, as asdict
 
     @property
     def breached(self) -> list[CondResult]:
         return [c for c in self.conditions if c.breached]
+
+
+def _plain(x: Any) -> Any:
+    """A copy of JSON-shaped data (dicts, lists, tuples of plain values)."""
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(_plain(v) for v in x)
+    return x
 
 
 def robust_z(x: float, history: list[float]) -> float | None:
@@ -125,6 +138,19 @@ class RuleEvaluator:
         self.as_of = as_of
         self.tz = config.tz
         self.cache = _Cache(engine, as_of)
+        # periods derived from a rule's period, the same for all its segments (thousands by rep)
+        self._derived: dict[tuple, Any] = {}
+
+    def _memo(self, key: tuple, make):
+        if key not in self._derived:
+            self._derived[key] = make()
+        return self._derived[key]
+
+    def _previous(self, p: Period) -> Period:
+        return self._memo(("previous", p), lambda: periods.previous(p))
+
+    def _earlier(self, p: Period, n: int) -> list[Period]:
+        return self._memo(("earlier", p, n), lambda: periods.earlier(p, n))
 
     def evaluate(self, rule: AlertRule, known_segments: list[str] = ()) -> list[Evaluation]:  # type: ignore[assignment]
         """Every segment of the rule (those in the data, and `known_segments` that have state)."""
@@ -192,8 +218,8 @@ class RuleEvaluator:
         return out
 
     def _anomaly_week(self, rule: AlertRule, p: Period) -> Period:
-        return p if p.grain == "week" else periods.current("week", self.as_of, self.tz,
-                                                            -1 if rule.period == "last" else 0)
+        return p if p.grain == "week" else self._memo(
+            ("week", rule.period), lambda: periods.current("week", self.as_of, self.tz, -1 if rule.period == "last" else 0))
 
     def _low_sample(self, rule: AlertRule, spec, p: Period, seg: str, ev: Evaluation) -> tuple[str, str] | None:
         """kpis.md: a ratio from fewer than min_sample items never raises an alert on its own."""
@@ -220,15 +246,16 @@ class RuleEvaluator:
             hit = (c.above is not None and x > c.above) or (c.below is not None and x < c.below)
             return CondResult("threshold", hit, {"value": x, "above": c.above, "below": c.below})
         if isinstance(c, Change):
-            prev = self.cache.values(rule.kpi, periods.previous(p), rule.filter, rule.per).get(seg)
+            prev_p = self._previous(p)
+            prev = self.cache.values(rule.kpi, prev_p, rule.filter, rule.per).get(seg)
             if prev is None:
-                return CondResult("change", None, {"why": f"no value for {periods.previous(p).label}",
-                                                   "why_th": f"ไม่มีค่าของ {_th(periods.previous(p))}"})
+                return CondResult("change", None, {"why": f"no value for {prev_p.label}",
+                                                   "why_th": f"ไม่มีค่าของ {_th(prev_p)}"})
             pp = (x - prev) * 100
             pct = (x - prev) / abs(prev) * 100 if prev else None
             hit = bool((c.up_pp and pp >= c.up_pp) or (c.down_pp and -pp >= c.down_pp)
                        or (pct is not None and ((c.up_pct and pct >= c.up_pct) or (c.down_pct and -pct >= c.down_pct))))
-            return CondResult("change", hit, {"value": x, "previous": prev, "previous_period": periods.previous(p).label,
+            return CondResult("change", hit, {"value": x, "previous": prev, "previous_period": prev_p.label,
                                               "pp": pp, "pct": pct, "up_pp": c.up_pp, "down_pp": c.down_pp,
                                               "up_pct": c.up_pct, "down_pct": c.down_pct})
         if isinstance(c, VsMedian):
@@ -256,7 +283,7 @@ class RuleEvaluator:
         cuts (the same elapsed time) before a to-date one, so a partial week is never set
         against whole weeks.
         """
-        vals = [self.cache.values(rule.kpi, q, rule.filter, rule.per).get(seg) for q in reversed(periods.earlier(p, n))]
+        vals = [self.cache.values(rule.kpi, q, rule.filter, rule.per).get(seg) for q in reversed(self._earlier(p, n))]
         return [v for v in vals if v is not None]
 
     def _vs_target(self, rule: AlertRule, spec, c: VsTarget, p: Period, seg: str, x: float) -> CondResult:
@@ -266,7 +293,7 @@ class RuleEvaluator:
             # the target alone (target_series), not a whole answer: value, comparison and target
             filters = {**rule.filter, **({rule.per: seg} if rule.per else {})}
             q = Query(rule.kpi, PeriodSpec("key", key=p.label), filters=filters)
-            t = self.engine.target_series(q, self.as_of, n=1)[-1][1]
+            t = self.engine.target_series(q, self.as_of, n=1, stored=(rule.per,) if rule.per else ())[-1][1]
             att = None if not t else (x / t if spec.higher_is_better else (t / x if x else None))
         if att is None:
             return CondResult("vs_target", None, {"why": f"no target for {p.label}", "why_th": f"ไม่มีเป้าของ {_th(p)}"})
@@ -280,8 +307,9 @@ class RuleEvaluator:
             hist = self._trailing(rule, wk, c.history_weeks, seg)
             label, label_th = wk.label, _th(wk)
         else:
-            day = periods.current("day", self.as_of, self.tz, -1)
-            same_weekday = _same_weekdays(day, c.history_weeks, self.tz)
+            day = self._memo(("day",), lambda: periods.current("day", self.as_of, self.tz, -1))
+            same_weekday = self._memo(("weekdays", day, c.history_weeks),
+                                      lambda: _same_weekdays(day, c.history_weeks, self.tz))
             xv = self.cache.values(rule.kpi, day, rule.filter, rule.per).get(seg)
             hist = [v for v in (self.cache.values(rule.kpi, q, rule.filter, rule.per).get(seg) for q in same_weekday)
                     if v is not None]

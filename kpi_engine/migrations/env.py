@@ -1,10 +1,9 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import kpi_engine.entities  # noqa: F401  (lexicon_cache)
 import kpi_engine.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 import kpi_engine.ops_models  # noqa: F401
-import kpi_engine.state_models  # noqa: F401
+import kpi_engine.state_models  # noqa: F401  (and lexicon_cache)
 
 target_metadata = SQLModel.metadata
 config = context.config
