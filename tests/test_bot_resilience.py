@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-import time
+import threading
 
 import pytest
 
@@ -44,7 +44,7 @@ def test_429_on_chat_post_message_is_retried_when_sharing(rig):
     answer = rig.ask("revenue 2026-05")
     rig.emu.inject("chat.postMessage", status=429, retry_after=1)
     assert rig.click(answer, SHARE_ACTION)[0] == 200
-    shared = rig.emu.wait_for(lambda e: e.messages(SALES)[0], timeout=10)
+    shared = rig.emu.wait_for(lambda e: e.messages(SALES)[0], timeout=60)
     assert "<@U1>" in message_text(shared)
     assert [c.status for c in rig.emu.calls("chat.postMessage")] == [429, 200]
 
@@ -53,7 +53,7 @@ def test_429_on_chat_post_message_is_retried_when_sharing(rig):
 def test_429_on_file_upload_is_retried(rig):
     rig.emu.inject("files.getUploadURLExternal", status=429, retry_after=1)
     rig.ask("revenue 2026-05 chart")
-    files = rig.emu.wait_for(lambda e: [f for f in e.files() if f["completed"]], timeout=15)
+    files = rig.emu.wait_for(lambda e: [f for f in e.files() if f["completed"]], timeout=60)
     assert len(files) == 1
     assert [c.status for c in rig.emu.calls("files.getUploadURLExternal")] == [429, 200]
 
@@ -69,16 +69,18 @@ def test_a_chart_that_cannot_be_uploaded_is_reported_to_the_user(rig):
 @SLACK_ONLY
 def test_a_slow_trend_never_delays_the_answer_it_follows_by_replacing_it(rig):
     series = rig.engine.series
+    release = threading.Event()
 
     def slow_series(*a, **kw):
-        time.sleep(1.0)
+        release.wait(60)  # the trend is held back until the answer has been seen without it
         return series(*a, **kw)
 
     rig.engine.series = slow_series  # type: ignore[method-assign]
-    started = time.perf_counter()
-    answer = rig.ask("revenue 2026-05")
-    assert time.perf_counter() - started < 0.9
+    try:
+        answer = rig.ask("revenue 2026-05")
+    finally:
+        release.set()
     assert "Trend" not in message_text(answer) and "฿5,000" in message_text(answer)
     replaced = rig.emu.wait_for(
-        lambda e: [m for m in e.ephemerals(user="U1") if "Trend" in message_text(m)][0], timeout=5)
+        lambda e: [m for m in e.ephemerals(user="U1") if "Trend" in message_text(m)][0], timeout=60)
     assert replaced["ts"] == answer["ts"] and len(rig.emu.ephemerals(user="U1")) == 1
