@@ -5,8 +5,8 @@ it prints its figures and the machine). Not a test.
     flock /work/bench.lock .venv/bin/python benchmarks/bench_burst.py --store /work/benchdata/i13-1000000-s6.db
     .venv/bin/python benchmarks/bench_burst.py --demo small                               # a quick look
 
-Starts the real service (uvicorn on a free loopback port, the code `kpibot run` starts) wired to the
-local Slack emulator, and sends --concurrency signed `/kpi` requests at the same instant, each from its
+Starts the real service (uvicorn on a free loopback port, the code `kpibot run` starts) in a process of
+its own, wired to the local Slack emulator in this one, and sends --concurrency signed `/kpi` requests at the same instant, each from its
 own user, --rounds times. The questions are the heavy kind: breakdowns by rep, team, region, product and
 channel, half of them with a chart. For each it records the ack (the HTTP round trip of the signed
 request; failed = not 200, or over 3 s, or no answer at all) and the answer (from sending the command to
@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -90,7 +91,32 @@ def build(n: int, folder: Path) -> Path:
     return path
 
 
+def serve(url: str, api_url: str, workers: int | None, queue: int | None) -> int:
+    """The bot alone in this process (--serve): prints its URL, runs until stdin closes. The clients and
+    the emulator live in the parent, so their threads do not compete with the bot's for one GIL, as
+    Slack's do not in production."""
+    config = _config(workers, queue)
+    engine = KpiEngine(open_store(url), config)
+    settings = Settings(_env_file=None, slack_bot_token=TOKEN, slack_signing_secret=SECRET,
+                        slack_api_base_url=api_url, port=0)
+    as_of = datetime.combine(ANCHOR, dtime(10, 0), config.tz)
+    handle = start_bot(settings, config, engine, clock=lambda: as_of, host="127.0.0.1", port=0)
+    print(handle.url, flush=True)
+    sys.stdin.read()
+    handle.stop()
+    return 0
+
+
+def _config(workers: int | None, queue: int | None):
+    config = get_config()
+    overrides = {k: v for k, v in (("answer_workers", workers), ("answer_queue", queue)) if v}
+    return config.model_copy(update={"bot": BotConfig(**{**config.bot.model_dump(), **overrides})})
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["--serve"]:
+        _, _, url, api_url, workers, queue = sys.argv
+        return serve(url, api_url, int(workers) or None, int(queue) or None)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     where = ap.add_mutually_exclusive_group(required=True)
     where.add_argument("--store", help="a SQLite file or a database URL holding the data")
@@ -104,9 +130,7 @@ def main() -> int:
     ap.add_argument("--answer-timeout", type=float, default=600.0)
     args = ap.parse_args()
 
-    config = get_config()
-    overrides = {k: v for k, v in (("answer_workers", args.workers), ("answer_queue", args.queue)) if v}
-    config = config.model_copy(update={"bot": BotConfig(**{**config.bot.model_dump(), **overrides})})
+    config = _config(args.workers, args.queue)
     if args.build:
         url = f"sqlite:///{build(args.build, Path(args.dir))}"
     elif args.demo:
@@ -118,7 +142,6 @@ def main() -> int:
     else:
         url = args.store if "://" in args.store else f"sqlite:///{Path(args.store).resolve()}"
     store = open_store(url)
-    engine = KpiEngine(store, config)
     with store.connect() as conn:
         n_opps = conn.execute(text("SELECT COUNT(*) FROM opportunities")).scalar_one()
     as_of = datetime.combine(ANCHOR, dtime(10, 0), config.tz)
@@ -138,10 +161,9 @@ def main() -> int:
     with SlackEmulator(bot_token=TOKEN) as emu:
         for u in users:
             emu.add_user(u, u.lower(), locale="en-US")
-        settings = Settings(_env_file=None, slack_bot_token=TOKEN, slack_signing_secret=SECRET,
-                            slack_api_base_url=emu.api_url, port=0)
-        handle = start_bot(settings, config, engine, clock=lambda: as_of, host="127.0.0.1", port=0)
-        events = handle.url + "/slack/events"
+        bot = subprocess.Popen([sys.executable, __file__, "--serve", url, emu.api_url, str(args.workers or 0),
+                                str(args.queue or 0)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        events = bot.stdout.readline().strip() + "/slack/events"  # type: ignore[union-attr]
         try:
             for rnd in range(args.rounds):
                 start = threading.Barrier(len(users))
@@ -185,7 +207,7 @@ def main() -> int:
             emu.wait_for(lambda e: len([f for f in e.files() if f["completed"]]) >= 1, timeout=60)
             charts = len([f for f in emu.files() if f["completed"]])
         finally:
-            handle.stop()
+            bot.communicate(timeout=120)  # closing its stdin stops it (it drains its answers first)
 
     total = len(acks)
     print(f"\n{total} questions: failed acks {failed_acks}; answered {len(answers)}/{total} "
