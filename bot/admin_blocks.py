@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks import MAX_TEXT, clip, context, escape, fit, header, section
+from bot.blocks import MAX_TEXT, clip, context, escape, fallback_text, fit, header, section
 from kpi_engine import format as fmt
 
 WORDS: dict[str, tuple[str, str]] = {
@@ -61,12 +61,12 @@ def stale_message(*, source: str, state: str, lang: str, tz: Any, last_success: 
         ([w("since", lang, when=fmt.date_time(since, tz, lang))] if since else [])
     if facts:
         blocks.append(context(*facts))
-    return clip(f"{title} — {lines[0] if lines else ''}".replace("*", ""), MAX_TEXT), fit(blocks)
+    return clip(fallback_text(f"{title} — {lines[0] if lines else ''}".replace("*", "")), MAX_TEXT), fit(blocks)
 
 
 def stale_resolved_reply(source: str, when: int, tz: Any, lang: str) -> tuple[str, list[dict]]:
     text = w("resolved_reply", lang, source=source, when=fmt.date_time(when, tz, lang))
-    return clip(text, MAX_TEXT), [section(escape(text))]
+    return clip(fallback_text(text), MAX_TEXT), [section(escape(text))]
 
 
 def rule_error_message(*, rule_id: str, rule_name: str, segment: str, reason: str, when: int, tz: Any,
@@ -76,10 +76,10 @@ def rule_error_message(*, rule_id: str, rule_name: str, segment: str, reason: st
     body = w("rule_error", lang, id=escape(rule_id), seg=escape(seg), when=fmt.date_time(when, tz, lang),
              why=escape(clip(reason or "", 1500)))
     blocks = [header(title), section(body), context(w("rule_error_hint", lang))]
-    return clip(f"{title}: {reason}", MAX_TEXT), fit(blocks)
+    return clip(fallback_text(f"{title}: {reason}"), MAX_TEXT), fit(blocks)
 
 
 def rule_recovered_reply(rule_id: str, segment: str, when: int, tz: Any, lang: str) -> tuple[str, list[dict]]:
     seg = f" ({segment})" if segment else ""
     text = w("rule_recovered", lang, id=rule_id, seg=seg, when=fmt.date_time(when, tz, lang))
-    return clip(text, MAX_TEXT), [section(escape(text))]
+    return clip(fallback_text(text), MAX_TEXT), [section(escape(text))]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.blocks import MAX_TEXT, button, clip, context, escape, fit, header, section
+from bot.blocks import MAX_TEXT, button, clip, context, escape, fallback_text, fit, header, section
 from kpi_engine import format as fmt
 from kpi_engine.periods import Period
 
@@ -183,7 +183,7 @@ def alert_message(v: AlertView) -> tuple[str, list[dict]]:
                     button(w("resolve", lang), RESOLVE_ACTION, v.button_value)]
     buttons.append(button(w("explain", lang), EXPLAIN_ACTION, v.button_value))
     blocks.append({"type": "actions", "block_id": "kpibot_alert_actions", "elements": buttons})
-    text = f"{title} — {v.kpi_name} {v.period_label}: {value}"
+    text = fallback_text(f"{title} — {v.kpi_name} {v.period_label}: {value}")
     if v.mention and v.state == "firing":
         text = f"{v.mention} {text}"
         blocks.insert(1, section(v.mention))
@@ -193,13 +193,13 @@ def alert_message(v: AlertView) -> tuple[str, list[dict]]:
 def resolved_reply(v: AlertView) -> tuple[str, list[dict]]:
     text = w("resolved_reply", v.lang, kpi=v.kpi_name, value=fmt.value(v.value, v.unit, v.currency, v.lang),
              period=v.period_label)
-    return clip(text, MAX_TEXT), [section(escape(text))]
+    return clip(fallback_text(text), MAX_TEXT), [section(escape(text))]
 
 
 def reminder_reply(v: AlertView) -> tuple[str, list[dict]]:
     text = w("reminder", v.lang, kpi=v.kpi_name, value=fmt.value(v.value, v.unit, v.currency, v.lang),
              period=v.period_label, why="; ".join(v.findings))
-    return clip(text, MAX_TEXT), [section(escape(text))]
+    return clip(fallback_text(text), MAX_TEXT), [section(escape(text))]
 
 
 # ------------------------------------------------------------------ explanations
@@ -277,7 +277,7 @@ def explain_blocks(e: dict[str, Any], kpi_name: str, currency: str, lang: str) -
             blocks.append(section(f"*{escape(_table_title(t, kpi_name, lang))}*\n" + "\n".join(lines)))
     if len(blocks) == 1:
         blocks.append(context(w("nothing_moved", lang)))
-    return clip(title, MAX_TEXT), fit(blocks)
+    return clip(fallback_text(title), MAX_TEXT), fit(blocks)
 
 
 def _num(x: float | None) -> str:

@@ -54,7 +54,7 @@ class Reply:
     names: DimensionNames | None = None  # display names of dimension values (the engine's)
 
     def payload(self, response_type: str = "ephemeral", **extra) -> dict:
-        return {"response_type": response_type, "text": self.text, "blocks": self.blocks, **extra}
+        return {"response_type": response_type, "text": bk.fallback_text(self.text), "blocks": self.blocks, **extra}
 
 
 def viewer(deps: BotDeps, user_id: str) -> Viewer:
@@ -147,6 +147,11 @@ def trend_for(deps: BotDeps, plan: Plan) -> list[tuple[Period, float | None]] | 
         return None
     try:
         return deps.engine.series(plan.query, plan.as_of, n=deps.spark_periods)
+    except (QueryError, PeriodError) as exc:
+        # a mistake in the question (a filter value that does not exist): the answer tells the person,
+        # computed beside this; one line at INFO, no traceback
+        log.info("trend for %s skipped: %s", plan.query.kpi, " ".join(str(exc).split())[:200])
+        return None
     except Exception:
         log.exception("trend for %s failed", plan.query.kpi)
         return None

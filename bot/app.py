@@ -16,6 +16,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
+from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from bot import i18n
 from bot.access import allowed_teams
@@ -26,6 +27,7 @@ from bot.lang import LanguageResolver
 from bot.listeners import register_listeners
 from bot.logsafe import register_secret, safe_logger
 from bot.replay import replay_guard
+from bot.workers import Workers
 from config.app_config import AppConfig
 from config.settings import Settings
 from kpi_engine import periods
@@ -51,13 +53,18 @@ def build_app(
     clock: Callable[[], datetime] | None = None,
     socket_mode: bool = False,
     trend_periods: int = SPARK_PERIODS,
+    workers: Workers | None = None,
 ) -> App:
     """A bolt App answering /kpi. `clock` returns "now" (aware); only this edge reads it.
-    `trend_periods` is the sparkline's length (0: none, one query per period fewer per answer)."""
+    `trend_periods` is the sparkline's length (0: none, one query per period fewer per answer).
+    `workers` run what follows an ack (made from config [bot] when not given; the service passes its
+    own so it can drain them on stop)."""
     client = client or make_client(settings)
-    if not client.retry_handlers or not any(type(h).__name__ == "RateLimitErrorRetryHandler"
-                                            for h in client.retry_handlers):
-        client.retry_handlers = [*(client.retry_handlers or []), *retry_handlers()]
+    # slack_sdk's default handler retries any call after a connection error, posts included (a post
+    # could then land twice): ours retries the idempotent calls only, beside the 429 retry
+    kept = [h for h in (client.retry_handlers or []) if type(h) not in (ConnectionErrorRetryHandler,
+                                                                           RateLimitErrorRetryHandler)]
+    client.retry_handlers = [*kept, *retry_handlers()]
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     register_secret(secret)
     if not secret and not socket_mode:
@@ -65,9 +72,12 @@ def build_app(
     app = App(
         client=client,
         signing_secret=secret or "",
-        # Over HTTP bolt checks every request's signature; a Socket Mode connection is authenticated itself.
-        request_verification_enabled=not socket_mode,
-        process_before_response=False,
+        # Over HTTP the front (bot/server.py, bot/signature.py) checks every request's signature before
+        # bolt sees it, in one place; a Socket Mode connection is authenticated itself.
+        request_verification_enabled=False,
+        # Listeners run on the request's thread and only queue work (bot/admit.py), so the ack never
+        # waits for a thread that answers hold; bolt's lazy listeners and their executor are not used.
+        process_before_response=True,
         logger=safe_logger("bot.bolt"),
     )
     deps = BotDeps(
@@ -77,6 +87,7 @@ def build_app(
         clock=clock or (lambda: periods.now(config.tz)),
         langs=LanguageResolver(config, client),
         spark_periods=trend_periods,
+        workers=workers or Workers.from_config(config.bot),
     )
     app.middleware(replay_guard(deps))  # first after bolt's signature check: a repeat does nothing
     app.middleware(instrument)  # counts and ack times; takes the access log's request id

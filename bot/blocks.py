@@ -74,6 +74,14 @@ def escape(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def fallback_text(s: str) -> str:
+    """A message's top-level `text` (notifications, screen readers) with no Slack special syntax left in
+    it: `<!channel>`, `<!here>`, `<@U…>`, `<#C…>`, links. The blocks escape such text from users or data
+    with escape(); this text is built from the same parts. Only < and > are turned into entities, so a
+    part that was already escaped is not escaped twice; an intended mention is added after this."""
+    return s.replace("<", "&lt;").replace(">", "&gt;")
+
+
 def sparkline(values: list[float | None]) -> str:
     known = [v for v in values if v is not None]
     if not known:

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry import RateLimitErrorRetryHandler
+from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from bot.logsafe import safe_logger
@@ -23,9 +23,30 @@ log = safe_logger("bot.delivery")
 _SLACK_HOSTS = ("slack.com", "slack-gov.com")
 
 
-def retry_handlers() -> list:
-    # A 429 says when to come back; two retries ride out a burst without holding a worker for long.
-    return [RateLimitErrorRetryHandler(max_retry_count=2)]
+# Web API methods that have the same effect however often they are called: after a dropped connection
+# they can be sent again. A post (chat.postMessage, a response_url, an upload) cannot: the first may
+# have landed, and a retry would show the message twice.
+IDEMPOTENT_METHODS = frozenset({
+    "auth.test", "users.info", "users.list", "users.lookupByEmail", "team.info", "bots.info",
+    "conversations.list", "conversations.info", "conversations.history", "conversations.replies",
+    "conversations.members", "chat.getPermalink", "files.info", "views.publish", "chat.update", "chat.delete",
+})
+
+
+class IdempotentConnectionErrorRetryHandler(ConnectionErrorRetryHandler):
+    """slack_sdk's default retry after a connection error, for idempotent methods only."""
+
+    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
+        method = urlsplit(request.url).path.rstrip("/").rsplit("/", 1)[-1]
+        return method in IDEMPOTENT_METHODS and super()._can_retry(state=state, request=request, response=response,
+                                                                   error=error)
+
+
+def retry_handlers(rate_limit_retries: int = 2) -> list:
+    """What every kpibot WebClient retries. Passing retry_handlers replaces slack_sdk's default
+    (a connection-error retry), so it is kept here, limited to idempotent calls. A 429 says when to
+    come back; two retries ride out a burst without holding a worker for long."""
+    return [IdempotentConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)]
 
 
 def response_url_ok(url: str | None, client: WebClient | None) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.lang import LanguageResolver
+from bot.workers import Workers
 from config.app_config import AppConfig
 from kpi_engine.engine import KpiEngine
 
@@ -44,6 +45,8 @@ class BotDeps:
     trend_slots: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(TREND_SLOTS))
 
     answer_seconds: dict[str, float] = field(default_factory=dict)  # per KPI, a moving average
+    # where listeners put the work done after an ack (bot/admit.py); build_app makes it from [bot]
+    workers: Workers | None = None
 
     def record_answer(self, kpi: str, seconds: float) -> None:
         old = self.answer_seconds.get(kpi)

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.alert_blocks import SEVERITY_ICON, period_from_json
-from bot.blocks import MAX_TEXT, clip, context, cue, escape, fit, header, section
+from bot.blocks import MAX_TEXT, clip, context, cue, escape, fallback_text, fit, header, section
 from kpi_engine import format as fmt
 from kpi_engine.digest_data import DigestData, Mover, TeamLine
 
@@ -207,7 +207,7 @@ def digest_message(d: DigestData) -> tuple[str, list[dict]]:
     summary = " · ".join(f"{x.name} {fmt.value(x.value, x.unit, cur, lang, compact=True)}"
                          + (f" ({fmt.change(x.change, x.change_kind, lang)})" if x.change is not None else "")
                          for x in d.lines)
-    text = clip(f"{title}: {summary}", MAX_TEXT)
+    text = clip(fallback_text(f"{title}: {summary}"), MAX_TEXT)
     return text, fit(blocks)
 
 

@@ -219,7 +219,8 @@ def _post_in_channel(deps: BotDeps, channel: str | None, reply: answers.Reply, r
     if deps.client is None or not channel:
         return False
     try:
-        deps.client.chat_postMessage(channel=channel, text=reply.text, blocks=reply.blocks, unfurl_links=False)
+        deps.client.chat_postMessage(channel=channel, text=bk.fallback_text(reply.text), blocks=reply.blocks,
+                                     unfurl_links=False)
         return True
     except (SlackApiError, SlackClientError, OSError) as exc:
         # Not in the channel (a private one, a DM): the response_url can still post there.
@@ -258,7 +259,8 @@ def digest_command(deps: BotDeps, body: dict[str, Any], text: str, request_id: s
         return
     log.info("request %s: /kpi digest %s by %s", request_id, digest_optin.parse(text), user)
     delivery.reply_privately(deps.client, url, channel, user,
-                             {"response_type": "ephemeral", "text": msg, "blocks": blocks}, request_id)
+                             {"response_type": "ephemeral", "text": bk.fallback_text(msg), "blocks": blocks},
+                             request_id)
     if user:
         publish_home(deps, user, request_id)  # the Home tab's toggle follows
 

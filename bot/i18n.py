@@ -15,6 +15,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "store_error": ("Sorry, the KPI database has a problem, so I can't answer right now. It has been logged as "
                     "request `{rid}`.",
                     "ขออภัย ฐานข้อมูล KPI มีปัญหา จึงยังตอบไม่ได้ บันทึกไว้แล้วด้วยรหัส `{rid}`"),
+    "working": ("Working on it: a few questions are ahead of yours. The answer will appear here.",
+                "กำลังหาคำตอบ มีคำถามรออยู่ก่อนหน้าอีกไม่กี่ข้อ คำตอบจะแสดงที่นี่"),
+    "busy": ("Sorry, I'm answering too many questions right now to take yours. Please try again in a minute.",
+             "ขออภัย ตอนนี้มีคำถามเข้ามามากเกินไป จึงยังรับคำถามนี้ไม่ได้ โปรดลองใหม่ในอีกสักครู่"),
     "other_workspace": ("Sorry, this KPI bot only answers people in its own workspace.",
                         "ขออภัย บอทนี้ตอบเฉพาะผู้ใช้ในเวิร์กสเปซของบริษัทเท่านั้น"),
     "own_line_only": ("You see your own line and your team's total.",

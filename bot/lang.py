@@ -41,6 +41,21 @@ class LanguageResolver:
                 return "th" if locale.lower().startswith("th") else "en"
         return self.config.language
 
+    def without_asking(self, user_id: str | None, text: str = "") -> str:
+        """The language for a reply made on the request's own thread (an ack): Thai for a question with
+        Thai letters, else what is known without calling Slack (preferences, a cached locale)."""
+        if any("\u0e00" <= ch <= "\u0e7f" for ch in text):
+            return "th"
+        if user_id:
+            prefs = self.config.users.get(user_id)
+            if prefs is not None and prefs.lang:
+                return prefs.lang
+            with self._lock:
+                hit = self._cache.get(user_id)
+            if hit is not None and hit[0]:
+                return "th" if hit[0].lower().startswith("th") else "en"
+        return self.config.language
+
     def _locale(self, user_id: str) -> str | None:
         now = time.monotonic()
         with self._lock:

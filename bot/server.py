@@ -1,9 +1,10 @@
 """The production HTTP front: Starlette under uvicorn, `POST /slack/events` into bolt, and the
 operator's `GET /healthz`, `/readyz`, `/metrics` (bot/ops_routes.py), behind an access log.
 
-bolt's Starlette adapter calls the sync App inline, which would stall the event loop for every
-request; here dispatch runs in the thread pool, and bolt acks as soon as the ack function returns
-(process_before_response=False), with the answer made by a lazy listener after the HTTP response.
+Each request to /slack/events is read with a size limit enforced while reading (413) and its
+signature checked (401, bot/signature.py) before anything parses it. bolt's Starlette adapter calls
+the sync App inline, which would stall the event loop for every request; here dispatch runs in the
+thread pool, where listeners only acknowledge and queue the work (bot/admit.py, bot/workers.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from starlette.routing import Route
 
 from bot.logsafe import safe_logger
 from bot.ops_routes import ops_routes
+from bot.signature import RequestRejected, verify_request
 from kpi_engine.engine import KpiEngine
 from telemetry.http import AccessLog
 
@@ -35,19 +37,57 @@ log = safe_logger("bot.server")
 MAX_BODY = 1024 * 1024
 
 
-def make_asgi(app: App, engine: KpiEngine | None = None, *, events_route: bool = True) -> Starlette:
+class _TooLarge(Exception):
+    pass
+
+
+async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
+    """The body, read as it arrives and given up on as soon as it passes `limit` (raises _TooLarge).
+    A declared Content-Length over the limit is refused before reading anything; a chunked upload
+    (no Content-Length) is counted chunk by chunk, so memory never holds more than the limit."""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit:
+        raise _TooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        if len(body) + len(chunk) > limit:
+            raise _TooLarge
+        body += chunk
+    return bytes(body)
+
+
+def _refused(request: Request, status: int, reason: str) -> Response:
+    # the access log's one line for this request carries the reason (telemetry/http.py): no second
+    # line, no traceback, whatever the sender tried
+    request.state.log_note = f"refused: {reason}"
+    headers = {"connection": "close"} if status == 413 else None  # do not wait for the rest of the upload
+    text = "request too large" if status == 413 else "invalid request"
+    return Response(text, status_code=status, headers=headers)
+
+
+def make_asgi(app: App, engine: KpiEngine | None = None, *, events_route: bool = True,
+              signing_secret: str | None = None) -> Starlette:
     """The ASGI app. Socket Mode passes events_route=False: its App skips signature checks, so it must
-    not be reachable over HTTP at all."""
+    not be reachable over HTTP at all. Over HTTP every request's signature is checked here
+    (bot/signature.py), before bolt or anything else parses it."""
+    if events_route and not signing_secret:
+        raise ValueError("SLACK_SIGNING_SECRET is needed to serve Slack over HTTP")
+
     async def events(request: Request) -> Response:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY:
-            return Response("request too large", status_code=413)
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return Response("request too large", status_code=413)
-        # Undecodable bytes become U+FFFD, so the signature check fails (401) instead of the server (500).
-        bolt_request = BoltRequest(body=body.decode("utf-8", errors="replace"),
-                                   query=dict(request.query_params), headers=dict(request.headers))
+        try:
+            raw = await read_body(request)
+        except _TooLarge:
+            return _refused(request, 413, f"body over {MAX_BODY} bytes")
+        try:
+            verified = verify_request(request.headers, raw, signing_secret or "", time.time())
+        except RequestRejected as rejected:
+            return _refused(request, rejected.status, rejected.reason)
+        try:
+            # Undecodable bytes become U+FFFD; a signed body bolt cannot parse is a bad request, not a 500.
+            bolt_request = BoltRequest(body=verified.body.decode("utf-8", errors="replace"),
+                                       query=dict(request.query_params), headers=dict(request.headers))
+        except Exception as exc:
+            return _refused(request, 400, f"signed body could not be parsed ({type(exc).__name__})")
         try:
             bolt_response = await run_in_threadpool(app.dispatch, bolt_request)
         except Exception:
@@ -65,9 +105,9 @@ def make_asgi(app: App, engine: KpiEngine | None = None, *, events_route: bool =
     return asgi
 
 
-def serve(app: App, host: str, port: int, engine: KpiEngine | None = None) -> None:
+def serve(app: App, host: str, port: int, signing_secret: str, engine: KpiEngine | None = None) -> None:
     """Serve in the foreground until interrupted."""
-    uvicorn.run(make_asgi(app, engine), host=host, port=port, log_level="info", proxy_headers=True,
+    uvicorn.run(make_asgi(app, engine, signing_secret=signing_secret), host=host, port=port, log_level="info", proxy_headers=True,
                 server_header=False)
 
 

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +20,7 @@ from bot.app import build_app
 from bot.deps import SPARK_PERIODS
 from bot.logsafe import protect_handlers, register_secret, safe_logger
 from bot.server import HttpServer, make_asgi, start_http
+from bot.workers import Workers
 from config.app_config import AppConfig
 from config.settings import Settings
 from kpi_engine.engine import KpiEngine
@@ -43,6 +43,7 @@ class BotHandle:
     app: App | None = None
     readiness: Any = None  # bot.ops_routes.Readiness: /readyz turns 503 as soon as stopping starts
     drain_seconds: float = DRAIN_SECONDS
+    workers: Workers | None = None  # the answer pool (bot/workers.py) the listeners queue work on
     _undo: list[Callable[[], None]] = field(default_factory=list)
 
     @property
@@ -68,20 +69,9 @@ class BotHandle:
 
     def drain(self) -> bool:
         """Wait for acknowledged work (answers, button clicks) to finish; False if time ran out."""
-        workers = getattr(self, "workers", None)  # the bot's answer pool (bot/workers.py), once it has one
-        if workers is not None:
-            return bool(workers.shutdown(self.drain_seconds))
-        if self.app is None:
+        if self.workers is None:
             return True
-        # without it: whatever runs bolt's lazy listeners is shut down and waited for
-        executor = self.app.listener_runner.listener_executor
-        waiter = threading.Thread(target=executor.shutdown, kwargs={"wait": True}, name="kpibot-drain", daemon=True)
-        waiter.start()
-        waiter.join(self.drain_seconds)
-        if waiter.is_alive():
-            log.warning("stopping: answers still running after %.0f s are abandoned", self.drain_seconds)
-            return False
-        return True
+        return self.workers.shutdown(self.drain_seconds)
 
     def wait(self) -> None:
         """Block until the HTTP server ends (Ctrl-C in `kpibot run`)."""
@@ -110,18 +100,20 @@ def start_bot(
     socket_mode = settings.slack_app_token is not None
     if not settings.slack_bot_token and client is None:
         raise ValueError("SLACK_BOT_TOKEN is needed to serve Slack")
-    app = build_app(engine, config, settings, client=client, clock=clock, socket_mode=socket_mode,
-                    trend_periods=trend_periods)
-    asgi = make_asgi(app, engine, events_route=not socket_mode)
-    http = start_http(asgi, host, settings.port if port is None else port, log_level="info")
+    workers = Workers.from_config(config.bot)
+    try:
+        app = build_app(engine, config, settings, client=client, clock=clock, socket_mode=socket_mode,
+                        trend_periods=trend_periods, workers=workers)
+        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+        asgi = make_asgi(app, engine, events_route=not socket_mode, signing_secret=secret)
+        http = start_http(asgi, host, settings.port if port is None else port, log_level="info")
+    except BaseException:
+        workers.shutdown(0)
+        raise
     handle = BotHandle(http.url, "socket" if socket_mode else "http", http, app=app,
-                       readiness=asgi.state.readiness)
-    workers = getattr(handle, "workers", None)
-    if workers is not None:  # the answer pool's own count of answers waiting for a worker
-        handle._undo.append(metrics.watch_queue(handle, workers.depth))
-    else:  # bolt's ThreadPoolExecutor keeps them in its (private) work queue
-        executor = app.listener_runner.listener_executor
-        handle._undo.append(metrics.watch_queue(handle, lambda: executor._work_queue.qsize()))  # type: ignore[attr-defined]
+                       readiness=asgi.state.readiness, workers=workers)
+    # kpibot_answer_queue_depth: the answers waiting for a worker
+    handle._undo.append(metrics.watch_queue(handle, workers.depth))
     if socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

@@ -38,6 +38,17 @@ class SlackConfig(_Strict):
     table_blocks: bool = True
 
 
+class BotConfig(_Strict):
+    """How much answer work the bot takes on at once (bot/workers.py). Acks never wait for it."""
+
+    # threads computing answers and charts and posting them (database- and Slack-bound work)
+    answer_workers: int = Field(4, ge=1, le=64)
+    # questions accepted while all workers are busy; beyond this the asker is told to try again shortly
+    answer_queue: int = Field(64, ge=1, le=10_000)
+    # with this many questions already waiting, the ack itself tells the asker "working on it"
+    working_notice_after: int = Field(4, ge=0)
+
+
 class DisplayName(_Strict):
     """How one stored dimension value reads (kpi_engine/dimension_names.toml has the shipped ones)."""
 
@@ -60,6 +71,7 @@ class AppConfig(BaseModel):
     fiscal_year_start_month: int = Field(1, ge=1, le=12)
     retention: RetentionConfig = RetentionConfig()
     slack: SlackConfig = SlackConfig()
+    bot: BotConfig = BotConfig()
     access: AccessConfig = AccessConfig()
     users: dict[str, UserPrefs] = {}  # Slack user id -> preferences (answer language)
     scheduler: SchedulerConfig = SchedulerConfig()

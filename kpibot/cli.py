@@ -3,7 +3,6 @@ the environment and the config, then hands them to the engine, bot and scheduler
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -16,6 +15,7 @@ import typer
 from config.app_config import ConfigError
 from config.settings import get_settings
 from kpi_engine.config_check import get_config
+from kpibot.termsafe import dumps_json
 
 EXIT_CODES = ("Exit codes: 0 done; 1 failed; 2 a mistake in the input (question, config, path, CSV); "
               "3 deliveries still pending (run it again to resume them); 4 the store is unreachable or locked; "
@@ -26,8 +26,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Sales KPIs i
 
 
 class _Console:
-    """A rich Console made on first use: `ask --json` prints plain JSON, and importing rich costs a
-    fresh process ~40 ms."""
+    """A rich Console made on first use (`ask --json` prints plain JSON, and importing rich costs a
+    fresh process ~40 ms) that strips control characters: names in answers and reports come from
+    imported files."""
 
     def __init__(self, **options):
         self._options = options
@@ -37,9 +38,9 @@ class _Console:
     def console(self):
         """The Console itself, for code that takes one (rich's progress bars want the real thing)."""
         if self._console is None:
-            from rich.console import Console
+            from kpibot.termsafe import safe_console
 
-            self._console = Console(**self._options)
+            self._console = safe_console(**self._options)
         return self._console
 
     def __getattr__(self, name: str):
@@ -141,8 +142,8 @@ def ask_cmd(
         if as_json:
             from kpi_engine.catalogue import catalogue
 
-            print(json.dumps({"help": True, "kpis": [s.to_json() for s in catalogue().values()]},
-                             ensure_ascii=False, indent=2))
+            print(dumps_json({"help": True, "kpis": [s.to_json() for s in catalogue().values()]},
+                             indent=2))
         else:
             from kpi_engine.answer_text import help_text
 
@@ -153,8 +154,8 @@ def ask_cmd(
     answer = eng.answer(query, _as_of(as_of))
     rep_label = eng.lexicon().rep_label
     if as_json:
-        print(json.dumps(answer.to_json() | {"reading": reading_json(answer, query, eng.names, rep_label)},
-                         ensure_ascii=False, indent=2))
+        print(dumps_json(answer.to_json() | {"reading": reading_json(answer, query, eng.names, rep_label)},
+                         indent=2))
         return
     from kpibot.text_answer import explain_text, render_answer  # the renderer only for people, not --json
 
@@ -171,7 +172,7 @@ def kpis_cmd(as_json: Annotated[bool, typer.Option("--json")] = False):
     from kpibot.text_answer import render_catalogue
 
     if as_json:
-        print(json.dumps([s.to_json() for s in catalogue().values()], ensure_ascii=False, indent=2))
+        print(dumps_json([s.to_json() for s in catalogue().values()], indent=2))
     else:
         render_catalogue(out.console)
 
@@ -322,12 +323,13 @@ def _slack_client_factory():
 
     def make():
         from slack_sdk import WebClient
-        from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+        from bot.delivery import retry_handlers
 
         if settings.slack_bot_token is None:
             raise UserError("SLACK_BOT_TOKEN is not set: use --dry-run, or `kpibot run` for the sandbox")
         return WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_base_url,
-                         retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3)])
+                         retry_handlers=retry_handlers(rate_limit_retries=3))
 
     return make
 
@@ -340,7 +342,7 @@ def _print_schedule_result(result: dict, as_json: bool) -> None:
     from schedules.cli import format_preview
 
     if as_json:
-        print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+        print(dumps_json(result, indent=2, default=str))
     else:
         out.print(format_preview(result), markup=False)
 

@@ -5,13 +5,13 @@ Each returns what to print and the exit status; cli.py wires them to typer.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from rich.console import Console
 
 from config.app_config import AppConfig
+from kpibot.termsafe import dumps_json
 
 
 class OpsInputError(ValueError):
@@ -53,7 +53,7 @@ def sync(store: Any, config: AppConfig, source: str | None, dry_run: bool, as_js
         chosen = [s for s in config.sources if s.enabled]
     results = [sync_source(store, config, s, now=now, dry_run=dry_run) for s in chosen]
     if as_json:
-        print(json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=2, default=str))
+        print(dumps_json([r.to_json() for r in results], indent=2, default=str))
     else:
         for r in results:
             out.print(_sync_line(r), markup=False, soft_wrap=True, emoji=False)
@@ -98,11 +98,11 @@ def outbox_list(store: Any, config: AppConfig, states: list[str], limit: int, as
     counts = ops.outbox_counts()
     shown = rows[-limit:] if limit else rows
     if as_json:
-        print(json.dumps({"counts": counts, "messages": [{
+        print(dumps_json({"counts": counts, "messages": [{
             "id": r.id, "key": r.key, "kind": r.kind, "channel": r.channel, "state": r.state,
             "attempts": r.attempts, "created_at": r.created_at, "next_attempt_at": r.next_attempt_at,
             "sent_at": r.sent_at, "uncertain": r.uncertain, "error": r.last_error} for r in shown]},
-            ensure_ascii=False, indent=2))
+            indent=2))
         return 0
     tz = config.tz
     total = ", ".join(f"{s} {counts.get(s, 0)}" for s in OUTBOX_STATES)

@@ -34,6 +34,7 @@ from config.settings import Settings
 from kpi_engine import periods
 from kpi_engine.db import StoreError, open_store, require_writable
 from kpi_engine.engine import KpiEngine
+from kpibot.termsafe import clean
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def run_service(
     try:
         handle = start_service(settings, config, host=host, port=port, open_browser=open_browser)
     except (ServiceError, StoreError) as exc:
-        print(f"kpibot: {exc}", file=sys.stderr, flush=True)
+        print(clean(f"kpibot: {exc}"), file=sys.stderr, flush=True)
         raise SystemExit(getattr(exc, "exit_code", 2)) from None
     except KeyboardInterrupt:
         # Ctrl-C while starting (say, during the demo data): what had started is already stopped.
@@ -449,7 +450,7 @@ def _try_open(url: str) -> None:
 
 
 def _print(line: str) -> None:
-    print(line, flush=True)
+    print(clean(line), flush=True)  # names from imports reach these lines: no terminal control codes
 
 
 def _sigterm_as_interrupt() -> Callable[[], None]:

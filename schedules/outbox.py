@@ -362,7 +362,7 @@ class Sender:
         cursor = None
         for _ in range(10):
             try:
-                r = self.client.conversations_list(types="public_channel,private_channel", limit=1000,
+                r = self.client.conversations_list(types="public_channel,private_channel", limit=999,  # Slack takes at most 999 a page
                                                    exclude_archived=True, cursor=cursor)
             except Exception:  # no channels:read scope, or an emulator without it: keep the name
                 return None

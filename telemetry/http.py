@@ -56,7 +56,10 @@ class AccessLog:
             HTTP_SECONDS.labels(method, route, str(status["code"])).observe(elapsed)
             client = scope.get("client")
             level = logging.DEBUG if path in _QUIET and status["code"] < 400 else logging.INFO
+            # the app may leave a short note for this line (why a request was refused) in request.state
+            note = (scope.get("state") or {}).get("log_note")
             if log.isEnabledFor(level):
-                log.log(level, "%s %s %s %.1f ms", method, path, status["code"], elapsed * 1000, extra={
+                log.log(level, "%s %s %s %.1f ms%s", method, path, status["code"], elapsed * 1000,
+                        f" ({note})" if note else "", extra={
                     "request_id": rid, "method": method, "path": path, "status": status["code"],
                     "latency_ms": round(elapsed * 1000, 1), "client": client[0] if client else None})

@@ -134,3 +134,43 @@ def test_sparklines_are_left_out_for_kpis_whose_answers_are_slow(deps):
         deps.record_answer("revenue", 0.01)
     future = deps.submit_trend("revenue", lambda: 42)
     assert future is not None and future.result(timeout=5) == 42
+
+
+SPECIAL_SYNTAX = ["<!channel>", "<!here>", "<!everyone>", "<!subteam^S0TEAM>", "<@U2>", "<@U2|nok>", "<#C0SALES>",
+                  "<https://example.invalid|click>", "<!date^1392734382^{date}|x>", "<", ">", "&lt;!here&gt;"]
+WORDS = ["revenue", "win", "rate", "by", "rep", "team", "region:", "rep:", "team:", "2026-Q2", "this", "month",
+         "chart", "vs", "last", "year", "xyzzy", "mars", "help", "รายได้"]
+FUZZ_TEXT = st.one_of(
+    st.lists(st.sampled_from(SPECIAL_SYNTAX + WORDS), min_size=1, max_size=8).map(" ".join),
+    st.lists(st.sampled_from(SPECIAL_SYNTAX + WORDS), min_size=1, max_size=4).map("".join),
+    st.text(alphabet=st.sampled_from(list("<>!@#|^&;revnu channelhere ")), max_size=40),
+)
+
+
+@SQLITE
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=FUZZ_TEXT)
+def test_top_level_text_never_carries_slack_special_syntax(deps, text):
+    """Whatever the question, the reply's top-level text (what notifications show) has no <!channel>,
+    <@U…> or link syntax: Slack would act on it (ping a channel) although the blocks escape it."""
+    for user in ("U1", "UOPS"):
+        reply = answers.answer_question(deps, text, user, NOW)
+        assert "<" not in reply.payload()["text"] and ">" not in reply.payload()["text"], (text, reply.kind)
+
+
+def test_alert_and_admin_texts_escape_names_but_keep_the_configured_mention():
+    from zoneinfo import ZoneInfo
+
+    from bot import admin_blocks, alert_blocks
+
+    view = alert_blocks.AlertView(
+        rule_id="drop", title="<!channel> drop", severity="warning", kpi_name="Revenue <@U2>", unit="currency", currency="THB",
+        lang="en", tz=ZoneInfo("Asia/Bangkok"), segment="", per=None, filters={}, state="firing",
+        period_label="W19 <!here>", value=1.0, findings=["<!everyone> fell"], reason=None, since=None,
+        fired_at=None, resolved_at=None, mention="<!subteam^S0SALES>")
+    text, _ = alert_blocks.alert_message(view)
+    assert text.startswith("<!subteam^S0SALES> ") and "<" not in text[len("<!subteam^S0SALES> "):]
+    for text, _ in (alert_blocks.resolved_reply(view), alert_blocks.reminder_reply(view),
+                    admin_blocks.rule_error_message(rule_id="r<!here>", rule_name="<!channel>", segment="<@U1>",
+                                                    reason="<!everyone>", when=0, tz=ZoneInfo("UTC"), lang="en")):
+        assert "<" not in text and ">" not in text, text

@@ -69,13 +69,19 @@ class Rig:
         status, headers, raw = self.post(body)
         return status, time.perf_counter() - started, raw
 
-    def ask(self, text: str, user: str = "U1", channel: str = SALES, timeout: float = 10.0) -> dict:
+    def ask(self, text: str, user: str = "U1", channel: str = SALES, timeout: float = 60.0) -> dict:
         """Send /kpi TEXT and return the ephemeral answer it produced."""
         before = len(self.emu.ephemerals(user=user))
         status, elapsed, _ = self.command(text, user, channel)
         assert status == 200, f"/kpi {text!r} -> HTTP {status}"
         assert elapsed < 3.0
         return self.emu.wait_for(lambda e: e.ephemerals(user=user)[before:][:1][0], timeout=timeout)
+
+    def barrier(self, user: str = "U2") -> None:
+        """Ask something valid and wait for its answer. Work is queued first in, first out, so whatever an
+        earlier request set off has been taken up by then: an event to wait for instead of a sleep when
+        checking that a refused request did nothing."""
+        self.ask("help", user=user)
 
     def click(self, message: dict, action_id: str, user: str = "U1", channel: str = SALES) -> tuple[int, bytes]:
         value = next(el["value"] for b in message["blocks"] if b["type"] == "actions"

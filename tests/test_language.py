@@ -294,3 +294,30 @@ def test_ask_my_needs_a_linked_user(cli_env):
 def test_options_are_part_of_the_input():
     q = parse("revenue fy26", options=ParseOptions(fiscal_year_start_month=4))
     assert isinstance(q, Query) and q.period.fiscal_start == 4
+
+
+@SQLITE
+def test_ask_prints_no_terminal_control_codes_from_imported_names(store_url, store, tmp_path, monkeypatch):
+    """A rep's name with an escape sequence (from an import) reaches the terminal without it."""
+    import copy
+
+    from config.app_config import _cached
+    from config.settings import get_settings
+    from kpibot.cli import app
+
+    t = copy.deepcopy(tables())
+    t["reps"][0]["name"] = "Somchai\x1b[2J\x1b]0;owned\x07 \x9b31mJaidee\x07\r"
+    load(store, tmp_path / "csv", t)
+    monkeypatch.setenv("DATABASE_URL", store_url)
+    get_settings.cache_clear()
+    _cached.cache_clear()
+    try:
+        for args in (["ask", "revenue", "by", "rep", "2026-05", "--as-of", "2026-06-15"],
+                     ["ask", "revenue", "by", "rep", "2026-05", "--as-of", "2026-06-15", "--json"]):
+            r = CliRunner().invoke(app, args)
+            assert r.exit_code == 0, r.output
+            assert "Somchai" in r.stdout and "Jaidee" in r.stdout
+            assert not [c for c in r.stdout if (ord(c) < 32 and c not in "\n\t") or 0x7f <= ord(c) <= 0x9f], args
+    finally:
+        get_settings.cache_clear()
+        _cached.cache_clear()

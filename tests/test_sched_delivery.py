@@ -45,7 +45,7 @@ def test_a_digest_rerun_resumes_what_slack_refused_instead_of_calling_it_a_dupli
     assert emu.messages("C0LEAD") == []
 
     emu.clear_faults()
-    again = cli.digest(eng, store, cfg, lambda: client_for(emu), as_of=at("2026-11-24T10:00"), timeout=20)
+    again = cli.digest(eng, store, cfg, lambda: client_for(emu), as_of=at("2026-11-24T10:00"), timeout=60)
     [item] = again["digests"]
     assert item["status"] == "sent" and item["resumed"] is True
     assert set(item["delivery"].values()) == {"sent"} and cli.pending_line(again) is None
@@ -70,7 +70,7 @@ def test_an_alerts_rerun_resumes_the_messages_an_earlier_run_left_pending(store,
     assert cli.pending_line(first).startswith(f"{len(first['delivery'])} messages not delivered yet, still pending")
 
     emu.clear_faults()
-    again = cli.alerts(eng, store, cfg, lambda: client_for(emu), as_of=when, timeout=20)
+    again = cli.alerts(eng, store, cfg, lambda: client_for(emu), as_of=when, timeout=60)
     assert again["transitions"] == []  # the states moved the first time; only the delivery was owed
     assert sorted(again["resumed"]) == sorted(first["delivery"])
     assert set(again["delivery"].values()) == {"sent"} and cli.pending_line(again) is None

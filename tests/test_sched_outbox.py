@@ -212,3 +212,13 @@ def test_a_sender_killed_during_delivery_is_finished_by_the_next_exactly_once(st
                                      else ([], ["digest:weekly:C0DIGEST1:2026-W48"]))
     row = ops.message("digest:weekly:C0DIGEST1:2026-W48")
     assert row.state == "sent" and row.ts == emu.messages(CH)[0]["ts"]
+
+
+def test_a_channel_given_by_name_is_looked_up_within_slacks_page_limit(lite, emu):
+    """conversations.list takes at most 999 a page (1000 is refused by Slack)."""
+    ops = OpsStore(lite)
+    # an upload needs the channel's id, so the name is looked up first
+    _queue(ops, upload("u:chart", "leadership", "chart.png", b"png", "Chart", "Chart"))
+    _sender(ops, emu).drain(timeout=30)
+    calls = emu.calls("conversations.list")
+    assert calls and all(int(c.params["limit"]) <= 999 for c in calls)

@@ -292,9 +292,10 @@ class SlackEmulator:
 
     # ------------------------------------------------------------------ waiting and listening
 
-    def wait_for(self, predicate: Callable[[SlackEmulator], Any], timeout: float = 5.0) -> Any:
+    def wait_for(self, predicate: Callable[[SlackEmulator], Any], timeout: float = 30.0) -> Any:
         """Block until `predicate(emulator)` is truthy and return its value.
 
+        The default limit is generous (a busy machine); the wait ends as soon as the condition holds.
         A LookupError counts as "not yet", so `lambda e: e.messages(C)[0]["text"] == "x"` can be
         written before the message exists. The predicate runs under the emulator's lock: it may call
         the query methods but must not change the emulator or block.

@@ -2,7 +2,7 @@
 
     register_alert_actions(app, deps)   # deps: anything with .engine, .config and .clock (bot.deps.BotDeps)
 
-Each click is acknowledged at once; the work runs after the ack (a lazy listener). The
+Each click is acknowledged at once; the work runs after the ack, in the bot's answer pool. The
 change is made in the ops store and the edit of the alert message (or the explanation in
 its thread) goes through the outbox like every alert message, then is delivered right
 away with the client bolt hands the listener; if Slack is unavailable the scheduler's
@@ -17,10 +17,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import access, i18n
+from bot import access, admit, i18n
 from bot.alert_blocks import ACK_ACTION, EXPLAIN_ACTION, RESOLVE_ACTION, SNOOZE_1D_ACTION, SNOOZE_7D_ACTION
 from kpi_engine.ops import OpsStore
 from schedules import alerts as alert_flow
@@ -93,11 +93,9 @@ def handle_alert_action(deps: Any, body: dict[str, Any], client: WebClient | Non
 
 
 def register_alert_actions(app: App, deps: Any) -> None:
-    def ack(ack: Ack) -> None:
-        ack()
-
-    def work(body: dict, client: WebClient) -> None:
-        handle_alert_action(deps, body, client)
+    def click(ack: Ack, body: dict, context: BoltContext) -> None:
+        admit.action(deps, ack, body, context.get("request_id") or "-", handle_alert_action, deps, body,
+                     deps.client)
 
     for action_id in (ACK_ACTION, SNOOZE_1D_ACTION, SNOOZE_7D_ACTION, RESOLVE_ACTION, EXPLAIN_ACTION):
-        app.action(action_id)(ack=ack, lazy=[work])
+        app.action(action_id)(click)

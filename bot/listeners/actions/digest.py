@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot import flows
+from bot import admit, flows
 from bot.deps import BotDeps
 from bot.digest_optin import TOGGLE_ACTION
 
 
 def register(app: App, deps: BotDeps) -> None:
-    def ack_toggle(ack: Ack) -> None:
-        ack()
+    def toggle(ack: Ack, body: dict, context: BoltContext) -> None:
+        rid = context.get("request_id") or "-"
+        admit.action(deps, ack, body, rid, flows.digest_toggle, deps, body, rid)
 
-    def do_toggle(body: dict, context: BoltContext) -> None:
-        flows.digest_toggle(deps, body, context.get("request_id") or "-")
-
-    app.action(TOGGLE_ACTION)(ack=ack_toggle, lazy=[do_toggle])
+    app.action(TOGGLE_ACTION)(toggle)

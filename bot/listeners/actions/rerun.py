@@ -6,16 +6,14 @@ import re
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot import flows
+from bot import admit, flows
 from bot.blocks import RERUN_ACTION
 from bot.deps import BotDeps
 
 
 def register(app: App, deps: BotDeps) -> None:
-    def ack_rerun(ack: Ack) -> None:
-        ack()
+    def rerun(ack: Ack, body: dict, context: BoltContext) -> None:
+        rid = context.get("request_id") or "-"
+        admit.action(deps, ack, body, rid, flows.rerun, deps, body, rid)
 
-    def do_rerun(body: dict, context: BoltContext) -> None:
-        flows.rerun(deps, body, context.get("request_id") or "-")
-
-    app.action(re.compile(rf"^{RERUN_ACTION}_\d+$"))(ack=ack_rerun, lazy=[do_rerun])
+    app.action(re.compile(rf"^{RERUN_ACTION}_\d+$"))(rerun)

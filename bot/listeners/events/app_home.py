@@ -1,10 +1,10 @@
-"""`app_home_opened`: publish the person's numbers to their Home tab."""
+"""`app_home_opened`: publish the person's numbers to their Home tab (in the answer pool)."""
 
 from __future__ import annotations
 
 from slack_bolt import App, BoltContext
 
-from bot import flows
+from bot import admit, flows
 from bot.deps import BotDeps
 
 
@@ -13,4 +13,5 @@ def register(app: App, deps: BotDeps) -> None:
     def home_opened(event: dict, context: BoltContext) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
             return
-        flows.publish_home(deps, event["user"], context.get("request_id") or "-")
+        rid = context.get("request_id") or "-"
+        admit.event(deps, rid, flows.publish_home, deps, event["user"], rid)
