@@ -144,6 +144,7 @@ class Coverage:
         self.src = SOURCES.get(kpi)
         self.cl = clearance
         self.as_of_ts = as_of_ts
+        self._ok: dict[tuple, bool] = {}
 
     # ------------------------------------------------------------ counting
 
@@ -214,22 +215,26 @@ class Coverage:
 
     def cell_ok(self, period: Period, filters: Filters) -> bool:
         """Whether a filtered total may be shown: its own reps, and its place in the pattern of each
-        of its filters' dimensions (so parent minus shown siblings does not give it away)."""
+        of its filters' dimensions when the total above it is shown (so parent minus shown siblings
+        does not give it away; a hidden parent gives nothing away)."""
         if self.cl.sees_all or self.src is None:
             return True
         if self.cl.company_only:
             return not self._narrowed(filters)
-        own = self._covered(period, filters)
-        if not self.cl.safe(own):
-            return False
+        memo = (period.start_ts, period.end_ts, tuple(sorted((d, tuple(v)) for d, v in filters.values.items())))
+        if memo in self._ok:
+            return self._ok[memo]
+        ok = self.cl.safe(self._covered(period, filters))
         for dim, vals in filters.values.items():
+            if not ok:
+                break
             if dim not in self.src.dims or len(vals) != 1:
                 continue
             parent = filters.without(dim)
-            group = self._group(period, parent, dim)
-            if str(vals[0]) in protect(group, self.cl):
-                return False
-        return True
+            if self.cell_ok(period, parent):
+                ok = str(vals[0]) not in protect(self._group(period, parent, dim), self.cl)
+        self._ok[memo] = ok
+        return ok
 
     def _covered(self, period: Period, filters: Filters) -> set[str]:
         got = self.pairs(period, filters, None).get("", set())
@@ -244,8 +249,9 @@ class Coverage:
                     cells[kk] = reps
         return cells
 
-    def rows_hidden(self, period: Period, filters: Filters, by: str, keys: Iterable[str]) -> set[str]:
-        """The breakdown rows to hide: unsafe ones, and their complements."""
+    def rows_hidden(self, period: Period, filters: Filters, by: str, keys: Iterable[str],
+                    total_shown: bool = True) -> set[str]:
+        """The breakdown rows to hide: unsafe ones, and their complements when the total is shown."""
         keys = [str(x) for x in keys]
         if self.cl.sees_all or self.src is None:
             return set()
@@ -256,7 +262,7 @@ class Coverage:
         cells = {x: group.get(x) or (fallback if by in REP_ATTRS else set()) for x in keys}
         for x, reps in group.items():  # cells with rows the answer did not list still count for the pattern
             cells.setdefault(x, reps)
-        return protect(cells, self.cl) & set(keys)
+        return protect(cells, self.cl, complement=total_shown) & set(keys)
 
     def series_hidden(self, points: list[Period], filters: Filters) -> set[int]:
         """The points of a trend to hide: those the rule hides, and complements (the points add up to
@@ -278,18 +284,18 @@ class Coverage:
         v.value = self.cell_ok(period, filters)
         v.comparison = v.value and self.cell_ok(base, filters)
         if by:
-            keys = [str(x) for x in keys]
-            # a hidden total must not be the sum of its shown rows
-            v.hidden_rows = self.rows_hidden(period, filters, by, keys) if v.value else set(keys)
+            # a hidden total is never the sum of shown rows: it has an unsafe row (all safe rows make a
+            # safe total), which stays hidden
+            v.hidden_rows = self.rows_hidden(period, filters, by, keys, total_shown=v.value)
         return v
 
 
-def protect(cells: dict[str, set[str]], cl: Clearance, forced: Iterable[str] = ()) -> set[str]:
+def protect(cells: dict[str, set[str]], cl: Clearance, forced: Iterable[str] = (), complement: bool = True) -> set[str]:
     """The keys of a group to hide: every unsafe cell, then (while the hidden cells together would be
     unsafe, i.e. the group's total minus the shown ones would give them away) the smallest other
-    cell, by reps covered and then key, never by value."""
+    cell, by reps covered and then key, never by value. No complements when the total is hidden."""
     hidden = {x for x, reps in cells.items() if not cl.safe(reps)} | (set(forced) & set(cells))
-    if not hidden:
+    if not hidden or not complement:
         return hidden
     rest = sorted((x for x in cells if x not in hidden), key=lambda x: (len(cells[x]), x))
     union: set[str] = set().union(*(cells[x] for x in hidden))

@@ -261,7 +261,7 @@ class KpiEngine:
             code, args = "low_sample", {"n": m.n, "min": self.config.min_sample}
         args.setdefault("period", period.label)
         if verdict is not None and breakdown is not None and verdict.hidden_rows:
-            breakdown = _hide_rows(breakdown, verdict, clearance, query.lang)
+            breakdown = _hide_rows(breakdown, verdict, clearance, query.lang, query.breakdown)
         rows_total = len(breakdown) if breakdown is not None else None
         if breakdown is not None and query.rank is not None:
             breakdown = _ranked(breakdown, query.rank)
@@ -644,13 +644,16 @@ def _period_error(query: Query, exc: PeriodError) -> QueryError:
     return QueryError(msg, lang=query.lang)
 
 
-def _hide_rows(rows: list[dict], v: Verdict, cl: Clearance | None, lang: str) -> list[dict]:
+def _hide_rows(rows: list[dict], v: Verdict, cl: Clearance | None, lang: str, by: str | None) -> list[dict]:
     """Hidden rows keep their place in the table but lose their value, and go last (their order
-    among the others would say how big they are)."""
+    among the others would say how big they are); a rep the person may not see is not named."""
     k = cl.k if cl else 3
     shown = [r for r in rows if str(r["key"]) not in v.hidden_rows]
     hidden = sorted((r for r in rows if str(r["key"]) in v.hidden_rows), key=lambda r: str(r["key"]))
-    return shown + [{**r, "value": None, "hidden": hidden_text(k, lang, v.reason)} for r in hidden]
+    anon = "(ตัวแทนขายคนอื่น)" if lang == "th" else "(another rep)"
+    return shown + [{**r, "value": None, "hidden": hidden_text(k, lang, v.reason),
+                     **({"label": anon} if by == "rep" and cl is not None and not cl.visible(str(r["key"])) else {})}
+                    for r in hidden]
 
 
 def _hide(a: Answer, v: Verdict, cl: Clearance | None) -> None:
