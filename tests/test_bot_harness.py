@@ -107,9 +107,10 @@ def make_rig(store, tmp_path):
     def make(access: AccessConfig | None = None, **config_kw) -> Rig:
         if not started:
             load(store, tmp_path / "csv", tables())
-        # the fixture company has two selling reps: with the default min_reps (3) every total would be
-        # hidden from all but the head (tests/test_disclosure_leaks.py covers the default on the demo)
-        config = AppConfig(access=access or AccessConfig(min_reps=2), **config_kw)
+        # the fixture company has two selling reps, so any total a rep asks for is one colleague's
+        # number plus their own: the disclosure rule is off here (min_reps 1) and tested where the
+        # company is big enough (tests/test_bot_disclosure.py, test_disclosure_leaks.py) and below
+        config = AppConfig(access=access or AccessConfig(min_reps=1), **config_kw)
         engine = KpiEngine(store, config)
         emu = SlackEmulator(bot_token=TOKEN).start()
         for uid, (name, locale) in USERS.items():
