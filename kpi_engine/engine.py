@@ -136,6 +136,8 @@ class Answer:
             "note_th": self.note("th"),
             "data_to": (periods.from_epoch(self.data_to, self.period.start.tzinfo).isoformat()
                         if self.data_to is not None else None),
+            # what the disclosure rule hid from the person asked for (kpi_engine.disclosure)
+            **({"hidden": self.extra["hidden"]} if "hidden" in self.extra else {}),
         }
 
 
