@@ -197,8 +197,8 @@ class Coverage:
                 marks.append(f":p_{dim}_{i}")
             where.append(f"{REP_ATTRS[dim]} IN ({', '.join(marks)})")
         key = REP_ATTRS.get(by) if by else None
-        sql = (f"SELECT {f'COALESCE({key}, {chr(39)}{chr(39)})' if key else chr(39) * 2} AS k, r.rep_id FROM reps r"
-               + (f" WHERE {' AND '.join(where)}" if where else ""))
+        k = f"COALESCE({key}, '')" if key else "''"
+        sql = f"SELECT {k} AS k, r.rep_id FROM reps r" + (f" WHERE {' AND '.join(where)}" if where else "")
         out: dict[str, set[str]] = {}
         for kk, rep in self.conn.execute(text(sql), params):
             out.setdefault(str(kk), set()).add(str(rep))

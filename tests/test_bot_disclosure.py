@@ -121,3 +121,27 @@ def test_did_you_mean_and_refusals_name_only_reps_the_person_may_see(demo_rig):
     assert "own numbers only" in refused and name not in refused
     manager = message_text(demo_rig.ask(f"revenue this year rep:{typo}", user="U0MANAGER"))
     assert name not in manager
+
+
+def test_personal_digests_follow_the_rule(demo_rig):
+    from bot.access import digest_audience
+    from config.schedule_models import DigestConfig
+    from schedules.digest import build_digest
+
+    eng, config = demo_rig.engine, demo_rig.config
+    sub = DigestConfig(movers_by=["team", "region", "rep"])
+    head = build_digest(eng, None, config, sub, NOW, chart=False,
+                        audience=digest_audience(eng, config, "U0ANNA", "en"))
+    nobody = build_digest(eng, None, config, sub, NOW, chart=False,
+                          audience=digest_audience(eng, config, "U0NOBODY", "en"))
+    # someone not linked: company totals as the head reads them, but no team, region or rep in it
+    assert [ln.value for ln in nobody.lines] == [ln.value for ln in head.lines]
+    assert not [m for m in nobody.movers if m.dim in ("team", "region", "rep")]
+    assert all(not m.deals for m in nobody.movers)  # a single deal is one rep's number
+    assert all(t.value is None for t in nobody.teams)
+    assert any(t.value is not None for t in head.teams)
+    # a rep's own digest: his own numbers, every one of them shown
+    mine = build_digest(eng, None, config, sub, NOW, chart=False,
+                        audience=digest_audience(eng, config, "U0SOMCHAI", "en"))
+    assert mine.audience == "self" and not mine.teams
+    assert not [ln for ln in mine.lines if ln.note and "Hidden" in ln.note]

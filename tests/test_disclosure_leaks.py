@@ -337,3 +337,17 @@ def test_the_narrow_total_from_the_issue_is_hidden_for_a_rep_and_shown_to_the_he
     amount = fmt.value(head.answer.value, "currency", "THB", "en")
     assert amount not in _shown_text(rep)
     assert re.search(r"hidden", _shown_text(rep), re.IGNORECASE)
+
+
+def test_protect_hides_a_complement_only_when_the_total_is_shown():
+    from kpi_engine.disclosure import Clearance, protect
+
+    cl = Clearance(frozenset({"me"}), k=3)
+    assert cl.safe({"me"}) and cl.safe({"me", "a", "b"}) and not cl.safe({"a"}) and not cl.safe({"me", "a"})
+    assert not cl.safe({"a", "b"}) and not cl.safe({"me", "x", "a"} - {"x"})
+    cells = {"north": {"a"}, "south": {"b", "c", "d"}, "east": {"e", "f", "g", "h"}, "west": {"me"}}
+    # north alone would be total minus the rest: the smallest other cell (by reps, then key) goes with it
+    assert protect(cells, cl) == {"north", "west", "south"}  # {a, me} is still unsafe, so south too
+    assert protect(cells, cl, complement=False) == {"north"}
+    assert protect({"x": {"a", "b", "c"}, "y": {"d", "e", "f"}}, cl) == set()
+    assert Clearance(None).safe({"a"}) and Clearance(frozenset(), k=1).safe({"a"})
