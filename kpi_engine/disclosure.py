@@ -23,7 +23,7 @@ Knows nothing of Slack: a caller passes a Clearance (the reps a person may see, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -138,7 +138,11 @@ class Verdict:
 class Coverage:
     """Counts the reps behind cells of one KPI on one connection."""
 
-    def __init__(self, conn, kpi: str, clearance: Clearance, as_of_ts: int):
+    def __init__(self, conn, kpi: str, clearance: Clearance, as_of_ts: int,
+                 lister: Callable[[Period, Filters, str], dict[str, bool]] | None = None):
+        # lister: the rows the KPI itself gives for a breakdown, key -> has a value; only those add up
+        # to the total, so only they can give a hidden cell away by subtraction
+        self.lister = lister
         self.conn = conn
         self.kpi = kpi
         self.src = SOURCES.get(kpi)
@@ -232,7 +236,12 @@ class Coverage:
                 continue
             parent = filters.without(dim)
             if self.cell_ok(period, parent):
-                ok = str(vals[0]) not in protect(self._group(period, parent, dim), self.cl)
+                group = self._group(period, parent, dim)
+                listed = self.lister(period, parent, dim) if self.lister else {x: True for x in group}
+                cells = {x: group.get(x, set()) for x in listed}
+                cells.setdefault(str(vals[0]), group.get(str(vals[0]), set()))
+                adds = {x for x, has in listed.items() if has} | {str(vals[0])}
+                ok = str(vals[0]) not in protect(cells, self.cl, adds=adds)
         self._ok[memo] = ok
         return ok
 
@@ -249,10 +258,11 @@ class Coverage:
                     cells[kk] = reps
         return cells
 
-    def rows_hidden(self, period: Period, filters: Filters, by: str, keys: Iterable[str],
+    def rows_hidden(self, period: Period, filters: Filters, by: str, keys: dict[str, bool],
                     total_shown: bool = True) -> set[str]:
-        """The breakdown rows to hide: unsafe ones, and their complements when the total is shown."""
-        keys = [str(x) for x in keys]
+        """The breakdown rows to hide (keys: the rows listed, key -> has a value): unsafe ones, and
+        their complements when the total is shown."""
+        keys = {str(x): has for x, has in keys.items()}
         if self.cl.sees_all or self.src is None:
             return set()
         if self.cl.company_only:
@@ -260,23 +270,22 @@ class Coverage:
         group = self._group(period, filters, by)
         fallback = self.population(filters).get("", set())
         cells = {x: group.get(x) or (fallback if by in REP_ATTRS else set()) for x in keys}
-        for x, reps in group.items():  # cells with rows the answer did not list still count for the pattern
-            cells.setdefault(x, reps)
-        return protect(cells, self.cl, complement=total_shown) & set(keys)
+        return protect(cells, self.cl, complement=total_shown, adds={x for x, has in keys.items() if has})
 
-    def series_hidden(self, points: list[Period], filters: Filters) -> set[int]:
-        """The points of a trend to hide: those the rule hides, and complements (the points add up to
-        the span they cover, which may be asked for on its own)."""
+    def series_hidden(self, points: list[Period], filters: Filters, has: list[bool]) -> set[int]:
+        """The points of a trend to hide (has: whether each has a value): those the rule hides, and
+        complements (the points add up to the span they cover, which may be asked for on its own)."""
         if self.cl.sees_all or self.src is None:
             return set()
         if self.cl.company_only:
             return set(range(len(points))) if self._narrowed(filters) else set()
         cells = {str(i): self._covered(p, filters) for i, p in enumerate(points)}
         forced = {str(i) for i, p in enumerate(points) if not self.cell_ok(p, filters)}
-        return {int(i) for i in protect(cells, self.cl, forced)}
+        adds = {str(i) for i, h in enumerate(has) if h}
+        return {int(i) for i in protect(cells, self.cl, forced, adds=adds)}
 
     def verdict(self, period: Period, base: Period, filters: Filters, by: str | None,
-                keys: Iterable[str] = ()) -> Verdict:
+                keys: dict[str, bool] | None = None) -> Verdict:
         """The whole answer: its value, its comparison and its breakdown rows."""
         v = Verdict(reason="company_only" if self.cl.company_only else "few_reps")
         if self.cl.sees_all or self.src is None:
@@ -286,20 +295,24 @@ class Coverage:
         if by:
             # a hidden total is never the sum of shown rows: it has an unsafe row (all safe rows make a
             # safe total), which stays hidden
-            v.hidden_rows = self.rows_hidden(period, filters, by, keys, total_shown=v.value)
+            v.hidden_rows = self.rows_hidden(period, filters, by, keys or {}, total_shown=v.value)
         return v
 
 
-def protect(cells: dict[str, set[str]], cl: Clearance, forced: Iterable[str] = (), complement: bool = True) -> set[str]:
-    """The keys of a group to hide: every unsafe cell, then (while the hidden cells together would be
-    unsafe, i.e. the group's total minus the shown ones would give them away) the smallest other
-    cell, by reps covered and then key, never by value. No complements when the total is hidden."""
+def protect(cells: dict[str, set[str]], cl: Clearance, forced: Iterable[str] = (), complement: bool = True,
+            adds: set[str] | None = None) -> set[str]:
+    """The keys of a group to hide: every unsafe cell, then (while the hidden cells that add to the
+    total would together be unsafe, i.e. the total minus the shown cells would give them away) the
+    smallest other such cell, by reps covered and then key, never by value. `adds`: the cells with a
+    value (None: all); one without adds nothing to the total, so it neither gives away nor covers.
+    No complements when the total is hidden."""
+    adds = set(cells) if adds is None else adds & set(cells)
     hidden = {x for x, reps in cells.items() if not cl.safe(reps)} | (set(forced) & set(cells))
-    if not hidden or not complement:
+    if not complement:
         return hidden
-    rest = sorted((x for x in cells if x not in hidden), key=lambda x: (len(cells[x]), x))
-    union: set[str] = set().union(*(cells[x] for x in hidden))
-    while rest and not cl.safe(union):
+    rest = sorted((x for x in adds if x not in hidden), key=lambda x: (len(cells[x]), x))
+    union: set[str] = set().union(*(cells[x] for x in hidden & adds))
+    while union and rest and not cl.safe(union):
         x = rest.pop(0)
         hidden.add(x)
         union |= cells[x]

@@ -246,8 +246,9 @@ class KpiEngine:
                 data_to = freshness.data_to(conn, spec)
                 verdict = None
                 if clearance is not None and not clearance.sees_all:
-                    verdict = Coverage(conn, spec.key, clearance, int(as_of.timestamp())).verdict(
-                        period, base, filters, query.breakdown, [r["key"] for r in breakdown or []])
+                    verdict = self._coverage(conn, spec.key, clearance, as_of, ctx).verdict(
+                        period, base, filters, query.breakdown,
+                        {r["key"]: r["value"] is not None for r in breakdown or []})
             except BaseException:
                 if side:
                     futures.wait([side])  # never leave the other connection running behind an error
@@ -295,9 +296,10 @@ class KpiEngine:
             filters = self._resolve_filters(conn, spec, query.filters, query.lang)
             ctx = _Ctx(self, conn, as_of, query.compare)
             points = periods.trailing(period, n)
-            hidden = self._hidden_points(conn, spec.key, points, filters, as_of, clearance)
-            return [(p, None if i in hidden else ctx.measure(spec.key, p, filters, None, details=False).value)
-                    for i, p in enumerate(points)]
+            values = [ctx.measure(spec.key, p, filters, None, details=False).value for p in points]
+            hidden = self._hidden_points(conn, spec.key, points, filters, as_of, clearance,
+                                         [v is not None for v in values], ctx)
+            return [(p, None if i in hidden else v) for i, (p, v) in enumerate(zip(points, values, strict=True))]
 
     def target_series(self, query: Query, as_of: datetime, n: int = 12,
                       clearance: Clearance | None = None) -> list[tuple[Period, float | None]]:
@@ -308,7 +310,11 @@ class KpiEngine:
             filters = self._resolve_filters(conn, spec, query.filters, query.lang)
             ctx = _Ctx(self, conn, as_of, query.compare)
             points = periods.trailing(period, n)
-            hidden = self._hidden_points(conn, spec.key, points, filters, as_of, clearance)
+            hidden: set[int] = set()
+            if clearance is not None and not clearance.sees_all:
+                values = [ctx.measure(spec.key, p, filters, None, details=False).value for p in points]
+                hidden = self._hidden_points(conn, spec.key, points, filters, as_of, clearance,
+                                             [v is not None for v in values], ctx)
             out: list[tuple[Period, float | None]] = []
             for i, p in enumerate(points):
                 t = None if i in hidden else self._target(ctx, spec, p, filters, None)
@@ -316,10 +322,20 @@ class KpiEngine:
             return out
 
     def _hidden_points(self, conn, key: str, points: list[Period], filters: Filters, as_of: datetime,
-                       clearance: Clearance | None) -> set[int]:
+                       clearance: Clearance | None, has: list[bool], ctx: _Ctx) -> set[int]:
         if clearance is None or clearance.sees_all:
             return set()
-        return Coverage(conn, key, clearance, int(as_of.timestamp())).series_hidden(points, filters)
+        return self._coverage(conn, key, clearance, as_of, ctx).series_hidden(points, filters, has)
+
+    def _coverage(self, conn, key: str, clearance: Clearance, as_of: datetime, ctx: _Ctx | None = None) -> Coverage:
+        """The disclosure rule on this connection, told which rows the KPI itself gives a breakdown."""
+        ctx = ctx or _Ctx(self, conn, as_of, "previous")
+
+        def lister(period: Period, filters: Filters, by: str) -> dict[str, bool]:
+            rows = ctx.measure(key, period, filters, by, details=False).rows or []
+            return {str(k): v is not None for k, v in rows if v is not None or k}
+
+        return Coverage(conn, key, clearance, int(as_of.timestamp()), lister)
 
     def shown(self, key: str, period: Period, as_of: datetime, filters: dict[str, str] | None,
               clearance: Clearance | None) -> bool:
@@ -329,7 +345,7 @@ class KpiEngine:
             return True
         with self.store.connect() as conn:
             f = self._resolve_filters(conn, self.catalogue[key], filters or {}, "en")
-            return Coverage(conn, key, clearance, int(as_of.timestamp())).cell_ok(period, f)
+            return self._coverage(conn, key, clearance, as_of).cell_ok(period, f)
 
     def hidden_rows(self, key: str, period: Period, as_of: datetime, filters: dict[str, str] | None, by: str,
                     keys: list[str], clearance: Clearance | None) -> set[str]:
@@ -338,10 +354,10 @@ class KpiEngine:
             return set()
         with self.store.connect() as conn:
             f = self._resolve_filters(conn, self.catalogue[key], filters or {}, "en")
-            cov = Coverage(conn, key, clearance, int(as_of.timestamp()))
-            if not cov.cell_ok(period, f):
-                return {str(k) for k in keys}
-            return cov.rows_hidden(period, f, by, keys)
+            cov = self._coverage(conn, key, clearance, as_of)
+            listed = cov.lister(period, f, by) if cov.lister else {}
+            keys_has = {str(k): listed.get(str(k), True) for k in keys}
+            return cov.rows_hidden(period, f, by, keys_has, total_shown=cov.cell_ok(period, f))
 
     def measure(self, key: str, period: Period, as_of: datetime, filters: dict[str, str] | None = None,
                 by: str | None = None, details: bool = True) -> Measure:
