@@ -13,7 +13,8 @@ rep still says something about that rep).
 Complementary suppression, as statistical disclosure control does it: within a group of cells that
 add up to a shown total (the rows of a breakdown, the points of a trend, the values of one filter
 dimension under the others), the suppressed cells together must pass the rule too, else the
-smallest other cells are suppressed with them; a filtered total is hidden when its value of a filter
+smallest other cells are suppressed with them (only cells the KPI gives a value count: a cell
+without one adds nothing to the total); a filtered total is hidden when its value of a filter
 is hidden in the pattern of that filter's dimension, so a parent total minus its shown siblings never
 gives it away. The pattern is chosen by rep counts and keys only, never by values, so the same
 question asked twice (or by a different route) hides the same cells.
@@ -26,7 +27,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import text
 
@@ -55,10 +55,6 @@ class Clearance:
     reps: frozenset[str] | None = None
     k: int = 3
     company_only: bool = False
-
-    @classmethod
-    def everyone(cls) -> Clearance:
-        return cls(None)
 
     @property
     def sees_all(self) -> bool:
@@ -324,7 +320,3 @@ def hidden_text(k: int, lang: str, reason: str = "few_reps") -> str:
         return "ซ่อน: ดูได้เฉพาะยอดรวมทั้งบริษัท" if lang == "th" else "hidden: company totals only"
     return f"ซ่อน: น้อยกว่า {k} คน" if lang == "th" else f"hidden: fewer than {k} reps"
 
-
-def to_json_hidden(v: Verdict) -> dict[str, Any]:
-    return {"value": not v.value, "comparison": not v.comparison, "rows": sorted(v.hidden_rows),
-            "reason": v.reason}
