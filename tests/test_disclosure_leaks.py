@@ -306,7 +306,11 @@ def test_no_number_breaks_the_disclosure_rule(demo_company, capsys):
     @given(probes())
     def probe(p):
         role, text, siblings = p
+        before = len(tally.leaks)
         _check(oracle, deps, role, text, tally, siblings)
+        for leak in tally.leaks[before:]:  # at once: a long run may be stopped before it ends
+            with capsys.disabled():
+                print(f"\n[leak] {store.url.get_backend_name()} {leak}", flush=True)
         if tally.probes // 1000 > progress[0]:  # a long run says how far it got
             progress[0] = tally.probes // 1000
             with capsys.disabled():
