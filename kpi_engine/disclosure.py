@@ -93,7 +93,8 @@ SOURCES: dict[str, Source] = {
                  "sales_cycle", "revenue_per_rep", "forecast_accuracy")},
     "win_rate": Source(_OPP, "o.owner_rep_id", ("o.status IN ('won', 'lost')", "o.closed_at >= :s",
                                                 "o.closed_at < :e"), OPP_DIMS, "o.account_id"),
-    "time_to_close": Source(_OPP + " LEFT JOIN leads l ON l.lead_id = o.lead_id", "o.owner_rep_id", _WON,
+    # only won deals with a lead count (the KPI joins them): a deal without one covers nobody here
+    "time_to_close": Source(_OPP + " JOIN leads l ON l.lead_id = o.lead_id", "o.owner_rep_id", _WON,
                             dict(OPP_DIMS, channel="l.channel"), "o.account_id"),
     # velocity blends the open pipeline at the end with the deals closed in the 90 days before it
     "pipeline_velocity": Source(_OPP, "o.owner_rep_id", ("o.created_at < :e",

@@ -54,7 +54,7 @@ KPIS = {
     "avg_deal_size": ("opp", "closed_at", "won"),
     "sales_cycle": ("opp", "closed_at", "won"),
     "revenue_per_rep": ("opp", "closed_at", "won"),
-    "time_to_close": ("opp", "closed_at", "won"),
+    "time_to_close": ("opp", "closed_at", "won_with_lead"),  # from the lead's creation: deals with a lead
     "win_rate": ("opp", "closed_at", "closed"),
     "lead_volume": ("leads", "created_at", None),
     "lead_conversion": ("leads", "created_at", None),
@@ -98,7 +98,8 @@ class Oracle:
             opp = read("SELECT owner_rep_id AS rep, status, closed_at, product, account_id, lead_id FROM opportunities")
             self.t = {
                 "opp": opp.merge(acc, on="account_id", how="left")
-                          .merge(leads[["lead_id", "channel"]], on="lead_id", how="left"),
+                          .merge(leads[["lead_id", "channel"]].assign(has_lead=True), on="lead_id", how="left")
+                .assign(has_lead=lambda d: d["has_lead"].eq(True)),
                 "leads": leads,
                 "activities": read("SELECT rep_id AS rep, occurred_at, type FROM activities"),
                 "content_events": read("SELECT rep_id AS rep, occurred_at, action FROM content_events"),
@@ -127,6 +128,8 @@ class Oracle:
         m = df["rep"].notna()
         if cond == "won":
             m &= df["status"] == "won"
+        elif cond == "won_with_lead":
+            m &= (df["status"] == "won") & df["has_lead"]
         elif cond == "closed":
             m &= df["status"].isin(["won", "lost"])
         for dim, v in cell.items():
