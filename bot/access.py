@@ -1,8 +1,10 @@
 """Who may see what: rep-level numbers for the people config allows, and a rep's own line for the rest.
 
 A question is narrowed before the engine answers it (a manager's `by rep` becomes `by rep team:<theirs>`),
-so nothing a person may not see is ever computed into their answer, and the breakdown rows are
-filtered after for the one case a filter cannot express (a rep's own line beside the team total).
+and the breakdown rows are filtered after for the one case a filter cannot express (a rep's own line
+beside the team total). Every number is then passed through the engine's disclosure rule with the
+person's Clearance (clearance_for): the reps they may see, so a total of one rep they may not see is
+hidden however the question was put (kpi_engine/disclosure.py).
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from typing import Literal
 from bot import i18n
 from config.access_models import AccessConfig, AlertAction, AlertActionRule
 from kpi_engine.digest_data import Audience
+from kpi_engine.disclosure import Clearance
 from kpi_engine.engine import KpiEngine, RepInfo
 from kpi_engine.query import Query
 
-Scope = Literal["all", "team", "self", "totals"]
+Scope = Literal["all", "team", "self", "totals", "company", "none"]
 
 
 class AccessDenied(Exception):
@@ -52,14 +55,37 @@ class Scoped:
 def viewer_for(user_id: str, rep: RepInfo | None, access: AccessConfig) -> Viewer:
     if user_id in access.full:
         return Viewer(user_id, rep, "all")
-    if rep is None:
-        return Viewer(user_id, None, "all" if access.unlisted == "all" else "totals")
+    if rep is None:  # not linked to a rep: fails closed unless the config says otherwise
+        return Viewer(user_id, None, access.unlisted)
     role = (rep.role or "rep").lower()
     if role in {r.lower() for r in access.full_roles}:
         return Viewer(user_id, rep, "all")
     if role in {r.lower() for r in access.team_roles} and rep.team:
         return Viewer(user_id, rep, "team")
     return Viewer(user_id, rep, "self")
+
+
+def clearance_for(viewer: Viewer, engine: KpiEngine) -> Clearance:
+    """The engine-level view of what this person may see: the rep ids whose numbers they may read."""
+    if viewer.scope == "all":
+        return engine.clearance(None)
+    if viewer.scope in ("totals", "none"):
+        return engine.clearance(frozenset())
+    if viewer.scope == "company":
+        return engine.clearance(frozenset(), company_only=True)
+    me = viewer.rep
+    assert me is not None
+    if viewer.scope == "team" and me.team:
+        return engine.clearance(frozenset(engine.team_reps(me.team)) | {me.rep_id})
+    return engine.clearance(frozenset({me.rep_id}))
+
+
+def unlinked_note(viewer: Viewer, access: AccessConfig, lang: str) -> str | None:
+    """What an unlinked person is told about their limited view, and how to get linked."""
+    if viewer.rep is not None or viewer.scope not in ("company", "none", "totals"):
+        return None
+    key = "unlinked_none" if viewer.scope == "none" else "unlinked_company"
+    return i18n.t(key, lang, contact=access.link_contact, user=viewer.user_id)
 
 
 def scope_query(viewer: Viewer, q: Query, engine: KpiEngine, lang: str) -> Scoped:
@@ -69,10 +95,14 @@ def scope_query(viewer: Viewer, q: Query, engine: KpiEngine, lang: str) -> Scope
     """
     if viewer.scope == "all":
         return Scoped(q)
-    asked_rep = engine.resolve_rep(q.filters["rep"], lang) if "rep" in q.filters else None
+    cl = clearance_for(viewer, engine)
+    asked_rep = engine.resolve_rep(q.filters["rep"], lang, cl.visible) if "rep" in q.filters else None
     by_rep = q.breakdown == "rep"
 
-    if viewer.scope == "totals":
+    if viewer.scope == "none":
+        raise AccessDenied(i18n.t("unlinked_none", lang, contact=engine.config.access.link_contact,
+                                  user=viewer.user_id))
+    if viewer.scope in ("totals", "company"):
         if asked_rep is not None or by_rep:
             raise AccessDenied(i18n.t("no_rep_numbers", lang))
         return Scoped(q)
@@ -108,18 +138,24 @@ def scope_query(viewer: Viewer, q: Query, engine: KpiEngine, lang: str) -> Scope
 def digest_audience(engine: KpiEngine, config, user_id: str, lang: str) -> Audience | None:
     """What a person's own digest covers, by the same scopes as their answers: the company for those
     who see everything (or only totals: a company digest has no rep-level lines), their team for a
-    manager (their reps, their targets, their alerts), their own numbers for a rep."""
+    manager (their reps, their targets, their alerts), their own numbers for a rep; None for someone
+    who may see nothing. Every number in it passes the disclosure rule with their clearance."""
     v = viewer_for(user_id, engine.rep_for_slack_user(user_id), config.access)
-    if v.scope in ("all", "totals"):
-        return Audience("company", {}, user_id, lang, label="", movers_by=None)
+    if v.scope == "none":
+        return None
+    cl = clearance_for(v, engine)
+    if v.scope in ("all", "totals", "company"):
+        # someone who may not see rep lines: movers by what is not a rep's (product, segment, channel)
+        return Audience("company", {}, user_id, lang, label="",
+                        movers_by=None if v.scope == "all" else ("product", "segment", "channel"), clearance=cl)
     me = v.rep
     assert me is not None
     if v.scope == "team" and me.team:
         return Audience("team", {"team": me.team}, user_id, lang, label=engine.names.display("team", me.team, lang),
                         team=me.team, rep_id=me.rep_id, members=frozenset(engine.team_reps(me.team)),
-                        movers_by=("rep", "region"))
+                        movers_by=("rep", "region"), clearance=cl)
     return Audience("self", {"rep": me.rep_id}, user_id, lang, label=me.name or me.rep_id, team=me.team,
-                    rep_id=me.rep_id, movers_by=())
+                    rep_id=me.rep_id, movers_by=(), clearance=cl)
 
 
 def allowed_teams(access: AccessConfig, own_team_id: str | None) -> set[str]:

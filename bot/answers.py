@@ -17,12 +17,13 @@ from typing import Literal
 
 from bot import blocks as bk
 from bot import i18n, sharing
-from bot.access import AccessDenied, Scoped, Viewer, scope_query, viewer_for
+from bot.access import AccessDenied, Scoped, Viewer, clearance_for, scope_query, unlinked_note, viewer_for
 from bot.deps import BotDeps
 from kpi_engine import format as fmt
 from kpi_engine.answer_text import USAGE_EN, USAGE_TH, help_text
 from kpi_engine.catalogue import catalogue
 from kpi_engine.dimnames import DimensionNames
+from kpi_engine.disclosure import Clearance
 from kpi_engine.engine import Answer
 from kpi_engine.grammar import parse
 from kpi_engine.periods import Period, PeriodError
@@ -72,15 +73,21 @@ class Plan:
     query: Query
     scoped: Scoped
     chart: bool
+    # what the person may see: every number of the answer, its trend and chart pass the engine's rule
+    clearance: Clearance | None = None
+    viewer: Viewer | None = None
 
 
 def plan_question(deps: BotDeps, text: str, user_id: str, as_of: datetime) -> Plan | Reply:
     """Parse and check access (cheap); a Reply when there is nothing to compute (help, error, refusal)."""
     as_of = as_of.replace(microsecond=0)  # what a share button can carry, so a share shows the same
     text = text if isinstance(text, str) else ""
+    who = viewer(deps, user_id)
+    cl = clearance_for(who, deps.engine)
+    # names in suggestions and errors: only the reps this person may see
+    visible = None if cl.reps is None else cl.visible
     try:
-        # names in suggestions and errors: every rep for now (issue #10 passes the viewer's predicate)
-        parsed = deps.engine.parse(text)
+        parsed = deps.engine.parse(text, visible=visible)
     except QueryError as exc:
         lang = deps.langs.for_question(exc.lang, user_id)
         return _error_reply(exc.message_for(lang), lang, text, exc, as_of)
@@ -91,7 +98,6 @@ def plan_question(deps: BotDeps, text: str, user_id: str, as_of: datetime) -> Pl
 
     q = replace(parsed, lang=lang)
     try:
-        who = viewer(deps, user_id)
         # "my revenue": the asker's own rep, or a refusal; never the company figure
         q = for_user(q, who.rep.rep_id if who.rep else None, who.rep.team if who.rep else None)
         scoped = scope_query(who, q, deps.engine, lang)
@@ -102,19 +108,24 @@ def plan_question(deps: BotDeps, text: str, user_id: str, as_of: datetime) -> Pl
     if scoped.own_line is not None and scoped.query.rank is not None:
         # only their own line is shown, so there is nothing to rank (and the reading says so)
         scoped = replace(scoped, query=replace(scoped.query, rank=None))
-    return Plan(text, user_id, as_of, lang, scoped.query, scoped, q.chart)
+    return Plan(text, user_id, as_of, lang, scoped.query, scoped, q.chart, cl, who)
 
 
 def answer_plan(deps: BotDeps, plan: Plan, *, trend: list[tuple[Period, float | None]] | None = None,
                 shareable: bool = True, shared_by: str | None = None, shared_in: str | None = None) -> Reply:
     """Compute the answer (the expensive part) and its blocks, with `trend` if already known."""
     try:
-        a = deps.engine.answer(plan.query, plan.as_of)
+        a = deps.engine.answer(plan.query, plan.as_of, clearance=plan.clearance)
     except QueryError as exc:
         return _error_reply(exc.message_for(plan.lang), plan.lang, plan.text, exc, plan.as_of)
     except PeriodError as exc:
         return _error_reply(str(exc), plan.lang, plan.text, None, plan.as_of)
     notes = [i18n.t(plan.scoped.note_key, plan.lang, **dict(plan.scoped.note_args))] if plan.scoped.note_key else []
+    unlinked = unlinked_note(plan.viewer, deps.config.access, plan.lang) if plan.viewer else None
+    if unlinked:
+        notes.append(unlinked)
+    if a.extra.get("hidden", {}).get("value"):
+        shareable = False  # a hidden number: nothing to share
     reply = Reply("answer", [], bk.answer_text(a, plan.lang), plan.lang, a, plan.query, plan.as_of, plan.chart,
                   notes)
     reply.plan = plan
@@ -146,7 +157,7 @@ def trend_for(deps: BotDeps, plan: Plan) -> list[tuple[Period, float | None]] | 
     if deps.spark_periods < 2:
         return None
     try:
-        return deps.engine.series(plan.query, plan.as_of, n=deps.spark_periods)
+        return deps.engine.series(plan.query, plan.as_of, n=deps.spark_periods, clearance=plan.clearance)
     except (QueryError, PeriodError) as exc:
         # a mistake in the question (a filter value that does not exist): the answer tells the person,
         # computed beside this; one line at INFO, no traceback
@@ -176,6 +187,9 @@ def answer_question(
     if isinstance(plan, Reply):
         return plan
     reply = answer_plan(deps, plan, shareable=shareable, shared_by=shared_by, shared_in=shared_in)
+    if shared_by and reply.answer is not None and reply.answer.extra.get("hidden", {}).get("value"):
+        # a share of a number the sharer may not see: never into the channel, only back to them
+        return Reply("denied", reply.blocks, reply.text, reply.lang)
     if reply.kind == "answer" and reply.answer is not None and reply.answer.value is not None:
         reply = with_trend(reply, trend_for(deps, plan))
     return reply
@@ -196,18 +210,27 @@ def _rows(a: Answer, scoped: Scoped, lang: str, names) -> list[bk.TableRow] | No
     if a.breakdown is None:
         return None
     unit, cur = a.spec.unit, a.currency
+    def shown(r: dict) -> str:  # a hidden row keeps its line and says why (kpi_engine.disclosure)
+        return r.get("hidden") or fmt.value(r["value"], unit, cur, lang)
+
     if scoped.own_line is not None:
         # No rank: a rep's place among colleagues is itself a fact about the others.
-        rows = [bk.TableRow(None, r["label"], fmt.value(r["value"], unit, cur, lang))
-                for r in a.breakdown if r["key"] == scoped.own_line]
+        rows = [bk.TableRow(None, r["label"], shown(r)) for r in a.breakdown if r["key"] == scoped.own_line]
     else:
-        rows = [bk.TableRow(i, r["label"], fmt.value(r["value"], unit, cur, lang))
+        rows = [bk.TableRow(None if r.get("hidden") else i, r["label"], shown(r))
                 for i, r in enumerate(a.breakdown, 1)]
     if scoped.team_total is not None:
         team = names.display("team", scoped.team_total, lang) if names else scoped.team_total
-        rows.append(bk.TableRow(None, i18n.t("team_total", lang, team=team),
-                                fmt.value(a.value, unit, cur, lang), total=True))
+        hidden = a.extra.get("hidden", {})
+        total = (disclosure_text(hidden, lang) if hidden.get("value") else fmt.value(a.value, unit, cur, lang))
+        rows.append(bk.TableRow(None, i18n.t("team_total", lang, team=team), total, total=True))
     return rows
+
+
+def disclosure_text(hidden: dict, lang: str) -> str:
+    from kpi_engine.disclosure import hidden_text
+
+    return hidden_text(hidden.get("k", 3), lang, hidden.get("reason", "few_reps"))
 
 
 def _error_reply(message: str, lang: str, text: str, exc: QueryError | None, as_of: datetime) -> Reply:

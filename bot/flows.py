@@ -121,8 +121,10 @@ def post_chart(deps: BotDeps, reply: answers.Reply, channel: str | None, user: s
     assert a is not None and q is not None and as_of is not None
     try:
         n = deps.chart_periods
-        series = deps.engine.series(q, as_of, n=n)
-        targets = deps.engine.target_series(q, as_of, n=n) if a.target is not None else None
+        # the chart's points pass the same disclosure rule as the answer's numbers
+        cl = reply.plan.clearance if reply.plan is not None else None
+        series = deps.engine.series(q, as_of, n=n, clearance=cl)
+        targets = deps.engine.target_series(q, as_of, n=n, clearance=cl) if a.target is not None else None
         png = charts.render_trend(a, series, targets, reply.lang)
         name = _SAFE_NAME.sub("-", f"{a.spec.key}-{a.period.label}".lower()).strip("-") or "kpi"
         title = f"{a.spec.name(reply.lang)} · {bk.short_period(a.period, reply.lang)}"

@@ -7,9 +7,11 @@ from datetime import datetime
 
 from bot import blocks as bk
 from bot import digest_optin, i18n
+from bot.access import clearance_for, unlinked_note, viewer_for
 from bot.deps import BotDeps
 from kpi_engine import format as fmt
 from kpi_engine.answer_text import target_line
+from kpi_engine.disclosure import hidden_text
 from kpi_engine.engine import RepInfo
 from kpi_engine.query import PeriodSpec, Query
 from kpi_engine.store_errors import StoreError
@@ -37,6 +39,8 @@ def home_view(deps: BotDeps, user_id: str, as_of: datetime) -> dict:
     lang = deps.langs.for_user(user_id)
     rep = deps.engine.rep_for_slack_user(user_id)
     scope, filters = home_scope(deps, rep)
+    who = viewer_for(user_id, rep, deps.config.access)
+    cl = clearance_for(who, deps.engine)  # every number on the tab passes the engine's disclosure rule
     if scope == "self":
         title = i18n.t("home_you", lang, name=(rep.name if rep else None) or user_id)
     elif scope == "team":
@@ -44,11 +48,15 @@ def home_view(deps: BotDeps, user_id: str, as_of: datetime) -> dict:
     else:
         title = i18n.t("home_company", lang)
     blocks: list[dict] = [bk.header(i18n.t("home_title", lang)), bk.section(f"*{bk.escape(title)}*")]
-    for key in HOME_KPIS:
+    note = unlinked_note(who, deps.config.access, lang)
+    if note:
+        blocks.append(bk.context(note))
+    for key in HOME_KPIS if who.scope != "none" else ():
         spec = deps.engine.spec(key)
         fields = []
         for grain, word in HOME_GRAINS:
-            fields.append({"type": "mrkdwn", "text": _cell(deps, key, grain, filters, lang, as_of, i18n.t(word, lang))})
+            fields.append({"type": "mrkdwn", "text": _cell(deps, key, grain, filters, lang, as_of, i18n.t(word, lang),
+                                                           cl)})
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{bk.escape(spec.name(lang))}*"},
                        "fields": fields})
         blocks.append({"type": "divider"})
@@ -58,10 +66,10 @@ def home_view(deps: BotDeps, user_id: str, as_of: datetime) -> dict:
 
 
 def _cell(deps: BotDeps, key: str, grain: str, filters: dict[str, str], lang: str, as_of: datetime,
-          label: str) -> str:
+          label: str, clearance=None) -> str:
     q = Query(kpi=key, period=PeriodSpec("current", grain=grain), filters=dict(filters), lang=lang)  # type: ignore[arg-type]
     try:
-        a = deps.engine.answer(q, as_of)
+        a = deps.engine.answer(q, as_of, clearance=clearance)
     except StoreError as exc:  # the database is away: one line, not a traceback per cell
         log.warning("home tab: %s %s: %s", key, grain, exc)
         return f"*{label}*\n—"
@@ -70,6 +78,9 @@ def _cell(deps: BotDeps, key: str, grain: str, filters: dict[str, str], lang: st
         log.exception("home tab: %s %s failed", key, grain)
         return f"*{label}*\n—"
     lines = [f"*{label}*", fmt.value(a.value, a.spec.unit, a.currency, lang)]
+    if a.extra.get("hidden", {}).get("value"):
+        h = a.extra["hidden"]
+        return bk.clip(f"*{label}*\n_{bk.escape(hidden_text(h['k'], lang, h['reason']))}_", 2000)
     if a.value is None:
         lines[-1] += f"  _{fmt.word('no_data', lang)}_"
     if a.comparison.change is not None:

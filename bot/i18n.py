@@ -27,8 +27,20 @@ WORDS: dict[str, tuple[str, str]] = {
     "team_only": ("Rep-level numbers for your team ({team}).", "ตัวเลขรายบุคคลของทีมคุณ ({team})"),
     "no_rep_numbers": ("Sorry, rep-level numbers are not shared with you. Ask for the total, or by team.",
                        "ขออภัย คุณไม่มีสิทธิ์ดูตัวเลขรายบุคคล ลองดูยอดรวมหรือแยกตามทีม"),
-    "other_rep": ("Sorry, you can see your own numbers, not {who}'s.",
-                  "ขออภัย คุณดูได้เฉพาะตัวเลขของตัวเอง ไม่ใช่ของ {who}"),
+    # never names the other rep: who they are is itself something the asker may not see
+    "other_rep": ("Sorry, you can see your own numbers only, not another rep's.",
+                  "ขออภัย คุณดูได้เฉพาะตัวเลขของตัวเอง ไม่ใช่ของตัวแทนขายคนอื่น"),
+    "unlinked_company": ("You see company-wide totals only: your Slack account is not linked to a rep. To see "
+                         "your own or your team's numbers, ask {contact} to put your Slack member ID ({user}) "
+                         "in the slack_user_id column of your row in reps.",
+                         "คุณดูได้เฉพาะยอดรวมทั้งบริษัท เพราะบัญชี Slack ของคุณยังไม่ได้ผูกกับตัวแทนขาย "
+                         "หากต้องการดูตัวเลขของคุณหรือทีม ขอให้ {contact} ใส่ Slack member ID ({user}) "
+                         "ในคอลัมน์ slack_user_id ของแถวคุณในตาราง reps"),
+    "unlinked_none": ("Sorry, KPI numbers are shared only with people linked to a rep, and your Slack account "
+                      "is not. Ask {contact} to put your Slack member ID ({user}) in the slack_user_id column "
+                      "of your row in reps.",
+                      "ขออภัย ตัวเลข KPI แชร์เฉพาะผู้ที่ผูกกับตัวแทนขาย และบัญชี Slack ของคุณยังไม่ได้ผูก "
+                      "ขอให้ {contact} ใส่ Slack member ID ({user}) ในคอลัมน์ slack_user_id ของแถวคุณในตาราง reps"),
     "other_team_rep": ("Sorry, you can see rep-level numbers for your own team ({team}) only.",
                        "ขออภัย คุณดูตัวเลขรายบุคคลได้เฉพาะทีมของคุณ ({team})"),
     "alert_only": ("Only {who} can {verb} this alert.", "เฉพาะ {who} เท่านั้นที่{verb}การแจ้งเตือนนี้ได้"),

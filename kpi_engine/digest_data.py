@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from kpi_engine.disclosure import Clearance
+
 
 @dataclass
 class KpiLine:
@@ -118,6 +120,9 @@ class Audience:
     rep_id: str | None = None
     members: frozenset[str] = frozenset()  # a manager's reps (for their alerts)
     movers_by: tuple[str, ...] | None = None  # None: the subscription's
+    # what the person may see (kpi_engine.disclosure); None: a channel's digest, seen by its members
+    # as the subscription's config decided
+    clearance: Clearance | None = None
 
 
 @dataclass

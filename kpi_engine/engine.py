@@ -26,6 +26,7 @@ from kpi_engine import freshness, notes, periods
 from kpi_engine.calc import Calc, Deferred, Filters, Measure, resolve_details
 from kpi_engine.catalogue import KpiSpec, catalogue
 from kpi_engine.dimnames import DimensionNames
+from kpi_engine.disclosure import Clearance, Coverage, Verdict, hidden_text
 from kpi_engine.entities import LexiconCache
 from kpi_engine.kpis import COMPUTE
 from kpi_engine.lexicon import Lexicon, Visible
@@ -135,6 +136,8 @@ class Answer:
             "note_th": self.note("th"),
             "data_to": (periods.from_epoch(self.data_to, self.period.start.tzinfo).isoformat()
                         if self.data_to is not None else None),
+            # what the disclosure rule hid from the person asked for (kpi_engine.disclosure)
+            **({"hidden": self.extra["hidden"]} if "hidden" in self.extra else {}),
         }
 
 
@@ -202,7 +205,16 @@ class KpiEngine:
             raise _period_error(query, exc) from None
         return period, base
 
-    def answer(self, query: Query, as_of: datetime, visible: Visible = None) -> Answer:
+    def clearance(self, reps: frozenset[str] | None, company_only: bool = False) -> Clearance:
+        """What a person may see ([access] min_reps from the config): every rep when `reps` is None."""
+        return Clearance(None if reps is None else frozenset(reps), self.config.access.min_reps, company_only)
+
+    def answer(self, query: Query, as_of: datetime, visible: Visible = None,
+               clearance: Clearance | None = None) -> Answer:
+        """The answer to a question; with a clearance, every number in it that the disclosure rule
+        (kpi_engine.disclosure) does not let this person see is hidden and says so."""
+        if clearance is not None and visible is None and clearance.reps is not None:
+            visible = clearance.visible
         spec = self.catalogue[query.kpi]
         if query.breakdown and query.breakdown not in spec.breakdowns:
             raise QueryError(f"{spec.name_en} cannot be broken down by {query.breakdown}" if query.lang != "th"
@@ -232,6 +244,11 @@ class KpiEngine:
                 prev, tgt = side.result() if side else self._comparison(spec, base, period, filters, as_of,
                                                                         compare, ctx)
                 data_to = freshness.data_to(conn, spec)
+                verdict = None
+                if clearance is not None and not clearance.sees_all:
+                    verdict = self._coverage(conn, spec.key, clearance, as_of, ctx).verdict(
+                        period, base, filters, query.breakdown,
+                        {r["key"]: r["value"] is not None for r in breakdown or []})
             except BaseException:
                 if side:
                     futures.wait([side])  # never leave the other connection running behind an error
@@ -246,10 +263,12 @@ class KpiEngine:
         if low and code is None:
             code, args = "low_sample", {"n": m.n, "min": self.config.min_sample}
         args.setdefault("period", period.label)
+        if verdict is not None and breakdown is not None and verdict.hidden_rows:
+            breakdown = _hide_rows(breakdown, verdict, clearance, query.lang, query.breakdown)
         rows_total = len(breakdown) if breakdown is not None else None
         if breakdown is not None and query.rank is not None:
             breakdown = _ranked(breakdown, query.rank)
-        return Answer(
+        a = Answer(
             spec=spec, value=m.value, period=period,
             comparison=Comparison(base, prev.value, change, kind),
             target=target, breakdown=breakdown, details_raw=m.details, note_code=code, note_args=args,
@@ -259,23 +278,32 @@ class KpiEngine:
             resolver=self._resolve_details,
             data_to=data_to,
         )
+        if verdict is not None and verdict.anything_hidden:
+            _hide(a, verdict, clearance)
+        return a
 
     def _resolve_details(self, details: dict[str, Any]) -> dict[str, Any]:
         with self.store.connect() as conn:
             return resolve_details(details, conn, RollState(conn, self.config, self.use_rollups))
 
-    def series(self, query: Query, as_of: datetime, n: int = 12) -> list[tuple[Period, float | None]]:
-        """The KPI over the n periods of the question's grain ending with its period (oldest first)."""
+    def series(self, query: Query, as_of: datetime, n: int = 12,
+               clearance: Clearance | None = None) -> list[tuple[Period, float | None]]:
+        """The KPI over the n periods of the question's grain ending with its period (oldest first);
+        with a clearance, the points it may not see are None (and say nothing of them)."""
         spec = self.catalogue[query.kpi]
         period, _ = self.periods_of(query, as_of)
         with self.store.connect() as conn:
             filters = self._resolve_filters(conn, spec, query.filters, query.lang)
             ctx = _Ctx(self, conn, as_of, query.compare)
-            return [(p, ctx.measure(spec.key, p, filters, None, details=False).value)
-                    for p in periods.trailing(period, n)]
+            points = periods.trailing(period, n)
+            values = [ctx.measure(spec.key, p, filters, None, details=False).value for p in points]
+            hidden = self._hidden_points(conn, spec.key, points, filters, as_of, clearance,
+                                         [v is not None for v in values], ctx)
+            return [(p, None if i in hidden else v) for i, (p, v) in enumerate(zip(points, values, strict=True))]
 
     def target_series(self, query: Query, as_of: datetime, n: int = 12,
-                      stored: tuple[str, ...] = ()) -> list[tuple[Period, float | None]]:
+                      stored: tuple[str, ...] = (),
+                      clearance: Clearance | None = None) -> list[tuple[Period, float | None]]:
         """The target of each period series() returns, in the KPI's own unit (1.0 for target attainment).
         stored: dimensions whose filter values are stored keys read from the data (an alert rule's
         segments), taken as they are instead of checked against every distinct value (a scan of
@@ -288,11 +316,55 @@ class KpiEngine:
             if len(raw) < len(query.filters):
                 filters = Filters({**filters.values, **{d: (v,) for d, v in query.filters.items() if d not in raw}})
             ctx = _Ctx(self, conn, as_of, query.compare)
+            points = periods.trailing(period, n)
+            hidden: set[int] = set()
+            if clearance is not None and not clearance.sees_all:
+                values = [ctx.measure(spec.key, p, filters, None, details=False).value for p in points]
+                hidden = self._hidden_points(conn, spec.key, points, filters, as_of, clearance,
+                                             [v is not None for v in values], ctx)
             out: list[tuple[Period, float | None]] = []
-            for p in periods.trailing(period, n):
-                t = self._target(ctx, spec, p, filters, None)
+            for i, p in enumerate(points):
+                t = None if i in hidden else self._target(ctx, spec, p, filters, None)
                 out.append((p, None if t is None else (1.0 if spec.key == "target_attainment" else t["value"])))
             return out
+
+    def _hidden_points(self, conn, key: str, points: list[Period], filters: Filters, as_of: datetime,
+                       clearance: Clearance | None, has: list[bool], ctx: _Ctx) -> set[int]:
+        if clearance is None or clearance.sees_all:
+            return set()
+        return self._coverage(conn, key, clearance, as_of, ctx).series_hidden(points, filters, has)
+
+    def _coverage(self, conn, key: str, clearance: Clearance, as_of: datetime, ctx: _Ctx | None = None) -> Coverage:
+        """The disclosure rule on this connection, told which rows the KPI itself gives a breakdown."""
+        ctx = ctx or _Ctx(self, conn, as_of, "previous")
+
+        def lister(period: Period, filters: Filters, by: str) -> dict[str, bool]:
+            rows = ctx.measure(key, period, filters, by, details=False).rows or []
+            return {str(k): v is not None for k, v in rows if v is not None or k}
+
+        return Coverage(conn, key, clearance, int(as_of.timestamp()), lister)
+
+    def shown(self, key: str, period: Period, as_of: datetime, filters: dict[str, str] | None,
+              clearance: Clearance | None) -> bool:
+        """Whether the disclosure rule lets this person see the KPI for this period and selection
+        (what digests and alerts ask before they show a number they computed with measure())."""
+        if clearance is None or clearance.sees_all:
+            return True
+        with self.store.connect() as conn:
+            f = self._resolve_filters(conn, self.catalogue[key], filters or {}, "en")
+            return self._coverage(conn, key, clearance, as_of).cell_ok(period, f)
+
+    def hidden_rows(self, key: str, period: Period, as_of: datetime, filters: dict[str, str] | None, by: str,
+                    keys: list[str], clearance: Clearance | None) -> set[str]:
+        """The rows of a breakdown (as measure() returns them) this person may not see."""
+        if clearance is None or clearance.sees_all:
+            return set()
+        with self.store.connect() as conn:
+            f = self._resolve_filters(conn, self.catalogue[key], filters or {}, "en")
+            cov = self._coverage(conn, key, clearance, as_of)
+            listed = cov.lister(period, f, by) if cov.lister else {}
+            keys_has = {str(k): listed.get(str(k), True) for k in keys}
+            return cov.rows_hidden(period, f, by, keys_has, total_shown=cov.cell_ok(period, f))
 
     def measure(self, key: str, period: Period, as_of: datetime, filters: dict[str, str] | None = None,
                 by: str | None = None, details: bool = True) -> Measure:
@@ -541,7 +613,12 @@ class KpiEngine:
             return exact[0][0]
         shown = [r for r in exact if visible is None or visible(r[0])]
         if len(exact) > 1:
+            # only names the asker may see, and not how many others there are
             listed = ", ".join(f"{r[1] or r[2] or r[0]} (rep:{r[0]})" for r in shown[:5])
+            if visible is not None:
+                raise QueryError(f'"rep:{v}" ตรงกับตัวแทนขายมากกว่าหนึ่งคน{": " + listed if listed else ""} ระบุรหัส'
+                                 if th else f'"rep:{v}" matches more than one rep{": " + listed if listed else ""}.'
+                                 " Use the rep id.", word=v, lang=lang)
             raise QueryError(f'"rep:{v}" ตรงกับตัวแทนขาย {len(exact)} คน: {listed} ระบุรหัส' if th else
                              f'"rep:{v}" matches {len(exact)} reps: {listed}. Use the rep id.', word=v, lang=lang)
         choices = {(r[1] or r[0]): r[0] for r in reps if visible is None or visible(r[0])}
@@ -590,6 +667,32 @@ def _period_error(query: Query, exc: PeriodError) -> QueryError:
         else:
             msg = "ช่วงเวลานี้ใช้ไม่ได้: " + msg
     return QueryError(msg, lang=query.lang)
+
+
+def _hide_rows(rows: list[dict], v: Verdict, cl: Clearance | None, lang: str, by: str | None) -> list[dict]:
+    """Hidden rows keep their place in the table but lose their value, and go last (their order
+    among the others would say how big they are); a rep the person may not see is not named."""
+    k = cl.k if cl else 3
+    shown = [r for r in rows if str(r["key"]) not in v.hidden_rows]
+    hidden = sorted((r for r in rows if str(r["key"]) in v.hidden_rows), key=lambda r: str(r["key"]))
+    anon = "(ตัวแทนขายคนอื่น)" if lang == "th" else "(another rep)"
+    return shown + [{**r, "value": None, "hidden": hidden_text(k, lang, v.reason),
+                     **({"label": anon} if by == "rep" and cl is not None and not cl.visible(str(r["key"])) else {})}
+                    for r in hidden]
+
+
+def _hide(a: Answer, v: Verdict, cl: Clearance | None) -> None:
+    """An answer with the numbers the verdict does not allow taken out, saying so."""
+    k = cl.k if cl else 3
+    a.extra["hidden"] = {"value": not v.value, "comparison": not v.comparison,
+                         "rows": sorted(v.hidden_rows), "reason": v.reason, "k": k}
+    if not v.comparison or not v.value:
+        a.comparison = Comparison(a.comparison.period, None, None, a.comparison.change_kind)
+    if not v.value:
+        a.value, a.n, a.low_sample, a.target = None, None, False, None
+        a.details_raw, a.resolver = {}, None
+        a.note_code = "hidden_company" if v.reason == "company_only" else "hidden"
+        a.note_args = {"k": k, "period": a.period.label}
 
 
 def _ranked(rows: list[dict], rank: Rank) -> list[dict]:

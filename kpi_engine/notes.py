@@ -4,6 +4,11 @@ from __future__ import annotations
 
 NOTES: dict[str, tuple[str, str]] = {
     "no_data": ("No data for {period}.", "ไม่มีข้อมูลสำหรับช่วง {period}"),
+    # the disclosure rule (kpi_engine.disclosure) hid the number from this person
+    "hidden": ("Hidden: fewer than {k} reps are behind this number, and you may not see all of them.",
+               "ซ่อนไว้: ตัวเลขนี้มาจากตัวแทนขายน้อยกว่า {k} คน ซึ่งคุณไม่มีสิทธิ์ดูทุกคน"),
+    "hidden_company": ("Hidden: you see company-wide totals only, not a team's, a region's or a rep's.",
+                       "ซ่อนไว้: คุณดูได้เฉพาะยอดรวมทั้งบริษัท ไม่ใช่ของทีม ภูมิภาค หรือตัวแทนขาย"),
     "outside_span": (
         "No data for {period}: {source} data covers {first} … {last}.",
         "ไม่มีข้อมูลช่วง {period}: ข้อมูล {source} ครอบคลุม {first} … {last}",

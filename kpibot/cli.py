@@ -122,7 +122,8 @@ def ask_cmd(
     as_of: Annotated[str | None, typer.Option("--as-of", help="ISO date or timestamp standing for 'now'")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON")] = False,
     explain: Annotated[bool, typer.Option("--explain", help="Show how the question was read")] = False,
-    user: Annotated[str | None, typer.Option("--user", help="Ask as this Slack user (for 'my …')")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="Ask as this Slack user: 'my …', and only what "
+                                                            "they may see ([access])")] = None,
 ):
     """Answer the same text a user types after /kpi."""
     from kpi_engine.query import HelpRequest, QueryError
@@ -130,8 +131,15 @@ def ask_cmd(
 
     words = " ".join(text)
     eng = _engine()
+    who = clearance = None
+    rep = eng.rep_for_slack_user(user) if user else None
+    if user:  # the same access as in Slack: names, numbers and refusals
+        from bot.access import clearance_for, viewer_for
+
+        who = viewer_for(user, rep, eng.config.access)
+        clearance = clearance_for(who, eng)
     try:
-        parsed = eng.parse(words)
+        parsed = eng.parse(words, visible=clearance.visible if clearance and clearance.reps is not None else None)
     except QueryError as exc:
         if explain:
             from kpibot.text_answer import explain_text
@@ -149,9 +157,15 @@ def ask_cmd(
 
             out.print(help_text(parsed), markup=False)
         return
-    rep = eng.rep_for_slack_user(user) if user else None
     query = for_user(parsed, rep.rep_id if rep else None, rep.team if rep else None)
-    answer = eng.answer(query, _as_of(as_of))
+    if who is not None:
+        from bot.access import AccessDenied, scope_query
+
+        try:
+            query = scope_query(who, query, eng, query.lang).query
+        except AccessDenied as exc:
+            raise UserError(exc.message) from None
+    answer = eng.answer(query, _as_of(as_of), clearance=clearance)
     rep_label = eng.lexicon().rep_label
     if as_json:
         print(dumps_json(answer.to_json() | {"reading": reading_json(answer, query, eng.names, rep_label)},

@@ -36,7 +36,9 @@ def render_answer(console: Console, a: Answer, reading: str | None = None) -> No
         table.add_column(fmt.dimension(a.by or "", lang))
         table.add_column(a.spec.name(lang), justify="right")
         for i, row in enumerate(a.breakdown, 1):
-            table.add_row(str(i), row["label"], fmt.value(row["value"], a.spec.unit, a.currency, lang))
+            # a row the disclosure rule hid says so (kpi_engine.disclosure)
+            table.add_row(str(i), row["label"], row.get("hidden") or fmt.value(row["value"], a.spec.unit,
+                                                                                a.currency, lang))
         console.print(table)
         if a.rank is not None and a.rows_total is not None and a.rows_total > len(a.breakdown):
             console.print(f"  {fmt.word('and_more', lang, n=a.rows_total - len(a.breakdown))}", style="dim",

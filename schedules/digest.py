@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 
 from config.app_config import AppConfig
@@ -98,7 +99,8 @@ def build_digest(engine: KpiEngine, ops: OpsStore | None, config: AppConfig, sub
     kpis = [k for k in sub.kpis if set(aud.filters) <= set(engine.spec(k).filters)] or list(sub.kpis)
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="digest") as pool:
         answers = {k: pool.submit(engine.answer, Query(k, PeriodSpec("current", grain="week", offset=-1),
-                                                       filters=dict(filters), lang=lang), as_of) for k in kpis}
+                                                       filters=dict(filters), lang=lang), as_of,
+                                  clearance=aud.clearance) for k in kpis}
         pacing = [pool.submit(_pacing, engine, config, k, span, grain, pace_at, lang, filters)
                   for k in kpis for span, grain in (("mtd", "month"), ("qtd", "quarter"))]
         weeks = [week, *hist]
@@ -121,11 +123,21 @@ def build_digest(engine: KpiEngine, ops: OpsStore | None, config: AppConfig, sub
                                    a.note(lang)))
         d.pacing = [x for x in (f.result() for f in pacing) if x is not None]
         rows = {kd: [dict(f.result().rows or []) for f in fs] for kd, fs in breakdowns.items()}
+        if aud.clearance is not None and not aud.clearance.sees_all:
+            _disclose(engine, aud.clearance, d, rows, week, as_of, filters)
         d.movers = _movers(engine, pool, sub, weeks, as_of, lang, {k: f.result() for k, f in answers.items()},
                            rows, config.min_sample, filters)
+        if aud.clearance is not None and not aud.clearance.sees_all:
+            for m in d.movers:  # a single deal's amount is one rep's number
+                m.deals = []
         if members is not None:
             d.split_by = split
             d.teams = members.result()
+            if aud.clearance is not None and not aud.clearance.sees_all:
+                hide = engine.hidden_rows(kpis[0], week, as_of, filters or None, split, [t.team for t in d.teams],
+                                          aud.clearance)
+                d.teams = [t if t.team not in hide else replace(t, value=None, previous=None, change=None,
+                                                                 good=None, attainment=None) for t in d.teams]
             for t in d.teams:
                 t.open_alerts = sum(1 for x in d.alerts if x.segment == t.team)
         if chart and sub.chart:
@@ -276,6 +288,21 @@ def _deals_behind(engine: KpiEngine, m: Mover, week: Period, prev: Period, as_of
         if len(top) >= k and sum(x.amount for x in top[:k]) >= 0.5 * moved > 0:
             return top[:k]
     return []
+
+
+def _disclose(engine: KpiEngine, cl, d: DigestData, rows: dict, week: Period, as_of: datetime,
+              filters: dict[str, str]) -> None:
+    """A person's digest with what their clearance may not see taken out (kpi_engine.disclosure):
+    pacing of a hidden total, segments whose week is hidden (never a mover), alerts about a team, a
+    region or a rep for someone who sees company totals only."""
+    d.pacing = [p for p in d.pacing if engine.shown(p.key, week, as_of, filters or None, cl)]
+    for (k, dim), weeks in rows.items():
+        hide = engine.hidden_rows(k, week, as_of, filters or None, dim, sorted(set().union(*weeks)), cl)
+        for w in weeks:
+            for key in hide:
+                w.pop(key, None)
+    if cl.reps is not None and not cl.reps:  # sees no rep: no alert about a rep's, a team's or a region's numbers
+        d.alerts = [a for a in d.alerts if not a.segment]
 
 
 def _split_dim(engine: KpiEngine, kpi: str, aud: Audience, filters: dict[str, str]) -> str | None:

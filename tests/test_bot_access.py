@@ -51,7 +51,7 @@ def test_a_manager_sees_their_teams_reps(rig):
 
 
 def test_a_head_and_a_full_user_see_every_rep(make_rig):
-    r = make_rig(AccessConfig(full=["U2"], unlisted="totals"))
+    r = make_rig(AccessConfig(full=["U2"], unlisted="totals", min_reps=2))
     for user in ("UHEAD", "U2"):
         table = table_of(r.ask("revenue by rep 2026-Q2", user=user))
         assert "Somchai Jaidee" in table and "Nok Srisuk" in table
@@ -80,3 +80,17 @@ def test_home_tab_shows_own_team_or_company_numbers(rig):
         text = message_text(view)
         assert title in text and "Win rate" in text and "This quarter" in text
         assert revenue in text, (user, text)
+
+
+def test_on_a_two_rep_company_a_rep_sees_no_total_that_is_a_colleagues_plus_their_own(make_rig):
+    r = make_rig(AccessConfig(min_reps=2))
+    # the company's Q2 revenue is Somchai's 3,000 and Nok's 3,000: Somchai would read Nok's off it
+    company = message_text(r.ask("revenue 2026-Q2", user="U1"))
+    assert "฿6,000" not in company and "fewer than 2 reps" in company
+    assert "fewer than 2 reps" in message_text(r.ask("revenue 2026-Q2 team:smb", user="U1"))
+    # his own team's total is his own number: shown
+    assert "฿3,000" in message_text(r.ask("revenue 2026-Q2 team:ent", user="U1"))
+    # the head sees it all; someone not linked to a rep sees the company total (two reps, neither visible)
+    assert "฿6,000" in message_text(r.ask("revenue 2026-Q2", user="UHEAD"))
+    ops = message_text(r.ask("revenue 2026-Q2", user="UOPS"))
+    assert "฿6,000" in ops and "not linked to a rep" in ops

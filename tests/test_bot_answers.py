@@ -85,7 +85,9 @@ def test_roles_map_to_what_people_see():
     assert viewer_for("U1", RepInfo("h", "H", None, None, "head"), access).scope == "all"
     assert viewer_for("UFULL", rep, access).scope == "all"
     assert viewer_for("UX", None, access).scope == "totals"
-    assert viewer_for("UX", None, AccessConfig()).scope == "all"
+    # not linked to a rep fails closed: company-wide totals unless the config says otherwise
+    assert viewer_for("UX", None, AccessConfig()).scope == "company"
+    assert viewer_for("UX", None, AccessConfig(unlisted="all")).scope == "all"
 
 
 @SQLITE

@@ -113,7 +113,10 @@ def make_rig(store, tmp_path):
     def make(access: AccessConfig | None = None, **config_kw) -> Rig:
         if not started:
             load(store, tmp_path / "csv", tables())
-        config = AppConfig(access=access or AccessConfig(), **config_kw)
+        # the fixture company has two selling reps, so any total a rep asks for is one colleague's
+        # number plus their own: the disclosure rule is off here (min_reps 1) and tested where the
+        # company is big enough (tests/test_bot_disclosure.py, test_disclosure_leaks.py) and below
+        config = AppConfig(access=access or AccessConfig(min_reps=1), **config_kw)
         engine = KpiEngine(store, config)
         emu = SlackEmulator(bot_token=TOKEN).start()
         for uid, (name, locale) in USERS.items():

@@ -45,7 +45,8 @@ def demo(store):
 
 
 def _config(**over) -> AppConfig:
-    base = {"users": {THAI_USER: {"lang": "th"}},
+    # the people asking here are not linked to a rep: everything, as an explicit choice (docs/access.md)
+    base = {"access": {"unlisted": "all"}, "users": {THAI_USER: {"lang": "th"}},
             "alerts": {"rules": [{"id": "cac_spike", "name": "CAC spike", "name_th": "CAC พุ่ง", "kpi": "cac",
                                   "lang": "th", "conditions": [{"type": "vs_median", "periods": 8, "above_pct": 25}]},
                                  {"id": "win_team", "kpi": "win_rate", "per": "team", "lang": "th", "min_sample": 0,

@@ -1,0 +1,323 @@
+"""The disclosure rule: which numbers a person may be shown, decided from the reps each number covers.
+
+A number may be shown to someone only if every rep it covers is visible to them, or it covers at
+least `k` reps ([access] min_reps) of which at least two they cannot see (so subtracting the lines
+they may see never isolates one rep). The same rule holds for every cell: a total, a filtered total,
+each breakdown row, the comparison period, each point of a trend.
+
+"Covers" is read from the rows: the distinct reps whose rows of the KPI's source fall in the cell
+(period, filters, breakdown key), counted in the database as (key, rep) pairs, never by loading a
+table. A cell with no rows at all covers the reps its rep filters select (an empty figure for a lone
+rep still says something about that rep).
+
+Complementary suppression, as statistical disclosure control does it: within a group of cells that
+add up to a shown total (the rows of a breakdown, the points of a trend, the values of one filter
+dimension under the others), the suppressed cells together must pass the rule too, else the
+smallest other cells are suppressed with them (only cells the KPI gives a value count: a cell
+without one adds nothing to the total); a filtered total is hidden when its value of a filter
+is hidden in the pattern of that filter's dimension, so a parent total minus its shown siblings never
+gives it away. The pattern is chosen by rep counts and keys only, never by values, so the same
+question asked twice (or by a different route) hides the same cells.
+
+Knows nothing of Slack: a caller passes a Clearance (the reps a person may see, or all of them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from kpi_engine import periods
+from kpi_engine.calc import (
+    ACT_DIMS,
+    CONTENT_DIMS,
+    LEAD_DIMS,
+    OPP_DIMS,
+    STAGE_DIMS,
+    SURVEY_DIMS,
+    TRAINING_DIMS,
+    Filters,
+)
+from kpi_engine.periods import Period
+
+# the dimensions that select reps by who they are (the rest select rows: a product, a channel)
+REP_ATTRS = {"rep": "r.rep_id", "team": "r.team", "region": "r.region"}
+
+
+@dataclass(frozen=True)
+class Clearance:
+    """What one person may see: every rep (`reps` None), or these rep ids; `company_only` for someone
+    who may see whole-company figures and nothing narrowed to a team, region or rep."""
+
+    reps: frozenset[str] | None = None
+    k: int = 3
+    company_only: bool = False
+
+    @property
+    def sees_all(self) -> bool:
+        return self.reps is None and not self.company_only
+
+    def visible(self, rep_id: str) -> bool:
+        """Whether this person may read a rep's name (did-you-mean, refusals)."""
+        return self.reps is None or rep_id in self.reps
+
+    def safe(self, covered: Iterable[str]) -> bool:
+        """The rule for one cell, given the reps it covers."""
+        if self.reps is None:
+            return True
+        covered = set(covered)
+        hidden = covered - self.reps
+        return not hidden or (len(covered) >= self.k and len(hidden) >= min(2, self.k))
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a KPI's rows are and which rep each belongs to, for counting the reps a cell covers."""
+
+    base: str
+    rep: str
+    where: tuple[str, ...]
+    dims: dict[str, str]
+    account: str | None = None
+    lookback_days: int = 0  # rows of the `lookback_days` before the period end count too
+
+
+_WON = ("o.status = 'won'", "o.closed_at >= :s", "o.closed_at < :e")
+_OPP = "opportunities o"
+SOURCES: dict[str, Source] = {
+    **{k: Source(_OPP, "o.owner_rep_id", _WON, OPP_DIMS, "o.account_id")
+       for k in ("revenue", "revenue_growth", "target_attainment", "avg_deal_size", "deals_closed",
+                 "sales_cycle", "revenue_per_rep", "forecast_accuracy")},
+    "win_rate": Source(_OPP, "o.owner_rep_id", ("o.status IN ('won', 'lost')", "o.closed_at >= :s",
+                                                "o.closed_at < :e"), OPP_DIMS, "o.account_id"),
+    # only won deals with a lead count (the KPI joins them): a deal without one covers nobody here
+    "time_to_close": Source(_OPP + " JOIN leads l ON l.lead_id = o.lead_id", "o.owner_rep_id", _WON,
+                            dict(OPP_DIMS, channel="l.channel"), "o.account_id"),
+    # velocity blends the open pipeline at the end with the deals closed in the 90 days before it
+    "pipeline_velocity": Source(_OPP, "o.owner_rep_id", ("o.created_at < :e",
+                                                         "(o.closed_at IS NULL OR o.closed_at >= :s)"),
+                                OPP_DIMS, "o.account_id", lookback_days=90),
+    "lead_conversion": Source("leads l", "l.owner_rep_id", ("l.created_at >= :s", "l.created_at < :e"), LEAD_DIMS),
+    "lead_volume": Source("leads l", "l.owner_rep_id", ("l.created_at >= :s", "l.created_at < :e"), LEAD_DIMS),
+    "lead_to_qualified_time": Source("leads l", "l.owner_rep_id", ("l.qualified_at >= :s", "l.qualified_at < :e"),
+                                     LEAD_DIMS),
+    "rep_activity": Source("activities act", "act.rep_id", ("act.occurred_at >= :s", "act.occurred_at < :e"),
+                           ACT_DIMS),
+    "content_engagement": Source("content_events ce", "ce.rep_id", ("ce.occurred_at >= :s", "ce.occurred_at < :e"),
+                                 CONTENT_DIMS),
+    "csat": Source("surveys sv", "sv.rep_id", ("sv.responded_at >= :s", "sv.responded_at < :e"), SURVEY_DIMS,
+                   "sv.account_id"),
+    "training_effectiveness": Source("trainings tr", "tr.rep_id", ("tr.held_on >= :s", "tr.held_on < :e"),
+                                     TRAINING_DIMS),
+    "stage_duration": Source("stage_changes sc LEFT JOIN opportunities o ON o.opportunity_id = sc.opportunity_id",
+                             "o.owner_rep_id", ("sc.exited_at >= :s", "sc.exited_at < :e"), STAGE_DIMS),
+}
+# cac, retention, aov, cost_per_lead, repeat_rate: customers and spend, not attributed to reps
+
+
+@dataclass
+class Verdict:
+    """What may be shown of one answer: its value, its comparison, and which breakdown rows."""
+
+    value: bool = True
+    comparison: bool = True
+    hidden_rows: set[str] = field(default_factory=set)
+    reason: str = "few_reps"  # or "company_only"
+
+    @property
+    def anything_hidden(self) -> bool:
+        return not (self.value and self.comparison) or bool(self.hidden_rows)
+
+
+class Coverage:
+    """Counts the reps behind cells of one KPI on one connection."""
+
+    def __init__(self, conn, kpi: str, clearance: Clearance, as_of_ts: int,
+                 lister: Callable[[Period, Filters, str], dict[str, bool]] | None = None):
+        # lister: the rows the KPI itself gives for a breakdown, key -> has a value; only those add up
+        # to the total, so only they can give a hidden cell away by subtraction
+        self.lister = lister
+        self.conn = conn
+        self.kpi = kpi
+        self.src = SOURCES.get(kpi)
+        self.cl = clearance
+        self.as_of_ts = as_of_ts
+        self._ok: dict[tuple, bool] = {}
+
+    # ------------------------------------------------------------ counting
+
+    def pairs(self, period: Period, filters: Filters, by: str | None) -> dict[str, set[str]]:
+        """Breakdown key -> the reps with rows in that cell ("" for the whole selection when by is None)."""
+        if self.src is None:
+            return {}
+        dims = self.src.dims
+        where, params, used = list(self.src.where), {}, []
+        for dim, vals in filters.values.items():
+            expr = dims.get(dim)
+            if expr is None:
+                continue
+            marks = []
+            for i, v in enumerate(vals):
+                params[f"d_{dim}_{i}"] = v
+                marks.append(f":d_{dim}_{i}")
+            where.append(f"{expr} IN ({', '.join(marks)})")
+            used.append(expr)
+        key = dims.get(by) if by else None
+        if key:
+            used.append(key)
+        joins = ""
+        if any(u.startswith("r.") for u in used):
+            joins += f" LEFT JOIN reps r ON r.rep_id = {self.src.rep}"
+        if self.src.account and any(u.startswith("a.") for u in used):
+            joins += f" LEFT JOIN accounts a ON a.account_id = {self.src.account}"
+        end = min(period.end_ts, self.as_of_ts) if period.start_ts < self.as_of_ts else period.end_ts
+        start = period.start_ts
+        if self.src.lookback_days:
+            start = min(start, periods.to_epoch(period.end - timedelta(days=self.src.lookback_days)))
+        params.update({"s": start, "e": end})
+        k = f"COALESCE(CAST({key} AS VARCHAR(200)), '')" if key else "''"
+        sql = (f"SELECT DISTINCT {k} AS k, {self.src.rep} AS rep FROM {self.src.base}{joins}"
+               f" WHERE {' AND '.join(where)} AND {self.src.rep} IS NOT NULL")
+        out: dict[str, set[str]] = {}
+        for kk, rep in self.conn.execute(text(sql), params):
+            out.setdefault(str(kk), set()).add(str(rep))
+        return out
+
+    def population(self, filters: Filters, by: str | None = None) -> dict[str, set[str]]:
+        """The reps a cell's rep filters select (by a rep attribute when `by` is one), rows or not."""
+        where, params = [], {}
+        for dim, vals in filters.values.items():
+            if dim not in REP_ATTRS or (self.src and self.src.dims.get(dim, "").startswith("a.")):
+                continue
+            marks = []
+            for i, v in enumerate(vals):
+                params[f"p_{dim}_{i}"] = v
+                marks.append(f":p_{dim}_{i}")
+            where.append(f"{REP_ATTRS[dim]} IN ({', '.join(marks)})")
+        key = REP_ATTRS.get(by) if by else None
+        k = f"COALESCE({key}, '')" if key else "''"
+        sql = f"SELECT {k} AS k, r.rep_id FROM reps r" + (f" WHERE {' AND '.join(where)}" if where else "")
+        out: dict[str, set[str]] = {}
+        for kk, rep in self.conn.execute(text(sql), params):
+            out.setdefault(str(kk), set()).add(str(rep))
+        return out
+
+    # ------------------------------------------------------------ the rule on cells and groups
+
+    def _narrowed(self, filters: Filters, by: str | None = None) -> bool:
+        """Whether a cell is narrowed to a team, region or rep (all a company-only person may not see)."""
+        if self.src is None:
+            return False
+        dims = [d for d in filters.values if d in REP_ATTRS] + ([by] if by in REP_ATTRS else [])
+        return any(not self.src.dims.get(d, "r.").startswith("a.") for d in dims)
+
+    def cell_ok(self, period: Period, filters: Filters) -> bool:
+        """Whether a filtered total may be shown: its own reps, and its place in the pattern of each
+        of its filters' dimensions when the total above it is shown (so parent minus shown siblings
+        does not give it away; a hidden parent gives nothing away)."""
+        if self.cl.sees_all or self.src is None:
+            return True
+        if self.cl.company_only:
+            return not self._narrowed(filters)
+        memo = (period.start_ts, period.end_ts, tuple(sorted((d, tuple(v)) for d, v in filters.values.items())))
+        if memo in self._ok:
+            return self._ok[memo]
+        ok = self.cl.safe(self._covered(period, filters))
+        for dim, vals in filters.values.items():
+            if not ok:
+                break
+            if dim not in self.src.dims or len(vals) != 1:
+                continue
+            parent = filters.without(dim)
+            if self.cell_ok(period, parent):
+                group = self._group(period, parent, dim)
+                listed = self.lister(period, parent, dim) if self.lister else {x: True for x in group}
+                cells = {x: group.get(x, set()) for x in listed}
+                cells.setdefault(str(vals[0]), group.get(str(vals[0]), set()))
+                adds = {x for x, has in listed.items() if has} | {str(vals[0])}
+                ok = str(vals[0]) not in protect(cells, self.cl, adds=adds)
+        self._ok[memo] = ok
+        return ok
+
+    def _covered(self, period: Period, filters: Filters) -> set[str]:
+        got = self.pairs(period, filters, None).get("", set())
+        return got or self.population(filters).get("", set())
+
+    def _group(self, period: Period, filters: Filters, by: str) -> dict[str, set[str]]:
+        """Each value of `by` under `filters` -> the reps it covers (its rep population when it has no rows)."""
+        cells = self.pairs(period, filters, by)
+        if by in REP_ATTRS and not self.src.dims.get(by, "").startswith("a."):
+            for kk, reps in self.population(filters, by).items():
+                if not cells.get(kk):
+                    cells[kk] = reps
+        return cells
+
+    def rows_hidden(self, period: Period, filters: Filters, by: str, keys: dict[str, bool],
+                    total_shown: bool = True) -> set[str]:
+        """The breakdown rows to hide (keys: the rows listed, key -> has a value): unsafe ones, and
+        their complements when the total is shown."""
+        keys = {str(x): has for x, has in keys.items()}
+        if self.cl.sees_all or self.src is None:
+            return set()
+        if self.cl.company_only:
+            return set(keys) if self._narrowed(filters, by) else set()
+        group = self._group(period, filters, by)
+        fallback = self.population(filters).get("", set())
+        cells = {x: group.get(x) or (fallback if by in REP_ATTRS else set()) for x in keys}
+        return protect(cells, self.cl, complement=total_shown, adds={x for x, has in keys.items() if has})
+
+    def series_hidden(self, points: list[Period], filters: Filters, has: list[bool]) -> set[int]:
+        """The points of a trend to hide (has: whether each has a value): those the rule hides, and
+        complements (the points add up to the span they cover, which may be asked for on its own)."""
+        if self.cl.sees_all or self.src is None:
+            return set()
+        if self.cl.company_only:
+            return set(range(len(points))) if self._narrowed(filters) else set()
+        cells = {str(i): self._covered(p, filters) for i, p in enumerate(points)}
+        forced = {str(i) for i, p in enumerate(points) if not self.cell_ok(p, filters)}
+        adds = {str(i) for i, h in enumerate(has) if h}
+        return {int(i) for i in protect(cells, self.cl, forced, adds=adds)}
+
+    def verdict(self, period: Period, base: Period, filters: Filters, by: str | None,
+                keys: dict[str, bool] | None = None) -> Verdict:
+        """The whole answer: its value, its comparison and its breakdown rows."""
+        v = Verdict(reason="company_only" if self.cl.company_only else "few_reps")
+        if self.cl.sees_all or self.src is None:
+            return v
+        v.value = self.cell_ok(period, filters)
+        v.comparison = v.value and self.cell_ok(base, filters)
+        if by:
+            # a hidden total is never the sum of shown rows: it has an unsafe row (all safe rows make a
+            # safe total), which stays hidden
+            v.hidden_rows = self.rows_hidden(period, filters, by, keys or {}, total_shown=v.value)
+        return v
+
+
+def protect(cells: dict[str, set[str]], cl: Clearance, forced: Iterable[str] = (), complement: bool = True,
+            adds: set[str] | None = None) -> set[str]:
+    """The keys of a group to hide: every unsafe cell, then (while the hidden cells that add to the
+    total would together be unsafe, i.e. the total minus the shown cells would give them away) the
+    smallest other such cell, by reps covered and then key, never by value. `adds`: the cells with a
+    value (None: all); one without adds nothing to the total, so it neither gives away nor covers.
+    No complements when the total is hidden."""
+    adds = set(cells) if adds is None else adds & set(cells)
+    hidden = {x for x, reps in cells.items() if not cl.safe(reps)} | (set(forced) & set(cells))
+    if not complement:
+        return hidden
+    rest = sorted((x for x in adds if x not in hidden), key=lambda x: (len(cells[x]), x))
+    union: set[str] = set().union(*(cells[x] for x in hidden & adds))
+    while union and rest and not cl.safe(union):
+        x = rest.pop(0)
+        hidden.add(x)
+        union |= cells[x]
+    return hidden
+
+
+def hidden_text(k: int, lang: str, reason: str = "few_reps") -> str:
+    if reason == "company_only":
+        return "ซ่อน: ดูได้เฉพาะยอดรวมทั้งบริษัท" if lang == "th" else "hidden: company totals only"
+    return f"ซ่อน: น้อยกว่า {k} คน" if lang == "th" else f"hidden: fewer than {k} reps"
+
