@@ -8,7 +8,7 @@ LOCK := requirements.lock
 PIP_VERSION := 26.3
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) 2>/dev/null | cksum | cut -d' ' -f1)
-FONTS := bot/sandbox/vendor/fonts/.installed
+FONTS := sandbox/vendor/fonts/.installed
 
 DATASETS ?= ../shared/datasets
 KPIBOT_DATASETS = KPIBOT_CONFIG=config/datasets.toml $(VENV)/bin/kpibot
@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml $(LOCK)
 # the sandbox page's emoji font (Debian's fonts-noto-color-emoji, unpacked; the page works without it)
 $(FONTS): scripts/sandbox-fonts
 	scripts/sandbox-fonts
-	mkdir -p bot/sandbox/vendor/fonts && touch $@
+	mkdir -p sandbox/vendor/fonts && touch $@
 
 install: $(STAMP) $(FONTS)
 

@@ -41,12 +41,12 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bot.emulator import SlackEmulator, post_to_app  # noqa: E402
 from bot.service import start_bot  # noqa: E402
 from config.app_config import BotConfig, get_config  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from kpi_engine.db import open_store  # noqa: E402
 from kpi_engine.engine import KpiEngine  # noqa: E402
+from slack_emulator import SlackEmulator, post_to_app  # noqa: E402
 
 TOKEN = "xoxb-bench-token"
 SECRET = "bench-signing-secret"

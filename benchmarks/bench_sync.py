@@ -177,12 +177,12 @@ def run(kind: str, source_url: str, n: int) -> None:
 
 
 def scrape(kind: str, store) -> None:
-    from bot.emulator import SlackEmulator
     from bot.service import start_bot
     from config.settings import Settings
     from kpi_engine.engine import KpiEngine
     from kpi_engine.ops import OpsStore
     from schedules.outbox import DIGEST_EVENT, post
+    from slack_emulator import SlackEmulator
 
     ops = OpsStore(store)
     now = int(time.time())

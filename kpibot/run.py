@@ -58,8 +58,8 @@ class ServiceHandle:
     url: str
     mode: str  # "sandbox" | "http" | "socket"
     engine: KpiEngine
-    emulator: Any = None  # bot.emulator.SlackEmulator in sandbox mode
-    sandbox: Any = None  # bot.sandbox.Sandbox in sandbox mode
+    emulator: Any = None  # slack_emulator.SlackEmulator in sandbox mode
+    sandbox: Any = None  # sandbox.Sandbox in sandbox mode
     bot: Any = None  # bot.service.BotHandle
     scheduler: Any = None
     bot_events_url: str | None = None
@@ -194,10 +194,10 @@ def _start_sandbox(
     demo_seed: int,
     demo_scale: float | str,
 ) -> ServiceHandle:
-    from bot.emulator import SlackEmulator
-    from bot.sandbox import Broadcaster, Sandbox, channels_from_config, create_app
-    from bot.sandbox.workspace import roles_from_reps
     from bot.service import start_bot
+    from sandbox import Broadcaster, Sandbox, channels_from_config, create_app
+    from sandbox.workspace import roles_from_reps
+    from slack_emulator import SlackEmulator
 
     if not _is_loopback(host):
         raise ServiceError(f"the sandbox only listens on this machine (127.0.0.1), not on {host}")
@@ -284,7 +284,7 @@ def _fill_with_demo(store: Any, config: AppConfig, clock: Clock, say: Printer, u
 def _add_sandbox_people(emulator: Any, engine: KpiEngine) -> None:
     """The emulator knows a rep and the Head of Sales; the demo company also names a manager, so
     the user switcher can show all three levels of access."""
-    from bot.sandbox.workspace import SANDBOX_MANAGER
+    from sandbox.workspace import SANDBOX_MANAGER
 
     known = {u["id"] for u in emulator.users()}
     if SANDBOX_MANAGER in known:
@@ -423,7 +423,7 @@ def _serve(asgi: Any, sock: socket.socket, name: str):
 
 
 def _is_loopback(host: str) -> bool:
-    from bot.emulator.signing import ensure_loopback
+    from slack_emulator.signing import ensure_loopback
 
     try:
         ensure_loopback(host)

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-from bot.emulator import SlackEmulator
 from bot.service import start_bot
 from config.access_models import AccessConfig
 from config.app_config import AppConfig
@@ -19,6 +18,7 @@ from kpi_engine import demo
 from kpi_engine import format as fmt
 from kpi_engine.engine import KpiEngine
 from kpi_engine.query import PeriodSpec, Query
+from slack_emulator import SlackEmulator
 from tests.test_bot_harness import SECRET, TOKEN, Rig, message_text
 
 ANCHOR = date(2026, 11, 30)

@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.emulator import SlackEmulator, post_to_app
 from bot.service import BotHandle, start_bot
 from config.access_models import AccessConfig
 from config.app_config import AppConfig
 from config.settings import Settings
 from kpi_engine.engine import KpiEngine
+from slack_emulator import SlackEmulator, post_to_app
 from tests.fixtures import TABLES, load
 
 TOKEN = "xoxb-test-0000-secret-token"

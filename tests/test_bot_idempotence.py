@@ -9,8 +9,8 @@ import time
 import pytest
 
 from bot.blocks import SHARE_ACTION
-from bot.emulator import post_to_app
 from kpi_engine.ops import OpsStore
+from slack_emulator import post_to_app
 from tests.test_bot_harness import SALES, SECRET, message_text
 
 pytest_plugins = ["tests.test_bot_harness"]

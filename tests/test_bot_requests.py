@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bot.emulator import post_to_app, sign_request
 from bot.signature import RequestRejected, verify_request
+from slack_emulator import post_to_app, sign_request
 from tests.test_bot_harness import SECRET
 
 # the service under test, wired to the emulator (fixtures `rig`, `make_rig`)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.emulator import post_to_app
+from slack_emulator import post_to_app
 from tests.test_bot_harness import SECRET, TOKEN, message_text
 
 # the service under test, wired to the emulator (fixtures `rig`, `make_rig`)

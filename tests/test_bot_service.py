@@ -10,10 +10,10 @@ import pytest
 from pydantic import SecretStr
 
 import bot.service
-from bot.emulator import SlackEmulator
 from config.app_config import AppConfig
 from config.settings import Settings
 from kpi_engine.engine import KpiEngine
+from slack_emulator import SlackEmulator
 from tests.test_bot_harness import NOW, TOKEN
 
 pytestmark = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)

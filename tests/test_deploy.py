@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.emulator import SlackEmulator, post_to_app
+from slack_emulator import SlackEmulator, post_to_app
 from tests import fixtures
 from tests.conftest import ROOT
 from tests.test_bot_harness import REPS, SECRET, TOKEN, USERS, tables

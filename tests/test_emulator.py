@@ -19,7 +19,7 @@ from slack_sdk.http_retry import RateLimitErrorRetryHandler, builtin_handlers
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
-from bot.emulator import BOT_USER_ID, SlackEmulator, post_to_app, sign_request
+from slack_emulator import BOT_USER_ID, SlackEmulator, post_to_app, sign_request
 
 TOKEN = "xoxb-sandbox-token"
 SECRET = "sandbox-signing-secret"

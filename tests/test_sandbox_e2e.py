@@ -250,10 +250,10 @@ def _new_tab(service, page, fragment: str = "", height: int = 900):
 
 
 def _emoji_font_drawn(tab) -> None:
-    """The page's own emoji font (bot/sandbox/fonts.py) loaded and used: no boxes on a bare machine."""
-    from bot.sandbox.fonts import emoji_font
+    """The page's own emoji font (sandbox/fonts.py) loaded and used: no boxes on a bare machine."""
+    from sandbox.fonts import emoji_font
 
-    assert emoji_font() is not None, "no emoji font in bot/sandbox/vendor/fonts: run `make install`"
+    assert emoji_font() is not None, "no emoji font in sandbox/vendor/fonts: run `make install`"
     tab.wait_for_function("() => [...document.fonts].some(f => f.family.includes('Noto Color Emoji')"
                           " && f.status === 'loaded')", timeout=WAIT_MS)
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.emulator import SlackEmulator
-from bot.sandbox import Channel, Sandbox, create_app, fonts
+from sandbox import Channel, Sandbox, create_app, fonts
+from slack_emulator import SlackEmulator
 
 starlette_testclient = pytest.importorskip("starlette.testclient")
 
@@ -50,7 +50,7 @@ def test_the_page_serves_its_emoji_and_thai_fonts(sandbox):
             assert "font-family: 'Noto Sans Thai'" in css.text
             thai = client.get("/fonts/thai.ttf")
             assert thai.status_code == 200 and thai.content[:4] == b"\x00\x01\x00\x00"
-        assert fonts.emoji_font() is not None, "no emoji font in bot/sandbox/vendor/fonts: run `make install`"
+        assert fonts.emoji_font() is not None, "no emoji font in sandbox/vendor/fonts: run `make install`"
         assert "font-family: 'Noto Color Emoji'" in css.text and "U+1F000-1FAFF" in css.text
         assert "U+0030" not in css.text  # digits never come from the emoji font
         emoji = client.get("/fonts/emoji.ttf")

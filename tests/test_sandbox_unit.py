@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.emulator import SlackEmulator
-from bot.sandbox import BlockKitRenderer, Channel, MrkdwnRenderer, Sandbox, SandboxError, create_app
-from bot.sandbox.workspace import channels_from_config
 from config.app_config import load_config
 from config.settings import Settings
 from kpi_engine.db import StoreError
 from kpibot.run import ServiceError, run_service, start_service
+from sandbox import BlockKitRenderer, Channel, MrkdwnRenderer, Sandbox, SandboxError, create_app
+from sandbox.workspace import channels_from_config
+from slack_emulator import SlackEmulator
 
 BKK = ZoneInfo("Asia/Bangkok")
 USERS = {
@@ -287,7 +287,7 @@ def test_view_shows_channels_dm_and_only_own_ephemerals(sandbox):
 
 
 def test_command_text_is_escaped_like_slack():
-    from bot.sandbox.workspace import slack_escape
+    from sandbox.workspace import slack_escape
 
     users = [{"id": "U0SOMCHAI", "name": "Somchai"}, {"id": "U0ANNA", "name": "Anna"}]
     assert slack_escape("revenue rep:@somchai", users) == "revenue rep:<@U0SOMCHAI|somchai>"
@@ -410,7 +410,7 @@ def test_sandbox_service_starts_answers_and_stops(tmp_path):
     import json
     import urllib.request
 
-    from bot.emulator import post_to_app
+    from slack_emulator import post_to_app
 
     port = free_port()
     printed: list[str] = []
@@ -447,7 +447,7 @@ def test_with_slack_credentials_it_serves_slack_not_the_sandbox(tmp_path):
     """The other branch of `kpibot run`: the bot on PORT for Slack (here the emulator stands in)."""
     from pydantic import SecretStr
 
-    from bot.emulator import post_to_app
+    from slack_emulator import post_to_app
 
     now = datetime(2026, 5, 13, 12, 0, tzinfo=BKK)
     with SlackEmulator(bot_token="xoxb-real") as slack:

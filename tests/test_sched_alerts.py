@@ -203,7 +203,7 @@ def _app(eng, cfg, emu, now):
 def _click(app, emu, action_id: str, channel: str, ts: str, user: str = "U0ANNA") -> int:
     from slack_bolt.request import BoltRequest
 
-    from bot.emulator import sign_request
+    from slack_emulator import sign_request
 
     msg = emu.message(channel, ts)
     value = next(e["value"] for b in msg["blocks"] if b["type"] == "actions" for e in b["elements"]

@@ -37,7 +37,7 @@ def client_for(emu, timeout: int = 5):
 
 @pytest.fixture
 def emu():
-    from bot.emulator import SlackEmulator
+    from slack_emulator import SlackEmulator
 
     with SlackEmulator() as e:
         yield e

@@ -2,7 +2,7 @@
 neither an emoji font nor a Thai one, and its browser then draws boxes for 📊 🟢 ✅ and for Thai.
 
 - Noto Color Emoji (SIL OFL 1.1) from Debian's fonts-noto-color-emoji package, which `make install`
-  unpacks into bot/sandbox/vendor/fonts (scripts/sandbox-fonts). Its colour bitmap (CBDT) version:
+  unpacks into sandbox/vendor/fonts (scripts/sandbox-fonts). Its colour bitmap (CBDT) version:
   the COLRv1 web font draws blank in Chromium builds that use an older system FreeType (Debian's).
 - Noto Sans Thai (SIL OFL 1.1) from the fontpkg-noto-sans-thai wheel the charts already use.
 
@@ -46,7 +46,7 @@ def _face(family: str, url: str, fmt: str, weight: str, unicode_range: str) -> s
 @lru_cache(maxsize=1)
 def fonts_css() -> str:
     """@font-face rules for what is installed, with URLs this page serves (/fonts/…)."""
-    parts = ["/* fonts served by the sandbox page itself (bot/sandbox/fonts.py) */"]
+    parts = ["/* fonts served by the sandbox page itself (sandbox/fonts.py) */"]
     if thai_font() is not None:
         parts.append(_face(THAI_FAMILY, "/fonts/thai.ttf", "truetype", "100 900", "U+0E01-0E5B, U+200C-200D, U+25CC"))
     if emoji_font() is not None:

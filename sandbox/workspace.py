@@ -20,8 +20,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from bot.emulator import BOT_USER_ID, SlackEmulator, post_to_app
-from bot.emulator.signing import ensure_loopback
+from slack_emulator import BOT_USER_ID, SlackEmulator, post_to_app
+from slack_emulator.signing import ensure_loopback
 
 from .blockkit import BlockKitRenderer
 
