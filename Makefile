@@ -22,6 +22,8 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(VENV)/bin/python -m pip install -q --no-deps -e .
 	@$(VENV)/bin/python -m pip check >/dev/null || { $(VENV)/bin/python -m pip check; \
 	  echo "$(LOCK) does not satisfy pyproject.toml: run 'make lock'"; exit 1; }
+	@# our own modules compiled once: where PYTHONDONTWRITEBYTECODE is set, every start would compile them again
+	$(VENV)/bin/python -m compileall -q kpibot bot kpi_engine schedules config telemetry slack_emulator sandbox >/dev/null
 	rm -f $(VENV)/.installed-*
 	touch $@
 
