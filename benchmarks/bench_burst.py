@@ -31,19 +31,21 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime
+from datetime import datetime
 from datetime import time as dtime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_compare import ANCHOR, sqlite_store  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.service import start_bot  # noqa: E402
-from config.app_config import BotConfig, get_config  # noqa: E402
+from config.app_config import BotConfig  # noqa: E402
 from config.settings import Settings  # noqa: E402
+from kpi_engine.config_check import get_config  # noqa: E402
 from kpi_engine.db import open_store  # noqa: E402
 from kpi_engine.engine import KpiEngine  # noqa: E402
 from slack_emulator import SlackEmulator, post_to_app  # noqa: E402
@@ -51,8 +53,6 @@ from slack_emulator import SlackEmulator, post_to_app  # noqa: E402
 TOKEN = "xoxb-bench-token"
 SECRET = "bench-signing-secret"
 CHANNEL = "C0SALES"
-ANCHOR = date(2026, 11, 23)  # the demo company's, as in bench_compare.py
-SCHEMA = f"s{len(list((ROOT / 'kpi_engine' / 'migrations' / 'versions').glob('0*.py')))}"
 ACK_LIMIT = 3.0  # Slack's
 
 HEAVY = [
@@ -70,25 +70,6 @@ HEAVY = [
 def pct(values: list[float], p: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, max(0, round(p / 100 * len(s)) - 1))] if s else float("nan")
-
-
-def build(n: int, folder: Path) -> Path:
-    from kpi_engine import demo
-
-    path = folder / f"i13-{n}-{SCHEMA}.db"
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.db")
-        tmp.unlink(missing_ok=True)
-        t = time.perf_counter()
-        store = open_store(f"sqlite:///{tmp}")
-        demo.generate(store, seed=7, scale=float(n), anchor=ANCHOR)
-        with store.connect() as c:
-            c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        store.dispose()
-        tmp.rename(path)
-        print(f"built {path} in {time.perf_counter() - t:.0f} s", flush=True)
-    return path
 
 
 def serve(url: str, api_url: str, workers: int | None, queue: int | None) -> int:
@@ -132,7 +113,7 @@ def main() -> int:
 
     config = _config(args.workers, args.queue)
     if args.build:
-        url = f"sqlite:///{build(args.build, Path(args.dir))}"
+        url = sqlite_store(args.build, Path(args.dir))  # the store bench_compare builds and reuses
     elif args.demo:
         from kpi_engine.demo import generate
 

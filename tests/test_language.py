@@ -301,8 +301,8 @@ def test_ask_prints_no_terminal_control_codes_from_imported_names(store_url, sto
     """A rep's name with an escape sequence (from an import) reaches the terminal without it."""
     import copy
 
-    from config.app_config import _cached
     from config.settings import get_settings
+    from kpi_engine.config_check import _cached
     from kpibot.cli import app
 
     t = copy.deepcopy(tables())
