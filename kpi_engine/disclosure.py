@@ -19,6 +19,12 @@ is hidden in the pattern of that filter's dimension, so a parent total minus its
 gives it away. The pattern is chosen by rep counts and keys only, never by values, so the same
 question asked twice (or by a different route) hides the same cells.
 
+A dimension's pattern under a parent counts every value a person can name (not only the rows the
+KPI lists: a region whose only rep sold nothing has none) and every hidden cell, value or not. A
+cell hidden by another filter's pattern passes the rule on its own, and cells that pass it added to
+hidden cells that pass it together still pass it together, so the patterns of a question's filters
+do not undo one another.
+
 Knows nothing of Slack: a caller passes a Clearance (the reps a person may see, or all of them).
 """
 
@@ -42,6 +48,9 @@ from kpi_engine.calc import (
     Filters,
 )
 from kpi_engine.periods import Period
+
+# the values of a row dimension (product, channel) that have no rows under a parent, as one cell
+ABSENT = "\x00absent"
 
 # the dimensions that select reps by who they are (the rest select rows: a product, a channel)
 REP_ATTRS = {"rep": "r.rep_id", "team": "r.team", "region": "r.region"}
@@ -233,12 +242,9 @@ class Coverage:
                 continue
             parent = filters.without(dim)
             if self.cell_ok(period, parent):
-                group = self._group(period, parent, dim)
-                listed = self.lister(period, parent, dim) if self.lister else {x: True for x in group}
-                cells = {x: group.get(x, set()) for x in listed}
-                cells.setdefault(str(vals[0]), group.get(str(vals[0]), set()))
-                adds = {x for x, has in listed.items() if has} | {str(vals[0])}
-                ok = str(vals[0]) not in protect(cells, self.cl, adds=adds)
+                listed = self.lister(period, parent, dim) if self.lister else None
+                cells, hidden = self.pattern(period, parent, dim, listed, asked=str(vals[0]))
+                ok = self._key(cells, dim, str(vals[0])) not in hidden
         self._ok[memo] = ok
         return ok
 
@@ -264,10 +270,45 @@ class Coverage:
             return set()
         if self.cl.company_only:
             return set(keys) if self._narrowed(filters, by) else set()
-        group = self._group(period, filters, by)
-        fallback = self.population(filters).get("", set())
-        cells = {x: group.get(x) or (fallback if by in REP_ATTRS else set()) for x in keys}
-        return protect(cells, self.cl, complement=total_shown, adds={x for x, has in keys.items() if has})
+        _, hidden = self.pattern(period, filters, by, keys, complement=total_shown)
+        return hidden & set(keys)
+
+    def _rep_dim(self, by: str) -> bool:
+        return by in REP_ATTRS and not self.src.dims.get(by, "").startswith("a.")
+
+    def _key(self, cells: dict[str, set[str]], by: str, value: str) -> str:
+        """The key a filter value has in its dimension's pattern: a value of a row dimension (product,
+        channel) with no rows under the parent is one of the ABSENT values."""
+        if value in cells or self._rep_dim(by):
+            return value
+        return ABSENT if ABSENT in cells else value
+
+    def pattern(self, period: Period, parent: Filters, by: str, listed: dict[str, bool] | None,
+                complement: bool = True, asked: str | None = None) -> tuple[dict[str, set[str]], set[str]]:
+        """The suppression pattern of one dimension under one parent: its cells (value -> reps covered)
+        and the keys hidden. The same for the breakdown `by` under `parent` and for every filtered
+        total `parent` + `by:value`, whichever is asked first, so no route shows what another hides.
+
+        Every value a person can name counts, not only the rows the KPI lists: a value without rows
+        here still covers the reps its rep filters select (a region whose only rep sold nothing), is
+        hidden when that is narrow, and a parent minus its shown siblings gives those hidden siblings
+        away together, whether or not they add to it (the person cannot tell). Values of a row
+        dimension (product, channel) without rows stand as one ABSENT cell: it may be hidden (and then
+        counts), but never hides something else, as it may name no real value. The key "" (rows
+        without a value of `by`) cannot be asked for, so in the filters' view it is always hidden."""
+        cells = self._group(period, parent, by)
+        rep_dim = self._rep_dim(by)
+        pop = set() if rep_dim else self.population(parent).get("", set())
+        listed = {} if listed is None else {str(x): has for x, has in listed.items()}
+        for x in [*listed, *([asked] if asked is not None and rep_dim else [])]:
+            cells.setdefault(x, set() if rep_dim else pop)
+        if not rep_dim and pop:
+            cells[ABSENT] = pop
+        fixed = {x for x, reps in cells.items() if not reps or x in ("", ABSENT)}
+        askable = set(cells) - {"", ABSENT}
+        views = [set(listed), askable, askable | {ABSENT}, set(cells)]
+        forced = {""} & set(cells)
+        return cells, protect(cells, self.cl, forced, complement=complement, views=views, fixed=fixed)
 
     def series_hidden(self, points: list[Period], filters: Filters, has: list[bool]) -> set[int]:
         """The points of a trend to hide (has: whether each has a value): those the rule hides, and
@@ -297,16 +338,24 @@ class Coverage:
 
 
 def protect(cells: dict[str, set[str]], cl: Clearance, forced: Iterable[str] = (), complement: bool = True,
-            adds: set[str] | None = None) -> set[str]:
+            adds: set[str] | None = None, views: list[set[str]] | None = None,
+            fixed: Iterable[str] = ()) -> set[str]:
     """The keys of a group to hide: every unsafe cell, then (while the hidden cells that add to the
     total would together be unsafe, i.e. the total minus the shown cells would give them away) the
     smallest other such cell, by reps covered and then key, never by value. `adds`: the cells with a
     value (None: all); one without adds nothing to the total, so it neither gives away nor covers.
-    No complements when the total is hidden."""
-    adds = set(cells) if adds is None else adds & set(cells)
+    No complements when the total is hidden.
+
+    `views`: instead of `adds`, the sets of cells a person may see side by side (a breakdown's
+    rows; every value they can ask for as a filter): in each, all the hidden cells together must
+    pass the rule, value or not (a hidden cell's emptiness is hidden too); `fixed` cells are never
+    hidden to cover others. A view that cannot be made safe hides the whole group."""
     hidden = {x for x, reps in cells.items() if not cl.safe(reps)} | (set(forced) & set(cells))
     if not complement:
         return hidden
+    if views is not None:
+        return _protect_views(cells, cl, hidden, [v & set(cells) for v in views], set(fixed))
+    adds = set(cells) if adds is None else adds & set(cells)
     rest = sorted((x for x in adds if x not in hidden), key=lambda x: (len(cells[x]), x))
     union: set[str] = set().union(*(cells[x] for x in hidden & adds))
     while union and rest and not cl.safe(union):
@@ -314,6 +363,24 @@ def protect(cells: dict[str, set[str]], cl: Clearance, forced: Iterable[str] = (
         hidden.add(x)
         union |= cells[x]
     return hidden
+
+
+def _protect_views(cells: dict[str, set[str]], cl: Clearance, hidden: set[str], views: list[set[str]],
+                   fixed: set[str]) -> set[str]:
+    # hiding a cell for one view can make another unsafe again (a visible-only union gains a hidden
+    # rep), so go round until every view passes; each turn hides one more cell, so it ends
+    while True:
+        for view in views:
+            union: set[str] = set().union(*(cells[x] for x in hidden & view))
+            if not union or cl.safe(union):
+                continue
+            rest = sorted((x for x in view - hidden - fixed), key=lambda x: (len(cells[x]), x))
+            if not rest:
+                return set(cells)
+            hidden.add(rest[0])
+            break
+        else:
+            return hidden
 
 
 def hidden_text(k: int, lang: str, reason: str = "few_reps") -> str:

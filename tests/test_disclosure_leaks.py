@@ -358,3 +358,45 @@ def test_protect_hides_a_complement_only_when_the_total_is_shown():
     assert protect(cells, cl, complement=False) == {"north"}
     assert protect({"x": {"a", "b", "c"}, "y": {"d", "e", "f"}}, cl) == set()
     assert Clearance(None).safe({"a"}) and Clearance(frozenset(), k=1).safe({"a"})
+
+
+def test_siblings_the_kpi_lists_no_row_for_still_count_against_the_parent(demo_company):
+    """Found by the leak test (1 in ~5,000 questions): Somchai's `by rep` is narrowed to his team, so
+    he asks team:enterprise segment:mid-market region:east. No enterprise rep closed a mid-market deal
+    this month, so `revenue by region` under that parent lists no row at all; but region:north and
+    region:northeast (one rep each) are hidden when asked, and the parent (0) minus the shown regions
+    gave those two reps away together. Every region he can name now counts in the pattern."""
+    config = AppConfig(access=AccessConfig(full=["U0ANNA"], min_reps=K))
+    deps = BotDeps(KpiEngine(demo_company, config), config, None, lambda: AS_OF, LanguageResolver(config, None),
+                   spark_periods=0)
+    oracle = Oracle(demo_company)
+    roles = {r.name: r for r in _roles(oracle)}
+    tally = Tally()
+    _check(oracle, deps, roles["rep"], "revenue by rep this month region:east segment:mid-market", tally,
+           siblings=True)
+    assert tally.probes > 3 and not tally.leaks, tally.leaks
+    # the complement that keeps north and northeast covered: Bangkok (his own region, five reps)
+    q = "revenue this month team:enterprise region:bangkok segment:mid-market"
+    assert answers.answer_question(deps, q, "U0SOMCHAI", AS_OF).answer.value is None
+    assert answers.answer_question(deps, q, "U0ANNA", AS_OF).answer.value is not None
+    # and the same pattern by the other route: the parent's breakdown by region hides no fewer
+    parent = "revenue this month team:enterprise segment:mid-market"
+    assert answers.answer_question(deps, parent, "U0SOMCHAI", AS_OF).answer.value is not None
+
+
+def test_protect_counts_hidden_cells_in_every_view_value_or_not():
+    from kpi_engine.disclosure import ABSENT, Clearance, protect
+
+    cl = Clearance(frozenset({"me"}), k=3)
+    # north and northeast have no row in the breakdown (listed: only bangkok) but can be asked for
+    cells = {"bangkok": {"me", "c", "d"}, "north": {"a"}, "northeast": {"b"}, "east": set()}
+    views = [{"bangkok"}, set(cells)]
+    assert protect(cells, cl, views=views, fixed={"east"}) == {"north", "northeast", "bangkok"}
+    # the old rule (only cells with a value add to the total) saw nothing to cover
+    assert protect(cells, cl, adds={"bangkok"}) == {"north", "northeast"}
+    # ABSENT (values with no rows) may be hidden, but never stands in for a real complement
+    cells = {"x": {"a"}, ABSENT: {"me", "b", "c"}, "y": {"me", "d", "e"}}
+    got = protect(cells, cl, views=[{"x", "y"}, set(cells)], fixed={ABSENT})
+    assert got == {"x", "y"} and ABSENT not in got
+    # a view that cannot be made safe hides the whole group
+    assert protect({"x": {"a"}, "y": set()}, cl, views=[{"x", "y"}], fixed={"y"}) == {"x", "y"}
