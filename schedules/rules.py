@@ -22,8 +22,8 @@ from config.schedule_models import AlertRule, Anomaly, Change, Threshold, VsMedi
 from kpi_engine import notes, periods
 from kpi_engine.calc import Measure
 from kpi_engine.engine import KpiEngine
-from kpi_engine.periods import Period
-from kpi_engine.query import PeriodSpec, Query
+from kpi_engine.periods import Period, PeriodError
+from kpi_engine.query import PeriodSpec, Query, QueryError
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,11 @@ class RuleEvaluator:
         try:
             return self._evaluate(rule, list(known_segments))
         except Exception as exc:  # a rule that cannot run must not stop the others; its state says why
-            log.exception("alert rule %s could not be evaluated", rule.id)
+            if isinstance(exc, QueryError | PeriodError):
+                # a mistake in the rule (a filter value the data does not have): one line, no traceback
+                log.warning("alert rule %s cannot run: %s", rule.id, " ".join(str(exc).split())[:300])
+            else:
+                log.exception("alert rule %s could not be evaluated", rule.id)
             p = rule_period(rule, self.as_of, self.tz)
             segs = (list(known_segments) or [WHOLE]) if rule.per else [WHOLE]
             msg = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
