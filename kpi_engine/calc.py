@@ -19,6 +19,15 @@ from kpi_engine.periods import Period
 DAY = 86400.0
 
 
+def in_list(expr: str, vals, prefix: str, params: dict[str, Any]) -> str:
+    """`expr IN (:prefix_0, :prefix_1, …)`, the values bound into params."""
+    marks = []
+    for i, v in enumerate(vals):
+        params[f"{prefix}_{i}"] = v
+        marks.append(f":{prefix}_{i}")
+    return f"{expr} IN ({', '.join(marks)})"
+
+
 @dataclass
 class Measure:
     """A KPI's value for one period (and selection), with what explains it."""
@@ -150,12 +159,7 @@ class Calc:
             expr = dims.get(dim)
             if expr is None:
                 continue  # the parser only lets through filters this KPI supports
-            marks = []
-            for i, v in enumerate(vals):
-                p = f"f_{dim}_{i}"
-                params[p] = v
-                marks.append(f":{p}")
-            where.append(f"{expr} IN ({', '.join(marks)})")
+            where.append(in_list(expr, vals, f"f_{dim}", params))
             used.append(expr)
         key = dims.get(by) if by else None
         if key:

@@ -46,6 +46,7 @@ from kpi_engine.calc import (
     SURVEY_DIMS,
     TRAINING_DIMS,
     Filters,
+    in_list,
 )
 from kpi_engine.periods import Period
 
@@ -168,11 +169,7 @@ class Coverage:
             expr = dims.get(dim)
             if expr is None:
                 continue
-            marks = []
-            for i, v in enumerate(vals):
-                params[f"d_{dim}_{i}"] = v
-                marks.append(f":d_{dim}_{i}")
-            where.append(f"{expr} IN ({', '.join(marks)})")
+            where.append(in_list(expr, vals, f"d_{dim}", params))
             used.append(expr)
         key = dims.get(by) if by else None
         if key:
@@ -201,11 +198,7 @@ class Coverage:
         for dim, vals in filters.values.items():
             if dim not in REP_ATTRS or (self.src and self.src.dims.get(dim, "").startswith("a.")):
                 continue
-            marks = []
-            for i, v in enumerate(vals):
-                params[f"p_{dim}_{i}"] = v
-                marks.append(f":p_{dim}_{i}")
-            where.append(f"{REP_ATTRS[dim]} IN ({', '.join(marks)})")
+            where.append(in_list(REP_ATTRS[dim], vals, f"p_{dim}", params))
         key = REP_ATTRS.get(by) if by else None
         k = f"COALESCE({key}, '')" if key else "''"
         sql = f"SELECT {k} AS k, r.rep_id FROM reps r" + (f" WHERE {' AND '.join(where)}" if where else "")
