@@ -97,7 +97,7 @@ def _image_loaded(page, selector: str) -> None:
 
     The page's images are loading="lazy": one outside the viewport (or in a panel still opening) is
     not even requested, and waiting for the network to go idle can end before the request starts.
-    The page also redraws a conversation whenever Slack changes, replacing its <img> elements, so the
+    The page swaps in a new node for a message Slack changed (a thread reply, an edit), so the
     condition looks the image up afresh on every try and scrolls that one into view.
     """
     page.wait_for_function(
@@ -107,6 +107,21 @@ def _image_loaded(page, selector: str) -> None:
             img.scrollIntoView({block: "nearest"});
             return img.complete && img.naturalWidth > 0;
         }""", arg=selector, polling=100, timeout=WAIT_MS)
+
+
+def _scroll_to_message(page, text: str, block: str = "nearest") -> None:
+    """Scroll the first message containing `text` into view, looking it up in the same step.
+
+    A locator's scroll resolves the node first and scrolls it after; if the message changed in between
+    (its chart arrived in the thread) the node it holds is gone and Playwright raises "not attached".
+    """
+    page.wait_for_function(
+        """([text, block]) => {
+            const node = [...document.querySelectorAll(".msg")].find((m) => m.innerText.includes(text));
+            if (!node) return false;
+            node.scrollIntoView({block});
+            return true;
+        }""", arg=[text, block], polling=100, timeout=WAIT_MS)
 
 
 def open_channel(page, channel_id: str) -> None:
@@ -144,6 +159,20 @@ def test_share_button_posts_the_answer_to_the_channel(service, page):
     # the page shows it once its next poll sees it: wait for the text, not for any last message
     shared = page.locator(".msg:not(.msg-ephemeral)").last
     sync_api.expect(shared).to_contain_text("Somchai", timeout=WAIT_MS)  # names who shared it
+
+
+def test_a_new_message_leaves_the_others_in_place(service, page):
+    """A poll that brings one new message swaps in that message only: the others keep their nodes
+    (their images stay loaded, the reader's selection and anything holding a node stay valid)."""
+    open_channel(page, "leadership")
+    page.locator(".msg").first.wait_for(timeout=WAIT_MS)
+    page.evaluate("() => document.querySelectorAll('#messages .msg').forEach((m) => { m.__kept = true; })")
+    before = page.locator("#messages .msg").count()
+    page.fill("#composer-input", "/kpi revenue this month")
+    page.press("#composer-input", "Enter")
+    sync_api.expect(page.locator("#messages .msg")).to_have_count(before + 1, timeout=WAIT_MS)
+    kept = page.evaluate("() => [...document.querySelectorAll('#messages .msg')].map((m) => m.__kept === true)")
+    assert kept[:before] == [True] * before and kept[before:] == [False], kept
 
 
 def test_send_digest_now_shows_the_digest(service, page):
@@ -295,7 +324,7 @@ def test_a_managers_personal_digest_arrives_in_their_dm(service, page):
     text = digest.inner_text()
     assert "Your reps · Revenue" in text and "Pacing vs target" in text and "/kpi digest off" in text
     _emoji_font_drawn(tab)
-    digest.scroll_into_view_if_needed()
+    _scroll_to_message(tab, "Enterprise team · W19 2026")
     shoot(tab, "manager-digest")
     assert not outside, outside
     tab.context.close()
@@ -309,7 +338,7 @@ def test_the_head_of_sales_digest_for_the_readme(service, page):
     assert "By team · Revenue" in digest.inner_text()
     _emoji_font_drawn(tab)
     tab.locator("#toasts").evaluate("node => node.replaceChildren()")
-    digest.evaluate("node => node.scrollIntoView({block: 'start'})")
+    _scroll_to_message(tab, "Weekly digest · W19 2026", block="start")
     tab.wait_for_load_state("networkidle")
     shoot(tab, "head-digest")
     assert not outside, outside

@@ -167,9 +167,10 @@ function draw(view) {
   const freshChannel = list.dataset.channel !== `${state.user}:${state.channel}`;
   const stick = freshChannel || nearBottom(list);
   if (view.messages_html) {
-    list.innerHTML = view.messages_html;
+    patchChildren(list, view.messages_html);
   } else {
     list.replaceChildren(emptyCard(view.empty));
+    markup.delete(list);
   }
   list.dataset.channel = `${state.user}:${state.channel}`;
   hideDismissed(list);
@@ -181,7 +182,7 @@ function draw(view) {
     $("thread-channel").textContent = channel ? `#${channel.name}` : "";
     const body = $("thread-body");
     const stickThread = body.dataset.thread !== state.thread || nearBottom(body);
-    body.innerHTML = view.thread_html;
+    patchChildren(body, view.thread_html);
     body.dataset.thread = state.thread;
     hideDismissed(body);
     stickToBottom(body, stickThread);
@@ -189,6 +190,38 @@ function draw(view) {
     panel.hidden = true;
     $("thread-body").dataset.thread = "";
   }
+}
+
+// Every poll brings the whole conversation as HTML. Replacing it wholesale would reload each image
+// and swap every node under the reader's cursor (and under any script holding one), so a message whose
+// markup did not change keeps its live node; only new or edited ones are swapped in.
+const markup = new WeakMap();  // container or node -> the HTML it was drawn from
+
+function patchChildren(container, html) {
+  if (markup.get(container) === html) return;
+  const template = document.createElement("template");
+  template.innerHTML = html;
+  const live = new Map();
+  for (const node of container.children) {
+    const key = markup.get(node);
+    if (key !== undefined && !live.has(key)) live.set(key, node);
+  }
+  const next = [...template.content.children].map((fresh) => {
+    const key = fresh.outerHTML;
+    const kept = live.get(key);
+    if (kept) {
+      live.delete(key);
+      return kept;
+    }
+    markup.set(fresh, key);
+    return fresh;
+  });
+  // Leave the nodes already in place where they are; insert or move only the ones that differ.
+  next.forEach((node, index) => {
+    if (container.children[index] !== node) container.insertBefore(node, container.children[index] || null);
+  });
+  while (container.children.length > next.length) container.lastElementChild.remove();
+  markup.set(container, html);
 }
 
 // An empty conversation suggests what to do there (built from text, never from HTML).
