@@ -65,6 +65,11 @@ _MENTION_RE = re.compile(r"<@([a-z0-9]+)(?:\|[^>]{0,80})?>")
 _ANY_DIM_RE = re.compile(r"([a-z][a-z0-9_]{0,30}) ?:(?=\S)")
 _LAUGH_RE = re.compile(r"5{3,}\+*")
 _NUMBER_RE = re.compile(r"[0-9]{1,6}(?![0-9])")
+# a count in words right before what it counts: "five best reps", "ห้าอันดับแรก", "สามทีม"
+_COUNT_WORD_RE = re.compile(
+    "(" + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS if " " not in w), key=len, reverse=True)) + ")"
+    + r" ?(?=อันดับ|คน|ทีม|ภาค|สินค้า|ช่องทาง|(?:best|worst|top|bottom|highest|lowest|biggest|reps|teams|regions"
+    r"|products|channels|sales ?people|salespeople|sellers)(?![a-z]))")
 _RANK_N_RE = re.compile(r"(top|bottom|best|worst|ท็อป|ท๊อป|ทอป) ?-? ?([0-9]{1,3}|"
                         + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True))
                         + r")(?![0-9])")
@@ -554,6 +559,9 @@ def _scan(t: _Text, start: int, stop: int | None = None) -> list[_Tok]:
             m = _NUMBER_RE.match(s, i)
             if m:
                 cands.append((_Tok("number", int(m.group()), i, m.end()), 1))
+            m = _COUNT_WORD_RE.match(s, i)
+            if m:
+                cands.append((_Tok("number", NUMBER_WORDS[m.group(1)], i, m.end()), 1))
         if cands:
             tok = max(cands, key=lambda x: (x[0].end, x[1]))[0]
             if trie and tok is trie[0] and len(trie) > 1:
@@ -565,7 +573,8 @@ def _scan(t: _Text, start: int, stop: int | None = None) -> list[_Tok]:
         if is_word(c):
             while j < n and (is_word(s[j]) or s[j] in "'-"):
                 j += 1
-            toks.append(_Tok("unknown", None, i, j))
+            owner = _possessive(t, i, j)
+            toks.append(_Tok("entity", owner, i, j) if owner else _Tok("unknown", None, i, j))
         elif is_thai(c):
             toks.append(_Tok("unknown", None, i, j))
         elif invisible(c):
@@ -574,6 +583,17 @@ def _scan(t: _Text, start: int, stop: int | None = None) -> list[_Tok]:
             toks.append(_Tok("filler", None, i, j))
         i = j
     return toks
+
+
+def _possessive(t: _Text, i: int, j: int) -> list | None:
+    """A rep's name or nickname with its apostrophe left out ("fahs win rate", "noks deals")."""
+    if j - i < 4 or t.s[j - 1] != "s" or t.s[j - 2] in "s'":
+        return None
+    ent = t.lex.match(t.s[:j - 1], i)
+    if ent is None or ent[0] != j - 1:
+        return None
+    found = [e for e in ent[1] if e.dim == "rep"]
+    return found or None
 
 
 def _reach(t: _Text, i: int, n: int) -> int:

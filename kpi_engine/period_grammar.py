@@ -75,7 +75,7 @@ _ORD = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "four
         "แรก": 1, "ที่หนึ่ง": 1, "ที่สอง": 2, "ที่สาม": 3, "ที่สี่": 4, "สุดท้าย": 4}
 _ORD_EN = "(" + "|".join(w for w in _ORD if not is_thai(w[0])) + ")"
 _ORD_TH = "(" + "|".join(sorted((w for w in _ORD if is_thai(w[0])), key=len, reverse=True)) + ")"
-_TO = r" ?(?:-|to|until|till|thru|through|and|ถึง|จนถึง|–|~) ?"
+_TO = r" ?(?:-|to|until|till|thru|through|and|ถึง|จนถึง|–|~) ?(?:วันที่ ?)?"
 _AGO_TH = r"(?:ที่แล้ว|ที่ผ่านมา)"
 _LAST_YEAR = r"(?:last year|previous year|prior year|ปีที่แล้ว|ปีก่อน|ปีที่ผ่านมา)"
 _THIS_YEAR = r"(?:this year|ปีนี้)"
@@ -86,7 +86,14 @@ _UNIT = {
     "year": r"(?:years?|yrs?|y|ปี)",
 }
 _UNIT_ALT = "(" + "|".join(f"(?P<{g}>{rx})" for g, rx in _UNIT.items()) + ")"
-_FROM = r"(?:(?:from|between|ตั้งแต่|ระหว่าง) ?(?:the )?)?"
+_FROM = r"(?:(?:from|between|ตั้งแต่|ระหว่าง) ?(?:the )?)?(?:วันที่ ?)?"
+# ISO weekday numbers; Sunday in Thai needs its วัน (อาทิตย์ alone is also "week")
+WEEKDAYS = {
+    "monday": 1, "mon": 1, "tuesday": 2, "tues": 2, "tue": 2, "wednesday": 3, "wed": 3, "thursday": 4,
+    "thurs": 4, "thur": 4, "thu": 4, "friday": 5, "fri": 5, "saturday": 6, "sat": 6, "sunday": 7, "sun": 7,
+    "จันทร์": 1, "อังคาร": 2, "พุธ": 3, "พฤหัสบดี": 4, "พฤหัส": 4, "ศุกร์": 5, "เสาร์": 6, "วันอาทิตย์": 7,
+}
+_WEEKDAY = "(" + "|".join(sorted((re.escape(w) for w in WEEKDAYS), key=len, reverse=True)) + ")"
 _FY = r"(?:fy|fiscal year|fiscal|financial year|ปีงบประมาณ|ปีงบ|ปีบัญชี) ?"
 
 
@@ -336,6 +343,13 @@ _PATTERNS: list[tuple[str, object]] = [
      lambda m, f: _since_day(_g(m, 2), _g(m, 1))),
     (r"(?:since|from|starting|ตั้งแต่|นับจาก) ?" + _Y4 + r"-([0-9]{1,2})-([0-9]{1,2})",
      lambda m, f: _since_iso(m)),
+    # since monday, ตั้งแต่วันจันทร์: from the latest such day (today when it is one) to now
+    (r"(?:since|starting|ตั้งแต่|นับจาก) ?(?:วัน ?)?" + _WEEKDAY,
+     lambda m, f: PeriodSpec("recent", grain="weekday", key=str(WEEKDAYS[_g(m, 1)]))),
+    # a half of a year said in words, with the year: ครึ่งปีหลัง 2568, second half 2025
+    (r"(ครึ่งปีแรก|ครึ่งแรกของปี|ครึ่งปีหลัง|ครึ่งหลังของปี|(?:first|1st|second|2nd) half(?: of)?) ?(?:ของ ?)?"
+     + _TH_Y + _Y4, lambda m, f: PeriodSpec(
+         "key", key=f"{year(_g(m, 2)):04d}-H{1 if ('แรก' in _g(m, 1) or _g(m, 1)[:1] in 'f1') else 2}")),
 ]
 
 

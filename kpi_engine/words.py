@@ -37,6 +37,8 @@ FILLER_EN = (
     "generate", "made", "make", "received", "landed", "achieved", "produce", "produced", "the month of",
     "month of", "the period of", "like", "looking like", "look like", "tracking", "track", "trending",
     "pacing", "doing on", "shaping up", "stand", "stack up",
+    "quick q", "quick question", "question", "qq", "to date", "until now", "till now", "up to now",
+    "up till now", "up until now",
 )
 # Punctuation and symbols are skipped by the scanner itself (any character that is neither a
 # letter nor a digit), emoji included.
@@ -56,6 +58,7 @@ FILLER_TH = (
     "คุณ", "พี่", "น้อง", "เฮีย", "เจ๊", "นาย", "นางสาว", "นาง", "ท่าน", "ยัง", "โดย",
     "ขึ้น", "ลง", "ไปแล้ว", "มาแล้ว", "ได้แล้ว", "ประจำ", "ตัว", "ภาพรวม", "โดยรวม", "แค่ไหน", "เท่าไร",
     "มากแค่ไหน", "ทั้งองค์กร", "ของเดือน", "ของปี", "ของไตรมาส",
+    "ถึงตอนนี้", "จนถึงตอนนี้", "ถึงปัจจุบัน", "จนถึงปัจจุบัน", "ถึงวันนี้", "จนถึงวันนี้",
 )
 # Honorifics and the like before a name (คุณสมชาย, พี่ต้น, น้องนก, k.somchai, khun somchai)
 HONORIFICS = ("khun", "k.", "p'", "n'", "mr", "mr.", "ms", "ms.", "mrs", "mrs.")
@@ -65,7 +68,8 @@ GREETINGS = ("hi", "hello", "hey", "hiya", "yo", "good morning", "morning", "ส
              "สวัสดีค่ะ", "หวัดดี", "ดีครับ", "ดีค่ะ")
 HELP = ("help", "list", "kpis", "kpi list", "list kpis", "usage", "commands", "what can you do",
         "what can i ask", "options", "menu", "ช่วยเหลือ", "วิธีใช้", "รายการ", "รายการ kpi", "คำสั่ง",
-        "ช่วยด้วย", "ใช้ยังไง", "ถามอะไรได้บ้าง", "ทำอะไรได้บ้าง", "เมนู")
+        "ช่วยด้วย", "ใช้ยังไง", "ถามอะไรได้บ้าง", "ทำอะไรได้บ้าง", "เมนู", "how to use", "how do i use this",
+        "how does this work", "ใช้งานยังไง", "ใช้งานอย่างไร", "ใช้อย่างไร", "วิธีใช้งาน")
 
 # Never skipped, never corrected away: a question that excludes something cannot be answered as if it
 # did not ("revenue not including smb" is not revenue), so these are asked back.
@@ -92,7 +96,9 @@ TREND = {
 
 MINE_REP = ("my", "mine", "my own", "myself", "me myself", "ของฉัน", "ของผม", "ของหนู", "ของดิฉัน",
             "ของกู", "ของตัวเอง", "ตัวเอง", "ของข้า", "ของชั้น", "ผม",
-            "ฉัน", "หนู", "ดิฉัน",)
+            "ฉัน", "หนู", "ดิฉัน",
+            # "I" as the one who sold: "deals closed by me", "how am i doing", "what did i close"
+            "by me", "am i", "how am i", "did i", "have i", "i'm doing", "im doing")
 MINE_TEAM = ("my team", "my team's", "our team", "our team's", "my teams", "ทีมเรา", "ทีมผม", "ทีมฉัน",
              "ทีมหนู", "ทีมของฉัน", "ทีมของผม", "ทีมของเรา", "ทีมของหนู", "ทีมตัวเอง")
 
@@ -147,9 +153,9 @@ RANK_BEST = ("top", "best", "leading", "strongest", "star", "ท็อป", "ท
              "เก่งที่สุด", "เก่งสุด", "อันดับต้น", "อันดับต้นๆ", "อันดับแรก", "แรก", "เด่น")
 RANK_WORST = ("bottom", "worst", "weakest", "lagging", "laggards", "แย่ที่สุด", "แย่สุด", "อันดับท้าย",
               "ท้ายสุด", "อันดับสุดท้าย", "สุดท้าย", "บ๊วย", "รั้งท้าย", "ท้าย")
-RANK_HIGH = ("highest", "most", "biggest", "largest", "max", "maximum", "greatest", "มากที่สุด", "มากสุด",
+RANK_HIGH = ("longest", "slowest", "highest", "most", "biggest", "largest", "max", "maximum", "greatest", "มากที่สุด", "มากสุด",
              "สูงที่สุด", "สูงสุด", "เยอะที่สุด", "เยอะสุด", "มากกว่าใคร", "ที่สุด", "สุด")
-RANK_LOW = ("lowest", "least", "fewest", "smallest", "min", "minimum", "น้อยที่สุด", "น้อยสุด",
+RANK_LOW = ("shortest", "fastest", "quickest", "lowest", "least", "fewest", "smallest", "min", "minimum", "น้อยที่สุด", "น้อยสุด",
             "ต่ำที่สุด", "ต่ำสุด")
 RANK_LIST = ("ranking", "rankings", "rank", "ranked", "leaderboard", "leader board", "league table",
              "อันดับ", "จัดอันดับ", "ลำดับ", "เรียงลำดับ", "แรงกิ้ง", "ranks")

@@ -165,6 +165,66 @@ def test_my_is_the_askers_rep_or_team_and_never_the_company():
     assert parse("my top 3 reps").mine == "team"
 
 
+@pytest.mark.parametrize("text", ["deals closed by me this month", "how am i doing on win rate",
+                                  "what did i close this quarter", "how many deals have i won"])
+def test_i_as_the_one_who_sold_is_my_figure(text):
+    q = parse(text)
+    assert q.mine == "rep", text
+    with pytest.raises(QueryError, match="linked"):
+        for_user(q, None, None)
+
+
+@pytest.mark.parametrize("text", ["show me revenue this month", "can i see win rate by team", "give me revenue"])
+def test_me_as_the_reader_is_not_a_filter(text):
+    assert parse(text).mine is None, text
+
+
+@SQLITE
+def test_a_name_with_its_apostrophe_left_out_is_the_rep(eng):
+    for typed in ("tons revenue", "lek's revenue", "leks revenue"):
+        assert eng.parse(typed).filters.get("rep"), typed
+    with pytest.raises(QueryError):
+        eng.parse("xyzs revenue")
+
+
+@pytest.mark.parametrize("text, n", [("five best reps by revenue", 5), ("ห้าอันดับแรกเซลส์ยอดขายสูงสุด", 5),
+                                     ("สามทีมที่ยอดขายมากที่สุด", 3), ("top five teams by win rate", 5)])
+def test_a_count_in_words_sizes_the_ranking(text, n):
+    q = parse(text)
+    assert q.rank is not None and q.rank.n == n, text
+
+
+@pytest.mark.parametrize("text, order", [("which rep has the longest sales cycle", "desc"),
+                                         ("fastest sales cycle by team", "asc")])
+def test_long_and_short_rank_by_the_value(text, order):
+    q = parse(text)
+    assert q.kpi == "sales_cycle" and q.rank.order == order and q.rank.n == 1
+
+
+@pytest.mark.parametrize("typed, today, start", [
+    ("since monday", datetime(2026, 11, 18, 9, tzinfo=BKK), datetime(2026, 11, 16, tzinfo=BKK)),
+    ("since monday", datetime(2026, 11, 16, 9, tzinfo=BKK), datetime(2026, 11, 16, tzinfo=BKK)),
+    ("since fri", datetime(2026, 11, 18, 9, tzinfo=BKK), datetime(2026, 11, 13, tzinfo=BKK)),
+    ("ตั้งแต่วันจันทร์", datetime(2026, 11, 18, 9, tzinfo=BKK), datetime(2026, 11, 16, tzinfo=BKK)),
+    ("ตั้งแต่วันอาทิตย์", datetime(2026, 11, 18, 9, tzinfo=BKK), datetime(2026, 11, 15, tzinfo=BKK)),
+])
+def test_since_a_weekday_runs_from_its_latest_to_now(typed, today, start):
+    p = parse(f"revenue {typed}").period.resolve(today, BKK)
+    assert (p.start, p.end) == (start, today), typed
+
+
+@pytest.mark.parametrize("typed, bounds", [
+    ("ครึ่งปีหลัง 2568", ("2025-07-01", "2026-01-01")),
+    ("ครึ่งปีแรก พ.ศ. 2569", ("2026-01-01", "2026-07-01")),
+    ("second half 2025", ("2025-07-01", "2026-01-01")),
+    ("ระหว่างวันที่ 1 ถึง 15 พฤศจิกายน", ("2026-11-01", "2026-11-16")),
+    ("ตั้งแต่วันที่ 3 ถึงวันที่ 9 ต.ค.", ("2026-10-03", "2026-10-10")),
+])
+def test_halves_with_a_year_and_thai_day_ranges(typed, bounds):
+    p = parse(f"ยอดขาย {typed}").period.resolve(NOW.replace(month=11, day=18), BKK)
+    assert (p.start.date().isoformat(), p.full_end.date().isoformat()) == bounds, typed
+
+
 @SQLITE
 def test_an_answer_never_drops_my_silently(eng):
     with pytest.raises(QueryError):
