@@ -288,14 +288,15 @@ class KpiEngine:
 
     def series(self, query: Query, as_of: datetime, n: int = 12,
                clearance: Clearance | None = None) -> list[tuple[Period, float | None]]:
-        """The KPI over the n periods of the question's grain ending with its period (oldest first);
-        with a clearance, the points it may not see are None (and say nothing of them)."""
+        """The KPI over the n periods of the question's grain ending with its period (oldest first), or
+        over the periods of its trend grain inside it ("monthly revenue this year"); with a clearance,
+        the points it may not see are None (and say nothing of them)."""
         spec = self.catalogue[query.kpi]
         period, _ = self.periods_of(query, as_of)
         with self.store.connect() as conn:
             filters = self._resolve_filters(conn, spec, query.filters, query.lang)
             ctx = _Ctx(self, conn, as_of, query.compare)
-            points = periods.trailing(period, n)
+            points = periods.within(period, query.trend, as_of) if query.trend else periods.trailing(period, n)
             values = [ctx.measure(spec.key, p, filters, None, details=False).value for p in points]
             hidden = self._hidden_points(conn, spec.key, points, filters, as_of, clearance,
                                          [v is not None for v in values], ctx)

@@ -153,6 +153,9 @@ def _current_phrases() -> dict[tuple[str, int], list[str]]:
             add(grain, 0, f"{u} to date", f"{u} so far", f"so far this {u}", f"this {u} so far")
             for w in words.LAST_EN:
                 add(grain, -1, f"{w} {u}")
+            if len(u) > 2 and not u.endswith("s"):  # typed without the space: "lastmonth", "thisyear"
+                add(grain, 0, f"this{u}")
+                add(grain, -1, f"last{u}")
             add(grain, -2, f"{u} before last", f"the {u} before last")
         for u in en:
             for since in ("since the start of", "since the beginning of", "from the start of", "from the beginning of",
@@ -196,7 +199,7 @@ class _Vocab:
         self.choice_info: list[tuple[str, Meaning]] = []  # (shown as, meaning)
         self._seen: set[str] = set()
         self.by_first: dict[str, tuple[list[str], list[int]]] = {}  # fuzzy choices by their first letter
-        for w in (*words.FILLER_EN, *words.FILLER_TH, *words.HONORIFICS):
+        for w in (*words.FILLER_EN, *words.FILLER_TH, *words.HONORIFICS, *words.CHAT_PHRASES):
             self.add(w, ("filler", None))
         for w in words.GREETINGS:
             self.add(w, ("greeting", None))
@@ -281,6 +284,11 @@ class _Vocab:
             self.add(w, ("compare", "previous"))
         for w in ("prev", "previous", "prior", "before", "last", "ก่อนหน้า"):
             self.add(w, ("prevword", None))
+        for grain, units in words.UNIT_WORDS.items():  # "vs the month before": the previous period
+            for u in units:
+                if not is_thai(u[0]) and len(u) > 2 and grain != "fiscal_year":
+                    self.add(f"the {u} before", ("compare", "previous"))
+                    self.add(f"{u} before", ("compare", "previous"))
         for grain, ws in words.OVER_PERIOD.items():
             for w in ws:
                 self.add(w, ("over", grain))
@@ -585,6 +593,25 @@ def _scan(t: _Text, start: int, stop: int | None = None) -> list[_Tok]:
     return toks
 
 
+_GRAIN_ORDER = {"day": 0, "week": 1, "month": 2, "quarter": 3, "half": 4, "year": 5, "fiscal_year": 5}
+
+
+def _spec_grain(p: PeriodSpec) -> str | None:
+    """The grain a typed period spans, where its words say it (a trend inside it must be finer)."""
+    if p.kind in ("current", "recent"):
+        return p.grain
+    if p.kind == "key" and p.key:
+        k = p.key.upper()
+        if k.startswith("FY"):
+            return {"": "fiscal_year", "Q": "quarter", "H": "half"}.get(k.partition("-")[2][:1])
+        if len(k) == 4:
+            return "year"
+        return {"Q": "quarter", "H": "half", "W": "week"}.get(k[5:6], "month" if len(k) == 7 else "day")
+    if p.kind == "rolling" and p.grain:
+        return p.grain if (p.n or 1) == 1 else {"week": "month", "month": "quarter", "quarter": "year"}.get(p.grain)
+    return None
+
+
 def _possessive(t: _Text, i: int, j: int) -> list | None:
     """A rep's name or nickname with its apostrophe left out ("fahs win rate", "noks deals")."""
     if j - i < 4 or t.s[j - 1] != "s" or t.s[j - 2] in "s'":
@@ -795,6 +822,13 @@ def _correct(t: _Text, toks: list[_Tok], reading: Reading, want_kpi: bool) -> li
                 toks = _apply(t, toks, best)
                 reading.corrections.append({"typed": t.typed(*best.window), "read_as": best.shown})
                 continue
+        if b == a + 1 and a > 0 and toks[a].end == toks[a].start + 1 and is_thai(t.s[toks[a].start]) \
+                and toks[a - 1].end == toks[a].start and t.s[toks[a].start - 1] == t.s[toks[a].start]:
+            # a Thai letter typed twice at the end of a known word ("เดือนก่อนน"): a slip, said as one
+            prev = toks[a - 1]
+            reading.corrections.append({"typed": t.typed(prev.start, toks[a].end), "read_as": t.typed(prev.start, prev.end)})
+            toks = [*toks[:a], replace(toks[a], kind="filler"), *toks[b:]]
+            continue
         raise _unknown_error(t, toks, spans, cands, want_kpi)
     raise _unknown_error(t, toks, _unknown_spans(toks), [], want_kpi)
 
@@ -910,6 +944,7 @@ class _Builder:
         self.lang = t.lang
         self.used: set[int] = set()  # indexes of tokens consumed as context of another
         self.name = ""  # the KPI as typed
+        self.trend: str | None = None  # a trend grain finer than the period ("monthly … this year")
 
     def err(self, en: str, th: str, **kw) -> QueryError:
         return _error(_bi(en, th, self.lang), self.lang, **kw)
@@ -956,8 +991,8 @@ class _Builder:
         self._leftovers(spec)
         chart = any(tok.kind in ("chart", "trend") for tok in self.toks)
         return Query(kpi=spec.key, period=period, breakdown=breakdown, filters=filters, compare=compare,  # type: ignore[arg-type]
-                     chart=chart, lang=self.lang, compare_period=compare_period, rank=rank,  # type: ignore[arg-type]
-                     mine=mine, reading=self.reading)
+                     chart=chart, trend=self.trend, lang=self.lang, compare_period=compare_period,  # type: ignore[arg-type]
+                     rank=rank, mine=mine, reading=self.reading)
 
     def _words(self) -> bool:
         """Anything but punctuation?"""
@@ -1317,8 +1352,10 @@ class _Builder:
             if period is None:
                 period = PeriodSpec("current", grain=grain)  # "monthly revenue": this month, with the trend
             else:
-                p_grain = period.grain if period.kind in ("current", "recent") else None
-                if p_grain != grain:
+                p_grain = _spec_grain(period)
+                if p_grain is not None and _GRAIN_ORDER.get(grain, 9) < _GRAIN_ORDER.get(p_grain, 0):
+                    self.trend = grain  # "monthly revenue this year": the months of this year
+                elif p_grain != grain:
                     raise self.err(f'"{_q(self.typed(trend))}" with "{_q(period.text)}": the trend follows the '
                                    f'period asked for; ask e.g. "revenue this {grain} chart".',
                                    f'"{_q(self.typed(trend))}" กับ "{_q(period.text)}": กราฟแนวโน้มเป็นไปตามช่วงเวลาที่ถาม '

@@ -307,6 +307,19 @@ def trailing(p: Period, n: int) -> list[Period]:
     return list(reversed(out))
 
 
+def within(p: Period, grain: str, as_of: datetime) -> list[Period]:
+    """The periods of `grain` that make up p, oldest first, the one running at as_of cut there: the
+    months of this year so far ("monthly revenue this year"). The first starts where p's start falls."""
+    tz = p.tz
+    cur = floor(_local(p.start, tz), grain)
+    end = min(p.end, as_of)
+    out: list[Period] = []
+    while _aware(cur, tz) < end and len(out) < 400:
+        out.append(grain_period(cur, grain, tz, as_of))
+        cur = shift(cur, grain, 1)
+    return out
+
+
 # ---------------------------------------------------------------- runs of months and days
 
 

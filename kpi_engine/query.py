@@ -203,6 +203,9 @@ class Query:
     filters: dict[str, str] = field(default_factory=dict)  # dimension -> value as typed
     compare: Literal["previous", "yoy", "period"] = "previous"
     chart: bool = False
+    # "monthly revenue this year": the chart's points are the months inside the period, not the
+    # periods before it (None: the periods of the question's own grain, ending with it)
+    trend: str | None = None
     lang: Literal["en", "th"] = "en"  # the language the question was asked in
     compare_period: PeriodSpec | None = None  # compare "period": the period named after "vs"
     rank: Rank | None = None

@@ -90,6 +90,10 @@ _W = {
     "breakdown_for_ranking": ("ranking reps (no breakdown named)", "จัดอันดับรายคน (ไม่ได้ระบุการแยก)"),
     "rank_n": ("{n} rows unless you ask for more", "แสดง {n} รายการ ระบุจำนวนได้"),
     "chart": ("with a trend chart", "พร้อมกราฟแนวโน้ม"),
+    "trend_day": ("day by day", "รายวัน"),
+    "trend_week": ("week by week", "รายสัปดาห์"),
+    "trend_month": ("month by month", "รายเดือน"),
+    "trend_quarter": ("quarter by quarter", "รายไตรมาส"),
 }
 
 
@@ -125,7 +129,9 @@ def reading_line(answer, query: Query, names: DimensionNames, lang: str,
         parts.append(by)
     base = answer.comparison.period
     parts.append(f"{_period(answer.period, lang)} {_w('vs', lang)} {_period(base, lang)}")
-    if query.chart:
+    if query.trend:
+        parts.append(_w("trend_" + query.trend, lang))
+    elif query.chart:
         parts.append(_w("chart", lang))
     reading = query.reading if isinstance(query.reading, Reading) else None
     if reading is not None:
@@ -171,4 +177,4 @@ def query_json(q: Query) -> dict[str, Any]:
     return {"kpi": q.kpi, "period": spec(q.period), "breakdown": q.breakdown, "filters": dict(q.filters),
             "compare": q.compare, "compare_period": spec(q.compare_period),
             "rank": None if q.rank is None else {"order": q.rank.order, "n": q.rank.n},
-            "mine": q.mine, "chart": q.chart, "lang": q.lang}
+            "mine": q.mine, "chart": q.chart, "trend": q.trend, "lang": q.lang}

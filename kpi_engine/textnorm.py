@@ -141,6 +141,11 @@ def fold_text(text: str) -> Folded:
             if f in _NO_REPEAT and f == prev:
                 continue
             put(f, k)
+    # Slack's _italic_ and *bold* marks around words are formatting; an underscore inside a word
+    # ("time_to_close") stays
+    for i, c in enumerate(out):
+        if c == "_" and not (0 < i < len(out) - 1 and out[i - 1].isalnum() and out[i + 1].isalnum()):
+            out[i] = " "
     # a hyphen between two Latin letters separates words ("win-rate", "mid-market")
     for i in range(1, len(out) - 1):
         if out[i] == "-" and out[i - 1].isalpha() and out[i + 1].isalpha() and not is_thai(out[i - 1]) \

@@ -26,7 +26,7 @@ FILLER_EN = (
     "count", "number of", "how many", "how much", "many", "much", "amount", "value", "level", "kpi",
     "metric", "metrics", "result", "results", "performing", "performance", "perform", "going", "been",
     "up", "as", "as of", "in terms of", "whole", "company", "the company", "company wide",
-    "company-wide", "all up", "guys", "folks", "hi there", "yo", "hey", "hiya",
+    "company-wide", "all up", "guys", "folks", "yo", "hey", "hiya",
     "'s", "s", "did we", "have we", "we've", "have", "has", "had", "get me", "let me know", "let's see",
     "lemme", "any", "some", "latest", "current", "actual", "actuals", "real",
     "by the way", "btw", "so", "well", "um", "uh", "hmm", "again", "also", "too",
@@ -38,7 +38,37 @@ FILLER_EN = (
     "month of", "the period of", "like", "looking like", "look like", "tracking", "track", "trending",
     "pacing", "doing on", "shaping up", "stand", "stack up",
     "quick q", "quick question", "question", "qq", "to date", "until now", "till now", "up to now",
-    "up till now", "up until now",
+    "up till now", "up until now", "quick one", "one", "someone", "anyone", "somebody", "if", "but",
+    "when", "send", "send me", "pull that", "pull up", "can u pull that", "share", "post", "wants to know",
+    "want to know", "wants", "wanted", "asked", "asking", "asks", "ask", "needs", "needed", "for me", "urgent",
+    "not urgent", "no rush", "when you get a sec", "when you get a chance", "when u get a sec", "a sec", "sec",
+    "ready", "together", "putting together", "prepping", "preparing", "prep", "working on", "update", "recap",
+)
+# Why someone asks, said around the question ("before standup", "for the QBR deck", "my boss wants to
+# know"): each noun with the words that lead into it is one chat phrase, so "my" in "my boss wants" or
+# "before" in "before my meeting" is not read as the asker's own figure or a comparison. Nouns that are
+# also what people count (meetings and calls are activity types) are chat only after such words.
+CHAT_NOUNS = ("standup", "stand-up", "deck", "slides", "qbr", "exec meeting", "execs", "leadership meeting",
+              "board meeting", "presentation", "1:1", "one on one", "team meeting", "weekly meeting",
+              "monday meeting", "forecast call", "pipeline review")
+CHAT_NOUNS_AFTER = ("meeting", "meetings", "call", "review", "board", "exec", "email", "report")
+# the words before a chat noun that would mean something else alone ("my", "before"); chat words
+# before those ("for the", "in the") are skipped anyway
+CHAT_LEADS = ("", "my ", "before ", "before my ", "before the ", "before our ", "after ", "after my ",
+              "after the ", "for my ", "in my ", "to my ")
+# "my meetings" and "after calls" may be what is counted; "before my meeting" and "for the call" are not
+CHAT_LEADS_AFTER = ("before ", "before my ", "before the ", "before our ", "after my ", "after the ", "for my ",
+                    "for the ", "for our ", "for a ", "asking for the ", "asking for my ")
+# someone else wanting the figure: "my boss wants to know", "the vp asked"
+ASKERS = ("boss", "manager", "vp", "ceo", "director", "head of sales", "team lead", "exec", "execs")
+ASKER_VERBS = ("wants", "wants to know", "want to know", "asked", "asked me", "asks", "needs", "is asking",
+               "was asking", "wanted", "wanted to know")
+CHAT_PHRASES = (
+    *(f"{lead}{noun}" for lead in CHAT_LEADS for noun in CHAT_NOUNS),
+    *(f"{lead}{noun}" for lead in CHAT_LEADS_AFTER for noun in (*CHAT_NOUNS, *CHAT_NOUNS_AFTER)),
+    *(f"{lead}{who} {verb}" for lead in ("", "my ") for who in ASKERS for verb in ASKER_VERBS),
+    *(f"{who}{verb}" for who in ("หัวหน้า", "บอส", "เจ้านาย", "นาย", "ผู้จัดการ", "ผจก.", "ผจก")
+      for verb in ("ถาม", "ถามว่า", "อยากรู้", "อยากรู้ว่า", "อยากได้", "ขอ", "ให้ดู", "ให้หา")),
 )
 # Punctuation and symbols are skipped by the scanner itself (any character that is neither a
 # letter nor a digit), emoji included.
@@ -59,12 +89,15 @@ FILLER_TH = (
     "ขึ้น", "ลง", "ไปแล้ว", "มาแล้ว", "ได้แล้ว", "ประจำ", "ตัว", "ภาพรวม", "โดยรวม", "แค่ไหน", "เท่าไร",
     "มากแค่ไหน", "ทั้งองค์กร", "ของเดือน", "ของปี", "ของไตรมาส",
     "ถึงตอนนี้", "จนถึงตอนนี้", "ถึงปัจจุบัน", "จนถึงปัจจุบัน", "ถึงวันนี้", "จนถึงวันนี้",
+    "จะ", "จะเอา", "เอาไป", "เอาไปใช้", "เข้ามา", "เยอะ", "เยอะไหม", "เยอะมั้ย", "ถาม", "ถามว่า", "อยากให้",
+    "ประชุม", "เข้าประชุม", "ที่ประชุม", "สไลด์", "พรีเซนต์",
+    "รายงาน", "ทำรายงาน", "ทำสไลด์", "ด่วนๆ", "ไม่ด่วน", "ตอนว่าง", "ว่างๆ", "ส่ง", "ส่งให้", "ให้หน่อย",
 )
 # Honorifics and the like before a name (คุณสมชาย, พี่ต้น, น้องนก, k.somchai, khun somchai)
 HONORIFICS = ("khun", "k.", "p'", "n'", "mr", "mr.", "ms", "ms.", "mrs", "mrs.")
 
 # Alone (or with chat words only) these ask for the usage.
-GREETINGS = ("hi", "hello", "hey", "hiya", "yo", "good morning", "morning", "สวัสดี", "สวัสดีครับ",
+GREETINGS = ("hi", "hi there", "hello there", "hello", "hey", "hiya", "yo", "good morning", "morning", "สวัสดี", "สวัสดีครับ",
              "สวัสดีค่ะ", "หวัดดี", "ดีครับ", "ดีค่ะ")
 HELP = ("help", "list", "kpis", "kpi list", "list kpis", "usage", "commands", "what can you do",
         "what can i ask", "options", "menu", "ช่วยเหลือ", "วิธีใช้", "รายการ", "รายการ kpi", "คำสั่ง",
@@ -153,9 +186,11 @@ RANK_BEST = ("top", "best", "leading", "strongest", "star", "ท็อป", "ท
              "เก่งที่สุด", "เก่งสุด", "อันดับต้น", "อันดับต้นๆ", "อันดับแรก", "แรก", "เด่น")
 RANK_WORST = ("bottom", "worst", "weakest", "lagging", "laggards", "แย่ที่สุด", "แย่สุด", "อันดับท้าย",
               "ท้ายสุด", "อันดับสุดท้าย", "สุดท้าย", "บ๊วย", "รั้งท้าย", "ท้าย")
-RANK_HIGH = ("longest", "slowest", "highest", "most", "biggest", "largest", "max", "maximum", "greatest", "มากที่สุด", "มากสุด",
+RANK_HIGH = ("longest", "slowest", "most expensive", "priciest", "ยาวที่สุด", "ยาวสุด", "นานที่สุด", "นานสุด",
+             "ช้าที่สุด", "ช้าสุด", "แพงที่สุด", "แพงสุด", "highest", "most", "biggest", "largest", "max", "maximum", "greatest", "มากที่สุด", "มากสุด",
              "สูงที่สุด", "สูงสุด", "เยอะที่สุด", "เยอะสุด", "มากกว่าใคร", "ที่สุด", "สุด")
-RANK_LOW = ("shortest", "fastest", "quickest", "lowest", "least", "fewest", "smallest", "min", "minimum", "น้อยที่สุด", "น้อยสุด",
+RANK_LOW = ("shortest", "fastest", "quickest", "cheapest", "least expensive", "สั้นที่สุด", "สั้นสุด",
+            "เร็วที่สุด", "เร็วสุด", "ถูกที่สุด", "ถูกสุด", "lowest", "least", "fewest", "smallest", "min", "minimum", "น้อยที่สุด", "น้อยสุด",
             "ต่ำที่สุด", "ต่ำสุด")
 RANK_LIST = ("ranking", "rankings", "rank", "ranked", "leaderboard", "leader board", "league table",
              "อันดับ", "จัดอันดับ", "ลำดับ", "เรียงลำดับ", "แรงกิ้ง", "ranks")
@@ -223,6 +258,9 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "forecast": (None, ("accurate", "forecasted", "forecasting", "predicted", "prediction")),
     "orders": (None, ("order", "orders", "ออเดอร์", "คำสั่งซื้อ", "basket")),
     "target": ("target_attainment", ("on target", "on track", "hit target", "hit quota", "hitting quota",
+                                     "hit their target", "hit its target", "hit our target", "hit the target",
+                                     "hit their quota", "hit our quota", "hit my target", "hit my quota",
+                                     "hitting target", "hitting their target", "make quota", "made quota",
                                      "ถึงเป้า", "เข้าเป้า", "ตามเป้า", "target", "targets", "goal", "goals")),
 }
 # which families each KPI belongs to (a topic word beside a KPI of its family repeats it)

@@ -225,6 +225,66 @@ def test_halves_with_a_year_and_thai_day_ranges(typed, bounds):
     assert (p.start.date().isoformat(), p.full_end.date().isoformat()) == bounds, typed
 
 
+@pytest.mark.parametrize("text, kpi", [
+    ("hey bot, my boss wants to know revenue by region last month, can u pull that?", "revenue"),
+    ("quick one before my meeting: win rate this quarter", "win_rate"),
+    ("putting together the QBR deck - revenue per rep by team last quarter", "revenue_per_rep"),
+    ("หัวหน้าถามว่ายอดขายเดือนนี้เท่าไหร่ จะเอาไปเข้าประชุม", "revenue"),
+])
+def test_why_someone_asks_is_chat(text, kpi):
+    q = parse(text)
+    assert q.kpi == kpi and q.mine is None and q.compare == "previous" and q.compare_period is None, text
+
+
+@pytest.mark.parametrize("text", ["revenue acme corp", "revenue for the manager", "ยอดขายของผู้จัดการ",
+                                  "revenue for the ceo"])
+def test_chat_words_do_not_swallow_what_could_be_a_filter(text):
+    with pytest.raises(QueryError):
+        parse(text)
+
+
+@SQLITE
+def test_meetings_are_still_an_activity_type_to_count(eng):
+    q = eng.parse("my meetings this week")
+    assert q.kpi == "rep_activity" and q.mine == "rep" and q.filters.get("type") == "meeting"
+
+
+@pytest.mark.parametrize("text, kpi, grain, offset", [
+    ("revnue lastmonth??", "revenue", "month", -1),
+    ("_time to close_ this quarter 👀", "time_to_close", "quarter", 0),
+    ("*win rate* thisyear", "win_rate", "year", 0),
+    ("ยอดขายยเดือนก่อนน", "revenue", "month", -1),
+])
+def test_chat_typing_slips_and_slack_marks(text, kpi, grain, offset):
+    q = parse(text)
+    assert (q.kpi, q.period.grain, q.period.offset) == (kpi, grain, offset), text
+
+
+def test_vs_the_month_before_is_the_previous_period():
+    q = parse("win rate last month vs the month before")
+    assert q.compare == "previous" and q.compare_period is None and q.period.offset == -1
+
+
+@pytest.mark.parametrize("text, grain", [("monthly revenue this year", "month"), ("ยอดขายรายเดือนปีนี้", "month"),
+                                         ("weekly win rate last quarter", "week"), ("daily revenue 2026-05", "day")])
+def test_a_trend_finer_than_its_period_charts_inside_it(text, grain):
+    q = parse(text)
+    assert q.trend == grain and q.chart, text
+    with pytest.raises(QueryError):
+        parse("yearly revenue this month")
+
+
+@SQLITE
+def test_the_series_of_a_trend_inside_a_period_adds_up_to_it(eng):
+    q = eng.parse("monthly revenue 2026")
+    points = eng.series(q, NOW)
+    assert [p.label for p, _ in points] == ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
+    assert points[-1][0].end == NOW  # the month running at as_of, to date
+    whole = eng.answer(eng.parse("revenue 2026"), NOW).value
+    assert sum(v or 0 for _, v in points) == pytest.approx(whole, rel=1e-9)
+    assert "month by month" in reading_line(eng.answer(q, NOW), q, eng.names, "en")
+
+
 @SQLITE
 def test_an_answer_never_drops_my_silently(eng):
     with pytest.raises(QueryError):
