@@ -48,7 +48,8 @@ PERIODS = {"this month": ("current", "month", 0), "last quarter": ("current", "q
 # the schema a store was built with: the migrations there are (a store of another chain is rebuilt)
 SCHEMA = f"s{len(list((ROOT / 'kpi_engine' / 'migrations' / 'versions').glob('0*.py')))}"
 DUCK_TABLES = ("reps", "accounts", "leads", "opportunities", "stage_changes", "activities", "orders", "spend",
-               "forecasts", "targets", "surveys", "trainings", "content_events", "purchases", "hourly_counts")
+               "forecasts", "targets", "surveys", "trainings", "content_events", "purchases", "hourly_counts",
+               "data_freshness")
 
 
 def machine() -> str:
