@@ -55,6 +55,19 @@ ABSENT = "\x00absent"
 
 # the dimensions that select reps by who they are (the rest select rows: a product, a channel)
 REP_ATTRS = {"rep": "r.rep_id", "team": "r.team", "region": "r.region"}
+# a breakdown with more rows than this is not cross-checked row by row against the other filters'
+# patterns (a question per row); team, region, product and the like have far fewer
+_CROSS_CHECK_ROWS = 200
+
+
+def _fkey(filters: Filters) -> tuple:
+    return tuple(sorted((d, tuple(v)) for d, v in filters.values.items()))
+
+
+# KPIs computed from the question's period and the one it is compared with (growth: now ÷ before)
+TWO_PERIODS = frozenset({"revenue_growth"})
+# an answer's details that break its value down (rep activity by type): each is a breakdown too
+DETAIL_DIMS = {"by_type": "type", "by_action": "action", "mean_days_by_stage": "stage"}
 
 
 @dataclass(frozen=True)
@@ -93,23 +106,32 @@ class Source:
     dims: dict[str, str]
     account: str | None = None
     lookback_days: int = 0  # rows of the `lookback_days` before the period end count too
+    lookback_only: bool = False  # only those: the window is the `lookback_days` before the period end
+    # the rows of each part of the formula a number is built from (win rate's won deals beside its
+    # won-or-lost ones): each part must pass the rule on its own, as a ratio shown with its sample
+    # size gives its numerator away
+    parts: tuple[Source, ...] = ()
 
 
 _WON = ("o.status = 'won'", "o.closed_at >= :s", "o.closed_at < :e")
+_CLOSED = ("o.status IN ('won', 'lost')", "o.closed_at >= :s", "o.closed_at < :e")
 _OPP = "opportunities o"
 SOURCES: dict[str, Source] = {
     **{k: Source(_OPP, "o.owner_rep_id", _WON, OPP_DIMS, "o.account_id")
        for k in ("revenue", "revenue_growth", "target_attainment", "avg_deal_size", "deals_closed",
                  "sales_cycle", "revenue_per_rep", "forecast_accuracy")},
-    "win_rate": Source(_OPP, "o.owner_rep_id", ("o.status IN ('won', 'lost')", "o.closed_at >= :s",
-                                                "o.closed_at < :e"), OPP_DIMS, "o.account_id"),
+    "win_rate": Source(_OPP, "o.owner_rep_id", _CLOSED, OPP_DIMS, "o.account_id",
+                       parts=(Source(_OPP, "o.owner_rep_id", _WON, OPP_DIMS, "o.account_id"),)),
     # only won deals with a lead count (the KPI joins them): a deal without one covers nobody here
     "time_to_close": Source(_OPP + " JOIN leads l ON l.lead_id = o.lead_id", "o.owner_rep_id", _WON,
                             dict(OPP_DIMS, channel="l.channel"), "o.account_id"),
     # velocity blends the open pipeline at the end with the deals closed in the 90 days before it
+    # (its average deal size, win rate and cycle, shown beside it, are those closed deals' alone)
     "pipeline_velocity": Source(_OPP, "o.owner_rep_id", ("o.created_at < :e",
                                                          "(o.closed_at IS NULL OR o.closed_at >= :s)"),
-                                OPP_DIMS, "o.account_id", lookback_days=90),
+                                OPP_DIMS, "o.account_id", lookback_days=90,
+                                parts=tuple(Source(_OPP, "o.owner_rep_id", w, OPP_DIMS, "o.account_id",
+                                                   lookback_days=90, lookback_only=True) for w in (_WON, _CLOSED))),
     "lead_conversion": Source("leads l", "l.owner_rep_id", ("l.created_at >= :s", "l.created_at < :e"), LEAD_DIMS),
     "lead_volume": Source("leads l", "l.owner_rep_id", ("l.created_at >= :s", "l.created_at < :e"), LEAD_DIMS),
     "lead_to_qualified_time": Source("leads l", "l.owner_rep_id", ("l.qualified_at >= :s", "l.qualified_at < :e"),
@@ -136,35 +158,46 @@ class Verdict:
     comparison: bool = True
     hidden_rows: set[str] = field(default_factory=set)
     reason: str = "few_reps"  # or "company_only"
+    hidden_details: dict[str, set[str]] = field(default_factory=dict)  # details name -> its keys hidden
 
     @property
     def anything_hidden(self) -> bool:
-        return not (self.value and self.comparison) or bool(self.hidden_rows)
+        return (not (self.value and self.comparison) or bool(self.hidden_rows)
+                or any(self.hidden_details.values()))
 
 
 class Coverage:
     """Counts the reps behind cells of one KPI on one connection."""
 
     def __init__(self, conn, kpi: str, clearance: Clearance, as_of_ts: int,
-                 lister: Callable[[Period, Filters, str], dict[str, bool]] | None = None):
+                 lister: Callable[[Period, Filters, str], dict[str, bool]] | None = None,
+                 compare: object = "previous"):
         # lister: the rows the KPI itself gives for a breakdown, key -> has a value; only those add up
         # to the total, so only they can give a hidden cell away by subtraction
         self.lister = lister
+        # for a KPI computed from two periods (revenue growth), the other period of each number
+        # (compare: as the question compares); shown beside its period's own total it gives the other away
+        self.base_of: Callable[[Period], Period] | None = (
+            (lambda p: periods.comparison_base(p, compare)) if kpi in TWO_PERIODS else None)
         self.conn = conn
         self.kpi = kpi
         self.src = SOURCES.get(kpi)
         self.cl = clearance
         self.as_of_ts = as_of_ts
         self._ok: dict[tuple, bool] = {}
+        self._memo: dict[tuple, object] = {}
 
     # ------------------------------------------------------------ counting
 
-    def pairs(self, period: Period, filters: Filters, by: str | None) -> dict[str, set[str]]:
-        """Breakdown key -> the reps with rows in that cell ("" for the whole selection when by is None)."""
-        if self.src is None:
+    def pairs(self, period: Period, filters: Filters, by: str | None,
+              src: Source | None = None) -> dict[str, set[str]]:
+        """Breakdown key -> the reps with rows in that cell ("" for the whole selection when by is None);
+        `src`: one part of the KPI's source instead of the whole."""
+        src = src or self.src
+        if src is None:
             return {}
-        dims = self.src.dims
-        where, params, used = list(self.src.where), {}, []
+        dims = src.dims
+        where, params, used = list(src.where), {}, []
         for dim, vals in filters.values.items():
             expr = dims.get(dim)
             if expr is None:
@@ -176,17 +209,19 @@ class Coverage:
             used.append(key)
         joins = ""
         if any(u.startswith("r.") for u in used):
-            joins += f" LEFT JOIN reps r ON r.rep_id = {self.src.rep}"
-        if self.src.account and any(u.startswith("a.") for u in used):
-            joins += f" LEFT JOIN accounts a ON a.account_id = {self.src.account}"
+            joins += f" LEFT JOIN reps r ON r.rep_id = {src.rep}"
+        if src.account and any(u.startswith("a.") for u in used):
+            joins += f" LEFT JOIN accounts a ON a.account_id = {src.account}"
         end = min(period.end_ts, self.as_of_ts) if period.start_ts < self.as_of_ts else period.end_ts
         start = period.start_ts
-        if self.src.lookback_days:
-            start = min(start, periods.to_epoch(period.end - timedelta(days=self.src.lookback_days)))
+        if src.lookback_only:
+            start = periods.to_epoch(period.end - timedelta(days=src.lookback_days))
+        elif src.lookback_days:
+            start = min(start, periods.to_epoch(period.end - timedelta(days=src.lookback_days)))
         params.update({"s": start, "e": end})
         k = f"COALESCE(CAST({key} AS VARCHAR(200)), '')" if key else "''"
-        sql = (f"SELECT DISTINCT {k} AS k, {self.src.rep} AS rep FROM {self.src.base}{joins}"
-               f" WHERE {' AND '.join(where)} AND {self.src.rep} IS NOT NULL")
+        sql = (f"SELECT DISTINCT {k} AS k, {src.rep} AS rep FROM {src.base}{joins}"
+               f" WHERE {' AND '.join(where)} AND {src.rep} IS NOT NULL")
         out: dict[str, set[str]] = {}
         for kk, rep in self.conn.execute(text(sql), params):
             out.setdefault(str(kk), set()).add(str(rep))
@@ -217,32 +252,51 @@ class Coverage:
         return any(not self.src.dims.get(d, "r.").startswith("a.") for d in dims)
 
     def cell_ok(self, period: Period, filters: Filters) -> bool:
-        """Whether a filtered total may be shown: its own reps, and its place in the pattern of each
-        of its filters' dimensions when the total above it is shown (so parent minus shown siblings
-        does not give it away; a hidden parent gives nothing away)."""
+        """Whether a filtered total may be shown: its own reps (those of each part of its formula too),
+        and its place in the pattern of each of its filters' dimensions when the total above it is
+        shown (so parent minus shown siblings does not give it away; a hidden parent gives nothing
+        away); for a KPI of two periods, the other period's total as well."""
         if self.cl.sees_all or self.src is None:
             return True
-        if self.cl.company_only:
-            return not self._narrowed(filters)
-        memo = (period.start_ts, period.end_ts, tuple(sorted((d, tuple(v)) for d, v in filters.values.items())))
+        ok = self._cell_ok(period, filters)
+        if ok and self.base_of is not None:
+            ok = self._cell_ok(self.base_of(period), filters)
+        return ok
+
+    def _cell_ok(self, period: Period, filters: Filters) -> bool:
+        if self.cl.company_only and self._narrowed(filters):
+            return False  # and what is not narrowed follows the rule with no rep visible
+        memo = (period.start_ts, period.end_ts, _fkey(filters))
         if memo in self._ok:
             return self._ok[memo]
-        ok = self.cl.safe(self._covered(period, filters))
+        own = self._covered(period, filters)
+        ok = self.cl.safe(own) and all(self.cl.safe(self._covered(period, filters, part)) for part in self.src.parts)
+        if ok and own <= (self.cl.reps or frozenset()):
+            self._ok[memo] = True  # every rep in it is one they may see: they could add it up anyway
+            return True
         for dim, vals in filters.values.items():
             if not ok:
                 break
             if dim not in self.src.dims or len(vals) != 1:
                 continue
             parent = filters.without(dim)
-            if self.cell_ok(period, parent):
-                listed = self.lister(period, parent, dim) if self.lister else None
-                cells, hidden = self.pattern(period, parent, dim, listed, asked=str(vals[0]))
+            if self._cell_ok(period, parent):
+                cells, hidden = self.pattern(period, parent, dim, self._listed(period, parent, dim),
+                                             asked=str(vals[0]))
                 ok = self._key(cells, dim, str(vals[0])) not in hidden
         self._ok[memo] = ok
         return ok
 
-    def _covered(self, period: Period, filters: Filters) -> set[str]:
-        got = self.pairs(period, filters, None).get("", set())
+    def _listed(self, period: Period, parent: Filters, dim: str) -> dict[str, bool] | None:
+        if self.lister is None:
+            return None
+        memo = ("listed", period.start_ts, period.end_ts, _fkey(parent), dim)
+        if memo not in self._memo:
+            self._memo[memo] = self.lister(period, parent, dim)
+        return self._memo[memo]
+
+    def _covered(self, period: Period, filters: Filters, src: Source | None = None) -> set[str]:
+        got = self.pairs(period, filters, None, src).get("", set())
         return got or self.population(filters).get("", set())
 
     def _group(self, period: Period, filters: Filters, by: str) -> dict[str, set[str]]:
@@ -261,9 +315,26 @@ class Coverage:
         keys = {str(x): has for x, has in keys.items()}
         if self.cl.sees_all or self.src is None:
             return set()
-        if self.cl.company_only:
-            return set(keys) if self._narrowed(filters, by) else set()
-        _, hidden = self.pattern(period, filters, by, keys, complement=total_shown)
+        if self.cl.company_only and self._narrowed(filters, by):
+            return set(keys)
+        hidden: set[str] = set()
+        for when in [period] + ([self.base_of(period)] if self.base_of is not None else []):
+            force: set[str] = set()
+            for part in self.src.parts:  # a row whose part of the formula is one rep's
+                for x, reps in self.pairs(when, filters, by, part).items():
+                    if x in keys and not self.cl.safe(reps):
+                        force.add(x)
+            _, h = self.pattern(when, filters, by, keys, complement=total_shown, force=force)
+            # A row is also the filtered total filters + by:row, a cell of each other filter's pattern
+            # ("revenue by team region:bkk" holds team:ent region:bkk, which team:ent's pattern over
+            # regions may hide to cover a lone rep in the north): hidden there, hidden here too. Per
+            # rep rows are left out: a rep's row is shown only to whoever may see that rep.
+            if filters.values and by != "rep" and by in self.src.dims and len(keys) <= _CROSS_CHECK_ROWS:
+                more = {x for x in keys if x not in h and x not in ("", ABSENT)
+                        and not self._cell_ok(when, Filters({**filters.values, by: (x,)}))}
+                if more:
+                    _, h = self.pattern(when, filters, by, keys, complement=total_shown, force=force | more)
+            hidden |= h
         return hidden & set(keys)
 
     def _rep_dim(self, by: str) -> bool:
@@ -277,7 +348,8 @@ class Coverage:
         return ABSENT if ABSENT in cells else value
 
     def pattern(self, period: Period, parent: Filters, by: str, listed: dict[str, bool] | None,
-                complement: bool = True, asked: str | None = None) -> tuple[dict[str, set[str]], set[str]]:
+                complement: bool = True, asked: str | None = None,
+                force: set[str] | frozenset[str] = frozenset()) -> tuple[dict[str, set[str]], set[str]]:
         """The suppression pattern of one dimension under one parent: its cells (value -> reps covered)
         and the keys hidden. The same for the breakdown `by` under `parent` and for every filtered
         total `parent` + `by:value`, whichever is asked first, so no route shows what another hides.
@@ -297,10 +369,13 @@ class Coverage:
             cells.setdefault(x, set() if rep_dim else pop)
         if not rep_dim and pop:
             cells[ABSENT] = pop
-        fixed = {x for x, reps in cells.items() if not reps or x in ("", ABSENT)}
+        # a cell of reps the person may all see hides nothing by being hidden: they can add it up
+        # a cell of reps the person may all see covers nothing by being hidden: they can add it up
+        seen = self.cl.reps or frozenset()
+        fixed = {x for x, reps in cells.items() if not reps or x in ("", ABSENT) or reps <= seen}
         askable = set(cells) - {"", ABSENT}
         views = [set(listed), askable, askable | {ABSENT}, set(cells)]
-        forced = {""} & set(cells)
+        forced = ({""} | set(force)) & set(cells)
         return cells, protect(cells, self.cl, forced, complement=complement, views=views, fixed=fixed)
 
     def series_hidden(self, points: list[Period], filters: Filters, has: list[bool]) -> set[int]:
@@ -308,16 +383,17 @@ class Coverage:
         complements (the points add up to the span they cover, which may be asked for on its own)."""
         if self.cl.sees_all or self.src is None:
             return set()
-        if self.cl.company_only:
-            return set(range(len(points))) if self._narrowed(filters) else set()
+        if self.cl.company_only and self._narrowed(filters):
+            return set(range(len(points)))
         cells = {str(i): self._covered(p, filters) for i, p in enumerate(points)}
         forced = {str(i) for i, p in enumerate(points) if not self.cell_ok(p, filters)}
         adds = {str(i) for i, h in enumerate(has) if h}
         return {int(i) for i in protect(cells, self.cl, forced, adds=adds)}
 
     def verdict(self, period: Period, base: Period, filters: Filters, by: str | None,
-                keys: dict[str, bool] | None = None) -> Verdict:
-        """The whole answer: its value, its comparison and its breakdown rows."""
+                keys: dict[str, bool] | None = None, details: dict | None = None) -> Verdict:
+        """The whole answer: its value, its comparison, its breakdown rows and the rows of the
+        details that break its value down."""
         v = Verdict(reason="company_only" if self.cl.company_only else "few_reps")
         if self.cl.sees_all or self.src is None:
             return v
@@ -327,6 +403,10 @@ class Coverage:
             # a hidden total is never the sum of shown rows: it has an unsafe row (all safe rows make a
             # safe total), which stays hidden
             v.hidden_rows = self.rows_hidden(period, filters, by, keys or {}, total_shown=v.value)
+        for name, dim in DETAIL_DIMS.items():
+            rows = (details or {}).get(name)
+            if v.value and isinstance(rows, dict) and rows and dim in self.src.dims:
+                v.hidden_details[name] = self.rows_hidden(period, filters, dim, {str(x): True for x in rows})
         return v
 
 

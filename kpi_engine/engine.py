@@ -248,7 +248,7 @@ class KpiEngine:
                 if clearance is not None and not clearance.sees_all:
                     verdict = self._coverage(conn, spec.key, clearance, as_of, ctx).verdict(
                         period, base, filters, query.breakdown,
-                        {r["key"]: r["value"] is not None for r in breakdown or []})
+                        {r["key"]: r["value"] is not None for r in breakdown or []}, m.details)
             except BaseException:
                 if side:
                     futures.wait([side])  # never leave the other connection running behind an error
@@ -343,7 +343,7 @@ class KpiEngine:
             rows = ctx.measure(key, period, filters, by, details=False).rows or []
             return {str(k): v is not None for k, v in rows if v is not None or k}
 
-        return Coverage(conn, key, clearance, int(as_of.timestamp()), lister)
+        return Coverage(conn, key, clearance, int(as_of.timestamp()), lister, ctx.compare)
 
     def shown(self, key: str, period: Period, as_of: datetime, filters: dict[str, str] | None,
               clearance: Clearance | None) -> bool:
@@ -689,6 +689,9 @@ def _hide(a: Answer, v: Verdict, cl: Clearance | None) -> None:
                          "rows": sorted(v.hidden_rows), "reason": v.reason, "k": k}
     if not v.comparison or not v.value:
         a.comparison = Comparison(a.comparison.period, None, None, a.comparison.change_kind)
+    for name, keys in v.hidden_details.items():
+        if keys and isinstance(a.details_raw.get(name), dict):
+            a.details_raw = {**a.details_raw, name: {x: y for x, y in a.details_raw[name].items() if str(x) not in keys}}
     if not v.value:
         a.value, a.n, a.low_sample, a.target = None, None, False, None
         a.details_raw, a.resolver = {}, None

@@ -124,7 +124,7 @@ def build_digest(engine: KpiEngine, ops: OpsStore | None, config: AppConfig, sub
         d.pacing = [x for x in (f.result() for f in pacing) if x is not None]
         rows = {kd: [dict(f.result().rows or []) for f in fs] for kd, fs in breakdowns.items()}
         if aud.clearance is not None and not aud.clearance.sees_all:
-            _disclose(engine, aud.clearance, d, rows, week, as_of, filters)
+            _disclose(engine, aud.clearance, d, rows, weeks, as_of, filters)
         d.movers = _movers(engine, pool, sub, weeks, as_of, lang, {k: f.result() for k, f in answers.items()},
                            rows, config.min_sample, filters)
         if aud.clearance is not None and not aud.clearance.sees_all:
@@ -134,10 +134,14 @@ def build_digest(engine: KpiEngine, ops: OpsStore | None, config: AppConfig, sub
             d.split_by = split
             d.teams = members.result()
             if aud.clearance is not None and not aud.clearance.sees_all:
-                hide = engine.hidden_rows(kpis[0], week, as_of, filters or None, split, [t.team for t in d.teams],
-                                          aud.clearance)
-                d.teams = [t if t.team not in hide else replace(t, value=None, previous=None, change=None,
-                                                                 good=None, attainment=None) for t in d.teams]
+                keys = [t.team for t in d.teams]
+                hide = engine.hidden_rows(kpis[0], week, as_of, filters or None, split, keys, aud.clearance)
+                # the week before is a number of its own (and the change gives it away with this week's)
+                hide_prev = engine.hidden_rows(kpis[0], prev, as_of, filters or None, split, keys, aud.clearance)
+                d.teams = [replace(t, value=None, previous=None, change=None, good=None, attainment=None)
+                           if t.team in hide else
+                           replace(t, previous=None, change=None, good=None) if t.team in hide_prev else t
+                           for t in d.teams]
             for t in d.teams:
                 t.open_alerts = sum(1 for x in d.alerts if x.segment == t.team)
         if chart and sub.chart:
@@ -290,16 +294,21 @@ def _deals_behind(engine: KpiEngine, m: Mover, week: Period, prev: Period, as_of
     return []
 
 
-def _disclose(engine: KpiEngine, cl, d: DigestData, rows: dict, week: Period, as_of: datetime,
+def _disclose(engine: KpiEngine, cl, d: DigestData, rows: dict, weeks: list[Period], as_of: datetime,
               filters: dict[str, str]) -> None:
     """A person's digest with what their clearance may not see taken out (kpi_engine.disclosure):
-    pacing of a hidden total, segments whose week is hidden (never a mover), alerts about a team, a
-    region or a rep for someone who sees company totals only."""
-    d.pacing = [p for p in d.pacing if engine.shown(p.key, week, as_of, filters or None, cl)]
-    for (k, dim), weeks in rows.items():
-        hide = engine.hidden_rows(k, week, as_of, filters or None, dim, sorted(set().union(*weeks)), cl)
-        for w in weeks:
+    pacing of a hidden total, segments whose week is hidden (never a mover), a segment's earlier week
+    when that one is hidden (a mover's change would give it away), alerts about a team, a region or a
+    rep for someone who sees company totals only."""
+    d.pacing = [p for p in d.pacing if engine.shown(p.key, weeks[0], as_of, filters or None, cl)]
+    for (k, dim), per_week in rows.items():
+        keys = sorted(set().union(*per_week))
+        hide = engine.hidden_rows(k, weeks[0], as_of, filters or None, dim, keys, cl)
+        for w in per_week:
             for key in hide:
+                w.pop(key, None)
+        for p, w in zip(weeks[1:], per_week[1:], strict=True):
+            for key in engine.hidden_rows(k, p, as_of, filters or None, dim, sorted(w), cl):
                 w.pop(key, None)
     if cl.reps is not None and not cl.reps:  # sees no rep: no alert about a rep's, a team's or a region's numbers
         d.alerts = [a for a in d.alerts if not a.segment]
