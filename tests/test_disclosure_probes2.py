@@ -162,6 +162,17 @@ def _minus(total: float | None, *parts: float | None) -> float | None:
     return total - sum(parts)  # type: ignore[arg-type]
 
 
+def _october_of_one_rep(store, tmp_path) -> tuple[BotDeps, float]:
+    """Every rep sold in November; in October smb/north only re did: that cell is his number."""
+    book = Book()
+    for i, rep in enumerate(ALL):
+        book.won(rep, 100 * (i + 1), "2026-11-10")
+        if rep not in ("rf", "rg"):
+            book.won(rep, 10 * (i + 1), "2026-10-10")
+    deps = _company(store, tmp_path, book)
+    return deps, _hidden_from(deps, "revenue last month team:smb region:north", ME)
+
+
 # ------------------------------------------------------------------ leaks found (strict xfails)
 
 
@@ -170,13 +181,7 @@ def _minus(total: float | None, *parts: float | None) -> float | None:
     "month …' (both cover 3 reps, shown); the quarter minus November is October, when only one rep "
     "(re) sold there, and which is hidden when asked; Coverage.cell_ok checks each period alone"))
 def test_a_period_minus_a_shown_sub_period_does_not_give_away_a_narrow_one(store, tmp_path):
-    book = Book()
-    for i, rep in enumerate(ALL):
-        book.won(rep, 100 * (i + 1), "2026-11-10")
-        if rep not in ("rf", "rg"):  # October in smb/north: re alone
-            book.won(rep, 10 * (i + 1), "2026-10-10")
-    deps = _company(store, tmp_path, book)
-    hidden = _hidden_from(deps, "revenue last month team:smb region:north", ME)
+    deps, hidden = _october_of_one_rep(store, tmp_path)
     assert hidden == _truth(deps, "revenue last month rep:re")  # one rep's figure
     quarter = _value(deps, "revenue this quarter team:smb region:north", ME)
     month = _value(deps, "revenue this month team:smb region:north", ME)
@@ -186,13 +191,7 @@ def test_a_period_minus_a_shown_sub_period_does_not_give_away_a_narrow_one(store
 
 
 def test_revenue_growth_does_not_give_away_a_narrow_base_period(store, tmp_path):
-    book = Book()
-    for i, rep in enumerate(ALL):
-        book.won(rep, 100 * (i + 1), "2026-11-10")
-        if rep not in ("rf", "rg"):
-            book.won(rep, 10 * (i + 1), "2026-10-10")
-    deps = _company(store, tmp_path, book)
-    hidden = _hidden_from(deps, "revenue last month team:smb region:north", ME)
+    deps, hidden = _october_of_one_rep(store, tmp_path)
     a = _answer(deps, "revenue growth this month team:smb region:north", ME)
     nov = _value(deps, "revenue this month team:smb region:north", ME)
     learned = list(_numbers(a.to_json()))
@@ -408,13 +407,7 @@ def test_rankings_never_show_or_place_a_hidden_row(store, tmp_path):
 
 
 def test_vs_comparisons_and_trend_points_of_a_narrow_period_are_hidden(store, tmp_path):
-    book = Book()
-    for i, rep in enumerate(ALL):
-        book.won(rep, 100 * (i + 1), "2026-11-10")
-        if rep not in ("rf", "rg"):
-            book.won(rep, 10 * (i + 1), "2026-10-10")
-    deps = _company(store, tmp_path, book)
-    hidden = _hidden_from(deps, "revenue last month team:smb region:north", ME)
+    deps, hidden = _october_of_one_rep(store, tmp_path)
     for q in ("revenue this month team:smb region:north", "revenue this month team:smb region:north vs last month",
               "deals closed this month team:smb region:north vs last month"):
         reply = answers.answer_question(deps, q, ME, AS_OF)
