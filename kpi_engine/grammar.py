@@ -65,6 +65,9 @@ _MENTION_RE = re.compile(r"<@([a-z0-9]+)(?:\|[^>]{0,80})?>")
 _ANY_DIM_RE = re.compile(r"([a-z][a-z0-9_]{0,30}) ?:(?=\S)")
 _LAUGH_RE = re.compile(r"5{3,}\+*")
 _NUMBER_RE = re.compile(r"[0-9]{1,6}(?![0-9])")
+# "vs the 30 days before", "compared with the previous 4 weeks": the window before the one asked
+_PREV_N_RE = re.compile(r"(?:the )?(?:(?:previous|prior|preceding) [0-9]{1,4} (?:days?|weeks?|months?)"
+                        r"|[0-9]{1,4} (?:days?|weeks?|months?) (?:before|prior|earlier))")
 # a count in words right before what it counts: "five best reps", "ห้าอันดับแรก", "สามทีม"
 _COUNT_WORD_RE = re.compile(
     "(" + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS if " " not in w), key=len, reverse=True)) + ")"
@@ -567,6 +570,9 @@ def _scan(t: _Text, start: int, stop: int | None = None) -> list[_Tok]:
             m = _NUMBER_RE.match(s, i)
             if m:
                 cands.append((_Tok("number", int(m.group()), i, m.end()), 1))
+            m = _PREV_N_RE.match(s, i)
+            if m and _ends_ok(s, m.end(), s[m.end() - 1]):
+                cands.append((_Tok("compare", "previous", i, m.end()), 9))
             m = _COUNT_WORD_RE.match(s, i)
             if m:
                 cands.append((_Tok("number", NUMBER_WORDS[m.group(1)], i, m.end()), 1))
@@ -1132,6 +1138,10 @@ class _Builder:
 
     def _from_topics(self, families: list[str], ents: list[tuple[int, list[Entity]]]) -> KpiSpec:
         """Topic words only: the one KPI of their families that fits the rest of the question."""
+        for family, ranks in (("time", words.SPEED_RANKS), ("costs", words.PRICE_RANKS)):
+            if family not in families and any(tok.kind == "rank" and fold(self.typed(tok)) in ranks
+                                              for tok in self.toks):
+                families = [*families, family]  # "which channel qualifies leads fastest": a time
         dims = self._filter_dims(ents)
         defaults = [d for f in families if (d := _family_default(f, self.cat))]
         by = {str(tok.value) for tok in self.toks if tok.kind == "breakdown"}
@@ -1488,7 +1498,9 @@ class _Builder:
         elif order_kind == "list":
             n = None
         elif order_kind in ("top", "bottom"):
-            n = words.RANK_DEFAULT_N if plural or self.t.th else 1
+            # Thai has no plural: a Thai top list is 5, unless it asks who ("ใครเป็น top seller")
+            who = any(tok.kind == "which" for tok in self.toks)
+            n = words.RANK_DEFAULT_N if plural or (self.t.th and not who) else 1
             if n == words.RANK_DEFAULT_N:
                 self.reading.assumptions.append({"code": "rank_n", "n": n})
         else:

@@ -248,6 +248,8 @@ _PATTERNS: list[tuple[str, object]] = [
         "key", key=f"FY{year(_g(m, 2)):04d}-Q{_quarter(_g(m, 1))}", fiscal_start=f)),
     (_FY + r"'?" + _Y + r" ?[-/ ]? ?q" + _N, lambda m, f: PeriodSpec(
         "key", key=f"FY{year(_g(m, 1)):04d}-Q{_quarter(_g(m, 2))}", fiscal_start=f)),
+    (r"ไตรมาส ?(?:ที่ ?)?" + _N + r" ?(?:ของ ?)?" + _FY + r"'?" + _Y, lambda m, f: PeriodSpec(
+        "key", key=f"FY{year(_g(m, 2)):04d}-Q{_quarter(_g(m, 1))}", fiscal_start=f)),
     (r"h" + _N + r" ?(?:of )?" + _FY + r"'?" + _Y, lambda m, f: PeriodSpec(
         "key", key=f"FY{year(_g(m, 2)):04d}-H{_half(_g(m, 1))}", fiscal_start=f)),
     (r"fytd|fiscal ytd|fiscal year to date", lambda m, f: PeriodSpec("current", grain="fiscal_year", fiscal_start=f)),

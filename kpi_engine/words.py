@@ -43,6 +43,7 @@ FILLER_EN = (
     "want to know", "wants", "wanted", "asked", "asking", "asks", "ask", "needs", "needed", "for me", "urgent",
     "not urgent", "no rush", "when you get a sec", "when you get a chance", "when u get a sec", "a sec", "sec",
     "ready", "together", "putting together", "prepping", "preparing", "prep", "working on", "update", "recap",
+    "logged", "log", "recorded", "rated", "rating", "ratings",
 )
 # Why someone asks, said around the question ("before standup", "for the QBR deck", "my boss wants to
 # know"): each noun with the words that lead into it is one chat phrase, so "my" in "my boss wants" or
@@ -182,9 +183,9 @@ WHO = ("who", "who's", "whos", "whose", "ใคร", "คนไหน", "คน�
 
 # ---------------------------------------------------------------- rankings
 
-RANK_BEST = ("top", "best", "leading", "strongest", "star", "ท็อป", "ท๊อป", "ทอป", "ดีที่สุด", "ดีสุด",
+RANK_BEST = ("furthest ahead", "farthest ahead", "most ahead", "top", "best", "leading", "strongest", "star", "ท็อป", "ท๊อป", "ทอป", "ดีที่สุด", "ดีสุด",
              "เก่งที่สุด", "เก่งสุด", "อันดับต้น", "อันดับต้นๆ", "อันดับแรก", "แรก", "เด่น")
-RANK_WORST = ("bottom", "worst", "weakest", "lagging", "laggards", "แย่ที่สุด", "แย่สุด", "อันดับท้าย",
+RANK_WORST = ("furthest behind", "farthest behind", "most behind", "bottom", "worst", "weakest", "lagging", "laggards", "แย่ที่สุด", "แย่สุด", "อันดับท้าย",
               "ท้ายสุด", "อันดับสุดท้าย", "สุดท้าย", "บ๊วย", "รั้งท้าย", "ท้าย")
 RANK_HIGH = ("longest", "slowest", "most expensive", "priciest", "ยาวที่สุด", "ยาวสุด", "นานที่สุด", "นานสุด",
              "ช้าที่สุด", "ช้าสุด", "แพงที่สุด", "แพงสุด", "highest", "most", "biggest", "largest", "max", "maximum", "greatest", "มากที่สุด", "มากสุด",
@@ -192,6 +193,11 @@ RANK_HIGH = ("longest", "slowest", "most expensive", "priciest", "ยาวท�
 RANK_LOW = ("shortest", "fastest", "quickest", "cheapest", "least expensive", "สั้นที่สุด", "สั้นสุด",
             "เร็วที่สุด", "เร็วสุด", "ถูกที่สุด", "ถูกสุด", "lowest", "least", "fewest", "smallest", "min", "minimum", "น้อยที่สุด", "น้อยสุด",
             "ต่ำที่สุด", "ต่ำสุด")
+# ranking words that say the KPI is a time ("fastest" channel to qualify leads)
+SPEED_RANKS = frozenset(("fastest", "quickest", "slowest", "เร็วที่สุด", "เร็วสุด", "ช้าที่สุด", "ช้าสุด"))
+# and a cost ("most expensive channel per lead")
+PRICE_RANKS = frozenset(("cheapest", "most expensive", "priciest", "least expensive", "ถูกที่สุด", "ถูกสุด",
+                         "แพงที่สุด", "แพงสุด"))
 RANK_LIST = ("ranking", "rankings", "rank", "ranked", "leaderboard", "leader board", "league table",
              "อันดับ", "จัดอันดับ", "ลำดับ", "เรียงลำดับ", "แรงกิ้ง", "ranks")
 # "top"/"bottom" rank several rows ("top reps" is a top 5); "best"/"most" name the first
@@ -261,6 +267,7 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                                      "hit their target", "hit its target", "hit our target", "hit the target",
                                      "hit their quota", "hit our quota", "hit my target", "hit my quota",
                                      "hitting target", "hitting their target", "make quota", "made quota",
+                                     "behind target", "ahead of target", "behind quota", "ahead of quota",
                                      "ถึงเป้า", "เข้าเป้า", "ตามเป้า", "target", "targets", "goal", "goals")),
 }
 # which families each KPI belongs to (a topic word beside a KPI of its family repeats it)

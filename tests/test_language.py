@@ -285,6 +285,33 @@ def test_the_series_of_a_trend_inside_a_period_adds_up_to_it(eng):
     assert "month by month" in reading_line(eng.answer(q, NOW), q, eng.names, "en")
 
 
+@pytest.mark.parametrize("text", ["lead volume last 30 days vs the 30 days before",
+                                  "revenue last 4 weeks compared with the previous 4 weeks"])
+def test_the_window_before_is_the_previous_period(text):
+    q = parse(text)
+    assert q.period.kind == "rolling" and q.compare == "previous" and q.compare_period is None
+
+
+@pytest.mark.parametrize("text, kpi, order", [
+    ("which channel qualifies leads fastest", "lead_to_qualified_time", "asc"),
+    ("most expensive channel per lead this year", "cost_per_lead", "desc"),
+    ("which team is furthest behind target this quarter", "target_attainment", "asc"),
+])
+def test_how_a_ranking_is_worded_says_which_kpi(text, kpi, order):
+    q = parse(text)
+    assert (q.kpi, q.rank.order, q.rank.n) == (kpi, order, 1), text
+
+
+def test_who_is_top_in_thai_is_one_person():
+    assert parse("ใครเป็น top seller เดือนนี้").rank.n == 1
+    assert parse("top เซลส์ เดือนนี้").rank.n == 5
+
+
+def test_a_fiscal_quarter_in_thai():
+    p = parse("ยอดขาย ไตรมาส 1 ปีงบ 69").period
+    assert (p.kind, p.key) == ("key", "FY2026-Q1")
+
+
 @SQLITE
 def test_an_answer_never_drops_my_silently(eng):
     with pytest.raises(QueryError):
