@@ -66,6 +66,9 @@ def _fkey(filters: Filters) -> tuple:
 
 # KPIs computed from the question's period and the one it is compared with (growth: now ÷ before)
 TWO_PERIODS = frozenset({"revenue_growth"})
+# details that are one item, not a count over reps: the median of three deals is one of them, and
+# with the mean and the count beside it gives the other two away to someone who knows one
+SINGLE_ITEM_DETAILS = frozenset({"median_days"})
 # an answer's details that break its value down (rep activity by type): each is a breakdown too
 DETAIL_DIMS = {"by_type": "type", "by_action": "action", "mean_days_by_stage": "stage"}
 
@@ -116,6 +119,7 @@ class Source:
 _WON = ("o.status = 'won'", "o.closed_at >= :s", "o.closed_at < :e")
 _CLOSED = ("o.status IN ('won', 'lost')", "o.closed_at >= :s", "o.closed_at < :e")
 _OPP = "opportunities o"
+_LEADS_IN = ("l.created_at >= :s", "l.created_at < :e")
 SOURCES: dict[str, Source] = {
     **{k: Source(_OPP, "o.owner_rep_id", _WON, OPP_DIMS, "o.account_id")
        for k in ("revenue", "revenue_growth", "target_attainment", "avg_deal_size", "deals_closed",
@@ -132,7 +136,11 @@ SOURCES: dict[str, Source] = {
                                 OPP_DIMS, "o.account_id", lookback_days=90,
                                 parts=tuple(Source(_OPP, "o.owner_rep_id", w, OPP_DIMS, "o.account_id",
                                                    lookback_days=90, lookback_only=True) for w in (_WON, _CLOSED))),
-    "lead_conversion": Source("leads l", "l.owner_rep_id", ("l.created_at >= :s", "l.created_at < :e"), LEAD_DIMS),
+    "lead_conversion": Source("leads l", "l.owner_rep_id", _LEADS_IN, LEAD_DIMS,
+                              parts=(Source("leads l", "l.owner_rep_id", (*_LEADS_IN, "l.qualified_at IS NOT NULL"),
+                                            LEAD_DIMS),)),
+    # spend over the leads of the period: the lead count beside it is the reps' leads
+    "cost_per_lead": Source("leads l", "l.owner_rep_id", _LEADS_IN, LEAD_DIMS),
     "lead_volume": Source("leads l", "l.owner_rep_id", ("l.created_at >= :s", "l.created_at < :e"), LEAD_DIMS),
     "lead_to_qualified_time": Source("leads l", "l.owner_rep_id", ("l.qualified_at >= :s", "l.qualified_at < :e"),
                                      LEAD_DIMS),
@@ -141,13 +149,15 @@ SOURCES: dict[str, Source] = {
     "content_engagement": Source("content_events ce", "ce.rep_id", ("ce.occurred_at >= :s", "ce.occurred_at < :e"),
                                  CONTENT_DIMS),
     "csat": Source("surveys sv", "sv.rep_id", ("sv.responded_at >= :s", "sv.responded_at < :e"), SURVEY_DIMS,
-                   "sv.account_id"),
+                   "sv.account_id",
+                   parts=(Source("surveys sv", "sv.rep_id", ("sv.responded_at >= :s", "sv.responded_at < :e",
+                                                             "sv.score >= 4"), SURVEY_DIMS, "sv.account_id"),)),
     "training_effectiveness": Source("trainings tr", "tr.rep_id", ("tr.held_on >= :s", "tr.held_on < :e"),
                                      TRAINING_DIMS),
     "stage_duration": Source("stage_changes sc LEFT JOIN opportunities o ON o.opportunity_id = sc.opportunity_id",
                              "o.owner_rep_id", ("sc.exited_at >= :s", "sc.exited_at < :e"), STAGE_DIMS),
 }
-# cac, retention, aov, cost_per_lead, repeat_rate: customers and spend, not attributed to reps
+# cac, retention, aov, repeat_rate: customers and spend, not attributed to reps
 
 
 @dataclass
@@ -159,10 +169,11 @@ class Verdict:
     hidden_rows: set[str] = field(default_factory=set)
     reason: str = "few_reps"  # or "company_only"
     hidden_details: dict[str, set[str]] = field(default_factory=dict)  # details name -> its keys hidden
+    target: bool = True  # the target beside the value (a sum of reps' quotas is about those reps)
 
     @property
     def anything_hidden(self) -> bool:
-        return (not (self.value and self.comparison) or bool(self.hidden_rows)
+        return (not (self.value and self.comparison and self.target) or bool(self.hidden_rows)
                 or any(self.hidden_details.values()))
 
 
@@ -171,7 +182,7 @@ class Coverage:
 
     def __init__(self, conn, kpi: str, clearance: Clearance, as_of_ts: int,
                  lister: Callable[[Period, Filters, str], dict[str, bool]] | None = None,
-                 compare: object = "previous"):
+                 compare: object = "previous", target_metric: str | None = None):
         # lister: the rows the KPI itself gives for a breakdown, key -> has a value; only those add up
         # to the total, so only they can give a hidden cell away by subtraction
         self.lister = lister
@@ -179,6 +190,8 @@ class Coverage:
         # (compare: as the question compares); shown beside its period's own total it gives the other away
         self.base_of: Callable[[Period], Period] | None = (
             (lambda p: periods.comparison_base(p, compare)) if kpi in TWO_PERIODS else None)
+        # the target metric shown beside this KPI's value (kpi_engine.targets), if any
+        self.target_metric = target_metric
         self.conn = conn
         self.kpi = kpi
         self.src = SOURCES.get(kpi)
@@ -378,6 +391,26 @@ class Coverage:
         forced = ({""} | set(force)) & set(cells)
         return cells, protect(cells, self.cl, forced, complement=complement, views=views, fixed=fixed)
 
+    def target_reps(self, period: Period, filters: Filters, metric: str) -> set[str] | None:
+        """The reps whose own quotas make up the target of a cell (kpi_engine.targets): a rep's, or a
+        team's without a target row of its own (the sum of its reps' quotas); None when it is a row
+        set for a team or the company, about no rep."""
+        reps, teams = filters.get("rep"), filters.get("team")
+        params = {"m": metric, "s": period.start_ts, "e": periods.to_epoch(period.full_end)}
+        if reps and len(reps) == 1:
+            return {str(reps[0])}
+        if not teams or len(teams) != 1:
+            return None
+        params["t"] = teams[0]
+        own = self.conn.execute(text("SELECT 1 FROM targets WHERE metric = :m AND team = :t AND rep_id = ''"
+                                     " LIMIT 1"), params).first()
+        if own is not None:
+            return None
+        rows = self.conn.execute(text(
+            "SELECT DISTINCT tg.rep_id FROM targets tg JOIN reps r ON r.rep_id = tg.rep_id WHERE tg.metric = :m"
+            " AND tg.rep_id <> '' AND r.team = :t AND tg.start_at < :e AND tg.end_at > :s"), params)
+        return {str(x) for (x,) in rows}
+
     def series_hidden(self, points: list[Period], filters: Filters, has: list[bool]) -> set[int]:
         """The points of a trend to hide (has: whether each has a value): those the rule hides, and
         complements (the points add up to the span they cover, which may be asked for on its own)."""
@@ -403,6 +436,11 @@ class Coverage:
             # a hidden total is never the sum of shown rows: it has an unsafe row (all safe rows make a
             # safe total), which stays hidden
             v.hidden_rows = self.rows_hidden(period, filters, by, keys or {}, total_shown=v.value)
+        if self.target_metric:
+            quota = self.target_reps(period, filters, self.target_metric)
+            v.target = quota is None or self.cl.safe(quota)
+            if not v.target and self.kpi == "target_attainment":  # revenue ÷ attainment is the target
+                v.value = v.comparison = False
         for name, dim in DETAIL_DIMS.items():
             rows = (details or {}).get(name)
             if v.value and isinstance(rows, dict) and rows and dim in self.src.dims:

@@ -26,7 +26,7 @@ from kpi_engine import freshness, notes, periods
 from kpi_engine.calc import Calc, Deferred, Filters, Measure, resolve_details
 from kpi_engine.catalogue import KpiSpec, catalogue
 from kpi_engine.dimnames import DimensionNames
-from kpi_engine.disclosure import Clearance, Coverage, Verdict, hidden_text
+from kpi_engine.disclosure import SINGLE_ITEM_DETAILS, Clearance, Coverage, Verdict, hidden_text
 from kpi_engine.entities import LexiconCache
 from kpi_engine.kpis import COMPUTE
 from kpi_engine.lexicon import Lexicon, Visible
@@ -278,8 +278,11 @@ class KpiEngine:
             resolver=self._resolve_details,
             data_to=data_to,
         )
-        if verdict is not None and verdict.anything_hidden:
-            _hide(a, verdict, clearance)
+        if verdict is not None:
+            # one deal's figure (a median) is never shown to someone who may not see every rep
+            a.details_raw = {x: y for x, y in a.details_raw.items() if x not in SINGLE_ITEM_DETAILS}
+            if verdict.anything_hidden:
+                _hide(a, verdict, clearance)
         return a
 
     def _resolve_details(self, details: dict[str, Any]) -> dict[str, Any]:
@@ -343,7 +346,9 @@ class KpiEngine:
             rows = ctx.measure(key, period, filters, by, details=False).rows or []
             return {str(k): v is not None for k, v in rows if v is not None or k}
 
-        return Coverage(conn, key, clearance, int(as_of.timestamp()), lister, ctx.compare)
+        spec = self.catalogue[key]
+        metric = "revenue" if key == "target_attainment" else key if spec.target else None
+        return Coverage(conn, key, clearance, int(as_of.timestamp()), lister, ctx.compare, metric)
 
     def shown(self, key: str, period: Period, as_of: datetime, filters: dict[str, str] | None,
               clearance: Clearance | None) -> bool:
@@ -687,6 +692,9 @@ def _hide(a: Answer, v: Verdict, cl: Clearance | None) -> None:
     k = cl.k if cl else 3
     a.extra["hidden"] = {"value": not v.value, "comparison": not v.comparison,
                          "rows": sorted(v.hidden_rows), "reason": v.reason, "k": k}
+    if not v.target:
+        a.target = None
+        a.details_raw = {x: y for x, y in a.details_raw.items() if x != "target"}
     if not v.comparison or not v.value:
         a.comparison = Comparison(a.comparison.period, None, None, a.comparison.change_kind)
     for name, keys in v.hidden_details.items():

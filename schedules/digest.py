@@ -34,7 +34,7 @@ from kpi_engine.digest_data import (  # noqa: F401  (re-exported: the digest's d
 from kpi_engine.engine import Answer, KpiEngine
 from kpi_engine.ops import NewMessage, OpsStore
 from kpi_engine.periods import Period
-from kpi_engine.query import PeriodSpec, Query
+from kpi_engine.query import PeriodSpec, Query, QueryError
 from schedules.alerts import segment_label
 from schedules.outbox import DIGEST_EVENT, post, upload
 from schedules.rules import robust_z
@@ -101,13 +101,14 @@ def build_digest(engine: KpiEngine, ops: OpsStore | None, config: AppConfig, sub
         answers = {k: pool.submit(engine.answer, Query(k, PeriodSpec("current", grain="week", offset=-1),
                                                        filters=dict(filters), lang=lang), as_of,
                                   clearance=aud.clearance) for k in kpis}
-        pacing = [pool.submit(_pacing, engine, config, k, span, grain, pace_at, lang, filters)
+        pacing = [pool.submit(_pacing, engine, config, k, span, grain, pace_at, lang, filters, aud.clearance)
                   for k in kpis for span, grain in (("mtd", "month"), ("qtd", "quarter"))]
         weeks = [week, *hist]
         breakdowns = {(k, dim): [pool.submit(engine.measure, k, p, as_of, filters or None, dim) for p in weeks]
                       for k in _mover_kpis(engine, sub, kpis) for dim in dims if dim in engine.spec(k).breakdowns}
         split = _split_dim(engine, kpis[0], aud, filters)
-        members = pool.submit(_member_lines, engine, kpis[0], split, week, prev, pace_at, as_of, lang, filters) \
+        members = pool.submit(_member_lines, engine, kpis[0], split, week, prev, pace_at, as_of, lang, filters,
+                              aud.clearance) \
             if split else None
         if chart and sub.chart:
             d.chart_kpi, d.chart_weeks = sub.chart_kpi if sub.chart_kpi in kpis else kpis[0], sub.chart_weeks
@@ -151,13 +152,15 @@ def build_digest(engine: KpiEngine, ops: OpsStore | None, config: AppConfig, sub
 
 
 def _pacing(engine: KpiEngine, config: AppConfig, kpi: str, span: str, grain: str, pace_at: datetime,
-            lang: str, filters: dict[str, str]) -> Pacing | None:
+            lang: str, filters: dict[str, str], clearance=None) -> Pacing | None:
     spec = engine.spec(kpi)
     if not spec.target:
         return None
     q = Query(kpi, PeriodSpec("current", grain=grain), filters=dict(filters), lang=lang)
-    a = engine.answer(q, pace_at)
-    if not a.target:
+    # as the person may see it: the month or quarter to date is a number of its own (a week that
+    # passes the rule says nothing of it)
+    a = engine.answer(q, pace_at, clearance=clearance)
+    if not a.target or a.value is None:
         return None
     p = a.period
     tz = config.tz
@@ -170,7 +173,7 @@ def _pacing(engine: KpiEngine, config: AppConfig, kpi: str, span: str, grain: st
     # The whole period's target, asked as of the period's end: targets.py pro-rates by day,
     # so this is exact also when monthly targets differ within a quarter.
     full_q = Query(kpi, PeriodSpec("key", key=p.label), filters=dict(filters), lang=lang)
-    full = engine.target_series(full_q, p.full_end, n=1)[-1][1] if p.to_date else t_to_date
+    full = engine.target_series(full_q, p.full_end, n=1, clearance=clearance)[-1][1] if p.to_date else t_to_date
     if spec.target == "sum":
         projection = a.value / elapsed if a.value is not None else None
     else:
@@ -312,6 +315,24 @@ def _disclose(engine: KpiEngine, cl, d: DigestData, rows: dict, weeks: list[Peri
                 w.pop(key, None)
     if cl.reps is not None and not cl.reps:  # sees no rep: no alert about a rep's, a team's or a region's numbers
         d.alerts = [a for a in d.alerts if not a.segment]
+    d.alerts = [a for a in d.alerts if _alert_shown(engine, cl, a, as_of)]
+
+
+def _alert_shown(engine: KpiEngine, cl, alert: OpenAlert, as_of: datetime) -> bool:
+    """Whether an open alert's value may be in this person's digest: the number it shows (its rule's
+    KPI, filters and segment, over the period it fired for) passes the rule like any answer."""
+    rule = next((r for r in engine.config.alerts.rules if r.id == alert.rule_id), None)
+    if rule is None:
+        return False
+    filters = {**dict(rule.filter), **({rule.per: alert.segment} if rule.per and alert.segment else {})}
+    try:
+        period = periods.from_key(alert.period, as_of, engine.tz)
+    except (periods.PeriodError, ValueError):
+        return False  # a period it cannot place is a number it cannot check
+    try:
+        return engine.shown(rule.kpi, period, as_of, filters, cl)
+    except QueryError:
+        return False
 
 
 def _split_dim(engine: KpiEngine, kpi: str, aud: Audience, filters: dict[str, str]) -> str | None:
@@ -326,7 +347,7 @@ def _split_dim(engine: KpiEngine, kpi: str, aud: Audience, filters: dict[str, st
 
 
 def _member_lines(engine: KpiEngine, k: str, dim: str, week: Period, prev: Period, pace_at: datetime,
-                  as_of: datetime, lang: str, filters: dict[str, str]) -> list[TeamLine]:
+                  as_of: datetime, lang: str, filters: dict[str, str], clearance=None) -> list[TeamLine]:
     """The lead KPI's week per team (or rep), with its change and month-to-date attainment of target."""
     spec = engine.spec(k)
     now = dict(engine.measure(k, week, as_of, filters or None, dim).rows or [])
@@ -346,7 +367,7 @@ def _member_lines(engine: KpiEngine, k: str, dim: str, week: Period, prev: Perio
         att = None
         if spec.target and (pace_at > periods.current("month", pace_at, pace_at.tzinfo).start):
             mtd = engine.answer(Query(k, PeriodSpec("current", grain="month"), filters={**filters, dim: key},
-                                      lang=lang), pace_at)
+                                      lang=lang), pace_at, clearance=clearance)
             att = (mtd.target or {}).get("attainment")
         label = names.get(key, key) if dim == "rep" else engine.names.display(dim, key, lang)
         out.append(TeamLine(key, label, k, spec.unit, x, y, change, kind, good, att))
