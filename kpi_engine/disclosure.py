@@ -374,6 +374,18 @@ class Coverage:
         dimension (product, channel) without rows stand as one ABSENT cell: it may be hidden (and then
         counts), but never hides something else, as it may name no real value. The key "" (rows
         without a value of `by`) cannot be asked for, so in the filters' view it is always hidden."""
+        rep_dim = self._rep_dim(by)
+        memo = ("pattern", period.start_ts, period.end_ts, _fkey(parent), by, asked if rep_dim else None,
+                None if listed is None else tuple(sorted((str(x), h) for x, h in listed.items())), complement,
+                tuple(sorted(force)))
+        if memo in self._memo:  # every row of a breakdown asks its parent's pattern again
+            return self._memo[memo]
+        out = self._pattern(period, parent, by, listed, complement, asked, force)
+        self._memo[memo] = out
+        return out
+
+    def _pattern(self, period: Period, parent: Filters, by: str, listed: dict[str, bool] | None,
+                 complement: bool, asked: str | None, force) -> tuple[dict[str, set[str]], set[str]]:
         cells = self._group(period, parent, by)
         rep_dim = self._rep_dim(by)
         pop = set() if rep_dim else self.population(parent).get("", set())
