@@ -45,7 +45,7 @@ def test_metrics_count_commands_time_acks_and_answers_by_kpi_and_read_the_store(
     now = int(time.time())
     ops.enqueue([post("digest:x:C0:2026-W01", "C0", "hi", None, DIGEST_EVENT)], now - 120)
     rig.ask("win rate 2026-Q2")
-    rig.ask("revnue")  # did you mean
+    rig.ask("blorp quux")  # not understood (a clear typo like "revnue" is read, and said)
     m = _scrape(rig.handle.url)
     assert _value(m, "kpibot_commands_total", command="/kpi") - _value(before, "kpibot_commands_total",
                                                                         command="/kpi") == 2
