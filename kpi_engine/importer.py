@@ -56,6 +56,7 @@ _SAMPLE_LINES = 5
 MAX_ROW_LINES = 50
 
 DATE_HELP = "is not a date (use ISO 8601, e.g. 2026-05-04)"
+DATE_RANGE_HELP = f"is outside the years {periods.YEARS[0]}–{periods.YEARS[1]} kpibot reads"
 NUMBER_HELP = "is not a number (use a plain decimal, e.g. 1234.5)"
 
 # Column kinds per table; a trailing * marks a required value. A model column not
@@ -253,7 +254,7 @@ class _Clock:
                 if len(s) != 10 or s[4] != "-" or s[7] != "-":
                     raise ValueError(s)
                 self.instant(s)
-            except (ValueError, _Bad):
+            except ValueError:
                 raise _Bad(DATE_HELP) from None
         return s
 
@@ -296,6 +297,8 @@ class _Clock:
         base = self._utc_hours.get(s[:13])
         if base is None:
             try:
+                if not periods.YEARS[0] <= int(s[:4]) <= periods.YEARS[1]:
+                    return None  # the exact path says why
                 base = int(datetime(int(s[:4]), int(s[5:7]), int(s[8:10]), int(s[11:13]), tzinfo=UTC).timestamp())
             except ValueError:
                 return None  # not a date: the exact path says why
@@ -311,9 +314,11 @@ class _Clock:
     def _slow(self, s: str) -> int:
         try:
             dt = periods.parse_instant(s, self.tz)
-            epoch = periods.to_epoch(dt)
-        except (ValueError, OverflowError):
+        except ValueError:
             raise _Bad(DATE_HELP) from None
+        if not periods.YEARS[0] <= dt.year <= periods.YEARS[1]:
+            raise _Bad(DATE_RANGE_HELP)
+        epoch = periods.to_epoch(dt)
         if len(self._midnights) + len(self._hours) >= self._MAX_CACHED:
             self._midnights.clear()
             self._hours.clear()
