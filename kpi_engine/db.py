@@ -64,7 +64,8 @@ class SchemaOutOfDate(StoreError):
         self.current = current
 
 
-def _normal_url(url: str) -> str:
+def normal_url(url: str) -> str:
+    """The URL SQLAlchemy is given: postgres:// and postgresql:// are read with psycopg 3."""
     if url.startswith("postgres://"):  # Heroku-style URLs
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):
@@ -74,14 +75,14 @@ def _normal_url(url: str) -> str:
 
 def check_url(url: str) -> None:
     """Refuse a DATABASE_URL that cannot name a store as written: a setting to fix (exit 2)."""
-    problem = store_errors.url_mistake(_normal_url(url))
+    problem = store_errors.url_mistake(normal_url(url))
     if problem is not None:
         raise StoreError(f"DATABASE_URL {problem}")
 
 
 def make_engine(url: str, read_only: str | None = None) -> Engine:
     """`read_only`: why the SQLite file cannot be written; it is then opened for reading only."""
-    url = _normal_url(url)
+    url = normal_url(url)
     if url.startswith("sqlite"):
         kw = {}
         if read_only is not None:
