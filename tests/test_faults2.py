@@ -177,8 +177,6 @@ def test_a_20_mb_line_without_a_newline_fails_fast_and_writes_nothing(db, tmp_pa
     assert count(db, "reps") == 2
 
 
-@pytest.mark.xfail(strict=True, reason="the message says 'a quote opened here is probably never closed' for a "
-                                       "long value in a file that has no quote at all")
 def test_a_long_value_without_quotes_is_not_blamed_on_a_quote(db, tmp_path):
     folder = import_folder(tmp_path, {"reps.csv": b"rep_id,name\n" + b"x" * 200_000 + b",Ann\n"})
     err = failed_import(kb(["import", str(folder)], url(db), cwd=tmp_path))
@@ -196,9 +194,6 @@ def test_a_date_at_the_edge_of_the_calendar_is_a_row_error_not_a_crash(db, tmp_p
     assert count(db, "orders") == 1
 
 
-@pytest.mark.xfail(strict=True, reason="traceback, exit 1: PermissionError [Errno 13] from "
-                                       "kpi_engine/importer.py:1010 (_source opens the file) — not a one-line "
-                                       "'cannot read reps.csv (permission denied)'")
 def test_a_csv_without_read_permission_is_one_line(db, tmp_path):
     folder = import_folder(tmp_path, {"reps.csv": "rep_id,name\nr9,Ann\n"})
     (folder / "reps.csv").chmod(0)
@@ -229,9 +224,6 @@ def pg_schema_url():
         c.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-@pytest.mark.xfail(strict=True, reason="on PostgreSQL: traceback, exit 1, psycopg.DataError 'PostgreSQL text "
-                                       "fields cannot contain NUL (0x00) bytes' with the whole INSERT and the "
-                                       "rows' values dumped; no file/line/column (SQLite stores the NUL silently)")
 def test_a_nul_byte_in_a_csv_is_a_row_error_on_postgresql(pg_schema_url, tmp_path):
     store_url, schema = pg_schema_url
     folder = import_folder(tmp_path, {"reps.csv": b"rep_id,name\nr1,Ann\nr2,A\x00nn\n"})
@@ -247,9 +239,6 @@ def test_a_nul_byte_in_a_csv_is_a_row_error_on_postgresql(pg_schema_url, tmp_pat
 
 
 @pytest.mark.parametrize("encoding", ["latin-1", "utf-16"])
-@pytest.mark.xfail(strict=True, reason="traceback, exit 1: UnicodeDecodeError 'utf-8 codec can't decode byte' "
-                                       "from the mapping loader (kpi_engine/mapping.py reads the file as UTF-8 "
-                                       "and catches OSError only)")
 def test_a_mapping_file_not_in_utf8_is_one_line(db, tmp_path, encoding):
     folder = import_folder(tmp_path, {"people.csv": "id,name\nr9,Ann\n"})
     mapping = write(tmp_path / "m.toml", ('[mapping]\nname = "Café export"\n[[table]]\ntarget = "reps"\n'
@@ -373,9 +362,6 @@ def test_an_import_waits_for_another_writer_and_then_goes_through(db, tmp_path):
     assert count(db, "reps") == 3  # ours, not the locker's (rolled back)
 
 
-@pytest.mark.xfail(strict=True, reason="`kpibot ask` blocks ~30 s (the SQLite busy timeout) and only then "
-                                       "answers: after data changed, the first question writes the lexicon "
-                                       "cache and waits for the write lock of a running import or sync")
 def test_asking_while_another_process_writes_answers_without_waiting_for_it(db, tmp_path):
     assert kb(ASK, url(db), cwd=tmp_path).returncode == 0  # the lexicon is cached
     folder = import_folder(tmp_path, {"reps.csv": "rep_id,name\nr9,Somsak\n"})
