@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -57,9 +58,8 @@ class DisplayName(_Strict):
     aliases: list[str] = []
 
 
-class AppConfig(BaseModel):
-    # unknown top-level sections are kept so later features can add theirs
-    model_config = ConfigDict(extra="allow")
+class AppConfig(_Strict):
+    # unknown keys are refused like in every section: a misspelt one would silently leave the default
 
     timezone: str = "Asia/Bangkok"
     currency: str = "THB"
@@ -105,9 +105,18 @@ class AppConfig(BaseModel):
 def load_config(path: Path | str | None = None) -> AppConfig:
     p = Path(path) if path else DEFAULT_CONFIG_PATH
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        # utf-8-sig: Windows editors save a byte order mark, which TOML would refuse as a statement
+        data = tomllib.loads(p.read_text(encoding="utf-8-sig"))
     except FileNotFoundError as exc:
         raise ConfigError(f"config file {p} not found") from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(f"config file {p} is a folder; point KPIBOT_CONFIG at a TOML file") from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config file {p} ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{p}:{line}: not UTF-8 text (byte {exc.object[exc.start]:#04x}); save it as "
+                          f"UTF-8") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
     try:
@@ -115,4 +124,12 @@ def load_config(path: Path | str | None = None) -> AppConfig:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first["loc"])
-        raise ConfigError(f"{p}: {where}: {first['msg']}") from exc
+        raise ConfigError(f"{p}: {where}: {_message(first)}") from exc
+
+
+def _message(error) -> str:  # noqa: ANN001 - a pydantic ErrorDetails
+    loc = error["loc"]
+    if error["type"] != "extra_forbidden" or len(loc) != 1:
+        return error["msg"]
+    close = get_close_matches(str(loc[0]), AppConfig.model_fields, n=1)
+    return "not a setting kpibot knows" + (f" (did you mean {close[0]!r}?)" if close else "")

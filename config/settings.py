@@ -8,8 +8,16 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(ValueError):
+    """An environment variable (or .env line) that cannot be used; the message names it."""
+
+
+# values safe to repeat in a message (the others may hold a password or a token)
+_SHOWN = {"port", "host"}
 
 
 class Settings(BaseSettings):
@@ -22,7 +30,7 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_base_url: str = "https://slack.com/api/"
     host: str = "127.0.0.1"  # 0.0.0.0 in a container or behind a proxy on another machine
-    port: int = 3000
+    port: int = Field(3000, ge=0, le=65535)  # 0: any free port
 
     @property
     def has_slack_credentials(self) -> bool:
@@ -31,4 +39,10 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "?"
+        value = f" {first['input']!r}" if name in _SHOWN else ""
+        raise SettingsError(f"{name.upper()}{value} (environment or .env): {first['msg']}") from None

@@ -64,12 +64,25 @@ class SchemaOutOfDate(StoreError):
         self.current = current
 
 
-def make_engine(url: str, read_only: str | None = None) -> Engine:
-    """`read_only`: why the SQLite file cannot be written; it is then opened for reading only."""
+def normal_url(url: str) -> str:
+    """The URL SQLAlchemy is given: postgres:// and postgresql:// are read with psycopg 3."""
     if url.startswith("postgres://"):  # Heroku-style URLs
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def check_url(url: str) -> None:
+    """Refuse a DATABASE_URL that cannot name a store as written: a setting to fix (exit 2)."""
+    problem = store_errors.url_mistake(normal_url(url))
+    if problem is not None:
+        raise StoreError(f"DATABASE_URL {problem}")
+
+
+def make_engine(url: str, read_only: str | None = None) -> Engine:
+    """`read_only`: why the SQLite file cannot be written; it is then opened for reading only."""
+    url = normal_url(url)
     if url.startswith("sqlite"):
         kw = {}
         if read_only is not None:
@@ -113,6 +126,10 @@ def _read_only_connect(path: str):
 
 def require_writable(engine: Engine, doing: str) -> None:
     """Fail before any work when `doing` (e.g. "import") would have to write to a read-only store."""
+    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        raise StoreError(f"DATABASE_URL names an in-memory SQLite store ({engine.url}), which is gone when the "
+                         f"command ends, so kpibot will not {doing}; nothing was written. Point it at a file, "
+                         f"e.g. sqlite:///kpibot.db")
     why = _READ_ONLY.get(engine)
     if why is not None:
         where, _ = store_errors.describe(engine)
@@ -157,6 +174,9 @@ def _check_sqlite_file(url: str) -> str | None:
     if not path or path == ":memory:":
         return None
     p = Path(path)
+    if p.is_dir():
+        raise StoreError(f"DATABASE_URL names the folder {path}, not a file: point it at a file in it, e.g. "
+                         f"sqlite:///{p / 'kpibot.db'}")
     read_only = store_errors.why_read_only(p)
     if not p.exists() or p.stat().st_size == 0:
         if not p.parent.is_dir():
@@ -322,6 +342,7 @@ def _refuse(where: str, rev: str | None) -> None:
 def open_store(url: str) -> Engine:
     """An engine on a store at the current schema (created if brand-new). Raises StoreError
     (SchemaOutOfDate for an older schema) with a readable message."""
+    check_url(url)
     read_only = _check_sqlite_file(url) if url.startswith("sqlite") else None
     where = safe_url(url)
     try:
@@ -340,6 +361,7 @@ def open_store(url: str) -> Engine:
 def migrate_store(url: str) -> tuple[str | None, str]:
     """`kpibot migrate`: upgrade the store to this kpibot's schema under the lock.
     (revision before — None for a new store — , revision after)."""
+    check_url(url)
     read_only = _check_sqlite_file(url) if url.startswith("sqlite") else None
     where = safe_url(url)
     engine = make_engine(url, read_only)

@@ -151,10 +151,21 @@ class LexiconCache:
 def _save(store: Engine, version: str, body: dict) -> None:
     """Keep the entities for the next process; a store this process may not write to keeps none."""
     try:
-        with store.begin() as conn:
-            conn.execute(text("DELETE FROM lexicon_cache WHERE key = 'lexicon'"))
-            conn.execute(text("INSERT INTO lexicon_cache (key, version, body, built_at) VALUES"
-                              " ('lexicon', :v, :b, :t)"),
-                         {"v": version, "b": json.dumps(body, ensure_ascii=False), "t": int(time.time())})
+        with store.connect() as conn:
+            raw = conn.connection.driver_connection if conn.dialect.name == "sqlite" else None
+            if raw is not None:
+                # a question must not wait for an import or a sync to commit only to keep a copy: with
+                # another writer holding the lock, SQLite refuses at once and the copy is skipped
+                waited = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+                raw.execute("PRAGMA busy_timeout = 0")
+            try:
+                with conn.begin():
+                    conn.execute(text("DELETE FROM lexicon_cache WHERE key = 'lexicon'"))
+                    conn.execute(text("INSERT INTO lexicon_cache (key, version, body, built_at) VALUES"
+                                      " ('lexicon', :v, :b, :t)"),
+                                 {"v": version, "b": json.dumps(body, ensure_ascii=False), "t": int(time.time())})
+            finally:
+                if raw is not None:
+                    raw.execute(f"PRAGMA busy_timeout = {int(waited)}")
     except SQLAlchemyError as exc:
         log.info("the lexicon was not saved in the store (%s); it is rebuilt next time", type(exc).__name__)

@@ -56,6 +56,7 @@ _SAMPLE_LINES = 5
 MAX_ROW_LINES = 50
 
 DATE_HELP = "is not a date (use ISO 8601, e.g. 2026-05-04)"
+DATE_RANGE_HELP = f"is outside the years {periods.YEARS[0]}–{periods.YEARS[1]} kpibot reads"
 NUMBER_HELP = "is not a number (use a plain decimal, e.g. 1234.5)"
 
 # Column kinds per table; a trailing * marks a required value. A model column not
@@ -253,7 +254,7 @@ class _Clock:
                 if len(s) != 10 or s[4] != "-" or s[7] != "-":
                     raise ValueError(s)
                 self.instant(s)
-            except (ValueError, _Bad):
+            except ValueError:
                 raise _Bad(DATE_HELP) from None
         return s
 
@@ -296,6 +297,8 @@ class _Clock:
         base = self._utc_hours.get(s[:13])
         if base is None:
             try:
+                if not periods.YEARS[0] <= int(s[:4]) <= periods.YEARS[1]:
+                    return None  # the exact path says why
                 base = int(datetime(int(s[:4]), int(s[5:7]), int(s[8:10]), int(s[11:13]), tzinfo=UTC).timestamp())
             except ValueError:
                 return None  # not a date: the exact path says why
@@ -311,9 +314,11 @@ class _Clock:
     def _slow(self, s: str) -> int:
         try:
             dt = periods.parse_instant(s, self.tz)
-            epoch = periods.to_epoch(dt)
-        except (ValueError, OverflowError):
+        except ValueError:
             raise _Bad(DATE_HELP) from None
+        if not periods.YEARS[0] <= dt.year <= periods.YEARS[1]:
+            raise _Bad(DATE_RANGE_HELP)
+        epoch = periods.to_epoch(dt)
         if len(self._midnights) + len(self._hours) >= self._MAX_CACHED:
             self._midnights.clear()
             self._hours.clear()
@@ -872,7 +877,7 @@ def _source_path(tm: TableMapping, folder: Path, mapping: Mapping) -> Path:
 
 def _read_header(path: Path) -> list[str] | None:
     """The header a mapping is bound to; a header that is not readable CSV stops the import here."""
-    with path.open(encoding="utf-8-sig", newline="", errors="replace") as f:
+    with _open_source(path) as fb, io.TextIOWrapper(fb, encoding="utf-8-sig", newline="", errors="replace") as f:
         reader = csv.reader(f, strict=True)
         try:
             header = next(reader, None)
@@ -1007,7 +1012,7 @@ class _Run:
 
         # a file feeding two tables is read twice, with the same lines: each read counts them afresh
         lines = report.files[file] = FileLines()
-        with src.path.open("rb") as fb:
+        with _open_source(src.path) as fb:
             # strict: a closing quote followed by text is an error, not silently glued to the value
             reader = csv.reader(io.TextIOWrapper(fb, encoding="utf-8-sig", newline=""), strict=True)
             try:
@@ -1090,6 +1095,9 @@ class _Run:
             read_before = counts.read
             stopped_at = None
             skip_warn = bound is not None and bound.skip_index
+            # PostgreSQL cannot store a NUL in text (SQLite would, silently): found once per file, so rows
+            # are only searched for it in a file that has one
+            nul = _has_nul(src.path)
             try:
                 for row in reader:
                     line, last = last + 1, reader.line_num
@@ -1105,6 +1113,13 @@ class _Run:
                         lines.blank += 1
                         continue  # blank lines, and the ",,,," rows spreadsheets leave at the end
                     counts.read += 1
+                    if nul and "\x00" in "".join(row):
+                        at = next(i for i, v in enumerate(row) if "\x00" in v)
+                        self._error(file, line, header[at].strip() if at < ncols else f"field {at + 1}",
+                                    "holds a NUL character (byte 0), which no database stores in text: remove "
+                                    "it (is this a binary file?)")
+                        counts.skipped += 1
+                        continue
                     if len(row) != ncols:
                         if len(row) > ncols and not "".join(row[ncols:]).strip():
                             warn(file, "", "trailing", line, None)  # empty extra fields: nothing lost
@@ -1264,6 +1279,24 @@ def _lean_sorts(conn: Connection, bulk: bool):
         conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
 
 
+def _has_nul(path: Path) -> bool:
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            if b"\x00" in chunk:
+                return True
+    return False
+
+
+def _open_source(path: Path):
+    """A source file opened for reading; one that cannot be (permissions, a folder) stops the import
+    before anything is written, naming it."""
+    try:
+        return path.open("rb")
+    except OSError as exc:
+        raise ImportInputError(f"{path}: cannot read the file ({exc.strerror or exc}); nothing was "
+                               f"written") from None
+
+
 def _skip_rows(reader, counts: TableCounts) -> int:
     """Rows of a file whose header is unusable: all skipped, none checked."""
     n = 0
@@ -1326,6 +1359,9 @@ def _read_problem(exc: Exception, line: int, at: int) -> str:
                  if at > line else "a quoted value is followed by text before the next comma")
         return f"{where} (a quote inside a quoted value is written \"\"); nothing after it was read"
     if "field larger than field limit" in msg:
+        if at == line:  # no line break inside the value: nothing points at a quote
+            return (f"a value runs over {csv.field_size_limit():,} characters: the line is too long to be a row "
+                    f"of a CSV export; nothing after it was read")
         return (f"a value runs over {csv.field_size_limit():,} characters (to line {at}): a quote opened "
                 f"here is probably never closed; nothing after it was read")
     return f"is not readable CSV ({exc}); nothing after it was read"

@@ -305,9 +305,14 @@ def load_mapping(path: str | Path) -> Mapping:
     p = resolve_mapping(path)
     fname = p.name
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        # utf-8-sig: a byte order mark from a Windows editor is not a TOML statement
+        raw = tomllib.loads(p.read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise MappingError(f"{p}: cannot read the mapping file ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise MappingError(f"{p}:{line}: not UTF-8 text (byte {exc.object[exc.start]:#04x}); save the mapping "
+                           f"file as UTF-8") from exc
     except tomllib.TOMLDecodeError as exc:
         raise MappingError(f"{fname}: not valid TOML: {exc}") from exc
     meta = raw.get("mapping", {})

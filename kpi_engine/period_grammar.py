@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from kpi_engine.periods import YEARS
 from kpi_engine.query import PeriodSpec
 from kpi_engine.textnorm import ends_ok, is_thai
 
 MAX_ROLLING_DAYS = 3660
-YEARS = (1900, 2200)
 
 MONTHS_EN = {
     "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,

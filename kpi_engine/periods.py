@@ -27,6 +27,11 @@ class PeriodError(ValueError):
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+# the years kpibot reads, in questions, --as-of and imported dates: enough room on both sides that a
+# comparison period or a rollup a few years away stays inside what datetime can hold
+YEARS = (1900, 2200)
+
+
 def parse_instant(text: str, tz: ZoneInfo) -> datetime:
     """ISO date or timestamp -> aware datetime. No offset: read in `tz`; a bare date is 00:00."""
     s = text.strip()
@@ -439,6 +444,9 @@ def parse_as_of(text: str | None, tz: ZoneInfo) -> datetime:
     if text is None or text == "":
         return now(tz)
     try:
-        return parse_instant(text, tz)
+        at = parse_instant(text, tz)
     except ValueError as exc:
         raise PeriodError(f"--as-of {text!r} is not an ISO date or timestamp (e.g. 2026-05-04)") from exc
+    if not YEARS[0] <= at.year <= YEARS[1]:
+        raise PeriodError(f"--as-of {text!r}: the year must be between {YEARS[0]} and {YEARS[1]}")
+    return at

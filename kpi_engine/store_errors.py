@@ -18,6 +18,7 @@ cache that tolerates a read-only store) works as before.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -53,6 +54,34 @@ class StoreCorrupt(StoreError):
 
 # SQLite primary result codes (sqlite3.Error.sqlite_errorcode & 0xff)
 _PERM, _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 3, 5, 6, 8, 10, 11, 13, 14, 26
+
+
+def url_mistake(url: str) -> str | None:
+    """What is wrong with a database URL as written, found before any connection is tried (a typo
+    must not read as an outage to wait out), or None. The URL is never quoted: it may hold a password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        u = make_url(url)
+    except ArgumentError:
+        return ("is empty" if not url.strip() else "is not a database URL") + \
+            " (the forms are sqlite:///path/to/file.db and postgresql://user@host:5432/database)"
+    except ValueError:  # SQLAlchemy reads the port with int()
+        return "has a port that is not a number"
+    if "@" in (u.host or ""):
+        # the text after the first '@' was taken for the host: naming it would show part of the password
+        return "has an '@' in its user name or password: write each one there as %40"
+    if u.port is not None and not 0 < u.port < 65536:
+        return f"has the port {u.port}, which does not exist (ports are 1 to 65535)"
+    try:
+        u.get_dialect().import_dbapi()
+    except NoSuchModuleError:
+        return (f"starts with {u.drivername}://, a kind of database kpibot does not know (use sqlite:/// or "
+                f"postgresql://)")
+    except ImportError as exc:
+        return f"names a {u.get_backend_name()} database, but its driver ({exc.name}) is not installed"
+    return None
 
 
 def sqlite_path(url_database: str | None) -> Path | None:
@@ -128,6 +157,8 @@ def _classify_sqlite(exc: sqlite3.Error, where: str, path: Path | None) -> Store
     return None
 
 
+# libpq refusing a connection option before it connects (sslmode=bogus, a port out of range)
+_BAD_OPTION = re.compile(r"\binvalid [\w ]*(value|number)\b|\binvalid connection option\b")
 _LOGIN_REFUSED = ("does not exist", "authentication failed", "no password supplied", "pg_hba.conf")
 
 
@@ -140,6 +171,9 @@ def _classify_pg(exc, where: str) -> StoreError | None:
     # SQLSTATE, only the server's message)
     if state.startswith("28") or state == "3D000" or any(m in str(exc) for m in _LOGIN_REFUSED):
         return StoreError(f"PostgreSQL at {where} refused the connection ({first}); check DATABASE_URL")
+    if not state and _BAD_OPTION.search(first):
+        return StoreError(f"DATABASE_URL has a connection setting PostgreSQL does not accept "
+                          f"({first.removeprefix('connection is bad: ')}); fix it in DATABASE_URL")
     if state == "53100":
         return StoreNotWritable(f"the disk of the PostgreSQL store at {where} is full ({first}): nothing was "
                                 f"written, the transaction was rolled back")

@@ -51,11 +51,13 @@ from sqlalchemy.pool import NullPool
 from config.app_config import AppConfig
 from config.sync_models import SourceConfig, SqlQuery
 from kpi_engine import freshness
+from kpi_engine.db import normal_url
 from kpi_engine.importer import ImportFailed, ImportReport, import_path
 from kpi_engine.locks import named_lock
 from kpi_engine.mapping import MappingError, canonical_columns, load_mapping, resolve_mapping
 from kpi_engine.models import TABLES
 from kpi_engine.state_models import SyncFile, SyncState
+from kpi_engine.store_errors import url_mistake
 from telemetry import metrics
 
 log = logging.getLogger(__name__)
@@ -275,11 +277,13 @@ def _import(store: Engine, config: AppConfig, source: SourceConfig, folder: Path
 # ---------------------------------------------------------------------- sql
 
 
-def source_engine(url: str) -> Engine:
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+def source_engine(url: str, setting: str = "the source's URL") -> Engine:
+    """An engine on a source; a URL that cannot name a database as written is the operator's mistake to
+    fix (SyncError naming `setting`), found before any connection."""
+    url = normal_url(url)
+    problem = url_mistake(url)
+    if problem is not None:
+        raise SyncError(f"{setting} {problem}")
     return create_engine(url, poolclass=NullPool)
 
 
@@ -303,7 +307,7 @@ def _run_sql(store: Engine, config: AppConfig, source: SourceConfig, state: Sour
             raise SyncError(f"source {source.name}: queries.{name}.watermark {q.watermark!r} is not a column name")
     marks: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix=f"kpibot-sync-{source.name}-") as tmp:
-        src = source_engine(url)
+        src = source_engine(url, f"source {source.name}: {source.url_env}")
         try:
             with src.connect() as conn:
                 if conn.dialect.name == "postgresql":

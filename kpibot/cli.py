@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from config.app_config import ConfigError
-from config.settings import get_settings
+from config.settings import SettingsError, get_settings
 from kpi_engine.config_check import get_config
 from kpibot.termsafe import dumps_json
 
@@ -61,7 +61,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from kpi_engine.query import QueryError
     from kpibot.ops_cmd import OpsInputError
 
-    errs: list[type[BaseException]] = [UserError, ConfigError, StoreError, PeriodError, QueryError, OpsInputError]
+    errs: list[type[BaseException]] = [UserError, ConfigError, SettingsError, StoreError, PeriodError, QueryError, OpsInputError]
     try:
         from schedules.cli import ScheduleInputError
 

@@ -169,8 +169,8 @@ def outbox_retry(store: Any, config: AppConfig, ref: str | None, all_failed: boo
 def outbox_purge(store: Any, config: AppConfig, days: float, dry_run: bool, now: int, out: Console) -> int:
     from kpi_engine.ops import OpsStore
 
-    if days < 0:
-        raise OpsInputError("--days must be 0 or more")
+    if not 0 <= days < 1e6:  # also NaN and inf, which no timestamp can be computed from
+        raise OpsInputError(f"--days {days:g}: give a number of days from 0 to 999999")
     r = OpsStore(store).purge_sent(now - int(days * 86400), dry_run=dry_run)
     verb = "would purge" if dry_run else "purged"
     out.print(f"{verb} sent messages older than {days:g} days: {r['deleted']} deleted (edits, chart uploads, "
