@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Literal
@@ -13,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from config.access_models import AccessConfig, UserPrefs
 from config.schedule_models import AlertsConfig, DigestConfig, SchedulerConfig
 from config.sync_models import SourceConfig, SyncConfig, check_unique
+from config.toml_file import read_toml
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default.toml")
 
@@ -104,21 +104,7 @@ class AppConfig(_Strict):
 
 def load_config(path: Path | str | None = None) -> AppConfig:
     p = Path(path) if path else DEFAULT_CONFIG_PATH
-    try:
-        # utf-8-sig: Windows editors save a byte order mark, which TOML would refuse as a statement
-        data = tomllib.loads(p.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"config file {p} not found") from exc
-    except IsADirectoryError as exc:
-        raise ConfigError(f"config file {p} is a folder; point KPIBOT_CONFIG at a TOML file") from exc
-    except OSError as exc:
-        raise ConfigError(f"cannot read the config file {p} ({exc.strerror or exc})") from exc
-    except UnicodeDecodeError as exc:
-        line = exc.object[:exc.start].count(b"\n") + 1
-        raise ConfigError(f"{p}:{line}: not UTF-8 text (byte {exc.object[exc.start]:#04x}); save it as "
-                          f"UTF-8") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
+    data = read_toml(p, ConfigError, "config file")
     try:
         return AppConfig.model_validate(data)
     except ValidationError as exc:

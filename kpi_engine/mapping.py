@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import difflib
 import string
-import tomllib
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
+from config.toml_file import read_toml
 from kpi_engine.models import TABLES
 
 MAPPINGS_DIR = Path(__file__).with_name("mappings")
@@ -304,17 +304,7 @@ def resolve_mapping(name_or_path: str | Path) -> Path:
 def load_mapping(path: str | Path) -> Mapping:
     p = resolve_mapping(path)
     fname = p.name
-    try:
-        # utf-8-sig: a byte order mark from a Windows editor is not a TOML statement
-        raw = tomllib.loads(p.read_text(encoding="utf-8-sig"))
-    except OSError as exc:
-        raise MappingError(f"{p}: cannot read the mapping file ({exc.strerror})") from exc
-    except UnicodeDecodeError as exc:
-        line = exc.object[:exc.start].count(b"\n") + 1
-        raise MappingError(f"{p}:{line}: not UTF-8 text (byte {exc.object[exc.start]:#04x}); save the mapping "
-                           f"file as UTF-8") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise MappingError(f"{fname}: not valid TOML: {exc}") from exc
+    raw = read_toml(p, MappingError, "mapping file", name=fname)
     meta = raw.get("mapping", {})
     if not isinstance(meta, dict):
         raise MappingError(f"{fname}: [mapping] must be a table")
