@@ -32,6 +32,21 @@ def _pg_available() -> str | None:
     return _pg_reason or None
 
 
+def new_pg_schema() -> str:
+    """A new empty schema in the test database (the caller drops it)."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as c:
+        c.execute(f'CREATE SCHEMA "{schema}"')
+    return schema
+
+
+def pg_schema_url(schema: str) -> str:
+    """The store URL whose search_path is that schema."""
+    base = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request, tmp_path):
     """A URL of an empty KPI store on each database."""
@@ -41,12 +56,8 @@ def store_url(request, tmp_path):
     reason = _pg_available()
     if reason:
         pytest.skip(reason)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as c:
-        c.execute(f'CREATE SCHEMA "{schema}"')
-    base = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-    sep = "&" if "?" in base else "?"
-    yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    schema = new_pg_schema()
+    yield pg_schema_url(schema)
     from kpi_engine.db import open_store
 
     for eng in list(_engines_for(schema)):

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PG_URL, ROOT, _pg_available
+from tests import conftest
+from tests.conftest import PG_URL, ROOT, _pg_available, new_pg_schema
 
 KPIBOT = ROOT / ".venv" / "bin" / "kpibot"
 DEFAULT_CONFIG = ROOT / "config" / "default.toml"
@@ -210,16 +211,10 @@ def pg_schema_url():
     reason = _pg_available()
     if reason:
         pytest.skip(reason)
-    import uuid
-
     import psycopg
 
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as c:
-        c.execute(f'CREATE SCHEMA "{schema}"')
-    base = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-    sep = "&" if "?" in base else "?"
-    yield f"{base}{sep}options=-csearch_path%3D{schema}", schema
+    schema = new_pg_schema()
+    yield conftest.pg_schema_url(schema), schema
     with psycopg.connect(PG_URL, autocommit=True) as c:
         c.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
