@@ -173,6 +173,16 @@ def _october_of_one_rep(store, tmp_path) -> tuple[BotDeps, float]:
     return deps, _hidden_from(deps, "revenue last month team:smb region:north", ME)
 
 
+def _september_of_one_rep_in_the_north(store, tmp_path) -> tuple[BotDeps, float]:
+    """Every rep but rd and rk sold in September: ent/north is rc's number alone."""
+    book = Book()
+    for i, rep in enumerate(ALL):
+        if rep not in ("rd", "rk"):
+            book.won(rep, 100 * (i + 1), "2026-09-10")
+    deps = _company(store, tmp_path, book)
+    return deps, _hidden_from(deps, "revenue 2026-09 team:ent region:north", ME)
+
+
 # ------------------------------------------------------------------ leaks found (strict xfails)
 
 
@@ -274,12 +284,7 @@ def test_details_do_not_list_a_breakdown_row_the_breakdown_hides(store, tmp_path
 
 def test_a_breakdown_row_hidden_as_another_filters_complement_stays_hidden(store, tmp_path):
     """The route through a breakdown: team:ent minus the ent row of 'revenue by team region:bkk'."""
-    book = Book()
-    for i, rep in enumerate(ALL):
-        if rep not in ("rd", "rk"):
-            book.won(rep, 100 * (i + 1), "2026-09-10")
-    deps = _company(store, tmp_path, book)
-    hidden = _hidden_from(deps, "revenue 2026-09 team:ent region:north", ME)
+    deps, hidden = _september_of_one_rep_in_the_north(store, tmp_path)
     team = _value(deps, "revenue 2026-09 team:ent", ME)
     assert team is not None  # the team total is shown: the row is what must not be
     rows = {r["key"]: r for r in _answer(deps, "revenue by team 2026-09 region:bkk", ME).breakdown}
@@ -296,12 +301,7 @@ def test_a_breakdown_row_hidden_as_another_filters_complement_stays_hidden(store
     "(both safe) still gives ent/bkk, hidden only as a complement in team:ent's pattern over regions: "
     "each dimension's pattern is chosen alone, and a two-way table needs them chosen together"))
 def test_a_team_total_minus_a_cell_shown_under_another_filter_does_not_give_away_a_rep(store, tmp_path):
-    book = Book()
-    for i, rep in enumerate(ALL):
-        if rep not in ("rd", "rk"):
-            book.won(rep, 100 * (i + 1), "2026-09-10")
-    deps = _company(store, tmp_path, book)
-    hidden = _hidden_from(deps, "revenue 2026-09 team:ent region:north", ME)
+    deps, hidden = _september_of_one_rep_in_the_north(store, tmp_path)
     assert hidden == _truth(deps, "revenue 2026-09 rep:rc")
     assert _value(deps, "revenue 2026-09 team:ent region:bkk", ME) is None  # hidden when asked directly
     team = _value(deps, "revenue 2026-09 team:ent", ME)
