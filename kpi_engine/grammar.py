@@ -73,7 +73,7 @@ _COUNT_WORD_RE = re.compile(
     "(" + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS if " " not in w), key=len, reverse=True)) + ")"
     + r" ?(?=อันดับ|คน|ทีม|ภาค|สินค้า|ช่องทาง|(?:best|worst|top|bottom|highest|lowest|biggest|reps|teams|regions"
     r"|products|channels|sales ?people|salespeople|sellers)(?![a-z]))")
-_RANK_N_RE = re.compile(r"(top|bottom|best|worst|ท็อป|ท๊อป|ทอป) ?-? ?([0-9]{1,3}|"
+_RANK_N_RE = re.compile(r"(top|bottom|bot|best|worst|ท็อป|ท๊อป|ทอป|#) ?-? ?([0-9]{1,3}|"
                         + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True))
                         + r")(?![0-9])")
 
@@ -143,7 +143,7 @@ def _current_phrases() -> dict[tuple[str, int], list[str]]:
         out.setdefault((grain, offset), []).extend(phrases)
 
     add("day", 0, "today", "so far today", "วันนี้", "ทั้งวันนี้")
-    add("day", -1, "yesterday", "เมื่อวาน", "เมื่อวานนี้", "วานนี้")
+    add("day", -1, "yesterday", "yday", "yest", "เมื่อวาน", "เมื่อวานนี้", "วานนี้")
     add("day", -2, "day before yesterday", "the day before yesterday", "เมื่อวานซืน")
     for grain, units in words.UNIT_WORDS.items():
         if grain == "day":
@@ -560,7 +560,7 @@ def _scan(t: _Text, start: int, stop: int | None = None) -> list[_Tok]:
                 cands.append((_Tok("entity", ent[1], i, ent[0]), 6 if strong else 4.5))
             m = _RANK_N_RE.match(s, i)
             if m and _ends_ok(s, m.end(), s[m.end() - 1]):
-                kind = "worst" if m.group(1) in ("bottom", "worst") else "best"
+                kind = "worst" if m.group(1) in ("bottom", "bot", "worst") else "best"  # "bot 5", "#1"
                 cands.append((_Tok("rank", (kind if m.group(1) in ("best", "worst") else
                                            ("top" if kind == "best" else "bottom"), count(m.group(2))),
                                    i, m.end()), 9))
@@ -568,7 +568,9 @@ def _scan(t: _Text, start: int, stop: int | None = None) -> list[_Tok]:
             if m and _ends_ok(s, m.end(), "5"):
                 cands.append((_Tok("filler", None, i, m.end()), 5))
             m = _NUMBER_RE.match(s, i)
-            if m:
+            if m and i > 0 and s[i - 1] == "#" and 0 < int(m.group()) <= 100:
+                cands.append((_Tok("rank", ("top", int(m.group())), i - 1, m.end()), 9))  # "#1 rep"
+            elif m:
                 cands.append((_Tok("number", int(m.group()), i, m.end()), 1))
             m = _PREV_N_RE.match(s, i)
             if m and _ends_ok(s, m.end(), s[m.end() - 1]):

@@ -147,7 +147,7 @@ DIM_WORDS_EN: dict[str, tuple[str, ...]] = {
     "region": ("region", "regions", "area", "areas", "territory", "territories"),
     "channel": ("channel", "channels", "source", "sources", "lead source", "lead sources"),
     "product": ("product", "products", "product line", "product lines", "sku", "skus"),
-    "segment": ("segment", "segments", "customer segment", "customer segments"),
+    "segment": ("segment", "segments", "seg", "segs", "customer segment", "customer segments"),
     "stage": ("stage", "stages", "pipeline stage", "pipeline stages", "deal stage", "deal stages"),
     "type": ("type", "types", "activity type", "activity types"),
     "action": ("action", "actions"),

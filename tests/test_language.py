@@ -312,6 +312,23 @@ def test_a_fiscal_quarter_in_thai():
     assert (p.kind, p.key) == ("key", "FY2026-Q1")
 
 
+@pytest.mark.parametrize("text, kpi, by, rank", [
+    ("wr q3", "win_rate", None, None),
+    ("#1 rep deals last month", "deals_closed", "rep", ("desc", 1)),
+    ("bot 5 reps wr ytd", "win_rate", "rep", ("asc", 5)),
+    ("csat by seg ytd", "csat", "segment", None),
+    ("rev/rep by team ytd", "revenue_per_rep", "team", None),
+])
+def test_shorthand_typed_on_a_phone(text, kpi, by, rank):
+    q = parse(text)
+    assert (q.kpi, q.breakdown, (q.rank.order, q.rank.n) if q.rank else None) == (kpi, by, rank), text
+
+
+def test_yday_is_yesterday():
+    p = parse("rev yday").period
+    assert (p.kind, p.grain, p.offset) == ("current", "day", -1)
+
+
 @SQLITE
 def test_an_answer_never_drops_my_silently(eng):
     with pytest.raises(QueryError):
