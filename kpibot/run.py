@@ -105,15 +105,20 @@ def run_service(
     A port in use or an unusable store prints one line on stderr and exits with status 2 (a store that
     is unreachable, read-only or damaged: its own code, README "Exit codes").
     """
+    # Before starting: a stop that comes while it starts (a container stopped right after the
+    # "open" line) is a clean stop too, never the default action of SIGTERM killing the process.
+    restore, signalled = _sigterm_as_interrupt()
     try:
         handle = start_service(settings, config, host=host, port=port, open_browser=open_browser)
     except (ServiceError, StoreError) as exc:
+        restore()
         print(clean(f"kpibot: {exc}"), file=sys.stderr, flush=True)
         raise SystemExit(getattr(exc, "exit_code", 2)) from None
     except KeyboardInterrupt:
-        # Ctrl-C while starting (say, during the demo data): what had started is already stopped.
-        raise SystemExit(130) from None
-    restore = _sigterm_as_interrupt()
+        # Ctrl-C or a stop while starting (say, during the demo data): what had started is already
+        # stopped; a SIGTERM asked for exactly that (exit 0), Ctrl-C is an interruption (130).
+        restore()
+        raise SystemExit(0 if signalled() == signal.SIGTERM else 130) from None
     try:
         handle.wait()
     except KeyboardInterrupt:
@@ -172,11 +177,11 @@ def _start_slack(settings: Settings, config: AppConfig, host: str, port: int, cl
         handle.bot, handle.url, handle.mode = bot, bot.url, bot.mode
         handle.bot_events_url = bot.events_url
         handle.scheduler = _start_scheduler(engine, store, config, make_client(settings), clock, handle)
+        where = bot.events_url or f"Socket Mode (health at {bot.url}/healthz)"
+        say(f"kpibot: serving Slack at {where}")
     except BaseException:
         handle.stop()
         raise
-    where = bot.events_url or f"Socket Mode (health at {bot.url}/healthz)"
-    say(f"kpibot: serving Slack at {where}")
     return handle
 
 
@@ -255,16 +260,17 @@ def _start_sandbox(
         # Open event streams would hold the server's shutdown until its grace timeout.
         handle._stops.append(("sandbox page", lambda: (broadcaster.close(), page.stop())))
         handle.url = f"http://{_url_host(host)}:{page.port}/"
+        # inside: a stop right after this line (the run's signal handler raises) stops what started
+        say(f"kpibot sandbox: open {handle.url}  (no Slack credentials: a local workspace on demo data; "
+            f"Ctrl-C to stop)")
+        if open_browser:
+            _open_browser(handle.url)
     except BaseException:
         if page_socket is not None:
             page_socket.close()
         if handle is not None:
             handle.stop()
         raise
-    say(f"kpibot sandbox: open {handle.url}  (no Slack credentials: a local workspace on demo data; "
-        f"Ctrl-C to stop)")
-    if open_browser:
-        _open_browser(handle.url)
     return handle
 
 
@@ -453,13 +459,15 @@ def _print(line: str) -> None:
     print(clean(line), flush=True)  # names from imports reach these lines: no terminal control codes
 
 
-def _sigterm_as_interrupt() -> Callable[[], None]:
+def _sigterm_as_interrupt() -> tuple[Callable[[], None], Callable[[], int | None]]:
     """`kill` (and container stops) get the same clean shutdown as Ctrl-C: stop taking requests,
     finish the answers in flight, release the scheduler lock, exit 0. A second signal while stopping
-    does not interrupt the stop (it is bounded by STOP_DEADLINE anyway)."""
+    does not interrupt the stop (it is bounded by STOP_DEADLINE anyway). Returns (restore the
+    previous handlers, the signal that came first or None)."""
     if threading.current_thread() is not threading.main_thread():
-        return lambda: None
+        return (lambda: None), (lambda: None)
     stopping = threading.Event()
+    first: list[int] = []
 
     def interrupt(signum: int, _frame: Any) -> None:
         if stopping.is_set():
@@ -467,6 +475,7 @@ def _sigterm_as_interrupt() -> Callable[[], None]:
                 os._exit(130)
             return
         stopping.set()
+        first.append(signum)
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, interrupt)
@@ -476,7 +485,7 @@ def _sigterm_as_interrupt() -> Callable[[], None]:
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, previous_int)
 
-    return restore
+    return restore, (lambda: first[0] if first else None)
 
 
 def _watchdog(seconds: float) -> None:
