@@ -264,8 +264,9 @@ class _Vocab:
             en, th = words.DIM_WORDS_EN.get(dim, (dim,)), words.DIM_WORDS_TH.get(dim, ())
             for w in en:
                 self.add(w, ("dimword", (dim, w in words.PLURAL_DIM_WORDS)), fuzzy=len(w) > 3)
-                self._choice(f"by {w}", f"by {en[0]}", ("breakdown", dim))
-                self._choice(w, f"by {en[0]}", ("breakdown", dim))
+                if w not in words.DIM_SHORTHAND:  # understood when typed, never offered for a typo ("reg")
+                    self._choice(f"by {w}", f"by {en[0]}", ("breakdown", dim))
+                    self._choice(w, f"by {en[0]}", ("breakdown", dim))
             for w in th:
                 self.add(w, ("dimword", (dim, True)))
                 self._choice(f"แยกตาม{w}", f"แยกตาม{th[0]}", ("breakdown", dim))

@@ -163,6 +163,8 @@ DIM_WORDS_TH: dict[str, tuple[str, ...]] = {
     "type": ("ประเภท", "ประเภทกิจกรรม"),
     "action": ("การกระทำ",),
 }
+# clipped forms read when typed ("csat by seg") but never offered for a typo: "by reg" is region or rep
+DIM_SHORTHAND = frozenset(("seg", "segs"))
 # Words for the people a segment is made of: "smb customers", "ลูกค้า sme" name the segment.
 SEGMENT_CONTEXT = ("customer", "customers", "client", "clients", "account", "accounts", "ลูกค้า")
 # Words for a group of colleagues: "the enterprise guys", "พวก smb" name a team, not a segment.
