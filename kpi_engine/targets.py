@@ -104,12 +104,69 @@ def _team_reps(c: Calc, team: str) -> list[str]:
     return [r[0] for r in c.conn.execute(text("SELECT rep_id FROM reps WHERE team = :t"), {"t": team})]
 
 
-def _team_target(c: Calc, metric: str, mode: str, team: str) -> float | None:
+def _team_target(c: Calc, metric: str, mode: str, team: str, memo: dict | None = None) -> float | None:
     rows = _weights(c, metric, "team = :t AND rep_id = ''", {"t": team})
     if rows or _has_rows(c, metric, "team = :t AND rep_id = ''", {"t": team}) or mode != "sum":
         return _combine(c, rows, mode)
-    reps = _team_reps(c, team)
-    return _combine(c, [r for r in _weights(c, metric, "rep_id <> ''", {}) if r[1] in reps], mode)
+    # summed targets of the team's reps: each rep is a scope of its own, so the team's is their sum
+    memo = {} if memo is None else memo
+    if "reps" not in memo:  # by team, read once for every team that has no target of its own
+        memo["reps"] = _rep_targets(c, metric, mode)
+    got = memo["reps"]
+    mine = [got[r] for r in _team_reps(c, team) if r in got]
+    return sum(mine) if mine else None
+
+
+_MAX_SPANS = 400  # distinct (start, end) pairs handed to the database as a table of day weights
+_REP_ROWS = "metric = :m AND rep_id <> '' AND start_at < :e AND end_at > :s"
+
+
+def _rep_targets(c: Calc, metric: str, mode: str) -> dict[str, float | None]:
+    """Every rep's combined target over P, as _combine gives it rep by rep, added up in the database.
+
+    By rep the rows are reps x months (tens of thousands at a few thousand reps), but their spans
+    are few (the months and quarters): each span's share of P is worked out once here and the
+    database sums value x share per rep. A rep whose rows overlap one another (a monthly and a
+    quarterly target, where the finer one wins) is combined in Python from its own rows."""
+    p = {"m": metric, "s": c.s, "e": c.e}
+    spans = c.conn.execute(text(f"SELECT DISTINCT start_at, end_at FROM targets WHERE {_REP_ROWS}"), p).all()
+    if not spans:
+        return {}
+    if len(spans) > _MAX_SPANS:
+        return _rep_targets_rowwise(c, metric, mode, None)
+    tz = c.config.tz
+    p_lo, p_hi = _day_number(c.s, tz), _day_number(c.e, tz)
+    weights = []
+    for s, e in spans:
+        ds, de = _day_number(int(s), tz), _day_number(int(e), tz)
+        lo, hi = max(ds, p_lo), min(de, p_hi)
+        share = hi - lo if hi > lo and de > ds else 0
+        weights.append(f"({int(s)}, {int(e)}, {share}, {de - ds if de > ds else 1})")
+    # same arithmetic as _combine (value * days / span days) on each row; only the order of the sum differs
+    measure = ("SUM(t.value * w.days / w.span), COUNT(*)" if mode == "sum"
+               else "SUM(t.value * w.days), SUM(w.days)")
+    sql = (f"WITH w (s, e, days, span) AS (VALUES {', '.join(weights)})"
+           f" SELECT t.rep_id, {measure} FROM targets t JOIN w ON w.s = t.start_at AND w.e = t.end_at"
+           f" WHERE {' AND '.join('t.' + x for x in _REP_ROWS.split(' AND '))} GROUP BY t.rep_id")
+    out: dict[str, float | None] = {}
+    for rep, a, b in c.conn.execute(text(sql), p):
+        out[rep] = num(a) if mode == "sum" else (num(a) / num(b) if num(b) else None)
+    overlapping = [r[0] for r in c.conn.execute(text(
+        "SELECT DISTINCT rep_id FROM (SELECT rep_id, start_at, MAX(end_at) OVER (PARTITION BY rep_id"
+        " ORDER BY start_at, end_at ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_end"
+        f" FROM targets WHERE {_REP_ROWS}) o WHERE before_end > start_at"), p)]
+    if overlapping:
+        out.update(_rep_targets_rowwise(c, metric, mode, overlapping))
+    return out
+
+
+def _rep_targets_rowwise(c: Calc, metric: str, mode: str, reps: list[str] | None) -> dict[str, float | None]:
+    grouped: dict[str, list] = defaultdict(list)
+    want = None if reps is None else set(reps)
+    for row in _weights(c, metric, "rep_id <> ''", {}):
+        if want is None or row[1] in want:
+            grouped[row[1]].append(row)
+    return {k: _combine(c, rows, mode) for k, rows in grouped.items()}
 
 
 def target_for(c: Calc, metric: str, mode: str) -> TargetResult:
@@ -127,13 +184,11 @@ def target_for(c: Calc, metric: str, mode: str) -> TargetResult:
         total = _combine(c, _weights(c, metric, "team <> '' AND rep_id = ''", {}), mode) if mode == "sum" else None
     if c.by == "team":
         teams = {r[0] for r in c.conn.execute(text("SELECT DISTINCT team FROM reps WHERE team IS NOT NULL"))}
+        memo: dict = {}
         for t in teams:
-            v = _team_target(c, metric, mode, t)
+            v = _team_target(c, metric, mode, t, memo)
             if v:
                 by_key[t] = v
     elif c.by == "rep":
-        grouped: dict[str, list] = defaultdict(list)
-        for row in _weights(c, metric, "rep_id <> ''", {}):
-            grouped[row[1]].append(row)
-        by_key = {k: v for k, rows in grouped.items() if (v := _combine(c, rows, mode))}
+        by_key = {k: v for k, v in _rep_targets(c, metric, mode).items() if v}
     return TargetResult(total, by_key)

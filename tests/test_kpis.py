@@ -450,3 +450,48 @@ def test_concurrent_answers_match_sequential_ones(eng):
     with ThreadPoolExecutor(max_workers=8) as pool:
         for _ in range(3):
             assert list(pool.map(run, questions)) == expected
+
+
+def test_targets_by_rep_and_by_a_team_made_of_its_reps(store, tmp_path):
+    from tests.fixtures import TABLES
+
+    # r1 has monthly rows for April and May and a quarterly row: the finer rows win where they are,
+    # the quarter fills June (30 of its 91 days). r2 has three monthly rows and nothing overlapping.
+    # No team rows: a team's target is the sum of its reps' (kpis.md); the company has its own row.
+    rows = [("", "2026-Q2", "12000"), ("r1", "2026-04", "2000"), ("r1", "2026-05", "1000"), ("r1", "2026-Q2", "4550"),
+            ("r2", "2026-04", "1000"), ("r2", "2026-05", "3000"), ("r2", "2026-06", "3000")]
+    tables = dict(TABLES, targets=[{"period": p, "metric": "revenue", "value": v, "rep_id": r} for r, p, v in rows])
+    load(store, tmp_path / "csv", tables)
+    eng = KpiEngine(store, AppConfig())
+
+    def by(dim, as_of):
+        a = eng.answer(Query("target_attainment", period=PeriodSpec("key", key="2026-Q2"), breakdown=dim), at(as_of))
+        return {r["key"]: r["value"] for r in a.breakdown}
+
+    # revenue in Q2: r1 3000 (o1, o6), r2 3000 (o2)
+    assert by("rep", "2026-07-01") == pytest.approx({"r1": 3000 / (2000 + 1000 + 4550 * 30 / 91), "r2": 3000 / 7000})
+    assert by("team", "2026-07-01") == pytest.approx({"ent": 3000 / 4500, "smb": 3000 / 7000})
+    # to 15 June: June counts 14 days, of the quarter's row for r1, of the month's for r2
+    assert by("rep", "2026-06-15") == pytest.approx({"r1": 3000 / (3000 + 4550 * 14 / 91), "r2": 3000 / 5400})
+
+
+@pytest.mark.parametrize("mode", ["sum", "level"])
+def test_rep_targets_summed_in_the_database_equal_the_rows_combined_one_by_one(store, tmp_path, mode):
+    from kpi_engine.calc import Filters
+    from kpi_engine.engine import _Ctx
+    from kpi_engine.periods import from_key
+    from kpi_engine.targets import _rep_targets, _rep_targets_rowwise
+    from tests.fixtures import TABLES
+
+    spans = ["2026-03", "2026-04", "2026-05", "2026-06", "2026-Q2", "2026-W20", "2026"]
+    targets = [{"period": p, "metric": "revenue", "value": str(100 + 37 * i + 11 * j), "rep_id": r}
+               for i, r in enumerate(("r1", "r2", "r3")) for j, p in enumerate(spans) if (i + j) % 3]
+    load(store, tmp_path / "csv", dict(TABLES, targets=targets))
+    eng = KpiEngine(store, AppConfig())
+    with store.connect() as conn:
+        for key, as_of in (("2026-Q2", "2026-07-01"), ("2026-Q2", "2026-05-20"), ("2026-05", "2026-06-01"),
+                           ("2026-W20", "2026-06-01")):
+            c = _Ctx(eng, conn, at(as_of), "period").calc(from_key(key, at(as_of), BKK), Filters({}), "rep")
+            fast, slow = _rep_targets(c, "revenue", mode), _rep_targets_rowwise(c, "revenue", mode, None)
+            assert fast.keys() == slow.keys() and fast
+            assert fast == pytest.approx(slow, rel=1e-12)
