@@ -184,18 +184,18 @@ def messages_for(engine: KpiEngine, config: AppConfig, rule: AlertRule, row: Ale
     """The outbox messages the row's new state calls for; updates row.message_key/shown/updates."""
     channel = alert_channel(rule, config)
     base = alert_key(rule.id, row.segment, row.episode)
-    view = alert_view(engine, config, rule, row, silence, rep_names)
     meta = {"rule": rule.id, "segment": row.segment, "episode": row.episode}
     out: list[NewMessage] = []
     if row.episode_open and row.state == "firing" and row.message_key is None:
         if silence is None:  # snoozed: it posts when the snooze is over and it still fires
-            text, blocks = alert_message(view)
+            text, blocks = alert_message(alert_view(engine, config, rule, row, silence, rep_names))
             key = f"{base}:firing"
             out.append(post(key, channel, text, blocks, ALERT_EVENT, event_payload={**meta, "state": "firing"}))
             row.message_key, row.notified_at, row.shown = key, t, _content_hash(text, blocks)
         return out
     if not row.message_key:
-        return out
+        return out  # most segments of a run: nothing posted, so nothing to render
+    view = alert_view(engine, config, rule, row, silence, rep_names)
     text, blocks = alert_message(view)
     h = _content_hash(text, blocks)
     if h != row.shown:
