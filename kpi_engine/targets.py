@@ -142,19 +142,23 @@ def _rep_targets(c: Calc, metric: str, mode: str) -> dict[str, float | None]:
         lo, hi = max(ds, p_lo), min(de, p_hi)
         share = hi - lo if hi > lo and de > ds else 0
         weights.append(f"({int(s)}, {int(e)}, {share}, {de - ds if de > ds else 1})")
-    # same arithmetic as _combine (value * days / span days) on each row; only the order of the sum differs
-    measure = ("SUM(t.value * w.days / w.span), COUNT(*)" if mode == "sum"
-               else "SUM(t.value * w.days), SUM(w.days)")
+    # same arithmetic as _combine (value * days / span days) on each row; only the order of the sum
+    # differs. before_end: the latest end of the rep's earlier rows, so an overlap shows in the same
+    # pass. CROSS JOIN keeps SQLite scanning the targets once (not once per span); PostgreSQL hashes.
+    rows = ("SELECT t.rep_id, t.value, w.days, w.span, t.start_at, MAX(t.end_at) OVER (PARTITION BY t.rep_id"
+            " ORDER BY t.start_at, t.end_at ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_end"
+            " FROM targets t CROSS JOIN w WHERE w.s = t.start_at AND w.e = t.end_at AND "
+            + " AND ".join("t." + x for x in _REP_ROWS.split(" AND ")))
+    measure = "SUM(value * days / span), COUNT(*)" if mode == "sum" else "SUM(value * days), SUM(days)"
     sql = (f"WITH w (s, e, days, span) AS (VALUES {', '.join(weights)})"
-           f" SELECT t.rep_id, {measure} FROM targets t JOIN w ON w.s = t.start_at AND w.e = t.end_at"
-           f" WHERE {' AND '.join('t.' + x for x in _REP_ROWS.split(' AND '))} GROUP BY t.rep_id")
+           f" SELECT rep_id, {measure}, MAX(CASE WHEN before_end > start_at THEN 1 ELSE 0 END)"
+           f" FROM ({rows}) x GROUP BY rep_id")
     out: dict[str, float | None] = {}
-    for rep, a, b in c.conn.execute(text(sql), p):
+    overlapping = []
+    for rep, a, b, overlap in c.conn.execute(text(sql), p):
+        if overlap:
+            overlapping.append(rep)
         out[rep] = num(a) if mode == "sum" else (num(a) / num(b) if num(b) else None)
-    overlapping = [r[0] for r in c.conn.execute(text(
-        "SELECT DISTINCT rep_id FROM (SELECT rep_id, start_at, MAX(end_at) OVER (PARTITION BY rep_id"
-        " ORDER BY start_at, end_at ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_end"
-        f" FROM targets WHERE {_REP_ROWS}) o WHERE before_end > start_at"), p)]
     if overlapping:
         out.update(_rep_targets_rowwise(c, metric, mode, overlapping))
     return out
