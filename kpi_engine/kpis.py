@@ -77,10 +77,14 @@ _WON_IN_P = ["o.status = 'won'", "o.closed_at >= :s", "o.closed_at < :e"]
 
 
 def _renamed(got, names: dict[str, str]) -> tuple[dict, list | None]:
-    """A rollup result with its measures under the names the row path's SQL gives them."""
+    """A rollup result with its measures under the names the row path's SQL gives them (new: old).
+    Its rows are fresh from rollread.roll, so they are renamed in place: by rep there are thousands."""
     t, rows = got
-    pick = lambda r: {new: r[old] for new, old in names.items()}  # noqa: E731
-    return pick(t), None if rows is None else [{"k": r["k"], **pick(r)} for r in rows]
+    moves = [(new, old) for new, old in names.items() if new != old]
+    for r in rows or ():
+        for new, old in moves:
+            r[new] = r[old]
+    return {new: t[old] for new, old in names.items()}, rows
 
 
 def _won(c: Calc, by: str | None = "same") -> tuple[dict, list | None]:

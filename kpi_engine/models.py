@@ -167,6 +167,10 @@ class Forecast(SQLModel, table=True):
 
 class Target(SQLModel, table=True):
     __tablename__ = "targets"
+    __table_args__ = (
+        # one metric's company, team or rep rows (targets.py) are a range of this index, not a scan
+        Index("ix_targets_scope", "metric", "rep_id", "team", "start_at", "end_at", "value"),
+    )
     period: str = Field(primary_key=True)
     metric: str = Field(primary_key=True)
     team: str = Field(default="", primary_key=True)

@@ -136,23 +136,29 @@ def _rep_targets(c: Calc, metric: str, mode: str) -> dict[str, float | None]:
         return _rep_targets_rowwise(c, metric, mode, None)
     tz = c.config.tz
     p_lo, p_hi = _day_number(c.s, tz), _day_number(c.e, tz)
-    weights = []
+    days, span = [], []
     for s, e in spans:
         ds, de = _day_number(int(s), tz), _day_number(int(e), tz)
         lo, hi = max(ds, p_lo), min(de, p_hi)
-        share = hi - lo if hi > lo and de > ds else 0
-        weights.append(f"({int(s)}, {int(e)}, {share}, {de - ds if de > ds else 1})")
-    # same arithmetic as _combine (value * days / span days) on each row; only the order of the sum
-    # differs. before_end: the latest end of the rep's earlier rows, so an overlap shows in the same
-    # pass. CROSS JOIN keeps SQLite scanning the targets once (not once per span); PostgreSQL hashes.
-    rows = ("SELECT t.rep_id, t.value, w.days, w.span, t.start_at, MAX(t.end_at) OVER (PARTITION BY t.rep_id"
-            " ORDER BY t.start_at, t.end_at ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_end"
-            " FROM targets t CROSS JOIN w WHERE w.s = t.start_at AND w.e = t.end_at AND "
-            + " AND ".join("t." + x for x in _REP_ROWS.split(" AND ")))
-    measure = "SUM(value * days / span), COUNT(*)" if mode == "sum" else "SUM(value * days), SUM(days)"
-    sql = (f"WITH w (s, e, days, span) AS (VALUES {', '.join(weights)})"
-           f" SELECT rep_id, {measure}, MAX(CASE WHEN before_end > start_at THEN 1 ELSE 0 END)"
-           f" FROM ({rows}) x GROUP BY rep_id")
+        when = f"WHEN t.start_at = {int(s)} AND t.end_at = {int(e)} THEN"
+        days.append(f"{when} {hi - lo if hi > lo and de > ds else 0}")
+        span.append(f"{when} {de - ds if de > ds else 1}")
+    # the same arithmetic as _combine (value * days / span days) on each row; only the order of the
+    # sum differs
+    d, n = f"(CASE {' '.join(days)} END)", f"(CASE {' '.join(span)} END)"
+    measure = f"SUM(t.value * {d} / {n}), COUNT(*)" if mode == "sum" else f"SUM(t.value * {d}), SUM({d})"
+    where = " AND ".join("t." + x for x in _REP_ROWS.split(" AND "))
+    ordered = sorted((int(s), int(e)) for s, e in spans)
+    if all(a[1] <= b[0] for a, b in zip(ordered, ordered[1:], strict=False)):
+        # no two spans overlap (monthly targets, say), so no two rows of one scope (a rep under one
+        # team) do: one rep's rows of one span differ in team, scopes of their own (_combine)
+        sql = f"SELECT t.rep_id, {measure}, 0 FROM targets t WHERE {where} GROUP BY t.rep_id"
+    else:
+        # before_end: the latest end of the scope's earlier rows, so an overlap shows in the same pass
+        sql = (f"SELECT rep_id, {measure}, MAX(CASE WHEN before_end > t.start_at THEN 1 ELSE 0 END)"
+               " FROM (SELECT t.rep_id, t.value, t.start_at, t.end_at, MAX(t.end_at) OVER (PARTITION BY"
+               " t.rep_id, t.team ORDER BY t.start_at, t.end_at ROWS BETWEEN UNBOUNDED PRECEDING AND 1"
+               f" PRECEDING) AS before_end FROM targets t WHERE {where}) t GROUP BY rep_id")
     out: dict[str, float | None] = {}
     overlapping = []
     for rep, a, b, overlap in c.conn.execute(text(sql), p):

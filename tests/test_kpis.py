@@ -476,16 +476,20 @@ def test_targets_by_rep_and_by_a_team_made_of_its_reps(store, tmp_path):
 
 
 @pytest.mark.parametrize("mode", ["sum", "level"])
-def test_rep_targets_summed_in_the_database_equal_the_rows_combined_one_by_one(store, tmp_path, mode):
+@pytest.mark.parametrize("spans", [["2026-03", "2026-04", "2026-05", "2026-06", "2026-Q2", "2026-W20", "2026"],
+                                   ["2026-03", "2026-04", "2026-05", "2026-06"]])
+def test_rep_targets_summed_in_the_database_equal_the_rows_combined_one_by_one(store, tmp_path, mode, spans):
     from kpi_engine.calc import Filters
     from kpi_engine.engine import _Ctx
     from kpi_engine.periods import from_key
     from kpi_engine.targets import _rep_targets, _rep_targets_rowwise
     from tests.fixtures import TABLES
 
-    spans = ["2026-03", "2026-04", "2026-05", "2026-06", "2026-Q2", "2026-W20", "2026"]
+    # overlapping spans (months in their quarter and year: finer rows win), or months only; r2 also has
+    # April under a team, a scope of its own that adds up
     targets = [{"period": p, "metric": "revenue", "value": str(100 + 37 * i + 11 * j), "rep_id": r}
                for i, r in enumerate(("r1", "r2", "r3")) for j, p in enumerate(spans) if (i + j) % 3]
+    targets.append({"period": "2026-04", "metric": "revenue", "value": "55", "rep_id": "r2", "team": "smb"})
     load(store, tmp_path / "csv", dict(TABLES, targets=targets))
     eng = KpiEngine(store, AppConfig())
     with store.connect() as conn:
