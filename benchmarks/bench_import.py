@@ -3,8 +3,9 @@
 Run by hand:  .venv/bin/python benchmarks/bench_import.py [N] [--keep]
 Prints rows/s for a first import (all inserts) and a re-import (all unchanged),
 and the peak RSS of the process, which must not grow with N beyond the id set
-kept for duplicate detection (about 40 bytes an id). Targets on SQLite at 1M rows:
-a first import of 50k rows/s or more, a peak RSS of 300 MB or less.
+kept for duplicate detection (about 40 bytes an id). Targets on SQLite at 1M rows
+(issue 13): a first import of 100k rows/s or more, a peak RSS of 300 MB or less.
+The machine is often shared: compare CPU rows/s, and alternate old and new code.
 """
 
 from __future__ import annotations

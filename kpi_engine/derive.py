@@ -47,6 +47,10 @@ _PURCHASES = (
 )
 # the whole table from scratch, as plain statements (the demo's bulk writers run them on a raw connection)
 PURCHASES_REBUILD = ("DELETE FROM purchases", _PURCHASES.format(opp="", order=""))
+# SQLite: the same with the status index hidden (unary +). Seeking status = 'won' in it and then
+# visiting the table at random for each deal's id is slower than one pass over the table when a third
+# or more of the deals are won (1M opportunities: 2.4 s CPU against 1.9 s). Not PostgreSQL: no + on text.
+_PURCHASES_SQLITE = PURCHASES_REBUILD[1].replace("WHERE status = 'won'", "WHERE +status = 'won'")
 _FULL_REBUILD_ACCOUNTS = 20000  # more changed customers than this: rebuild all, cheaper than IN lists
 
 
@@ -60,7 +64,7 @@ def rebuild_purchases(conn: Connection) -> None:
                                        " AND tbl_name = 'purchases' AND sql IS NOT NULL").all()
         for name, _ in indexes:
             conn.exec_driver_sql(f'DROP INDEX "{name}"')
-    conn.execute(text(PURCHASES_REBUILD[1]))
+    conn.execute(text(_PURCHASES_SQLITE if conn.dialect.name == "sqlite" else PURCHASES_REBUILD[1]))
     for _, sql in indexes:
         conn.exec_driver_sql(sql)
 

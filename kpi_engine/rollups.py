@@ -91,14 +91,24 @@ def _span(conn: Connection, fact: Fact, ru: Rollups) -> tuple[int, int] | None:
     return int(lo) + shift, int(hi) + shift
 
 
-def _insert_rows_cube(conn: Connection, fact: Fact, cube: Cube, ru: Rollups, lo: int, hi: int) -> None:
-    """Day sums of a cube over the rows whose instant lies in [lo, hi)."""
+def _insert_rows_cube(conn: Connection, fact: Fact, cube: Cube, ru: Rollups, lo: int, hi: int,
+                      whole: bool = False) -> None:
+    """Day sums of a cube over the rows whose instant lies in [lo, hi); `whole`: that is every row."""
     at, shift = _time_bounds(fact, ru)
     day = ru.clock.sql(at, lo, hi)
     k1, k2 = fact.key_dims(cube, ru.clock, lo, hi)
     ms = [m for _, m in fact.measures] + ["0"] * (4 - len(fact.measures))
     joins = fact.joins([fact.dims[d] for d in cube.dims] + [m for _, m in fact.measures])
-    where = _where(fact, ru) + [f"{fact.time} >= :lo", f"{fact.time} < :hi"]
+    where = _where(fact, ru)
+    t = fact.time
+    if whole and conn.dialect.name == "sqlite":
+        # Over every row SQLite's planner (without statistics during an import) still seeks the time
+        # or status index and then visits the table row by row in that order, at random pages. A
+        # unary + hides the indexes from the terms, so it reads the table, or a covering index, in
+        # order: at 1M opportunities 'created' by rep went from 2.4 s to 1.3 s, 'closed' by product
+        # from 2.0 s to 1.4 s. PostgreSQL plans on statistics and is left as it was.
+        where, t = [f"+({w})" for w in where], f"+{t}"
+    where += [f"{t} >= :lo", f"{t} < :hi"]
     sql = (f"INSERT INTO rollup_days (fact, cube, k1, k2, day, v0, v1, v2, v3)"
            f" SELECT '{fact.name}', '{cube.name}', {k1}, {k2}, {day}, {', '.join(ms)} FROM {fact.table} {' '.join(joins)}"
            f" WHERE {' AND '.join(where)} GROUP BY 3, 4, 5")
@@ -211,7 +221,7 @@ def rebuild(conn: Connection, ru: Rollups, facts: Iterable[str] | None = None) -
         lo, hi = span
         for cube in fact.cubes:
             if cube.source == "rows":
-                _insert_rows_cube(conn, fact, cube, ru, lo, hi + 1)
+                _insert_rows_cube(conn, fact, cube, ru, lo, hi + 1, whole=True)
             else:
                 _insert_derived_cube(conn, fact, cube, ru.clock.day(lo), ru.clock.day(hi))
         # the days the fact's own rows lie in (its table's span may hold rows it leaves out)
