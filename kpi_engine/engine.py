@@ -21,8 +21,8 @@ from rapidfuzz import process
 from sqlalchemy import Engine, text
 
 from config.app_config import AppConfig
+from kpi_engine import driver_rows, freshness, notes, periods
 from kpi_engine import format as fmt
-from kpi_engine import freshness, notes, periods
 from kpi_engine.calc import Calc, Deferred, Filters, Measure, resolve_details
 from kpi_engine.catalogue import KpiSpec, catalogue
 from kpi_engine.dimnames import DimensionNames
@@ -531,7 +531,7 @@ class KpiEngine:
         out: dict[str, str] = {}
         if len(ids) > 200:  # a breakdown by rep names most reps: read them all at once, no parameters
             want = set(ids)
-            return {rid: name for rid, name in conn.execute(text("SELECT rep_id, name FROM reps")).all()
+            return {rid: name for rid, name in driver_rows.rows(conn, "SELECT rep_id, name FROM reps")
                     if name and rid in want}
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]

@@ -1,0 +1,46 @@
+"""Reads of thousands of rows (a breakdown by rep) straight from the database driver, as plain tuples.
+
+SQLAlchemy wraps every fetched row in a Row object; for the few-thousand-row reads of an answer by
+rep that costs more than the query itself. The SQL is the same `:name` text the rest of the engine
+uses, compiled once per statement for the connection's dialect, and runs on the connection's own
+driver connection, so it sees the same transaction; SQLAlchemy's cursor events fire as for any
+statement.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+# (dialect, statement) -> (driver SQL, parameter names in order for positional drivers, or None)
+_COMPILED: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}
+_MAX_COMPILED = 2048
+
+
+
+def rows(conn: Connection, sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
+    dialect = conn.dialect
+    key = (dialect.name, sql)
+    got = _COMPILED.get(key)
+    if got is None:
+        compiled = text(sql).compile(dialect=dialect)
+        order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+        got = (compiled.string, order)
+        if len(_COMPILED) >= _MAX_COMPILED:
+            _COMPILED.clear()
+        _COMPILED[key] = got
+    stmt, order = got
+    values = params or {}
+    args: Any = tuple(values[n] for n in order) if order else values
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        # the engine's cursor events still see the statement (tests and benchmarks count and replay
+        # what an answer ran; tracing tools hook the same events)
+        conn.dispatch.before_cursor_execute(conn, cursor, stmt, args, None, False)
+        cursor.execute(stmt, args)
+        got = cursor.fetchall()
+        conn.dispatch.after_cursor_execute(conn, cursor, stmt, args, None, False)
+        return got
+    finally:
+        cursor.close()
