@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date as _date
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from kpi_engine import periods as _periods
 from kpi_engine.periods import Period
@@ -280,6 +281,11 @@ def key_label(key: str | None, lang: str = "en") -> str:
     """A stored period key (2026-W47, 2026-Q3, 2026-05) as people read it; anything else unchanged."""
     if not key:
         return ""
+    return _key_label(key, lang)
+
+
+@lru_cache(maxsize=1024)  # every alert message of a per-rep rule names the same few periods
+def _key_label(key: str, lang: str) -> str:
     try:
         start, grain = _periods.parse_period_key(key)
     except _periods.PeriodError:

@@ -11,6 +11,7 @@ import calendar
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 GRAINS = ("day", "week", "month", "quarter", "year")
@@ -175,11 +176,12 @@ class Period:
     def to_date(self) -> bool:
         return self.end < self.full_end
 
-    @property
+    # cached: an alert run by rep looks its periods up by these hundreds of thousands of times
+    @cached_property
     def start_ts(self) -> int:
         return to_epoch(self.start)
 
-    @property
+    @cached_property
     def end_ts(self) -> int:
         return to_epoch(self.end)
 
