@@ -178,12 +178,16 @@ def captured(store, fn) -> list[tuple[str, object]]:
     return got
 
 
-def timed(fn, repeat: int) -> list[float]:
+def timed(fn, repeat: int, cpu: list[float] | None = None) -> list[float]:
+    """Wall times in ms; with `cpu`, the process's CPU time of each run too (all its threads): on a
+    shared machine it moves far less with the load than the wall time."""
     out = []
     for _ in range(repeat):
-        t = time.perf_counter()
+        c, t = time.process_time(), time.perf_counter()
         fn()
         out.append((time.perf_counter() - t) * 1000)
+        if cpu is not None:
+            cpu.append((time.process_time() - c) * 1000)
     return out
 
 
@@ -206,14 +210,15 @@ def run_db(url: str, label: str, qs, repeat: int, duck) -> dict[str, dict]:
     for name, q in qs:
         eng.answer(q, AS_OF).to_json()  # warm
         stmts = captured(store, lambda q=q: eng.answer(q, AS_OF).to_json())
-        e = timed(lambda q=q: eng.answer(q, AS_OF).to_json(), repeat)
+        ecpu: list[float] = []
+        e = timed(lambda q=q: eng.answer(q, AS_OF).to_json(), repeat, ecpu)
 
         def bare(stmts=stmts):
             for sql, params in stmts:
                 raw.execute(sql, params).fetchall()
 
         b = timed(bare, repeat)
-        rec = {"engine": e, "bare": b}
+        rec = {"engine": e, "bare": b, "engine_cpu": ecpu}
         if duck is not None and sqlite_path:
             slow = captured(store, lambda q=q: rows_only.answer(q, AS_OF).to_json())
             dstmts = [(s.replace("AS FLOAT", "AS DOUBLE"), p) for s, p in slow]
@@ -228,11 +233,16 @@ def run_db(url: str, label: str, qs, repeat: int, duck) -> dict[str, dict]:
                     duck.execute(sql, list(params)).fetchall()
 
             ducked()
-            rec["duckdb"] = timed(ducked, repeat)
+            dcpu: list[float] = []
+            rec["duckdb"] = timed(ducked, repeat, dcpu)
+            rec["duckdb_cpu"] = dcpu
         out[name] = rec
         d = rec.get("duckdb")
-        print(f"  {label:6} {name:48} engine {statistics.median(e):7.1f} / {pct(e, .95):7.1f} ms   bare "
-              f"{statistics.median(b):7.1f}   duckdb {statistics.median(d) if d else float('nan'):7.1f}", flush=True)
+        dc = rec.get("duckdb_cpu")
+        print(f"  {label:6} {name:48} engine {statistics.median(e):7.1f} / {pct(e, .95):7.1f} ms (cpu "
+              f"{statistics.median(ecpu):6.1f})   bare {statistics.median(b):7.1f}   duckdb "
+              f"{statistics.median(d) if d else float('nan'):7.1f} (cpu {statistics.median(dc) if dc else float('nan'):6.1f})",
+              flush=True)
     return out
 
 
@@ -306,7 +316,22 @@ def summary(results: dict, sizes: list[int]) -> None:
                 slower = sorted((q for q, x in br.items() if x >= 1), key=lambda q: -br[q])
                 line += (f"; engine / DuckDB median {statistics.median(ratios.values()):.3f}, breakdown questions"
                          f" slower than DuckDB: {len(slower)} of {len(br)}{' (' + ', '.join(slower[:5]) + ')' if slower else ''}")
+            over = sorted(q for q, x in p95.items() if x > 300)
+            line += f"; p95 over 300 ms: {len(over)} of {len(p95)}{' (' + ', '.join(over[:5]) + ')' if over else ''}"
             print(line)
+            if all(v.get("engine_cpu") for v in r.values()):
+                cpu = {q: statistics.median(v["engine_cpu"]) for q, v in r.items()}
+                cp95 = {q: pct(v["engine_cpu"], .95) for q, v in r.items()}
+                cw = max(cp95, key=cp95.get)
+                line = f"{db:10} {n:>9,}: CPU time (all threads): worst p95 {cp95[cw]:.1f} ms ({cw})"
+                if all(v.get("duckdb_cpu") for v in r.values()):
+                    cr = {q: cpu[q] / max(statistics.median(v["duckdb_cpu"]), 1e-3) for q, v in r.items()}
+                    cbr = {q: x for q, x in cr.items() if " by " in q}
+                    cslow = sorted((q for q, x in cbr.items() if x >= 1), key=lambda q: -cbr[q])
+                    line += (f"; engine / DuckDB median {statistics.median(cr.values()):.3f}, breakdown questions"
+                             f" using more CPU than DuckDB: {len(cslow)} of {len(cbr)}"
+                             f"{' (' + ', '.join(cslow[:5]) + ')' if cslow else ''}")
+                print(line)
         if len(sizes) > 1 and (sizes[0], db) in results and (sizes[-1], db) in results:
             a, b = results[(sizes[0], db)], results[(sizes[-1], db)]
             exps = {q: math.log(statistics.median(b[q]["engine"]) / statistics.median(a[q]["engine"]))
