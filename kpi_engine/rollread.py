@@ -80,7 +80,6 @@ class RollState:
         self._cache[ck] = (want, out)
         return out
 
-
     def between(self, fact: Fact, cube: Cube, key: str, join: str, where: list[str], params: dict, lo: int,
                 hi: int) -> dict[Any, list[float]]:
         """Running totals at hi less those at lo, by key, for a cube with one row per key and day
