@@ -15,12 +15,11 @@ from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import process
 from sqlalchemy import Engine, text
 
-from config.app_config import AppConfig
 from kpi_engine import format as fmt
 from kpi_engine import freshness, notes, periods
 from kpi_engine.calc import Calc, Deferred, Filters, Measure, resolve_details
@@ -33,6 +32,9 @@ from kpi_engine.lexicon import Lexicon, Visible
 from kpi_engine.periods import Period, PeriodError
 from kpi_engine.query import HelpRequest, Query, QueryError, Rank
 from kpi_engine.rollread import RollState
+
+if TYPE_CHECKING:  # the pydantic model: `kpibot ask` may hold a validated copy without pydantic
+    from config.app_config import AppConfig
 
 # Answers compute the comparison period and the target here while the period itself runs. At most
 # two at a time, and an answer that finds no free slot runs them itself: an answer waiting for its
