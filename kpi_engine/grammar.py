@@ -27,6 +27,7 @@ parse is a pure function of the text, the catalogue, the lexicon and the options
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -135,6 +136,44 @@ _END = ""  # trie key of a terminal (never a character)
 Meaning = tuple[str, object]  # (kind, value)
 
 
+class _Root(dict):
+    """The trie's first level, each branch built the first time a scan asks for its letter.
+
+    Building the whole trie (~40,000 nodes) was most of a fresh process's first parse (`kpibot ask`
+    pays it on every call), while one question reaches a handful of first letters. A branch holds
+    the same nodes, inserted in the same order, as when everything was built at once. Scans read
+    the trie from several threads in the bot, so a branch is put in place whole, then marked built.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending: dict[str, list[tuple[str, Meaning]]] = {}
+        self._lock = threading.Lock()
+
+    def later(self, p: str, meaning: Meaning) -> None:
+        self._pending.setdefault(p[0], []).append((p, meaning))
+
+    def get(self, ch, default=None):  # noqa: ANN001, ANN201 - dict.get's signature
+        if ch in self._pending:
+            with self._lock:
+                todo = self._pending.get(ch)
+                if todo is not None:
+                    branch = dict.get(self, ch) or {}
+                    for p, meaning in todo:
+                        _insert(branch, p, meaning, 1)
+                    self[ch] = branch
+                    del self._pending[ch]
+        return dict.get(self, ch, default)
+
+
+def _insert(node: dict, p: str, meaning: Meaning, start: int) -> None:
+    for ch in p[start:]:
+        node = node.setdefault(ch, {})
+    old = node.get(_END)
+    if old is None or _PRIORITY[meaning[0]] > _PRIORITY[old[0][0]]:
+        node[_END] = (meaning, p[-1])
+
+
 def _current_phrases() -> dict[tuple[str, int], list[str]]:
     """this/last/… week, month, … in both languages."""
     out: dict[tuple[str, int], list[str]] = {}
@@ -197,7 +236,7 @@ class _Vocab:
     """Every phrase the grammar knows, as a character trie plus a flat list for fuzzy matching."""
 
     def __init__(self, specs: tuple[KpiSpec, ...]):
-        self.root: dict = {}
+        self.root = _Root()
         self.choices: list[str] = []
         self.choice_info: list[tuple[str, Meaning]] = []  # (shown as, meaning)
         self._seen: set[str] = set()
@@ -312,12 +351,7 @@ class _Vocab:
         p = fold(phrase)
         if not p:
             return
-        node = self.root
-        for ch in p:
-            node = node.setdefault(ch, {})
-        old = node.get(_END)
-        if old is None or _PRIORITY[meaning[0]] > _PRIORITY[old[0][0]]:
-            node[_END] = (meaning, p[-1])
+        self.root.later(p, meaning)
         if fuzzy:
             self._choice(p, p, meaning)
 
