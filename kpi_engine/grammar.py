@@ -31,8 +31,6 @@ import threading
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from rapidfuzz import fuzz, process
-
 from kpi_engine import periods, words
 from kpi_engine.catalogue import DIMENSIONS, KpiSpec
 from kpi_engine.catalogue import catalogue as default_catalogue
@@ -535,6 +533,8 @@ def _match_filter(t: _Text, i: int) -> _Tok | None:
             return None
         typed = t.typed(m2.start(1), m2.end(1))
         dims = [d for d in _DIM_WORDS if not is_thai(d[0])]
+        from rapidfuzz import fuzz, process  # here, as in _candidates
+
         found = process.extractOne(m2.group(1), dims, scorer=fuzz.ratio, score_cutoff=70)
         sugg = [_DIM_WORDS[found[0]]] if found else []
         th = f'ไม่รู้จักตัวกรอง "{_q(typed)}"'
@@ -806,6 +806,9 @@ def _meaning_key(meaning: Meaning) -> tuple:
 
 def _candidates(t: _Text, toks: list[_Tok], a: int, b: int) -> list[_Cand]:
     """Known phrases close to the unknown run toks[a:b], best first, one per meaning."""
+    # imported here: a question read without a typo never needs it (~15 ms of a fresh `kpibot ask`)
+    from rapidfuzz import fuzz, process
+
     found: dict[tuple, _Cand] = {}
     for wa, wb in _windows(toks, a, b):
         start, end = toks[wa].start, toks[wb - 1].end
