@@ -1050,3 +1050,17 @@ def test_the_loose_period_filter_rules_out_no_period_in_the_corpus():
 @given(st.lists(st.sampled_from(_PERIOD_BITS), min_size=1, max_size=8))
 def test_the_loose_period_filter_rules_out_no_period(bits):
     _filter_agrees("".join(bits))
+
+
+def test_the_lazy_trie_files_every_shipped_phrase_under_the_letter_it_folds_to():
+    """The trie's branches are built when first reached, and a phrase starting with an ASCII letter
+    or digit is filed under it unfolded: that must be the letter folding gives it."""
+    from kpi_engine.catalogue import catalogue
+    from kpi_engine.grammar import _Vocab
+    from kpi_engine.textnorm import fold
+
+    vocab = _Vocab(tuple(catalogue().values()))
+    pending = dict(vocab.root._pending)
+    assert sum(len(v) for v in pending.values()) > 3000
+    assert [(first, phrase) for first, todo in pending.items() for phrase, folded, _ in todo
+            if not folded and fold(phrase)[:1] != first] == []
