@@ -206,7 +206,7 @@ def quick_config(path: Path | None) -> Any:
         key = hashlib.sha256(_code_stamp() + b"\0" + raw).hexdigest()
         entry = cache / f"config-{key}.json"
         try:
-            view = decode(json.loads(entry.read_text(encoding="utf-8")))
+            view = decode(json.loads(_own_file(entry)))
             ZoneInfo(view.timezone)  # the zone was known when validated; the tz database may have changed
             return view
         except Exception:  # noqa: BLE001 - no entry, or one unreadable: validate the file instead
@@ -217,6 +217,16 @@ def quick_config(path: Path | None) -> Any:
     if entry is not None and _unchanged(p, raw):  # what was validated is what the key names
         _keep(entry, cfg)
     return cfg
+
+
+def _own_file(entry: Path) -> str:
+    """The entry's text, if this user wrote it and nobody else could have: a cache folder another
+    user can write to (XDG_CACHE_HOME on a shared disk) must not decide what the config says."""
+    with open(entry, encoding="utf-8") as fh:
+        st = os.fstat(fh.fileno())
+        if st.st_uid != os.getuid() or st.st_mode & 0o022:
+            raise PermissionError(entry)
+        return fh.read()
 
 
 def _unchanged(p: Path, raw: bytes) -> bool:
@@ -232,9 +242,11 @@ def _keep(entry: Path, cfg: Any) -> None:
     except _NotPlain:
         return
     try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
+        entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = entry.with_name(f".{entry.name}.{os.getpid()}")
-        tmp.write_text(text, encoding="utf-8")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
         os.replace(tmp, entry)
         old = sorted(entry.parent.glob("config-*.json"), key=lambda f: f.stat().st_mtime)[:-_KEEP]
         for f in old:

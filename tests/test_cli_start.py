@@ -176,6 +176,11 @@ def test_the_cached_config_has_the_models_fields_and_values(tmp_path, monkeypatc
     assert view.display_names["team"]["ent"].aliases == ["big ones"]
     with pytest.raises(AttributeError):
         view.currency = "USD"
+    # an entry someone else could have written is not trusted: the file is validated again
+    (entry,) = (tmp_path / "cache" / "kpibot").glob("config-*.json")
+    entry.chmod(0o664)
+    assert type(startup.quick_config(cfg_file)).__name__ == "AppConfig"
+    assert isinstance(startup.quick_config(cfg_file), startup.AppConfigView)  # kept again, by this user
 
 
 def test_store_settings_reads_the_environment_as_pydantic_settings_does(tmp_path, monkeypatch):
