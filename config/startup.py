@@ -92,6 +92,8 @@ class ConfigView:
         object.__setattr__(self, "_fields", fields)
 
     def __getattr__(self, name: str) -> Any:
+        if name == "_fields":  # not set yet (an object made without __init__): never recurse
+            raise AttributeError(name)
         try:
             return self._fields[name]
         except KeyError:
@@ -99,6 +101,10 @@ class ConfigView:
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("a config read at start is read-only")
+
+    def __reduce__(self) -> tuple:
+        # copy and pickle rebuild it from its fields (setting attributes one by one is refused)
+        return (type(self), (self._fields,))
 
     def model_dump(self) -> dict[str, Any]:
         return {k: _dump(v) for k, v in self._fields.items()}

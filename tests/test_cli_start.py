@@ -7,8 +7,10 @@ config file's mistakes are still reported however often the file was read before
 
 from __future__ import annotations
 
+import copy
 import json
 import os
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -176,6 +178,7 @@ def test_the_cached_config_has_the_models_fields_and_values(tmp_path, monkeypatc
     assert view.display_names["team"]["ent"].aliases == ["big ones"]
     with pytest.raises(AttributeError):
         view.currency = "USD"
+    assert copy.deepcopy(view).model_dump() == pickle.loads(pickle.dumps(view)).model_dump() == model.model_dump()
     # an entry someone else could have written is not trusted: the file is validated again
     (entry,) = (tmp_path / "cache" / "kpibot").glob("config-*.json")
     entry.chmod(0o664)
