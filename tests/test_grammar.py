@@ -889,6 +889,8 @@ def test_offending_word_is_quoted_short():
 
 def test_speed():
     parse("win rate by team last quarter")  # builds the vocabulary once
+    with pytest.raises(QueryError):  # and what only a typo needs, built when one first comes (fuzzy lists)
+        parse("wn rte by tem lst quartr")
     texts = ["win rate by team last quarter", "/kpi อัตราการชนะดีล ไตรมาสนี้ แยกตามทีม",
              "revenue 2026-05 vs last year team:enterprise chart"]
     t0 = time.perf_counter()
