@@ -10,15 +10,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from config.access_models import AccessConfig, UserPrefs
+from config.errors import ConfigError as ConfigError
 from config.schedule_models import AlertsConfig, DigestConfig, SchedulerConfig
 from config.sync_models import SourceConfig, SyncConfig, check_unique
 from config.toml_file import read_toml
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default.toml")
-
-
-class ConfigError(ValueError):
-    """A config file that cannot be used; the message names the file and the field."""
 
 
 class _Strict(BaseModel):

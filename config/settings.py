@@ -11,10 +11,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
-class SettingsError(ValueError):
-    """An environment variable (or .env line) that cannot be used; the message names it."""
-
+from config.errors import SettingsError as SettingsError
 
 # values safe to repeat in a message (the others may hold a password or a token)
 _SHOWN = {"port", "host"}

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 
-from config.app_config import AppConfig
 from kpi_engine import derive
 from kpi_engine.periods import Period
+
+if TYPE_CHECKING:  # the pydantic model: `kpibot ask` may hold a validated copy without pydantic
+    from config.app_config import AppConfig
 
 DAY = 86400.0
 

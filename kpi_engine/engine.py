@@ -15,12 +15,10 @@ from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rapidfuzz import process
 from sqlalchemy import Engine, text
 
-from config.app_config import AppConfig
 from kpi_engine import driver_rows, freshness, notes, periods
 from kpi_engine import format as fmt
 from kpi_engine.calc import Calc, Deferred, Filters, Measure, resolve_details
@@ -33,6 +31,9 @@ from kpi_engine.lexicon import Lexicon, Visible
 from kpi_engine.periods import Period, PeriodError
 from kpi_engine.query import HelpRequest, Query, QueryError, Rank
 from kpi_engine.rollread import RollState
+
+if TYPE_CHECKING:  # the pydantic model: `kpibot ask` may hold a validated copy without pydantic
+    from config.app_config import AppConfig
 
 # Answers compute the comparison period and the target here while the period itself runs. At most
 # two at a time, and an answer that finds no free slot runs them itself: an answer waiting for its
@@ -576,6 +577,8 @@ class KpiEngine:
                 typed = self.names.typed_forms(dim).get(_norm(value))  # a name or alias of a stored value
                 hit = typed if typed in domain else None
             if hit is None:
+                from rapidfuzz import process  # here: only a value nobody has needs it
+
                 guess = process.extractOne(_norm(value), list(by_norm), score_cutoff=60)
                 known = ", ".join(sorted(domain)[:12]) or ("ยังไม่มีในข้อมูล" if th else "none in the data yet")
                 if th:
@@ -628,6 +631,8 @@ class KpiEngine:
             raise QueryError(f'"rep:{v}" ตรงกับตัวแทนขาย {len(exact)} คน: {listed} ระบุรหัส' if th else
                              f'"rep:{v}" matches {len(exact)} reps: {listed}. Use the rep id.', word=v, lang=lang)
         choices = {(r[1] or r[0]): r[0] for r in reps if visible is None or visible(r[0])}
+        from rapidfuzz import process  # here: only a rep nobody has needs it
+
         guess = process.extractOne(v, list(choices), score_cutoff=60)
         if th:
             hint = f' หมายถึง "{guess[0]}" (rep:{choices[guess[0]]}) หรือเปล่า?' if guess else ""

@@ -27,10 +27,9 @@ parse is a pure function of the text, the catalogue, the lexicon and the options
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, replace
 from functools import lru_cache
-
-from rapidfuzz import fuzz, process
 
 from kpi_engine import periods, words
 from kpi_engine.catalogue import DIMENSIONS, KpiSpec
@@ -135,6 +134,50 @@ _END = ""  # trie key of a terminal (never a character)
 Meaning = tuple[str, object]  # (kind, value)
 
 
+class _Root(dict):
+    """The trie's first level, each branch built the first time a scan asks for its letter.
+
+    Building the whole trie (~40,000 nodes, every phrase folded) was most of a fresh process's first
+    parse (`kpibot ask` pays it on every call), while one question reaches a handful of first
+    letters. A branch holds the same nodes, inserted in the same order, as when everything was
+    built at once. Scans read the trie from several threads in the bot, so a branch is put in place
+    whole, then marked built.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        # first letter -> (phrase, already folded, meaning), in the order they were added
+        self._pending: dict[str, list[tuple[str, bool, Meaning]]] = {}
+        self._lock = threading.Lock()
+
+    def later(self, first: str, phrase: str, folded: bool, meaning: Meaning) -> None:
+        self._pending.setdefault(first, []).append((phrase, folded, meaning))
+
+    def get(self, ch, default=None):  # noqa: ANN001, ANN201 - dict.get's signature
+        if ch in self._pending:
+            with self._lock:
+                todo = self._pending.get(ch)
+                if todo is not None:
+                    branch = dict.get(self, ch) or {}
+                    for phrase, folded, meaning in todo:
+                        p = phrase if folded else fold(phrase)
+                        if p[0] == ch:
+                            _insert(branch, p, meaning, 1)
+                        else:  # never for the shipped words (a test checks): filed where folding put it
+                            self.later(p[0], p, True, meaning)
+                    self[ch] = branch
+                    del self._pending[ch]
+        return dict.get(self, ch, default)
+
+
+def _insert(node: dict, p: str, meaning: Meaning, start: int) -> None:
+    for ch in p[start:]:
+        node = node.setdefault(ch, {})
+    old = node.get(_END)
+    if old is None or _PRIORITY[meaning[0]] > _PRIORITY[old[0][0]]:
+        node[_END] = (meaning, p[-1])
+
+
 def _current_phrases() -> dict[tuple[str, int], list[str]]:
     """this/last/… week, month, … in both languages."""
     out: dict[tuple[str, int], list[str]] = {}
@@ -197,11 +240,12 @@ class _Vocab:
     """Every phrase the grammar knows, as a character trie plus a flat list for fuzzy matching."""
 
     def __init__(self, specs: tuple[KpiSpec, ...]):
-        self.root: dict = {}
-        self.choices: list[str] = []
-        self.choice_info: list[tuple[str, Meaning]] = []  # (shown as, meaning)
-        self._seen: set[str] = set()
-        self.by_first: dict[str, tuple[list[str], list[int]]] = {}  # fuzzy choices by their first letter
+        self.root = _Root()
+        # what fuzzy matching offers, folded and listed when a typo first needs it (see _fuzzy_lists):
+        # (text, shown as or None for a phrase added with fuzzy=True, meaning)
+        self._fuzzy: list[tuple[str, str | None, Meaning]] = []
+        self._lists: tuple[list[str], list[tuple[str, Meaning]], dict[str, tuple[list[str], list[int]]]] | None = None
+        self._lists_lock = threading.Lock()
         for w in (*words.FILLER_EN, *words.FILLER_TH, *words.HONORIFICS, *words.CHAT_PHRASES):
             self.add(w, ("filler", None))
         for w in words.GREETINGS:
@@ -246,10 +290,45 @@ class _Vocab:
         for grain, ws in words.TREND.items():
             for w in ws:
                 self.add(w, ("trend", grain))
-        for k, c in enumerate(self.choices):
-            texts, idx = self.by_first.setdefault(c[0], ([], []))
-            texts.append(c)
-            idx.append(k)
+
+    @property
+    def choices(self) -> list[str]:
+        return self._fuzzy_lists()[0]
+
+    @property
+    def choice_info(self) -> list[tuple[str, Meaning]]:
+        """(shown as, meaning) of each of `choices`."""
+        return self._fuzzy_lists()[1]
+
+    @property
+    def by_first(self) -> dict[str, tuple[list[str], list[int]]]:
+        """The fuzzy choices by their first letter: (texts, their indexes in `choices`)."""
+        return self._fuzzy_lists()[2]
+
+    def _fuzzy_lists(self):  # noqa: ANN202
+        if self._lists is None:
+            with self._lists_lock:
+                if self._lists is None:
+                    choices: list[str] = []
+                    info: list[tuple[str, Meaning]] = []
+                    seen: set[str] = set()
+                    for text, shown, meaning in self._fuzzy:
+                        if shown is None:  # a phrase: offered as it folds
+                            text = shown = fold(text)
+                            if not text:
+                                continue
+                        t = fold(text)
+                        if t and t not in seen:
+                            seen.add(t)
+                            choices.append(t)
+                            info.append((shown, meaning))
+                    by_first: dict[str, tuple[list[str], list[int]]] = {}
+                    for k, c in enumerate(choices):
+                        texts, idx = by_first.setdefault(c[0], ([], []))
+                        texts.append(c)
+                        idx.append(k)
+                    self._lists = (choices, info, by_first)
+        return self._lists
 
     def _dims(self) -> None:
         # "by" and a dimension word are two tokens put together after scanning (_combine): the trie
@@ -309,24 +388,21 @@ class _Vocab:
         self.add("leaderboard", ("rank", ("list", None)))
 
     def add(self, phrase: str, meaning: Meaning, fuzzy: bool = False) -> None:
-        p = fold(phrase)
-        if not p:
-            return
-        node = self.root
-        for ch in p:
-            node = node.setdefault(ch, {})
-        old = node.get(_END)
-        if old is None or _PRIORITY[meaning[0]] > _PRIORITY[old[0][0]]:
-            node[_END] = (meaning, p[-1])
+        c = phrase[:1]
+        if c.isascii() and c.isalnum():
+            # folding keeps a first ASCII letter or digit (lowercased), so the branch is known and the
+            # folding can wait for it
+            self.root.later(c.lower(), phrase, False, meaning)
+        else:
+            p = fold(phrase)
+            if not p:
+                return
+            self.root.later(p[0], p, True, meaning)
         if fuzzy:
-            self._choice(p, p, meaning)
+            self._fuzzy.append((phrase, None, meaning))
 
     def _choice(self, text: str, shown: str, meaning: Meaning) -> None:
-        t = fold(text)
-        if t and t not in self._seen:
-            self._seen.add(t)
-            self.choices.append(t)
-            self.choice_info.append((shown, meaning))
+        self._fuzzy.append((text, shown, meaning))
 
 
 def _name_variants(name: str) -> tuple[str, ...]:
@@ -501,6 +577,8 @@ def _match_filter(t: _Text, i: int) -> _Tok | None:
             return None
         typed = t.typed(m2.start(1), m2.end(1))
         dims = [d for d in _DIM_WORDS if not is_thai(d[0])]
+        from rapidfuzz import fuzz, process  # here, as in _candidates
+
         found = process.extractOne(m2.group(1), dims, scorer=fuzz.ratio, score_cutoff=70)
         sugg = [_DIM_WORDS[found[0]]] if found else []
         th = f'ไม่รู้จักตัวกรอง "{_q(typed)}"'
@@ -772,6 +850,9 @@ def _meaning_key(meaning: Meaning) -> tuple:
 
 def _candidates(t: _Text, toks: list[_Tok], a: int, b: int) -> list[_Cand]:
     """Known phrases close to the unknown run toks[a:b], best first, one per meaning."""
+    # imported here: a question read without a typo never needs it (~15 ms of a fresh `kpibot ask`)
+    from rapidfuzz import fuzz, process
+
     found: dict[tuple, _Cand] = {}
     for wa, wb in _windows(toks, a, b):
         start, end = toks[wa].start, toks[wb - 1].end

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from datetime import timedelta
-from statistics import median
 
 from sqlalchemy import text
 
@@ -180,6 +179,8 @@ def _median_cycle(c: Calc, n: int) -> float:
         sql = sel.sql("o.closed_at - o.created_at AS d", "opportunities o", _WON_IN_P, group=False)
         sql += " ORDER BY d LIMIT :lim OFFSET :off"
         vals = [num(r[0]) for r in c.conn.execute(text(sql), c.params(sel, {"lim": 2 - n % 2, "off": k}))]
+    from statistics import median  # here: it loads fractions and decimal, which only this needs
+
     return median(vals) / DAY
 
 
