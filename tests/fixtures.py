@@ -8,6 +8,7 @@ would store.
 from __future__ import annotations
 
 import csv
+import textwrap
 from pathlib import Path
 
 TABLES: dict[str, list[dict]] = {
@@ -118,3 +119,13 @@ def load(engine, folder: Path, tables: dict[str, list[dict]] = TABLES, config=No
     from kpi_engine.importer import import_path
 
     import_path(engine, write_csvs(folder, tables), config=config or AppConfig())
+
+
+def write(path: Path, data: str | bytes) -> Path:
+    """A file with this text (dedented, its leading newline dropped) or these bytes, folders made."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        path.write_text(textwrap.dedent(data).lstrip("\n"), encoding="utf-8")
+    return path

@@ -13,7 +13,6 @@ import os
 import pickle
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -22,16 +21,11 @@ from config import startup
 from config.errors import SettingsError
 from kpibot.cli import plain_ask
 from tests.conftest import ROOT
+from tests.fixtures import write
 
 KPIBOT = ROOT / ".venv" / "bin" / "kpibot"
 ASK = ["ask", "--json", "revenue", "2026", "--as-of", "2026-06-01"]
 HEAVY = ("typer", "pydantic", "pydantic_settings", "rich", "apscheduler")
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")

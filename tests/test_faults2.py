@@ -14,7 +14,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pytest
 
 from tests import conftest
 from tests.conftest import PG_URL, ROOT, _pg_available, new_pg_schema
+from tests.fixtures import write
 
 KPIBOT = ROOT / ".venv" / "bin" / "kpibot"
 DEFAULT_CONFIG = ROOT / "config" / "default.toml"
@@ -77,15 +77,6 @@ def failed_import(done: subprocess.CompletedProcess) -> str:
 def count(db: Path, table: str) -> int:
     with sqlite3.connect(db) as c:
         return c.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-
-
-def write(path: Path, data: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, bytes):
-        path.write_bytes(data)
-    else:
-        path.write_text(textwrap.dedent(data).lstrip("\n"), encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")
