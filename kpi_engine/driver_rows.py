@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, exc, text
+
+from kpi_engine import store_errors
 
 # (dialect, statement) -> (driver SQL, parameter names in order for positional drivers, or None)
 _COMPILED: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}
@@ -33,6 +35,7 @@ def rows(conn: Connection, sql: str, params: dict[str, Any] | None = None) -> li
     stmt, order = got
     values = params or {}
     args: Any = tuple(values[n] for n in order) if order else values
+    dbapi = conn.dialect.loaded_dbapi
     cursor = conn.connection.driver_connection.cursor()
     try:
         # the engine's cursor events still see the statement (tests and benchmarks count and replay
@@ -42,5 +45,14 @@ def rows(conn: Connection, sql: str, params: dict[str, Any] | None = None) -> li
         got = cursor.fetchall()
         conn.dispatch.after_cursor_execute(conn, cursor, stmt, args, None, False)
         return got
+    except dbapi.Error as e:
+        # as SQLAlchemy raises it, so a damaged or lost store is reported like any other statement's
+        # (kpi_engine/store_errors.py), and a lost connection is not handed out again
+        lost = conn.dialect.is_disconnect(e, conn.connection.dbapi_connection, cursor)
+        wrapped = exc.DBAPIError.instance(stmt, args, e, dbapi.Error, connection_invalidated=lost,
+                                          dialect=conn.dialect)
+        if lost:
+            conn.invalidate(e)
+        raise store_errors.translate(conn.engine, e, wrapped) from e
     finally:
         cursor.close()

@@ -219,6 +219,13 @@ def install(engine: Engine) -> Engine:
     return engine
 
 
+def translate(engine: Engine, original: BaseException, wrapped: Exception) -> Exception:
+    """What install()'s handler raises for a statement run outside SQLAlchemy's execute (driver_rows)."""
+    where, path = describe(engine)
+    problem = classify(original, where, path)
+    return wrapped if problem is None else _as_sqlalchemy(problem, wrapped)
+
+
 _MIXED: dict[tuple[type, type], type] = {}
 
 
