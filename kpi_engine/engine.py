@@ -514,11 +514,16 @@ class KpiEngine:
         return {"value": round(t, 6), "metric": spec.key, "attainment": _clean(att)}
 
     def _breakdown(self, conn, spec: KpiSpec, rows, by: str) -> list[dict]:
-        rows = [(k, v) for k, v in rows or [] if v is not None or k]
-        labels = self._rep_names(conn, [k for k, _ in rows]) if by == "rep" else {}
+        # best first, then by key; keys without a value last, by key. Sorted as plain tuples, without
+        # a key function per row: a breakdown by rep has thousands (keys are distinct, so the value
+        # at the end of each tuple is never compared)
         sign = -1 if spec.higher_is_better else 1
-        rows.sort(key=lambda kv: (kv[1] is None, sign * (kv[1] or 0), kv[0]))
-        return [{"key": k, "label": labels.get(k) or k or "(none)", "value": _clean(v)} for k, v in rows]
+        valued = sorted((sign * v if v else 0, k, v) for k, v in rows or [] if v is not None)
+        blank = sorted(k for k, v in rows or [] if v is None and k)
+        ordered = [(k, v) for _, k, v in valued] + [(k, None) for k in blank]
+        labels = self._rep_names(conn, [k for k, _ in ordered]) if by == "rep" else {}
+        return [{"key": k, "label": labels.get(k) or k or "(none)",
+                 "value": round(v, 6) if isinstance(v, float) else _clean(v)} for k, v in ordered]
 
     def _labelled(self, rows: list[dict] | None, by: str | None, lang: str) -> list[dict] | None:
         """Breakdown rows keep the stored value as `key`; `label` is what people read (a rep's name,
@@ -530,7 +535,9 @@ class KpiEngine:
     def _rep_names(self, conn, rep_ids: list[str]) -> dict[str, str]:
         ids = [r for r in rep_ids if r]
         out: dict[str, str] = {}
-        if len(ids) > 200:  # a breakdown by rep names most reps: read them all at once, no parameters
+        # Past a few dozen ids, reading the whole (small) reps table is cheaper than naming each id as a
+        # bound parameter: building and compiling a statement of 150 parameters costs more than the read.
+        if len(ids) > 32:
             want = set(ids)
             return {rid: name for rid, name in driver_rows.rows(conn, "SELECT rep_id, name FROM reps")
                     if name and rid in want}
