@@ -6,7 +6,7 @@ the KPI functions in kpis.py turn those rows into a Measure.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +45,7 @@ class Measure:
     row_details: dict[str, dict[str, Any]] | None = None
     # per breakdown key, its n (where a KPI provides it), so the low-sample guard of a per-segment
     # alert needs no query per segment
-    row_n: dict[str, int] | None = None
+    row_n: Mapping[str, int] | None = None
 
 
 class Deferred:

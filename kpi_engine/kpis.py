@@ -8,7 +8,7 @@ no-data rule and the low-sample guard around it. Formulas: kpis.md.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 
 from sqlalchemy import text
@@ -52,11 +52,41 @@ def _rows(rows: list[dict] | None, value: Callable[[dict], float | None]) -> lis
     return [("" if r["k"] is None else str(r["k"]), value(r)) for r in rows]
 
 
-def _row_n(rows: list[dict] | None, n: Callable[[dict], float]) -> dict[str, int] | None:
-    """Each breakdown key's sample (the denominator of a ratio), for Measure.row_n."""
+class _Samples(Mapping):
+    """Each breakdown key's sample, worked out when first read: only a per-segment alert rule reads
+    it, and an answer by rep has thousands of keys that would each pay for it."""
+
+    __slots__ = ("_rows", "_n", "_got")
+
+    def __init__(self, rows: list[dict], n: Callable[[dict], float]):
+        self._rows, self._n, self._got = rows, n, None
+
+    def _all(self) -> dict[str, int]:
+        if self._got is None:
+            n = self._n
+            self._got = {("" if r["k"] is None else str(r["k"])): int(num(n(r))) for r in self._rows}
+            self._rows = self._n = None
+        return self._got
+
+    def __getitem__(self, key: str) -> int:
+        return self._all()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+
+def _row_n(rows: list[dict] | None, n: Callable[[dict], float]) -> Mapping[str, int] | None:
+    """Each breakdown key's sample (the denominator of a ratio), for Measure.row_n. The rows are
+    the KPI's own, never changed after it returns."""
     if rows is None:
         return None
-    return {("" if r["k"] is None else str(r["k"])): int(num(n(r))) for r in rows}
+    return _Samples(rows, n)
 
 
 def _none(reason: str, n: int | None = 0, **args) -> Measure:
