@@ -10,12 +10,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, text
-
 from kpi_engine import derive
 from kpi_engine.periods import Period
+from kpi_engine.sql import text
 
 if TYPE_CHECKING:  # the pydantic model: `kpibot ask` may hold a validated copy without pydantic
+    from sqlalchemy import Connection
+
     from config.app_config import AppConfig
 
 DAY = 86400.0

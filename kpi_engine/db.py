@@ -30,13 +30,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
-from sqlalchemy.exc import DatabaseError, OperationalError
-
 from kpi_engine import store_errors
+from kpi_engine.sql import text
 from kpi_engine.store_errors import StoreCorrupt, StoreError, StoreNotWritable, StoreUnavailable
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
 
 __all__ = ["StoreCorrupt", "StoreError", "StoreNotWritable", "StoreUnavailable", "open_store", "make_engine"]
 
@@ -82,6 +84,8 @@ def check_url(url: str) -> None:
 
 def make_engine(url: str, read_only: str | None = None) -> Engine:
     """`read_only`: why the SQLite file cannot be written; it is then opened for reading only."""
+    from sqlalchemy import create_engine, event
+
     url = normal_url(url)
     if url.startswith("sqlite"):
         kw = {}
@@ -220,6 +224,8 @@ def stored_revision(conn: Connection) -> str | None:
         exists = conn.execute(text(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'")).first() is not None
     else:
+        from sqlalchemy import inspect
+
         exists = inspect(conn).has_table("alembic_version")
     if not exists:
         return EMPTY
@@ -242,6 +248,8 @@ def _classify(rev: str | None) -> str:
 
 
 def _has_any_table(conn: Connection) -> bool:
+    from sqlalchemy import inspect
+
     return bool(inspect(conn).get_table_names())
 
 
@@ -342,6 +350,8 @@ def _refuse(where: str, rev: str | None) -> None:
 def open_store(url: str) -> Engine:
     """An engine on a store at the current schema (created if brand-new). Raises StoreError
     (SchemaOutOfDate for an older schema) with a readable message."""
+    from sqlalchemy.exc import DatabaseError, OperationalError
+
     check_url(url)
     read_only = _check_sqlite_file(url) if url.startswith("sqlite") else None
     where = safe_url(url)
@@ -358,9 +368,44 @@ def open_store(url: str) -> Engine:
     return engine
 
 
+def open_reader(url: str) -> Any:
+    """For a command that only reads (`kpibot ask`): the store through kpi_engine/litestore.py,
+    without loading SQLAlchemy, when `url` names an existing SQLite file of ours at the current
+    schema; otherwise open_store(url), which creates, refuses or explains as for any command."""
+    from kpi_engine import litestore
+
+    path = litestore.sqlite_file(url)
+    if path is None or not path.is_file() or path.stat().st_size == 0:
+        return open_store(url)
+    read_only = _check_sqlite_file(url)  # a foreign or damaged file: the same refusal as open_store's
+    connect = _read_only_connect(str(path)) if read_only is not None else _plain_connect(str(path))
+    reader = litestore.LiteEngine(str(path), connect, read_only)
+    try:
+        with reader.connect() as conn:
+            rev = stored_revision(conn)
+    except BaseException:
+        reader.dispose()
+        raise
+    if rev != SCHEMA_HEAD:  # to create, or to refuse with the reason: open_store's to say
+        reader.dispose()
+        return open_store(url)
+    if read_only is not None:
+        _READ_ONLY[reader] = read_only
+    return reader
+
+
+def _plain_connect(path: str):
+    def connect():
+        return sqlite3.connect(path, timeout=30, check_same_thread=False)
+
+    return connect
+
+
 def migrate_store(url: str) -> tuple[str | None, str]:
     """`kpibot migrate`: upgrade the store to this kpibot's schema under the lock.
     (revision before — None for a new store — , revision after)."""
+    from sqlalchemy.exc import DatabaseError, OperationalError
+
     check_url(url)
     read_only = _check_sqlite_file(url) if url.startswith("sqlite") else None
     where = safe_url(url)
@@ -377,4 +422,6 @@ def migrate_store(url: str) -> tuple[str | None, str]:
 
 
 def table_names(engine: Engine) -> list[str]:
+    from sqlalchemy import inspect
+
     return inspect(engine).get_table_names()

@@ -18,6 +18,6 @@ def largest_won(c: Calc, n: int = 3) -> list[tuple[str, str, float]]:
 
 
 def _text(sql: str):
-    from sqlalchemy import text
+    from kpi_engine.sql import text
 
     return text(sql)

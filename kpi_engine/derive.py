@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, text
+from kpi_engine.sql import text
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from kpi_engine.rollups import Touched
 
 

@@ -34,8 +34,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import text
-
 from kpi_engine import periods
 from kpi_engine.calc import (
     ACT_DIMS,
@@ -49,6 +47,7 @@ from kpi_engine.calc import (
     in_list,
 )
 from kpi_engine.periods import Period
+from kpi_engine.sql import text
 
 # the values of a row dimension (product, channel) that have no rows under a parent, as one cell
 ABSENT = "\x00absent"

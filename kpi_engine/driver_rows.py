@@ -9,11 +9,12 @@ statement.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Connection, exc, text
+from typing import TYPE_CHECKING, Any
 
 from kpi_engine import store_errors
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 # (dialect, statement) -> (driver SQL, parameter names in order for positional drivers, or None)
 _COMPILED: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}
@@ -22,6 +23,10 @@ _MAX_COMPILED = 2048
 
 
 def rows(conn: Connection, sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
+    if getattr(conn, "lite", False):  # kpi_engine/litestore.py: sqlite3 already gives tuples
+        return conn.rows(sql, params)  # type: ignore[attr-defined]
+    from sqlalchemy import exc, text
+
     dialect = conn.dialect
     key = (dialect.name, sql)
     got = _COMPILED.get(key)

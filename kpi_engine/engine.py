@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, text
-
 from kpi_engine import driver_rows, freshness, notes, periods
 from kpi_engine import format as fmt
 from kpi_engine.calc import Calc, Deferred, Filters, Measure, resolve_details
@@ -31,8 +29,11 @@ from kpi_engine.lexicon import Lexicon, Visible
 from kpi_engine.periods import Period, PeriodError
 from kpi_engine.query import HelpRequest, Query, QueryError, Rank
 from kpi_engine.rollread import RollState
+from kpi_engine.sql import text
 
 if TYPE_CHECKING:  # the pydantic model: `kpibot ask` may hold a validated copy without pydantic
+    from sqlalchemy import Engine
+
     from config.app_config import AppConfig
 
 # Answers compute the comparison period and the target here while the period itself runs. At most

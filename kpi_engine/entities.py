@@ -17,12 +17,14 @@ import json
 import logging
 import threading
 import time
-
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import SQLAlchemyError
+from typing import TYPE_CHECKING
 
 from kpi_engine.dimnames import DimensionNames
 from kpi_engine.lexicon import Lexicon, RepEntry
+from kpi_engine.sql import db_errors, text
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 
@@ -167,5 +169,5 @@ def _save(store: Engine, version: str, body: dict) -> None:
             finally:
                 if raw is not None:
                     raw.execute(f"PRAGMA busy_timeout = {int(waited)}")
-    except SQLAlchemyError as exc:
+    except db_errors() as exc:
         log.info("the lexicon was not saved in the store (%s); it is rebuilt next time", type(exc).__name__)

@@ -18,15 +18,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-from sqlalchemy import Connection, Engine, text
+from typing import TYPE_CHECKING
 
 from kpi_engine.catalogue import KpiSpec
+from kpi_engine.sql import text
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
 
 # Reads are plain SQL and the table models (SQLModel) are imported only to write: every `kpibot ask`
 # reads freshness, and SQLModel plus the ORM cost a fresh process ~100 ms to import.
-_READ_FRESH = text("SELECT table_name, fresh_to, origin, recorded_at FROM data_freshness")
-_READ_META = text("SELECT key, value FROM store_meta")
+_READ_FRESH = "SELECT table_name, fresh_to, origin, recorded_at FROM data_freshness"
+_READ_META = "SELECT key, value FROM store_meta"
 
 # Tables a KPI reads besides the one its catalogue `source` names (purchases are derived from
 # won opportunities and orders).
@@ -77,10 +80,10 @@ def record(conn: Connection, tables: Iterable[str], *, fresh_to: int, origin: st
 def all_tables(engine: Engine | Connection) -> dict[str, Freshness]:
     def read(c: Connection) -> dict[str, Freshness]:
         return {r.table_name: Freshness(r.table_name, int(r.fresh_to), r.origin, int(r.recorded_at))
-                for r in c.execute(_READ_FRESH)}
+                for r in c.execute(text(_READ_FRESH))}
 
-    if isinstance(engine, Connection):
-        return read(engine)
+    if hasattr(engine, "execute"):  # a connection (SQLAlchemy's or the reader's), not an engine
+        return read(engine)  # type: ignore[arg-type]
     with engine.connect() as c:
         return read(c)
 
@@ -96,7 +99,7 @@ def data_to(engine: Engine | Connection, spec: KpiSpec, known: dict[str, Freshne
 
 
 def facts(conn: Connection) -> dict[str, str]:
-    return {r.key: r.value for r in conn.execute(_READ_META)}
+    return {r.key: r.value for r in conn.execute(text(_READ_META))}
 
 
 def remember(conn: Connection, **values: str) -> None:

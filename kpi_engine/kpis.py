@@ -11,8 +11,6 @@ import copy
 from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 
-from sqlalchemy import text
-
 from kpi_engine import periods
 from kpi_engine.calc import (
     ACT_DIMS,
@@ -34,6 +32,7 @@ from kpi_engine.calc import (
 )
 from kpi_engine.facts import _BIAS, HORIZON, cycle_bin_days
 from kpi_engine.periods import Period
+from kpi_engine.sql import text
 
 COMPUTE: dict[str, Callable[[Calc], Measure]] = {}
 

@@ -10,13 +10,15 @@ through the reps table, as the row path does); otherwise roll() returns None and
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Connection, text
+from typing import TYPE_CHECKING, Any
 
 from kpi_engine import driver_rows
 from kpi_engine.calc import Calc, num
 from kpi_engine.facts import FACTS, Cube, Fact, clock_for, fact_params, params_text
+from kpi_engine.sql import text
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 _REP_DIMS = ("team", "region")
 _ZERO = (0.0, 0.0, 0.0, 0.0)

@@ -21,8 +21,10 @@ import os
 import re
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, event
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 class StoreError(RuntimeError):
@@ -30,7 +32,7 @@ class StoreError(RuntimeError):
 
     exit_code = 2  # a setting to fix (DATABASE_URL names a foreign file, …)
 
-    def __str__(self) -> str:  # the message, also when mixed with a SQLAlchemy error (see _as_sqlalchemy)
+    def __str__(self) -> str:  # the message, also when mixed with a SQLAlchemy error (see mixed)
         return str(self.args[0]) if self.args else ""
 
 
@@ -205,6 +207,8 @@ def describe(engine: Engine) -> tuple[str, Path | None]:
 
 def install(engine: Engine) -> Engine:
     """Raise StoreErrors from `engine` for the failures classify() knows."""
+    from sqlalchemy import event
+
     where, path = describe(engine)
 
     @event.listens_for(engine, "handle_error")
@@ -214,7 +218,7 @@ def install(engine: Engine) -> Engine:
         problem = classify(ctx.original_exception, where, path)
         if problem is not None:
             wrapped = ctx.sqlalchemy_exception
-            raise problem if wrapped is None else _as_sqlalchemy(problem, wrapped)
+            raise problem if wrapped is None else mixed(problem, wrapped)
 
     return engine
 
@@ -223,19 +227,20 @@ def translate(engine: Engine, original: BaseException, wrapped: Exception) -> Ex
     """What install()'s handler raises for a statement run outside SQLAlchemy's execute (driver_rows)."""
     where, path = describe(engine)
     problem = classify(original, where, path)
-    return wrapped if problem is None else _as_sqlalchemy(problem, wrapped)
+    return wrapped if problem is None else mixed(problem, wrapped)
 
 
 _MIXED: dict[tuple[type, type], type] = {}
 
 
-def _as_sqlalchemy(problem: StoreError, wrapped: Exception) -> StoreError:
-    """`problem`, being also of `wrapped`'s class and carrying its attributes (orig, statement, …)."""
+def mixed(problem: StoreError, wrapped: BaseException) -> StoreError:
+    """`problem`, being also of `wrapped`'s class (SQLAlchemy's, or the driver's for
+    kpi_engine/litestore.py) and carrying its attributes (orig, statement, sqlite_errorcode, …)."""
     key = (type(problem), type(wrapped))
     cls = _MIXED.get(key)
     if cls is None:
         cls = _MIXED[key] = type(type(problem).__name__, key, {"__module__": __name__})
-    mixed = cls.__new__(cls)
-    mixed.__dict__.update(wrapped.__dict__)
-    mixed.args = problem.args
-    return mixed
+    both = cls.__new__(cls)
+    both.__dict__.update(wrapped.__dict__)
+    both.args = problem.args
+    return both

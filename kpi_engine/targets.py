@@ -16,10 +16,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from sqlalchemy import text
-
 from kpi_engine import periods
 from kpi_engine.calc import Calc, num
+from kpi_engine.sql import text
 
 
 @dataclass

@@ -62,12 +62,12 @@ def _ask_now(words: list[str], as_of: str | None, as_json: bool, explain: bool) 
     try:
         try:
             from config.startup import quick_config, store_settings
-            from kpi_engine.db import open_store
+            from kpi_engine.db import open_reader
             from kpi_engine.engine import KpiEngine
             from kpibot.ask_cmd import ask
 
             settings = store_settings()
-            store = open_store(settings.database_url)
+            store = open_reader(settings.database_url)  # a SQLite store without loading SQLAlchemy
             ask(KpiEngine(store, quick_config(settings.kpibot_config)), words, as_of, as_json, explain, None)
         except user_errors() as exc:
             return report(exc)

@@ -25,7 +25,7 @@ from tests.fixtures import write
 
 KPIBOT = ROOT / ".venv" / "bin" / "kpibot"
 ASK = ["ask", "--json", "revenue", "2026", "--as-of", "2026-06-01"]
-HEAVY = ("typer", "pydantic", "pydantic_settings", "rich", "apscheduler")
+HEAVY = ("typer", "pydantic", "pydantic_settings", "rich", "apscheduler", "sqlalchemy", "alembic")
 
 
 @pytest.fixture(scope="module")
