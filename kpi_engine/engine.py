@@ -535,21 +535,18 @@ class KpiEngine:
 
     def _rep_names(self, conn, rep_ids: list[str]) -> dict[str, str]:
         ids = [r for r in rep_ids if r]
-        out: dict[str, str] = {}
+        if not ids:
+            return {}
         # Past a few dozen ids, reading the whole (small) reps table is cheaper than naming each id as a
         # bound parameter: building and compiling a statement of 150 parameters costs more than the read.
         if len(ids) > 32:
             want = set(ids)
             return {rid: name for rid, name in driver_rows.rows(conn, "SELECT rep_id, name FROM reps")
                     if name and rid in want}
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            marks = ", ".join(f":r{j}" for j in range(len(chunk)))
-            for rid, name in conn.execute(text(f"SELECT rep_id, name FROM reps WHERE rep_id IN ({marks})"),
-                                          {f"r{j}": v for j, v in enumerate(chunk)}):
-                if name:
-                    out[rid] = name
-        return out
+        marks = ", ".join(f":r{j}" for j in range(len(ids)))
+        rows = conn.execute(text(f"SELECT rep_id, name FROM reps WHERE rep_id IN ({marks})"),
+                            {f"r{j}": v for j, v in enumerate(ids)})
+        return {rid: name for rid, name in rows if name}
 
     def _domain(self, conn, spec: KpiSpec, dim: str) -> set[str]:
         if dim in _FIXED_DOMAINS:

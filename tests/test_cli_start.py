@@ -1,4 +1,4 @@
-"""`kpibot ask` started without typer, pydantic or pydantic-settings (issue 13: a fresh process
+"""`kpibot ask` started without typer, pydantic, pydantic-settings or SQLAlchemy (issue 13: a fresh process
 answers one question quickly; the figures are in benchmarks/bench_cli_start.py, not here).
 
 What must hold: the start path loads none of them once the config was validated, it answers and
@@ -51,7 +51,7 @@ def imported(done: subprocess.CompletedProcess) -> set[str]:
     return {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
 
 
-def test_ask_loads_no_typer_pydantic_or_settings_once_the_config_was_validated(store, tmp_path):
+def test_ask_loads_no_typer_pydantic_settings_or_sqlalchemy_once_the_config_was_validated(store, tmp_path):
     first = run(ASK, store, tmp_path, importtime=True)
     assert first.returncode == 0, first.stderr[-2000:]
     assert "pydantic" in imported(first)  # the first start validates the config with the models
