@@ -31,7 +31,7 @@ import threading
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from kpi_engine import periods, words
+from kpi_engine import periods, recache, words
 from kpi_engine.catalogue import DIMENSIONS, KpiSpec
 from kpi_engine.catalogue import catalogue as default_catalogue
 from kpi_engine.format import dimension as dim_word
@@ -56,23 +56,23 @@ _FIX_MARGIN_LOW = 12  # below this score the runner-up must be further behind
 _FIX_SURE = 84
 _FIX_MIN_LEN = 5
 _SUGGEST_SCORE = 72
-_THAI_RE = re.compile("[\u0e00-\u0e7f]")
-_SPACES_RE = re.compile(r"\s+")
+_THAI_RE = recache.compile("[\u0e00-\u0e7f]")
+_SPACES_RE = recache.compile(r"\s+")
 # Slack HTML-escapes these three in slash-command text.
 _SLACK_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
-_MENTION_RE = re.compile(r"<@([a-z0-9]+)(?:\|[^>]{0,80})?>")
-_ANY_DIM_RE = re.compile(r"([a-z][a-z0-9_]{0,30}) ?:(?=\S)")
-_LAUGH_RE = re.compile(r"5{3,}\+*")
-_NUMBER_RE = re.compile(r"[0-9]{1,6}(?![0-9])")
+_MENTION_RE = recache.compile(r"<@([a-z0-9]+)(?:\|[^>]{0,80})?>")
+_ANY_DIM_RE = recache.compile(r"([a-z][a-z0-9_]{0,30}) ?:(?=\S)")
+_LAUGH_RE = recache.compile(r"5{3,}\+*")
+_NUMBER_RE = recache.compile(r"[0-9]{1,6}(?![0-9])")
 # "vs the 30 days before", "compared with the previous 4 weeks": the window before the one asked
-_PREV_N_RE = re.compile(r"(?:the )?(?:(?:previous|prior|preceding) [0-9]{1,4} (?:days?|weeks?|months?)"
+_PREV_N_RE = recache.compile(r"(?:the )?(?:(?:previous|prior|preceding) [0-9]{1,4} (?:days?|weeks?|months?)"
                         r"|[0-9]{1,4} (?:days?|weeks?|months?) (?:before|prior|earlier))")
 # a count in words right before what it counts: "five best reps", "ห้าอันดับแรก", "สามทีม"
-_COUNT_WORD_RE = re.compile(
+_COUNT_WORD_RE = recache.compile(
     "(" + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS if " " not in w), key=len, reverse=True)) + ")"
     + r" ?(?=อันดับ|คน|ทีม|ภาค|สินค้า|ช่องทาง|(?:best|worst|top|bottom|highest|lowest|biggest|reps|teams|regions"
     r"|products|channels|sales ?people|salespeople|sellers)(?![a-z]))")
-_RANK_N_RE = re.compile(r"(top|bottom|bot|best|worst|ท็อป|ท๊อป|ทอป|#) ?-? ?([0-9]{1,3}|"
+_RANK_N_RE = recache.compile(r"(top|bottom|bot|best|worst|ท็อป|ท๊อป|ทอป|#) ?-? ?([0-9]{1,3}|"
                         + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True))
                         + r")(?![0-9])")
 
@@ -561,7 +561,7 @@ def _dim_words() -> dict[str, str]:
 _DIM_WORDS = _dim_words()
 
 
-_KNOWN_DIM_RE = re.compile(
+_KNOWN_DIM_RE = recache.compile(
     "(" + "|".join(re.escape(w) for w in sorted(_DIM_WORDS, key=len, reverse=True)) + r") ?: ?")
 
 

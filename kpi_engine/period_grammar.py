@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from kpi_engine import recache
 from kpi_engine.periods import YEARS
 from kpi_engine.query import PeriodSpec
 from kpi_engine.textnorm import ends_ok, is_thai
@@ -435,7 +436,7 @@ _MARKS: re.Pattern | None = None
 def _pattern(k: int) -> re.Pattern:
     rx = _COMPILED[k]
     if rx is None:
-        rx = _COMPILED[k] = re.compile(_PATTERNS[k][0])
+        rx = _COMPILED[k] = recache.compile(_PATTERNS[k][0])
     return rx
 
 
@@ -445,7 +446,7 @@ def match_period(s: str, i: int, fiscal_start: int = 1) -> tuple[int, PeriodSpec
     if not s[i].isalnum():
         return None
     if _MARKS is None:
-        _MARKS = re.compile("".join(f"(?:(?={_loose(p)})(?P<p{k}>))?" for k, (p, _) in enumerate(_PATTERNS)))
+        _MARKS = recache.compile("".join(f"(?:(?={_loose(p)})(?P<p{k}>))?" for k, (p, _) in enumerate(_PATTERNS)))
     marked = _MARKS.match(s, i).groupdict()  # type: ignore[union-attr] - every part is optional: it always matches
     found: list[tuple[re.Match, object]] = []
     for k, (_, build) in enumerate(_PATTERNS):

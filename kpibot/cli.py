@@ -69,6 +69,9 @@ def _ask_now(words: list[str], as_of: str | None, as_json: bool, explain: bool) 
             settings = store_settings()
             store = open_reader(settings.database_url)  # a SQLite store without loading SQLAlchemy
             ask(KpiEngine(store, quick_config(settings.kpibot_config)), words, as_of, as_json, explain, None)
+            from kpi_engine import recache
+
+            recache.save()  # the grammar's compiled patterns, for the next question's process
         except user_errors() as exc:
             return report(exc)
         except KeyboardInterrupt:
