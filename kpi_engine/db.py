@@ -369,9 +369,10 @@ def open_store(url: str) -> Engine:
 
 
 def open_reader(url: str) -> Any:
-    """For a command that only reads (`kpibot ask`): the store through kpi_engine/litestore.py,
-    without loading SQLAlchemy, when `url` names an existing SQLite file of ours at the current
-    schema; otherwise open_store(url), which creates, refuses or explains as for any command."""
+    """For a command that answers questions (`kpibot ask`; it writes no more than the lexicon's cached
+    copy): the store through kpi_engine/litestore.py, without loading SQLAlchemy, when `url` names an
+    existing SQLite file of ours at the current schema; otherwise open_store(url), which creates,
+    refuses or explains as for any command."""
     from kpi_engine import litestore
 
     path = litestore.sqlite_file(url)

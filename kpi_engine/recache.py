@@ -121,13 +121,16 @@ def save() -> None:
             return
         data: Any = dict(_known) if len(_known) <= _MAX_KEPT else {k: _known[k] for k in _used if k in _known}
         _added = False
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as fh:
-            os.fchmod(fh.fileno(), 0o600)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "wb") as fh:
             marshal.dump(data, fh)
         os.replace(tmp, path)  # whole or not at all: a reader never sees half a file
+        for other in path.parent.glob("regex-*.marshal"):  # another interpreter's, no longer read
+            if other != path:
+                other.unlink(missing_ok=True)
     except (OSError, ValueError):  # a cache: without it the next start compiles again
         try:
             tmp.unlink()

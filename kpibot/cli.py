@@ -57,6 +57,7 @@ def _completing() -> bool:
 
 def _ask_now(words: list[str], as_of: str | None, as_json: bool, explain: bool) -> int:
     """The typer command's behaviour without typer: the answer, or one line and an exit code."""
+    from kpi_engine import recache
     from kpibot.guard import report, user_errors
 
     try:
@@ -69,9 +70,6 @@ def _ask_now(words: list[str], as_of: str | None, as_json: bool, explain: bool) 
             settings = store_settings()
             store = open_reader(settings.database_url)  # a SQLite store without loading SQLAlchemy
             ask(KpiEngine(store, quick_config(settings.kpibot_config)), words, as_of, as_json, explain, None)
-            from kpi_engine import recache
-
-            recache.save()  # the grammar's compiled patterns, for the next question's process
         except user_errors() as exc:
             return report(exc)
         except KeyboardInterrupt:
@@ -88,6 +86,8 @@ def _ask_now(words: list[str], as_of: str | None, as_json: bool, explain: bool) 
         return 1
     except Exception as exc:  # noqa: BLE001 - a bug: shown the way typer shows it
         _as_typer_would(exc)
+    finally:
+        recache.save()  # the grammar's compiled patterns, for the next question's process (never raises)
     return 0
 
 

@@ -207,3 +207,14 @@ def test_store_settings_reads_the_environment_as_pydantic_settings_does(tmp_path
         assert startup.store_settings().database_url == "sqlite:///from-dotenv.db"
     finally:
         get_settings.cache_clear()
+
+
+def test_the_grammar_patterns_are_kept_for_the_next_start_even_after_a_mistake(store, tmp_path):
+    cache = tmp_path / "own-cache"
+    done = run(["ask", "blorp", "quux", "last", "quarter"], store, tmp_path, cache=cache)
+    assert done.returncode == 2 and done.stderr.startswith("kpibot: "), done.stderr  # not understood
+    kept = list((cache / "kpibot").glob("regex-*.marshal"))
+    assert len(kept) == 1 and kept[0].stat().st_mode & 0o777 == 0o600
+    again = run(ASK, store, tmp_path, cache=cache)
+    assert again.returncode == 0, again.stderr
+    assert list((cache / "kpibot").glob("regex-*.marshal")) == kept
