@@ -14,6 +14,8 @@ shells and containers) every start would compile them from source (~250 ms on th
 which an installed kpibot never does.
 
 --importtime prints the ten most expensive imports of one `ask --json` (python -X importtime).
+--instructions also counts each command's instructions once under valgrind's callgrind: the same
+count whatever else the machine runs, where times on a shared machine move by a third between runs.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -70,6 +74,7 @@ def main() -> None:
     ap.add_argument("--db", type=Path, default=Path("/tmp/kpibot-bench-cli/small.db"))
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--importtime", action="store_true")
+    ap.add_argument("--instructions", action="store_true")
     a = ap.parse_args()
     from bench_kpis import machine
 
@@ -95,6 +100,15 @@ def main() -> None:
         walls = [w for w, _ in res[name]]
         cpus = [c for _, c in res[name]]
         print(f"{name:48} {statistics.median(walls):10.0f}ms {p95(walls):7.0f}ms {statistics.median(cpus):9.0f}ms")
+    if a.instructions:
+        if shutil.which("valgrind") is None:
+            raise SystemExit("--instructions needs valgrind (Debian's package valgrind)")
+        print("instructions of one run (valgrind --tool=callgrind):")
+        for name, cmd in rows:
+            r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd],
+                               env=env, capture_output=True, text=True)
+            m = re.search(r"Collected\s*:\s*(\d+)", r.stderr)
+            print(f"  {name:48} {int(m.group(1)) / 1e6:9,.0f}M" if m else f"  {name:48} (no count: {r.returncode})")
     if a.importtime:
         r = subprocess.run([sys.executable, "-X", "importtime", "-m", "kpibot", "ask", "--json", *QUESTIONS[0]],
                            env=env, capture_output=True, text=True)
