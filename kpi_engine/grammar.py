@@ -66,15 +66,15 @@ _LAUGH_RE = recache.compile(r"5{3,}\+*")
 _NUMBER_RE = recache.compile(r"[0-9]{1,6}(?![0-9])")
 # "vs the 30 days before", "compared with the previous 4 weeks": the window before the one asked
 _PREV_N_RE = recache.compile(r"(?:the )?(?:(?:previous|prior|preceding) [0-9]{1,4} (?:days?|weeks?|months?)"
-                        r"|[0-9]{1,4} (?:days?|weeks?|months?) (?:before|prior|earlier))")
+                             r"|[0-9]{1,4} (?:days?|weeks?|months?) (?:before|prior|earlier))")
 # a count in words right before what it counts: "five best reps", "ห้าอันดับแรก", "สามทีม"
 _COUNT_WORD_RE = recache.compile(
     "(" + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS if " " not in w), key=len, reverse=True)) + ")"
     + r" ?(?=อันดับ|คน|ทีม|ภาค|สินค้า|ช่องทาง|(?:best|worst|top|bottom|highest|lowest|biggest|reps|teams|regions"
     r"|products|channels|sales ?people|salespeople|sellers)(?![a-z]))")
 _RANK_N_RE = recache.compile(r"(top|bottom|bot|best|worst|ท็อป|ท๊อป|ทอป|#) ?-? ?([0-9]{1,3}|"
-                        + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True))
-                        + r")(?![0-9])")
+                             + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True))
+                             + r")(?![0-9])")
 
 
 @dataclass(frozen=True)
