@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from config.user_cache import cache_dir, read_own
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default.toml")
 
@@ -170,13 +172,6 @@ def decode(data: Any, top: bool = True) -> Any:
     return data
 
 
-def _cache_dir() -> Path | None:
-    base = os.environ.get("XDG_CACHE_HOME") or (os.path.join(os.path.expanduser("~"), ".cache"))
-    if not os.path.isabs(base):  # no usable home (expanduser left "~"): keep nothing
-        return None
-    return Path(base) / "kpibot"
-
-
 def _code_stamp() -> bytes:
     """What a validation result depends on besides the file: changes with any edit or reinstall."""
     from importlib.util import find_spec
@@ -206,13 +201,13 @@ def quick_config(path: Path | None) -> Any:
         raw = p.read_bytes()
     except OSError:
         raw = None  # the loader says what is wrong with it, as ever
-    cache = _cache_dir()
+    cache = cache_dir()
     entry = None
     if raw is not None and cache is not None:
         key = hashlib.sha256(_code_stamp() + b"\0" + raw).hexdigest()
         entry = cache / f"config-{key}.json"
         try:
-            view = decode(json.loads(_own_file(entry)))
+            view = decode(json.loads(read_own(entry)))
             ZoneInfo(view.timezone)  # the zone was known when validated; the tz database may have changed
             return view
         except Exception:  # noqa: BLE001 - no entry, or one unreadable: validate the file instead
@@ -223,16 +218,6 @@ def quick_config(path: Path | None) -> Any:
     if entry is not None and _unchanged(p, raw):  # what was validated is what the key names
         _keep(entry, cfg)
     return cfg
-
-
-def _own_file(entry: Path) -> str:
-    """The entry's text, if this user wrote it and nobody else could have: a cache folder another
-    user can write to (XDG_CACHE_HOME on a shared disk) must not decide what the config says."""
-    with open(entry, encoding="utf-8") as fh:
-        st = os.fstat(fh.fileno())
-        if st.st_uid != os.getuid() or st.st_mode & 0o022:
-            raise PermissionError(entry)
-        return fh.read()
 
 
 def _unchanged(p: Path, raw: bytes) -> bool:

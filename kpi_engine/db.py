@@ -95,15 +95,7 @@ def make_engine(url: str, read_only: str | None = None) -> Engine:
 
         @event.listens_for(eng, "connect")
         def _pragmas(dbapi_conn, _rec):  # noqa: ANN001
-            cur = dbapi_conn.cursor()
-            if read_only is None:  # setting the journal mode is a write
-                # WAL lets the bot read while an import or the scheduler writes
-                cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA foreign_keys=OFF")
-            cur.execute("PRAGMA cache_size=-65536")
-            cur.execute("PRAGMA temp_store=MEMORY")
-            cur.close()
+            sqlite_pragmas(dbapi_conn, read_only)
 
         if read_only is not None:
             _READ_ONLY[eng] = read_only
@@ -111,6 +103,17 @@ def make_engine(url: str, read_only: str | None = None) -> Engine:
     connect_args = {} if "connect_timeout" in url else {"connect_timeout": PG_CONNECT_TIMEOUT}
     return store_errors.install(create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
                                               connect_args=connect_args))
+
+
+def sqlite_pragmas(raw: sqlite3.Connection, read_only: str | None) -> None:
+    """What every SQLite connection of ours sets (SQLAlchemy's and kpi_engine/litestore.py's)."""
+    if read_only is None:  # setting the journal mode is a write
+        # WAL lets the bot read while an import or the scheduler writes
+        raw.execute("PRAGMA journal_mode=WAL")
+    raw.execute("PRAGMA synchronous=NORMAL")
+    raw.execute("PRAGMA foreign_keys=OFF")
+    raw.execute("PRAGMA cache_size=-65536")
+    raw.execute("PRAGMA temp_store=MEMORY")
 
 
 def _read_only_connect(path: str):
@@ -174,6 +177,12 @@ def safe_url(url: str) -> str:
 def _check_sqlite_file(url: str) -> str | None:
     """Refuse a file that is not ours before anything writes to it: never overwrite a user's file.
     Returns why the file cannot be written (it is then opened read-only), or None."""
+    return _sqlite_file_state(url)[0]
+
+
+def _sqlite_file_state(url: str) -> tuple[str | None, str | None]:
+    """_check_sqlite_file's answer and the file's stored revision (EMPTY for a new or empty file),
+    read on the same read-only connection."""
     path = url.split(":///", 1)[1] if ":///" in url else ""
     if not path or path == ":memory:":
         return None
@@ -189,11 +198,13 @@ def _check_sqlite_file(url: str) -> str | None:
         if read_only is not None:
             raise StoreNotWritable(f"cannot create the store {path}: {read_only}. Point DATABASE_URL at a "
                                    f"file in a writable folder")
-        return None
+        return None, EMPTY
     try:
         con = _read_only_connect(path)()
         try:
             names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            row = (con.execute("SELECT version_num FROM alembic_version").fetchone()
+                   if "alembic_version" in names else None)
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
@@ -206,7 +217,7 @@ def _check_sqlite_file(url: str) -> str | None:
         raise StoreError(f"{path} is a SQLite database of another program (tables: "
                          f"{', '.join(sorted(names)[:5])}); it was left untouched. "
                          f"Point DATABASE_URL at another file.")
-    return read_only
+    return read_only, (EMPTY if row is None else row[0])
 
 
 # ---------------------------------------------------------------------- the stored revision
@@ -378,18 +389,12 @@ def open_reader(url: str) -> Any:
     path = litestore.sqlite_file(url)
     if path is None or not path.is_file() or path.stat().st_size == 0:
         return open_store(url)
-    read_only = _check_sqlite_file(url)  # a foreign or damaged file: the same refusal as open_store's
+    # a foreign or damaged file: the same refusal as open_store's
+    read_only, rev = _sqlite_file_state(url)
+    if rev != SCHEMA_HEAD:  # to create, or to refuse with the reason: open_store's to say
+        return open_store(url)
     connect = _read_only_connect(str(path)) if read_only is not None else _plain_connect(str(path))
     reader = litestore.LiteEngine(str(path), connect, read_only)
-    try:
-        with reader.connect() as conn:
-            rev = stored_revision(conn)
-    except BaseException:
-        reader.dispose()
-        raise
-    if rev != SCHEMA_HEAD:  # to create, or to refuse with the reason: open_store's to say
-        reader.dispose()
-        return open_store(url)
     if read_only is not None:
         _READ_ONLY[reader] = read_only
     return reader

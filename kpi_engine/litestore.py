@@ -52,12 +52,6 @@ class _Dialect:
     loaded_dbapi = sqlite3
 
 
-def _params(params: Any) -> Any:
-    # values go to sqlite3 as they are: SQLAlchemy's text() gives its untyped parameters to the
-    # driver unchanged too (tests/test_litestore.py compares what both store)
-    return {} if params is None else params
-
-
 _ROW_CLASSES: dict[tuple[str, ...], type] = {}
 
 
@@ -160,14 +154,11 @@ class LiteConnection:
         self.connection = _DriverRef(raw)
         self._raw = raw
 
-    def _fail(self, exc: sqlite3.Error) -> BaseException:
-        where, path = self.engine.where
-        problem = store_errors.classify(exc, where, path)
-        return exc if problem is None else store_errors.mixed(problem, exc)
-
     def execute(self, statement: Any, params: Any = None) -> Result:
         sql = statement if isinstance(statement, str) else statement.text
-        return self._run(sql, _params(params))
+        # values go to sqlite3 as they are: SQLAlchemy's text() gives its untyped parameters to the
+        # driver unchanged too (tests/test_litestore.py compares what both store)
+        return self._run(sql, {} if params is None else params)
 
     def exec_driver_sql(self, sql: str, params: Any = None) -> Result:
         return self._run(sql, params if params is not None else ())
@@ -182,7 +173,7 @@ class LiteConnection:
             cls = _row_class(names)
             return Result([cls(r) for r in cur.fetchall()], names, cur.rowcount)
         except sqlite3.Error as exc:
-            raise self._fail(exc) from exc
+            raise self.engine._fail(exc) from exc
         finally:
             cur.close()
 
@@ -190,10 +181,10 @@ class LiteConnection:
         """Plain tuples (kpi_engine.driver_rows)."""
         cur = self._raw.cursor()
         try:
-            cur.execute(sql, _params(params))
+            cur.execute(sql, {} if params is None else params)
             return cur.fetchall()
         except sqlite3.Error as exc:
-            raise self._fail(exc) from exc
+            raise self.engine._fail(exc) from exc
         finally:
             cur.close()
 
@@ -207,7 +198,7 @@ class LiteConnection:
         try:
             self._raw.commit()
         except sqlite3.Error as exc:
-            raise self._fail(exc) from exc
+            raise self.engine._fail(exc) from exc
 
     def commit(self) -> None:
         self._raw.commit()
@@ -243,26 +234,22 @@ class LiteEngine:
         where, p = store_errors.describe(self)
         self.where = (where, p)
 
-    def _new(self) -> sqlite3.Connection:
-        raw = self._connect()
-        # as kpi_engine.db.make_engine sets them for SQLAlchemy's connections
-        if self.read_only is None:
-            raw.execute("PRAGMA journal_mode=WAL")
-        raw.execute("PRAGMA synchronous=NORMAL")
-        raw.execute("PRAGMA foreign_keys=OFF")
-        raw.execute("PRAGMA cache_size=-65536")
-        raw.execute("PRAGMA temp_store=MEMORY")
-        return raw
+    def _fail(self, exc: sqlite3.Error) -> BaseException:
+        """The driver's error as the StoreError SQLAlchemy's engine would raise (store_errors.install)."""
+        problem = store_errors.classify(exc, *self.where)
+        return exc if problem is None else store_errors.mixed(problem, exc)
 
     def connect(self) -> LiteConnection:
+        from kpi_engine.db import sqlite_pragmas
+
         with self._lock:
             raw = self._idle.pop() if self._idle else None
         if raw is None:
             try:
-                raw = self._new()
+                raw = self._connect()
+                sqlite_pragmas(raw, self.read_only)
             except sqlite3.Error as exc:
-                problem = store_errors.classify(exc, *self.where)
-                raise (exc if problem is None else store_errors.mixed(problem, exc)) from exc
+                raise self._fail(exc) from exc
         return LiteConnection(self, raw)
 
     @contextmanager

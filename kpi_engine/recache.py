@@ -8,7 +8,7 @@ as `re` itself hands it, in the next process.
 
 Safe by construction: the file is keyed by the interpreter's exact version and the regex engine's
 magic number, read only if this user wrote it and nobody else may change it (as the config cache,
-config/startup.py), and checked again by the regex engine itself, which refuses code it cannot run
+config/user_cache.py), and checked again by the regex engine itself, which refuses code it cannot run
 (`_sre.compile` validates it). Anything unexpected, in reading or compiling, falls back to
 `re.compile`; a pattern compiled that way is added to the file for next time.
 """
@@ -25,6 +25,8 @@ from array import array
 from pathlib import Path
 from typing import Any
 
+from config.user_cache import cache_dir, read_own
+
 try:  # CPython's regex engine and the compiler `re` uses (3.11 names)
     import _sre
     from re import _compiler, _parser
@@ -40,11 +42,11 @@ _MAX_KEPT = 256  # the grammar compiles a few dozen patterns; more means many ve
 
 
 def _file() -> Path | None:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    if _sre is None or not os.path.isabs(base):
+    folder = cache_dir()
+    if _sre is None or folder is None:
         return None
     stamp = f"{sys.version}|{sys.implementation.cache_tag}|{_sre.MAGIC}|{_sre.CODESIZE}|{_sre.MAXGROUPS}|{array('I').itemsize}"
-    return Path(base) / "kpibot" / f"regex-{hashlib.sha256(stamp.encode()).hexdigest()[:24]}.marshal"
+    return folder / f"regex-{hashlib.sha256(stamp.encode()).hexdigest()[:24]}.marshal"
 
 
 def _load() -> dict[tuple[str, int], _Args]:
@@ -52,11 +54,7 @@ def _load() -> dict[tuple[str, int], _Args]:
     if path is None:
         return {}
     try:
-        with open(path, "rb") as fh:
-            st = os.fstat(fh.fileno())
-            if st.st_uid != os.getuid() or st.st_mode & 0o022:
-                return {}
-            got = marshal.load(fh)
+        got = marshal.loads(read_own(path))
     except (OSError, EOFError, ValueError, TypeError):
         return {}
     return got if isinstance(got, dict) else {}
