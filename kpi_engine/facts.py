@@ -166,6 +166,10 @@ class Fact:
     params: tuple[str, ...] = ()  # parameters of the definition (retention window), recorded in rollup_meta
     horizon: int | None = None  # keep running totals of key k1 (a day number) only up to k1 + horizon
 
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.measures) <= 4:  # rollup_days has v0..v3, rollup_cum c0..c3
+            raise ValueError(f"fact {self.name}: 1 to 4 measures, not {len(self.measures)}")
+
     def cube(self, name: str) -> Cube:
         return next(c for c in self.cubes if c.name == name)
 

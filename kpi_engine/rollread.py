@@ -202,7 +202,8 @@ def _as_rows(names: list[str], kept: list[tuple[Any, Any]]) -> list[dict[str, An
     if len(names) == 3:
         a, b, c = names
         return [{"k": None if k == "" else k, a: v[0], b: v[1], c: v[2]} for k, v in kept]
-    return [{"k": None if k == "" else k, **dict(zip(names, v, strict=False))} for k, v in kept]
+    a, b, c, d = names  # a fact has at most four measures (rollup_days' v0..v3; facts.Fact checks)
+    return [{"k": None if k == "" else k, a: v[0], b: v[1], c: v[2], d: v[3]} for k, v in kept]
 
 
 def _rows(c: Calc, fact: Fact, by: str | None, lo: int, hi: int) -> list[tuple[Any, list[float]]]:

@@ -99,8 +99,13 @@ def _has_rows(c: Calc, metric: str, where: str, params: dict) -> bool:
     return c.conn.execute(text(sql), {"m": metric, **params}).first() is not None
 
 
-def _team_reps(c: Calc, team: str) -> list[str]:
-    return [r[0] for r in c.conn.execute(text("SELECT rep_id FROM reps WHERE team = :t"), {"t": team})]
+def _team_reps(c: Calc, team: str, memo: dict) -> list[str]:
+    if "team_reps" not in memo:  # by team: every team's reps in one read, not a query per team
+        by_team: dict[str, list[str]] = defaultdict(list)
+        for rep, t in c.conn.execute(text("SELECT rep_id, team FROM reps WHERE team IS NOT NULL")):
+            by_team[t].append(rep)
+        memo["team_reps"] = by_team
+    return memo["team_reps"].get(team, [])
 
 
 def _team_target(c: Calc, metric: str, mode: str, team: str, memo: dict | None = None) -> float | None:
@@ -112,7 +117,7 @@ def _team_target(c: Calc, metric: str, mode: str, team: str, memo: dict | None =
     if "reps" not in memo:  # by team, read once for every team that has no target of its own
         memo["reps"] = _rep_targets(c, metric, mode)
     got = memo["reps"]
-    mine = [got[r] for r in _team_reps(c, team) if r in got]
+    mine = [got[r] for r in _team_reps(c, team, memo) if r in got]
     return sum(mine) if mine else None
 
 
