@@ -129,6 +129,38 @@ def test_median_only_when_shown_and_exact(store, tmp_path):
     assert a.to_json()["details"]["median_days"] == pytest.approx(11.125)
 
 
+def test_median_reads_its_cycle_bin_through_the_cycle_index(store, tmp_path):
+    """The middle deals are found by a range of ix_opp_cycle. Bound as floats, the bin's bounds made
+    PostgreSQL compare the cycle as double precision and scan the period's won deals instead (100 ms
+    at 3M opportunities)."""
+    from sqlalchemy import event
+
+    load(store, tmp_path / "csv")
+    seen: list = []
+
+    def grab(conn, cursor, statement, params, context, executemany):
+        if "ORDER BY d LIMIT" in statement:
+            seen.append((statement, params))
+
+    event.listen(store, "before_cursor_execute", grab)
+    try:
+        a = KpiEngine(store, AppConfig()).answer(Query("sales_cycle", PeriodSpec("key", key="2026-Q2")),
+                                                 datetime(2026, 6, 15, tzinfo=BKK))
+        assert a.details["median_days"] == pytest.approx(11.125)
+    finally:
+        event.remove(store, "before_cursor_execute", grab)
+    (statement, params), = seen
+    assert "o.closed_at - o.created_at >=" in statement  # the bins path, not every won deal sorted
+    with store.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # a tiny table: only whether it can
+            plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, params))
+            assert "ix_opp_cycle" in plan and "((closed_at - created_at) >=" in plan, plan
+        else:
+            plan = " ".join(r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
+            assert "ix_opp_cycle" in plan and "<expr>>?" in plan, plan
+
+
 # ---------------------------------------------------------------- random data through the importer
 
 
