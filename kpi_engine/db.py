@@ -185,7 +185,7 @@ def _sqlite_file_state(url: str) -> tuple[str | None, str | None]:
     read on the same read-only connection."""
     path = url.split(":///", 1)[1] if ":///" in url else ""
     if not path or path == ":memory:":
-        return None
+        return None, EMPTY  # an in-memory store: nothing on disk to refuse or read
     p = Path(path)
     if p.is_dir():
         raise StoreError(f"DATABASE_URL names the folder {path}, not a file: point it at a file in it, e.g. "
