@@ -19,7 +19,9 @@ if TYPE_CHECKING:  # the pydantic model: `kpibot ask` may hold a validated copy 
 
     from config.app_config import AppConfig
 
-DAY = 86400.0
+# seconds in a day, a whole number: bound as a parameter it must compare with integer columns (a float
+# made PostgreSQL compare an indexed bigint expression as double precision); every x / DAY is still a float
+DAY = 86_400
 
 
 def in_list(expr: str, vals, prefix: str, params: dict[str, Any]) -> str:

@@ -26,6 +26,7 @@ from kpi_engine.calc import (
     ACT_DIMS,
     CONTENT_DIMS,
     CUSTOMER_DIMS,
+    DAY,
     LEAD_DIMS,
     OPP_DIMS,
     STAGE_DIMS,
@@ -33,7 +34,6 @@ from kpi_engine.calc import (
     TRAINING_DIMS,
 )
 
-DAY = 86400
 _BIAS = 100_000  # days added before an integer division so it floors on both databases (no negatives)
 HORIZON = 366  # gaps: days of running totals kept per first-purchase day (the longest period read)
 

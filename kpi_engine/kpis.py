@@ -31,7 +31,6 @@ from kpi_engine.calc import (
     spread_spend,
 )
 from kpi_engine.facts import _BIAS, HORIZON, cycle_bin_days
-from kpi_engine.facts import DAY as SECONDS_A_DAY
 from kpi_engine.periods import Period
 from kpi_engine.sql import text
 
@@ -201,9 +200,7 @@ def _median_cycle(c: Calc, n: int) -> float:
         sql = ("SELECT o.closed_at - o.created_at AS d FROM opportunities o WHERE o.status = 'won'"
                " AND o.closed_at - o.created_at >= :blo AND o.closed_at - o.created_at < :bhi"
                " AND o.closed_at >= :s AND o.closed_at < :e ORDER BY d LIMIT :lim OFFSET :off")
-        # whole seconds: a float parameter makes PostgreSQL compare the cycle as double precision,
-        # which ix_opp_cycle (a bigint expression) cannot serve (3M: 100 ms, the period's won deals)
-        args = {"blo": cycle_bin_days(lo_bin)[0] * SECONDS_A_DAY, "bhi": cycle_bin_days(hi_bin)[1] * SECONDS_A_DAY,
+        args = {"blo": cycle_bin_days(lo_bin)[0] * DAY, "bhi": cycle_bin_days(hi_bin)[1] * DAY,
                 "lim": 2 - n % 2, "off": k - before}
         vals = [num(r[0]) for r in c.conn.execute(text(sql), c.params(None, args))]
     else:
