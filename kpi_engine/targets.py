@@ -100,9 +100,14 @@ def _has_rows(c: Calc, metric: str, where: str, params: dict) -> bool:
 
 
 def _team_reps(c: Calc, team: str, memo: dict) -> list[str]:
-    if "team_reps" in memo:  # by team: every team's reps were read at once (target_for)
-        return memo["team_reps"].get(team, [])
-    return [r[0] for r in c.conn.execute(text("SELECT rep_id FROM reps WHERE team = :t"), {"t": team})]
+    if "team_reps" not in memo:  # one team: its own indexed query
+        return [r[0] for r in c.conn.execute(text("SELECT rep_id FROM reps WHERE team = :t"), {"t": team})]
+    if memo["team_reps"] is None:  # by team (target_for): every team's reps in one read, when first needed
+        by_team: dict[str, list[str]] = defaultdict(list)
+        for rep, t in c.conn.execute(text("SELECT rep_id, team FROM reps WHERE team IS NOT NULL")):
+            by_team[t].append(rep)
+        memo["team_reps"] = by_team
+    return memo["team_reps"].get(team, [])
 
 
 def _team_target(c: Calc, metric: str, mode: str, team: str, memo: dict | None = None) -> float | None:
@@ -194,12 +199,10 @@ def target_for(c: Calc, metric: str, mode: str) -> TargetResult:
     else:
         total = _combine(c, _weights(c, metric, "team <> '' AND rep_id = ''", {}), mode) if mode == "sum" else None
     if c.by == "team":
-        # every team and its reps in one read, not a query per team
-        by_team: dict[str, list[str]] = {}
-        for rep, t in c.conn.execute(text("SELECT rep_id, team FROM reps WHERE team IS NOT NULL")):
-            by_team.setdefault(t, []).append(rep)
-        memo: dict = {"team_reps": by_team}
-        for t in by_team:
+        teams = {r[0] for r in c.conn.execute(text("SELECT DISTINCT team FROM reps WHERE team IS NOT NULL"))}
+        # teams without a target of their own share one read of the reps' targets and of the reps
+        memo: dict = {"team_reps": None}
+        for t in teams:
             v = _team_target(c, metric, mode, t, memo)
             if v:
                 by_key[t] = v
