@@ -151,14 +151,13 @@ def _cubes_with_dependents(fact: Fact, names: Iterable[str] | None) -> list[Cube
 # ---------------------------------------------------------------- running totals
 
 
-def _keys_first(conn: Connection, fact: Fact, cube: Cube, keys: set[tuple[str, str]] | None) -> dict:
+def _keys_first(conn: Connection, fact: Fact, cube: Cube, keys: set[tuple[str, str]]) -> dict:
     """(k1, k2) -> the first day the key has day sums (keys without any are left out)."""
     p = {"f": fact.name, "c": cube.name}
-    if keys is None or len(keys) > _MAX_KEYS_SEEK:
+    if len(keys) > _MAX_KEYS_SEEK:
         rows = conn.execute(text("SELECT k1, k2, MIN(day) FROM rollup_days WHERE fact = :f AND cube = :c"
                                  " GROUP BY k1, k2"), p)
-        out = {(r[0], r[1]): int(r[2]) for r in rows}
-        return out if keys is None else {k: v for k, v in out.items() if k in keys}
+        return {(r[0], r[1]): int(r[2]) for r in rows if (r[0], r[1]) in keys}
     out = {}
     q = text("SELECT MIN(day) FROM rollup_days WHERE fact = :f AND cube = :c AND k1 = :k1 AND k2 = :k2")
     for k1, k2 in keys:
@@ -168,11 +167,9 @@ def _keys_first(conn: Connection, fact: Fact, cube: Cube, keys: set[tuple[str, s
     return out
 
 
-def _write_cum(conn: Connection, fact: Fact, cube: Cube, starts: dict[tuple[str, str], int], last: int,
-               fresh: bool = False) -> None:
+def _write_cum(conn: Connection, fact: Fact, cube: Cube, starts: dict[tuple[str, str], int], last: int) -> None:
     """Running totals of these keys from their start day to `last` (upserted): the key's total the day
-    before its start plus the day sums since. Days without sums repeat the total (dense rows).
-    `fresh`: the fact has no running totals yet (a rebuild), so there is nothing to add to or replace."""
+    before its start plus the day sums since. Days without sums repeat the total (dense rows)."""
     todo = []
     for (k1, k2), d0 in starts.items():
         dl = last
@@ -180,17 +177,8 @@ def _write_cum(conn: Connection, fact: Fact, cube: Cube, starts: dict[tuple[str,
             dl = min(last, int(k1) - _BIAS + fact.horizon)
         if d0 <= dl:
             todo.append((k1, k2, d0, dl))
-    if fresh:
-        # each key starts on its first day of sums: no total before it to seek for every output row,
-        # and no earlier row to conflict with (a fifth of a first import's time at 100k rows)
-        running = ", ".join(f"SUM(COALESCE(v.v{i}, 0)) OVER w" for i in range(4))
-        base, upsert = "", ""
-    else:
-        running = ", ".join(f"COALESCE(b.c{i}, 0) + SUM(COALESCE(v.v{i}, 0)) OVER w" for i in range(4))
-        base = (" LEFT JOIN rollup_cum b ON b.fact = :f AND b.cube = :c AND b.day = k.d0 - 1 AND b.k1 = k.k1"
-                " AND b.k2 = k.k2")
-        sets = ", ".join(f"c{i} = excluded.c{i}" for i in range(4))
-        upsert = f" ON CONFLICT (fact, cube, day, k1, k2) DO UPDATE SET {sets}"
+    running = ", ".join(f"COALESCE(b.c{i}, 0) + SUM(COALESCE(v.v{i}, 0)) OVER w" for i in range(4))
+    sets = ", ".join(f"c{i} = excluded.c{i}" for i in range(4))
     for i in range(0, len(todo), _CHUNK):
         chunk = todo[i:i + _CHUNK]
         p: dict[str, Any] = {"f": fact.name, "c": cube.name, "dmin": min(t[2] for t in chunk),
@@ -206,12 +194,37 @@ def _write_cum(conn: Connection, fact: Fact, cube: Cube, starts: dict[tuple[str,
             f" SELECT '{fact.name}', '{cube.name}', cal.d, k.k1, k.k2, {running}"
             " FROM k JOIN cal ON cal.d >= k.d0 AND cal.d <= k.dl"
             " LEFT JOIN rollup_days v ON v.fact = :f AND v.cube = :c AND v.k1 = k.k1 AND v.k2 = k.k2 AND v.day = cal.d"
-            f"{base}"
+            " LEFT JOIN rollup_cum b ON b.fact = :f AND b.cube = :c AND b.day = k.d0 - 1 AND b.k1 = k.k1"
+            " AND b.k2 = k.k2"
             " WHERE 1 = 1"
             " WINDOW w AS (PARTITION BY k.k1, k.k2 ORDER BY cal.d ROWS UNBOUNDED PRECEDING)"
-            f"{upsert}"
+            f" ON CONFLICT (fact, cube, day, k1, k2) DO UPDATE SET {sets}"
         )
         conn.execute(text(sql), p)
+
+
+def _write_cum_fresh(conn: Connection, fact: Fact, cube: Cube, last: int) -> None:
+    """Every running total of a cube that has none yet (a rebuild), in one statement: the running sums
+    of its sparse day sums, each repeated on the days up to the key's next day of sums (or its last
+    day). It reads each day sum once in key order, where a calendar joined to the keys seeks one per
+    output row: at 100k opportunities the retention gaps' three cubes took 0.8 s each, now 0.45 s."""
+    dl = ":last"
+    if fact.horizon is not None:  # a key's totals stop `horizon` days after its own day (k1)
+        own = f"CAST(k1 AS BIGINT) - {_BIAS} + {fact.horizon}"
+        dl = f"CASE WHEN {own} < :last THEN {own} ELSE :last END"
+    running = ", ".join(f"SUM(v{i}) OVER w AS c{i}" for i in range(4))
+    sql = (
+        f"WITH RECURSIVE s AS (SELECT k1, k2, day, {running}, LEAD(day) OVER w AS nxt, {dl} AS dl"
+        " FROM rollup_days WHERE fact = :f AND cube = :c"
+        " WINDOW w AS (PARTITION BY k1, k2 ORDER BY day ROWS UNBOUNDED PRECEDING)),"
+        " fill(k1, k2, day, stop, c0, c1, c2, c3) AS ("
+        "SELECT k1, k2, day, CASE WHEN nxt IS NULL OR nxt > dl THEN dl + 1 ELSE nxt END, c0, c1, c2, c3"
+        " FROM s WHERE day <= dl"
+        " UNION ALL SELECT k1, k2, day + 1, stop, c0, c1, c2, c3 FROM fill WHERE day + 1 < stop)"
+        " INSERT INTO rollup_cum (fact, cube, day, k1, k2, c0, c1, c2, c3)"
+        " SELECT :f, :c, day, k1, k2, c0, c1, c2, c3 FROM fill ORDER BY day, k1, k2"
+    )
+    conn.execute(text(sql), {"f": fact.name, "c": cube.name, "last": last})
 
 
 # ---------------------------------------------------------------- builds
@@ -241,7 +254,7 @@ def rebuild(conn: Connection, ru: Rollups, facts: Iterable[str] | None = None) -
             continue
         first, last = int(first), int(last)
         for cube in fact.cubes:
-            _write_cum(conn, fact, cube, _keys_first(conn, fact, cube, None), last, fresh=True)
+            _write_cum_fresh(conn, fact, cube, last)
         _set_meta(conn, ru, fact, first, last)
     if facts is None or "runs_e" in facts:
         refresh_long_gaps(conn, ru)  # the comebacks go with the run ends (same window)
