@@ -115,21 +115,28 @@ def _insert_rows_cube(conn: Connection, fact: Fact, cube: Cube, ru: Rollups, lo:
     conn.execute(text(sql), {"f": fact.name, "c": cube.name, "lo": lo - shift, "hi": hi - shift})
 
 
-def _insert_derived_cube(conn: Connection, fact: Fact, cube: Cube, d1: int, d2: int) -> None:
+def _insert_derived_cube(conn: Connection, fact: Fact, cube: Cube, d1: int | None, d2: int | None) -> None:
+    """Day sums of a cube derived from another one, over the days [d1, d2] (None: every day)."""
     sums = ", ".join(f"SUM(x.v{i})" for i in range(4))
-    p = {"f": fact.name, "c": cube.name, "d1": d1, "d2": d2}
+    p: dict[str, Any] = {"f": fact.name, "c": cube.name}
+    # over every day the source cube's own rows are read by its key (without statistics during an
+    # import SQLite would seek the fact's day index and visit them in day order: 0.25 s -> 0.15 s for
+    # the retention gaps at 100k opportunities)
+    days = "" if d1 is None else " AND x.day >= :d1 AND x.day <= :d2"
+    if d1 is not None:
+        p.update(d1=d1, d2=d2)
     if cube.source == "reps":
         sql = (f"INSERT INTO rollup_days (fact, cube, k1, k2, day, v0, v1, v2, v3)"
                f" SELECT '{fact.name}', '{cube.name}', COALESCE(r.team, ''), COALESCE(r.region, ''), x.day, {sums}"
                f" FROM rollup_days x LEFT JOIN reps r ON r.rep_id = x.k1"
-               f" WHERE x.fact = :f AND x.day >= :d1 AND x.day <= :d2 AND x.cube = 'rep' GROUP BY 3, 4, 5")
+               f" WHERE x.fact = :f{days} AND x.cube = 'rep' GROUP BY 3, 4, 5")
     else:
         src = cube.source.split(":", 1)[1]
         k1 = "x.k1" if len(cube.dims) >= 1 else "''"
         k2 = "x.k2" if len(cube.dims) >= 2 else "''"
         sql = (f"INSERT INTO rollup_days (fact, cube, k1, k2, day, v0, v1, v2, v3)"
                f" SELECT '{fact.name}', '{cube.name}', {k1}, {k2}, x.day, {sums} FROM rollup_days x"
-               f" WHERE x.fact = :f AND x.day >= :d1 AND x.day <= :d2 AND x.cube = :src GROUP BY 3, 4, 5")
+               f" WHERE x.fact = :f{days} AND x.cube = :src GROUP BY 3, 4, 5")
         p["src"] = src
     conn.execute(text(sql), p)
 
@@ -246,7 +253,7 @@ def rebuild(conn: Connection, ru: Rollups, facts: Iterable[str] | None = None) -
             if cube.source == "rows":
                 _insert_rows_cube(conn, fact, cube, ru, lo, hi + 1, whole=True)
             else:
-                _insert_derived_cube(conn, fact, cube, ru.clock.day(lo), ru.clock.day(hi))
+                _insert_derived_cube(conn, fact, cube, None, None)
         # the days the fact's own rows lie in (its table's span may hold rows it leaves out)
         first, last = conn.execute(text("SELECT MIN(day), MAX(day) FROM rollup_days WHERE fact = :f"), p).one()
         if first is None:
