@@ -26,7 +26,7 @@ from config.app_config import AppConfig
 from config.sync_models import SourceConfig
 from kpi_engine.ops import AlertRow, NewMessage, OpsStore, StaleWrite
 from kpi_engine.sync import SourceState, states
-from schedules.outbox import ALERT_EVENT, edit, post
+from schedules.outbox import ALERT_EVENT, content_hash, edit, post, shows
 from schedules.rules import Evaluation
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def evaluate_source(source: SourceConfig, state: SourceState | None, config: App
 def check_freshness(ops: OpsStore, config: AppConfig, now: datetime, *, only: str | None = None,
                     dry_run: bool = False) -> list[dict[str, Any]]:
     """Evaluate the stale-data alert of every enabled source (or `only`); the transitions made."""
-    from schedules.alerts import _content_hash, transition
+    from schedules.alerts import transition
 
     t = int(now.timestamp())
     known = states(ops.engine)
@@ -92,7 +92,7 @@ def check_freshness(ops: OpsStore, config: AppConfig, now: datetime, *, only: st
                 break  # a later check already ran (another process, or a replay of older time)
             row = copy.copy(before)
             effects = transition(row, ev, _Builtin(), t, silenced=False)
-            msgs = _stale_messages(config, source, known.get(source.name), row, effects, t, _content_hash)
+            msgs = _stale_messages(config, source, known.get(source.name), row, effects, t)
             if dry_run:
                 break
             try:
@@ -113,7 +113,7 @@ def check_freshness(ops: OpsStore, config: AppConfig, now: datetime, *, only: st
 
 
 def _stale_messages(config: AppConfig, source: SourceConfig, state: SourceState | None, row: AlertRow,
-                    effects: list[str], t: int, content_hash) -> list[NewMessage]:
+                    effects: list[str], t: int) -> list[NewMessage]:
     channel = admin_channel(config)
     lang = config.language
     base = stale_key(source.name, row.episode)
@@ -131,10 +131,10 @@ def _stale_messages(config: AppConfig, source: SourceConfig, state: SourceState 
         row.message_key, row.notified_at, row.shown = key, t, h
         return [post(key, channel, text, blocks, ALERT_EVENT, event_payload={**meta, "state": "firing"})]
     out = []
-    if h != row.shown:
+    if not shows(row.shown, text, blocks, h):
         row.updates += 1
-        row.shown = h
         out.append(edit(f"{base}:edit:{row.updates}", row.message_key, channel, text, blocks))
+    row.shown = h  # an older form of the same hash is stored anew
     if "resolve" in effects:
         rtext, rblocks = stale_resolved_reply(source.name, t, config.tz, lang)
         out.append(post(f"{base}:resolved", channel, rtext, rblocks, ALERT_EVENT, thread_of=row.message_key,

@@ -18,8 +18,6 @@ Time here is the evaluation's as_of (business "now"); button clicks use the wall
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import logging
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -43,7 +41,7 @@ from kpi_engine.engine import KpiEngine
 from kpi_engine.ops import HISTORY_FIELDS, AlertRow, NewMessage, OpsStore, SilenceRow, StaleWrite
 from schedules import admin
 from schedules import explain as explain_mod
-from schedules.outbox import ALERT_EVENT, edit, post
+from schedules.outbox import ALERT_EVENT, content_hash, edit, post, shows
 from schedules.rules import CondResult, Evaluation, RuleEvaluator, describe, rule_period
 
 log = logging.getLogger(__name__)
@@ -115,10 +113,12 @@ def _enter(row: AlertRow, state: str, t: int) -> None:
 
 
 def alert_view(engine: KpiEngine, config: AppConfig, rule: AlertRule, row: AlertRow,
-               silence: SilenceRow | None, rep_names: dict[str, str] | None = None) -> AlertView:
+               silence: SilenceRow | None, rep_names: dict[str, str] | None = None,
+               detail: dict[str, Any] | None = None) -> AlertView:
+    """`detail`: row.detail decoded, when the caller has just built it."""
     spec = engine.spec(rule.kpi)
     lang = alert_lang(rule, config)
-    detail = row.detail_json()
+    detail = row.detail_json() if detail is None else detail
     breach = detail.get("breach") or detail.get("eval") or {}
     conds = [CondResult(**c) for c in breach.get("conditions", []) if c.get("breached")]
     ev = detail.get("eval") or {}
@@ -175,33 +175,31 @@ def _period_label(p: dict | None, lang: str) -> str | None:
     return f"{label} ({fmt.word('to_date', lang)})" if p.get("to_date") else label
 
 
-def _content_hash(text: str, blocks: list[dict]) -> str:
-    return hashlib.sha1(json.dumps([text, blocks], sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
 def messages_for(engine: KpiEngine, config: AppConfig, rule: AlertRule, row: AlertRow, effects: list[str],
-                 silence: SilenceRow | None, t: int, rep_names: dict[str, str] | None = None) -> list[NewMessage]:
-    """The outbox messages the row's new state calls for; updates row.message_key/shown/updates."""
+                 silence: SilenceRow | None, t: int, rep_names: dict[str, str] | None = None,
+                 detail: dict[str, Any] | None = None) -> list[NewMessage]:
+    """The outbox messages the row's new state calls for; updates row.message_key/shown/updates.
+    `detail`: row.detail decoded, when the caller has just built it."""
     channel = alert_channel(rule, config)
     base = alert_key(rule.id, row.segment, row.episode)
     meta = {"rule": rule.id, "segment": row.segment, "episode": row.episode}
     out: list[NewMessage] = []
     if row.episode_open and row.state == "firing" and row.message_key is None:
         if silence is None:  # snoozed: it posts when the snooze is over and it still fires
-            text, blocks = alert_message(alert_view(engine, config, rule, row, silence, rep_names))
+            text, blocks = alert_message(alert_view(engine, config, rule, row, silence, rep_names, detail))
             key = f"{base}:firing"
             out.append(post(key, channel, text, blocks, ALERT_EVENT, event_payload={**meta, "state": "firing"}))
-            row.message_key, row.notified_at, row.shown = key, t, _content_hash(text, blocks)
+            row.message_key, row.notified_at, row.shown = key, t, content_hash(text, blocks)
         return out
     if not row.message_key:
         return out  # most segments of a run: nothing posted, so nothing to render
-    view = alert_view(engine, config, rule, row, silence, rep_names)
+    view = alert_view(engine, config, rule, row, silence, rep_names, detail)
     text, blocks = alert_message(view)
-    h = _content_hash(text, blocks)
-    if h != row.shown:
+    h = content_hash(text, blocks)
+    if not shows(row.shown, text, blocks, h):
         row.updates += 1
         out.append(edit(f"{base}:edit:{row.updates}", row.message_key, channel, text, blocks))
-        row.shown = h
+    row.shown = h  # an older form of the same hash is stored anew
     if "resolve" in effects:
         rtext, rblocks = resolved_reply(view)
         out.append(post(f"{base}:resolved", channel, rtext, rblocks, ALERT_EVENT, thread_of=row.message_key,
@@ -334,8 +332,8 @@ def _apply(engine, ops, config, rule, evals, t, as_of, silences, dry_run, want_e
                     if ev.segment not in explained:
                         explained[ev.segment] = _explain_for(engine, rule, ev.segment, as_of)
                     detail["explain"] = explained[ev.segment]
-            row.detail = json.dumps(detail, ensure_ascii=False, default=str)
-            msgs = messages_for(engine, config, rule, row, effects, silence, t, rep_names)
+            row.set_detail(detail)
+            msgs = messages_for(engine, config, rule, row, effects, silence, t, rep_names, detail)
             msgs += admin.rule_error_messages(config, ops, rule.id, rule.label(config.language), before, row, t)
             plans.append((before, row, effects, msgs))
         try:

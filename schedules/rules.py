@@ -169,10 +169,11 @@ class RuleEvaluator:
         m = self.cache.measure(rule.kpi, p, rule.filter, rule.per)
         cur = self.cache.values(rule.kpi, p, rule.filter, rule.per)
         segments = sorted(set(cur) | {s for s in known if s}) if rule.per else [WHOLE]
+        period = p.to_json()  # one for all segments: nothing changes an evaluation's period
         out = []
         for seg in segments:
             value = cur.get(seg)
-            ev = Evaluation(rule.id, seg, rule.kpi, p.to_json(), "ok", value, n=m.n if not rule.per else None)
+            ev = Evaluation(rule.id, seg, rule.kpi, period, "ok", value, n=m.n if not rule.per else None)
             if value is None:
                 ev.outcome = "no_data"
                 if not rule.per and m.reason:

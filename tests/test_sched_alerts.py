@@ -158,6 +158,40 @@ def test_an_alert_fires_once_is_edited_in_place_and_resolves_in_its_thread(store
     assert (row.state, row.episode) == ("firing", 2)
 
 
+def test_a_message_hashed_before_the_upgrade_is_edited_only_when_its_content_changes(store, emu, scripted):
+    """Alerts posted by an older version keep the stdlib-json hash of what they show; the first run
+    after an upgrade must not edit each of them with the same content."""
+    import hashlib
+
+    cfg, eng, ops = _setup(store, _rule())
+    day = timedelta(days=1)
+    t0 = at("2026-11-23T08:00")
+    _step(scripted, eng, ops, cfg, emu, t0, _ev("breach", 0.22))
+    row = ops.alert("win_drop", "")
+    posted = ops.message(row.message_key).payload
+    assert row.shown.startswith("o")  # the current hash
+
+    def older_hash(text, blocks):
+        return hashlib.sha1(json.dumps([text, blocks], sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+    def store_shown(shown):
+        r = ops.alert("win_drop", "")
+        r.shown = shown
+        with ops.begin() as conn:
+            ops.save_alert(r, conn)
+
+    store_shown(older_hash(posted["text"], posted["blocks"]))
+    _step(scripted, eng, ops, cfg, emu, t0 + day, _ev("breach", 0.22))
+    assert not emu.calls("chat.update")
+    assert ops.alert("win_drop", "").shown == row.shown  # rewritten in the current form
+    # an older hash of other content: the message is edited
+    store_shown(older_hash(posted["text"] + " (older)", posted["blocks"]))
+    _step(scripted, eng, ops, cfg, emu, t0 + 2 * day, _ev("breach", 0.22))
+    assert len(emu.calls("chat.update")) == 1
+    _step(scripted, eng, ops, cfg, emu, t0 + 3 * day, _ev("breach", 0.15))
+    assert len(emu.calls("chat.update")) == 2 and "15.0 %" in emu.messages(CH)[0]["text"]
+
+
 def test_a_snoozed_alert_stays_quiet_until_the_snooze_expires(store, emu, scripted):
     cfg, eng, ops = _setup(store, _rule())
     t0 = at("2026-11-23T08:00")
@@ -401,3 +435,4 @@ def test_a_thai_alert_says_why_there_is_no_data_in_thai(store):
     assert flow.alert_view(eng, cfg, rule, row, None).reason == early.reason_th
     en = rule.model_copy(update={"lang": "en"})
     assert flow.alert_view(eng, cfg, en, row, None).reason == early.reason
+
