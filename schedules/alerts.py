@@ -39,7 +39,7 @@ from config.schedule_models import AlertRule
 from kpi_engine import format as fmt
 from kpi_engine.engine import KpiEngine
 from kpi_engine.ops import HISTORY_FIELDS, AlertRow, NewMessage, OpsStore, SilenceRow, StaleWrite
-from schedules import admin
+from schedules import admin, gcpause
 from schedules import explain as explain_mod
 from schedules.outbox import ALERT_EVENT, content_hash, edit, post, shows
 from schedules.rules import CondResult, Evaluation, RuleEvaluator, describe, rule_period
@@ -248,6 +248,12 @@ def run_alerts(engine: KpiEngine, ops: OpsStore, config: AppConfig, as_of: datet
     from the stored state. A (rule, segment) already evaluated at or after as_of is skipped
     (a rerun of the same evaluation, or a replay of older history).
     """
+    with gcpause.paused():
+        return _run(engine, ops, config, as_of, dry_run, rule_ids, explain)
+
+
+def _run(engine: KpiEngine, ops: OpsStore, config: AppConfig, as_of: datetime, dry_run: bool,
+         rule_ids: list[str] | None, explain: bool) -> AlertRunResult:
     started = time.perf_counter()
     t = int(as_of.timestamp())
     result = AlertRunResult(as_of.isoformat(), dry_run)

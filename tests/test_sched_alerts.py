@@ -436,3 +436,54 @@ def test_a_thai_alert_says_why_there_is_no_data_in_thai(store):
     en = rule.model_copy(update={"lang": "en"})
     assert flow.alert_view(eng, cfg, en, row, None).reason == early.reason
 
+
+def test_a_run_pauses_the_cycle_collector_and_gives_it_back_as_it_found_it(store):
+    """Runs pause the collector (its passes were a quarter of a 1M-store run); it resumes when the last
+    overlapping run ends, also when a run fails, and stays off if it was off before."""
+    import gc
+    import threading
+
+    from schedules import gcpause
+
+    seen = []
+    cfg, eng, ops = _setup(store, _rule())
+    real = rules.RuleEvaluator.evaluate
+
+    def evaluate(self, rule, known=()):
+        seen.append(gc.isenabled())
+        return real(self, rule, known)
+
+    assert gc.isenabled()
+    rules.RuleEvaluator.evaluate = evaluate
+    try:
+        flow.run_alerts(eng, ops, cfg, at("2026-11-23T08:00"), dry_run=True)
+    finally:
+        rules.RuleEvaluator.evaluate = real
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(ValueError, match="no alert rule nope"):
+        flow.run_alerts(eng, ops, cfg, at("2026-11-23T08:00"), rule_ids=["nope"])
+    assert gc.isenabled()
+    # overlapping jobs on two threads: on until the last one ends
+    inside, leave = threading.Event(), threading.Event()
+
+    def other():
+        with gcpause.paused():
+            inside.set()
+            leave.wait(10)
+
+    th = threading.Thread(target=other)
+    th.start()
+    assert inside.wait(10)
+    with gcpause.paused():
+        pass
+    assert not gc.isenabled()  # the other job still runs
+    leave.set()
+    th.join(10)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gcpause.paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
