@@ -283,8 +283,14 @@ class RuleEvaluator:
         cuts (the same elapsed time) before a to-date one, so a partial week is never set
         against whole weeks.
         """
-        vals = [self.cache.values(rule.kpi, q, rule.filter, rule.per).get(seg) for q in reversed(self._earlier(p, n))]
-        return [v for v in vals if v is not None]
+        cols = self._columns(rule, ("trailing", p, n), lambda: reversed(self._earlier(p, n)))
+        return [v for v in (col.get(seg) for col in cols) if v is not None]
+
+    def _columns(self, rule: AlertRule, key: tuple, ps) -> list[dict[str, float | None]]:
+        """Segment → value of each period `ps()` lists, looked up once per rule and not once per
+        segment: a rule by rep reads the same eight weeks for each of 2,500 reps."""
+        return self._memo(("columns", rule.id, *key), lambda: [
+            self.cache.values(rule.kpi, q, rule.filter, rule.per) for q in ps()])
 
     def _vs_target(self, rule: AlertRule, spec, c: VsTarget, p: Period, seg: str, x: float) -> CondResult:
         if spec.key == "target_attainment":
@@ -311,8 +317,8 @@ class RuleEvaluator:
             same_weekday = self._memo(("weekdays", day, c.history_weeks),
                                       lambda: _same_weekdays(day, c.history_weeks, self.tz))
             xv = self.cache.values(rule.kpi, day, rule.filter, rule.per).get(seg)
-            hist = [v for v in (self.cache.values(rule.kpi, q, rule.filter, rule.per).get(seg) for q in same_weekday)
-                    if v is not None]
+            cols = self._columns(rule, ("weekdays", day, c.history_weeks), lambda: same_weekday)
+            hist = [v for v in (col.get(seg) for col in cols) if v is not None]
             label, label_th = day.label, _th(day)
         if xv is None or len(hist) < c.min_weeks:
             return CondResult("anomaly", None, {
