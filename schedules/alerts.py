@@ -264,14 +264,19 @@ def _run(engine: KpiEngine, ops: OpsStore, config: AppConfig, as_of: datetime, d
                          f"{', '.join(r.id for r in config.alerts.rules) or 'none'})")
     evaluator = RuleEvaluator(engine, config, as_of)
     silences = ops.silences(t)
+    # every rule's stored states in one read, not three reads per rule (each a round trip to
+    # PostgreSQL). A state changed since by someone else fails its write's version check, and
+    # that rule reads its states again.
+    stored = _by_rule(ops.alerts())
+    then = _by_rule(ops.alerts_as_of(t)) if dry_run else {}
     for rule in rules:
-        known = [seg for (rid, seg), row in ops.alerts(rule.id).items()
-                 if row.state in OPEN_STATES or row.episode_open]
+        mine = stored.get(rule.id, {})
+        known = [seg for (rid, seg), row in mine.items() if row.state in OPEN_STATES or row.episode_open]
         evals = evaluator.evaluate(rule, known)
         as_json = [_ev_json(ev) for ev in evals]
         result.evaluations += as_json
         _apply(engine, ops, config, rule, list(zip(evals, as_json, strict=True)), t, as_of, silences, dry_run,
-               explain, result)
+               explain, result, (mine, then.get(rule.id, {})))
     result.queries = evaluator.cache.queries
     result.seconds = round(time.perf_counter() - started, 3)
     return result
@@ -297,6 +302,13 @@ def _as_of(stored: dict[tuple[str, str], AlertRow], then: dict[tuple[str, str], 
     return out
 
 
+def _by_rule(rows: dict[tuple[str, str], AlertRow]) -> dict[str, dict[tuple[str, str], AlertRow]]:
+    out: dict[str, dict[tuple[str, str], AlertRow]] = {}
+    for key, row in rows.items():
+        out.setdefault(key[0], {})[key] = row
+    return out
+
+
 def _ev_json(ev: Evaluation) -> dict[str, Any]:
     d = ev.to_json()
     d["period"] = ev.period["label"]
@@ -308,15 +320,15 @@ def _silence_for(silences: list[SilenceRow], rule_id: str, segment: str) -> Sile
     return max(hits, key=lambda s: s.ends_at) if hits else None
 
 
-def _apply(engine, ops, config, rule, evals, t, as_of, silences, dry_run, want_explain, result) -> None:
+def _apply(engine, ops, config, rule, evals, t, as_of, silences, dry_run, want_explain, result, first) -> None:
+    """`first`: the rule's stored states and (dry run) their history at t, as the run read them."""
     explained: dict[str, dict] = {}
     data_to = engine.data_to(rule.kpi)
     # a rule per rep names thousands of reps: one read of their names, not one per message
     rep_names = engine.rep_names([ev.segment for ev, _ in evals]) if rule.per == "rep" else None
     for attempt in range(5):
-        stored = ops.alerts(rule.id)
-        if dry_run:
-            stored = _as_of(stored, ops.alerts_as_of(t, rule.id), t)
+        current = first[0] if attempt == 0 else ops.alerts(rule.id)  # a retry: changed meanwhile
+        stored = _as_of(current, first[1], t) if dry_run else current  # a dry run writes nothing, so never retries
         plans = []
         for ev, ev_json in evals:
             before = stored.get((rule.id, ev.segment)) or AlertRow(rule.id, ev.segment)

@@ -192,6 +192,37 @@ def test_a_message_hashed_before_the_upgrade_is_edited_only_when_its_content_cha
     assert len(emu.calls("chat.update")) == 2 and "15.0 %" in emu.messages(CH)[0]["text"]
 
 
+def test_an_acknowledgement_made_while_a_run_evaluates_is_kept(store, emu, scripted, caplog, monkeypatch):
+    """A run reads every rule's state once, at its start. A click that changes an alert after that
+    read fails the run's write of that alert (its version moved): the rule reads its state again and
+    the acknowledgement stays, in the message and in the store."""
+    import logging
+
+    cfg, eng, ops = _setup(store, _rule())
+    t0 = at("2026-11-23T08:00")
+    _step(scripted, eng, ops, cfg, emu, t0, _ev("breach", 0.22))
+    [msg] = emu.messages(CH)
+    row = ops.alert("win_drop", "")
+    value = f"win_drop||{row.episode}"
+
+    def evaluate_with_a_click(self, rule, known=()):
+        # the run has read the states already; someone acknowledges now
+        assert flow.acknowledge(eng, ops, cfg, value, "U0ANNA", int(t0.timestamp()) + 60).ok
+        return [_ev("breach", 0.15)]
+
+    monkeypatch.setattr(rules.RuleEvaluator, "evaluate", evaluate_with_a_click)
+    with caplog.at_level(logging.INFO, logger="schedules.alerts"):
+        flow.run_alerts(eng, ops, cfg, t0 + timedelta(days=1), explain=False)
+    Sender(ops, client_for(emu)).drain(timeout=10)
+    assert "state changed meanwhile" in caplog.text  # the stale read was retried, not written
+    row = ops.alert("win_drop", "")
+    assert row.acked_by == "U0ANNA" and row.value == 0.15
+    msg = emu.message(CH, msg["ts"])
+    assert "15.0 %" in msg["text"] and "U0ANNA" in json.dumps(msg["blocks"])
+    assert not any(e["action_id"] == ACK_ACTION for b in msg["blocks"] if b["type"] == "actions"
+                   for e in b["elements"])
+
+
 def test_a_snoozed_alert_stays_quiet_until_the_snooze_expires(store, emu, scripted):
     cfg, eng, ops = _setup(store, _rule())
     t0 = at("2026-11-23T08:00")
