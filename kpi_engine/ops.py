@@ -87,6 +87,7 @@ def _outbox_row(r) -> OutboxRow:
     d["uncertain"] = bool(d["uncertain"])
     return OutboxRow(**d)
 
+
 _DETAIL_OPTIONS = (orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
                    | orjson.OPT_PASSTHROUGH_DATACLASS)
 
@@ -122,7 +123,12 @@ class AlertRow:
         return self.fired_at is not None and self.resolved_at is None
 
     def detail_json(self) -> dict[str, Any]:
-        return json.loads(self.detail) if self.detail else {}
+        if not self.detail:
+            return {}
+        try:
+            return orjson.loads(self.detail)
+        except orjson.JSONDecodeError:  # written by json.dumps before set_detail: it may hold NaN
+            return json.loads(self.detail)
 
     def set_detail(self, detail: dict[str, Any]) -> None:
         # orjson: an alert run encodes one detail per rule and segment (16,000 at 1M opportunities), and

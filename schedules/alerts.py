@@ -113,12 +113,10 @@ def _enter(row: AlertRow, state: str, t: int) -> None:
 
 
 def alert_view(engine: KpiEngine, config: AppConfig, rule: AlertRule, row: AlertRow,
-               silence: SilenceRow | None, rep_names: dict[str, str] | None = None,
-               detail: dict[str, Any] | None = None) -> AlertView:
-    """`detail`: row.detail decoded, when the caller has just built it."""
+               silence: SilenceRow | None, rep_names: dict[str, str] | None = None) -> AlertView:
     spec = engine.spec(rule.kpi)
     lang = alert_lang(rule, config)
-    detail = row.detail_json() if detail is None else detail
+    detail = row.detail_json()
     breach = detail.get("breach") or detail.get("eval") or {}
     conds = [CondResult(**c) for c in breach.get("conditions", []) if c.get("breached")]
     ev = detail.get("eval") or {}
@@ -176,24 +174,22 @@ def _period_label(p: dict | None, lang: str) -> str | None:
 
 
 def messages_for(engine: KpiEngine, config: AppConfig, rule: AlertRule, row: AlertRow, effects: list[str],
-                 silence: SilenceRow | None, t: int, rep_names: dict[str, str] | None = None,
-                 detail: dict[str, Any] | None = None) -> list[NewMessage]:
-    """The outbox messages the row's new state calls for; updates row.message_key/shown/updates.
-    `detail`: row.detail decoded, when the caller has just built it."""
+                 silence: SilenceRow | None, t: int, rep_names: dict[str, str] | None = None) -> list[NewMessage]:
+    """The outbox messages the row's new state calls for; updates row.message_key/shown/updates."""
     channel = alert_channel(rule, config)
     base = alert_key(rule.id, row.segment, row.episode)
     meta = {"rule": rule.id, "segment": row.segment, "episode": row.episode}
     out: list[NewMessage] = []
     if row.episode_open and row.state == "firing" and row.message_key is None:
         if silence is None:  # snoozed: it posts when the snooze is over and it still fires
-            text, blocks = alert_message(alert_view(engine, config, rule, row, silence, rep_names, detail))
+            text, blocks = alert_message(alert_view(engine, config, rule, row, silence, rep_names))
             key = f"{base}:firing"
             out.append(post(key, channel, text, blocks, ALERT_EVENT, event_payload={**meta, "state": "firing"}))
             row.message_key, row.notified_at, row.shown = key, t, content_hash(text, blocks)
         return out
     if not row.message_key:
         return out  # most segments of a run: nothing posted, so nothing to render
-    view = alert_view(engine, config, rule, row, silence, rep_names, detail)
+    view = alert_view(engine, config, rule, row, silence, rep_names)
     text, blocks = alert_message(view)
     h = content_hash(text, blocks)
     if not shows(row.shown, text, blocks, h):
@@ -351,7 +347,7 @@ def _apply(engine, ops, config, rule, evals, t, as_of, silences, dry_run, want_e
                         explained[ev.segment] = _explain_for(engine, rule, ev.segment, as_of)
                     detail["explain"] = explained[ev.segment]
             row.set_detail(detail)
-            msgs = messages_for(engine, config, rule, row, effects, silence, t, rep_names, detail)
+            msgs = messages_for(engine, config, rule, row, effects, silence, t, rep_names)
             msgs += admin.rule_error_messages(config, ops, rule.id, rule.label(config.language), before, row, t)
             plans.append((before, row, effects, msgs))
         try:

@@ -518,3 +518,16 @@ def test_a_run_pauses_the_cycle_collector_and_gives_it_back_as_it_found_it(store
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_detail_stored_by_an_older_version_still_reads():
+    """Details were written by json.dumps, which writes a NaN as NaN (not JSON); they are read back
+    as they were, and a detail written now reads back the same."""
+    import math
+
+    old = AlertRow("r", "", detail='{"eval": {"value": NaN, "period": {"label": "2026-W47"}}, "ชื่อ": "ทีม"}')
+    d = old.detail_json()
+    assert math.isnan(d["eval"]["value"]) and d["ชื่อ"] == "ทีม"
+    new = AlertRow("r", "")
+    new.set_detail({"eval": {"value": 0.25, "n": 3}, "data_to": None})
+    assert new.detail_json() == {"eval": {"value": 0.25, "n": 3}, "data_to": None}
