@@ -131,7 +131,7 @@ def _stale_messages(config: AppConfig, source: SourceConfig, state: SourceState 
         row.message_key, row.notified_at, row.shown = key, t, h
         return [post(key, channel, text, blocks, ALERT_EVENT, event_payload={**meta, "state": "firing"})]
     out = []
-    if not shows(row.shown, text, blocks, h):
+    if not shows(row.shown, h, text, blocks):
         row.updates += 1
         out.append(edit(f"{base}:edit:{row.updates}", row.message_key, channel, text, blocks))
     row.shown = h  # an older form of the same hash is stored anew

@@ -192,7 +192,7 @@ def messages_for(engine: KpiEngine, config: AppConfig, rule: AlertRule, row: Ale
     view = alert_view(engine, config, rule, row, silence, rep_names)
     text, blocks = alert_message(view)
     h = content_hash(text, blocks)
-    if not shows(row.shown, text, blocks, h):
+    if not shows(row.shown, h, text, blocks):
         row.updates += 1
         out.append(edit(f"{base}:edit:{row.updates}", row.message_key, channel, text, blocks))
     row.shown = h  # an older form of the same hash is stored anew
@@ -272,7 +272,7 @@ def _run(engine: KpiEngine, ops: OpsStore, config: AppConfig, as_of: datetime, d
         as_json = [_ev_json(ev) for ev in evals]
         result.evaluations += as_json
         _apply(engine, ops, config, rule, list(zip(evals, as_json, strict=True)), t, as_of, silences, dry_run,
-               explain, result, (mine, then.get(rule.id, {})))
+               explain, result, read=mine, read_then=then.get(rule.id, {}))
     result.queries = evaluator.cache.queries
     result.seconds = round(time.perf_counter() - started, 3)
     return result
@@ -316,15 +316,17 @@ def _silence_for(silences: list[SilenceRow], rule_id: str, segment: str) -> Sile
     return max(hits, key=lambda s: s.ends_at) if hits else None
 
 
-def _apply(engine, ops, config, rule, evals, t, as_of, silences, dry_run, want_explain, result, first) -> None:
-    """`first`: the rule's stored states and (dry run) their history at t, as the run read them."""
+def _apply(engine, ops, config, rule, evals, t, as_of, silences, dry_run, want_explain, result, *,
+           read: dict[tuple[str, str], AlertRow], read_then: dict[tuple[str, str], AlertRow]) -> None:
+    """`read`, `read_then`: the rule's stored states and (dry run) their history at t, as the run read
+    them before evaluating."""
     explained: dict[str, dict] = {}
     data_to = engine.data_to(rule.kpi)
     # a rule per rep names thousands of reps: one read of their names, not one per message
     rep_names = engine.rep_names([ev.segment for ev, _ in evals]) if rule.per == "rep" else None
     for attempt in range(5):
-        current = first[0] if attempt == 0 else ops.alerts(rule.id)  # a retry: changed meanwhile
-        stored = _as_of(current, first[1], t) if dry_run else current  # a dry run writes nothing, so never retries
+        current = read if attempt == 0 else ops.alerts(rule.id)  # a retry: changed meanwhile
+        stored = _as_of(current, read_then, t) if dry_run else current  # a dry run writes nothing, so never retries
         plans = []
         for ev, ev_json in evals:
             before = stored.get((rule.id, ev.segment)) or AlertRow(rule.id, ev.segment)

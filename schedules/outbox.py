@@ -93,13 +93,13 @@ def content_hash(text: str, blocks: list[dict] | None) -> str:
     return "o" + hashlib.sha1(orjson.dumps([text, blocks], option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def shows(shown: str | None, text: str, blocks: list[dict] | None, h: str | None = None) -> bool:
+def shows(shown: str | None, h: str, text: str, blocks: list[dict] | None) -> bool:
     """Whether the message whose stored hash is `shown` already shows text and blocks (`h`: their
-    content_hash, if at hand). A hash stored before content_hash (stdlib json, no "o") is checked the
-    way it was made, so an upgrade edits no message that has not changed."""
+    content_hash). A hash stored before content_hash (stdlib json, no "o") is checked the way it was
+    made, so an upgrade edits no message that has not changed."""
     if shown is None:
         return False
-    if shown == (h or content_hash(text, blocks)):
+    if shown == h:
         return True
     if shown.startswith("o"):
         return False
