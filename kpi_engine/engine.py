@@ -461,6 +461,7 @@ class KpiEngine:
             return [r[0] for r in conn.execute(text(sql + " ORDER BY rep_id"), params)]
 
     def rep_names(self, rep_ids: list[str]) -> dict[str, str]:
+        """The names of these reps, looked up with .get: for many ids, every rep's name is in it."""
         with self.store.connect() as conn:
             return self._rep_names(conn, rep_ids)
 
@@ -519,12 +520,15 @@ class KpiEngine:
         # a key function per row: a breakdown by rep has thousands (keys are distinct, so the value
         # at the end of each tuple is never compared)
         sign = -1 if spec.higher_is_better else 1
-        valued = sorted((sign * v if v else 0, k, v) for k, v in rows or [] if v is not None)
-        blank = sorted(k for k, v in rows or [] if v is None and k)
-        ordered = [(k, v) for _, k, v in valued] + [(k, None) for k in blank]
-        labels = self._rep_names(conn, [k for k, _ in ordered]) if by == "rep" else {}
-        return [{"key": k, "label": labels.get(k) or k or "(none)",
-                 "value": round(v, 6) if isinstance(v, float) else _clean(v)} for k, v in ordered]
+        rows = rows or []
+        valued = sorted([(sign * v if v else 0, k, v) for k, v in rows if v is not None])
+        blank = sorted([k for k, v in rows if v is None and k])
+        labels = self._rep_names(conn, [k for _, k, _ in valued] + blank) if by == "rep" else {}
+        get = labels.get
+        out = [{"key": k, "label": get(k) or k or "(none)",
+                "value": round(v, 6) if v.__class__ is float else _clean(v)} for _, k, v in valued]
+        out += [{"key": k, "label": get(k) or k, "value": None} for k in blank]
+        return out
 
     def _labelled(self, rows: list[dict] | None, by: str | None, lang: str) -> list[dict] | None:
         """Breakdown rows keep the stored value as `key`; `label` is what people read (a rep's name,
@@ -539,10 +543,8 @@ class KpiEngine:
             return {}
         # Past a few dozen ids, reading the whole (small) reps table is cheaper than naming each id as a
         # bound parameter: building and compiling a statement of 150 parameters costs more than the read.
-        if len(ids) > 32:
-            want = set(ids)
-            return {rid: name for rid, name in driver_rows.rows(conn, "SELECT rep_id, name FROM reps")
-                    if name and rid in want}
+        if len(ids) > 32:  # every rep's name: a name the caller does not look up costs less than a filter
+            return {rid: name for rid, name in driver_rows.rows(conn, "SELECT rep_id, name FROM reps") if name}
         marks = ", ".join(f":r{j}" for j in range(len(ids)))
         rows = conn.execute(text(f"SELECT rep_id, name FROM reps WHERE rep_id IN ({marks})"),
                             {f"r{j}": v for j, v in enumerate(ids)})
