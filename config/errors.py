@@ -1,6 +1,6 @@
 """The config's and the environment's error types, apart from the pydantic models that raise them: a
 command catches them without paying for pydantic's import (`kpibot ask` never loads it when the
-config was validated before, config/startup.py)."""
+config was validated before, kpibot/startup.py)."""
 
 
 class ConfigError(ValueError):

@@ -4,7 +4,7 @@ The commands are a typer app (kpibot/commands.py, also reachable here as `kpibot
 `kpibot ask …` does not load it: typer, pydantic and pydantic-settings cost a fresh process more
 than half its start-up, and a person or a cron job asking one question pays that on every call.
 So `main` reads an `ask` whose words and options it can read exactly as typer would, and answers it
-with the settings and the validated config read without pydantic (config/startup.py); anything else
+with the settings and the validated config read without pydantic (kpibot/startup.py); anything else
 (help, a usage mistake, --user, an option it does not know) goes to the typer app as before. Both
 answer through kpibot.ask_cmd.ask, and report a user's mistake the same way (kpibot.guard).
 """
@@ -62,10 +62,10 @@ def _ask_now(words: list[str], as_of: str | None, as_json: bool, explain: bool) 
 
     try:
         try:
-            from config.startup import quick_config, store_settings
             from kpi_engine.db import open_reader
             from kpi_engine.engine import KpiEngine
             from kpibot.ask_cmd import ask
+            from kpibot.startup import quick_config, store_settings
 
             settings = store_settings()
             store = open_reader(settings.database_url)  # a SQLite store without loading SQLAlchemy

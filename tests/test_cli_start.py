@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from config import startup
 from config.errors import SettingsError
+from kpibot import startup
 from kpibot.cli import plain_ask
 from tests.conftest import ROOT
 from tests.fixtures import write

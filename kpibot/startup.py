@@ -15,7 +15,9 @@ before it answers. So:
   never validated, or changed since, goes through the models, so its mistakes are reported as
   before; a config whose values JSON cannot hold exactly is simply not kept.
 
-Only the `ask` start path uses these; everything else calls get_settings()/get_config().
+Only the `ask` start path uses these; everything else calls get_settings()/get_config(). It lives
+with the command line, not in config/, because checking a config needs the KPI catalogue
+(kpi_engine.config_check), and config/ sits below kpi_engine.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from zoneinfo import ZoneInfo
 from config.user_cache import cache_dir, read_own
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CONFIG_PATH = Path(__file__).with_name("default.toml")
+DEFAULT_CONFIG_PATH = ROOT / "config" / "default.toml"
 
 # the fields of config.settings.Settings, lowercased as pydantic-settings reads them (case-insensitive)
 _SETTINGS = {"database_url", "kpibot_config", "slack_bot_token", "slack_signing_secret", "slack_app_token",
@@ -182,6 +184,8 @@ def _code_stamp() -> bytes:
             if e.name.endswith((".py", ".toml")):
                 st = e.stat()
                 parts.append(f"{e.path}:{st.st_mtime_ns}:{st.st_size}")
+    st = os.stat(__file__)  # this module's own encoding of the kept copy
+    parts.append(f"{__file__}:{st.st_mtime_ns}:{st.st_size}")
     for lib in _LIBS:
         spec = find_spec(lib)
         origin = spec.origin if spec else None
