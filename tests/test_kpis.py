@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from config.app_config import AppConfig, RetentionConfig
-from kpi_engine.engine import KpiEngine
+from kpi_engine.engine import SIDE_AFTER, KpiEngine
 from kpi_engine.periods import previous
 from kpi_engine.query import PeriodSpec, Query, QueryError
 from tests.fixtures import load
@@ -434,10 +434,14 @@ def test_activity_of_an_unknown_rep_by_rep_and_by_team(store, tmp_path):
     assert team.details["by_type"] == {"call": 2, "email": 1}
 
 
-def test_concurrent_answers_match_sequential_ones(eng):
-    """Answers run their comparison period on a second connection when one is free: many at once
-    must neither block each other nor mix their results."""
+@pytest.mark.parametrize("side_after", [0, SIDE_AFTER])
+def test_concurrent_answers_match_sequential_ones(eng, side_after):
+    """Answers run their comparison period on a second connection when one is free (side_after 0:
+    always; by default: for questions that were slow before): many at once must neither block each
+    other nor mix their results."""
     from concurrent.futures import ThreadPoolExecutor
+
+    eng.side_after = side_after
 
     questions = [("revenue", "2026-Q2"), ("win_rate", "2026-Q2"), ("retention", "2026-Q2"), ("rep_activity", "2026-04"),
                  ("stage_duration", "2026-04"), ("cac", "2026-04"), ("repeat_rate", "2026-05"), ("aov", "2026-05")]
@@ -450,6 +454,41 @@ def test_concurrent_answers_match_sequential_ones(eng):
     with ThreadPoolExecutor(max_workers=8) as pool:
         for _ in range(3):
             assert list(pool.map(run, questions)) == expected
+
+
+def test_only_a_question_slow_the_last_time_runs_its_comparison_on_a_second_thread(eng):
+    """A side task costs more than a fast question takes, so it is kept for questions shaped like
+    one whose period was slow; the answers are the same either way."""
+    import threading
+
+    from sqlalchemy import event
+
+    threads: list[str] = []
+
+    def seen(*_):
+        threads.append(threading.current_thread().name)
+
+    def run(kpi, key="2026-Q2", **kw):
+        threads.clear()
+        a = ask(eng, kpi, key, as_of="2026-07-01", **kw)
+        return (a.value, a.comparison.value, a.target, a.breakdown), any(t.startswith("kpi-side") for t in threads)
+
+    event.listen(eng.store, "before_cursor_execute", seen)
+    try:
+        assert eng.side_after == SIDE_AFTER > 0
+        serial, side = run("revenue", breakdown="team")
+        assert not side  # never timed: in line
+        assert run("revenue", breakdown="team") == (serial, False)  # fast the first time: in line again
+        eng.side_after = 0  # every period counts as slow now; this shape was timed fast: once more in line
+        assert run("revenue", breakdown="team") == (serial, False)
+        assert run("revenue", breakdown="team") == (serial, True)  # slow last time: on the side
+        assert run("revenue", "2025-Q4", breakdown="team")[1]  # the same shape, another quarter
+        assert run("revenue", breakdown="region")[1]  # never timed: with side_after 0, on the side
+        eng.side_after = 1e9  # nothing is slow any more: back in line after one more timing
+        assert run("revenue", breakdown="team") == (serial, True)
+        assert run("revenue", breakdown="team") == (serial, False)
+    finally:
+        event.remove(eng.store, "before_cursor_execute", seen)
 
 
 def test_targets_by_rep_and_by_a_team_made_of_its_reps(store, tmp_path):
