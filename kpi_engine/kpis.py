@@ -51,6 +51,15 @@ def _rows(rows: list[dict] | None, value: Callable[[dict], float | None]) -> lis
     return [("" if r["k"] is None else str(r["k"]), value(r)) for r in rows]
 
 
+def _ratio_rows(rows: list[dict] | None, a: str, b: str) -> list[tuple[str, float | None]] | None:
+    """_rows(rows, lambda r: ratio(r[a], r[b])) with ratio() written out: no call per row for the
+    thousands of reps of an answer by rep (an empty or zero denominator is None, as in ratio)."""
+    if rows is None:
+        return None
+    return [("" if (k := r["k"]) is None else str(k), float(r[a] or 0) / d if (d := float(r[b] or 0)) else None)
+            for r in rows]
+
+
 class _Samples(Mapping):
     """Each breakdown key's sample, worked out when first read: only a per-segment alert rule reads
     it, and an answer by rep has thousands of keys that would each pay for it."""
@@ -141,7 +150,7 @@ def deals_closed(c: Calc) -> Measure:
 def avg_deal_size(c: Calc) -> Measure:
     t, rows = _won(c)
     return _quotient(t["amt"], t["n"], "no_won_deals", {"revenue": num(t["amt"]), "deals": int(t["n"])},
-                     _rows(rows, lambda r: ratio(r["amt"], r["n"])))
+                     _ratio_rows(rows, "amt", "n"))
 
 
 @kpi("win_rate")
@@ -464,7 +473,7 @@ def lead_conversion(c: Calc) -> Measure:
     t, rows = _leads(c)
     n, q = int(t["n"]), int(num(t["q"]))
     return _quotient(q, n, "no_leads", {"leads": n, "qualified": q},
-                     _rows(rows, lambda r: ratio(r["q"], r["n"])), _row_n(rows, lambda r: r["n"]))
+                     _ratio_rows(rows, "q", "n"), _row_n(rows, lambda r: r["n"]))
 
 
 @kpi("lead_to_qualified_time")
@@ -542,7 +551,7 @@ def repeat_rate(c: Calc) -> Measure:
                         "purchases p", ["p.t >= :s", "p.t < :e", "(p.prev_t IS NULL OR p.prev_t < :s)"])
     n, m = int(t["n"]), int(num(t["m"]))
     return _quotient(m, n, "no_customers", {"customers": n, "repeat_customers": m},
-                     _rows(rows, lambda r: ratio(r["m"], r["n"])), _row_n(rows, lambda r: r["n"]))
+                     _ratio_rows(rows, "m", "n"), _row_n(rows, lambda r: r["n"]))
 
 
 def _repeat_rolled(c: Calc) -> tuple[dict, list | None] | None:
@@ -605,7 +614,7 @@ def retention(c: Calc) -> Measure:
         t, rows = _customers_churn(c)
     n, m = int(t["n"]), int(num(t["m"]))
     details = {"customers_at_start": n, "retained": m, "lost": n - m, "mode": rc.mode}
-    out = _quotient(m, n, "no_active_customers", details, _rows(rows, lambda r: ratio(r["m"], r["n"])),
+    out = _quotient(m, n, "no_active_customers", details, _ratio_rows(rows, "m", "n"),
                     _row_n(rows, lambda r: r["n"]))
     if rows is not None:
         out.row_details = {
@@ -689,7 +698,7 @@ def aov(c: Calc) -> Measure:
                         ["od.ordered_at >= :s", "od.ordered_at < :e"])
     n = int(t["n"])
     return _quotient(t["amt"], n, "no_orders", {"orders": n, "order_revenue": num(t["amt"])},
-                     _rows(rows, lambda r: ratio(r["amt"], r["n"])))
+                     _ratio_rows(rows, "amt", "n"))
 
 
 @kpi("csat")
@@ -704,7 +713,7 @@ def csat(c: Calc) -> Measure:
                         ["sv.responded_at >= :s", "sv.responded_at < :e"])
     n = int(t["n"])
     return _quotient(t["good"], n, "no_responses", {"responses": n, "mean_score": ratio(t["total"], n)},
-                     _rows(rows, lambda r: ratio(r["good"], r["n"])), _row_n(rows, lambda r: r["n"]))
+                     _ratio_rows(rows, "good", "n"), _row_n(rows, lambda r: r["n"]))
 
 
 # ------------------------------------------------------------------ reps: activity, training, content
@@ -827,7 +836,7 @@ def training_effectiveness(c: Calc) -> Measure:
     if n == 0:
         return _none("no_training_feedback")
     return Measure(num(t["r"]) / n, n=n, details={"responses": n},
-                   rows=_rows(rows, lambda r: ratio(r["r"], r["n"])))
+                   rows=_ratio_rows(rows, "r", "n"))
 
 
 @kpi("stage_duration")

@@ -538,3 +538,22 @@ def test_rep_targets_summed_in_the_database_equal_the_rows_combined_one_by_one(s
             fast, slow = _rep_targets(c, "revenue", mode), _rep_targets_rowwise(c, "revenue", mode, None)
             assert fast.keys() == slow.keys() and fast
             assert fast == pytest.approx(slow, rel=1e-12)
+
+
+def test_ratio_rows_divide_as_ratio_does():
+    """The by-rep fast path of a ratio KPI's rows gives what ratio() gives, for every kind of value
+    the databases return (int, float, Decimal, NULL) and for keys that are NULL or not text."""
+    import math
+    from decimal import Decimal
+
+    from kpi_engine.calc import ratio
+    from kpi_engine.kpis import _ratio_rows, _rows
+
+    values = [0, 3, -2, 2.5, -0.0, None, Decimal("0"), Decimal("1.5"), float("nan")]
+    rows = [{"k": k, "a": a, "b": b} for k in ("r1", None, 7) for a in values for b in values]
+    fast, slow = _ratio_rows(rows, "a", "b"), _rows(rows, lambda r: ratio(r["a"], r["b"]))
+    assert [k for k, _ in fast] == [k for k, _ in slow]
+    for (_, x), (_, y) in zip(fast, slow, strict=True):
+        assert (x is None and y is None) or (math.isnan(x) and math.isnan(y)) or x == y
+    assert sum(x is None for _, x in fast) == 3 * len(values) * 4  # 0, -0.0, None, Decimal 0 below
+    assert _ratio_rows(None, "a", "b") is None
