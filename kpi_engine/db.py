@@ -50,7 +50,7 @@ PG_CONNECT_TIMEOUT = 10
 _READ_ONLY: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 # The newest migration's revision id; tests/test_migrate.py keeps it equal to the scripts' head.
-SCHEMA_HEAD = "0008"
+SCHEMA_HEAD = "0009"
 
 # what alembic_version holds in a store nobody created yet
 EMPTY = None

@@ -188,6 +188,7 @@ class KpiEngine:
         # question shape -> its period took longer than side_after the last time (see SIDE_AFTER)
         self.side_after = SIDE_AFTER
         self._slow: dict[tuple, bool] = {}
+        self._names: tuple[int, dict[str, str]] | None = None  # (reps' version, every rep's name)
         fmt.set_thai_years(config.thai_years)
 
     # ------------------------------------------------------------ public API
@@ -479,7 +480,7 @@ class KpiEngine:
     def rep_names(self, rep_ids: list[str]) -> dict[str, str]:
         """The names of these reps, looked up with .get: for many ids, every rep's name is in it."""
         with self.store.connect() as conn:
-            return self._rep_names(conn, rep_ids)
+            return dict(self._rep_names(conn, rep_ids))
 
     def data_to(self, key: str) -> int | None:
         """Up to when the data behind a KPI is complete (kpi_engine.freshness); None if unrecorded."""
@@ -560,11 +561,26 @@ class KpiEngine:
         # Past a few dozen ids, reading the whole (small) reps table is cheaper than naming each id as a
         # bound parameter: building and compiling a statement of 150 parameters costs more than the read.
         if len(ids) > 32:  # every rep's name: a name the caller does not look up costs less than a filter
-            return {rid: name for rid, name in driver_rows.rows(conn, "SELECT rep_id, name FROM reps") if name}
+            return self._all_rep_names(conn)
         marks = ", ".join(f":r{j}" for j in range(len(ids)))
         rows = conn.execute(text(f"SELECT rep_id, name FROM reps WHERE rep_id IN ({marks})"),
                             {f"r{j}": v for j, v in enumerate(ids)})
         return {rid: name for rid, name in rows if name}
+
+    def _all_rep_names(self, conn) -> dict[str, str]:
+        """Every rep's name, kept while the reps table's version is the one they were read at. Triggers
+        raise it on every write to reps (migration 0009), so one row read says whether the thousands
+        of names are still current. Read-only for callers: the same dict serves later answers."""
+        got = driver_rows.rows(conn, "SELECT version FROM table_versions WHERE name = 'reps'")
+        version = got[0][0] if got else None
+        kept = self._names
+        if version is not None and kept is not None and kept[0] == version:
+            return kept[1]
+        # the version is read first: a change committed in between makes the next answer read again
+        names = {rid: name for rid, name in driver_rows.rows(conn, "SELECT rep_id, name FROM reps") if name}
+        if version is not None:
+            self._names = (version, names)
+        return names
 
     def _domain(self, conn, spec: KpiSpec, dim: str) -> set[str]:
         if dim in _FIXED_DOMAINS:

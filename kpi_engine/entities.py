@@ -4,9 +4,9 @@ Reading every distinct team, region, product, … scans the big tables (2.5 s at
 SQLite), so a lexicon is built once per data version and kept: in memory, and in the store itself
 (table `lexicon_cache`, declared in kpi_engine/state_models.py), so that the next process (`kpibot ask` is a new one each time) reads it in a
 few milliseconds instead of scanning again. Whether the data changed is asked of a cheap version
-(the reps table in full, which is small, plus row counts and latest timestamps that indexes answer),
-at most every `check_seconds`; a lexicon older than `max_age_seconds` is rebuilt anyway, for edits
-that change neither (a product renamed in place). A process that already has a lexicon keeps
+(the reps table's version, which triggers raise on every change to a rep, plus row counts and latest
+timestamps that indexes answer), at most every `check_seconds`; a lexicon older than
+`max_age_seconds` is rebuilt anyway, for edits that change none of these (a product renamed in place). A process that already has a lexicon keeps
 answering with it while the new one is built in the background: a new rep is unknown for a moment,
 never misread.
 """
@@ -47,10 +47,7 @@ _VALUES = {
 }
 # each a single index seek or a small table: the version costs a few milliseconds at any size
 _VERSION = (
-    "SELECT (SELECT COUNT(*) FROM reps),"
-    " (SELECT SUM(LENGTH(rep_id) + COALESCE(LENGTH(name), 0) + COALESCE(LENGTH(name_th), 0)"
-    "   + COALESCE(LENGTH(nickname), 0) + COALESCE(LENGTH(team), 0) + COALESCE(LENGTH(region), 0)"
-    "   + COALESCE(LENGTH(slack_user_id), 0)) FROM reps),"
+    "SELECT (SELECT version FROM table_versions WHERE name = 'reps'),"  # raised by triggers on any change
     " (SELECT COUNT(*) FROM accounts),"
     " (SELECT MAX(created_at) FROM opportunities),"
     " (SELECT MAX(created_at) FROM leads),"

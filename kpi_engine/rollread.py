@@ -83,9 +83,10 @@ class RollState:
         return out
 
     def between(self, fact: Fact, cube: Cube, key: str, join: str, where: list[str], params: dict, lo: int,
-                hi: int) -> dict[Any, list[float]]:
-        """Running totals at hi less those at lo, by key, for a cube with one row per key and day
-        (keys with no row at hi have none; a key with no row at lo started after it)."""
+                hi: int) -> list[tuple]:
+        """Running totals at hi less those at lo, a (key, c0, c1, c2, c3) row per key, for a cube with
+        one row per key and day (keys with no row at hi have none; a key with no row at lo started
+        after it)."""
         ck = ("between", fact.name, cube.name, key, join, tuple(where), tuple(sorted(params.items())), lo, hi)
         got = self._between.get(ck)
         if got is None:
@@ -95,11 +96,12 @@ class RollState:
                    f" {join} WHERE x.fact = :f AND x.cube = :c AND x.day = :hi"
                    f"{''.join(' AND ' + w for w in where)}")
             p = {"f": fact.name, "c": cube.name, **params, "lo": lo, "hi": hi}
-            # c0..c3 are NOT NULL floats and the key a NOT NULL text column, so each row's tail is the
-            # four numbers as they are: no per-value conversion for thousands of reps
-            got = {r[0]: r[1:] for r in driver_rows.rows(self.conn, sql, p)}
+            # c0..c3 are NOT NULL floats and the key a NOT NULL text column (keys are distinct: one row
+            # per key and day), so the driver's rows are used as they are: no per-key work for
+            # thousands of reps
+            got = driver_rows.rows(self.conn, sql, p)
             self._between[ck] = got
-        return got  # roll() never changes a key's numbers in place: shared with this cache
+        return got  # roll() never changes these rows: shared with this cache
 
 
 def choose_cube(fact: Fact, dims: set[str]) -> tuple[Cube, bool] | None:
@@ -154,6 +156,7 @@ def roll(c: Calc, name: str, present: str | tuple[str, ...], by: str | None = "s
 
     names = [n for n, _ in fact.measures]
     sums: dict[Any, list[float]] = {}
+    flat: list[tuple] | None = None  # (key, c0, c1, c2, c3) rows, when one read gives every key's sums
     first, last = span
     if until is None:
         ds, de, parts = st.clock.split(c.s, c.e)
@@ -165,7 +168,10 @@ def roll(c: Calc, name: str, present: str | tuple[str, ...], by: str | None = "s
         # same to the bit), so half the rows come back and none is subtracted in Python. By rep even
         # when an alert rule reads many periods: a query per period beats thousands of keys x days
         # subtracted here
-        sums = dict(st.between(fact, cube, key, join, where, params, lo, hi))
+        flat = st.between(fact, cube, key, join, where, params, lo, hi)
+        if parts:
+            sums = {r[0]: r[1:] for r in flat}
+            flat = None
     elif hi >= first and hi > lo:
         days = {hi} | ({lo} if lo >= first else set())
         tot = st.totals(fact, cube, key, join, where, params, days)
@@ -176,34 +182,38 @@ def roll(c: Calc, name: str, present: str | tuple[str, ...], by: str | None = "s
     for a, b in parts:
         for k, vals in _rows(c, fact, by, a, b):
             sums[k] = [x + v for x, v in zip(sums.get(k) or _ZERO, vals, strict=True)]
-    pis = [names.index(p) for p in ((present,) if isinstance(present, str) else present)]
-    if len(pis) == 1:  # the usual case, without a generator per key (thousands of reps)
+    if flat is None:
+        flat = [(k, *vals) for k, vals in sums.items()]
+    # a key's measures are at 1.. of its row; the usual single `present` without a generator per key
+    pis = [1 + names.index(p) for p in ((present,) if isinstance(present, str) else present)]
+    if len(pis) == 1:
         i = pis[0]
-        kept = [(k, vals) for k, vals in sums.items() if vals[i] != 0]
+        kept = [r for r in flat if r[i] != 0]
     else:
-        kept = [(k, vals) for k, vals in sums.items() if any(vals[i] != 0 for i in pis)]
+        kept = [r for r in flat if any(r[i] != 0 for i in pis)]
     # column by column, in the keys' order: the same additions as a sum per measure over the keys
-    columns = list(zip(*(vals for _, vals in kept), strict=True)) or [()] * len(names)
-    totals = {n: sum(columns[i]) for i, n in enumerate(names)}
+    columns = list(zip(*kept, strict=True)) or [()] * (1 + len(names))
+    totals = {n: sum(columns[1 + i]) for i, n in enumerate(names)}
     if not by:
         return totals, None
     return totals, _as_rows(names, kept)
 
 
-def _as_rows(names: list[str], kept: list[tuple[Any, Any]]) -> list[dict[str, Any]]:
-    """One dict per key, {"k": key or None, measure: value, ...}: written out per number of measures,
-    as a dict display builds each row several times faster than dict(zip(...)) (thousands of reps)."""
+def _as_rows(names: list[str], kept: list[tuple]) -> list[dict[str, Any]]:
+    """One dict per (key, c0, c1, ...) row, {"k": key or None, measure: value, ...}: written out per
+    number of measures, as a dict display builds each row several times faster than dict(zip(...))
+    (thousands of reps)."""
     if len(names) == 1:
         (a,) = names
-        return [{"k": None if k == "" else k, a: v[0]} for k, v in kept]
+        return [{"k": None if r[0] == "" else r[0], a: r[1]} for r in kept]
     if len(names) == 2:
         a, b = names
-        return [{"k": None if k == "" else k, a: v[0], b: v[1]} for k, v in kept]
+        return [{"k": None if r[0] == "" else r[0], a: r[1], b: r[2]} for r in kept]
     if len(names) == 3:
         a, b, c = names
-        return [{"k": None if k == "" else k, a: v[0], b: v[1], c: v[2]} for k, v in kept]
+        return [{"k": None if r[0] == "" else r[0], a: r[1], b: r[2], c: r[3]} for r in kept]
     a, b, c, d = names  # a fact has at most four measures (rollup_days' v0..v3; facts.Fact checks)
-    return [{"k": None if k == "" else k, a: v[0], b: v[1], c: v[2], d: v[3]} for k, v in kept]
+    return [{"k": None if r[0] == "" else r[0], a: r[1], b: r[2], c: r[3], d: r[4]} for r in kept]
 
 
 def _rows(c: Calc, fact: Fact, by: str | None, lo: int, hi: int) -> list[tuple[Any, list[float]]]:

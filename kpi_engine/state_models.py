@@ -69,3 +69,12 @@ class LexiconRow(SQLModel, table=True):
     version: str
     body: str = Field(sa_column=Column(Text, nullable=False))
     built_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class TableVersion(SQLModel, table=True):
+    """A counter that triggers raise on every insert, update and delete of a table (migration 0009):
+    what is kept from it in memory (the reps' names) is current while the counter is unchanged."""
+
+    __tablename__ = "table_versions"
+    name: str = Field(primary_key=True)
+    version: int = Field(sa_column=Column(BigInteger, nullable=False))

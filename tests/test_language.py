@@ -128,6 +128,63 @@ def test_the_lexicon_follows_the_data(eng, tmp_path):
     assert eng.parse("revenue wanida").filters == {"rep": "r9"}
 
 
+def test_a_rep_renamed_in_place_is_known_by_the_new_name(eng):
+    # the same length, team and count as before: only the reps table's version (raised by its
+    # triggers) tells the lexicon the data changed
+    eng._lexicons.check_seconds = 0
+    assert eng.parse("revenue nok").filters == {"rep": "r2"}
+    with eng.store.begin() as c:
+        c.execute(text("UPDATE reps SET name = 'Kob Srisuk', name_th = NULL, nickname = NULL WHERE rep_id = 'r2'"))
+    eng.lexicon()
+    eng._lexicons.wait()
+    assert eng.parse("revenue kob").filters == {"rep": "r2"}
+    with pytest.raises(QueryError):
+        eng.parse("revenue nok")
+
+
+def _reads_of_reps(eng, fn):
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def log(conn, cursor, statement, *args):
+        if "FROM reps" in statement:
+            seen.append(statement)
+
+    event.listen(eng.store, "before_cursor_execute", log)
+    try:
+        return fn(), seen
+    finally:
+        event.remove(eng.store, "before_cursor_execute", log)
+
+
+def test_every_reps_name_is_kept_until_a_rep_changes(eng, tmp_path):
+    from kpi_engine.importer import import_path
+    from tests.fixtures import write_csvs
+
+    many = [f"x{i}" for i in range(40)] + ["r1", "r2"]  # past 32 ids: every rep's name
+    names, seen = _reads_of_reps(eng, lambda: eng.rep_names(many))
+    assert names["r2"] == "Nok Srisuk" and len(seen) == 1
+    names["r2"] = "changed by a caller"  # a caller's copy: what the engine keeps is not touched
+    names, seen = _reads_of_reps(eng, lambda: eng.rep_names(many))
+    assert names["r2"] == "Nok Srisuk" and seen == []  # kept: only the version was read
+    changes = [
+        "UPDATE reps SET name = 'Kob Srisuk' WHERE rep_id = 'r2'",  # someone's own SQL, same length
+        "INSERT INTO reps (rep_id, name) VALUES ('r8', 'Ploy Manee')",
+        "DELETE FROM reps WHERE rep_id = 'r8'",
+    ]
+    expect = [("r2", "Kob Srisuk"), ("r8", "Ploy Manee"), ("r8", None)]
+    for sql, (rid, name) in zip(changes, expect, strict=True):
+        with eng.store.begin() as c:
+            c.execute(text(sql))
+        names, seen = _reads_of_reps(eng, lambda: eng.rep_names([*many, "r8"]))
+        assert names.get(rid) == name and len(seen) == 1, sql
+    # an import's upsert of a rep (one statement for the batch on PostgreSQL)
+    import_path(eng.store, write_csvs(tmp_path / "more", {"reps": [
+        {"rep_id": "r2", "name": "Nok Srisuk", "team": "smb", "region": "north"}]}), config=eng.config)
+    assert eng.rep_names(many)["r2"] == "Nok Srisuk"
+
+
 def test_a_new_process_reads_the_lexicon_the_store_keeps(eng):
     first = eng.lexicon()
     with eng.store.connect() as c:
