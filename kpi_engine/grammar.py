@@ -36,7 +36,15 @@ from kpi_engine.catalogue import DIMENSIONS, KpiSpec
 from kpi_engine.catalogue import catalogue as default_catalogue
 from kpi_engine.format import dimension as dim_word
 from kpi_engine.lexicon import EXACT, Entity, Lexicon, Visible, visible_only
-from kpi_engine.period_grammar import NUMBER_WORDS, PeriodTextError, count, match_period
+from kpi_engine.period_grammar import (
+    MONTHS_EN,
+    MONTHS_TH,
+    NUMBER_WORDS,
+    WHOLE_YEAR,
+    PeriodTextError,
+    count,
+    match_period,
+)
 from kpi_engine.query import HelpRequest, PeriodSpec, Query, QueryError, Rank
 from kpi_engine.reading import Reading
 from kpi_engine.textnorm import Folded, fold, fold_text, invisible, is_thai, is_word
@@ -263,6 +271,11 @@ class _Vocab:
             for p in phrases:
                 self.add(p, ("period", PeriodSpec("current", grain=grain, offset=offset)),
                          fuzzy=offset in (0, -1) and (len(p) >= 8 and " " in p or is_thai(p[0]) and len(p) >= 5))
+        # a month's whole name misspelt ("septmber", "febuary", "กรกฏาคม"): offered, and read when clearly
+        # the one meant; short names and abbreviations are too close to other words
+        for name, n in (*MONTHS_EN.items(), *MONTHS_TH.items()):
+            if len(name) >= 5 and "." not in name:
+                self._choice(name, name, ("period", PeriodSpec("recent", grain="month", key=f"{n:02d}")))
         for p in _future_phrases():
             self.add(p, ("future", None))
         for p in ("past week", "the past week", "over the past week"):
@@ -686,7 +699,7 @@ _GRAIN_ORDER = {"day": 0, "week": 1, "month": 2, "quarter": 3, "half": 4, "year"
 def _spec_grain(p: PeriodSpec) -> str | None:
     """The grain a typed period spans, where its words say it (a trend inside it must be finer)."""
     if p.kind in ("current", "recent"):
-        return p.grain
+        return "day" if p.grain == "named_day" else p.grain
     if p.kind == "key" and p.key:
         k = p.key.upper()
         if k.startswith("FY"):
@@ -736,12 +749,18 @@ def _reach(t: _Text, i: int, n: int) -> int:
 
 def _lookahead(t: _Text, trie: list[_Tok], n: int) -> _Tok:
     """The longest phrase, unless it leaves an unknown word where a shorter one would let the next
-    phrase read on ("vs last" + "month" is worse than "vs" + "last month")."""
+    phrase read on ("vs last" + "month" is worse than "vs" + "last month"). Chat words never eat the
+    start of a longer phrase: "ของ" + "เดือนที่แล้ว" (of last month), not "ของเดือน" + "ที่" + "แล้ว",
+    which would leave only chat words and answer this month."""
     longest = trie[0]
-    if _reach(t, longest.end, n) >= 0:
+    after = _reach(t, longest.end, n)
+    if after >= 0 and longest.kind != "filler":
         return longest
     for alt in trie[1:]:
-        if _reach(t, alt.end, n) > longest.end:
+        # what follows the shorter one must read further than what follows the longest ("ขอ" + "งบ"
+        # is no better than "ของ" + "บอย")
+        reach = _reach(t, alt.end, n)
+        if reach > longest.end and (after < 0 or reach > after):
             return alt
     return longest
 
@@ -943,6 +962,14 @@ def _apply(t: _Text, toks: list[_Tok], cand: _Cand) -> list[_Tok]:
         if kind == "period":
             new = _Tok("period", replace(value, text=t.typed(*cand.window)), *cand.window)  # type: ignore[type-var]
     out = [tok for tok in toks if tok.end <= cand.window[0] or tok.start >= cand.window[1]]
+    after = min((tok for tok in out if tok.start >= new.end), key=lambda x: x.start, default=None)
+    spec = new.value
+    if (isinstance(spec, PeriodSpec) and spec.grain == "month" and after is not None and after.kind == "period"
+            and after.value.kind == "key" and len(after.value.key or "") == 4 and not t.s[new.end:after.start].strip()):
+        # a misspelt month with its year ("septmber 2025") is that month of that year, as typed right
+        out.remove(after)
+        new = _Tok("period", PeriodSpec("key", key=f"{after.value.key}-{spec.key}", text=t.typed(new.start, after.end)),
+                   new.start, after.end)
     out.append(new)
     return sorted(out, key=lambda x: x.start)
 
@@ -1070,6 +1097,7 @@ class _Builder:
                 raise self.err(f'"{_q(self.typed(tok))}" is in the future: I can only answer for periods '
                                f"that have started.",
                                f'"{_q(self.typed(tok))}" ยังมาไม่ถึง ถามได้เฉพาะช่วงเวลาที่เริ่มแล้ว', word=self.typed(tok))
+        self._values_named_by_their_dimension()
         self._record_tokens()
         ents = self._entities()
         spec = self._kpi(ents)
@@ -1110,6 +1138,22 @@ class _Builder:
             self.reading.tokens.append({"kind": tok.kind, "text": self.typed(tok), "value": value})
 
     # ------------------------------------------------------------ neighbours
+
+    def _values_named_by_their_dimension(self) -> None:
+        """A topic word beside its dimension's word is that value: "qualification stage" is the stage
+        (not qualified leads), as "north region" is the region."""
+        for k, tok in enumerate(self.toks):
+            if tok.kind != "topic":
+                continue
+            found = self.t.lex.match(self.t.s[:tok.end], tok.start)
+            if found is None or found[0] != tok.end:
+                continue
+            for j in self._near(k, {"dimword"}):
+                dim = self.toks[j].value[0]  # type: ignore[index]
+                ents = tuple(e for e in found[1] if e.dim == dim)
+                if ents:
+                    self.toks[k] = _Tok("entity", ents, tok.start, tok.end)
+                    break
 
     def _near(self, k: int, kinds: set[str], span: int = 1) -> list[int]:
         """Indexes of tokens of these kinds right before or after token k (chat words skipped)."""
@@ -1270,6 +1314,21 @@ class _Builder:
                 self.reading.assumptions.append({"code": "kpi_from_filter", "kpi": fits[0]})
                 return self.cat[fits[0]]
         ranking = any(tok.kind in ("rank", "which") for tok in self.toks)
+        by = {str(tok.value) for tok in self.toks if tok.kind in ("breakdown", "which")}
+        by |= {str(tok.value[0]) for k, tok in enumerate(self.toks)  # type: ignore[index]
+               if ranking and tok.kind == "dimword" and k not in self.used}  # "smb team" is a filter
+        if ranking and len(by) == 1 and not ("revenue" in self.cat and by <= set(self.cat["revenue"].breakdowns)):
+            # "which stage takes the longest": the one KPI that can rank stages; of several, asked back
+            fits = [k for k, spec in self.cat.items() if by <= set(spec.breakdowns) and dims <= set(spec.filters)]
+            if len(fits) == 1:
+                self.reading.assumptions.append({"code": "kpi_for_ranking", "kpi": fits[0]})
+                return self.cat[fits[0]]
+            if fits:
+                names = [self.cat[k].name(self.lang) for k in fits[:3]]
+                typed = self.t.typed(0, len(self.t.s)).strip()
+                raise self.err(f"Ranked by which KPI: {', '.join(names)}?",
+                               f"จัดอันดับด้วย KPI ตัวไหน: {', '.join(names)}?", suggestions=names,
+                               choices=[(n, f"{n} {typed}") for n in names])
         if ranking and "revenue" in self.cat:
             self.reading.assumptions.append({"code": "kpi_for_ranking", "kpi": "revenue"})
             return self.cat["revenue"]
@@ -1487,6 +1546,10 @@ class _Builder:
         if not found:
             return None
         specs = [sp for _, sp in found]
+        whole = [sp for sp in specs if WHOLE_YEAR.fullmatch(fold(sp.text))]
+        if whole and len(whole) < len(specs) and all(_spec_grain(sp) in ("year", "fiscal_year")
+                                                     for sp in specs if sp not in whole):
+            specs = [sp for sp in specs if sp not in whole]  # "ปีที่แล้วทั้งปี", "2025 full year": that year
         distinct = {replace(sp, text="") for sp in specs}  # "this year ytd" says one thing twice
         if len(distinct) > 1:
             first = replace(specs[0], text="")

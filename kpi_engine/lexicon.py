@@ -4,8 +4,8 @@
     lex.match("ยอดขายภาคเหนือ", 6)   -> (14, (Entity("region", "north", …),))
 
 A value is known by its stored form ("mid-market"), its English and Thai names and aliases from
-dimension_names.toml (and the config's [display_names]), and for multi-word values by a leading
-acronym that no other value shares ("ERP" for "ERP Cloud"). A rep is known by full name, first
+dimension_names.toml (and the config's [display_names]), and a product also by a run of the words of
+its name ("ERP" or "cloud" for "ERP Cloud"; a run several products share is asked back). A rep is known by full name, first
 name, Thai name and Thai first name, nicknames (the optional reps columns name_th and nickname),
 and Slack user id (mentions). One phrase may name several things ("enterprise" is a team and a
 segment; two reps are called Somsak): the grammar decides from the rest of the question, or asks.
@@ -102,7 +102,7 @@ class Lexicon:
             for form, value in names.typed_forms(dim).items():
                 label = names.display(dim, value, "en")
                 lex._add(form, Entity(dim, value, label, NAME, in_store=value in stored[dim]))
-        lex._add_acronyms()
+        lex._add_product_parts()
         for rep in reps:
             lex._add_rep(rep)
         lex.phrases = {p: tuple(ents.values()) for p, ents in lex._building.items()}
@@ -141,19 +141,30 @@ class Lexicon:
             if old is None or old.strength < ent.strength:
                 ents[key] = ent
 
-    def _add_acronyms(self) -> None:
-        """"ERP" for "ERP Cloud", when no other value or phrase starts with it."""
-        firsts: dict[str, list[Entity]] = {}
+    def _add_product_parts(self) -> None:
+        """A product by a run of the words of its name, as people shorten it: "ERP" for "ERP Cloud",
+        "payroll" or "HR & Payroll" for "HR & Payroll Suite", "analytics" for "Data Analytics
+        Platform". A run that several products share names them all ("cloud": ERP Cloud or Cloud
+        Backup?), so the question is asked back; a run that is already a phrase (a value, a chat word
+        is weaker anyway) is left to it."""
+        parts: dict[str, dict[str, Entity]] = {}
         for ents in list(self._building.values()):
             for e in ents.values():
-                if e.strength == EXACT and e.dim in ("product",):
-                    w = _first_word(e.value)
-                    if w and w.isupper() and len(w) >= 2 and w.isalpha():
-                        firsts.setdefault(fold(w), []).append(e)
-        for w, ents in firsts.items():
-            if len({e.value for e in ents}) == 1 and w not in self._building:
-                e = ents[0]
-                self._add(w, Entity(e.dim, e.value, e.label, PART))
+                if e.strength != EXACT or e.dim != "product":
+                    continue
+                words = e.value.split()
+                for a in range(len(words)):
+                    for b in range(a + 1, len(words) + 1):
+                        run = words[a:b]
+                        if b - a == len(words) or not (run[0].isalnum() and run[-1].isalnum()):
+                            continue
+                        if b - a == 1 and (run[0].isdigit() or len(run[0]) < (2 if run[0].isupper() else 3)):
+                            continue
+                        parts.setdefault(fold(" ".join(run)), {})[e.value] = e
+        for phrase, ents in parts.items():
+            if phrase not in self._building:
+                for e in ents.values():
+                    self._add(phrase, Entity(e.dim, e.value, e.label, PART))
 
     def _add_rep(self, rep: RepEntry) -> None:
         self.reps[rep.rep_id] = rep

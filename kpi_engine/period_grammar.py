@@ -95,7 +95,14 @@ WEEKDAYS = {
     "จันทร์": 1, "อังคาร": 2, "พุธ": 3, "พฤหัสบดี": 4, "พฤหัส": 4, "ศุกร์": 5, "เสาร์": 6, "วันอาทิตย์": 7,
 }
 _WEEKDAY = "(" + "|".join(sorted((re.escape(w) for w in WEEKDAYS), key=len, reverse=True)) + ")"
+# a weekday alone names that day: whole names only ("mon" is also a month, "sun" a name), and in Thai
+# with its วัน (จันทร์ alone starts names)
+_DAY_NAMED = "(" + "|".join(sorted((re.escape(w) for w in WEEKDAYS if len(w) > 5 and w.isascii()), key=len,
+                                   reverse=True)) + "|วัน ?(" + "|".join(
+    sorted((re.escape(w.removeprefix("วัน")) for w in WEEKDAYS if not w.isascii()), key=len, reverse=True)) + "))"
 _FY = r"(?:fy|fiscal year|fiscal|financial year|ปีงบประมาณ|ปีงบ|ปีบัญชี) ?"
+# the whole year: this year alone ("ยอดขายทั้งปี"), beside another year that year ("ปีที่แล้วทั้งปี")
+WHOLE_YEAR = re.compile(r"(?:the )?(?:full|whole|entire) year|all year|ทั้งปี|ตลอดปี|ตลอดทั้งปี")
 
 
 class PeriodTextError(ValueError):
@@ -253,6 +260,17 @@ _PATTERNS: list[tuple[str, object]] = [
         "key", key=f"FY{year(_g(m, 2)):04d}-Q{_quarter(_g(m, 1))}", fiscal_start=f)),
     (r"h" + _N + r" ?(?:of )?" + _FY + r"'?" + _Y, lambda m, f: PeriodSpec(
         "key", key=f"FY{year(_g(m, 2)):04d}-H{_half(_g(m, 1))}", fiscal_start=f)),
+    (_FY + r"'?" + _Y + r" ?[-/ ]? ?h" + _N, lambda m, f: PeriodSpec(
+        "key", key=f"FY{year(_g(m, 1)):04d}-H{_half(_g(m, 2))}", fiscal_start=f)),
+    # in words: the first half of fy26, the third quarter of FY2026, ครึ่งปีแรกของปีงบ 69
+    (r"(?:the )?(first|1st|second|2nd) half (?:of )?(?:the )?" + _FY + r"'?" + _Y, lambda m, f: PeriodSpec(
+        "key", key=f"FY{year(_g(m, 2)):04d}-H{1 if _g(m, 1) in ('first', '1st') else 2}", fiscal_start=f)),
+    (r"(ครึ่งปีแรก|ครึ่งแรก|ครึ่งปีหลัง|ครึ่งหลัง) ?(?:ของ ?)?" + _FY + r"'?" + _Y, lambda m, f: PeriodSpec(
+        "key", key=f"FY{year(_g(m, 2)):04d}-H{1 if 'แรก' in _g(m, 1) else 2}", fiscal_start=f)),
+    (r"(?:the )?" + _ORD_EN[:-1] + r"|last) (?:quarter|qtr) (?:of )?(?:the )?" + _FY + r"'?" + _Y,
+     lambda m, f: PeriodSpec("key", key=f"FY{year(_g(m, 2)):04d}-Q{_ORD.get(_g(m, 1), 4)}", fiscal_start=f)),
+    (WHOLE_YEAR.pattern, lambda m, f: PeriodSpec("current", grain="year")),
+    (r"(?:ทั้ง|ตลอด(?:ทั้ง)?) ?" + _LAST_YEAR, lambda m, f: PeriodSpec("current", grain="year", offset=-1)),
     (r"fytd|fiscal ytd|fiscal year to date", lambda m, f: PeriodSpec("current", grain="fiscal_year", fiscal_start=f)),
     # months with a year: May 2026, may '26, เดือนพฤษภาคม 2569, พ.ค. 69, ตุลา 68
     (_EN_M + r" ?[,/-]? ?" + _Y4, lambda m, f: PeriodSpec("key", key=f"{year(_g(m, 2)):04d}-{month_number(_g(m, 1)):02d}")),
@@ -349,11 +367,19 @@ _PATTERNS: list[tuple[str, object]] = [
     # since monday, ตั้งแต่วันจันทร์: from the latest such day (today when it is one) to now
     (r"(?:since|starting|ตั้งแต่|นับจาก) ?(?:วัน ?)?" + _WEEKDAY,
      lambda m, f: PeriodSpec("recent", grain="weekday", key=str(WEEKDAYS[_g(m, 1)]))),
+    # on monday, monday, เมื่อวันจันทร์: that day, the latest one (today when it is one, so far)
+    (r"(?:on (?:the )?|เมื่อ ?)?" + _DAY_NAMED,
+     lambda m, f: PeriodSpec("recent", grain="named_day", key=str(_weekday(_g(m, 1))))),
     # a half of a year said in words, with the year: ครึ่งปีหลัง 2568, second half 2025
     (r"(ครึ่งปีแรก|ครึ่งแรกของปี|ครึ่งปีหลัง|ครึ่งหลังของปี|(?:first|1st|second|2nd) half(?: of)?) ?(?:ของ ?)?"
      + _TH_Y + _Y4, lambda m, f: PeriodSpec(
          "key", key=f"{year(_g(m, 2)):04d}-H{1 if ('แรก' in _g(m, 1) or _g(m, 1)[:1] in 'f1') else 2}")),
 ]
+
+
+def _weekday(typed: str) -> int:
+    word = typed.replace(" ", "")
+    return WEEKDAYS.get(word) or WEEKDAYS[word.removeprefix("วัน")]  # วันอาทิตย์ is in WEEKDAYS whole
 
 
 def _recent_week(w: str) -> PeriodSpec:

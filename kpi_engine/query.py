@@ -125,8 +125,11 @@ def _most_recent(grain: str, key: str, as_of: datetime, tz: ZoneInfo, ended: boo
     to date if it is the current one: "May" in March 2026 is May 2025, on 10 May 2026 it is May 2026
     so far. With `ended` ("last May"), the latest that is over: on 10 May 2026 that is May 2025."""
     local = as_of.astimezone(tz)
-    if grain == "weekday":  # "since monday": from the latest Monday (today if it is one) to as_of
+    if grain in ("weekday", "named_day"):
+        # the latest Monday (today if it is one): from it to as_of ("since monday"), or that day ("on monday")
         day = local.date() - timedelta(days=(local.isoweekday() - int(key)) % 7)
+        if grain == "named_day":
+            return periods.from_key(day.isoformat(), as_of, tz)
         return _range((day.year, day.month, day.day), None, as_of, tz)
     if grain == "week":  # ISO week n of this ISO year if it has started, else of the year before
         n = int(key) if key.isdigit() else 0

@@ -44,6 +44,13 @@ FILLER_EN = (
     "not urgent", "no rush", "when you get a sec", "when you get a chance", "when u get a sec", "a sec", "sec",
     "ready", "together", "putting together", "prepping", "preparing", "prep", "working on", "update", "recap",
     "logged", "log", "recorded", "rated", "rating", "ratings",
+    # how it is going ("where are we on quota", "is retention getting better", "back in august")
+    "where", "where's", "wheres", "where are we", "where are we on", "where are we at", "where we at",
+    "where do we stand", "where do we stand on", "stand on", "getting", "getting better", "getting worse",
+    "better", "worse", "improving", "improved", "declining", "back in", "way back in",
+    # reps as who did it, not a breakdown: "how many calls did reps make", "have our reps logged"
+    *(f"{verb} {who}reps" for verb in ("did", "do", "have", "are", "were") for who in ("", "the ", "our ", "all ")),
+    "our reps", "all our reps", "ones",
 )
 # Why someone asks, said around the question ("before standup", "for the QBR deck", "my boss wants to
 # know"): each noun with the words that lead into it is one chat phrase, so "my" in "my boss wants" or
@@ -64,8 +71,12 @@ CHAT_LEADS_AFTER = ("before ", "before my ", "before the ", "before our ", "afte
 ASKERS = ("boss", "manager", "vp", "ceo", "director", "head of sales", "team lead", "exec", "execs")
 ASKER_VERBS = ("wants", "wants to know", "want to know", "asked", "asked me", "asks", "needs", "is asking",
                "was asking", "wanted", "wanted to know")
+# one meeting named by its day ("the slides from yesterday's meeting") is an event, not a count of them
+DAY_LEADS = ("yesterday's ", "yesterdays ", "today's ", "todays ", "tomorrow's ", "tomorrows ", "this morning's ",
+             "last week's ", "monday's ", "friday's ")
 CHAT_PHRASES = (
     *(f"{lead}{noun}" for lead in CHAT_LEADS for noun in CHAT_NOUNS),
+    *(f"{lead}{noun}" for lead in DAY_LEADS for noun in ("meeting", "call", "review", *CHAT_NOUNS)),
     *(f"{lead}{noun}" for lead in CHAT_LEADS_AFTER for noun in (*CHAT_NOUNS, *CHAT_NOUNS_AFTER)),
     *(f"{lead}{who} {verb}" for lead in ("", "my ") for who in ASKERS for verb in ASKER_VERBS),
     *(f"{who}{verb}" for who in ("หัวหน้า", "บอส", "เจ้านาย", "นาย", "ผู้จัดการ", "ผจก.", "ผจก")
@@ -91,8 +102,12 @@ FILLER_TH = (
     "มากแค่ไหน", "ทั้งองค์กร", "ของเดือน", "ของปี", "ของไตรมาส",
     "ถึงตอนนี้", "จนถึงตอนนี้", "ถึงปัจจุบัน", "จนถึงปัจจุบัน", "ถึงวันนี้", "จนถึงวันนี้",
     "จะ", "จะเอา", "เอาไป", "เอาไปใช้", "เข้ามา", "เยอะ", "เยอะไหม", "เยอะมั้ย", "ถาม", "ถามว่า", "อยากให้",
-    "ประชุม", "เข้าประชุม", "ที่ประชุม", "สไลด์", "พรีเซนต์",
+    # going into a meeting is why someone asks; ประชุม alone is the activity type that is counted
+    "เข้าประชุม", "ที่ประชุม", "ก่อนประชุม", "หลังประชุม", "ไปประชุม", "ตอนประชุม", "สไลด์", "พรีเซนต์",
     "รายงาน", "ทำรายงาน", "ทำสไลด์", "ด่วนๆ", "ไม่ด่วน", "ตอนว่าง", "ว่างๆ", "ส่ง", "ส่งให้", "ให้หน่อย",
+    # "ขอแบบแยกตามทีม" (the kind split by team), "ระบบ POS" (the POS system); การ makes a noun of the
+    # verb after it (การประชุม, meeting; การแชร์, sharing): the verb says what is counted
+    "แบบ", "ระบบ", "การ",
 )
 # Honorifics and the like before a name (คุณสมชาย, พี่ต้น, น้องนก, k.somchai, khun somchai)
 HONORIFICS = ("khun", "k.", "p'", "n'", "mr", "mr.", "ms", "ms.", "mrs", "mrs.")
@@ -254,6 +269,9 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "pipeline": ("pipeline_velocity", ("pipeline", "pipe", "ไปป์ไลน์", "ไพพ์ไลน์", "ไปป์ไลน์")),
     "leads": ("lead_volume", ("lead", "leads", "ลีด", "ลีดส์", "mql", "mqls", "prospects", "prospect")),
     "qualified": (None, ("qualified", "qualify", "qualification", "sql", "sqls", "คัดกรอง")),
+    # leads turned into qualified ones: "which channel converts leads best", "เปลี่ยนลีดเป็น qualified"
+    "conversion": ("lead_conversion", ("convert", "converts", "converted", "converting", "turn into", "turns into",
+                                       "turned into", "เปลี่ยน", "เปลี่ยนเป็น", "แปลง", "แปลงเป็น")),
     "customers": (None, ("customer", "customers", "client", "clients", "account", "accounts", "ลูกค้า")),
     "costs": (None, ("cost", "costs", "spend", "spending", "spent", "expense", "expenses", "ต้นทุน",
                      "ค่าใช้จ่าย", "งบ", "ใช้จ่าย")),
@@ -281,7 +299,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "deals_closed": ("deals",),
     "win_rate": ("deals",),
     "sales_cycle": ("deals", "time"),
-    "lead_conversion": ("leads", "qualified"),
+    "lead_conversion": ("leads", "qualified", "conversion"),
     "pipeline_velocity": ("pipeline",),
     "lead_to_qualified_time": ("leads", "qualified", "time"),
     "revenue_per_rep": ("revenue",),

@@ -877,7 +877,9 @@ def test_nasty_inputs_answer_or_raise_query_error_quickly(text):
         assert 0 < len(e.message) <= 300
         assert "\n" not in e.message
         assert e.word is None or len(e.word) <= 41
-    assert time.perf_counter() - t0 < 0.05
+    # a bound for runaway matching (backtracking grows without limit), not a speed target: a busy CI
+    # machine took over 50 ms once for a question that takes 8 ms (benchmarks time the parser)
+    assert time.perf_counter() - t0 < 0.5
 
 
 def test_too_long_is_refused():
@@ -909,7 +911,7 @@ def test_speed():
         t0 = time.perf_counter()
         with pytest.raises(QueryError):
             parse(text)
-        assert time.perf_counter() - t0 < 0.05
+        assert time.perf_counter() - t0 < 0.5  # runaway matching, as above
 
 
 def _check_answer_or_query_error(text: str) -> None:
@@ -1063,3 +1065,26 @@ def test_the_lazy_trie_files_every_shipped_phrase_under_the_letter_it_folds_to()
     assert sum(len(v) for v in pending.values()) > 3000
     assert [(first, phrase) for first, todo in pending.items() for phrase, folded, _ in todo
             if not folded and fold(phrase)[:1] != first] == []
+
+
+def test_a_chat_word_never_hides_the_period_after_it():
+    # "ของเดือน" (of the month) is chat, and was read before "เดือนที่แล้ว" could be: "ยอดขายของเดือนที่แล้ว"
+    # (revenue of last month) came out as this month's revenue, without a word of warning
+    from kpi_engine.words import FILLER_EN, FILLER_TH
+
+    def thai(c: str) -> bool:
+        return "\u0e00" <= c <= "\u0e7f"
+
+    periods = ("เดือนที่แล้ว", "ปีที่แล้ว", "ไตรมาสที่แล้ว", "last month", "last quarter", "yesterday")
+    misread = []
+    for typed in periods:
+        want = period_shape(parse(f"revenue {typed}").period)
+        for chat in sorted(set(FILLER_EN) | set(FILLER_TH)):
+            for text in {f"revenue {chat} {typed}", *([f"ยอดขาย{chat}{typed}"] if thai(chat[-1]) else [])}:
+                try:
+                    got = parse(text)
+                except QueryError:
+                    continue  # asked back is fine; answering another period is not
+                if not isinstance(got, Query) or period_shape(got.period) != want:
+                    misread.append(text)
+    assert misread == []

@@ -204,6 +204,75 @@ def test_a_lexicon_matches_the_longest_name_and_only_whole_words():
     assert lex.match("ton chai", 0)[1][0].value == "x1"
 
 
+_PRODUCTS = Lexicon.build({"product": ["ERP Cloud", "POS Terminal", "HR & Payroll Suite", "Data Analytics Platform",
+                                       "Cloud Backup"], "stage": ["qualification", "proposal"],
+                           "team": ["smb"], "region": ["central"]})
+
+
+@pytest.mark.parametrize("text, product", [
+    ("revenue for hr & payroll this quarter", "HR & Payroll Suite"),
+    ("deals closed on data analytics last month", "Data Analytics Platform"),
+    ("revenue analytics", "Data Analytics Platform"),
+    ("ยอดขายระบบ POS เดือนนี้", "POS Terminal"),
+    ("revenue erp", "ERP Cloud"),
+    ("revenue backup", "Cloud Backup"),
+])
+def test_a_product_is_known_by_a_run_of_the_words_of_its_name(text, product):
+    assert parse(text, lexicon=_PRODUCTS).filters == {"product": product}
+
+
+def test_a_word_two_products_share_is_asked_back_with_both():
+    with pytest.raises(QueryError) as e:
+        parse("how much revenue did cloud bring in last month", lexicon=_PRODUCTS)
+    assert [c[0] for c in e.value.choices] == ["product Cloud Backup", "product ERP Cloud"]
+
+
+@pytest.mark.parametrize("text, key", [
+    ("forecast accuracy septmber 2025", "2025-09"), ("revenue octobr 2026", "2026-10"),
+    ("sales cycle for the first half of fy26", "FY2026-H1"), ("sales cycle fy26 h1", "FY2026-H1"),
+    ("revenue the third quarter of fy26", "FY2026-Q3"), ("ยอดขายครึ่งปีแรกของปีงบ 69", "FY2026-H1"),
+    ("revenue 2025 full year", "2025"), ("ยอดขายตลอดทั้งปี 2568", "2025"),
+])
+def test_periods_said_in_words_or_misspelt(text, key):
+    assert parse(text, options=ParseOptions(fiscal_year_start_month=10)).period.key == key
+
+
+@pytest.mark.parametrize("text, grain, offset", [
+    ("revenue febuary", "month", 0), ("ยอดขายทั้งปี", "year", 0), ("ปีที่แล้วทั้งปี วินเรทเท่าไหร่", "year", -1),
+    ("ยอดขายทั้งปีที่แล้ว", "year", -1), ("ยอดขายของเดือนที่แล้ว", "month", -1),
+])
+def test_whole_years_misspelt_months_and_of_last_month(text, grain, offset):
+    p = parse(text).period
+    assert (p.grain, p.offset) == (grain, offset), text
+
+
+@pytest.mark.parametrize("text, kpi, by, filters", [
+    ("time in qualification stage this year", "stage_duration", None, {"stage": "qualification"}),
+    ("which stage takes the longest for the smb team", "stage_duration", "stage", {"team": "smb"}),
+    ("slowest stage", "stage_duration", "stage", {}),
+    ("ช่องทางไหนเปลี่ยนลีดเป็น qualified ได้ดีที่สุด", "lead_conversion", "channel", {}),
+    ("จำนวนการประชุมของทีม smb สัปดาห์นี้", "rep_activity", None, {"type": "meeting", "team": "smb"}),
+    ("การแชร์เนื้อหาเดือนนี้", "content_engagement", None, {"action": "share"}),
+    ("how many meetings did reps log in the last 10 days", "rep_activity", None, {"type": "meeting"}),
+    ("where are we on quota attainment", "target_attainment", None, {}),
+    ("is retention getting better this quarter", "retention", None, {}),
+])
+def test_what_people_say_around_a_kpi(text, kpi, by, filters):
+    q = parse(text, lexicon=_PRODUCTS)
+    assert (q.kpi, q.breakdown, q.filters) == (kpi, by, filters), text
+
+
+def test_a_ranking_several_kpis_could_make_is_asked_back():
+    with pytest.raises(QueryError) as e:
+        parse("which channel is best")
+    assert len(e.value.choices) >= 2
+
+
+def test_the_slides_of_one_meeting_are_not_a_count_of_meetings():
+    with pytest.raises(QueryError):
+        parse("can you send me the slides from yesterday's meeting")
+
+
 # ---------------------------------------------------------------- "my"
 
 
@@ -268,6 +337,28 @@ def test_long_and_short_rank_by_the_value(text, order):
 def test_since_a_weekday_runs_from_its_latest_to_now(typed, today, start):
     p = parse(f"revenue {typed}").period.resolve(today, BKK)
     assert (p.start, p.end) == (start, today), typed
+
+
+WED = datetime(2026, 11, 18, 9, tzinfo=BKK)
+
+
+@pytest.mark.parametrize("typed, today, bounds", [
+    ("on monday", WED, (datetime(2026, 11, 16, tzinfo=BKK), datetime(2026, 11, 17, tzinfo=BKK))),
+    ("friday", WED, (datetime(2026, 11, 13, tzinfo=BKK), datetime(2026, 11, 14, tzinfo=BKK))),
+    ("on wednesday", WED, (datetime(2026, 11, 18, tzinfo=BKK), WED)),  # today: so far
+    ("วันจันทร์", WED, (datetime(2026, 11, 16, tzinfo=BKK), datetime(2026, 11, 17, tzinfo=BKK))),
+    ("เมื่อวันอาทิตย์", WED, (datetime(2026, 11, 15, tzinfo=BKK), datetime(2026, 11, 16, tzinfo=BKK))),
+])
+def test_a_weekday_alone_is_its_latest_day(typed, today, bounds):
+    p = parse(f"deals closed {typed}").period.resolve(today, BKK)
+    assert (p.start, p.end) == bounds, typed
+
+
+@pytest.mark.parametrize("typed", ["revenue mon", "revenue on sun", "ยอดขายจันทร์"])
+def test_a_short_or_thai_weekday_without_its_day_word_is_not_a_day(typed):
+    # "mon" is also a month and "sun" a name; จันทร์ starts Thai names: these are asked back
+    with pytest.raises(QueryError):
+        parse(typed)
 
 
 @pytest.mark.parametrize("typed, bounds", [
