@@ -76,9 +76,14 @@ _NUMBER_RE = recache.compile(r"[0-9]{1,6}(?![0-9])")
 _PREV_N_RE = recache.compile(r"(?:the )?(?:(?:previous|prior|preceding) [0-9]{1,4} (?:days?|weeks?|months?)"
                              r"|[0-9]{1,4} (?:days?|weeks?|months?) (?:before|prior|earlier))")
 # a count in words right before what it counts: "five best reps", "ห้าอันดับแรก", "สามทีม"
+# (any English ranking word: "the two slowest reps", "three cheapest channels")
+_RANK_WORDS_EN = sorted({w for ws in (words.RANK_BEST, words.RANK_WORST, words.RANK_HIGH, words.RANK_LOW)
+                         for w in ws if w.isascii() and " " not in w}, key=len, reverse=True)
+# a proportion asked for: the KPI that is a ratio ("what share of deals do we win" is the win rate)
+_PROPORTION_RE = recache.compile(r"(?:share|percent|percentage|proportion|fraction) of|%|เปอร์เซ็น|สัดส่วน")
 _COUNT_WORD_RE = recache.compile(
     "(" + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS if " " not in w), key=len, reverse=True)) + ")"
-    + r" ?(?=อันดับ|คน|ทีม|ภาค|สินค้า|ช่องทาง|(?:best|worst|top|bottom|highest|lowest|biggest|reps|teams|regions"
+    + r" ?(?=อันดับ|คน|ทีม|ภาค|สินค้า|ช่องทาง|(?:" + "|".join(_RANK_WORDS_EN) + r"|reps|teams|regions"
     r"|products|channels|sales ?people|salespeople|sellers)(?![a-z]))")
 _RANK_N_RE = recache.compile(r"(top|bottom|bot|best|worst|ท็อป|ท๊อป|ทอป|#) ?-? ?([0-9]{1,3}|"
                              + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True))
@@ -123,6 +128,12 @@ def _ends_ok(s: str, j: int, last: str) -> bool:
     if is_thai(last):
         return s[j] not in _THAI_NO_START
     return True
+
+
+def _families(spec: KpiSpec) -> set[str]:
+    """The topic families a KPI belongs to; every KPI in money is also in "money" ("ลีดละกี่บาท" is
+    the cost per lead, "ออเดอร์นึงกี่บาท" the order value)."""
+    return {*words.FAMILIES.get(spec.key, ()), *(("money",) if spec.unit.startswith("currency") else ())}
 
 
 def _fold(text: str) -> str:
@@ -1087,8 +1098,14 @@ class _Builder:
                                word=word)
             if tok.kind == "unsupported":
                 word = self.typed(tok)
+                if tok.value == "open" and self._about_stages():
+                    continue  # "ดีลค้างอยู่ในขั้นตอน qualification นานแค่ไหน": deals stuck in a stage
                 en, th = _UNSUPPORTED_MESSAGES[str(tok.value)]
                 raise self.err(f'"{_q(word)}": {en}', f'"{_q(word)}": {th}', word=word)
+        # left after the check above only beside a stage: deals stuck there, the time in stage
+        self.toks = [_Tok("kpi", "stage_duration", tok.start, tok.end) if tok.kind == "unsupported"
+                     and tok.value == "open" and "stage_duration" in self.cat else tok for tok in self.toks]
+        kinds = {tok.kind for tok in self.toks}
         has_kpi = bool(kinds & {"kpi", "topic", "target"})
         self.toks = _combine(t, self.toks)
         self.toks = _combine(t, _correct(t, self.toks, self.reading, want_kpi=not has_kpi))
@@ -1138,6 +1155,15 @@ class _Builder:
             self.reading.tokens.append({"kind": tok.kind, "text": self.typed(tok), "value": value})
 
     # ------------------------------------------------------------ neighbours
+
+    def _about_stages(self) -> bool:
+        """The question names a stage, or stages: "stuck" deals are then the time in stage."""
+        for tok in self.toks:
+            if tok.kind == "dimword" and tok.value[0] == "stage":  # type: ignore[index]
+                return True
+            if tok.kind == "entity" and any(e.dim == "stage" for e in tok.value):  # type: ignore[union-attr]
+                return True
+        return False
 
     def _values_named_by_their_dimension(self) -> None:
         """A topic word beside its dimension's word is that value: "qualification stage" is the stage
@@ -1232,7 +1258,7 @@ class _Builder:
             self.name = self.typed(strong[0][1])  # as typed, so "cac" stays "cac" in a reply
         if keys:
             key = keys[0]
-            fam = words.FAMILIES.get(key, ())
+            fam = _families(self.cat[key])
             other = [f for f in families if f not in fam]
             if other:
                 alt = _family_default(other[0], self.cat)
@@ -1270,12 +1296,23 @@ class _Builder:
             if family not in families and any(tok.kind == "rank" and fold(self.typed(tok)) in ranks
                                               for tok in self.toks):
                 families = [*families, family]  # "which channel qualifies leads fastest": a time
+        if "growth" in families and "time" in families:
+            families = [f for f in families if f != "time"]  # "how fast is revenue growing": its growth
+        if "pipeline" in families and "time" in families:
+            # "how fast do deals (does money) move through the pipeline": its velocity; without a time
+            # word, deals or money in the pipeline are the open pipeline, which is not a KPI here
+            families = [f for f in families if f not in ("deals", "revenue")]
         dims = self._filter_dims(ents)
         defaults = [d for f in families if (d := _family_default(f, self.cat))]
         by = {str(tok.value) for tok in self.toks if tok.kind == "breakdown"}
         fits = [k for k, spec in self.cat.items()
-                if set(families) <= set(words.FAMILIES.get(k, ())) and dims <= set(spec.filters)
+                if set(families) <= _families(spec) and dims <= set(spec.filters)
                 and by <= set(spec.breakdowns)]  # "how long do deals sit in each stage": time in stage
+        if _PROPORTION_RE.search(self.t.s):
+            # "what share of deals do we win", "ลีดกี่เปอร์เซ็นต์": of the KPIs that fit, the ratios
+            ratios = [k for k in fits if self.cat[k].unit == "ratio"]
+            if len(ratios) == 1:
+                return self.cat[ratios[0]]
         pick = [k for k in dict.fromkeys(defaults) if k in fits]
         if len(pick) == 1:
             return self.cat[pick[0]]
@@ -1345,6 +1382,8 @@ class _Builder:
         if spec.key not in words.PER_REP_KPIS:
             return
         for k, tok in enumerate(self.toks):
+            if tok.kind == "dimword" and tok.value[0] == "rep":  # type: ignore[index]
+                self.used.add(k)  # "เซลส์ทำกิจกรรมกี่ครั้ง", "how busy were the reps": who the KPI is about
             if tok.kind == "breakdown" and tok.value == "rep" and self.t.s[tok.start:tok.end].startswith(
                     ("per ", "per", "ต่อ")):
                 self.used.add(k)

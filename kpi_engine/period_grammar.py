@@ -313,6 +313,13 @@ _PATTERNS: list[tuple[str, object]] = [
         "recent", grain="quarter", key=f"Q{_quarter(_g(m, 1))}", years=0)),
     (_ANY_M + r" ?(?:of )?" + _THIS_YEAR, lambda m, f: PeriodSpec(
         "recent", grain="month", key=f"{month_number(_g(m, 1)):02d}", years=0)),
+    # the second half of this year, ครึ่งปีหลังของปีนี้, the first quarter of this year
+    (r"(?:the )?(first|1st|second|2nd) half (?:of )?(?:the )?" + _THIS_YEAR, lambda m, f: PeriodSpec(
+        "recent", grain="half", key=f"H{1 if _g(m, 1) in ('first', '1st') else 2}", years=0)),
+    (r"(ครึ่งปีแรก|ครึ่งแรก|ครึ่งปีหลัง|ครึ่งหลัง) ?(?:ของ ?)?" + _THIS_YEAR, lambda m, f: PeriodSpec(
+        "recent", grain="half", key=f"H{1 if 'แรก' in _g(m, 1) else 2}", years=0)),
+    (r"(?:the )?" + _ORD_EN[:-1] + r"|last) (?:quarter|qtr) (?:of )?(?:the )?" + _THIS_YEAR, lambda m, f: PeriodSpec(
+        "recent", grain="quarter", key=f"Q{_ORD.get(_g(m, 1), 4)}", years=0)),
     # rolling: last 30 days, past 2 weeks, trailing 12 months, 6 เดือนที่ผ่านมา, ย้อนหลัง 3 เดือน, L30D
     (_ROLL_EN + r" ?" + _COUNT + r" ?" + _UNIT_ALT, lambda m, f: _rolling(count(_g(m, 1)), _unit_of(m))),
     (_COUNT + r" ?" + _UNIT_ALT + r" ?(?:ที่ผ่านมา|ล่าสุด|ย้อนหลัง|หลังสุด|หลัง)",

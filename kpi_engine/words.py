@@ -51,6 +51,12 @@ FILLER_EN = (
     # reps as who did it, not a breakdown: "how many calls did reps make", "have our reps logged"
     *(f"{verb} {who}reps" for verb in ("did", "do", "have", "are", "were") for who in ("", "the ", "our ", "all ")),
     "our reps", "all our reps", "ones",
+    "moving through", "move through", "moves through", "flowing through", "flow through", "flows through",
+    "remind me", "remind me what", "actually", "using", "use", "used", "hit", "hitting", "going round the table",
+    "round the table", "going around the table", "around the table", "before moving on", "moving on",
+    # a proportion: read with the topic words as the KPI that is a ratio ("what share of deals do we win")
+    "share of", "what share of", "the share of", "% of", "percent of", "percentage of", "what percentage of",
+    "what percent of", "proportion of", "what proportion of", "fraction of", "what fraction of",
 )
 # Why someone asks, said around the question ("before standup", "for the QBR deck", "my boss wants to
 # know"): each noun with the words that lead into it is one chat phrase, so "my" in "my boss wants" or
@@ -108,6 +114,10 @@ FILLER_TH = (
     # "ขอแบบแยกตามทีม" (the kind split by team), "ระบบ POS" (the POS system); การ makes a noun of the
     # verb after it (การประชุม, meeting; การแชร์, sharing): the verb says what is counted
     "แบบ", "ระบบ", "การ",
+    # counts said with their classifier (ออเดอร์นึง, กี่ครั้ง), and verbs around them; not บาท, which says
+    # the figure is money (ลีดละกี่บาท is the cost per lead, not the leads)
+    "นึง", "ครั้ง", "กี่ครั้ง", "เข้าไป", "ไหลผ่าน", "ถึงจะ", "เมื่อ", "ไว้", "ไว้ได้",
+    "ก่อนเข้าประชุม", "หลังเข้าประชุม", "สัดส่วน", "กี่เปอร์เซ็นต์", "กี่เปอร์เซ็น", "กี่ %",
 )
 # Honorifics and the like before a name (คุณสมชาย, พี่ต้น, น้องนก, k.somchai, khun somchai)
 HONORIFICS = ("khun", "k.", "p'", "n'", "mr", "mr.", "ms", "ms.", "mrs", "mrs.")
@@ -118,7 +128,10 @@ GREETINGS = ("hi", "hi there", "hello there", "hello", "hey", "hiya", "yo", "goo
 HELP = ("help", "list", "kpis", "kpi list", "list kpis", "usage", "commands", "what can you do",
         "what can i ask", "options", "menu", "ช่วยเหลือ", "วิธีใช้", "รายการ", "รายการ kpi", "คำสั่ง",
         "ช่วยด้วย", "ใช้ยังไง", "ถามอะไรได้บ้าง", "ทำอะไรได้บ้าง", "เมนู", "how to use", "how do i use this",
-        "how does this work", "ใช้งานยังไง", "ใช้งานอย่างไร", "ใช้อย่างไร", "วิธีใช้งาน")
+        "how does this work", "ใช้งานยังไง", "ใช้งานอย่างไร", "ใช้อย่างไร", "วิธีใช้งาน",
+        "what kind of questions", "what kind of questions can i ask", "what questions can i ask",
+        "what can i ask you", "what can you answer", "ต้องพิมพ์ยังไง", "พิมพ์ยังไง", "ถามยังไง", "ต้องถามยังไง",
+        "ถามได้ยังไง")
 
 # Never skipped, never corrected away: a question that excludes something cannot be answered as if it
 # did not ("revenue not including smb" is not revenue), so these are asked back.
@@ -235,7 +248,9 @@ YOY = ("yoy", "y/y", "y-o-y", "year over year", "year-over-year", "year on year"
        "the same week last year", "this month last year", "this quarter last year", "this week last year",
        "same day last year", "ช่วงเดียวกันปีที่แล้ว", "ช่วงเดียวกันปีก่อน", "ช่วงเดียวกันของปีที่แล้ว",
        "เดือนเดียวกันปีที่แล้ว", "เดือนเดียวกันปีก่อน", "ไตรมาสเดียวกันปีที่แล้ว", "ไตรมาสเดียวกันปีก่อน",
-       "ปีต่อปี")
+       "ปีต่อปี", "same point last year", "the same point last year", "same point last fiscal year",
+       "the same point last fiscal year", "same time last fiscal year", "ช่วงเดียวกันของปีงบที่แล้ว",
+       "ช่วงเดียวกันปีงบที่แล้ว", "ช่วงเดียวกันของปีงบก่อน")
 YOY_AFTER_VS = ("last year", "previous year", "ปีที่แล้ว", "ปีก่อน", "ปีที่ผ่านมา", "ปีก่อนหน้า")
 PREVIOUS = ("previous period", "prior period", "the period before", "last period", "the previous period",
             "ช่วงก่อน", "ช่วงก่อนหน้า", "ช่วงที่แล้ว", "ครั้งก่อน")
@@ -259,7 +274,7 @@ CHART = ("chart", "charts", "graph", "graphs", "plot", "trend", "trends", "with 
 
 TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     # family: (default KPI or None, words)
-    "revenue": ("revenue", ("revenue", "revenues", "rev", "sales", "sale", "sell", "sold", "selling",
+    "revenue": ("revenue", ("revenue", "revenues", "rev", "sales", "sale", "sell", "sold", "selling", "money",
                             "bookings", "booked", "turnover", "ยอดขาย", "ยอด", "รายได้", "รายรับ", "ขาย",
                             "ขายได้", "ยอดรวม", "ยอดเงิน", "ยอดขายรวม", "เงิน", "ยอดปิด", "ขายดี", "ขายเก่ง",
                             "best selling", "best-selling", "top selling")),
@@ -271,17 +286,32 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "qualified": (None, ("qualified", "qualify", "qualification", "sql", "sqls", "คัดกรอง")),
     # leads turned into qualified ones: "which channel converts leads best", "เปลี่ยนลีดเป็น qualified"
     "conversion": ("lead_conversion", ("convert", "converts", "converted", "converting", "turn into", "turns into",
-                                       "turned into", "เปลี่ยน", "เปลี่ยนเป็น", "แปลง", "แปลงเป็น")),
-    "customers": (None, ("customer", "customers", "client", "clients", "account", "accounts", "ลูกค้า")),
+                                       "turned into", "เปลี่ยน", "เปลี่ยนเป็น", "แปลง", "แปลงเป็น", "กลายเป็น",
+                                       "กลาย")),
+    "customers": (None, ("customer", "customers", "client", "clients", "account", "accounts", "buyer", "buyers",
+                         "ลูกค้า", "ผู้ซื้อ", "new customer", "new customers", "ลูกค้าใหม่", "acquire", "acquiring",
+                         "acquisition", "win a new customer", "win each new customer", "win new customers",
+                         "to win a customer", "to win each customer")),
     "costs": (None, ("cost", "costs", "spend", "spending", "spent", "expense", "expenses", "ต้นทุน",
-                     "ค่าใช้จ่าย", "งบ", "ใช้จ่าย")),
+                     "ค่าใช้จ่าย", "งบ", "ใช้จ่าย", "ใช้เงิน", "จ่าย")),
     # time to close a deal unless the rest says otherwise (a stage: time in stage; leads: to qualify)
     "time": ("sales_cycle", ("time", "duration", "days", "how long", "how many days", "how fast", "how quickly",
                              "fast", "quickly", "speed", "ระยะเวลา", "เวลา", "กี่วัน", "นานแค่ไหน", "นาน",
                              "เร็วแค่ไหน", "เร็ว")),
     "growth": ("revenue_growth", ("grow", "grew", "growing", "grown", "เติบโต", "โต", "โตขึ้น",
                                   "เพิ่มขึ้น")),
-    "forecast": (None, ("accurate", "forecasted", "forecasting", "predicted", "prediction")),
+    "forecast": (None, ("accurate", "forecasted", "forecasting", "predicted", "prediction", "แม่น", "แม่นยำ",
+                        "พยากรณ์")),
+    # how big a deal or an order is: "how big are our deals on average", "ดีลนึงมูลค่าเท่าไหร่"
+    "size": (None, ("big", "size", "sized", "large", "ใหญ่", "ขนาด")),
+    # customers kept, and customers who buy again
+    "retain": ("retention", ("keep", "kept", "retain", "retained", "retaining", "hold on to", "held on to", "รักษา")),
+    "repeat": ("repeat_rate", ("came back", "come back", "coming back", "comes back", "buy again", "bought again",
+                               "another purchase", "ซื้ออีก")),
+    # how much the reps do
+    "activity": ("rep_activity", ("busy", "ยุ่ง", "ขยัน")),
+    # a figure in money, whichever it is: the other words say (kpi_engine.grammar._families)
+    "money": (None, ("บาท", "กี่บาท", "baht", "how many baht")),
     "orders": (None, ("order", "orders", "ออเดอร์", "คำสั่งซื้อ", "basket")),
     "target": ("target_attainment", ("on target", "on track", "hit target", "hit quota", "hitting quota",
                                      "hit their target", "hit its target", "hit our target", "hit the target",
@@ -295,24 +325,24 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "revenue": ("revenue",),
     "revenue_growth": ("revenue", "growth"),
     "target_attainment": ("revenue", "target"),
-    "avg_deal_size": ("deals", "revenue"),
+    "avg_deal_size": ("deals", "revenue", "size"),
     "deals_closed": ("deals",),
     "win_rate": ("deals",),
     "sales_cycle": ("deals", "time"),
     "lead_conversion": ("leads", "qualified", "conversion"),
-    "pipeline_velocity": ("pipeline",),
+    "pipeline_velocity": ("pipeline", "time"),
     "lead_to_qualified_time": ("leads", "qualified", "time"),
     "revenue_per_rep": ("revenue",),
-    "rep_activity": (),
+    "rep_activity": ("activity",),
     "cac": ("customers", "costs"),
-    "retention": ("customers",),
-    "aov": ("orders", "revenue", "customers"),
+    "retention": ("customers", "retain"),
+    "aov": ("orders", "revenue", "customers", "size"),
     "forecast_accuracy": ("forecast", "revenue"),
     "lead_volume": ("leads",),
     "cost_per_lead": ("leads", "costs"),
     "stage_duration": ("deals", "time"),
     "csat": ("customers",),
-    "repeat_rate": ("customers", "orders"),
+    "repeat_rate": ("customers", "orders", "repeat"),
     "time_to_close": ("deals", "leads", "time"),
     "training_effectiveness": (),
     "content_engagement": (),

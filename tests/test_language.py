@@ -237,6 +237,19 @@ def test_periods_said_in_words_or_misspelt(text, key):
     assert parse(text, options=ParseOptions(fiscal_year_start_month=10)).period.key == key
 
 
+@pytest.mark.parametrize("text, grain, key", [
+    ("training effectiveness in the second half of this year", "half", "H2"),
+    ("ยอดขายครึ่งปีหลังของปีนี้", "half", "H2"), ("revenue the first quarter of this year", "quarter", "Q1"),
+])
+def test_a_part_of_this_year_in_words(text, grain, key):
+    p = parse(text).period
+    assert (p.kind, p.grain, p.key, p.years) == ("recent", grain, key, 0), text
+
+
+def test_a_count_in_words_before_any_ranking_word():
+    assert parse("who are the two slowest reps to qualify leads").rank.n == 2
+
+
 @pytest.mark.parametrize("text, grain, offset", [
     ("revenue febuary", "month", 0), ("ยอดขายทั้งปี", "year", 0), ("ปีที่แล้วทั้งปี วินเรทเท่าไหร่", "year", -1),
     ("ยอดขายทั้งปีที่แล้ว", "year", -1), ("ยอดขายของเดือนที่แล้ว", "month", -1),
@@ -260,6 +273,37 @@ def test_whole_years_misspelt_months_and_of_last_month(text, grain, offset):
 def test_what_people_say_around_a_kpi(text, kpi, by, filters):
     q = parse(text, lexicon=_PRODUCTS)
     assert (q.kpi, q.breakdown, q.filters) == (kpi, by, filters), text
+
+
+@pytest.mark.parametrize("text, kpi", [
+    # a KPI described rather than named
+    ("what share of deals did we win last month", "win_rate"),
+    ("what share of my leads got qualified", "lead_conversion"),
+    ("what share of customers did we keep last quarter", "retention"),
+    ("what % of buyers came back for another purchase", "repeat_rate"),
+    ("how big are our deals on average", "avg_deal_size"),
+    ("how big is the average order", "aov"),
+    ("how fast is revenue growing vs a year ago", "revenue_growth"),
+    ("how quickly is money moving through the pipeline", "pipeline_velocity"),
+    ("how busy were the reps last week", "rep_activity"),
+    ("how much are we spending to win each new customer", "cac"),
+    ("ลีดละกี่บาท ตั้งแต่ต้นปี", "cost_per_lead"),
+    ("ออเดอร์นึงเฉลี่ยกี่บาท", "aov"),
+    ("ลูกค้ากลับมาซื้ออีกกี่เปอร์เซ็นต์", "repeat_rate"),
+    ("ดีลค้างอยู่ในขั้นตอน qualification นานแค่ไหน", "stage_duration"),
+    ("เมื่อวานเซลส์ทำกิจกรรมเฉลี่ยคนละกี่ครั้ง", "rep_activity"),
+    ("รายได้เฉลี่ยต่อหัวเซลส์ ไตรมาสนี้", "revenue_per_rep"),
+])
+def test_a_kpi_said_in_other_words(text, kpi):
+    assert parse(text, lexicon=_PRODUCTS).kpi == kpi, text
+
+
+@pytest.mark.parametrize("text", ["how many deals in the pipeline", "how much revenue is in the pipeline",
+                                  "ดีลค้างเท่าไหร่"])
+def test_the_open_pipeline_is_still_not_a_kpi(text):
+    # "deals" or "revenue" beside "pipeline" read as its velocity only with a word of speed
+    with pytest.raises(QueryError):
+        parse(text)
 
 
 def test_a_ranking_several_kpis_could_make_is_asked_back():
