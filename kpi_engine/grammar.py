@@ -80,7 +80,8 @@ _PREV_N_RE = recache.compile(r"(?:the )?(?:(?:previous|prior|preceding) [0-9]{1,
 _RANK_WORDS_EN = sorted({w for ws in (words.RANK_BEST, words.RANK_WORST, words.RANK_HIGH, words.RANK_LOW)
                          for w in ws if w.isascii() and " " not in w}, key=len, reverse=True)
 # a proportion asked for: the KPI that is a ratio ("what share of deals do we win" is the win rate)
-_PROPORTION_RE = recache.compile(r"(?:share|percent|percentage|proportion|fraction) of|%|เปอร์เซ็น|สัดส่วน")
+_PROPORTION_RE = recache.compile(r"(?:share|percent|percentage|proportion|fraction) of|what (?:share|percent"
+                                 r"|percentage|proportion|fraction)|%|เปอร์เซ็น|สัดส่วน")
 _COUNT_WORD_RE = recache.compile(
     "(" + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS if " " not in w), key=len, reverse=True)) + ")"
     + r" ?(?=อันดับ|คน|ทีม|ภาค|สินค้า|ช่องทาง|(?:" + "|".join(_RANK_WORDS_EN) + r"|reps|teams|regions"
@@ -710,7 +711,7 @@ _GRAIN_ORDER = {"day": 0, "week": 1, "month": 2, "quarter": 3, "half": 4, "year"
 def _spec_grain(p: PeriodSpec) -> str | None:
     """The grain a typed period spans, where its words say it (a trend inside it must be finer)."""
     if p.kind in ("current", "recent"):
-        return "day" if p.grain == "named_day" else p.grain
+        return {"named_day": "day", "quarter_start": None}.get(p.grain or "", p.grain)
     if p.kind == "key" and p.key:
         k = p.key.upper()
         if k.startswith("FY"):
@@ -1257,7 +1258,7 @@ class _Builder:
         if strong:
             self.name = self.typed(strong[0][1])  # as typed, so "cac" stays "cac" in a reply
         if keys:
-            key = keys[0]
+            key = self._timed(keys[0], ents)
             fam = _families(self.cat[key])
             other = [f for f in families if f not in fam]
             if other:
@@ -1271,6 +1272,22 @@ class _Builder:
         if families:
             return self._from_topics(families, ents)
         return self._inferred(ents)
+
+    def _timed(self, key: str, ents: list[tuple[int, list[Entity]]]) -> str:
+        """A count ranked by how long it takes is the time of the same things: "ใครปิดดีลนานที่สุด" (who
+        closes deals slowest) is the sales cycle by rep, when one KPI of that topic is a time and fits."""
+        fam = _families(self.cat[key])
+        if "time" in fam or not any(tok.kind == "rank" and fold(self.typed(tok)) in words.SPEED_RANKS
+                                    for tok in self.toks):
+            return key
+        dims = self._filter_dims(ents)
+        by = {str(tok.value) for tok in self.toks if tok.kind in ("breakdown", "which")}
+        topic = fam - {"revenue", "money"}
+        fits = [k for k, spec in self.cat.items() if topic and topic | {"time"} <= _families(spec)
+                and dims <= set(spec.filters) and by <= set(spec.breakdowns)]
+        if len(fits) > 1:  # the time's own KPI among them (deals: the sales cycle)
+            fits = [k for k in fits if k == _family_default("time", self.cat)]
+        return fits[0] if len(fits) == 1 else key
 
     def _two_kpis(self, keys: list[str]) -> QueryError:
         names = [self.cat[k].name(self.lang) for k in keys[:3]]
@@ -1304,7 +1321,7 @@ class _Builder:
             families = [f for f in families if f not in ("deals", "revenue")]
         dims = self._filter_dims(ents)
         defaults = [d for f in families if (d := _family_default(f, self.cat))]
-        by = {str(tok.value) for tok in self.toks if tok.kind == "breakdown"}
+        by = {str(tok.value) for tok in self.toks if tok.kind in ("breakdown", "which")}
         fits = [k for k, spec in self.cat.items()
                 if set(families) <= _families(spec) and dims <= set(spec.filters)
                 and by <= set(spec.breakdowns)]  # "how long do deals sit in each stage": time in stage

@@ -76,7 +76,7 @@ _ORD = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "four
         "แรก": 1, "ที่หนึ่ง": 1, "ที่สอง": 2, "ที่สาม": 3, "ที่สี่": 4, "สุดท้าย": 4}
 _ORD_EN = "(" + "|".join(w for w in _ORD if not is_thai(w[0])) + ")"
 _ORD_TH = "(" + "|".join(sorted((w for w in _ORD if is_thai(w[0])), key=len, reverse=True)) + ")"
-_TO = r" ?(?:-|to|until|till|thru|through|and|ถึง|จนถึง|–|~) ?(?:วันที่ ?)?"
+_TO = r" ?(?:-|to|until|till|thru|through|and|ถึง|จนถึง|–|~) ?(?:the |วันที่ ?)?"
 _AGO_TH = r"(?:ที่แล้ว|ที่ผ่านมา)"
 _LAST_YEAR = r"(?:last year|previous year|prior year|ปีที่แล้ว|ปีก่อน|ปีที่ผ่านมา)"
 _THIS_YEAR = r"(?:this year|ปีนี้)"
@@ -245,6 +245,9 @@ _PATTERNS: list[tuple[str, object]] = [
         "key", key=f"{year(_g(m, 2)):04d}-{_month(int(_g(m, 1))):02d}")),
     (r"เดือน(?:ที่)? ?([0-9]{1,2})(?![0-9/])", lambda m, f: PeriodSpec(
         "recent", grain="month", key=f"{_month(int(_g(m, 1))):02d}")),
+    # ไตรมาสสุดท้ายของปี 2568, ไตรมาสแรก 2569
+    (r"ไตรมาส ?" + _ORD_TH + r" ?(?:ของ ?)?(?:ปี ?)?" + _TH_Y + _Y4, lambda m, f: PeriodSpec(
+        "key", key=f"{year(_g(m, 2)):04d}-Q{_ORD[_g(m, 1)]}")),
     # the last quarter of 2025, the first half of 2026
     (r"(?:the )?" + _ORD_EN[:-1] + r"|last) (?:quarter|qtr) of (?:the year )?" + _Y4, lambda m, f: PeriodSpec(
         "key", key=f"{year(_g(m, 2)):04d}-Q{_ORD.get(_g(m, 1), 4)}")),
@@ -347,7 +350,7 @@ _PATTERNS: list[tuple[str, object]] = [
     (r"(?:ครึ่งปีหลัง|ครึ่งหลังของปี|(?:second|2nd) half(?: of)?) ?(?:ของ ?)?" + _LAST_YEAR, lambda m, f: PeriodSpec(
         "recent", grain="half", key="H2", years=-1)),
     # days: 1-15 Nov, 1 ถึง 10 พ.ย., nov 1 to nov 15, nov 1-15, 1 oct to 15 oct; 2 Nov, Nov 2
-    (_FROM + _D + _TO + _D + r" ?" + _ANY_M + r"(?: ?,? ?" + _TH_Y + _Y + r")?",
+    (_FROM + _D + _TO + _D + r" ?(?:of )?" + _ANY_M + r"(?: ?,? ?" + _TH_Y + _Y + r")?",
      lambda m, f: _range_days(_g(m, 1), _g(m, 3), _g(m, 2), _g(m, 3), _g(m, 4))),
     (_FROM + _ANY_M + r" ?" + _D + _TO + _ANY_M + r" ?" + _D + r"(?: ?,? ?" + _Y4 + r")?",
      lambda m, f: _range_days(_g(m, 2), _g(m, 1), _g(m, 4), _g(m, 3), _g(m, 5))),
@@ -371,6 +374,15 @@ _PATTERNS: list[tuple[str, object]] = [
      lambda m, f: _since_day(_g(m, 2), _g(m, 1))),
     (r"(?:since|from|starting|ตั้งแต่|นับจาก) ?" + _Y4 + r"-([0-9]{1,2})-([0-9]{1,2})",
      lambda m, f: _since_iso(m)),
+    # Q2 through Q3, Q1-Q2 2026, ไตรมาส 1 ถึง 2: whole months from the first quarter's to the last's
+    (r"(?:from )?(?:q|ไตรมาส ?(?:ที่ ?)?)" + _N + _TO + r"(?:q|ไตรมาส ?(?:ที่ ?)?)?" + _N + r"(?: ?,? ?" + _TH_Y + _Y4 + r")?",
+     lambda m, f: _range_quarters(m)),
+    # since Q2, ตั้งแต่ไตรมาส 2 (2569): from the start of the latest such quarter
+    (r"(?:since|starting|ตั้งแต่|นับจาก) ?(?:q|ไตรมาส ?(?:ที่ ?)?)" + _N + r"(?: ?" + _TH_Y + _Y4 + r")?",
+     lambda m, f: _since_quarter(m)),
+    # last friday, วันศุกร์ที่แล้ว: the latest such day before today
+    (r"(?:last|previous) " + _DAY_NAMED + r"|" + _DAY_NAMED + r" ?(?:ที่แล้ว|ที่ผ่านมา|ก่อน)",
+     lambda m, f: PeriodSpec("recent", grain="named_day", key=str(_weekday(_g(m, 1) or _g(m, 3))), offset=-1)),
     # since monday, ตั้งแต่วันจันทร์: from the latest such day (today when it is one) to now
     (r"(?:since|starting|ตั้งแต่|นับจาก) ?(?:วัน ?)?" + _WEEKDAY,
      lambda m, f: PeriodSpec("recent", grain="weekday", key=str(WEEKDAYS[_g(m, 1)]))),
@@ -421,6 +433,21 @@ def _range_months(m: re.Match) -> PeriodSpec:
         raise KeyError("one month twice is not a range")
     end_year = y + 1 if y and b < a else y
     return PeriodSpec("range", start=(y, a, 0), end=(end_year, b, 0))
+
+
+def _range_quarters(m: re.Match) -> PeriodSpec:
+    a, b = _quarter(_g(m, 1)), _quarter(_g(m, 2))
+    if b <= a:
+        raise KeyError("a range of quarters runs forward")
+    y = year(_g(m, 3)) if _g(m, 3) else 0
+    return PeriodSpec("range", start=(y, 3 * a - 2, 0), end=(y, 3 * b, 0))
+
+
+def _since_quarter(m: re.Match) -> PeriodSpec:
+    q = _quarter(_g(m, 1))
+    if _g(m, 2):
+        return PeriodSpec("range", start=(year(_g(m, 2)), 3 * q - 2, 0))
+    return PeriodSpec("recent", grain="quarter_start", key=f"Q{q}")
 
 
 def _since_day(d: str, mo: str) -> PeriodSpec:

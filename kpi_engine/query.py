@@ -126,11 +126,17 @@ def _most_recent(grain: str, key: str, as_of: datetime, tz: ZoneInfo, ended: boo
     so far. With `ended` ("last May"), the latest that is over: on 10 May 2026 that is May 2025."""
     local = as_of.astimezone(tz)
     if grain in ("weekday", "named_day"):
-        # the latest Monday (today if it is one): from it to as_of ("since monday"), or that day ("on monday")
-        day = local.date() - timedelta(days=(local.isoweekday() - int(key)) % 7)
+        # the latest Monday (today if it is one): from it to as_of ("since monday"), or that day ("on
+        # monday"); with `ended` ("last monday") the latest before today
+        back = (local.isoweekday() - int(key)) % 7 or (7 if ended else 0)
+        day = local.date() - timedelta(days=back)
         if grain == "named_day":
             return periods.from_key(day.isoformat(), as_of, tz)
         return _range((day.year, day.month, day.day), None, as_of, tz)
+    if grain == "quarter_start":  # "since Q2": from the start of the latest Q2 that has started
+        n = _part_number("quarter", key)
+        year = local.year if n <= (local.month - 1) // 3 + 1 else local.year - 1
+        return _range((year, 3 * n - 2, 1), None, as_of, tz)
     if grain == "week":  # ISO week n of this ISO year if it has started, else of the year before
         n = int(key) if key.isdigit() else 0
         y, now_w, _ = local.isocalendar()

@@ -51,12 +51,14 @@ FILLER_EN = (
     # reps as who did it, not a breakdown: "how many calls did reps make", "have our reps logged"
     *(f"{verb} {who}reps" for verb in ("did", "do", "have", "are", "were") for who in ("", "the ", "our ", "all ")),
     "our reps", "all our reps", "ones",
+    "taking", "gave", "gave us", "give us", "typical", "out of", "ended up", "end up", "ends up",
     "moving through", "move through", "moves through", "flowing through", "flow through", "flows through",
     "remind me", "remind me what", "actually", "using", "use", "used", "hit", "hitting", "going round the table",
     "round the table", "going around the table", "around the table", "before moving on", "moving on",
     # a proportion: read with the topic words as the KPI that is a ratio ("what share of deals do we win")
     "share of", "what share of", "the share of", "% of", "percent of", "percentage of", "what percentage of",
-    "what percent of", "proportion of", "what proportion of", "fraction of", "what fraction of",
+    "what percent of", "proportion of", "what proportion of", "fraction of", "what fraction of", "what fraction",
+    "what share", "what percentage", "what percent", "what proportion",
 )
 # Why someone asks, said around the question ("before standup", "for the QBR deck", "my boss wants to
 # know"): each noun with the words that lead into it is one chat phrase, so "my" in "my boss wants" or
@@ -101,7 +103,7 @@ FILLER_TH = (
     "ทั้งบริษัท", "บริษัท", "ของบริษัท", "เรา", "ของเรา", "พวกเรา", "ล่ะ", "ละ", "เลย", "ด้วย", "ครับผม",
     "สรุป", "ทั้ง", "และ", "ให้", "เอา", "สิ", "ซิ", "ๆ", "ประมาณ", "ตัวเลข", "ข้อมูล", "สถิติ", "ผล",
     "เฉลี่ย", "โดยเฉลี่ย", "เปอร์เซ็นต์", "เปอร์เซ็น", "ทำได้", "ทำ", "โอเค", "บอท", "หา", "จาก", "ใช้",
-    "ใช้เวลา", "จำนวน", "ไหมคะ", "ได้ไหม", "ได้มั้ย", "กัน", "หรอ", "เหรอ",
+    "จำนวน", "ไหมคะ", "ได้ไหม", "ได้มั้ย", "กัน", "หรอ", "เหรอ",
     "จ๊ะ", "จ้ะ", "ค้าบ", "คร้าบ", "ขอบคุณ", "ขอบใจ", "ด่วน", "นิดนึง", "หน่อยนึง", "ว่า", "ทีครับ",
     "คุณ", "พี่", "น้อง", "เฮีย", "เจ๊", "นาย", "นางสาว", "นาง", "ท่าน", "ยัง", "โดย",
     "ขึ้น", "ลง", "ไปแล้ว", "มาแล้ว", "ได้แล้ว", "ประจำ", "ตัว", "ภาพรวม", "โดยรวม", "แค่ไหน", "เท่าไร",
@@ -116,7 +118,8 @@ FILLER_TH = (
     "แบบ", "ระบบ", "การ",
     # counts said with their classifier (ออเดอร์นึง, กี่ครั้ง), and verbs around them; not บาท, which says
     # the figure is money (ลีดละกี่บาท is the cost per lead, not the leads)
-    "นึง", "ครั้ง", "กี่ครั้ง", "เข้าไป", "ไหลผ่าน", "ถึงจะ", "เมื่อ", "ไว้", "ไว้ได้",
+    "นึง", "ครั้ง", "กี่ครั้ง", "มั่ง", "เออ", "คิดเป็น", "อืม", "ถึงไหน", "ถึงไหนแล้ว", "ดีขึ้น", "แย่ลง", "ดีขึ้นไหม",
+    "ดีขึ้นป่าว", "ดีขึ้นมั้ย", "เข้าไป", "ไหลผ่าน", "ถึงจะ", "เมื่อ", "ไว้", "ไว้ได้",
     "ก่อนเข้าประชุม", "หลังเข้าประชุม", "สัดส่วน", "กี่เปอร์เซ็นต์", "กี่เปอร์เซ็น", "กี่ %",
 )
 # Honorifics and the like before a name (คุณสมชาย, พี่ต้น, น้องนก, k.somchai, khun somchai)
@@ -156,7 +159,7 @@ TREND = {
 
 # ---------------------------------------------------------------- "my"
 
-MINE_REP = ("my", "mine", "my own", "myself", "me myself", "ของฉัน", "ของผม", "ของหนู", "ของดิฉัน",
+MINE_REP = ("my", "mine", "my own", "myself", "me myself", "assigned to me", "to me", "ของฉัน", "ของผม", "ของหนู", "ของดิฉัน",
             "ของกู", "ของตัวเอง", "ตัวเอง", "ของข้า", "ของชั้น", "ผม",
             "ฉัน", "หนู", "ดิฉัน",
             # "I" as the one who sold: "deals closed by me", "how am i doing", "what did i close"
@@ -220,11 +223,13 @@ RANK_WORST = ("furthest behind", "farthest behind", "most behind", "bottom", "wo
 RANK_HIGH = ("longest", "slowest", "most expensive", "priciest", "ยาวที่สุด", "ยาวสุด", "นานที่สุด", "นานสุด",
              "ช้าที่สุด", "ช้าสุด", "แพงที่สุด", "แพงสุด", "highest", "most", "biggest", "largest", "max", "maximum", "greatest", "มากที่สุด", "มากสุด",
              "สูงที่สุด", "สูงสุด", "เยอะที่สุด", "เยอะสุด", "มากกว่าใคร", "ที่สุด", "สุด")
-RANK_LOW = ("shortest", "fastest", "quickest", "cheapest", "least expensive", "สั้นที่สุด", "สั้นสุด",
+RANK_LOW = ("shortest", "fastest", "quickest", "cheapest", "least expensive", "สั้นที่สุด", "สั้นสุด", "เล็กที่สุด",
+            "เล็กสุด",
             "เร็วที่สุด", "เร็วสุด", "ถูกที่สุด", "ถูกสุด", "lowest", "least", "fewest", "smallest", "min", "minimum", "น้อยที่สุด", "น้อยสุด",
             "ต่ำที่สุด", "ต่ำสุด")
 # ranking words that say the KPI is a time ("fastest" channel to qualify leads)
-SPEED_RANKS = frozenset(("fastest", "quickest", "slowest", "เร็วที่สุด", "เร็วสุด", "ช้าที่สุด", "ช้าสุด"))
+SPEED_RANKS = frozenset(("fastest", "quickest", "slowest", "longest", "shortest", "เร็วที่สุด", "เร็วสุด", "ช้าที่สุด",
+                         "ช้าสุด", "นานที่สุด", "นานสุด"))
 # and a cost ("most expensive channel per lead")
 PRICE_RANKS = frozenset(("cheapest", "most expensive", "priciest", "least expensive", "ถูกที่สุด", "ถูกสุด",
                          "แพงที่สุด", "แพงสุด"))
@@ -249,10 +254,13 @@ YOY = ("yoy", "y/y", "y-o-y", "year over year", "year-over-year", "year on year"
        "same day last year", "ช่วงเดียวกันปีที่แล้ว", "ช่วงเดียวกันปีก่อน", "ช่วงเดียวกันของปีที่แล้ว",
        "เดือนเดียวกันปีที่แล้ว", "เดือนเดียวกันปีก่อน", "ไตรมาสเดียวกันปีที่แล้ว", "ไตรมาสเดียวกันปีก่อน",
        "ปีต่อปี", "same point last year", "the same point last year", "same point last fiscal year",
-       "the same point last fiscal year", "same time last fiscal year", "ช่วงเดียวกันของปีงบที่แล้ว",
+       "the same point last fiscal year", "same time last fiscal year", "the same quarter a year ago",
+       "same quarter a year ago", "the same month a year ago", "same month a year ago", "the same period a year ago",
+       "same period a year ago", "the same week a year ago", "ช่วงเดียวกันของปีงบที่แล้ว",
        "ช่วงเดียวกันปีงบที่แล้ว", "ช่วงเดียวกันของปีงบก่อน")
 YOY_AFTER_VS = ("last year", "previous year", "ปีที่แล้ว", "ปีก่อน", "ปีที่ผ่านมา", "ปีก่อนหน้า")
 PREVIOUS = ("previous period", "prior period", "the period before", "last period", "the previous period",
+            "the same days last week", "same days last week", "the same days last month", "same days last month",
             "ช่วงก่อน", "ช่วงก่อนหน้า", "ช่วงที่แล้ว", "ครั้งก่อน")
 PREVIOUS_AFTER_VS = ("previous", "prev", "prior", "last", "before", "the previous", "ก่อนหน้า", "ก่อน")
 # "mom", "qoq": compared with the previous month / quarter, which also sets the period
@@ -289,31 +297,38 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                                        "turned into", "เปลี่ยน", "เปลี่ยนเป็น", "แปลง", "แปลงเป็น", "กลายเป็น",
                                        "กลาย")),
     "customers": (None, ("customer", "customers", "client", "clients", "account", "accounts", "buyer", "buyers",
-                         "ลูกค้า", "ผู้ซื้อ", "new customer", "new customers", "ลูกค้าใหม่", "acquire", "acquiring",
+                         "ลูกค้า", "ผู้ซื้อ", "ลูกค้าเก่า", "ลูกค้าเดิม", "new customer", "new customers", "ลูกค้าใหม่", "acquire", "acquiring",
                          "acquisition", "win a new customer", "win each new customer", "win new customers",
                          "to win a customer", "to win each customer")),
     "costs": (None, ("cost", "costs", "spend", "spending", "spent", "expense", "expenses", "ต้นทุน",
-                     "ค่าใช้จ่าย", "งบ", "ใช้จ่าย", "ใช้เงิน", "จ่าย")),
+                     "ค่าใช้จ่าย", "งบ", "ใช้จ่าย", "ใช้เงิน", "จ่าย", "pay", "paying", "paid", "marketing cost",
+                     "marketing costs", "marketing spend", "ad spend", "ค่าการตลาด", "ค่าโฆษณา")),
     # time to close a deal unless the rest says otherwise (a stage: time in stage; leads: to qualify)
     "time": ("sales_cycle", ("time", "duration", "days", "how long", "how many days", "how fast", "how quickly",
-                             "fast", "quickly", "speed", "ระยะเวลา", "เวลา", "กี่วัน", "นานแค่ไหน", "นาน",
+                             "fast", "quickly", "speed", "ระยะเวลา", "เวลา", "ใช้เวลา", "กี่วัน", "นานแค่ไหน", "นาน",
                              "เร็วแค่ไหน", "เร็ว")),
     "growth": ("revenue_growth", ("grow", "grew", "growing", "grown", "เติบโต", "โต", "โตขึ้น",
                                   "เพิ่มขึ้น")),
     "forecast": (None, ("accurate", "forecasted", "forecasting", "predicted", "prediction", "แม่น", "แม่นยำ",
-                        "พยากรณ์")),
+                        "พยากรณ์", "how far off", "far off", "off by", "missed by", "คลาดเคลื่อน", "พลาดเป้าพยากรณ์")),
+    # how happy customers are
+    "satisfaction": ("csat", ("happy", "unhappy", "satisfied", "dissatisfied", "พอใจ", "แฮปปี้")),
     # how big a deal or an order is: "how big are our deals on average", "ดีลนึงมูลค่าเท่าไหร่"
     "size": (None, ("big", "size", "sized", "large", "ใหญ่", "ขนาด")),
     # customers kept, and customers who buy again
-    "retain": ("retention", ("keep", "kept", "retain", "retained", "retaining", "hold on to", "held on to", "รักษา")),
+    "retain": ("retention", ("keep", "kept", "retain", "retained", "retaining", "hold on to", "held on to", "รักษา",
+                             "ยังอยู่กับเรา", "อยู่กับเรา", "ยังอยู่", "stick around", "stuck around", "stick with us",
+                             "stayed with us", "stay with us")),
     "repeat": ("repeat_rate", ("came back", "come back", "coming back", "comes back", "buy again", "bought again",
                                "another purchase", "ซื้ออีก")),
     # how much the reps do
     "activity": ("rep_activity", ("busy", "ยุ่ง", "ขยัน")),
     # a figure in money, whichever it is: the other words say (kpi_engine.grammar._families)
     "money": (None, ("บาท", "กี่บาท", "baht", "how many baht")),
-    "orders": (None, ("order", "orders", "ออเดอร์", "คำสั่งซื้อ", "basket")),
-    "target": ("target_attainment", ("on target", "on track", "hit target", "hit quota", "hitting quota",
+    "orders": (None, ("order", "orders", "ออเดอร์", "คำสั่งซื้อ", "basket", "สั่งซื้อ", "การสั่งซื้อ")),
+    "target": ("target_attainment", ("above or below quota", "above or below target", "above quota", "below quota",
+                                     "above target", "below target", "over quota", "under quota", "on target",
+                                     "on track", "hit target", "hit quota", "hitting quota",
                                      "hit their target", "hit its target", "hit our target", "hit the target",
                                      "hit their quota", "hit our quota", "hit my target", "hit my quota",
                                      "hitting target", "hitting their target", "make quota", "made quota",
@@ -341,7 +356,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "lead_volume": ("leads",),
     "cost_per_lead": ("leads", "costs"),
     "stage_duration": ("deals", "time"),
-    "csat": ("customers",),
+    "csat": ("customers", "satisfaction"),
     "repeat_rate": ("customers", "orders", "repeat"),
     "time_to_close": ("deals", "leads", "time"),
     "training_effectiveness": (),

@@ -22,6 +22,7 @@ from tests.fixtures import TABLES, load
 
 BKK = ZoneInfo("Asia/Bangkok")
 NOW = datetime(2026, 6, 15, 10, 0, tzinfo=BKK)
+WED = datetime(2026, 11, 18, 9, tzinfo=BKK)
 SQLITE = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 
 REPS = [
@@ -298,6 +299,43 @@ def test_a_kpi_said_in_other_words(text, kpi):
     assert parse(text, lexicon=_PRODUCTS).kpi == kpi, text
 
 
+@pytest.mark.parametrize("text, kpi, by", [
+    ("which rep takes the longest to close deals", "sales_cycle", "rep"),  # was the count of deals closed
+    ("ใครปิดดีลนานที่สุด", "sales_cycle", "rep"),
+    ("ทีมไหนปิดดีลเร็วที่สุด", "sales_cycle", "team"),
+    ("ใครปิดดีลได้มากที่สุด", "deals_closed", "rep"),
+    ("ขั้นตอนไหนดีลใช้เวลาน้อยที่สุด", "stage_duration", "stage"),
+    ("how many deals did we lose vs win last quarter", "win_rate", None),
+    ("how much do we pay per lead this quarter", "cost_per_lead", None),
+    ("how happy were our customers this year", "csat", None),
+    ("how far off was the forecast in august", "forecast_accuracy", None),
+    ("am I above or below quota this month", "target_attainment", None),
+    ("ลูกค้าเก่ายังอยู่กับเรากี่เปอร์เซ็นต์", "retention", None),
+])
+def test_a_ranking_by_how_long_and_other_kpis_described(text, kpi, by):
+    q = parse(text, lexicon=_PRODUCTS)
+    assert (q.kpi, q.breakdown) == (kpi, by), text
+
+
+@pytest.mark.parametrize("text, start, end", [
+    ("sales cycle since Q2", datetime(2026, 4, 1, tzinfo=BKK), WED),
+    ("sales cycle Q2 through Q3", datetime(2026, 4, 1, tzinfo=BKK), datetime(2026, 10, 1, tzinfo=BKK)),
+    ("revenue from the 1st to the 14th of november", datetime(2026, 11, 1, tzinfo=BKK),
+     datetime(2026, 11, 15, tzinfo=BKK)),
+    ("win rate last friday", datetime(2026, 11, 13, tzinfo=BKK), datetime(2026, 11, 14, tzinfo=BKK)),
+    ("win rate last wednesday", datetime(2026, 11, 11, tzinfo=BKK), datetime(2026, 11, 12, tzinfo=BKK)),
+    ("ยอดขายวันศุกร์ที่แล้ว", datetime(2026, 11, 13, tzinfo=BKK), datetime(2026, 11, 14, tzinfo=BKK)),
+    ("วินเรทไตรมาสสุดท้ายของปี 2568", datetime(2025, 10, 1, tzinfo=BKK), datetime(2026, 1, 1, tzinfo=BKK)),
+])
+def test_quarter_ranges_ordinal_days_and_last_weekdays(text, start, end):
+    p = parse(text).period.resolve(WED, BKK)
+    assert (p.start, p.end) == (start, end), text
+
+
+def test_the_same_quarter_a_year_ago_is_year_over_year():
+    assert parse("win rate last quarter vs the same quarter a year ago").compare == "yoy"
+
+
 @pytest.mark.parametrize("text", ["how many deals in the pipeline", "how much revenue is in the pipeline",
                                   "ดีลค้างเท่าไหร่"])
 def test_the_open_pipeline_is_still_not_a_kpi(text):
@@ -381,9 +419,6 @@ def test_long_and_short_rank_by_the_value(text, order):
 def test_since_a_weekday_runs_from_its_latest_to_now(typed, today, start):
     p = parse(f"revenue {typed}").period.resolve(today, BKK)
     assert (p.start, p.end) == (start, today), typed
-
-
-WED = datetime(2026, 11, 18, 9, tzinfo=BKK)
 
 
 @pytest.mark.parametrize("typed, today, bounds", [
