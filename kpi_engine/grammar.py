@@ -769,12 +769,41 @@ def _lookahead(t: _Text, trie: list[_Tok], n: int) -> _Tok:
     if after >= 0 and longest.kind != "filler":
         return longest
     for alt in trie[1:]:
-        # what follows the shorter one must read further than what follows the longest ("ขอ" + "งบ"
-        # is no better than "ของ" + "บอย")
-        reach = _reach(t, alt.end, n)
-        if reach > longest.end and (after < 0 or reach > after):
+        if after < 0:
+            if _reach(t, alt.end, n) > longest.end:
+                return alt
+            continue
+        # a chat phrase that ate the start of something that means more, when the text reads on after
+        # it ("ขอ" + "งบ" + "อย" does not: "ของ" + "บอย"). Ending with it counts only where a Thai
+        # phrase was typed apart ("พี่ครับ ผมปิดได้": the ผม is the asker, not "ครับผม"); "for the exec
+        # meeting" is chat as a whole
+        end, meaningful = _next_phrase(t, alt.end, n)
+        apart = is_thai(t.s[alt.end - 1]) and t.s[alt.end:alt.end + 1] == " "
+        if meaningful and (end > longest.end or (end == longest.end and apart)) and _reach(t, end, n) >= 0:
             return alt
     return longest
+
+
+def _next_phrase(t: _Text, i: int, n: int) -> tuple[int, bool]:
+    """Where the longest known phrase at s[i] (after spaces) ends, and whether it is more than chat."""
+    s = t.s
+    while i < n and s[i] == " ":
+        i += 1
+    if i >= n or not _starts_ok(s, i):
+        return -1, False
+    best, meaningful = -1, False
+    trie = _match_trie(t, i)
+    if trie is not None:
+        best, meaningful = trie.end, trie.kind not in ("filler", "greeting")
+    try:
+        p = match_period(s, i, t.opts.fiscal_year_start_month)
+    except PeriodTextError:
+        p = None
+    ent = t.lex.match(s, i)
+    for end in (p[0] if p else -1, ent[0] if ent else -1):
+        if end > best or (end == best and end > 0):
+            best, meaningful = end, True
+    return best, meaningful
 
 
 def _combine(t: _Text, toks: list[_Tok]) -> list[_Tok]:

@@ -8,7 +8,7 @@ filters and comparison period all match, or when it is refused (or asked back) a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -244,3 +244,33 @@ def test_heldout_questions_are_read_as_intended(engine, part):
     real = [r for r in results if not r[0].refusal]
     assert sum(good for _, good, _ in real) / len(real) >= 0.90
     assert all(good for c, good, _ in results if c.refusal), "every nonsense or unknown KPI is refused"
+
+
+def _reading(q: Query) -> tuple:
+    return (q.kpi, q.period and replace(q.period, text=""), q.breakdown, sorted(q.filters.items()), q.compare,
+            q.rank, q.mine)
+
+
+def test_chat_words_around_a_question_never_change_its_reading(engine):
+    # a greeting before it or a particle after it is chat; neither may eat a word that means something
+    # ("พี่ครับ ผมปิดได้กี่ดีล": the ผม is the asker, though "ครับผม" alone is a polite particle)
+    around = {False: (("hey ", "can you show me ", ""), ("", " please", " thanks 🙏")),
+              True: (("พี่ครับ ", "รบกวนขอดู", ""), ("", "ครับ", " หน่อยนะคะ"))}
+    changed = []
+    for part in PARTS:
+        for case in cases(part):
+            try:
+                q = engine.parse(case.text)
+            except QueryError:
+                continue
+            if not isinstance(q, Query):
+                continue
+            before, after = around[case.thai]
+            for text in {f"{a}{case.text}{b}" for a in before for b in after} - {case.text}:
+                try:
+                    other = engine.parse(text)
+                except QueryError:
+                    continue  # asked back is safe; answering something else is not
+                if not isinstance(other, Query) or _reading(other) != _reading(q):
+                    changed.append(text)
+    assert changed == []
