@@ -612,6 +612,8 @@ def _match_filter(t: _Text, i: int) -> _Tok | None:
         en += (f' Did you mean "{sugg[0]}"?' if sugg
                else f" Filters are dim:value with dim one of {', '.join(DIMENSIONS)}.")
         raise _error(t.msg(en, th), t.lang, word=_q(typed), suggestions=sugg)
+    if s[m.end() - 1] == " " and s[:i].rstrip().endswith((" by", "by", "per", "แยกตาม")):
+        return None  # "this year by product: win rate": a breakdown, then a colon between parts
     dim = _DIM_WORDS[m.group(1)]
     dim_typed = t.typed(m.start(1), m.end(1))
     value, end = _filter_value(t, m.end(), dim_typed)
@@ -1093,6 +1095,9 @@ def _shipped_lexicon() -> Lexicon:
 # ---------------------------------------------------------------- building the query
 
 _QUIET = frozenset({"filler", "greeting"})
+# what makes "help" part of a question rather than a request for the usage ("win rate help" is the help
+# on win rate; "win rate last quarter, can you help?" is the win rate)
+_ASKED = frozenset({"period", "compare", "over", "entity", "mention", "filter", "breakdown", "by", "rank", "mine"})
 _ATTACH = frozenset({"filler"})  # what may stand between a word and the entity it qualifies
 
 
@@ -1117,8 +1122,11 @@ class _Builder:
         kinds = {tok.kind for tok in self.toks}
         if kinds <= _QUIET | {"help"} and ("help" in kinds or "greeting" in kinds or not self._words()):
             return HelpRequest(lang=self.lang)  # type: ignore[arg-type]
-        if "help" in kinds:
+        if "help" in kinds and not kinds & _ASKED:
             return self._help()
+        # "… revenue in october vs last year, can you help with that?": the question is what is asked
+        self.toks = [replace(tok, kind="filler") if tok.kind == "help" else tok for tok in self.toks]
+        kinds.discard("help")
         for tok in self.toks:  # refused before anything is corrected
             if tok.kind == "negation":
                 word = self.typed(tok)
@@ -1772,6 +1780,10 @@ _UNSUPPORTED_MESSAGES = {
              "ไม่มี KPI ดีลที่ยังเปิดอยู่ ลองดู \"ความเร็วของ pipeline\" หรือ \"ดีลที่ปิดได้\""),
     "profit": ("profit and margins are not in kpibot's data; revenue and deal size are, e.g. \"revenue this month\".",
                "ไม่มีข้อมูลกำไร ลองดูรายได้หรือขนาดดีลเฉลี่ย เช่น \"รายได้ เดือนนี้\""),
+    "schedule": ("I answer when asked and can't send a report by email or on a schedule; `/kpi digest on` brings "
+                 "your weekly digest by DM every Monday.",
+                 "ส่งรายงานทางอีเมลหรือตามเวลาไม่ได้ ถามได้ทุกเมื่อ และพิมพ์ `/kpi digest on` เพื่อรับสรุปประจำสัปดาห์ทาง DM "
+                 "ทุกวันจันทร์"),
 }
 _TOPIC_WORDS = {fold(w): family for family, (_d, ws) in words.TOPICS.items() for w in ws}
 

@@ -383,6 +383,10 @@ _PATTERNS: list[tuple[str, object]] = [
     # last friday, วันศุกร์ที่แล้ว: the latest such day before today
     (r"(?:last|previous) " + _DAY_NAMED + r"|" + _DAY_NAMED + r" ?(?:ที่แล้ว|ที่ผ่านมา|ก่อน)",
      lambda m, f: PeriodSpec("recent", grain="named_day", key=str(_weekday(_g(m, 1) or _g(m, 3))), offset=-1)),
+    # last weekend, over the weekend, เสาร์อาทิตย์ที่แล้ว: the latest Saturday and Sunday (so far, during one)
+    (r"(?:(?:last|the past|past|over the|this past) )?weekend|(?:วัน ?)?เสาร์ ?(?:-|และ|กับ)? ?(?:วัน ?)?อาทิตย์ ?(?:ที่แล้ว|ที่ผ่านมา)?"
+     r"|สุดสัปดาห์ ?(?:ที่แล้ว|ที่ผ่านมา)?", lambda m, f: PeriodSpec(
+         "recent", grain="weekend", key="6", offset=-1 if re.search("last|ที่แล้ว|ที่ผ่านมา", m.group(0)) else 0)),
     # since monday, ตั้งแต่วันจันทร์: from the latest such day (today when it is one) to now
     (r"(?:since|starting|ตั้งแต่|นับจาก) ?(?:วัน ?)?" + _WEEKDAY,
      lambda m, f: PeriodSpec("recent", grain="weekday", key=str(WEEKDAYS[_g(m, 1)]))),

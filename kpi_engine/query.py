@@ -133,6 +133,13 @@ def _most_recent(grain: str, key: str, as_of: datetime, tz: ZoneInfo, ended: boo
         if grain == "named_day":
             return periods.from_key(day.isoformat(), as_of, tz)
         return _range((day.year, day.month, day.day), None, as_of, tz)
+    if grain == "weekend":
+        # the latest Saturday that has started and its Sunday (to date during it); "last weekend" said on
+        # a weekend is the one before
+        sat = local.date() - timedelta(days=(local.isoweekday() - 6) % 7)
+        if ended and local.isoweekday() >= 6:
+            sat -= timedelta(days=7)
+        return periods.days_period(sat, sat + timedelta(days=1), tz, as_of)
     if grain == "quarter_start":  # "since Q2": from the start of the latest Q2 that has started
         n = _part_number("quarter", key)
         year = local.year if n <= (local.month - 1) // 3 + 1 else local.year - 1

@@ -52,6 +52,16 @@ FILLER_EN = (
     *(f"{verb} {who}reps" for verb in ("did", "do", "have", "are", "were") for who in ("", "the ", "our ", "all ")),
     "our reps", "all our reps", "ones",
     "taking", "gave", "gave us", "give us", "typical", "out of", "ended up", "end up", "ends up",
+    # someone new to the bot says so ("first week using this", "im new here"), or apologises first
+    "first week using this", "first week using", "first day with the bot", "first day using this", "my first week",
+    "my first day", "i'm new here", "im new here", "i'm new", "im new", "new here", "new to this",
+    "new to this bot", "question from a new rep", "from a new rep", "a new rep", "sorry", "sorry if this is a dumb",
+    "dumb question", "stupid question", "silly question", "how do i see", "how can i see", "not sure",
+    "i'm not sure", "im not sure", "not sure if", "not sure what", "not sure how", "what the metrics are called",
+    "if this is the right place to ask", "the right place to ask", "in advance", "thanks in advance", "happened",
+    "what actually happened", "how close", "come to", "comes to", "comes from", "come from", "coming from",
+    "that comes from", "that came from", "reach", "reached", "new", "called",
+    "krub", "krab", "kub", "ka", "kha", "na ka", "na krub", "naka",
     "moving through", "move through", "moves through", "flowing through", "flow through", "flows through",
     "remind me", "remind me what", "actually", "using", "use", "used", "hit", "hitting", "going round the table",
     "round the table", "going around the table", "around the table", "before moving on", "moving on",
@@ -118,7 +128,9 @@ FILLER_TH = (
     "แบบ", "ระบบ", "การ",
     # counts said with their classifier (ออเดอร์นึง, กี่ครั้ง), and verbs around them; not บาท, which says
     # the figure is money (ลีดละกี่บาท is the cost per lead, not the leads)
-    "นึง", "ครั้ง", "กี่ครั้ง", "มั่ง", "เออ", "คิดเป็น", "อืม", "ถึงไหน", "ถึงไหนแล้ว", "ดีขึ้น", "แย่ลง", "ดีขึ้นไหม",
+    "นึง", "ครั้ง", "กี่ครั้ง", "เพิ่งเริ่มใช้", "เพิ่งเริ่ม", "เพิ่งเข้ามาทำงานใหม่", "เพิ่งเข้ามาใหม่", "เพิ่งเข้ามา",
+    "ทำงานใหม่", "เริ่มใช้วันแรก", "เริ่มใช้", "วันแรกที่ใช้", "สอบถาม", "ขอสอบถาม", "ขอโทษ", "ขอโทษนะคะ",
+    "ขอโทษนะครับ", "ถ้าถามผิดที่", "ไม่แน่ใจว่า", "ไม่แน่ใจ", "หนึ่งราย", "มาหนึ่งราย", "มั่ง", "เออ", "คิดเป็น", "อืม", "ถึงไหน", "ถึงไหนแล้ว", "ดีขึ้น", "แย่ลง", "ดีขึ้นไหม",
     "ดีขึ้นป่าว", "ดีขึ้นมั้ย", "เข้าไป", "ไหลผ่าน", "ถึงจะ", "เมื่อ", "ไว้", "ไว้ได้",
     "ก่อนเข้าประชุม", "หลังเข้าประชุม", "สัดส่วน", "กี่เปอร์เซ็นต์", "กี่เปอร์เซ็น", "กี่ %",
 )
@@ -144,6 +156,10 @@ NEGATIONS = ("not", "no", "non", "excluding", "exclude", "except", "without", "o
 UNSUPPORTED = {
     "lost": ("lost", "lose", "losses", "lost deals", "deals lost", "ดีลที่แพ้", "แพ้", "ดีลแพ้", "ดีลหลุด"),
     "open": ("open", "open deals", "open pipeline", "pipeline value", "ดีลที่ยังเปิด", "ดีลค้าง"),
+    # a report sent by email or on a schedule ("email me this every monday"): the digest does that
+    "schedule": ("email me", "e-mail me", "mail me", "email this", "email it", "send it every", "send this every",
+                 *(f"every {d}" for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "morning")),
+                 "each morning", "ส่งอีเมล", "ส่งเมล", "อีเมลหา", "ทุกวันจันทร์", "ทุกเช้า", "ส่งทุกวัน", "ส่งทุกสัปดาห์"),
     "profit": ("profit", "profits", "margin", "margins", "gross margin", "ebitda", "กำไร", "กำไรสุทธิ", "อัตรากำไร"),
 }
 # "monthly revenue", "revenue by week", "รายเดือน": a trend at that grain (the answer's chart)
@@ -163,7 +179,10 @@ MINE_REP = ("my", "mine", "my own", "myself", "me myself", "assigned to me", "to
             "ของกู", "ของตัวเอง", "ตัวเอง", "ของข้า", "ของชั้น", "ผม",
             "ฉัน", "หนู", "ดิฉัน",
             # "I" as the one who sold: "deals closed by me", "how am i doing", "what did i close"
-            "by me", "am i", "how am i", "did i", "have i", "i'm doing", "im doing")
+            "by me", "am i", "how am i", "did i", "have i", "i'm doing", "im doing",
+            *(f"i {verb}" for verb in ("win", "won", "close", "closed", "sell", "sold", "made", "make", "brought in",
+                                       "bring in", "booked", "logged", "reached", "hit", "personally")),
+            "i personally", "me personally")
 MINE_TEAM = ("my team", "my team's", "our team", "our team's", "my teams", "ทีมเรา", "ทีมผม", "ทีมฉัน",
              "ทีมหนู", "ทีมของฉัน", "ทีมของผม", "ทีมของเรา", "ทีมของหนู", "ทีมตัวเอง")
 
@@ -310,11 +329,12 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "growth": ("revenue_growth", ("grow", "grew", "growing", "grown", "เติบโต", "โต", "โตขึ้น",
                                   "เพิ่มขึ้น")),
     "forecast": (None, ("accurate", "forecasted", "forecasting", "predicted", "prediction", "แม่น", "แม่นยำ",
-                        "พยากรณ์", "how far off", "far off", "off by", "missed by", "คลาดเคลื่อน", "พลาดเป้าพยากรณ์")),
+                        "พยากรณ์", "คาดการณ์", "ตรงแค่ไหน", "how far off", "far off", "off by", "missed by", "คลาดเคลื่อน", "พลาดเป้าพยากรณ์")),
     # how happy customers are
     "satisfaction": ("csat", ("happy", "unhappy", "satisfied", "dissatisfied", "พอใจ", "แฮปปี้")),
     # how big a deal or an order is: "how big are our deals on average", "ดีลนึงมูลค่าเท่าไหร่"
-    "size": (None, ("big", "size", "sized", "large", "ใหญ่", "ขนาด")),
+    "size": (None, ("big", "size", "sized", "large", "ใหญ่", "ขนาด", "per deal", "each deal", "ดีลละ", "ต่อดีล",
+                    "per order", "each order", "ครั้งละ", "ต่อครั้ง", "ออเดอร์ละ")),
     # customers kept, and customers who buy again
     "retain": ("retention", ("keep", "kept", "retain", "retained", "retaining", "hold on to", "held on to", "รักษา",
                              "ยังอยู่กับเรา", "อยู่กับเรา", "ยังอยู่", "stick around", "stuck around", "stick with us",

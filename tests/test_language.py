@@ -4,7 +4,7 @@ periods, the reading line, and `kpibot ask --explain` / `--json`."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,7 +15,7 @@ from config.app_config import AppConfig
 from kpi_engine.engine import KpiEngine
 from kpi_engine.grammar import ParseOptions, parse
 from kpi_engine.lexicon import Lexicon, RepEntry
-from kpi_engine.query import Query, QueryError
+from kpi_engine.query import HelpRequest, Query, QueryError
 from kpi_engine.reading import for_user, reading_json, reading_line
 from kpi_engine.textnorm import fold, fold_text
 from tests.fixtures import TABLES, load
@@ -330,6 +330,55 @@ def test_a_ranking_by_how_long_and_other_kpis_described(text, kpi, by):
 def test_quarter_ranges_ordinal_days_and_last_weekdays(text, start, end):
     p = parse(text).period.resolve(WED, BKK)
     assert (p.start, p.end) == (start, end), text
+
+
+@pytest.mark.parametrize("today, start", [
+    (WED, datetime(2026, 11, 14, tzinfo=BKK)),  # a Wednesday: the weekend just gone
+    (datetime(2026, 11, 15, 10, tzinfo=BKK), datetime(2026, 11, 7, tzinfo=BKK)),  # on a Sunday: the one before
+])
+def test_last_weekend_is_a_saturday_and_its_sunday(today, start):
+    for typed in ("deals won last weekend", "ยอดขายเสาร์อาทิตย์ที่แล้ว"):
+        p = parse(typed).period.resolve(today, BKK)
+        assert (p.start, p.end) == (start, start + timedelta(days=2)), (typed, today)
+
+
+def test_over_the_weekend_during_one_is_so_far():
+    sun = datetime(2026, 11, 15, 10, tzinfo=BKK)
+    p = parse("revenue over the weekend").period.resolve(sun, BKK)
+    assert (p.start, p.end) == (datetime(2026, 11, 14, tzinfo=BKK), sun)
+
+
+@pytest.mark.parametrize("text", ["can you email me this every monday morning", "ส่งอีเมลยอดขายทุกวันจันทร์ให้หน่อย"])
+def test_a_report_by_email_or_on_a_schedule_is_refused_and_points_to_the_digest(text):
+    with pytest.raises(QueryError) as e:
+        parse(text)
+    assert "/kpi digest on" in e.value.message
+
+
+@pytest.mark.parametrize("text, kpi, mine", [
+    ("on average how big are the deals I win? this year", "avg_deal_size", "rep"),
+    ("how much have i personally sold this month", "revenue", "rep"),
+    ("ดีลที่หนูปิดได้เฉลี่ยดีลละเท่าไหร่คะ ไตรมาสที่แล้ว", "avg_deal_size", "rep"),
+    ("hi! first week using this 👋 how many deals have I closed this month?", "deals_closed", "rep"),
+    ("สวัสดีค่ะ เพิ่งเริ่มใช้ อยากรู้ว่าเดือนนี้หนูปิดดีลได้กี่ดีลแล้วคะ", "deals_closed", "rep"),
+    ("what's my win rate this month krub", "win_rate", "rep"),
+    ("not sure what the metrics are called, but what fraction of the deals we closed last quarter were wins",
+     "win_rate", None),
+    ("how did our team do on revenue in october vs last year, can you help with that?", "revenue", "team"),
+])
+def test_new_users_say_who_they_are_and_what_they_mean(text, kpi, mine):
+    q = parse(text)
+    assert isinstance(q, Query) and (q.kpi, q.mine) == (kpi, mine), text
+
+
+def test_help_beside_a_kpi_alone_is_still_the_help_on_it():
+    h = parse("win rate help")
+    assert isinstance(h, HelpRequest) and h.topic == "win_rate"
+
+
+def test_a_colon_after_by_and_a_dimension_separates_parts():
+    q = parse("this year by product: win rate")
+    assert (q.kpi, q.breakdown, q.filters) == ("win_rate", "product", {})
 
 
 def test_the_same_quarter_a_year_ago_is_year_over_year():
