@@ -49,7 +49,7 @@ PERIODS = {"this month": ("current", "month", 0), "last quarter": ("current", "q
 SCHEMA = f"s{len(list((ROOT / 'kpi_engine' / 'migrations' / 'versions').glob('0*.py')))}"
 DUCK_TABLES = ("reps", "accounts", "leads", "opportunities", "stage_changes", "activities", "orders", "spend",
                "forecasts", "targets", "surveys", "trainings", "content_events", "purchases", "hourly_counts",
-               "data_freshness")
+               "data_freshness", "table_versions")
 
 
 def machine() -> str:
