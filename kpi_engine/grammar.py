@@ -205,7 +205,8 @@ def _current_phrases() -> dict[tuple[str, int], list[str]]:
     def add(grain: str, offset: int, *phrases: str) -> None:
         out.setdefault((grain, offset), []).extend(phrases)
 
-    add("day", 0, "today", "so far today", "วันนี้", "ทั้งวันนี้")
+    add("day", 0, "today", "so far today", "วันนี้", "ทั้งวันนี้", "this morning", "since this morning", "เช้าวันนี้",
+        "ตั้งแต่เช้าวันนี้", "ตั้งแต่เช้า", "เช้านี้")
     add("day", -1, "yesterday", "yday", "yest", "เมื่อวาน", "เมื่อวานนี้", "วานนี้")
     add("day", -2, "day before yesterday", "the day before yesterday", "เมื่อวานซืน")
     for grain, units in words.UNIT_WORDS.items():
@@ -713,7 +714,7 @@ _GRAIN_ORDER = {"day": 0, "week": 1, "month": 2, "quarter": 3, "half": 4, "year"
 def _spec_grain(p: PeriodSpec) -> str | None:
     """The grain a typed period spans, where its words say it (a trend inside it must be finer)."""
     if p.kind in ("current", "recent"):
-        return {"named_day": "day", "quarter_start": None}.get(p.grain or "", p.grain)
+        return {"named_day": "day", "quarter_start": None, "month_day": None}.get(p.grain or "", p.grain)
     if p.kind == "key" and p.key:
         k = p.key.upper()
         if k.startswith("FY"):
@@ -1108,6 +1109,7 @@ class _Builder:
         self.used: set[int] = set()  # indexes of tokens consumed as context of another
         self.name = ""  # the KPI as typed
         self.trend: str | None = None  # a trend grain finer than the period ("monthly … this year")
+        self.late: list[tuple[int, list[Entity]]] = []  # entities found while reading the KPI (_values_for)
 
     def err(self, en: str, th: str, **kw) -> QueryError:
         return _error(_bi(en, th, self.lang), self.lang, **kw)
@@ -1158,7 +1160,7 @@ class _Builder:
         spec = self._kpi(ents)
         self.name = self.name or spec.name(self.lang)
         self._absorb_per_rep(spec)
-        filters, mine = self._filters(spec, ents)
+        filters, mine = self._filters(spec, ents + self.late)
         period, compare, compare_period = self._periods(spec)
         breakdown, rank = self._breakdown(spec, filters)
         self._leftovers(spec)
@@ -1297,6 +1299,7 @@ class _Builder:
         if keys:
             key = self._timed(keys[0], ents)
             fam = _families(self.cat[key])
+            families = self._values_for(self.cat[key], families, fam)
             other = [f for f in families if f not in fam]
             if other:
                 alt = _family_default(other[0], self.cat)
@@ -1309,6 +1312,20 @@ class _Builder:
         if families:
             return self._from_topics(families, ents)
         return self._inferred(ents)
+
+    def _values_for(self, spec: KpiSpec, families: list[str], fam: set[str]) -> list[str]:
+        """A topic word of another family that is a value this KPI filters by is that value: "ค้างอยู่ในขั้น
+        qualification" is the stage for the time in stage, not qualified leads."""
+        for k, tok in enumerate(self.toks):
+            if tok.kind != "topic" or tok.value in fam or k in self.used:
+                continue
+            found = self.t.lex.match(self.t.s[:tok.end], tok.start)
+            ents = tuple(e for e in found[1] if e.dim in spec.filters) if found and found[0] == tok.end else ()
+            if ents:
+                self.toks[k] = _Tok("entity", ents, tok.start, tok.end)
+                self.late.append((k, list(ents)))
+        return [str(tok.value) for k, tok in enumerate(self.toks) if tok.kind == "topic" and k not in self.used
+                and str(tok.value) in families]
 
     def _timed(self, key: str, ents: list[tuple[int, list[Entity]]]) -> str:
         """A count ranked by how long it takes is the time of the same things: "ใครปิดดีลนานที่สุด" (who

@@ -374,6 +374,9 @@ _PATTERNS: list[tuple[str, object]] = [
      lambda m, f: _since_day(_g(m, 2), _g(m, 1))),
     (r"(?:since|from|starting|ตั้งแต่|นับจาก) ?" + _Y4 + r"-([0-9]{1,2})-([0-9]{1,2})",
      lambda m, f: _since_iso(m)),
+    # since the 1st, ตั้งแต่วันที่ 5: from that day of this month (of last month when it is still to come)
+    (r"(?:since|starting|ตั้งแต่|นับจาก) ?(?:the |วันที่ ?)?([0-9]{1,2})(?:st|nd|rd|th)?(?![0-9])",
+     lambda m, f: _since_day_of_month(_g(m, 1))),
     # Q2 through Q3, Q1-Q2 2026, ไตรมาส 1 ถึง 2: whole months from the first quarter's to the last's
     (r"(?:from )?(?:q|ไตรมาส ?(?:ที่ ?)?)" + _N + _TO + r"(?:q|ไตรมาส ?(?:ที่ ?)?)?" + _N + r"(?: ?,? ?" + _TH_Y + _Y4 + r")?",
      lambda m, f: _range_quarters(m)),
@@ -388,7 +391,7 @@ _PATTERNS: list[tuple[str, object]] = [
      r"|สุดสัปดาห์ ?(?:ที่แล้ว|ที่ผ่านมา)?", lambda m, f: PeriodSpec(
          "recent", grain="weekend", key="6", offset=-1 if re.search("last|ที่แล้ว|ที่ผ่านมา", m.group(0)) else 0)),
     # since monday, ตั้งแต่วันจันทร์: from the latest such day (today when it is one) to now
-    (r"(?:since|starting|ตั้งแต่|นับจาก) ?(?:วัน ?)?" + _WEEKDAY,
+    (r"(?:since|starting|ตั้งแต่|นับจาก) ?(?:last |วัน ?)?" + _WEEKDAY,
      lambda m, f: PeriodSpec("recent", grain="weekday", key=str(WEEKDAYS[_g(m, 1)]))),
     # on monday, monday, เมื่อวันจันทร์: that day, the latest one (today when it is one, so far)
     (r"(?:on (?:the )?|เมื่อ ?)?" + _DAY_NAMED,
@@ -437,6 +440,12 @@ def _range_months(m: re.Match) -> PeriodSpec:
         raise KeyError("one month twice is not a range")
     end_year = y + 1 if y and b < a else y
     return PeriodSpec("range", start=(y, a, 0), end=(end_year, b, 0))
+
+
+def _since_day_of_month(d: str) -> PeriodSpec:
+    if not 1 <= int(d) <= 31:
+        raise KeyError("not a day of a month")
+    return PeriodSpec("recent", grain="month_day", key=str(int(d)))
 
 
 def _range_quarters(m: re.Match) -> PeriodSpec:

@@ -62,6 +62,11 @@ FILLER_EN = (
     "what actually happened", "how close", "come to", "comes to", "comes from", "come from", "coming from",
     "that comes from", "that came from", "reach", "reached", "new", "called",
     "krub", "krab", "kub", "ka", "kha", "na ka", "na krub", "naka",
+    # why and when someone asks at month and quarter end ("finance here, closing the books")
+    "faster", "slower", "quicker", "sorry for the late ping", "late ping", "ping", "closing the books",
+    "we're closing the books", "were closing the books", "close the books", "closing the month", "reconciling",
+    "reconcile", "for the audit", "need it for the audit", "the audit", "audit", "invoices", "the invoices",
+    "finance here", "month end", "month-end", "quarter end", "quarter-end",
     "moving through", "move through", "moves through", "flowing through", "flow through", "flows through",
     "remind me", "remind me what", "actually", "using", "use", "used", "hit", "hitting", "going round the table",
     "round the table", "going around the table", "around the table", "before moving on", "moving on",
@@ -75,6 +80,7 @@ FILLER_EN = (
 # "before" in "before my meeting" is not read as the asker's own figure or a comparison. Nouns that are
 # also what people count (meetings and calls are activity types) are chat only after such words.
 CHAT_NOUNS = ("standup", "stand-up", "deck", "slides", "qbr", "exec meeting", "execs", "leadership meeting",
+              "quarter review", "quarterly review", "business review", "month-end review", "the review",
               "board meeting", "presentation", "1:1", "one on one", "team meeting", "weekly meeting",
               "monday meeting", "forecast call", "pipeline review")
 CHAT_NOUNS_AFTER = ("meeting", "meetings", "call", "review", "board", "exec", "email", "report")
@@ -95,6 +101,8 @@ DAY_LEADS = ("yesterday's ", "yesterdays ", "today's ", "todays ", "tomorrow's "
 CHAT_PHRASES = (
     *(f"{lead}{noun}" for lead in CHAT_LEADS for noun in CHAT_NOUNS),
     *(f"{lead}{noun}" for lead in DAY_LEADS for noun in ("meeting", "call", "review", *CHAT_NOUNS)),
+    *(f"{noun} tomorrow" for noun in ("meeting", "call", "review", *CHAT_NOUNS)),  # "QBR tomorrow: …"
+    "พรุ่งนี้ประชุม", "พรุ่งนี้มีประชุม", "พรุ่งนี้ประชุมรีวิว",
     *(f"{lead}{noun}" for lead in CHAT_LEADS_AFTER for noun in (*CHAT_NOUNS, *CHAT_NOUNS_AFTER)),
     *(f"{lead}{who} {verb}" for lead in ("", "my ") for who in ASKERS for verb in ASKER_VERBS),
     *(f"{who}{verb}" for who in ("หัวหน้า", "บอส", "เจ้านาย", "นาย", "ผู้จัดการ", "ผจก.", "ผจก")
@@ -130,7 +138,9 @@ FILLER_TH = (
     # the figure is money (ลีดละกี่บาท is the cost per lead, not the leads)
     "นึง", "ครั้ง", "กี่ครั้ง", "เพิ่งเริ่มใช้", "เพิ่งเริ่ม", "เพิ่งเข้ามาทำงานใหม่", "เพิ่งเข้ามาใหม่", "เพิ่งเข้ามา",
     "ทำงานใหม่", "เริ่มใช้วันแรก", "เริ่มใช้", "วันแรกที่ใช้", "สอบถาม", "ขอสอบถาม", "ขอโทษ", "ขอโทษนะคะ",
-    "ขอโทษนะครับ", "ถ้าถามผิดที่", "ไม่แน่ใจว่า", "ไม่แน่ใจ", "หนึ่งราย", "มาหนึ่งราย", "มั่ง", "เออ", "คิดเป็น", "อืม", "ถึงไหน", "ถึงไหนแล้ว", "ดีขึ้น", "แย่ลง", "ดีขึ้นไหม",
+    "ขอโทษนะครับ", "ถ้าถามผิดที่", "ไม่แน่ใจว่า", "ไม่แน่ใจ", "หนึ่งราย", "มาหนึ่งราย", "ฉบับ", "กี่ฉบับ", "กำลัง", "รีวิวสิ้นไตรมาส", "รีวิวสิ้นเดือน", "ไม่กี่วัน", "อีกไม่กี่วัน", "จะสิ้นเดือนแล้ว", "ใกล้สิ้นเดือน",
+    "จะสิ้นไตรมาสแล้ว", "ใกล้สิ้นไตรมาส", "ฝ่ายบัญชี", "ฝ่ายการเงิน", "กระทบยอด", "ปิดงบ", "เพื่อปิดงบ", "ช่วงโค้งสุดท้าย",
+    "โค้งสุดท้ายของไตรมาส", "โค้งสุดท้ายของเดือน", "โค้งสุดท้าย", "รีวิว", "ประชุมรีวิว", "มั่ง", "เออ", "คิดเป็น", "อืม", "ถึงไหน", "ถึงไหนแล้ว", "ดีขึ้น", "แย่ลง", "ดีขึ้นไหม",
     "ดีขึ้นป่าว", "ดีขึ้นมั้ย", "เข้าไป", "ไหลผ่าน", "ถึงจะ", "เมื่อ", "ไว้", "ไว้ได้",
     "ก่อนเข้าประชุม", "หลังเข้าประชุม", "สัดส่วน", "กี่เปอร์เซ็นต์", "กี่เปอร์เซ็น", "กี่ %",
 )
@@ -159,7 +169,8 @@ UNSUPPORTED = {
     # a report sent by email or on a schedule ("email me this every monday"): the digest does that
     "schedule": ("email me", "e-mail me", "mail me", "email this", "email it", "send it every", "send this every",
                  *(f"every {d}" for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "morning")),
-                 "each morning", "ส่งอีเมล", "ส่งเมล", "อีเมลหา", "ทุกวันจันทร์", "ทุกเช้า", "ส่งทุกวัน", "ส่งทุกสัปดาห์"),
+                 "each morning", "ทางอีเมล", "ส่งทางอีเมล", "ส่งเข้าอีเมล", "ทุกวันจันทร์", "ทุกเช้า", "ส่งทุกวัน",
+                 "ส่งทุกสัปดาห์"),  # not ส่งอีเมล alone: the e-mails a rep sent are counted
     "profit": ("profit", "profits", "margin", "margins", "gross margin", "ebitda", "กำไร", "กำไรสุทธิ", "อัตรากำไร"),
 }
 # "monthly revenue", "revenue by week", "รายเดือน": a trend at that grain (the answer's chart)

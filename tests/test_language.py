@@ -371,6 +371,32 @@ def test_new_users_say_who_they_are_and_what_they_mean(text, kpi, mine):
     assert isinstance(q, Query) and (q.kpi, q.mine) == (kpi, mine), text
 
 
+@pytest.mark.parametrize("text, kpi, filters", [
+    ("ผมส่งอีเมลไปกี่ฉบับเดือนนี้", "rep_activity", {"type": "email"}),  # e-mails sent are counted, not refused
+    ("ดีลทีม smb ค้างอยู่ในขั้น qualification กี่วัน ไตรมาสนี้", "stage_duration",
+     {"team": "smb", "stage": "qualification"}),  # the stage is kept as a filter, not dropped
+    ("QBR tomorrow: revenue by team this quarter", "revenue", {}),
+    ("finance here — total CAC for october, we're closing the books", "cac", {}),
+    ("ใช้เวลาจากลีดจนปิดดีลกี่วัน ไตรมาสที่แล้ว", "time_to_close", {}),
+    ("ดีลของผมตั้งแต่สร้างจนชนะใช้เวลากี่วัน ปีงบ 2569", "sales_cycle", {}),
+])
+def test_month_end_questions(text, kpi, filters):
+    q = parse(text, lexicon=_PRODUCTS)
+    assert (q.kpi, {k: v for k, v in q.filters.items() if k != "rep"}) == (kpi, filters), text
+
+
+@pytest.mark.parametrize("text, start", [
+    ("how much have I booked since the 1st", datetime(2026, 11, 1, tzinfo=BKK)),
+    ("revenue since the 20th", datetime(2026, 10, 20, tzinfo=BKK)),  # still to come this month: last month's
+    ("ยอดขายตั้งแต่วันที่ 5", datetime(2026, 11, 5, tzinfo=BKK)),
+    ("lead volume since last thursday", datetime(2026, 11, 12, tzinfo=BKK)),
+    ("ยอดขายตั้งแต่เช้าวันนี้ ด่วนครับ", datetime(2026, 11, 18, tzinfo=BKK)),
+])
+def test_since_a_day_of_the_month_runs_to_now(text, start):
+    p = parse(text).period.resolve(WED, BKK)
+    assert (p.start, p.end) == (start, WED), text
+
+
 def test_help_beside_a_kpi_alone_is_still_the_help_on_it():
     h = parse("win rate help")
     assert isinstance(h, HelpRequest) and h.topic == "win_rate"
