@@ -186,7 +186,7 @@ TREND = {
 
 # ---------------------------------------------------------------- "my"
 
-MINE_REP = ("my", "mine", "my own", "myself", "me myself", "assigned to me", "to me", "ของฉัน", "ของผม", "ของหนู", "ของดิฉัน",
+MINE_REP = ("my", "mine", "my own", "myself", "me myself", "assigned to me", "ของฉัน", "ของผม", "ของหนู", "ของดิฉัน",
             "ของกู", "ของตัวเอง", "ตัวเอง", "ของข้า", "ของชั้น", "ผม",
             "ฉัน", "หนู", "ดิฉัน",
             # "I" as the one who sold: "deals closed by me", "how am i doing", "what did i close"
@@ -312,7 +312,7 @@ CHART = ("chart", "charts", "graph", "graphs", "plot", "trend", "trends", "with 
 
 TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     # family: (default KPI or None, words)
-    "revenue": ("revenue", ("revenue", "revenues", "rev", "sales", "sale", "sell", "sold", "selling", "money",
+    "revenue": ("revenue", ("revenue", "revenues", "rev", "sales", "sale", "sell", "sold", "selling",
                             "bookings", "booked", "turnover", "ยอดขาย", "ยอด", "รายได้", "รายรับ", "ขาย",
                             "ขายได้", "ยอดรวม", "ยอดเงิน", "ยอดขายรวม", "เงิน", "ยอดปิด", "ขายดี", "ขายเก่ง",
                             "best selling", "best-selling", "top selling")),
@@ -348,14 +348,14 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                     "per order", "each order", "ครั้งละ", "ต่อครั้ง", "ออเดอร์ละ")),
     # customers kept, and customers who buy again
     "retain": ("retention", ("keep", "kept", "retain", "retained", "retaining", "hold on to", "held on to", "รักษา",
-                             "ยังอยู่กับเรา", "อยู่กับเรา", "ยังอยู่", "stick around", "stuck around", "stick with us",
+                             "ยังอยู่กับเรา", "อยู่กับเรา", "stick around", "stuck around", "stick with us",
                              "stayed with us", "stay with us")),
     "repeat": ("repeat_rate", ("came back", "come back", "coming back", "comes back", "buy again", "bought again",
                                "another purchase", "ซื้ออีก")),
     # how much the reps do
     "activity": ("rep_activity", ("busy", "ยุ่ง", "ขยัน")),
     # a figure in money, whichever it is: the other words say (kpi_engine.grammar._families)
-    "money": (None, ("บาท", "กี่บาท", "baht", "how many baht")),
+    "money": (None, ("บาท", "กี่บาท", "baht", "how many baht", "money")),
     "orders": (None, ("order", "orders", "ออเดอร์", "คำสั่งซื้อ", "basket", "สั่งซื้อ", "การสั่งซื้อ")),
     "target": ("target_attainment", ("above or below quota", "above or below target", "above quota", "below quota",
                                      "above target", "below target", "over quota", "under quota", "on target",
