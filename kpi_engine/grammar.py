@@ -740,26 +740,7 @@ def _possessive(t: _Text, i: int, j: int) -> list | None:
 
 def _reach(t: _Text, i: int, n: int) -> int:
     """How far the known thing at s[i] (after spaces) reaches; -1 when nothing known starts there."""
-    s = t.s
-    while i < n and s[i] == " ":
-        i += 1
-    if i >= n:
-        return n + 1
-    best = -1
-    if _starts_ok(s, i):
-        trie = _match_trie(t, i)
-        if trie is not None:
-            best = max(best, trie.end)
-        try:
-            p = match_period(s, i, t.opts.fiscal_year_start_month)
-        except PeriodTextError:
-            p = None
-        if p is not None:
-            best = max(best, p[0])
-        ent = t.lex.match(s, i)
-        if ent is not None:
-            best = max(best, ent[0])
-    return best
+    return _next_phrase(t, i, n)[0]
 
 
 def _lookahead(t: _Text, trie: list[_Tok], n: int) -> _Tok:
@@ -788,11 +769,14 @@ def _lookahead(t: _Text, trie: list[_Tok], n: int) -> _Tok:
 
 
 def _next_phrase(t: _Text, i: int, n: int) -> tuple[int, bool]:
-    """Where the longest known phrase at s[i] (after spaces) ends, and whether it is more than chat."""
+    """Where the longest known phrase at s[i] (after spaces) ends (n + 1 at the end of the text, -1 when
+    nothing known starts there), and whether it is more than chat."""
     s = t.s
     while i < n and s[i] == " ":
         i += 1
-    if i >= n or not _starts_ok(s, i):
+    if i >= n:
+        return n + 1, False
+    if not _starts_ok(s, i):
         return -1, False
     best, meaningful = -1, False
     trie = _match_trie(t, i)
@@ -1211,15 +1195,27 @@ class _Builder:
         for k, tok in enumerate(self.toks):
             if tok.kind != "topic":
                 continue
-            found = self.t.lex.match(self.t.s[:tok.end], tok.start)
-            if found is None or found[0] != tok.end:
-                continue
             for j in self._near(k, {"dimword"}):
-                dim = self.toks[j].value[0]  # type: ignore[index]
-                ents = tuple(e for e in found[1] if e.dim == dim)
+                ents = self._topic_values(tok, {self.toks[j].value[0]})  # type: ignore[index]
                 if ents:
                     self.toks[k] = _Tok("entity", ents, tok.start, tok.end)
                     break
+
+    def _topic_values(self, tok: _Tok, dims: set[str] | tuple[str, ...]) -> tuple[Entity, ...]:
+        """The values of these dimensions that a topic word names too, as typed (none: not a value)."""
+        found = self.t.lex.match(self.t.s[:tok.end], tok.start)
+        if found is None or found[0] != tok.end:
+            return ()
+        return tuple(e for e in found[1] if e.dim in dims)
+
+    def _asked_by(self) -> set[str]:
+        """The dimensions a breakdown or a "which …" asks for."""
+        return {str(tok.value) for tok in self.toks if tok.kind in ("breakdown", "which")}
+
+    def _fits(self, families: set[str], dims: set[str], by: set[str]) -> list[str]:
+        """The KPIs of all these topic families that can be filtered by dims and broken down by `by`."""
+        return [k for k, spec in self.cat.items()
+                if families <= _families(spec) and dims <= set(spec.filters) and by <= set(spec.breakdowns)]
 
     def _near(self, k: int, kinds: set[str], span: int = 1) -> list[int]:
         """Indexes of tokens of these kinds right before or after token k (chat words skipped)."""
@@ -1319,13 +1315,12 @@ class _Builder:
         for k, tok in enumerate(self.toks):
             if tok.kind != "topic" or tok.value in fam or k in self.used:
                 continue
-            found = self.t.lex.match(self.t.s[:tok.end], tok.start)
-            ents = tuple(e for e in found[1] if e.dim in spec.filters) if found and found[0] == tok.end else ()
+            ents = self._topic_values(tok, spec.filters)
             if ents:
                 self.toks[k] = _Tok("entity", ents, tok.start, tok.end)
                 self.late.append((k, list(ents)))
-        return [str(tok.value) for k, tok in enumerate(self.toks) if tok.kind == "topic" and k not in self.used
-                and str(tok.value) in families]
+        left = {str(tok.value) for k, tok in enumerate(self.toks) if tok.kind == "topic" and k not in self.used}
+        return [f for f in families if f in left]
 
     def _timed(self, key: str, ents: list[tuple[int, list[Entity]]]) -> str:
         """A count ranked by how long it takes is the time of the same things: "ใครปิดดีลนานที่สุด" (who
@@ -1334,11 +1329,8 @@ class _Builder:
         if "time" in fam or not any(tok.kind == "rank" and fold(self.typed(tok)) in words.SPEED_RANKS
                                     for tok in self.toks):
             return key
-        dims = self._filter_dims(ents)
-        by = {str(tok.value) for tok in self.toks if tok.kind in ("breakdown", "which")}
         topic = fam - {"revenue", "money"}
-        fits = [k for k, spec in self.cat.items() if topic and topic | {"time"} <= _families(spec)
-                and dims <= set(spec.filters) and by <= set(spec.breakdowns)]
+        fits = self._fits(topic | {"time"}, self._filter_dims(ents), self._asked_by()) if topic else []
         if len(fits) > 1:  # the time's own KPI among them (deals: the sales cycle)
             fits = [k for k in fits if k == _family_default("time", self.cat)]
         return fits[0] if len(fits) == 1 else key
@@ -1375,10 +1367,8 @@ class _Builder:
             families = [f for f in families if f not in ("deals", "revenue")]
         dims = self._filter_dims(ents)
         defaults = [d for f in families if (d := _family_default(f, self.cat))]
-        by = {str(tok.value) for tok in self.toks if tok.kind in ("breakdown", "which")}
-        fits = [k for k, spec in self.cat.items()
-                if set(families) <= _families(spec) and dims <= set(spec.filters)
-                and by <= set(spec.breakdowns)]  # "how long do deals sit in each stage": time in stage
+        # "how long do deals sit in each stage": time in stage
+        fits = self._fits(set(families), dims, self._asked_by())
         if _PROPORTION_RE.search(self.t.s):
             # "what share of deals do we win", "ลีดกี่เปอร์เซ็นต์": of the KPIs that fit, the ratios
             ratios = [k for k in fits if self.cat[k].unit == "ratio"]
@@ -1422,12 +1412,12 @@ class _Builder:
                 self.reading.assumptions.append({"code": "kpi_from_filter", "kpi": fits[0]})
                 return self.cat[fits[0]]
         ranking = any(tok.kind in ("rank", "which") for tok in self.toks)
-        by = {str(tok.value) for tok in self.toks if tok.kind in ("breakdown", "which")}
+        by = self._asked_by()
         by |= {str(tok.value[0]) for k, tok in enumerate(self.toks)  # type: ignore[index]
                if ranking and tok.kind == "dimword" and k not in self.used}  # "smb team" is a filter
         if ranking and len(by) == 1 and not ("revenue" in self.cat and by <= set(self.cat["revenue"].breakdowns)):
             # "which stage takes the longest": the one KPI that can rank stages; of several, asked back
-            fits = [k for k, spec in self.cat.items() if by <= set(spec.breakdowns) and dims <= set(spec.filters)]
+            fits = self._fits(set(), dims, by)
             if len(fits) == 1:
                 self.reading.assumptions.append({"code": "kpi_for_ranking", "kpi": fits[0]})
                 return self.cat[fits[0]]

@@ -101,6 +101,10 @@ _DAY_NAMED = "(" + "|".join(sorted((re.escape(w) for w in WEEKDAYS if len(w) > 5
                                    reverse=True)) + "|วัน ?(" + "|".join(
     sorted((re.escape(w.removeprefix("วัน")) for w in WEEKDAYS if not w.isascii()), key=len, reverse=True)) + "))"
 _FY = r"(?:fy|fiscal year|fiscal|financial year|ปีงบประมาณ|ปีงบ|ปีบัญชี) ?"
+# a half or an ordinal quarter said in words, before the year it is of (group 1: which one)
+_HALF_EN = r"(?:the )?(first|1st|second|2nd) half (?:of )?(?:the )?"
+_HALF_TH = r"(ครึ่งปีแรก|ครึ่งแรก|ครึ่งปีหลัง|ครึ่งหลัง) ?(?:ของ ?)?"
+_ORD_QUARTER_EN = r"(?:the )?" + _ORD_EN[:-1] + r"|last) (?:quarter|qtr) (?:of )?(?:the )?"
 # the whole year: this year alone ("ยอดขายทั้งปี"), beside another year that year ("ปีที่แล้วทั้งปี")
 WHOLE_YEAR = re.compile(r"(?:the )?(?:full|whole|entire) year|all year|ทั้งปี|ตลอดปี|ตลอดทั้งปี")
 
@@ -144,6 +148,11 @@ def _quarter(q: str) -> int:
     if not 1 <= n <= 4:
         raise PeriodTextError("quarters run Q1 to Q4", "ไตรมาสมี 1 ถึง 4")
     return n
+
+
+def _half_named(word: str) -> int:
+    """1 for the first half said in words (first, 1st, ครึ่งแรก…), 2 for the second."""
+    return 1 if "แรก" in word or word[:1] in "f1" else 2
 
 
 def _half(h: str) -> int:
@@ -252,7 +261,7 @@ _PATTERNS: list[tuple[str, object]] = [
     (r"(?:the )?" + _ORD_EN[:-1] + r"|last) (?:quarter|qtr) of (?:the year )?" + _Y4, lambda m, f: PeriodSpec(
         "key", key=f"{year(_g(m, 2)):04d}-Q{_ORD.get(_g(m, 1), 4)}")),
     (r"(?:the )?(first|1st|second|2nd|last) half of (?:the year )?" + _Y4, lambda m, f: PeriodSpec(
-        "key", key=f"{year(_g(m, 2)):04d}-H{1 if _g(m, 1) in ('first', '1st') else 2}")),
+        "key", key=f"{year(_g(m, 2)):04d}-H{_half_named(_g(m, 1))}")),
     # fiscal: fy25, FY2026, fiscal 2026, ปีงบ 69, ปีงบประมาณ 2569; Q3 FY26, FY26 Q3, H1 FY26
     (_FY + r"'?" + _Y, lambda m, f: PeriodSpec("key", key=f"FY{year(_g(m, 1)):04d}", fiscal_start=f)),
     (r"q" + _N + r" ?(?:of )?" + _FY + r"'?" + _Y, lambda m, f: PeriodSpec(
@@ -266,11 +275,9 @@ _PATTERNS: list[tuple[str, object]] = [
     (_FY + r"'?" + _Y + r" ?[-/ ]? ?h" + _N, lambda m, f: PeriodSpec(
         "key", key=f"FY{year(_g(m, 1)):04d}-H{_half(_g(m, 2))}", fiscal_start=f)),
     # in words: the first half of fy26, the third quarter of FY2026, ครึ่งปีแรกของปีงบ 69
-    (r"(?:the )?(first|1st|second|2nd) half (?:of )?(?:the )?" + _FY + r"'?" + _Y, lambda m, f: PeriodSpec(
-        "key", key=f"FY{year(_g(m, 2)):04d}-H{1 if _g(m, 1) in ('first', '1st') else 2}", fiscal_start=f)),
-    (r"(ครึ่งปีแรก|ครึ่งแรก|ครึ่งปีหลัง|ครึ่งหลัง) ?(?:ของ ?)?" + _FY + r"'?" + _Y, lambda m, f: PeriodSpec(
-        "key", key=f"FY{year(_g(m, 2)):04d}-H{1 if 'แรก' in _g(m, 1) else 2}", fiscal_start=f)),
-    (r"(?:the )?" + _ORD_EN[:-1] + r"|last) (?:quarter|qtr) (?:of )?(?:the )?" + _FY + r"'?" + _Y,
+    ("(?:" + _HALF_EN + "|" + _HALF_TH + ")" + _FY + r"'?" + _Y, lambda m, f: PeriodSpec(
+        "key", key=f"FY{year(_g(m, 3)):04d}-H{_half_named(_g(m, 1) or _g(m, 2))}", fiscal_start=f)),
+    (_ORD_QUARTER_EN + _FY + r"'?" + _Y,
      lambda m, f: PeriodSpec("key", key=f"FY{year(_g(m, 2)):04d}-Q{_ORD.get(_g(m, 1), 4)}", fiscal_start=f)),
     (WHOLE_YEAR.pattern, lambda m, f: PeriodSpec("current", grain="year")),
     (r"(?:ทั้ง|ตลอด(?:ทั้ง)?) ?" + _LAST_YEAR, lambda m, f: PeriodSpec("current", grain="year", offset=-1)),
@@ -317,11 +324,9 @@ _PATTERNS: list[tuple[str, object]] = [
     (_ANY_M + r" ?(?:of )?" + _THIS_YEAR, lambda m, f: PeriodSpec(
         "recent", grain="month", key=f"{month_number(_g(m, 1)):02d}", years=0)),
     # the second half of this year, ครึ่งปีหลังของปีนี้, the first quarter of this year
-    (r"(?:the )?(first|1st|second|2nd) half (?:of )?(?:the )?" + _THIS_YEAR, lambda m, f: PeriodSpec(
-        "recent", grain="half", key=f"H{1 if _g(m, 1) in ('first', '1st') else 2}", years=0)),
-    (r"(ครึ่งปีแรก|ครึ่งแรก|ครึ่งปีหลัง|ครึ่งหลัง) ?(?:ของ ?)?" + _THIS_YEAR, lambda m, f: PeriodSpec(
-        "recent", grain="half", key=f"H{1 if 'แรก' in _g(m, 1) else 2}", years=0)),
-    (r"(?:the )?" + _ORD_EN[:-1] + r"|last) (?:quarter|qtr) (?:of )?(?:the )?" + _THIS_YEAR, lambda m, f: PeriodSpec(
+    ("(?:" + _HALF_EN + "|" + _HALF_TH + ")" + _THIS_YEAR, lambda m, f: PeriodSpec(
+        "recent", grain="half", key=f"H{_half_named(_g(m, 1) or _g(m, 2))}", years=0)),
+    (_ORD_QUARTER_EN + _THIS_YEAR, lambda m, f: PeriodSpec(
         "recent", grain="quarter", key=f"Q{_ORD.get(_g(m, 1), 4)}", years=0)),
     # rolling: last 30 days, past 2 weeks, trailing 12 months, 6 เดือนที่ผ่านมา, ย้อนหลัง 3 เดือน, L30D
     (_ROLL_EN + r" ?" + _COUNT + r" ?" + _UNIT_ALT, lambda m, f: _rolling(count(_g(m, 1)), _unit_of(m))),
@@ -399,7 +404,7 @@ _PATTERNS: list[tuple[str, object]] = [
     # a half of a year said in words, with the year: ครึ่งปีหลัง 2568, second half 2025
     (r"(ครึ่งปีแรก|ครึ่งแรกของปี|ครึ่งปีหลัง|ครึ่งหลังของปี|(?:first|1st|second|2nd) half(?: of)?) ?(?:ของ ?)?"
      + _TH_Y + _Y4, lambda m, f: PeriodSpec(
-         "key", key=f"{year(_g(m, 2)):04d}-H{1 if ('แรก' in _g(m, 1) or _g(m, 1)[:1] in 'f1') else 2}")),
+         "key", key=f"{year(_g(m, 2)):04d}-H{_half_named(_g(m, 1))}")),
 ]
 
 

@@ -142,8 +142,10 @@ def _most_recent(grain: str, key: str, as_of: datetime, tz: ZoneInfo, ended: boo
         return periods.days_period(sat, sat + timedelta(days=1), tz, as_of)
     if grain == "month_day":  # "since the 1st": that day of this month, or of the last month that has it
         day, y, mo = int(key), local.year, local.month
-        while day > local.day if (y, mo) == (local.year, local.month) else day > calendar.monthrange(y, mo)[1]:
+        if day > local.day:  # still to come this month
             y, mo = (y, mo - 1) if mo > 1 else (y - 1, 12)
+            while day > calendar.monthrange(y, mo)[1]:
+                y, mo = (y, mo - 1) if mo > 1 else (y - 1, 12)
         return _range((y, mo, day), None, as_of, tz)
     if grain == "quarter_start":  # "since Q2": from the start of the latest Q2 that has started
         n = _part_number("quarter", key)

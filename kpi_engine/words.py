@@ -193,7 +193,7 @@ MINE_REP = ("my", "mine", "my own", "myself", "me myself", "assigned to me", "�
             "by me", "am i", "how am i", "did i", "have i", "i'm doing", "im doing",
             *(f"i {verb}" for verb in ("win", "won", "close", "closed", "sell", "sold", "made", "make", "brought in",
                                        "bring in", "booked", "logged", "reached", "hit", "personally")),
-            "i personally", "me personally")
+            "me personally")
 MINE_TEAM = ("my team", "my team's", "our team", "our team's", "my teams", "ทีมเรา", "ทีมผม", "ทีมฉัน",
              "ทีมหนู", "ทีมของฉัน", "ทีมของผม", "ทีมของเรา", "ทีมของหนู", "ทีมตัวเอง")
 
