@@ -35,6 +35,7 @@ from kpi_engine import derive, freshness, periods, rollups
 from kpi_engine.catalogue import catalogue
 from kpi_engine.mapping import (
     MAPPINGS_DIR,
+    SHORTHANDS,
     BoundTable,
     Mapping,
     MappingError,
@@ -57,6 +58,7 @@ MAX_ROW_LINES = 50
 
 DATE_HELP = "is not a date (use ISO 8601, e.g. 2026-05-04)"
 DATE_RANGE_HELP = f"is outside the years {periods.YEARS[0]}–{periods.YEARS[1]} kpibot reads"
+BE_OFFSET = 543  # a Buddhist-era year is the Common-Era year + 543: Thai exports often write 2569 for 2026
 NUMBER_HELP = "is not a number (use a plain decimal, e.g. 1234.5)"
 
 # Column kinds per table; a trailing * marks a required value. A model column not
@@ -317,7 +319,7 @@ class _Clock:
         except ValueError:
             raise _Bad(DATE_HELP) from None
         if not periods.YEARS[0] <= dt.year <= periods.YEARS[1]:
-            raise _Bad(DATE_RANGE_HELP)
+            raise _Bad(_date_range_help(dt.year))
         epoch = periods.to_epoch(dt)
         if len(self._midnights) + len(self._hours) >= self._MAX_CACHED:
             self._midnights.clear()
@@ -330,6 +332,14 @@ class _Clock:
             if top.utcoffset() == top.replace(minute=59, second=59).utcoffset():
                 self._hours[s[:13]] = periods.to_epoch(top)
         return epoch
+
+
+def _date_range_help(year: int) -> str:
+    ce = year - BE_OFFSET
+    if periods.YEARS[0] <= ce <= periods.YEARS[1] and year > periods.YEARS[1]:
+        return (f"{DATE_RANGE_HELP}: {year} looks like a Buddhist-era year (พ.ศ. {year} = {ce}); write "
+                f"Common-Era years ({ce})")
+    return DATE_RANGE_HELP
 
 
 def _number(s: str) -> float:
@@ -811,6 +821,8 @@ def _plan(path: Path, mapping: Mapping | None, report: ImportReport) -> list[_So
             named.add(tm.source)
         if only is not None and not sources:
             raise ImportInputError(f"the mapping {mapping.path.name} reads no file called {only}")
+    if mapping is None:
+        _shipped_mapping_hint(path, {p.name for p in csvs})
     mapped_tables = {s.table for s in sources}
     for p in csvs:
         if p.name in named or (mapping is not None and p.name in mapping.ignore):
@@ -823,13 +835,16 @@ def _plan(path: Path, mapping: Mapping | None, report: ImportReport) -> list[_So
                 f"{p.name}: a single file must be named after its table ({', '.join(f'{t}.csv' for t in TABLES)})"
             )
         else:
-            why = (f"its table is filled by the mapping {mapping.path.name}" if table in mapped_tables
-                   else "the name is not a canonical table")
-            report.warnings.append(RowIssue(p.name, None, "", f"ignored: {why} (tables: {', '.join(TABLES)})"))
+            why = (f"its table is filled by the mapping {mapping.path.name} (tables: {', '.join(TABLES)})"
+                   if table in mapped_tables
+                   else f"the name is not a canonical table ({_meant(p) or 'tables: ' + ', '.join(TABLES)})")
+            report.warnings.append(RowIssue(p.name, None, "", f"ignored: {why}"))
     if not sources:
+        found = [f"{p.name}{f' ({m})' if (m := _meant(p)) else ''}" for p in csvs][:10]
         raise ImportInputError(
             f"nothing to import in {path}: no CSV named after a canonical table "
             f"(e.g. opportunities.csv){' and no file the mapping reads' if mapping else ''}"
+            + (f"; found {', '.join(found)}" if found else "; it holds no .csv file")
         )
     order = list(TABLES)
     # reps and accounts first, so references to them from the same import are known
@@ -843,6 +858,34 @@ def _plan(path: Path, mapping: Mapping | None, report: ImportReport) -> list[_So
                 raise MappingError(f"{s.mapped.where}: required column(s) {', '.join(missing)} of "
                                    f"{s.table} are not mapped")
     return sources
+
+
+def _shipped_mapping_hint(path: Path, names: set[str]) -> None:
+    """A folder holding the files a shipped mapping reads, imported without it, would fail on headers
+    that look nothing like the canonical ones: say which mapping reads them instead."""
+    for short, fname in sorted(SHORTHANDS.items()):
+        try:
+            m = load_mapping(MAPPINGS_DIR / fname)
+        except MappingError:
+            continue
+        sources = {tm.source for tm in m.tables}
+        if sources <= names and any(Path(src).stem.lower() not in TABLES for src in sources):
+            held = f"{path.name} is" if path.is_file() else f"{path} holds {', '.join(sorted(sources))}:"
+            raise ImportInputError(f"{held} the export the shipped mapping {short!r} reads; import it with: "
+                                   f"kpibot import {path} --mapping {short}")
+
+
+def _meant(p: Path) -> str:
+    """'did you mean leads.csv?' for a file name close to a table's: a download's copy number
+    ("leads (1).csv"), a date or "export" around the name, a singular, a typo; '' if none is."""
+    stem = re.sub(r"\s*\(\d+\)$", "", p.stem.lower()).strip()
+    words = [w for w in re.split(r"[\s_\-.]+", stem) if w and not w.isdigit() and w not in ("export", "copy")]
+    tries = ["_".join(words), *words, stem]
+    for t in tries:
+        near = difflib.get_close_matches(t, list(TABLES), n=1, cutoff=0.75)
+        if near:
+            return f"did you mean {near[0]}.csv?"
+    return ""
 
 
 def _source_path(tm: TableMapping, folder: Path, mapping: Mapping) -> Path:
@@ -877,6 +920,8 @@ def _source_path(tm: TableMapping, folder: Path, mapping: Mapping) -> Path:
 
 def _read_header(path: Path) -> list[str] | None:
     """The header a mapping is bound to; a header that is not readable CSV stops the import here."""
+    if (why := _not_text(path)) is not None:
+        raise ImportInputError(f"{path.name}:1: {why}")
     with _open_source(path) as fb, io.TextIOWrapper(fb, encoding="utf-8-sig", newline="", errors="replace") as f:
         reader = csv.reader(f, strict=True)
         try:
@@ -885,6 +930,8 @@ def _read_header(path: Path) -> list[str] | None:
             raise ImportInputError(f"{path.name}:1: header: {_read_problem(exc, 1, reader.line_num)}") from None
         if reader.line_num > MAX_ROW_LINES:
             raise ImportInputError(f"{path.name}:1: {_long_row(1, reader.line_num)}")
+        if header is not None and (why := _other_separator(header)) is not None:
+            raise ImportInputError(f"{path.name}:1: {why}")
         return header
 
 
@@ -1012,13 +1059,19 @@ class _Run:
 
         # a file feeding two tables is read twice, with the same lines: each read counts them afresh
         lines = report.files[file] = FileLines()
+        if (why := _not_text(src.path)) is not None:
+            self._broken(file, 1, why)
+            lines.lines = lines.unread = _count_lines(src.path)
+            lines.stopped_at = 1
+            return
         with _open_source(src.path) as fb:
             # strict: a closing quote followed by text is an error, not silently glued to the value
             reader = csv.reader(io.TextIOWrapper(fb, encoding="utf-8-sig", newline=""), strict=True)
             try:
                 header = next(reader, None)
             except (csv.Error, UnicodeDecodeError) as exc:
-                self._broken(file, _problem_line(exc, src.path, 1), _read_problem(exc, 1, reader.line_num))
+                at = _problem_line(exc, src.path, 1)
+                self._broken(file, at, _read_problem(exc, at, reader.line_num, src.path))
                 lines.lines = lines.unread = _count_lines(src.path)
                 lines.stopped_at = 1
                 return
@@ -1033,6 +1086,13 @@ class _Run:
                 return
             bound = src.bound
             if bound is None:
+                if (why := _other_separator(header)) is not None:
+                    self._error(file, 1, "", why)
+                    counts.read += _skip_rows(reader, counts)
+                    lines.lines = _count_lines(src.path)
+                    lines.rows = counts.read
+                    lines.blank = lines.lines - lines.header - lines.rows
+                    return
                 names = [h.strip().lower() for h in header]
                 cols = names
                 origin = {c: c for c in kinds}
@@ -1189,7 +1249,7 @@ class _Run:
                         batch = []
             except (csv.Error, UnicodeDecodeError) as exc:
                 stopped_at = _problem_line(exc, src.path, last + 1)
-                self._broken(file, stopped_at, _read_problem(exc, last + 1, reader.line_num))
+                self._broken(file, stopped_at, _read_problem(exc, last + 1, reader.line_num, src.path))
             lines.rows = counts.read - read_before
             if stopped_at is None:
                 lines.lines = reader.line_num
@@ -1350,10 +1410,63 @@ def _problem_line(exc: Exception, path: Path, line: int) -> int:
     return line
 
 
-def _read_problem(exc: Exception, line: int, at: int) -> str:
+_SAVE_AS = 'in Excel: File > Save As > "CSV UTF-8 (Comma delimited)"'
+_NOT_TEXT = {  # the first bytes of files that are not text at all
+    b"PK\x03\x04": "is an Excel workbook (.xlsx) or another zip file, not CSV text",
+    b"\xd0\xcf\x11\xe0": "is an Excel 97-2003 workbook (.xls), not CSV text",
+    b"%PDF": "is a PDF document, not CSV text",
+}
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _not_text(path: Path) -> str | None:
+    """Why a file is not CSV text at all, from its first bytes; None: it may be."""
+    with _open_source(path) as f:
+        head = f.read(4)
+    for magic, what in _NOT_TEXT.items():
+        if head.startswith(magic):
+            return f"{what}: save it as CSV ({_SAVE_AS}); nothing in it was read"
+    if head.startswith(_UTF16_BOMS):
+        return f"is UTF-16 text (what Excel saves as \"Unicode Text\"), not UTF-8: save it as CSV ({_SAVE_AS})"
+    return None
+
+
+def _not_utf8(path: Path) -> str:
+    """Why a file is not UTF-8, from its first line that is not. Thai Windows saves "CSV (Comma delimited)"
+    in Windows-874 (TIS-620), the most likely 8-bit text here, so a line that reads as Thai in it is
+    named as such."""
+    raw = b""
+    with path.open("rb") as f:
+        for raw in f:
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                break
+    high = [b for b in raw if b >= 0x80]
+    # Thai letters are 0xA1-0xFB there, and Thai text is about half consonants (0xA1-0xCE); accented
+    # Latin letters (é is 0xE9) fall among the vowels and tone marks, so they never pass for Thai
+    if (len(high) >= 2 and all(0xA1 <= b <= 0xFB and not 0xDB <= b <= 0xDE for b in high)
+            and sum(b <= 0xCE for b in high) * 3 >= len(high)):
+        return (f"is not UTF-8 text: it reads as Thai in Windows-874 (TIS-620), what Excel saves as \"CSV "
+                f"(Comma delimited)\" on Thai Windows; save it as CSV UTF-8 ({_SAVE_AS})")
+    return f"is not UTF-8 text (save the file as CSV UTF-8; {_SAVE_AS})"
+
+
+def _other_separator(header: list[str]) -> str | None:
+    """What separates a one-field header that is really several columns: Excel in many locales saves
+    "CSV" with semicolons, and a tab-separated export is often named .csv."""
+    if len(header) == 1:
+        for sep, name in ((";", "semicolons (;)"), ("\t", "tabs"), ("|", "bars (|)")):
+            if len([h for h in header[0].split(sep) if h.strip()]) >= 2:
+                return (f"the header is separated by {name}, not commas: kpibot reads comma-separated CSV "
+                        f"({_SAVE_AS})")
+    return None
+
+
+def _read_problem(exc: Exception, line: int, at: int, path: Path | None = None) -> str:
     """What is wrong with the row starting on `line`, the reader having stopped on line `at`."""
     if isinstance(exc, UnicodeDecodeError):
-        return "is not UTF-8 text (save the file as CSV UTF-8)"
+        return _not_utf8(path) if path is not None else "is not UTF-8 text (save the file as CSV UTF-8)"
     msg = str(exc)
     if "unexpected end of data" in msg:
         return (f"a quote opened in this row is never closed: the file ends inside it (line {at}), so the rows "

@@ -14,6 +14,7 @@ from config.app_config import AppConfig
 from kpi_engine.importer import ImportFailed, ImportInputError, RowIssue, import_path
 from kpi_engine.mapping import canonical_columns
 from kpi_engine.models import TABLES
+from tests.conftest import dataset
 
 CONFIG = AppConfig()  # Asia/Bangkok, THB
 BKK = ZoneInfo("Asia/Bangkok")
@@ -377,8 +378,89 @@ def test_empty_file_and_unreadable_text_are_errors(store, tmp_path):
         run(store, tmp_path)
     assert [str(e) for e in exc.value.report.errors] == [
         "reps.csv:1: the file is empty (a header line is needed)",
-        "accounts.csv:2: is not UTF-8 text (save the file as CSV UTF-8)",
+        'accounts.csv:2: is not UTF-8 text (save the file as CSV UTF-8; in Excel: File > Save As > "CSV UTF-8 '
+        '(Comma delimited)")',
     ]
+
+
+@pytest.mark.parametrize("sep, name", [(";", "semicolons (;)"), ("\t", "tabs"), ("|", "bars (|)")])
+def test_a_file_separated_by_something_else_than_commas_is_one_clear_error(store, tmp_path, sep, name):
+    write(tmp_path, "reps.csv", "rep_id\nr1\n")
+    write(tmp_path, "leads.csv", f"lead_id{sep}created_at{sep}channel\nl1{sep}2026-05-01{sep}web\n")
+    with pytest.raises(ImportFailed) as exc:
+        run(store, tmp_path)
+    assert [str(e) for e in exc.value.report.errors] == [
+        f"leads.csv:1: the header is separated by {name}, not commas: kpibot reads comma-separated CSV "
+        '(in Excel: File > Save As > "CSV UTF-8 (Comma delimited)")']
+    assert exc.value.report.warnings == []
+    assert counts(store) == {}
+
+
+@pytest.mark.parametrize("head, what", [
+    (b"PK\x03\x04\x14\x00\x06\x00", "is an Excel workbook (.xlsx) or another zip file, not CSV text"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "is an Excel 97-2003 workbook (.xls), not CSV text"),
+    ("lead_id,created_at,channel\n".encode("utf-16"), "is UTF-16 text"),
+])
+def test_a_workbook_or_utf16_file_saved_as_csv_is_named_for_what_it_is(store, tmp_path, head, what):
+    write(tmp_path, "reps.csv", "rep_id\nr1\n")
+    (tmp_path / "leads.csv").write_bytes(head + b"lead_id,created_at,channel\n")
+    with pytest.raises(ImportFailed) as exc:
+        run(store, tmp_path)
+    (err,) = [str(e) for e in exc.value.report.errors]
+    assert err.startswith(f"leads.csv:1: {what}") and "CSV UTF-8 (Comma delimited)" in err
+    assert counts(store) == {}
+
+
+def test_thai_windows_874_text_is_told_apart_from_latin_text(store, tmp_path):
+    (tmp_path / "reps.csv").write_bytes("rep_id,name\nr1,สมชาย ใจดี\n".encode("cp874"))
+    (tmp_path / "accounts.csv").write_bytes("account_id,name\na1,Hélène Crème\n".encode("latin-1"))
+    with pytest.raises(ImportFailed) as exc:
+        run(store, tmp_path)
+    thai, latin = [str(e) for e in exc.value.report.errors]
+    assert thai.startswith("reps.csv:2: is not UTF-8 text: it reads as Thai in Windows-874 (TIS-620)")
+    assert latin.startswith("accounts.csv:2: is not UTF-8 text (save the file as CSV UTF-8")
+    assert counts(store) == {}
+
+
+def test_a_buddhist_era_year_is_named_with_its_common_era_year(store, tmp_path):
+    write(tmp_path, "leads.csv", "lead_id,created_at,channel\nl1,2569-05-01,web\nl2,2301-05-01,web\n")
+    with pytest.raises(ImportFailed) as exc:
+        run(store, tmp_path)
+    assert [str(e) for e in exc.value.report.errors] == [
+        'leads.csv:2: created_at: "2569-05-01" is outside the years 1900–2200 kpibot reads: 2569 looks like a '
+        "Buddhist-era year (พ.ศ. 2569 = 2026); write Common-Era years (2026)",
+        'leads.csv:3: created_at: "2301-05-01" is outside the years 1900–2200 kpibot reads',
+    ]
+
+
+def test_a_file_named_close_to_a_table_gets_the_name_it_needs(store, tmp_path):
+    write(tmp_path, "reps (1).csv", "rep_id\nr1\n")
+    write(tmp_path, "Leads_export_2026-11-01.csv", "lead_id\n")
+    write(tmp_path, "stage_change.csv", "x\n")
+    write(tmp_path, "products.csv", "x\n")
+    with pytest.raises(ImportInputError) as exc:
+        run(store, tmp_path)
+    assert str(exc.value).endswith(
+        "found Leads_export_2026-11-01.csv (did you mean leads.csv?), products.csv, reps (1).csv (did you mean "
+        "reps.csv?), stage_change.csv (did you mean stage_changes.csv?)")
+    write(tmp_path, "accounts.csv", "account_id\na1\n")
+    report = run(store, tmp_path)
+    assert sorted(str(w) for w in report.warnings)[:2] == [
+        "Leads_export_2026-11-01.csv: ignored: the name is not a canonical table (did you mean leads.csv?)",
+        "products.csv: ignored: the name is not a canonical table (tables: reps, accounts, leads, opportunities, "
+        "stage_changes, activities, orders, spend, forecasts, targets, surveys, trainings, content_events)",
+    ]
+
+
+def test_a_shipped_mappings_export_without_the_mapping_says_which_to_use(store):
+    maven = dataset("maven_crm_sales_opportunities")
+    with pytest.raises(ImportInputError, match=f"the export the shipped mapping 'maven' reads; import it with: "
+                                               f"kpibot import {maven} --mapping maven"):
+        run(store, maven)
+    cdnow = dataset("cdnow_transactions") / "cdnow_transactions.csv"
+    with pytest.raises(ImportInputError, match="^cdnow_transactions.csv is the export the shipped mapping 'cdnow'"):
+        run(store, cdnow)
+    assert counts(store) == {}
 
 
 def test_excel_style_file_bom_crlf_header_case_and_empty_rows(store, tmp_path):
