@@ -35,7 +35,7 @@ from kpi_engine import periods, recache, words
 from kpi_engine.catalogue import DIMENSIONS, KpiSpec
 from kpi_engine.catalogue import catalogue as default_catalogue
 from kpi_engine.format import dimension as dim_word
-from kpi_engine.lexicon import EXACT, Entity, Lexicon, Visible, visible_only
+from kpi_engine.lexicon import EXACT, Entity, Lexicon, RepEntry, Visible, visible_only
 from kpi_engine.period_grammar import (
     MONTHS_EN,
     MONTHS_TH,
@@ -975,8 +975,8 @@ def _agrees(best: _Cand, other: _Cand) -> bool:
     beside "custmer satisfaction" as CSAT is no rival."""
     if best.meaning[0] != "kpi" or other.meaning[0] != "topic":
         return False
-    if not (best.window[0] <= other.window[0] and other.window[1] <= best.window[1]):
-        return False
+    if other.window[1] <= best.window[0] or best.window[1] <= other.window[0]:
+        return False  # "forecst in" as the topic "forecasting" beside "forecst" as the KPI: the same word
     return str(other.meaning[1]) in words.FAMILIES.get(str(best.meaning[1]), ())
 
 
@@ -1067,9 +1067,93 @@ def parse(text: str, catalogue: dict[str, KpiSpec] | None = None, lexicon: Lexic
     t = _Text(fold_text(raw), lang, _vocab(tuple(cat.values())), lexicon or _shipped_lexicon(), opts)
     s = t.s
     start = 5 if s.startswith("/kpi") and (len(s) == 4 or s[4] == " ") else 0
-    toks = _scan(t, start)
-    reading = Reading(text=raw)
-    return _Builder(t, toks, cat, reading).build()
+    toks = _defined(t, _scan(t, start), cat)
+    try:
+        return _Builder(t, toks, cat, Reading(text=raw)).build()
+    except QueryError:
+        q = _without_aside(t, toks, cat, raw)
+        if q is None:
+            raise
+        return q
+
+
+# A KPI said by its definition, as the time from one event to another: "from opening a deal to
+# winning it", "between the lead arriving and the deal being won", "นับจากเปิดดีลจนชนะ".
+_DEAL_START = r"(?:open(?:ing|ed)?|creat(?:ing|ed|e)|start(?:ing|ed)?) (?:(?:a|an|the|my|our) )?(?:deal|opp|opportunity)s?"
+_DEAL_OPENED = r"(?:the day |when )?(?:it'?s|it is|it was|a deal is|the deal is|the deal was) (?:opened|created|started)"
+_LEAD_START = (r"(?:(?:a|the|my|our) )?leads? (?:first )?(?:com(?:ing|es) in|arriv(?:ing|es|ed)|(?:is |was )?created"
+               r"|showing up|shows up|lands|landing)|(?:the )?first (?:lead|contact|touch)")
+_WON = (r"(?:(?:a|the|that) deal |it |they )?(?:being |is |gets |getting |was )?(?:won|win(?:ning)?|clos(?:ing|ed|e)|"
+        r"sign(?:ing|ed)?)(?: (?:it|them|the deal|a deal))?")
+_GAP = r" (?:(?:\S+ ){0,2}?)(?:to|until|till|and|through) "
+_DEFINED = (
+    (recache.compile(r"(?:from|between) (?:" + _DEAL_START + ")" + _GAP + _WON), "sales_cycle"),
+    (recache.compile(r"(?:to |and )?(?:win|close|sign) (?:a|the|my) deal,? (?:from|after|since) " + _DEAL_OPENED),
+     "sales_cycle"),
+    (recache.compile(r"(?:from|between) (?:" + _LEAD_START + ")" + _GAP + _WON), "time_to_close"),
+    (recache.compile(r"(?:ตั้งแต่|นับตั้งแต่|นับจาก|จาก) ?(?:เปิด|สร้าง|เริ่ม)(?:ดีล)? ?(?:จนถึง|จน|ถึง|ไปจน|กระทั่ง) ?"
+                     r"(?:ชนะ|ปิดได้|ปิดการขาย|ปิด)(?:ดีล)?(?:ได้)?"), "sales_cycle"),
+    (recache.compile(r"(?:ตั้งแต่|นับตั้งแต่|นับจาก|จาก) ?(?:ได้|มี)?ลีด(?:เข้ามา|เข้า|มา)? ?(?:จนถึง|จน|ถึง|ไปจน) ?"
+                     r"(?:ชนะ|ปิดได้|ปิดการขาย|ปิด)(?:ดีล)?(?:ได้)?"), "time_to_close"),
+)
+
+
+def _defined(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec]) -> list[_Tok]:
+    """The words of a KPI's definition made one KPI token, when they start and end on tokens' edges."""
+    for rx, key in _DEFINED:
+        if key not in cat:
+            continue
+        m = rx.search(t.s)
+        if m is None:
+            continue
+        a, b = m.start(), m.end()
+        if not any(tok.start == a for tok in toks) or not any(tok.end == b for tok in toks):
+            continue
+        inside = [tok for tok in toks if a <= tok.start and tok.end <= b]
+        if any(tok.kind in ("kpi", "entity", "period") and tok.value != key for tok in inside):
+            continue  # "from opening a deal in october to…": the words say more than the definition
+        # the events it runs between, named again around it ("ทีมไหนปิดดีลเร็วสุด นับจากเปิดดีลจนชนะ"),
+        # are those of the definition, not a second KPI
+        toks = sorted([tok if tok.kind != "kpi" or tok.value not in _EVENT_KPIS else replace(tok, kind="filler")
+                       for tok in toks if tok.end <= a or tok.start >= b] + [_Tok("kpi", key, a, b)],
+                      key=lambda x: x.start)
+    return toks
+
+
+_EVENT_KPIS = frozenset(("deals_closed", "lead_volume"))
+
+
+# what an aside may not hold: a word the question after it could be missing
+_ASIDE_KEEPS = frozenset(("kpi", "target", "period", "by", "dimword", "breakdown", "rank", "compare", "vs", "which",
+                          "whichword", "whichafter", "mine", "prevword", "over", "help", "negation", "unsupported",
+                          "future", "filter", "chart", "trend"))
+_ASIDE_ENDS = frozenset((",", ":", "-", ";"))
+
+
+def _without_aside(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str) -> Query | None:
+    """"in a cab - my avg deal size l90d", "walking into a client mtg, my csat…": a question that fails
+    on words before a comma, colon or dash is read without them, when what follows is a whole question
+    and they say nothing it could use: no KPI, period, breakdown, "my", nor a value it filters by."""
+    for k, tok in enumerate(toks):
+        if tok.kind != "filler" or t.s[tok.start:tok.end] not in _ASIDE_ENDS:
+            continue
+        aside, rest = toks[:k], toks[k + 1:]
+        if not rest or any(x.kind in _ASIDE_KEEPS for x in aside):
+            return None
+        reading = Reading(text=raw)
+        try:
+            q = _Builder(t, rest, cat, reading).build()
+        except QueryError:
+            continue
+        if not isinstance(q, Query):
+            return None
+        dims = set(cat[q.kpi].filters)
+        if any(e.dim in dims for x in aside if x.kind == "entity" for e in x.value):  # type: ignore[union-attr]
+            return None
+        if aside:
+            reading.assumptions.append({"code": "aside", "text": t.typed(aside[0].start, aside[-1].end)})
+        return q
+    return None
 
 
 @lru_cache(maxsize=1)
@@ -1139,6 +1223,7 @@ class _Builder:
                                f"that have started.",
                                f'"{_q(self.typed(tok))}" ยังมาไม่ถึง ถามได้เฉพาะช่วงเวลาที่เริ่มแล้ว', word=self.typed(tok))
         self._values_named_by_their_dimension()
+        self._teams_named_by_a_rep()
         self._record_tokens()
         ents = self._entities()
         spec = self._kpi(ents)
@@ -1200,6 +1285,38 @@ class _Builder:
                 if ents:
                     self.toks[k] = _Tok("entity", ents, tok.start, tok.end)
                     break
+
+    def _teams_named_by_a_rep(self) -> None:
+        """"Jeab's team", "ทีมพี่เจี๊ยบ", "ทีมของนก": the team a rep (or their manager) is in."""
+        toks, s = self.toks, self.t.s
+        for k, tok in enumerate(toks):
+            if tok.kind != "dimword" or tok.value[0] != "team":  # type: ignore[index]
+                continue
+            before = k - 1
+            while before >= 0 and toks[before].kind == "filler" and s[toks[before].start:toks[before].end] in ("'", "’", "s"):
+                before -= 1
+            after = k + 1
+            while after < min(len(toks), k + 3) and toks[after].kind == "filler":  # ของ, พี่, คุณ
+                after += 1
+            if before >= 0 and (before < k - 1 or s[toks[before].end - 2:toks[before].end] in ("'s", "’s")
+                                or _possessive(self.t, toks[before].start, toks[before].end) is not None):
+                j = before  # Jeab's team, noks team
+            elif self.lang == "th" and after < len(toks) and is_thai(s[tok.start]):
+                j = after  # ทีมพี่เจี๊ยบ
+            else:
+                continue
+            owner = toks[j]
+            if owner.kind != "entity" or any(e.dim != "rep" for e in owner.value):  # type: ignore[union-attr]
+                continue
+            teams = {(self.t.lex.reps.get(e.value) or RepEntry(e.value)).team for e in owner.value}  # type: ignore[union-attr]
+            if len(teams) != 1 or None in teams:
+                continue
+            team = str(teams.pop())
+            ent = self.t.lex.value_by_text("team", team) or Entity("team", team, team)
+            a, b = sorted((j, k))
+            self.toks[a:b + 1] = [_Tok("entity", (ent,), toks[a].start, toks[b].end)] + [
+                _Tok("filler", None, x.start, x.end) for x in toks[a + 1:b + 1]]
+            return
 
     def _topic_values(self, tok: _Tok, dims: set[str] | tuple[str, ...]) -> tuple[Entity, ...]:
         """The values of these dimensions that a topic word names too, as typed (none: not a value)."""

@@ -90,14 +90,16 @@ _UNIT_ALT = "(" + "|".join(f"(?P<{g}>{rx})" for g, rx in _UNIT.items()) + ")"
 _FROM = r"(?:(?:from|between|ตั้งแต่|ระหว่าง) ?(?:the )?)?(?:วันที่ ?)?"
 # ISO weekday numbers; Sunday in Thai needs its วัน (อาทิตย์ alone is also "week")
 WEEKDAYS = {
-    "monday": 1, "mon": 1, "tuesday": 2, "tues": 2, "tue": 2, "wednesday": 3, "wed": 3, "thursday": 4,
+    "monday": 1, "mon": 1, "tuesday": 2, "tues": 2, "tue": 2, "wednesday": 3, "wed": 3, "weds": 3, "thursday": 4,
     "thurs": 4, "thur": 4, "thu": 4, "friday": 5, "fri": 5, "saturday": 6, "sat": 6, "sunday": 7, "sun": 7,
     "จันทร์": 1, "อังคาร": 2, "พุธ": 3, "พฤหัสบดี": 4, "พฤหัส": 4, "ศุกร์": 5, "เสาร์": 6, "วันอาทิตย์": 7,
 }
 _WEEKDAY = "(" + "|".join(sorted((re.escape(w) for w in WEEKDAYS), key=len, reverse=True)) + ")"
+# clipped names that name nothing else: "last fri" is a Friday, "last mon" may be last month
+_CLIPPED_DAYS = frozenset(("tue", "tues", "wed", "weds", "thu", "thur", "thurs", "fri"))
 # a weekday alone names that day: whole names only ("mon" is also a month, "sun" a name), and in Thai
 # with its วัน (จันทร์ alone starts names)
-_DAY_NAMED = "(" + "|".join(sorted((re.escape(w) for w in WEEKDAYS if len(w) > 5 and w.isascii()), key=len,
+_DAY_NAMED = "(" + "|".join(sorted((re.escape(w) for w in WEEKDAYS if (len(w) > 5 or w in _CLIPPED_DAYS) and w.isascii()), key=len,
                                    reverse=True)) + "|วัน ?(" + "|".join(
     sorted((re.escape(w.removeprefix("วัน")) for w in WEEKDAYS if not w.isascii()), key=len, reverse=True)) + "))"
 _FY = r"(?:fy|fiscal year|fiscal|financial year|ปีงบประมาณ|ปีงบ|ปีบัญชี) ?"

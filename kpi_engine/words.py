@@ -27,7 +27,7 @@ FILLER_EN = (
     "metric", "metrics", "result", "results", "performing", "performance", "perform", "going", "been",
     "up", "as", "as of", "in terms of", "whole", "company", "the company", "company wide",
     "company-wide", "all up", "guys", "folks", "yo", "hey", "hiya",
-    "'s", "s", "did we", "have we", "we've", "have", "has", "had", "get me", "let me know", "let's see",
+    "'s", "s", "w/", "pass", "passes", "go by", "goes by", "on average", "on avg", "did we", "have we", "we've", "have", "has", "had", "get me", "let me know", "let's see",
     "lemme", "any", "some", "latest", "current", "actual", "actuals", "real",
     "by the way", "btw", "so", "well", "um", "uh", "hmm", "again", "also", "too",
     "sit", "sits", "sitting", "stay", "stays", "take", "takes", "took", "usually",
@@ -121,7 +121,7 @@ FILLER_TH = (
     "ทั้งบริษัท", "บริษัท", "ของบริษัท", "เรา", "ของเรา", "พวกเรา", "ล่ะ", "ละ", "เลย", "ด้วย", "ครับผม",
     "สรุป", "ทั้ง", "และ", "ให้", "เอา", "สิ", "ซิ", "ๆ", "ประมาณ", "ตัวเลข", "ข้อมูล", "สถิติ", "ผล",
     "เฉลี่ย", "โดยเฉลี่ย", "เปอร์เซ็นต์", "เปอร์เซ็น", "ทำได้", "ทำ", "โอเค", "บอท", "หา", "จาก", "ใช้",
-    "จำนวน", "ไหมคะ", "ได้ไหม", "ได้มั้ย", "กัน", "หรอ", "เหรอ",
+    "จำนวน", "เรื่อง", "ในเรื่อง", "ไหมคะ", "ได้ไหม", "ได้มั้ย", "กัน", "หรอ", "เหรอ",
     "จ๊ะ", "จ้ะ", "ค้าบ", "คร้าบ", "ขอบคุณ", "ขอบใจ", "ด่วน", "นิดนึง", "หน่อยนึง", "ว่า", "ทีครับ",
     "คุณ", "พี่", "น้อง", "เฮีย", "เจ๊", "นาย", "นางสาว", "นาง", "ท่าน", "ยัง", "โดย",
     "ขึ้น", "ลง", "ไปแล้ว", "มาแล้ว", "ได้แล้ว", "ประจำ", "ตัว", "ภาพรวม", "โดยรวม", "แค่ไหน", "เท่าไร",
@@ -156,7 +156,8 @@ HELP = ("help", "list", "kpis", "kpi list", "list kpis", "usage", "commands", "w
         "how does this work", "ใช้งานยังไง", "ใช้งานอย่างไร", "ใช้อย่างไร", "วิธีใช้งาน",
         "what kind of questions", "what kind of questions can i ask", "what questions can i ask",
         "what can i ask you", "what can you answer", "ต้องพิมพ์ยังไง", "พิมพ์ยังไง", "ถามยังไง", "ต้องถามยังไง",
-        "ถามได้ยังไง")
+        "ถามได้ยังไง", "ต้องพิมพ์อะไรบ้าง", "ต้องพิมพ์ไรบ้าง", "พิมพ์อะไรได้บ้าง", "พิมพ์ไรได้บ้าง",
+        "ถามไรได้บ้าง", "ใช้ไงอ่ะ", "ใช้ไง", "what do i type", "what should i type", "what can i type")
 
 # Never skipped, never corrected away: a question that excludes something cannot be answered as if it
 # did not ("revenue not including smb" is not revenue), so these are asked back.
@@ -193,7 +194,7 @@ MINE_REP = ("my", "mine", "my own", "myself", "me myself", "assigned to me", "�
             "by me", "am i", "how am i", "did i", "have i", "i'm doing", "im doing",
             *(f"i {verb}" for verb in ("win", "won", "close", "closed", "sell", "sold", "made", "make", "brought in",
                                        "bring in", "booked", "logged", "reached", "hit", "personally")),
-            "me personally")
+            "me personally", "take me", "takes me", "took me", "it take me")
 MINE_TEAM = ("my team", "my team's", "our team", "our team's", "my teams", "ทีมเรา", "ทีมผม", "ทีมฉัน",
              "ทีมหนู", "ทีมของฉัน", "ทีมของผม", "ทีมของเรา", "ทีมของหนู", "ทีมตัวเอง")
 
@@ -288,6 +289,11 @@ YOY = ("yoy", "y/y", "y-o-y", "year over year", "year-over-year", "year on year"
        "same quarter a year ago", "the same month a year ago", "same month a year ago", "the same period a year ago",
        "same period a year ago", "the same week a year ago", "ช่วงเดียวกันของปีงบที่แล้ว",
        "ช่วงเดียวกันปีงบที่แล้ว", "ช่วงเดียวกันของปีงบก่อน")
+# "same qtr last yr", "the same wk last fy": as people clip them on a phone
+YOY += tuple(f"{the}same {unit} {last} {year}" for the in ("", "the ")
+             for unit in ("qtr", "mo", "mth", "wk", "period", "time", "month", "quarter", "week", "day")
+             for last in ("last", "prev") for year in ("yr", "year", "fy"))
+YOY = tuple(dict.fromkeys(YOY))
 YOY_AFTER_VS = ("last year", "previous year", "ปีที่แล้ว", "ปีก่อน", "ปีที่ผ่านมา", "ปีก่อนหน้า")
 PREVIOUS = ("previous period", "prior period", "the period before", "last period", "the previous period",
             "the same days last week", "same days last week", "the same days last month", "same days last month",

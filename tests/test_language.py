@@ -787,3 +787,80 @@ def test_ask_prints_no_terminal_control_codes_from_imported_names(store_url, sto
     finally:
         get_settings.cache_clear()
         _cached.cache_clear()
+
+
+# ---------------------------------------------------------------- asides, teams by a person, definitions
+
+
+@pytest.mark.parametrize("text, kpi, aside", [
+    ("in a cab — my avg deal size l90d", "avg_deal_size", "in a cab"),
+    ("walking into a client mtg, my csat last quarter", "csat", "walking into a client mtg"),
+    ("btw meetings: did i hit my quota last month", "target_attainment", "btw meetings"),
+])
+def test_an_aside_before_a_comma_colon_or_dash_is_left_out_and_said(text, kpi, aside):
+    q = parse(text)
+    assert (q.kpi, q.mine) == (kpi, "rep"), text
+    assert {"code": "aside", "text": aside} in q.reading.assumptions
+
+
+@SQLITE
+def test_an_aside_that_names_what_the_question_could_use_is_never_left_out(eng):
+    with pytest.raises(QueryError):
+        eng.parse("Somchai zzzq: win rate this month")  # the rep could be whose win rate
+    with pytest.raises(QueryError):
+        eng.parse("last quarter zzzq: win rate")  # the period could be the question's
+    q = eng.parse("in a cab - my win rate this month")
+    line = reading_line(eng.answer(for_user(q, "r1", "ent"), NOW), q, eng.names, "en")
+    assert line.endswith("left out “in a cab”")
+
+
+@SQLITE
+@pytest.mark.parametrize("text, team", [
+    ("nok's team revenue this month", "smb"),
+    ("Noks team win rate q3", "smb"),
+    ("ton's team wr q3", "ent"),
+    ("ทีมนก ยอดขาย เดือนนี้", "smb"),
+    ("ยอดขายทีมของคุณนก ไตรมาส 3", "smb"),
+])
+def test_a_team_named_by_one_of_its_people_is_that_persons_team(eng, text, team):
+    q = eng.parse(text)
+    assert (q.filters, q.breakdown) == ({"team": team}, None), text
+
+
+@pytest.mark.parametrize("text, kpi", [
+    ("how long from opening a deal to winning it, ytd", "sales_cycle"),
+    ("how many days between creating an opportunity and closing it", "sales_cycle"),
+    ("how long does it take to win a deal from the day it's opened", "sales_cycle"),
+    ("from a lead coming in to the deal being won, how many days on avg", "time_to_close"),
+    ("avg days between the lead arriving and the deal being won", "time_to_close"),
+    ("ทีมไหนปิดดีลเร็วสุด นับจากเปิดดีลจนชนะ ปีงบนี้", "sales_cycle"),
+    ("ตั้งแต่ได้ลีดจนปิดดีลได้ใช้กี่วัน", "time_to_close"),
+])
+def test_a_kpi_said_by_its_definition(text, kpi):
+    assert parse(text).kpi == kpi, text
+
+
+def test_a_definition_with_more_in_it_is_not_taken_for_the_kpi():
+    # a period inside the words says more than the definition: not read as the bare KPI
+    try:
+        q = parse("deals from opening in october to winning")
+    except QueryError:
+        return
+    assert q.kpi != "sales_cycle"
+
+
+@pytest.mark.parametrize("text, grain, key", [
+    ("aov last fri", "named_day", "5"),
+    ("revenue last thurs", "named_day", "4"),
+    ("revenue last wed", "named_day", "3"),
+    ("revenue last mon", "month", None),  # "mon" is a month too
+])
+def test_clipped_weekdays_that_name_nothing_else(text, grain, key):
+    p = parse(text).period
+    assert (p.grain, p.key if key else None) == (grain, key), text
+
+
+@pytest.mark.parametrize("text", ["my wr this qtr vs same qtr last yr", "revenue this month vs the same mo last yr",
+                                  "deals closed this wk vs same wk last fy"])
+def test_same_period_last_year_clipped(text):
+    assert parse(text).compare == "yoy", text
