@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -47,7 +48,7 @@ from kpi_engine.period_grammar import (
 )
 from kpi_engine.query import HelpRequest, PeriodSpec, Query, QueryError, Rank
 from kpi_engine.reading import Reading
-from kpi_engine.textnorm import Folded, fold, fold_text, invisible, is_thai, is_word
+from kpi_engine.textnorm import Folded, fold, fold_text, invisible, is_thai, is_word, thai_skeleton
 
 __all__ = ["MAX_CHARS", "ParseOptions", "parse"]
 
@@ -267,6 +268,8 @@ class _Vocab:
         self._fuzzy: list[tuple[str, str | None, Meaning]] = []
         self._lists: tuple[list[str], list[tuple[str, Meaning]], dict[str, tuple[list[str], list[int]]]] | None = None
         self._lists_lock = threading.Lock()
+        self._thai: list[tuple[str, Meaning]] = []  # every Thai phrase, folded, for _spelled
+        self._skeletons: dict[str, tuple[str, Meaning] | None] | None = None
         for w in (*words.FILLER_EN, *words.FILLER_TH, *words.HONORIFICS, *words.CHAT_PHRASES):
             self.add(w, ("filler", None))
         for w in words.GREETINGS:
@@ -330,6 +333,16 @@ class _Vocab:
     def by_first(self) -> dict[str, tuple[list[str], list[int]]]:
         """The fuzzy choices by their first letter: (texts, their indexes in `choices`)."""
         return self._fuzzy_lists()[2]
+
+    @property
+    def skeletons(self) -> dict[str, tuple[str, Meaning] | None]:
+        """Thai phrases by their thai_skeleton (None: phrases that mean different things share it);
+        built when a Thai typo first needs it."""
+        if self._skeletons is None:
+            with self._lists_lock:
+                if self._skeletons is None:
+                    self._skeletons = _by_skeleton(self._thai)
+        return self._skeletons
 
     def _fuzzy_lists(self):  # noqa: ANN202
         if self._lists is None:
@@ -424,11 +437,34 @@ class _Vocab:
             if not p:
                 return
             self.root.later(p[0], p, True, meaning)
+            if len(p) >= 3 and is_thai(p[0]):
+                self._thai.append((p, meaning))
         if fuzzy:
             self._fuzzy.append((phrase, None, meaning))
 
     def _choice(self, text: str, shown: str, meaning: Meaning) -> None:
         self._fuzzy.append((text, shown, meaning))
+
+
+def _by_skeleton(phrases: Iterable[tuple[str, Meaning]]) -> dict[str, tuple[str, Meaning] | None]:
+    out: dict[str, tuple[str, Meaning] | None] = {}
+    for p, meaning in phrases:
+        sk = thai_skeleton(p)
+        if sk not in out:
+            out[sk] = (p, meaning)
+        elif out[sk] is not None and _meaning_key(out[sk][1]) != _meaning_key(meaning):  # type: ignore[index]
+            out[sk] = None
+    return out
+
+
+def _lex_skeletons(lex: Lexicon) -> dict[str, tuple[str, Meaning] | None]:
+    """The same for a lexicon's Thai names, kept on it (a lexicon is rebuilt when its data change)."""
+    found = getattr(lex, "_thai_skeletons", None)
+    if found is None:
+        found = _by_skeleton((p, ("entity", ents)) for p, ents in lex.phrases.items()
+                             if len(p) >= 3 and is_thai(p[0]))
+        object.__setattr__(lex, "_thai_skeletons", found)
+    return found
 
 
 def _name_variants(name: str) -> tuple[str, ...]:
@@ -947,6 +983,11 @@ def _correct(t: _Text, toks: list[_Tok], reading: Reading, want_kpi: bool) -> li
         if not spans:
             return toks
         a, b = spans[0]
+        spelled = _spelled(t, toks, a)
+        if spelled is not None:
+            toks = _apply(t, toks, spelled)
+            reading.corrections.append({"typed": t.typed(*spelled.window), "read_as": spelled.shown})
+            continue
         cands = _candidates(t, toks, a, b)
         if cands:
             best = cands[0]
@@ -968,6 +1009,34 @@ def _correct(t: _Text, toks: list[_Tok], reading: Reading, want_kpi: bool) -> li
             continue
         raise _unknown_error(t, toks, spans, cands, want_kpi)
     raise _unknown_error(t, toks, _unknown_spans(toks), [], want_kpi)
+
+
+_SPELLED_MAX = 40  # characters a Thai misspelling is looked up over
+
+
+def _spelled(t: _Text, toks: list[_Tok], a: int) -> _Cand | None:
+    """A Thai run that is a known phrase spelt another way (ไตรมาศที่แล้ว, สัปดา, เหนีอ): the longest text
+    from the run's start, to a token's end, whose thai_skeleton is one phrase's (and one meaning's)."""
+    p = toks[a].start
+    if not is_thai(t.s[p]):
+        return None
+    ends = sorted({tok.end for tok in toks[a:] if tok.end - p <= _SPELLED_MAX}, reverse=True)
+    lex = _lex_skeletons(t.lex)
+    for q in ends:
+        sk = thai_skeleton(t.s[p:q])
+        if len(sk) < 3:
+            break
+        hit = t.vocab.skeletons.get(sk) or lex.get(sk)
+        if hit is None:
+            continue
+        phrase, meaning = hit
+        if meaning[0] == "entity":
+            ents = visible_only(meaning[1], t.opts.visible)  # type: ignore[arg-type]
+            if not ents:
+                continue
+            meaning = ("entity", tuple(ents))
+        return _Cand(100.0, phrase, phrase, meaning, (p, q))
+    return None
 
 
 def _agrees(best: _Cand, other: _Cand) -> bool:

@@ -169,3 +169,21 @@ def fold(text: str) -> str:
     if _PLAIN_RE.fullmatch(low) and not _ELONGATED_RE.search(low) and not _NEEDS_FOLD_RE.search(low):
         return " ".join(low.split())  # what fold_text does to plain ASCII, without its per-letter walk
     return _SPACES_RE.sub(" ", fold_text(text).s).strip()
+
+
+# ---------------------------------------------------------------- Thai spelling
+
+
+# A consonant (with ิ or ุ) under the thanthakhat is written but not said: people drop it when typing
+# fast (สัปดา for สัปดาห์, เปอเซ็น for เปอร์เซ็นต์)
+_TH_SILENT_RE = re.compile("[\u0e01-\u0e2e][\u0e34\u0e38]?\u0e4c")
+# letters that sound alike and are mixed up (ไตรมาศ, เหนีอ), tone marks left off or misplaced (เฉลีย)
+_TH_ALIKE = str.maketrans({"ศ": "ส", "ษ": "ส", "ณ": "น", "ฎ": "ด", "ฏ": "ต", "ภ": "พ", "ธ": "ท", "ฒ": "ท",
+                           "ฑ": "ท", "ฐ": "ถ", "ญ": "ย", "ฬ": "ล", "ฆ": "ค", "\u0e37": "\u0e35",
+                           "\u0e47": None, "\u0e48": None, "\u0e49": None, "\u0e4a": None, "\u0e4b": None})
+
+
+def thai_skeleton(text: str) -> str:
+    """Thai folded to how it sounds, for telling a misspelling from an unknown word: two spellings
+    with one skeleton are the same word typed two ways."""
+    return _TH_SILENT_RE.sub("", text).translate(_TH_ALIKE)

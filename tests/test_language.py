@@ -7,6 +7,8 @@ import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
@@ -864,3 +866,31 @@ def test_clipped_weekdays_that_name_nothing_else(text, grain, key):
                                   "deals closed this wk vs same wk last fy"])
 def test_same_period_last_year_clipped(text):
     assert parse(text).compare == "yoy", text
+
+
+# ---------------------------------------------------------------- Thai spelling
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("csat ไตรมาศที่แล้ว", "csat ไตรมาสที่แล้ว"),  # ศ for ส
+    ("ลีดสัปดาห์นี้เทียบสัปดาที่แล้ว", "ลีดสัปดาห์นี้เทียบสัปดาห์ที่แล้ว"),  # the silent ห์ left off
+    ("วินเรทกี่เปอเซ็นต์เดือนที่แล้ว", "วินเรทกี่เปอร์เซ็นต์เดือนที่แล้ว"),  # ร์ and ต์ left off
+    ("มูลค่าออเดอร์เฉลียปีนี้", "มูลค่าออเดอร์เฉลี่ยปีนี้"),  # the tone mark left off
+    ("ยอดขายเดีอนนี้", "ยอดขายเดือนนี้"),  # ี for ื
+])
+def test_a_thai_word_spelt_as_it_sounds_reads_as_the_word(typed, meant):
+    a, b = parse(typed), parse(meant)
+    assert (a.kpi, a.period and replace(a.period, text=""), a.compare, a.filters) == \
+           (b.kpi, b.period and replace(b.period, text=""), b.compare, b.filters), typed
+    assert a.reading.corrections, "the reading says what was read as what"
+
+
+@SQLITE
+def test_a_name_spelt_as_it_sounds_is_that_name(eng):
+    # เล็ก typed without its maitaikhu
+    assert eng.parse("ยอดขาย เลก ปีนี้").filters == eng.parse("ยอดขาย เล็ก ปีนี้").filters == {"rep": "r3"}
+
+
+def test_a_thai_word_that_sounds_like_nothing_known_is_still_refused():
+    with pytest.raises(QueryError):
+        parse("ยอดขายกะเพราไก่ไข่ดาว")
