@@ -311,6 +311,9 @@ class _Vocab:
             self.add(w, ("chart", True), fuzzy=len(w) > 4)
         for w in ("may i", "may we", "can i", "might"):
             self.add(w, ("filler", None))
+        # "on avrage": offered, so that a typo of it is read as it; "average" alone is left to the KPIs
+        # that start with it ("avrage order value")
+        self._choice("on average", "on average", ("filler", None))
         for w in words.NEGATIONS:
             self.add(w, ("negation", None))
         for what, ws in words.UNSUPPORTED.items():
@@ -1055,7 +1058,8 @@ def _apply(t: _Text, toks: list[_Tok], cand: _Cand) -> list[_Tok]:
     if kind == "entity":
         new = _Tok("entity", value, *cand.window)
     else:
-        new = _Tok(kind, value, *cand.window)
+        # a filler keeps the phrase it was read as: rules look for some ("on avrage" is "on average")
+        new = _Tok(kind, cand.phrase if kind == "filler" else value, *cand.window)
         if kind == "period":
             new = _Tok("period", replace(value, text=t.typed(*cand.window)), *cand.window)  # type: ignore[type-var]
     out = [tok for tok in toks if tok.end <= cand.window[0] or tok.start >= cand.window[1]]
@@ -1164,6 +1168,12 @@ _DEFINED = (
                      r"(?:ชนะ|ปิดได้|ปิดการขาย|ปิด)(?:ดีล)?(?:ได้)?"), "sales_cycle"),
     (recache.compile(r"(?:ตั้งแต่|นับตั้งแต่|นับจาก|จาก) ?(?:ได้|มี)?ลีด(?:เข้ามา|เข้า|มา)? ?(?:จนถึง|จน|ถึง|ไปจน) ?"
                      r"(?:ชนะ|ปิดได้|ปิดการขาย|ปิด)(?:ดีล)?(?:ได้)?"), "time_to_close"),
+    # the share of scores of 4 or 5 is CSAT's own definition (kpis.md)
+    (recache.compile(r"(?:rat(?:ed|e|ing)|scor(?:ed|e|ing)|gave|give|giving|giv(?:es|ing)) (?:(?:us|our \S+) )?(?:a )?"
+                     r"(?:4|four) (?:or|and|to|-|/|or a) ?(?:5|five)(?: stars?)?|(?:4|four) (?:or|and|-|to) (?:5|five) stars?"),
+     "csat"),
+    (recache.compile(r"(?:ให้)?คะแนน ?(?:4|สี่) ?(?:หรือ|-|ถึง|กับ) ?(?:5|ห้า)|(?:ให้)?คะแนน ?(?:4|สี่) ?(?:ขึ้นไป|ขึ้น)"),
+     "csat"),
 )
 
 
@@ -1190,6 +1200,9 @@ def _defined(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec]) -> list[_Tok]:
 
 
 _EVENT_KPIS = frozenset(("deals_closed", "lead_volume"))
+_AVERAGE_WORDS = frozenset(("avg", "average", "on average", "on avg", "mean", "เฉลี่ย", "โดยเฉลี่ย"))
+_EACH = ("each", "every", "แต่ละ", "ทุก")
+_BRING_IN = frozenset(("bring in", "brings in", "brought in", "bring", "make", "makes", "sell", "sells", "ทำ"))
 
 
 # what an aside may not hold: a word the question after it could be missing
@@ -1293,6 +1306,7 @@ class _Builder:
                                f'"{_q(self.typed(tok))}" ยังมาไม่ถึง ถามได้เฉพาะช่วงเวลาที่เริ่มแล้ว', word=self.typed(tok))
         self._values_named_by_their_dimension()
         self._teams_named_by_a_rep()
+        self._average_rep()
         self._record_tokens()
         ents = self._entities()
         spec = self._kpi(ents)
@@ -1354,6 +1368,33 @@ class _Builder:
                 if ents:
                     self.toks[k] = _Tok("entity", ents, tok.start, tok.end)
                     break
+
+    def _average_rep(self) -> None:
+        """"how much does each rep bring in on average", "an average rep's revenue", "เซลส์คนนึงทำรายได้เฉลี่ย":
+        what one rep brings in on average is revenue per rep, not revenue by rep."""
+        if "revenue_per_rep" not in self.cat:
+            return
+        s = self.t.s
+        text = {k: s[tok.start:tok.end] for k, tok in enumerate(self.toks)}
+        if not any(tok.kind == "filler" and (text[k] in _AVERAGE_WORDS or tok.value in _AVERAGE_WORDS)
+                   for k, tok in enumerate(self.toks)):
+            return
+        reps = [k for k, tok in enumerate(self.toks)
+                if (tok.kind == "dimword" and tok.value[0] == "rep")  # type: ignore[index]
+                or (tok.kind == "breakdown" and tok.value == "rep" and text[k].startswith(_EACH))]
+        kpis = [k for k, tok in enumerate(self.toks) if tok.kind in ("kpi", "topic", "target")]
+        money = [k for k in kpis if self.toks[k].value == "revenue" or (
+            self.toks[k].kind == "topic" and words.TOPICS[str(self.toks[k].value)][0] == "revenue")]
+        brings = any(tok.kind == "filler" and text[k] in _BRING_IN for k, tok in enumerate(self.toks))
+        if not reps or kpis != money or not (money or brings):
+            return
+        for k in money + reps[1:]:
+            self.toks[k] = replace(self.toks[k], kind="filler")
+        for k in reps:  # "เซลส์หนึ่งคน", "one rep": the one is the average rep
+            for j in (k - 1, k + 1):
+                if 0 <= j < len(self.toks) and self.toks[j].kind == "number" and text[j] in ("1", "one", "หนึ่ง"):
+                    self.toks[j] = replace(self.toks[j], kind="filler")
+        self.toks[reps[0]] = replace(self.toks[reps[0]], kind="kpi", value="revenue_per_rep")
 
     def _teams_named_by_a_rep(self) -> None:
         """"Jeab's team", "ทีมพี่เจี๊ยบ", "ทีมของนก": the team a rep (or their manager) is in."""

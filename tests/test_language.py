@@ -4,10 +4,9 @@ periods, the reading line, and `kpibot ask --explain` / `--json`."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
-
-from dataclasses import replace
 
 import pytest
 from sqlalchemy import text
@@ -894,3 +893,23 @@ def test_a_name_spelt_as_it_sounds_is_that_name(eng):
 def test_a_thai_word_that_sounds_like_nothing_known_is_still_refused():
     with pytest.raises(QueryError):
         parse("ยอดขายกะเพราไก่ไข่ดาว")
+
+
+@pytest.mark.parametrize("text", ["% of customers who rated us 4 or 5, last 90 days",
+                                  "what share of customers gave us a 4 or 5 this year",
+                                  "ลูกค้าให้คะแนน 4 หรือ 5 กี่เปอร์เซ็นต์ เดือนนี้"])
+def test_the_share_of_fours_and_fives_is_csat(text):
+    assert parse(text).kpi == "csat", text
+
+
+@pytest.mark.parametrize("text, kpi, by", [
+    ("how much does each rep bring in on avrage, fytd", "revenue_per_rep", None),
+    ("how much revenue does an average rep bring in this quarter", "revenue_per_rep", None),
+    ("เซลส์หนึ่งคนทำรายได้เฉลี่ยเท่าไหร่ ปีงบที่แล้ว", "revenue_per_rep", None),
+    # without an average, each rep's revenue is a breakdown; an average of another KPI is that KPI
+    ("revenue for each rep this year", "revenue", "rep"),
+    ("average win rate by rep", "win_rate", "rep"),
+])
+def test_what_an_average_rep_brings_in_is_revenue_per_rep(text, kpi, by):
+    q = parse(text)
+    assert (q.kpi, q.breakdown) == (kpi, by), text
