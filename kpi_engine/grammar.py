@@ -658,6 +658,8 @@ def _match_filter(t: _Text, i: int) -> _Tok | None:
     dim_typed = t.typed(m.start(1), m.end(1))
     value, end = _filter_value(t, m.end(), dim_typed)
     known = t.lex.match(s, m.end()) if m.end() < len(s) and s[m.end()] not in "\"'“‘<" else None
+    if s[m.end() - 1] == " " and dim != "rep" and (known is None or not any(e.dim == dim for e in known[1])):
+        return None  # "the midmarket team: deals closed": a colon between parts, not team:deals
     if known is not None and known[0] > end and any(e.dim == dim for e in known[1]):
         value, end = t.typed(m.end(), known[0]), known[0]  # a name of several words: rep:somchai jaidee
     if not value:
@@ -1202,7 +1204,8 @@ def _defined(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec]) -> list[_Tok]:
 _EVENT_KPIS = frozenset(("deals_closed", "lead_volume"))
 _AVERAGE_WORDS = frozenset(("avg", "average", "on average", "on avg", "mean", "เฉลี่ย", "โดยเฉลี่ย"))
 _EACH = ("each", "every", "แต่ละ", "ทุก")
-_BRING_IN = frozenset(("bring in", "brings in", "brought in", "bring", "make", "makes", "sell", "sells", "ทำ"))
+_BRING_IN = frozenset(("bring in", "brings in", "brought in", "bring", "make", "makes", "made", "earn", "earned",
+                       "generate", "generated", "sell", "sells", "ทำ", "ทำได้", "หาได้"))
 
 
 # what an aside may not hold: a word the question after it could be missing
@@ -1361,6 +1364,15 @@ class _Builder:
         """A topic word beside its dimension's word is that value: "qualification stage" is the stage
         (not qualified leads), as "north region" is the region."""
         for k, tok in enumerate(self.toks):
+            if tok.kind == "entity" and len({e.dim for e in tok.value}) > 1:  # type: ignore[union-attr]
+                # "the midmarket team": a name two dimensions share, said with one's word, is that one's
+                for j in self._near(k, {"dimword"}):
+                    named = [e for e in tok.value if e.dim == self.toks[j].value[0]]  # type: ignore[union-attr,index]
+                    if named:
+                        self.toks[k] = _Tok("entity", tuple(named), tok.start, tok.end)
+                        self.used.add(j)
+                        break
+                continue
             if tok.kind != "topic":
                 continue
             for j in self._near(k, {"dimword"}):
@@ -1592,6 +1604,9 @@ class _Builder:
             # "how fast do deals (does money) move through the pipeline": its velocity; without a time
             # word, deals or money in the pipeline are the open pipeline, which is not a KPI here
             families = [f for f in families if f not in ("deals", "revenue")]
+        if set(families) == {"money"} and "revenue" in self.cat and any(
+                tok.kind == "filler" and self.t.s[tok.start:tok.end] in _BRING_IN for tok in self.toks):
+            return self.cat["revenue"]  # "how much money did we bring in": money brought in is revenue
         dims = self._filter_dims(ents)
         defaults = [d for f in families if (d := _family_default(f, self.cat))]
         # "how long do deals sit in each stage": time in stage
@@ -1667,6 +1682,9 @@ class _Builder:
 
     def _absorb_per_rep(self, spec: KpiSpec) -> None:
         """"activities per rep", "รายได้ต่อคน": per rep is the KPI's own definition, not a breakdown."""
+        if spec.key in words.RATED_BY_REPS:
+            self.used.update(k for k, tok in enumerate(self.toks)
+                             if tok.kind == "dimword" and tok.value[0] == "rep")  # type: ignore[index]
         if spec.key not in words.PER_REP_KPIS:
             return
         for k, tok in enumerate(self.toks):

@@ -27,7 +27,7 @@ FILLER_EN = (
     "metric", "metrics", "result", "results", "performing", "performance", "perform", "going", "been",
     "up", "as", "as of", "in terms of", "whole", "company", "the company", "company wide",
     "company-wide", "all up", "guys", "folks", "yo", "hey", "hiya",
-    "'s", "s", "w/", "pass", "passes", "go by", "goes by", "on average", "on avg", "did we", "have we", "we've", "have", "has", "had", "get me", "let me know", "let's see",
+    "'s", "s", "'d", "who'd", "who’d", "that'd", "w/", "rate", "rated", "pass", "passes", "go by", "goes by", "on average", "on avg", "did we", "have we", "we've", "have", "has", "had", "get me", "let me know", "let's see",
     "lemme", "any", "some", "latest", "current", "actual", "actuals", "real",
     "by the way", "btw", "so", "well", "um", "uh", "hmm", "again", "also", "too",
     "sit", "sits", "sitting", "stay", "stays", "take", "takes", "took", "usually",
@@ -121,7 +121,7 @@ FILLER_TH = (
     "ทั้งบริษัท", "บริษัท", "ของบริษัท", "เรา", "ของเรา", "พวกเรา", "ล่ะ", "ละ", "เลย", "ด้วย", "ครับผม",
     "สรุป", "ทั้ง", "และ", "ให้", "เอา", "สิ", "ซิ", "ๆ", "ประมาณ", "ตัวเลข", "ข้อมูล", "สถิติ", "ผล",
     "เฉลี่ย", "โดยเฉลี่ย", "เปอร์เซ็นต์", "เปอร์เซ็น", "ทำได้", "ทำ", "โอเค", "บอท", "หา", "จาก", "ใช้",
-    "จำนวน", "เรื่อง", "ในเรื่อง", "ไหมคะ", "ได้ไหม", "ได้มั้ย", "กัน", "หรอ", "เหรอ",
+    "จำนวน", "หน่อยดิ", "ดูดิ", "บอกดิ", "เด้อ", "ต้อง", "1 ราย", "1ราย", "หนึ่งราย", "เรื่อง", "ในเรื่อง", "ไหมคะ", "ได้ไหม", "ได้มั้ย", "กัน", "หรอ", "เหรอ",
     "จ๊ะ", "จ้ะ", "ค้าบ", "คร้าบ", "ขอบคุณ", "ขอบใจ", "ด่วน", "นิดนึง", "หน่อยนึง", "ว่า", "ทีครับ",
     "คุณ", "พี่", "น้อง", "เฮีย", "เจ๊", "นาย", "นางสาว", "นาง", "ท่าน", "ยัง", "โดย",
     "ขึ้น", "ลง", "ไปแล้ว", "มาแล้ว", "ได้แล้ว", "ประจำ", "ตัว", "ภาพรวม", "โดยรวม", "แค่ไหน", "เท่าไร",
@@ -335,7 +335,7 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "customers": (None, ("customer", "customers", "client", "clients", "account", "accounts", "buyer", "buyers",
                          "ลูกค้า", "ผู้ซื้อ", "ลูกค้าเก่า", "ลูกค้าเดิม", "new customer", "new customers", "ลูกค้าใหม่", "acquire", "acquiring",
                          "acquisition", "win a new customer", "win each new customer", "win new customers",
-                         "to win a customer", "to win each customer")),
+                         "to win a customer", "to win each customer", "หาลูกค้าใหม่", "หาลูกค้าใหม่ได้")),
     "costs": (None, ("cost", "costs", "spend", "spending", "spent", "expense", "expenses", "ต้นทุน",
                      "ค่าใช้จ่าย", "งบ", "ใช้จ่าย", "ใช้เงิน", "จ่าย", "pay", "paying", "paid", "marketing cost",
                      "marketing costs", "marketing spend", "ad spend", "ค่าการตลาด", "ค่าโฆษณา")),
@@ -357,7 +357,9 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                              "ยังอยู่กับเรา", "อยู่กับเรา", "stick around", "stuck around", "stick with us",
                              "stayed with us", "stay with us")),
     "repeat": ("repeat_rate", ("came back", "come back", "coming back", "comes back", "buy again", "bought again",
-                               "another purchase", "ซื้ออีก")),
+                               "another purchase", "ซื้ออีก", "bought from us before", "bought before",
+                               "had bought", "purchased before", "bought from us again", "ordered before",
+                               "เคยซื้อ", "เคยซื้อแล้ว", "เคยซื้อมาก่อน")),
     # how much the reps do
     "activity": ("rep_activity", ("busy", "ยุ่ง", "ขยัน")),
     # a figure in money, whichever it is: the other words say (kpi_engine.grammar._families)
@@ -401,6 +403,8 @@ FAMILIES: dict[str, tuple[str, ...]] = {
 }
 # KPIs that are per active rep already: "per rep" after them is part of the name, not a breakdown
 PER_REP_KPIS = ("rep_activity", "revenue_per_rep", "content_engagement")
+# KPIs the reps themselves give: "how did the reps rate the training" is about the reps, not by rep
+RATED_BY_REPS = ("training_effectiveness",)
 
 # ---------------------------------------------------------------- periods said in words
 

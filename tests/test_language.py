@@ -913,3 +913,28 @@ def test_the_share_of_fours_and_fives_is_csat(text):
 def test_what_an_average_rep_brings_in_is_revenue_per_rep(text, kpi, by):
     q = parse(text)
     assert (q.kpi, q.breakdown) == (kpi, by), text
+
+
+@pytest.mark.parametrize("text, kpi", [
+    ("how much money did we bring in in september", "revenue"),
+    ("how much money did we make this year", "revenue"),
+    ("how did the reps rate last quarter's training sessions", "training_effectiveness"),
+    ("share of buyers this qtr who'd bought from us before", "repeat_rate"),
+    ("หาลูกค้าใหม่ได้1รายใช้เงินเท่าไหร่ไตรมาสนี้", "cac"),
+    ("ขอดูลีดหน่อยดิ อาทิตย์นี้", "lead_volume"),
+])
+def test_everyday_words_for_a_kpi(text, kpi):
+    q = parse(text)
+    assert (q.kpi, q.breakdown) == (kpi, None), text
+
+
+def test_money_spent_is_still_asked_back():
+    with pytest.raises(QueryError):
+        parse("how much money did we spend in september")
+
+
+@SQLITE
+def test_a_colon_after_a_dimension_word_between_parts_is_not_a_filter(eng):
+    q = eng.parse("for the smb team: deals closed, last 30 days")
+    assert (q.kpi, q.filters) == ("deals_closed", {"team": "smb"})
+    assert eng.parse("team: smb revenue").filters == {"team": "smb"}  # a known value after it still is
