@@ -399,7 +399,9 @@ _PATTERNS: list[tuple[str, object]] = [
          "recent", grain="weekend", key="6", offset=-1 if re.search("last|ที่แล้ว|ที่ผ่านมา", m.group(0)) else 0)),
     # since monday, ตั้งแต่วันจันทร์: from the latest such day (today when it is one) to now
     (r"(?:since|starting|ตั้งแต่|นับจาก) ?(?:last |วัน ?)?" + _WEEKDAY,
-     lambda m, f: PeriodSpec("recent", grain="weekday", key=str(WEEKDAYS[_g(m, 1)]))),
+     # "since last wednesday" said on a Wednesday is from a week ago, not from this morning
+     lambda m, f: PeriodSpec("recent", grain="weekday", key=str(WEEKDAYS[_g(m, 1)]),
+                             offset=-1 if "last " in m.group(0) else 0)),
     # on monday, monday, เมื่อวันจันทร์: that day, the latest one (today when it is one, so far)
     (r"(?:on (?:the )?|เมื่อ ?)?" + _DAY_NAMED,
      lambda m, f: PeriodSpec("recent", grain="named_day", key=str(_weekday(_g(m, 1))))),

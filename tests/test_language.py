@@ -938,3 +938,13 @@ def test_a_colon_after_a_dimension_word_between_parts_is_not_a_filter(eng):
     q = eng.parse("for the smb team: deals closed, last 30 days")
     assert (q.kpi, q.filters) == ("deals_closed", {"team": "smb"})
     assert eng.parse("team: smb revenue").filters == {"team": "smb"}  # a known value after it still is
+
+
+@SQLITE
+def test_since_last_weekday_said_on_that_weekday_is_from_a_week_ago(eng):
+    def start(text):
+        return eng.periods_of(eng.parse(text), WED)[0].start.date().isoformat()
+
+    assert start("revenue since last wednesday") == "2026-11-11"
+    assert start("revenue since wednesday") == "2026-11-18"
+    assert start("revenue since last monday") == start("revenue since monday") == "2026-11-16"
