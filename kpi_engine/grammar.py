@@ -768,6 +768,17 @@ def _spec_grain(p: PeriodSpec) -> str | None:
     return None
 
 
+def _span_holds(p: PeriodSpec, grain: str) -> bool:
+    """A range whose words give no grain is made of whole periods of `grain` from its first day: one
+    typed in months ("since july", "from may to september") of months and days, one typed in days of
+    days. Weeks start on Mondays and a rolling window at the hour asked, so their first point would
+    reach back before the period: those stay refused."""
+    if p.kind == "range" and p.start is not None:
+        by_month = p.start[2] == 0 and (p.end is None or p.end[2] == 0)
+        return grain in (("day", "month") if by_month else ("day",))
+    return False
+
+
 def _possessive(t: _Text, i: int, j: int) -> list | None:
     """A rep's name or nickname with its apostrophe left out ("fahs win rate", "noks deals")."""
     if j - i < 4 or t.s[j - 1] != "s" or t.s[j - 2] in "s'":
@@ -1310,6 +1321,7 @@ class _Builder:
         self._values_named_by_their_dimension()
         self._teams_named_by_a_rep()
         self._average_rep()
+        self._named_before()
         self._record_tokens()
         ents = self._entities()
         spec = self._kpi(ents)
@@ -1380,6 +1392,21 @@ class _Builder:
                 if ents:
                     self.toks[k] = _Tok("entity", ents, tok.start, tok.end)
                     break
+
+    def _named_before(self) -> None:
+        """"ทีมนี้", "that team", "the same region": a dimension's word pointing back at the value the
+        question names, not a breakdown by it."""
+        s = self.t.s
+        for k, tok in enumerate(self.toks):
+            if tok.kind != "dimword":
+                continue
+            dim = tok.value[0]  # type: ignore[index]
+            after = s[self.toks[k + 1].start:self.toks[k + 1].end] if k + 1 < len(self.toks) else ""
+            before = s[max(0, tok.start - 9):tok.start].rstrip()
+            if after in ("นี้", "นั้น") or before.endswith((" this", " that", " same")) or before in ("this", "that"):
+                if any(x.kind == "entity" and any(e.dim == dim for e in x.value)  # type: ignore[union-attr]
+                       for x in self.toks):
+                    self.used.add(k)
 
     def _average_rep(self) -> None:
         """"how much does each rep bring in on average", "an average rep's revenue", "เซลส์คนนึงทำรายได้เฉลี่ย":
@@ -1853,6 +1880,8 @@ class _Builder:
                 p_grain = _spec_grain(period)
                 if p_grain is not None and _GRAIN_ORDER.get(grain, 9) < _GRAIN_ORDER.get(p_grain, 0):
                     self.trend = grain  # "monthly revenue this year": the months of this year
+                elif p_grain is None and _span_holds(period, grain):
+                    self.trend = grain  # "month by month since july", "weekly, last 90 days"
                 elif p_grain != grain:
                     raise self.err(f'"{_q(self.typed(trend))}" with "{_q(period.text)}": the trend follows the '
                                    f'period asked for; ask e.g. "revenue this {grain} chart".',
@@ -1981,6 +2010,9 @@ class _Builder:
                     ns.append(int(tok.value))  # type: ignore[arg-type]
                     self.used.add(k)
         order_kind = next((x for x in kinds if x != "list"), "list")
+        if spec.key in words.SPEED_KPIS and any(fold(self.typed(tok)) in words.SPEED_RANKS for _, tok in ranks):
+            # "the slowest pipeline velocity" is the lowest one: the KPI is a speed, not a time
+            order_kind = {"high": "low", "low": "high"}.get(order_kind, order_kind)
         best_desc = spec.higher_is_better
         order = {"best": "desc" if best_desc else "asc", "top": "desc" if best_desc else "asc",
                  "worst": "asc" if best_desc else "desc", "bottom": "asc" if best_desc else "desc",
@@ -2012,6 +2044,9 @@ class _Builder:
                 continue
             if tok.kind == "dimword":
                 dim = tok.value[0]  # type: ignore[index]
+                if any(x.kind == "entity" and any(e.dim == dim for e in x.value)  # type: ignore[union-attr]
+                       for x in self.toks):
+                    continue  # "…ทีมมิดมาร์เก็ต… ของทีมนี้", "smb: how is the team doing": the one named
                 typed = self.typed(tok)
                 by = f"by {dim}" if self.lang == "en" else f"แยกตาม{dim_word(dim, 'th')}"
                 raise self.err(f'I didn\'t understand "{_q(typed)}" here. Did you mean "{by}", or a {dim} by name?',

@@ -27,7 +27,10 @@ FILLER_EN = (
     "metric", "metrics", "result", "results", "performing", "performance", "perform", "going", "been",
     "up", "as", "as of", "in terms of", "whole", "company", "the company", "company wide",
     "company-wide", "all up", "guys", "folks", "yo", "hey", "hiya",
-    "'s", "s", "'d", "who'd", "who’d", "that'd", "w/", "rate", "rated", "pass", "passes", "go by", "goes by", "on average", "on avg", "did we", "have we", "we've", "have", "has", "had", "get me", "let me know", "let's see",
+    "'s", "s", "'d", "following up on", "following up", "follow up on", "follow-up on", "saw", "seen",
+    "says", "said", "showed", "shows only", "only shows", "was down", "were down", "is down",
+    "was up", "were up", "is up", "went down", "went up", "down", "dropped", "fell", "declined", "is low", "was low", "are low", "were low", "looks low",
+    "is high", "was high", "looks high", "who'd", "who’d", "that'd", "w/", "rate", "rated", "pass", "passes", "go by", "goes by", "on average", "on avg", "did we", "have we", "we've", "have", "has", "had", "get me", "let me know", "let's see",
     "lemme", "any", "some", "latest", "current", "actual", "actuals", "real",
     "by the way", "btw", "so", "well", "um", "uh", "hmm", "again", "also", "too",
     "sit", "sits", "sitting", "stay", "stays", "take", "takes", "took", "usually",
@@ -82,7 +85,8 @@ FILLER_EN = (
 CHAT_NOUNS = ("standup", "stand-up", "deck", "slides", "qbr", "exec meeting", "execs", "leadership meeting",
               "quarter review", "quarterly review", "business review", "month-end review", "the review",
               "board meeting", "presentation", "1:1", "one on one", "team meeting", "weekly meeting",
-              "monday meeting", "forecast call", "pipeline review")
+              "monday meeting", "forecast call", "pipeline review", "digest", "monday digest", "weekly digest",
+              "the digest", "the monday digest", "the weekly digest", "board pack", "the board pack")
 CHAT_NOUNS_AFTER = ("meeting", "meetings", "call", "review", "board", "exec", "email", "report")
 # the words before a chat noun that would mean something else alone ("my", "before"); chat words
 # before those ("for the", "in the") are skipped anyway
@@ -90,7 +94,8 @@ CHAT_LEADS = ("", "my ", "before ", "before my ", "before the ", "before our ", 
               "after the ", "for my ", "in my ", "to my ")
 # "my meetings" and "after calls" may be what is counted; "before my meeting" and "for the call" are not
 CHAT_LEADS_AFTER = ("before ", "before my ", "before the ", "before our ", "after my ", "after the ", "for my ",
-                    "for the ", "for our ", "for a ", "asking for the ", "asking for my ")
+                    "for the ", "for our ", "for a ", "asking for the ", "asking for my ", "on the ", "in the ",
+                    "from the ")
 # someone else wanting the figure: "my boss wants to know", "the vp asked"
 ASKERS = ("boss", "manager", "vp", "ceo", "director", "head of sales", "team lead", "exec", "execs")
 ASKER_VERBS = ("wants", "wants to know", "want to know", "asked", "asked me", "asks", "needs", "is asking",
@@ -121,7 +126,8 @@ FILLER_TH = (
     "ทั้งบริษัท", "บริษัท", "ของบริษัท", "เรา", "ของเรา", "พวกเรา", "ล่ะ", "ละ", "เลย", "ด้วย", "ครับผม",
     "สรุป", "ทั้ง", "และ", "ให้", "เอา", "สิ", "ซิ", "ๆ", "ประมาณ", "ตัวเลข", "ข้อมูล", "สถิติ", "ผล",
     "เฉลี่ย", "โดยเฉลี่ย", "เปอร์เซ็นต์", "เปอร์เซ็น", "ทำได้", "ทำ", "โอเค", "บอท", "หา", "จาก", "ใช้",
-    "จำนวน", "หน่อยดิ", "ดูดิ", "บอกดิ", "เด้อ", "ต้อง", "1 ราย", "1ราย", "หนึ่งราย", "เรื่อง", "ในเรื่อง", "ไหมคะ", "ได้ไหม", "ได้มั้ย", "กัน", "หรอ", "เหรอ",
+    "จำนวน", "เห็นใน", "เห็นว่า", "อ่าน", "ตามที่เห็นใน", "ตามที่เห็น", "บอกว่า", "ดูไม่ออก", "อ่านไม่ออก",
+    "ต่อว่า", "นี้", "นั้น", "ตก", "ลดลง", "ต่ำ", "เรียน", "เรียนผู้เกี่ยวข้อง", "เรียนทุกท่าน", "หน่อยดิ", "ดูดิ", "บอกดิ", "เด้อ", "ต้อง", "1 ราย", "1ราย", "หนึ่งราย", "เรื่อง", "ในเรื่อง", "ไหมคะ", "ได้ไหม", "ได้มั้ย", "กัน", "หรอ", "เหรอ",
     "จ๊ะ", "จ้ะ", "ค้าบ", "คร้าบ", "ขอบคุณ", "ขอบใจ", "ด่วน", "นิดนึง", "หน่อยนึง", "ว่า", "ทีครับ",
     "คุณ", "พี่", "น้อง", "เฮีย", "เจ๊", "นาย", "นางสาว", "นาง", "ท่าน", "ยัง", "โดย",
     "ขึ้น", "ลง", "ไปแล้ว", "มาแล้ว", "ได้แล้ว", "ประจำ", "ตัว", "ภาพรวม", "โดยรวม", "แค่ไหน", "เท่าไร",
@@ -157,7 +163,8 @@ HELP = ("help", "list", "kpis", "kpi list", "list kpis", "usage", "commands", "w
         "what kind of questions", "what kind of questions can i ask", "what questions can i ask",
         "what can i ask you", "what can you answer", "ต้องพิมพ์ยังไง", "พิมพ์ยังไง", "ถามยังไง", "ต้องถามยังไง",
         "ถามได้ยังไง", "ต้องพิมพ์อะไรบ้าง", "ต้องพิมพ์ไรบ้าง", "พิมพ์อะไรได้บ้าง", "พิมพ์ไรได้บ้าง",
-        "ถามไรได้บ้าง", "ใช้ไงอ่ะ", "ใช้ไง", "what do i type", "what should i type", "what can i type")
+        "ถามไรได้บ้าง", "รายชื่อ kpi", "ขอดูรายชื่อ kpi", "มี kpi อะไรบ้าง", "kpi อะไรบ้าง", "kpi ที่บอทตอบได้",
+        "kpi ที่ตอบได้", "ตอบอะไรได้บ้าง", "ใช้ไงอ่ะ", "ใช้ไง", "what do i type", "what should i type", "what can i type")
 
 # Never skipped, never corrected away: a question that excludes something cannot be answered as if it
 # did not ("revenue not including smb" is not revenue), so these are asked back.
@@ -178,10 +185,11 @@ UNSUPPORTED = {
 TREND = {
     "day": ("daily", "by day", "per day", "each day", "day by day", "รายวัน", "แต่ละวัน", "ต่อวัน"),
     "week": ("weekly", "by week", "per week", "each week", "week by week", "รายสัปดาห์", "แต่ละสัปดาห์",
-             "รายอาทิตย์", "รายวีค"),
+             "รายอาทิตย์", "รายวีค", "สัปดาห์ต่อสัปดาห์"),
     "month": ("monthly", "by month", "per month", "each month", "month by month", "รายเดือน", "แต่ละเดือน",
-              "ต่อเดือน"),
-    "quarter": ("quarterly", "by quarter", "per quarter", "each quarter", "รายไตรมาส", "แต่ละไตรมาส"),
+              "ต่อเดือน", "เดือนต่อเดือน"),
+    "quarter": ("quarterly", "by quarter", "per quarter", "each quarter", "รายไตรมาส", "แต่ละไตรมาส",
+                "ไตรมาสต่อไตรมาส"),
     "year": ("yearly", "annual", "annually", "by year", "per year", "each year", "รายปี", "แต่ละปี"),
 }
 
@@ -289,6 +297,8 @@ YOY = ("yoy", "y/y", "y-o-y", "year over year", "year-over-year", "year on year"
        "same quarter a year ago", "the same month a year ago", "same month a year ago", "the same period a year ago",
        "same period a year ago", "the same week a year ago", "ช่วงเดียวกันของปีงบที่แล้ว",
        "ช่วงเดียวกันปีงบที่แล้ว", "ช่วงเดียวกันของปีงบก่อน")
+YOY += tuple(f"{unit}เดียวกัน{of}ปี{last}" for unit in ("สัปดาห์", "อาทิตย์", "วัน", "เดือน", "ไตรมาส", "ช่วง")
+             for of in ("", "ของ") for last in ("ที่แล้ว", "ก่อน"))
 # "same qtr last yr", "the same wk last fy": as people clip them on a phone
 YOY += tuple(f"{the}same {unit} {last} {year}" for the in ("", "the ")
              for unit in ("qtr", "mo", "mth", "wk", "period", "time", "month", "quarter", "week", "day")
@@ -337,7 +347,7 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                          "acquisition", "win a new customer", "win each new customer", "win new customers",
                          "to win a customer", "to win each customer", "หาลูกค้าใหม่", "หาลูกค้าใหม่ได้")),
     "costs": (None, ("cost", "costs", "spend", "spending", "spent", "expense", "expenses", "ต้นทุน",
-                     "ค่าใช้จ่าย", "งบ", "ใช้จ่าย", "ใช้เงิน", "จ่าย", "pay", "paying", "paid", "marketing cost",
+                     "ค่าใช้จ่าย", "งบ", "ใช้จ่าย", "ใช้เงิน", "เสียเงิน", "จ่าย", "pay", "paying", "paid", "marketing cost",
                      "marketing costs", "marketing spend", "ad spend", "ค่าการตลาด", "ค่าโฆษณา")),
     # time to close a deal unless the rest says otherwise (a stage: time in stage; leads: to qualify)
     "time": ("sales_cycle", ("time", "duration", "days", "how long", "how many days", "how fast", "how quickly",
@@ -402,6 +412,8 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "content_engagement": (),
 }
 # KPIs that are per active rep already: "per rep" after them is part of the name, not a breakdown
+# KPIs that are a speed, where "slowest" is the lowest (for a time it is the highest)
+SPEED_KPIS = ("pipeline_velocity",)
 PER_REP_KPIS = ("rep_activity", "revenue_per_rep", "content_engagement")
 # KPIs the reps themselves give: "how did the reps rate the training" is about the reps, not by rep
 RATED_BY_REPS = ("training_effectiveness",)

@@ -948,3 +948,40 @@ def test_since_last_weekday_said_on_that_weekday_is_from_a_week_ago(eng):
     assert start("revenue since last wednesday") == "2026-11-11"
     assert start("revenue since wednesday") == "2026-11-18"
     assert start("revenue since last monday") == start("revenue since monday") == "2026-11-16"
+
+
+@pytest.mark.parametrize("text, kpi, by", [
+    ("morning — following up on the Monday digest: what was win rate by team last week?", "win_rate", "team"),
+    ("the digest says revenue was down last week. how does last week compare with the week before, by region?",
+     "revenue", "region"),
+    ("เห็นใน digest ว่าวินเรทตก ขอดูวินเรทแยกตามทีมของสัปดาห์ที่แล้วหน่อยครับ", "win_rate", "team"),
+    ("เรียนผู้เกี่ยวข้อง ขอทราบต้นทุนการหาลูกค้าใหม่ไตรมาสที่แล้วเทียบกับไตรมาสก่อนหน้าครับ", "cac", None),
+])
+def test_words_about_the_digest_around_a_question_are_chat(text, kpi, by):
+    q = parse(text)
+    assert (q.kpi, q.breakdown) == (kpi, by), text
+
+
+def test_the_slowest_velocity_is_the_lowest_and_the_slowest_cycle_the_longest():
+    assert (parse("which 2 regions have the slowest pipeline velocity this month").rank.order,
+            parse("which 2 regions have the fastest pipeline velocity this month").rank.order) == ("asc", "desc")
+    assert parse("which team has the slowest sales cycle").rank.order == "desc"
+
+
+def test_the_same_week_last_year_in_thai_is_year_over_year():
+    assert parse("ยอดขายสัปดาห์ที่แล้วเทียบสัปดาห์เดียวกันปีที่แล้ว").compare == "yoy"
+
+
+def test_a_trend_over_a_range_typed_in_months():
+    q = parse("ยอดขาย เดือนต่อเดือน ตั้งแต่ ก.ค.")
+    assert (q.trend, q.period.kind) == ("month", "range")
+    with pytest.raises(QueryError):
+        parse("weekly revenue last 60 days")  # its first week would reach back before the window
+
+
+@SQLITE
+def test_this_team_points_back_at_the_team_named(eng):
+    q = eng.parse("smb ทีม วินเรทต่ำ ขอดูวินเรทรายคนของทีมนี้ ไตรมาสนี้")
+    assert (q.kpi, q.breakdown, q.filters) == ("win_rate", "rep", {"team": "smb"})
+    with pytest.raises(QueryError):
+        eng.parse("วินเรทของทีมนี้")  # no team named: which one is not known
