@@ -898,9 +898,10 @@ class _Cand:
     window: tuple[int, int]  # the folded span it replaces
 
 
-def _unknown_spans(toks: list[_Tok]) -> list[tuple[int, int]]:
+def _unknown_spans(toks: list[_Tok], s: str = "") -> list[tuple[int, int]]:
     """Runs of unknown tokens (token indexes, end exclusive); chat words inside a run do not split
-    it (ฤดูกาล is not ฤ + ดู + กาล)."""
+    it (ฤดูกาล is not ฤ + ดู + กาล), unless one is a word of its own between spaces in `s` ("wn rate
+    by reigon" is two typos, each mended on its own)."""
     spans: list[tuple[int, int]] = []
     cur: list[int] | None = None
     for k, tok in enumerate(toks):
@@ -909,7 +910,14 @@ def _unknown_spans(toks: list[_Tok]) -> list[tuple[int, int]]:
                 cur = [k, k + 1]
             else:
                 cur[1] = k + 1
-        elif tok.kind != "filler" and cur is not None:
+            if s and k > 0 and s[toks[k - 1].start:toks[k - 1].end] in ("by", "per") and s[tok.start:tok.end].isascii():
+                # the word after "by" is a dimension of its own: "by tem lst quartr" is "by team" and
+                # "last quarter", never "by" and "the last quarter"
+                spans.append((cur[0], cur[1]))
+                cur = None
+        elif cur is not None and (tok.kind != "filler" or (
+                s and s[tok.start:tok.end].isascii() and tok.start > 0 and s[tok.start - 1] == " "
+                and s[tok.end:tok.end + 1] in (" ", ""))):
             spans.append((cur[0], cur[1]))
             cur = None
     if cur is not None:
@@ -995,7 +1003,7 @@ def _keep(found: dict[tuple, _Cand], cand: _Cand) -> None:
 def _correct(t: _Text, toks: list[_Tok], reading: Reading, want_kpi: bool) -> list[_Tok]:
     """Unknown words corrected when one reading is clearly best; QueryError otherwise."""
     for _round in range(_FUZZY_SPANS + 1):
-        spans = _unknown_spans(toks)
+        spans = _unknown_spans(toks, t.s)
         if not spans:
             return toks
         a, b = spans[0]
@@ -1024,7 +1032,7 @@ def _correct(t: _Text, toks: list[_Tok], reading: Reading, want_kpi: bool) -> li
             toks = [*toks[:a], replace(toks[a], kind="filler"), *toks[b:]]
             continue
         raise _unknown_error(t, toks, spans, cands, want_kpi)
-    raise _unknown_error(t, toks, _unknown_spans(toks), [], want_kpi)
+    raise _unknown_error(t, toks, _unknown_spans(toks, t.s), [], want_kpi)
 
 
 _SPELLED_MAX = 40  # characters a Thai misspelling is looked up over

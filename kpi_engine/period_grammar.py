@@ -11,6 +11,7 @@ A month, quarter or half without a year is the latest one that has started (Peri
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 
 from kpi_engine import recache
@@ -225,6 +226,20 @@ def _range_days(d1: str, m1: str, d2: str, m2: str, y: str | None) -> PeriodSpec
     return PeriodSpec("range", start=a, end=b)
 
 
+def _week_of(d: str, mo: str, y: str | None) -> PeriodSpec:
+    spec = _range_days(d, mo, d, mo, y)
+    return replace(spec, grain="week")
+
+
+def _first_days(n: int, mo: str, y: str | None) -> PeriodSpec:
+    if not 1 <= n <= 31:
+        raise KeyError("not a number of days in a month")
+    yy = year(y) if y else 0
+    end = (yy, month_number(mo), n)
+    _daycheck(*end)
+    return PeriodSpec("range", start=(yy, month_number(mo), 1), end=end)
+
+
 def _g(m: re.Match, k: int) -> str:
     return m.group(k)
 
@@ -356,6 +371,14 @@ _PATTERNS: list[tuple[str, object]] = [
         "recent", grain="half", key="H1", years=-1)),
     (r"(?:ครึ่งปีหลัง|ครึ่งหลังของปี|(?:second|2nd) half(?: of)?) ?(?:ของ ?)?" + _LAST_YEAR, lambda m, f: PeriodSpec(
         "recent", grain="half", key="H2", years=-1)),
+    # the week of nov 2, week starting 2 nov: Monday to Sunday of the week holding that day
+    (r"(?:the )?(?:week|wk) (?:of|starting|beginning|commencing) (?:the )?" + _D + r" ?(?:of )?" + _ANY_M
+     + r"(?: ?,? ?" + _TH_Y + _Y4 + r")?", lambda m, f: _week_of(_g(m, 1), _g(m, 2), _g(m, 3))),
+    (r"(?:the )?(?:week|wk) (?:of|starting|beginning|commencing) " + _EN_M + r" ?" + _D + r"(?:,? ?" + _Y4 + r")?",
+     lambda m, f: _week_of(_g(m, 2), _g(m, 1), _g(m, 3))),
+    # the first 10 days of november, the first week of may: from the 1st
+    (r"(?:the )?first " + _COUNT + r" days (?:of|in) " + _ANY_M + r"(?: ?,? ?" + _TH_Y + _Y4 + r")?",
+     lambda m, f: _first_days(count(_g(m, 1)), _g(m, 2), _g(m, 3))),
     # days: 1-15 Nov, 1 ถึง 10 พ.ย., nov 1 to nov 15, nov 1-15, 1 oct to 15 oct; 2 Nov, Nov 2
     (_FROM + _D + _TO + _D + r" ?(?:of )?" + _ANY_M + r"(?: ?,? ?" + _TH_Y + _Y + r")?",
      lambda m, f: _range_days(_g(m, 1), _g(m, 3), _g(m, 2), _g(m, 3), _g(m, 4))),
@@ -391,6 +414,9 @@ _PATTERNS: list[tuple[str, object]] = [
     (r"(?:since|starting|ตั้งแต่|นับจาก) ?(?:q|ไตรมาส ?(?:ที่ ?)?)" + _N + r"(?: ?" + _TH_Y + _Y4 + r")?",
      lambda m, f: _since_quarter(m)),
     # last friday, วันศุกร์ที่แล้ว: the latest such day before today
+    # monday and tuesday, จันทร์ถึงพุธ: the latest run of those days that is over or running
+    (r"(?:on (?:the )?|เมื่อ ?)?" + _DAY_NAMED + r" ?(and|to|through|thru|-|–|กับ|และ|ถึง) ?" + _DAY_NAMED,
+     lambda m, f: _weekdays(_weekday(_g(m, 1)), _g(m, 3), _weekday(_g(m, 4)))),
     (r"(?:last|previous) " + _DAY_NAMED + r"|" + _DAY_NAMED + r" ?(?:ที่แล้ว|ที่ผ่านมา|ก่อน)",
      lambda m, f: PeriodSpec("recent", grain="named_day", key=str(_weekday(_g(m, 1) or _g(m, 3))), offset=-1)),
     # last weekend, over the weekend, เสาร์อาทิตย์ที่แล้ว: the latest Saturday and Sunday (so far, during one)
@@ -410,6 +436,14 @@ _PATTERNS: list[tuple[str, object]] = [
      + _TH_Y + _Y4, lambda m, f: PeriodSpec(
          "key", key=f"{year(_g(m, 2)):04d}-H{_half_named(_g(m, 1))}")),
 ]
+
+
+def _weekdays(a: int, joined: str, b: int) -> PeriodSpec:
+    """A run of days: "monday to wednesday"; with "and", two days next to each other only ("tuesday
+    and thursday" is two days, not the three from one to the other)."""
+    if joined in ("and", "กับ", "และ") and (b - a) % 7 != 1:
+        raise KeyError("two days apart are not a run")
+    return PeriodSpec("recent", grain="weekdays", key=f"{a}-{b}")
 
 
 def _weekday(typed: str) -> int:

@@ -51,7 +51,7 @@ class PeriodSpec:
                 return _in_year(self.grain or "month", self.key or "", as_of, tz, self.years)
             return _most_recent(self.grain or "month", self.key or "", as_of, tz, ended=self.offset < 0)
         if self.kind == "range":
-            return _range(self.start or (0, 1, 1), self.end, as_of, tz)
+            return _range(self.start or (0, 1, 1), self.end, as_of, tz, week=self.grain == "week")
         if self.grain and self.grain != "day":
             months = {"week": 0, "month": 1, "quarter": 3, "half": 6, "year": 12}.get(self.grain, 1) * (self.n or 1)
             if self.grain == "week":
@@ -133,6 +133,12 @@ def _most_recent(grain: str, key: str, as_of: datetime, tz: ZoneInfo, ended: boo
         if grain == "named_day":
             return periods.from_key(day.isoformat(), as_of, tz)
         return _range((day.year, day.month, day.day), None, as_of, tz)
+    if grain == "weekdays":
+        # "monday to wednesday": from the latest such first day (today if it is one) to the second
+        a, b = (int(x) for x in key.split("-"))
+        first = local.date() - timedelta(days=(local.isoweekday() - a) % 7)
+        last = first + timedelta(days=(b - a) % 7)  # still running: cut at as_of
+        return periods.days_period(first, last, tz, as_of)
     if grain == "weekend":
         # the latest Saturday that has started and its Sunday (to date during it); "last weekend" said on
         # a weekend is the one before
@@ -179,9 +185,10 @@ def _day(year: int, month: int, day: int, last: bool) -> date:
     return date(year, month, day)
 
 
-def _range(start: DayRef, end: DayRef | None, as_of: datetime, tz: ZoneInfo) -> Period:
+def _range(start: DayRef, end: DayRef | None, as_of: datetime, tz: ZoneInfo, week: bool = False) -> Period:
     """Days or whole months from start to end (included). Without years: the latest such run that
-    has started at as_of, the end in the start's year or the next ("Nov to Feb")."""
+    has started at as_of, the end in the start's year or the next ("Nov to Feb"). `week`: the
+    Monday-to-Sunday weeks that hold those days ("the week of nov 2")."""
     local = as_of.astimezone(tz)
     sy, sm, sd = start
     try:
@@ -203,6 +210,10 @@ def _range(start: DayRef, end: DayRef | None, as_of: datetime, tz: ZoneInfo) -> 
         raise periods.PeriodError(f"no such date ({exc})") from None
     if last < first:
         raise periods.PeriodError(f"{first.isoformat()} .. {last.isoformat()} ends before it starts")
+    if week:
+        first -= timedelta(days=first.weekday())
+        last += timedelta(days=6 - last.weekday())
+        return periods.days_period(first, last, tz, as_of)
     if whole:
         months = (last.year - first.year) * 12 + last.month - first.month + 1
         return periods.months_period(datetime(first.year, first.month, 1), months, tz, as_of)

@@ -985,3 +985,31 @@ def test_this_team_points_back_at_the_team_named(eng):
     assert (q.kpi, q.breakdown, q.filters) == ("win_rate", "rep", {"team": "smb"})
     with pytest.raises(QueryError):
         eng.parse("วินเรทของทีมนี้")  # no team named: which one is not known
+
+
+@pytest.mark.parametrize("text, kpi, by", [
+    ("wn rate by reigon last qtr", "win_rate", "region"),
+    ("revnue by reigon this yr", "revenue", "region"),
+    ("wn rte by tem lst quartr", "win_rate", "team"),
+])
+def test_several_typos_in_one_line_are_each_mended(text, kpi, by):
+    q = parse(text)
+    assert (q.kpi, q.breakdown) == (kpi, by), text
+    assert len(q.reading.corrections) >= 2
+
+
+@pytest.mark.parametrize("text, first, last", [
+    ("win rate the week of nov 2", "2026-11-02", "2026-11-09"),
+    ("revenue week starting 9 nov", "2026-11-09", "2026-11-16"),
+    ("leads in the first 10 days of november", "2026-11-01", "2026-11-11"),
+    ("revenue on monday and tuesday", "2026-11-16", "2026-11-18"),
+    ("ยอดขายวันจันทร์ถึงวันพุธ", "2026-11-16", "2026-11-18"),
+])
+def test_days_and_weeks_named_by_their_dates_or_days(text, first, last):
+    p = parse(text).resolve_period(WED, BKK, "month")
+    assert (p.start.date().isoformat(), p.end.date().isoformat()) == (first, last)
+
+
+def test_two_days_apart_joined_by_and_are_not_a_run():
+    with pytest.raises(QueryError):
+        parse("revenue tuesday and thursday")
