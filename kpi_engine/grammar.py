@@ -983,6 +983,8 @@ def _candidates(t: _Text, toks: list[_Tok], a: int, b: int) -> list[_Cand]:
                 if ents:
                     hits.append((score, phrase, phrase, ("entity", tuple(ents))))
         for score, shown, phrase, meaning in hits:
+            if len(g) >= 4 and sorted(g) == sorted(phrase) and g != phrase:
+                score = min(100.0, score + 10)  # the same letters, two swapped ("csta"): closer than any other
             # a reading that only keeps the known word drops the unknown one: fine for a letter
             # typed twice ("ยอดขายย"), never for a separate word ("win rate zzz")
             unknown_len = sum(toks[k].end - toks[k].start for k in range(wa, wb) if toks[k].kind == "unknown")
