@@ -405,7 +405,7 @@ class _Vocab:
         for w in words.YOY:
             self.add(w, ("compare", "yoy"), fuzzy=len(w) > 4)
         self._choice("vs last year", "vs last year", ("compare", "yoy"))
-        for w in words.PREVIOUS:
+        for w in (*words.PREVIOUS, "the one before", "the one before that"):
             self.add(w, ("compare", "previous"))
         for w in ("prev", "previous", "prior", "before", "last", "ก่อนหน้า"):
             self.add(w, ("prevword", None))
@@ -1239,12 +1239,17 @@ _ASIDE_ENDS = frozenset((",", ":", "-", ";"))
 def _without_aside(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str) -> Query | None:
     """"in a cab - my avg deal size l90d", "walking into a client mtg, my csat…": a question that fails
     on words before a comma, colon or dash is read without them, when what follows is a whole question
-    and they say nothing it could use: no KPI, period, breakdown, "my", nor a value it filters by."""
+    and they say nothing it could use: no KPI, breakdown or "my"; a period or a value it filters by only
+    where it names its own ("quarter closes dec 31 - my attainment qtd", "Jeab wants it - how many
+    deals did I close")."""
     for k, tok in enumerate(toks):
         if tok.kind != "filler" or t.s[tok.start:tok.end] not in _ASIDE_ENDS:
             continue
         aside, rest = toks[:k], toks[k + 1:]
-        if not rest or any(x.kind in _ASIDE_KEEPS for x in aside):
+        if not rest:
+            return None
+        own_period = any(x.kind == "period" for x in rest)
+        if any(x.kind in _ASIDE_KEEPS and not (x.kind in ("period", "prevword") and own_period) for x in aside):
             return None
         reading = Reading(text=raw)
         try:
@@ -1253,7 +1258,8 @@ def _without_aside(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str
             continue
         if not isinstance(q, Query):
             return None
-        dims = set(cat[q.kpi].filters)
+        own = set(q.filters) | ({"rep"} if q.mine == "rep" else set()) | ({"team"} if q.mine == "team" else set())
+        dims = set(cat[q.kpi].filters) - own
         if any(e.dim in dims for x in aside if x.kind == "entity" for e in x.value):  # type: ignore[union-attr]
             return None
         if aside:

@@ -793,13 +793,18 @@ def test_ask_prints_no_terminal_control_codes_from_imported_names(store_url, sto
 # ---------------------------------------------------------------- asides, teams by a person, definitions
 
 
+@SQLITE
 @pytest.mark.parametrize("text, kpi, aside", [
     ("in a cab — my avg deal size l90d", "avg_deal_size", "in a cab"),
     ("walking into a client mtg, my csat last quarter", "csat", "walking into a client mtg"),
     ("btw meetings: did i hit my quota last month", "target_attainment", "btw meetings"),
+    # a period or a person in the aside, where the question names its own
+    ("quarter closes dec 31 — what's my attainment qtd", "target_attainment", "quarter closes dec 31"),
+    ("Ton wants it before our 1:1 — how many deals did I close in October", "deals_closed",
+     "Ton wants it before our 1:1"),
 ])
-def test_an_aside_before_a_comma_colon_or_dash_is_left_out_and_said(text, kpi, aside):
-    q = parse(text)
+def test_an_aside_before_a_comma_colon_or_dash_is_left_out_and_said(eng, text, kpi, aside):
+    q = eng.parse(text)
     assert (q.kpi, q.mine) == (kpi, "rep"), text
     assert {"code": "aside", "text": aside} in q.reading.assumptions
 
@@ -810,6 +815,8 @@ def test_an_aside_that_names_what_the_question_could_use_is_never_left_out(eng):
         eng.parse("Somchai zzzq: win rate this month")  # the rep could be whose win rate
     with pytest.raises(QueryError):
         eng.parse("last quarter zzzq: win rate")  # the period could be the question's
+    with pytest.raises(QueryError):
+        eng.parse("Somchai zzzq: how many deals did we close")  # whose deals: the aside could say
     q = eng.parse("in a cab - my win rate this month")
     line = reading_line(eng.answer(for_user(q, "r1", "ent"), NOW), q, eng.names, "en")
     assert line.endswith("left out “in a cab”")
