@@ -227,8 +227,9 @@ def _current_phrases() -> dict[tuple[str, int], list[str]]:
             add(grain, -2, f"{u} before last", f"the {u} before last")
         for u in en:
             for since in ("since the start of", "since the beginning of", "from the start of", "from the beginning of",
-                          "since start of", "from start of"):
-                add(grain, 0, f"{since} the {u}", f"{since} this {u}")
+                          "since start of", "from start of", "since beginning of", "since begin of",
+                          "from beginning of", "from begin of"):
+                add(grain, 0, f"{since} the {u}", f"{since} this {u}", f"{since} {u}")
             add(grain, 0, f"start of {u} to date", f"start of the {u} to date", f"beginning of the {u} to now")
         for u in th:
             add(grain, 0, f"{u}นี้", f"{u}ปัจจุบัน", f"ตั้งแต่ต้น{u}", f"{u}นี้ถึงตอนนี้", f"ตั้งแต่ต้น{u}นี้")
@@ -768,6 +769,19 @@ def _spec_grain(p: PeriodSpec) -> str | None:
     return None
 
 
+_UNIT_SAID = [(grain, recache.compile(r"(?:^|\s|เดียวกัน|ของ)(?:" + "|".join(re.escape(u) for u in units) + r")(?:\s|$|เดียวกัน)"))
+              for grain, units in (("week", ("week", "wk", "สัปดาห์", "อาทิตย์")), ("month", ("month", "mo", "mth", "เดือน")),
+                                   ("quarter", ("quarter", "qtr", "ไตรมาส")))]
+
+
+def _unit_said(text: str) -> str | None:
+    """The period unit a comparison names ("same quarter last year": quarter), if one."""
+    for grain, rx in _UNIT_SAID:
+        if rx.search(text):
+            return grain
+    return None
+
+
 def _span_holds(p: PeriodSpec, grain: str) -> bool:
     """A range whose words give no grain is made of whole periods of `grain` from its first day: one
     typed in months ("since july", "from may to september") of months and days, one typed in days of
@@ -879,8 +893,9 @@ def _combine(t: _Text, toks: list[_Tok]) -> list[_Tok]:
             # something (last what?) and is asked back
             alone = t.s[tok.start:tok.end] in ("last", "before")
             tok = replace(tok, kind="unknown" if alone else "compare", value=None if alone else "previous")
-        if tok.kind in ("by", "whichword", "whichafter"):
-            tok = replace(tok, kind="filler")
+        if tok.kind in ("by", "whichword", "whichafter") and not (nxt is not None and nxt.kind == "unknown"
+                                                                and tok.kind != "whichafter"):
+            tok = replace(tok, kind="filler")  # before a word not yet read, kept: it may be a typo of a dimension
         out.append(tok)
         k += 1
     return out
@@ -983,8 +998,6 @@ def _candidates(t: _Text, toks: list[_Tok], a: int, b: int) -> list[_Cand]:
                 if ents:
                     hits.append((score, phrase, phrase, ("entity", tuple(ents))))
         for score, shown, phrase, meaning in hits:
-            if len(g) >= 4 and sorted(g) == sorted(phrase) and g != phrase:
-                score = min(100.0, score + 10)  # the same letters, two swapped ("csta"): closer than any other
             # a reading that only keeps the known word drops the unknown one: fine for a letter
             # typed twice ("ยอดขายย"), never for a separate word ("win rate zzz")
             unknown_len = sum(toks[k].end - toks[k].start for k in range(wa, wb) if toks[k].kind == "unknown")
@@ -1043,25 +1056,31 @@ _SPELLED_MAX = 40  # characters a Thai misspelling is looked up over
 def _spelled(t: _Text, toks: list[_Tok], a: int) -> _Cand | None:
     """A Thai run that is a known phrase spelt another way (ไตรมาศที่แล้ว, สัปดา, เหนีอ): the longest text
     from the run's start, to a token's end, whose thai_skeleton is one phrase's (and one meaning's)."""
-    p = toks[a].start
-    if not is_thai(t.s[p]):
+    if not is_thai(t.s[toks[a].start]):
         return None
-    ends = sorted({tok.end for tok in toks[a:] if tok.end - p <= _SPELLED_MAX}, reverse=True)
-    lex = _lex_skeletons(t.lex)
-    for q in ends:
-        sk = thai_skeleton(t.s[p:q])
-        if len(sk) < 3:
+    # from the run's start, or from a Thai word or two glued before it ("ต้นทุนต่อลืด": the whole name)
+    starts = [toks[a].start]
+    for j in (a - 1, a - 2):
+        if j < 0 or toks[j].end != starts[-1] or not is_thai(t.s[toks[j].start]):
             break
-        hit = t.vocab.skeletons.get(sk) or lex.get(sk)
-        if hit is None:
-            continue
-        phrase, meaning = hit
-        if meaning[0] == "entity":
-            ents = visible_only(meaning[1], t.opts.visible)  # type: ignore[arg-type]
-            if not ents:
+        starts.append(toks[j].start)
+    lex = _lex_skeletons(t.lex)
+    for p in reversed(starts):
+        ends = sorted({tok.end for tok in toks[a:] if tok.end - p <= _SPELLED_MAX}, reverse=True)
+        for q in ends:
+            sk = thai_skeleton(t.s[p:q])
+            if len(sk) < 3:
+                break
+            hit = t.vocab.skeletons.get(sk) or lex.get(sk)
+            if hit is None:
                 continue
-            meaning = ("entity", tuple(ents))
-        return _Cand(100.0, phrase, phrase, meaning, (p, q))
+            phrase, meaning = hit
+            if meaning[0] == "entity":
+                ents = visible_only(meaning[1], t.opts.visible)  # type: ignore[arg-type]
+                if not ents:
+                    continue
+                meaning = ("entity", tuple(ents))
+            return _Cand(100.0, phrase, phrase, meaning, (p, q))
     return None
 
 
@@ -1223,6 +1242,7 @@ def _defined(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec]) -> list[_Tok]:
 
 
 _EVENT_KPIS = frozenset(("deals_closed", "lead_volume"))
+_COUNT_WORDS = frozenset(("how many", "number of", "count", "count of", "กี่", "จำนวน", "กี่ดีล"))
 _AVERAGE_WORDS = frozenset(("avg", "average", "on average", "on avg", "mean", "เฉลี่ย", "โดยเฉลี่ย"))
 _EACH = ("each", "every", "แต่ละ", "ทุก")
 _BRING_IN = frozenset(("bring in", "brings in", "brought in", "bring", "make", "makes", "made", "earn", "earned",
@@ -1246,17 +1266,22 @@ def _without_aside(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str
         if tok.kind != "filler" or t.s[tok.start:tok.end] not in _ASIDE_ENDS:
             continue
         aside, rest = toks[:k], toks[k + 1:]
-        if not rest:
-            return None
+        if not any(any(ch.isalnum() for ch in t.s[x.start:x.end]) for x in rest):
+            return None  # "asdf jkl;;": nothing after the mark
         own_period = any(x.kind == "period" for x in rest)
-        if any(x.kind in _ASIDE_KEEPS and not (x.kind in ("period", "prevword") and own_period) for x in aside):
+        keeps = any(x.kind in _ASIDE_KEEPS and not (x.kind in ("period", "prevword") and own_period) for x in aside)
+        if keeps and any(x.kind in ("kpi", "topic") for x in aside):
             return None
         reading = Reading(text=raw)
         try:
             q = _Builder(t, rest, cat, reading).build()
         except QueryError:
+            if keeps:
+                return None
             continue
-        if not isinstance(q, Query):
+        if isinstance(q, HelpRequest):
+            return q  # "hi, I'm on the marketing team - what can this bot answer?": who asks is no KPI
+        if keeps:
             return None
         own = set(q.filters) | ({"rep"} if q.mine == "rep" else set()) | ({"team"} if q.mine == "team" else set())
         dims = set(cat[q.kpi].filters) - own
@@ -1309,6 +1334,7 @@ class _Builder:
         # "… revenue in october vs last year, can you help with that?": the question is what is asked
         self.toks = [replace(tok, kind="filler") if tok.kind == "help" else tok for tok in self.toks]
         kinds.discard("help")
+        self._stuck_counted()
         for tok in self.toks:  # refused before anything is corrected
             if tok.kind == "negation":
                 word = self.typed(tok)
@@ -1318,7 +1344,7 @@ class _Builder:
                                word=word)
             if tok.kind == "unsupported":
                 word = self.typed(tok)
-                if tok.value == "open" and self._about_stages():
+                if tok.value == "open" and self._about_stages() and not self._counted():
                     continue  # "ดีลค้างอยู่ในขั้นตอน qualification นานแค่ไหน": deals stuck in a stage
                 en, th = _UNSUPPORTED_MESSAGES[str(tok.value)]
                 raise self.err(f'"{_q(word)}": {en}', f'"{_q(word)}": {th}', word=word)
@@ -1351,6 +1377,23 @@ class _Builder:
         return Query(kpi=spec.key, period=period, breakdown=breakdown, filters=filters, compare=compare,  # type: ignore[arg-type]
                      chart=chart, trend=self.trend, lang=self.lang, compare_period=compare_period,  # type: ignore[arg-type]
                      rank=rank, mine=mine, reading=self.reading)
+
+    def _stuck_counted(self) -> None:
+        """"how many deals are stuck in negotiation": a count of open deals in a stage, which is the
+        open pipeline (not a KPI here); "how long are deals stuck" is the time in stage."""
+        s = self.t.s
+        stuck = [tok for tok in self.toks if tok.kind == "kpi" and tok.value == "stage_duration"
+                 and ("stuck" in s[tok.start:tok.end] or "ค้าง" in s[tok.start:tok.end])]
+        if stuck and self._counted():
+            word = self.typed(stuck[0])
+            en, th = _UNSUPPORTED_MESSAGES["open"]
+            raise self.err(f'"{_q(word)}": {en}', f'"{_q(word)}": {th}', word=word)
+
+    def _counted(self) -> bool:
+        """A count is asked ("how many", "กี่"), not a time ("how long", "นานแค่ไหน")."""
+        s = self.t.s
+        return (not any(tok.kind == "topic" and tok.value == "time" for tok in self.toks)
+                and any(tok.kind == "filler" and s[tok.start:tok.end] in _COUNT_WORDS for tok in self.toks))
 
     def _words(self) -> bool:
         """Anything but punctuation?"""
@@ -1463,9 +1506,8 @@ class _Builder:
             after = k + 1
             while after < min(len(toks), k + 3) and toks[after].kind == "filler":  # ของ, พี่, คุณ
                 after += 1
-            if before >= 0 and (before < k - 1 or s[toks[before].end - 2:toks[before].end] in ("'s", "’s")
-                                or _possessive(self.t, toks[before].start, toks[before].end) is not None):
-                j = before  # Jeab's team, noks team
+            if before >= 0 and not is_thai(s[tok.start]):
+                j = before  # Jeab's team, noks team, jeab team: a person's name (checked below) before "team"
             elif self.lang == "th" and after < len(toks) and is_thai(s[tok.start]):
                 j = after  # ทีมพี่เจี๊ยบ
             else:
@@ -1887,6 +1929,13 @@ class _Builder:
         period = self._one(main)
         if over and period is None:
             period = PeriodSpec("current", grain=over)
+        if period is None:
+            # "… compare same quarter last year", "เทียบเดือนเดียวกันปีที่แล้ว": this quarter, this month
+            for tok in toks:
+                grain = _unit_said(self.t.s[tok.start:tok.end]) if tok.kind == "compare" else None
+                if grain is not None:
+                    period = PeriodSpec("current", grain=grain)
+                    break
         trend = next((tok for tok in toks if tok.kind == "trend"), None)
         if trend is not None:
             grain = str(trend.value)

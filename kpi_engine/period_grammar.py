@@ -104,6 +104,9 @@ _DAY_NAMED = "(" + "|".join(sorted((re.escape(w) for w in WEEKDAYS if (len(w) > 
                                    reverse=True)) + "|วัน ?(" + "|".join(
     sorted((re.escape(w.removeprefix("วัน")) for w in WEEKDAYS if not w.isascii()), key=len, reverse=True)) + "))"
 _FY = r"(?:fy|fiscal year|fiscal|financial year|ปีงบประมาณ|ปีงบ|ปีบัญชี) ?"
+# this or last fiscal year, said without its number (group: "this" words or "last" words)
+_FY_NOW = (r"(?:(this|current|ปี(?:งบ|งบประมาณ|บัญชี) ?(?=นี้))|(last|previous|prior|ปี(?:งบ|งบประมาณ|บัญชี) ?(?=ที่แล้ว|ก่อน)))"
+           r" ?(?:fy|fiscal year|financial year|นี้|ที่แล้ว|ก่อน)")
 # a half or an ordinal quarter said in words, before the year it is of (group 1: which one)
 _HALF_EN = r"(?:the )?(first|1st|second|2nd) half (?:of )?(?:the )?"
 _HALF_TH = r"(ครึ่งปีแรก|ครึ่งแรก|ครึ่งปีหลัง|ครึ่งหลัง) ?(?:ของ ?)?"
@@ -226,6 +229,20 @@ def _range_days(d1: str, m1: str, d2: str, m2: str, y: str | None) -> PeriodSpec
     return PeriodSpec("range", start=a, end=b)
 
 
+def _numeric_days(m: re.Match) -> PeriodSpec:
+    y1, y2 = _g(m, 3), _g(m, 6)
+    a = (year(y1) if y1 else (year(y2) if y2 else 0), _month(int(_g(m, 2))), int(_g(m, 1)))
+    b = (year(y2) if y2 else a[0], _month(int(_g(m, 5))), int(_g(m, 4)))
+    _daycheck(*a)
+    _daycheck(*b)
+    return PeriodSpec("range", start=a, end=b)
+
+
+def _fiscal_part(kind: str, n: int, last: str | None, f: int) -> PeriodSpec:
+    grain = "fiscal_quarter" if kind == "Q" else "fiscal_half"
+    return PeriodSpec("recent", grain=grain, key=f"{kind}{n}", years=-1 if last else 0, fiscal_start=f)
+
+
 def _week_of(d: str, mo: str, y: str | None) -> PeriodSpec:
     spec = _range_days(d, mo, d, mo, y)
     return replace(spec, grain="week")
@@ -327,6 +344,14 @@ _PATTERNS: list[tuple[str, object]] = [
         "recent", grain="quarter", key=f"Q{_quarter(_g(m, 1))}", offset=-1)),
     (r"ไตรมาส ?(?:ที่ ?)?" + _N + r" ?" + _AGO_TH, lambda m, f: PeriodSpec(
         "recent", grain="quarter", key=f"Q{_quarter(_g(m, 1))}", offset=-1)),
+    # a quarter or half of this or last fiscal year: "Q1 ปีงบนี้", "ไตรมาสแรกของปีงบนี้", "Q2 of last FY"
+    (r"(?:q|ไตรมาส ?(?:ที่ ?)?)" + _N + r" ?(?:of |ของ ?)?(?:the )?" + _FY_NOW,
+     lambda m, f: _fiscal_part("Q", _quarter(_g(m, 1)), _g(m, 3), f)),
+    (r"(?:ไตรมาส ?" + _ORD_TH + r"|(?:the )?" + _ORD_EN + r" (?:quarter|qtr)) ?(?:of |ของ ?)?(?:the )?" + _FY_NOW,
+     lambda m, f: _fiscal_part("Q", _ORD[_g(m, 1) or _g(m, 2)], _g(m, 4), f)),
+    (r"h" + _N + r" ?(?:of |ของ ?)?(?:the )?" + _FY_NOW, lambda m, f: _fiscal_part("H", _half(_g(m, 1)), _g(m, 3), f)),
+    ("(?:" + _HALF_EN + "|" + _HALF_TH + ")" + _FY_NOW,
+     lambda m, f: _fiscal_part("H", _half_named(_g(m, 1) or _g(m, 2)), _g(m, 4), f)),
     # "Q4 last year", "May this year", "ไตรมาส 4 ปีที่แล้ว", "H1 last year"
     (r"q" + _N + r" ?(?:of )?" + _LAST_YEAR, lambda m, f: PeriodSpec(
         "recent", grain="quarter", key=f"Q{_quarter(_g(m, 1))}", years=-1)),
@@ -371,6 +396,9 @@ _PATTERNS: list[tuple[str, object]] = [
         "recent", grain="half", key="H1", years=-1)),
     (r"(?:ครึ่งปีหลัง|ครึ่งหลังของปี|(?:second|2nd) half(?: of)?) ?(?:ของ ?)?" + _LAST_YEAR, lambda m, f: PeriodSpec(
         "recent", grain="half", key="H2", years=-1)),
+    # 1/11–15/11, 1/10/2569 - 15/10/2569: day/month, as Thailand and most of the world write dates
+    (_FROM + r"([0-9]{1,2})/([0-9]{1,2})(?:/" + _Y + r")?" + _TO + r"([0-9]{1,2})/([0-9]{1,2})(?:/" + _Y + r")?(?![0-9/])",
+     lambda m, f: _numeric_days(m)),
     # the week of nov 2, week starting 2 nov: Monday to Sunday of the week holding that day
     (r"(?:the )?(?:week|wk) (?:of|starting|beginning|commencing) (?:the )?" + _D + r" ?(?:of )?" + _ANY_M
      + r"(?: ?,? ?" + _TH_Y + _Y4 + r")?", lambda m, f: _week_of(_g(m, 1), _g(m, 2), _g(m, 3))),

@@ -48,7 +48,7 @@ class PeriodSpec:
             return _from_key(self.key or "", as_of, tz, self.fiscal_start)
         if self.kind == "recent":
             if self.years is not None:
-                return _in_year(self.grain or "month", self.key or "", as_of, tz, self.years)
+                return _in_year(self.grain or "month", self.key or "", as_of, tz, self.years, self.fiscal_start)
             return _most_recent(self.grain or "month", self.key or "", as_of, tz, ended=self.offset < 0)
         if self.kind == "range":
             return _range(self.start or (0, 1, 1), self.end, as_of, tz, week=self.grain == "week")
@@ -173,8 +173,13 @@ def _most_recent(grain: str, key: str, as_of: datetime, tz: ZoneInfo, ended: boo
     return _part(grain, year, n, as_of, tz)
 
 
-def _in_year(grain: str, key: str, as_of: datetime, tz: ZoneInfo, years: int) -> Period:
-    """That month, quarter or half of a calendar year counted from as_of's ("Q4 last year")."""
+def _in_year(grain: str, key: str, as_of: datetime, tz: ZoneInfo, years: int, fiscal_start: int = 1) -> Period:
+    """That month, quarter or half of a calendar year counted from as_of's ("Q4 last year"); a
+    fiscal quarter or half of a fiscal year counted from as_of's ("Q1 ปีงบนี้", "H2 of last FY")."""
+    if grain in ("fiscal_quarter", "fiscal_half"):
+        local = as_of.astimezone(tz).replace(tzinfo=None)
+        name = periods.fiscal_year_name(periods.fiscal_year_start(local, fiscal_start)) + years
+        return _from_key(f"FY{name:04d}-{key}", as_of, tz, fiscal_start)
     return _part(grain, as_of.astimezone(tz).year + years, _part_number(grain, key), as_of, tz)
 
 

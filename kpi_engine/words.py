@@ -27,7 +27,8 @@ FILLER_EN = (
     "metric", "metrics", "result", "results", "performing", "performance", "perform", "going", "been",
     "up", "as", "as of", "in terms of", "whole", "company", "the company", "company wide",
     "company-wide", "all up", "guys", "folks", "yo", "hey", "hiya",
-    "'s", "s", "'d", "following up on", "following up", "follow up on", "follow-up on", "saw", "seen",
+    "'s", "s", "'d", "their", "he", "she", "held", "or not", "already or not", "yet or not", "already",
+    "following up on", "following up", "follow up on", "follow-up on", "saw", "seen",
     "says", "said", "showed", "shows only", "only shows", "was down", "were down", "is down",
     "was up", "were up", "is up", "went down", "went up", "down", "dropped", "fell", "declined", "is low", "was low", "are low", "were low", "looks low",
     "is high", "was high", "looks high", "who'd", "who’d", "that'd", "w/", "rate", "rated", "pass", "passes", "go by", "goes by", "on average", "on avg", "did we", "have we", "we've", "have", "has", "had", "get me", "let me know", "let's see",
@@ -127,7 +128,7 @@ FILLER_TH = (
     "สรุป", "ทั้ง", "และ", "ให้", "เอา", "สิ", "ซิ", "ๆ", "ประมาณ", "ตัวเลข", "ข้อมูล", "สถิติ", "ผล",
     "เฉลี่ย", "โดยเฉลี่ย", "เปอร์เซ็นต์", "เปอร์เซ็น", "ทำได้", "ทำ", "โอเค", "บอท", "หา", "จาก", "ใช้",
     "จำนวน", "เห็นใน", "เห็นว่า", "อ่าน", "ตามที่เห็นใน", "ตามที่เห็น", "บอกว่า", "ดูไม่ออก", "อ่านไม่ออก",
-    "ต่อว่า", "กว่าจะ", "นี้", "นั้น", "ตก", "ลดลง", "ต่ำ", "เรียน", "เรียนผู้เกี่ยวข้อง", "เรียนทุกท่าน", "หน่อยดิ", "ดูดิ", "บอกดิ", "เด้อ", "ต้อง", "1 ราย", "1ราย", "หนึ่งราย", "เรื่อง", "ในเรื่อง", "ไหมคะ", "ได้ไหม", "ได้มั้ย", "กัน", "หรอ", "เหรอ",
+    "ต่อว่า", "กว่าจะ", "ถึงจะ", "ขาดอีก", "กี่อัน", "ติด", "หรือยัง", "ยัง", "นี้", "นั้น", "ตก", "ลดลง", "ต่ำ", "เรียน", "เรียนผู้เกี่ยวข้อง", "เรียนทุกท่าน", "หน่อยดิ", "ดูดิ", "บอกดิ", "เด้อ", "ต้อง", "1 ราย", "1ราย", "หนึ่งราย", "เรื่อง", "ในเรื่อง", "ไหมคะ", "ได้ไหม", "ได้มั้ย", "กัน", "หรอ", "เหรอ",
     "จ๊ะ", "จ้ะ", "ค้าบ", "คร้าบ", "ขอบคุณ", "ขอบใจ", "ด่วน", "นิดนึง", "หน่อยนึง", "ว่า", "ทีครับ",
     "คุณ", "พี่", "น้อง", "เฮีย", "เจ๊", "นาย", "นางสาว", "นาง", "ท่าน", "ยัง", "โดย",
     "ขึ้น", "ลง", "ไปแล้ว", "มาแล้ว", "ได้แล้ว", "ประจำ", "ตัว", "ภาพรวม", "โดยรวม", "แค่ไหน", "เท่าไร",
@@ -151,7 +152,8 @@ FILLER_TH = (
     "ก่อนเข้าประชุม", "หลังเข้าประชุม", "สัดส่วน", "กี่เปอร์เซ็นต์", "กี่เปอร์เซ็น", "กี่ %",
 )
 # Honorifics and the like before a name (คุณสมชาย, พี่ต้น, น้องนก, k.somchai, khun somchai)
-HONORIFICS = ("khun", "k.", "p'", "n'", "mr", "mr.", "ms", "ms.", "mrs", "mrs.")
+HONORIFICS = ("khun", "k.", "p'", "n'", "mr", "mr.", "ms", "ms.", "mrs", "mrs.", "nong", "hia", "pee", "phi", "p.",
+              "jae", "je", "เฮีย", "เจ๊")
 
 # Alone (or with chat words only) these ask for the usage.
 GREETINGS = ("hi", "hi there", "hello there", "hello", "hey", "hiya", "yo", "good morning", "morning", "สวัสดี", "สวัสดีครับ",
@@ -161,7 +163,8 @@ HELP = ("help", "list", "kpis", "kpi list", "list kpis", "usage", "commands", "w
         "ช่วยด้วย", "ใช้ยังไง", "ถามอะไรได้บ้าง", "ทำอะไรได้บ้าง", "เมนู", "how to use", "how do i use this",
         "how does this work", "ใช้งานยังไง", "ใช้งานอย่างไร", "ใช้อย่างไร", "วิธีใช้งาน",
         "what kind of questions", "what kind of questions can i ask", "what questions can i ask",
-        "what can i ask you", "what can you answer", "ต้องพิมพ์ยังไง", "พิมพ์ยังไง", "ถามยังไง", "ต้องถามยังไง",
+        "what can i ask you", "what can you answer", "what can this bot answer", "what can the bot answer",
+        "what can this bot do", "ใช้บอทยังไง", "บอทใช้ยังไง", "ใช้บอทยังไงอ่ะ", "ต้องพิมพ์ยังไง", "พิมพ์ยังไง", "ถามยังไง", "ต้องถามยังไง",
         "ถามได้ยังไง", "ต้องพิมพ์อะไรบ้าง", "ต้องพิมพ์ไรบ้าง", "พิมพ์อะไรได้บ้าง", "พิมพ์ไรได้บ้าง",
         "ถามไรได้บ้าง", "รายชื่อ kpi", "ขอดูรายชื่อ kpi", "มี kpi อะไรบ้าง", "kpi อะไรบ้าง", "kpi ที่บอทตอบได้",
         "kpi ที่ตอบได้", "ตอบอะไรได้บ้าง", "ใช้ไงอ่ะ", "ใช้ไง", "what do i type", "what should i type", "what can i type")
@@ -201,8 +204,10 @@ MINE_REP = ("my", "mine", "my own", "myself", "me myself", "assigned to me", "�
             # "I" as the one who sold: "deals closed by me", "how am i doing", "what did i close"
             "by me", "am i", "how am i", "did i", "have i", "i'm doing", "im doing",
             *(f"i {verb}" for verb in ("win", "won", "close", "closed", "sell", "sold", "made", "make", "brought in",
-                                       "bring in", "booked", "logged", "reached", "hit", "personally")),
-            "me personally", "take me", "takes me", "took me", "it take me")
+                                       "bring in", "booked", "logged", "reached", "reach", "hit", "achieve",
+                                       "achieved", "personally")),
+            "me personally", "of me", "for me personally", "ที่ได้รับมอบหมายให้ผม", "ได้รับมอบหมายให้ผม",
+            "มอบหมายให้ผม", "ที่ได้รับมอบหมายให้ฉัน", "ในพอร์ตผม", "ในพอร์ตหนู", "ในพอร์ตฉัน", "พอร์ตผม", "พอร์ตหนู", "take me", "takes me", "took me", "it take me")
 MINE_TEAM = ("my team", "my team's", "our team", "our team's", "my teams", "ทีมเรา", "ทีมผม", "ทีมฉัน",
              "ทีมหนู", "ทีมของฉัน", "ทีมของผม", "ทีมของเรา", "ทีมของหนู", "ทีมตัวเอง")
 
@@ -307,7 +312,10 @@ YOY = tuple(dict.fromkeys(YOY))
 YOY_AFTER_VS = ("last year", "previous year", "ปีที่แล้ว", "ปีก่อน", "ปีที่ผ่านมา", "ปีก่อนหน้า")
 PREVIOUS = ("previous period", "prior period", "the period before", "last period", "the previous period",
             "the same days last week", "same days last week", "the same days last month", "same days last month",
-            "ช่วงก่อน", "ช่วงก่อนหน้า", "ช่วงที่แล้ว", "ครั้งก่อน")
+            "ช่วงก่อน", "ช่วงก่อนหน้า", "ช่วงที่แล้ว", "ครั้งก่อน",
+            # the same days of the period before: "ตั้งแต่ต้นเดือน เทียบช่วงเดียวกันเดือนที่แล้ว"
+            *(f"ช่วงเดียวกัน{of}{unit}{last}" for of in ("", "ของ") for unit in ("เดือน", "สัปดาห์", "อาทิตย์", "ไตรมาส")
+              for last in ("ที่แล้ว", "ก่อน")))
 PREVIOUS_AFTER_VS = ("previous", "prev", "prior", "last", "before", "the previous", "ก่อนหน้า", "ก่อน")
 # "mom", "qoq": compared with the previous month / quarter, which also sets the period
 OVER_PERIOD = {
@@ -336,10 +344,11 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                                "close", "closed", "closes", "closing", "win", "won", "wins", "ดีล", "ปิด",
                                "ปิดได้", "ชนะ", "ได้ดีล", "โอกาสการขาย")),
     "pipeline": ("pipeline_velocity", ("pipeline", "pipe", "ไปป์ไลน์", "ไพพ์ไลน์", "ไปป์ไลน์")),
-    "leads": ("lead_volume", ("lead", "leads", "ลีด", "ลีดส์", "mql", "mqls", "prospects", "prospect")),
+    "leads": ("lead_volume", ("lead", "leads", "ลีด", "ลีดส์", "ลีดเข้า", "ลีดเข้ามา", "mql", "mqls", "prospects", "prospect")),
     "qualified": (None, ("qualified", "qualify", "qualification", "sql", "sqls", "คัดกรอง")),
     # leads turned into qualified ones: "which channel converts leads best", "เปลี่ยนลีดเป็น qualified"
-    "conversion": ("lead_conversion", ("convert", "converts", "converted", "converting", "turn into", "turns into",
+    "conversion": ("lead_conversion", ("convert", "converts", "converted", "converting", "คอนเวิร์ต", "คอนเวิร์ท",
+                                       "คอนเวิร์ส", "turn into", "turns into",
                                        "turned into", "เปลี่ยน", "เปลี่ยนเป็น", "แปลง", "แปลงเป็น", "กลายเป็น",
                                        "กลาย")),
     "customers": (None, ("customer", "customers", "client", "clients", "account", "accounts", "buyer", "buyers",

@@ -1020,3 +1020,68 @@ def test_days_and_weeks_named_by_their_dates_or_days(text, first, last):
 def test_two_days_apart_joined_by_and_are_not_a_run():
     with pytest.raises(QueryError):
         parse("revenue tuesday and thursday")
+
+
+# ---------------------------------------------------------------- heldout15-16 kinds
+
+
+@pytest.mark.parametrize("text", ["how many deals are stuck in negotiation right now",
+                                  "ดีลค้างอยู่ในขั้น negotiation กี่ดีล"])
+def test_a_count_of_deals_stuck_in_a_stage_is_the_open_pipeline_refused(text):
+    with pytest.raises(QueryError, match="pipeline|ไปป์ไลน์|pipeline"):
+        parse(text)
+
+
+def test_how_long_deals_are_stuck_is_still_the_time_in_stage():
+    assert parse("how long are deals stuck in negotiation").kpi == "stage_duration"
+
+
+@pytest.mark.parametrize("text, kpi", [
+    ("ควอต้าผมไตรมาสที่แล้วทำได้กี่เปอร์เซ็นต์", "target_attainment"),
+    ("ผมคอนเวิร์ตลีดเป็น qualified ได้กี่%เดือนก่อน", "lead_conversion"),
+    ("แอคทิวิตี้ของผมเมื่อวานมีกี่อัน", "rep_activity"),
+    ("เซลส์ไซเคิลของหนูไตรมาสนี้กี่วันคะ", "sales_cycle"),
+    ("ฟอร์แคสต์ทีมเราเดือนก่อนแม่นมั้ย", "forecast_accuracy"),
+    ("คะแนนเทรนนิ่งทีมเรา ปีนี้", "training_effectiveness"),
+    ("ดีลไซส์เฉลี่ยปีนี้", "avg_deal_size"),
+    ("ไตรมาสนี้ผมขาดอีกกี่%ถึงจะถึงเป้าอ่ะ", "target_attainment"),
+])
+def test_english_loanwords_in_thai_script(text, kpi):
+    assert parse(text).kpi == kpi, text
+
+
+@pytest.mark.parametrize("text", ["win rate of me last quarter", "I reach target already or not this month?"])
+def test_english_as_thai_speakers_write_it_is_still_mine(text):
+    assert parse(text).mine == "rep", text
+
+
+@SQLITE
+@pytest.mark.parametrize("text, rep", [("Nong Nok deal size average this year", "r2"),
+                                       ("P'Nok revenue this month", "r2")])
+def test_honorifics_typed_in_latin_letters(eng, text, rep):
+    assert eng.parse(text).filters == {"rep": rep}
+
+
+@pytest.mark.parametrize("text, first, last", [
+    ("ลีดอีเว้นท์ Q1 ปีงบนี้", "2026-10-01", "2026-11-18"),
+    ("เราชนะดีลกี่เปอร์เซ็นต์ในไตรมาสแรกของปีงบนี้", "2026-10-01", "2026-11-18"),
+    ("revenue the second quarter of last fy", "2026-01-01", "2026-04-01"),
+    ("revenue H2 of last FY", "2026-04-01", "2026-10-01"),
+    ("ลีดแยกตามช่องทาง 1/11–15/11", "2026-11-01", "2026-11-16"),
+    ("revenue since begin of quarter", "2026-10-01", "2026-11-18"),
+    ("pipeline velocity compare same quarter last year", "2026-10-01", "2026-11-18"),
+])
+def test_periods_of_the_fiscal_year_and_dates_as_thailand_writes_them(text, first, last):
+    p = parse(text, options=ParseOptions(fiscal_year_start_month=10)).resolve_period(WED, BKK, "month")
+    assert (p.start.date().isoformat(), p.end.date().isoformat()) == (first, last), text
+
+
+def test_a_question_only_for_help_after_an_aside_is_help():
+    assert isinstance(parse("hi, I'm on the marketing team — what can this bot answer?"), HelpRequest)
+    with pytest.raises(QueryError):
+        parse("asdf jkl;;")  # nothing after the mark: not a question for help
+
+
+def test_a_thai_misspelling_glued_to_the_words_before_it_reads_the_whole_name():
+    assert parse("ต้นทุนต่อลืดเดือนนี้").kpi == "cost_per_lead"
+    assert parse("ต้นทุนต่อลีดแยกตามชองทาง เดือนนี้").breakdown == "channel"
