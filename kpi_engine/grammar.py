@@ -950,6 +950,8 @@ def _windows(toks: list[_Tok], a: int, b: int) -> list[tuple[int, int]]:
     out = [(a, b)]
     if a > 0 and toks[a - 1].kind in _NEIGHBOURS:
         out.append((a - 1, b))
+        if a > 1 and toks[a - 2].kind in _NEIGHBOURS and toks[a - 2].kind != "filler":
+            out.append((a - 2, b))  # "cost per leed": a short typo at the end of a three-word name
     if b < len(toks) and toks[b].kind in _NEIGHBOURS:
         out.append((a, b + 1))
         if a > 0 and toks[a - 1].kind in _NEIGHBOURS:

@@ -325,7 +325,7 @@ _PATTERNS: list[tuple[str, object]] = [
     (r"(?:(?:ปี|year|yr) ?)?(?:(?:พ\.ศ\.|ค\.ศ\.) ?)?" + _Y4, lambda m, f: PeriodSpec("key", key=f"{year(_g(m, 1)):04d}")),
     (r"(?:ปี|year|yr) ?'?([0-9]{2})(?![0-9])", lambda m, f: PeriodSpec("key", key=f"{year(_g(m, 1)):04d}")),
     # a month, quarter, half or ISO week without a year: the latest that has started
-    (r"(?:week|wk|w|สัปดาห์ที่|อาทิตย์ที่) ?([0-9]{1,2})(?![0-9])", lambda m, f: _recent_week(_g(m, 1))),
+    (r"(?:week|wk|w|สัปดาห์ที่|สัปดาที่|อาทิตย์ที่|วีคที่) ?([0-9]{1,2})(?![0-9])", lambda m, f: _recent_week(_g(m, 1))),
     (_EN_M, lambda m, f: PeriodSpec("recent", grain="month", key=f"{month_number(_g(m, 1)):02d}")),
     (_TH_M, lambda m, f: PeriodSpec("recent", grain="month", key=f"{month_number(_g(m, 1)):02d}")),
     (r"q" + _N, lambda m, f: PeriodSpec("recent", grain="quarter", key=f"Q{_quarter(_g(m, 1))}")),
@@ -399,7 +399,9 @@ _PATTERNS: list[tuple[str, object]] = [
     # 1/11–15/11, 1/10/2569 - 15/10/2569: day/month, as Thailand and most of the world write dates
     (_FROM + r"([0-9]{1,2})/([0-9]{1,2})(?:/" + _Y + r")?" + _TO + r"([0-9]{1,2})/([0-9]{1,2})(?:/" + _Y + r")?(?![0-9/])",
      lambda m, f: _numeric_days(m)),
-    # the week of nov 2, week starting 2 nov: Monday to Sunday of the week holding that day
+    # the week of nov 2, week starting 2 nov, สัปดาห์ที่เริ่ม 9 พ.ย.: Monday to Sunday of the week holding that day
+    (r"(?:สัปดาห์|สัปดา|อาทิตย์|วีค) ?(?:ที่เริ่ม(?:ต้น)?|ของ|ที่มี) ?(?:วันที่ ?)?" + _D + r" ?" + _ANY_M
+     + r"(?: ?" + _TH_Y + _Y4 + r")?", lambda m, f: _week_of(_g(m, 1), _g(m, 2), _g(m, 3))),
     (r"(?:the )?(?:week|wk) (?:of|starting|beginning|commencing) (?:the )?" + _D + r" ?(?:of )?" + _ANY_M
      + r"(?: ?,? ?" + _TH_Y + _Y4 + r")?", lambda m, f: _week_of(_g(m, 1), _g(m, 2), _g(m, 3))),
     (r"(?:the )?(?:week|wk) (?:of|starting|beginning|commencing) " + _EN_M + r" ?" + _D + r"(?:,? ?" + _Y4 + r")?",

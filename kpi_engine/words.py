@@ -307,7 +307,7 @@ YOY += tuple(f"{unit}เดียวกัน{of}ปี{last}" for unit in ("ส
 # "same qtr last yr", "the same wk last fy": as people clip them on a phone
 YOY += tuple(f"{the}same {unit} {last} {year}" for the in ("", "the ")
              for unit in ("qtr", "mo", "mth", "wk", "period", "time", "month", "quarter", "week", "day")
-             for last in ("last", "prev") for year in ("yr", "year", "fy"))
+             for last in ("last", "prev") for year in ("yr", "year", "fy", "fiscal year"))
 YOY = tuple(dict.fromkeys(YOY))
 YOY_AFTER_VS = ("last year", "previous year", "ปีที่แล้ว", "ปีก่อน", "ปีที่ผ่านมา", "ปีก่อนหน้า")
 PREVIOUS = ("previous period", "prior period", "the period before", "last period", "the previous period",
@@ -359,7 +359,8 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                      "ค่าใช้จ่าย", "งบ", "ใช้จ่าย", "ใช้เงิน", "เสียเงิน", "จ่าย", "pay", "paying", "paid", "marketing cost",
                      "marketing costs", "marketing spend", "ad spend", "ค่าการตลาด", "ค่าโฆษณา")),
     # time to close a deal unless the rest says otherwise (a stage: time in stage; leads: to qualify)
-    "time": ("sales_cycle", ("time", "duration", "days", "how long", "how many days", "how fast", "how quickly",
+    "time": ("sales_cycle", ("time", "duration", "days", "days spent", "time spent", "hours spent", "how long",
+                             "how many days", "how fast", "how quickly",
                              "fast", "quickly", "speed", "ระยะเวลา", "เวลา", "ใช้เวลา", "กี่วัน", "นานแค่ไหน", "นาน",
                              "เร็วแค่ไหน", "เร็ว")),
     "growth": ("revenue_growth", ("grow", "grew", "growing", "grown", "เติบโต", "โต", "โตขึ้น",

@@ -1085,3 +1085,24 @@ def test_a_question_only_for_help_after_an_aside_is_help():
 def test_a_thai_misspelling_glued_to_the_words_before_it_reads_the_whole_name():
     assert parse("ต้นทุนต่อลืดเดือนนี้").kpi == "cost_per_lead"
     assert parse("ต้นทุนต่อลีดแยกตามชองทาง เดือนนี้").breakdown == "channel"
+
+
+@pytest.mark.parametrize("text, first, last", [
+    ("คลิกคอนเทนต์ สัปดาห์ที่เริ่ม 9 พ.ย.", "2026-11-09", "2026-11-16"),
+    ("นัดประชุมลูกค้า สัปดาที่ 46", "2026-11-09", "2026-11-16"),
+])
+def test_thai_weeks_by_their_first_day_or_number_misspelt(text, first, last):
+    p = parse(text).resolve_period(WED, BKK, "month")
+    assert (p.start.date().isoformat(), p.end.date().isoformat()) == (first, last), text
+
+
+@pytest.mark.parametrize("text, kpi", [
+    ("days spent in the qualification stage by team, last 2 weeks", "stage_duration"),
+    ("cost per leed over the past 9 months", "cost_per_lead"),
+])
+def test_time_spent_in_a_stage_and_a_short_typo_at_the_end_of_a_name(text, kpi):
+    assert parse(text).kpi == kpi, text
+
+
+def test_the_same_period_last_fiscal_year_is_year_over_year():
+    assert parse("cost per lead this fiscal year vs the same period last fiscal year").compare == "yoy"
