@@ -287,7 +287,7 @@ class _Vocab:
         for (grain, offset), phrases in _current_phrases().items():
             for p in phrases:
                 self.add(p, ("period", PeriodSpec("current", grain=grain, offset=offset)),
-                         fuzzy=offset in (0, -1) and (len(p) >= 8 and " " in p or is_thai(p[0]) and len(p) >= 5))
+                         fuzzy=offset in (0, -1) and (len(p) >= 8 and (" " in p or p.isalpha()) or is_thai(p[0]) and len(p) >= 5))
         # a month's whole name misspelt ("septmber", "febuary", "กรกฏาคม"): offered, and read when clearly
         # the one meant; short names and abbreviations are too close to other words
         for name, n in (*MONTHS_EN.items(), *MONTHS_TH.items()):
@@ -1188,10 +1188,41 @@ def parse(text: str, catalogue: dict[str, KpiSpec] | None = None, lexicon: Lexic
     try:
         return _Builder(t, toks, cat, Reading(text=raw)).build()
     except QueryError:
-        q = _without_aside(t, toks, cat, raw)
+        q = _without_aside(t, toks, cat, raw) or _without_tail(t, toks, cat, raw)
         if q is None:
             raise
         return q
+
+
+# what a trailing remark may not hold: anything the question before it could be missing or mean
+_TAIL_KEEPS = frozenset(("kpi", "target", "period", "by", "dimword", "breakdown", "rank", "compare", "vs", "which",
+                         "mine", "prevword", "over", "negation", "unsupported", "future", "filter", "chart", "trend",
+                         "entity", "mention"))
+
+
+def _without_tail(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str) -> Query | HelpRequest | None:
+    """"who on my team has the lowest win rate? that's who I'm coaching first", "… last quarter - she
+    says her deals are dragging": a remark after the question, which fails it, is left out when the
+    question before it is whole and the remark names nothing (no KPI, period, person or value)."""
+    for k in range(len(toks) - 1, 0, -1):
+        tok = toks[k]
+        if tok.kind != "filler" or t.s[tok.start:tok.end] not in _ASIDE_ENDS:
+            continue
+        head, tail = toks[:k], toks[k + 1:]
+        if not any(any(ch.isalnum() for ch in t.s[x.start:x.end]) for x in tail):
+            continue  # a mark at the end ("…?"): nothing after it to leave out
+        # a KPI's weak word ("her deals are dragging") in a remark names no KPI of its own
+        if any(x.kind in _TAIL_KEEPS and not (x.kind == "kpi" and t.s[x.start:x.end] in _TOPIC_WORDS) for x in tail):
+            return None
+        reading = Reading(text=raw)
+        try:
+            q = _Builder(t, head, cat, reading).build()
+        except QueryError:
+            continue
+        if isinstance(q, Query):
+            reading.assumptions.append({"code": "aside", "text": t.typed(tail[0].start, tail[-1].end)})
+        return q
+    return None
 
 
 # A KPI said by its definition, as the time from one event to another: "from opening a deal to
@@ -1255,7 +1286,9 @@ _BRING_IN = frozenset(("bring in", "brings in", "brought in", "bring", "make", "
 _ASIDE_KEEPS = frozenset(("kpi", "target", "period", "by", "dimword", "breakdown", "rank", "compare", "vs", "which",
                           "whichword", "whichafter", "mine", "prevword", "over", "help", "negation", "unsupported",
                           "future", "filter", "chart", "trend"))
-_ASIDE_ENDS = frozenset((",", ":", "-", ";"))
+_ASIDE_ENDS = frozenset((",", ":", "-", ";", ".", "?", "!"))
+# words that point back at a person named before them ("before my 1:1 with Pim: how is her win rate")
+_PRONOUNS = frozenset(("he", "she", "her", "his", "him", "hers", "he's", "she's", "เขา", "เค้า", "ของเขา", "ของเค้า"))
 
 
 def _without_aside(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str) -> Query | None:
@@ -1272,7 +1305,7 @@ def _without_aside(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str
             return None  # "asdf jkl;;": nothing after the mark
         own_period = any(x.kind == "period" for x in rest)
         keeps = any(x.kind in _ASIDE_KEEPS and not (x.kind in ("period", "prevword") and own_period) for x in aside)
-        if keeps and any(x.kind in ("kpi", "topic") for x in aside):
+        if keeps and any(x.kind == "kpi" for x in aside):
             return None
         reading = Reading(text=raw)
         try:
@@ -1287,8 +1320,21 @@ def _without_aside(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str
             return None
         own = set(q.filters) | ({"rep"} if q.mine == "rep" else set()) | ({"team"} if q.mine == "team" else set())
         dims = set(cat[q.kpi].filters) - own
-        if any(e.dim in dims for x in aside if x.kind == "entity" for e in x.value):  # type: ignore[union-attr]
+        named = [x for x in aside if x.kind == "entity" and any(e.dim in dims for e in x.value)]  # type: ignore[union-attr]
+        reps = {e.value for x in named for e in x.value if e.dim == "rep"}  # type: ignore[union-attr]
+        for x in aside:  # a Slack mention names a rep too ("before coaching <@U…>, show me her …")
+            rid = t.lex.rep_for_slack(str(x.value)) if x.kind == "mention" and "rep" in dims else None
+            if rid is not None:
+                named.append(_Tok("entity", (Entity("rep", rid, t.lex.rep_label(rid)),), x.start, x.end))
+                reps.add(rid)
+        pointed = any(x.kind == "filler" and t.s[x.start:x.end] in _PRONOUNS for x in rest)
+        if named and not (pointed and len(reps) == 1 and all(
+                all(e.dim == "rep" for e in x.value) for x in named)):  # type: ignore[union-attr]
             return None
+        if named:  # "… with Pim: how is her win rate": her is Pim
+            q = replace(q, filters={**q.filters, "rep": reps.pop()})
+            reading.assumptions.append({"code": "aside", "text": t.typed(aside[0].start, aside[-1].end)})
+            return q
         if aside:
             reading.assumptions.append({"code": "aside", "text": t.typed(aside[0].start, aside[-1].end)})
         return q
@@ -1347,12 +1393,21 @@ class _Builder:
             if tok.kind == "unsupported":
                 word = self.typed(tok)
                 if tok.value == "open" and self._about_stages() and not self._counted():
-                    continue  # "ดีลค้างอยู่ในขั้นตอน qualification นานแค่ไหน": deals stuck in a stage
+                    continue
+                if tok.value == "change_rank" and self._about_revenue():
+                    continue  # "whose revenue improved the most": revenue growth, ranked  # "ดีลค้างอยู่ในขั้นตอน qualification นานแค่ไหน": deals stuck in a stage
                 en, th = _UNSUPPORTED_MESSAGES[str(tok.value)]
                 raise self.err(f'"{_q(word)}": {en}', f'"{_q(word)}": {th}', word=word)
-        # left after the check above only beside a stage: deals stuck there, the time in stage
+        # left after the check above only beside a stage: deals stuck there, the time in stage; or
+        # beside revenue: its growth, ranked best first
         self.toks = [_Tok("kpi", "stage_duration", tok.start, tok.end) if tok.kind == "unsupported"
                      and tok.value == "open" and "stage_duration" in self.cat else tok for tok in self.toks]
+        changed = [tok for tok in self.toks if tok.kind == "unsupported" and tok.value == "change_rank"]
+        for tok in changed:
+            k = self.toks.index(tok)
+            best = "worst" if any(w in self.typed(tok) for w in ("declin", "drop", "wors", "least", "แย่", "ตก")) else "best"
+            self.toks[k:k + 1] = [_Tok("kpi", "revenue_growth", tok.start, tok.end),
+                                  _Tok("rank", (best, None), tok.end, tok.end)]
         kinds = {tok.kind for tok in self.toks}
         has_kpi = bool(kinds & {"kpi", "topic", "target"})
         self.toks = _combine(t, self.toks)
@@ -1390,6 +1445,12 @@ class _Builder:
             word = self.typed(stuck[0])
             en, th = _UNSUPPORTED_MESSAGES["open"]
             raise self.err(f'"{_q(word)}": {en}', f'"{_q(word)}": {th}', word=word)
+
+    def _about_revenue(self) -> bool:
+        """The question is about revenue (its growth is what can be ranked by change)."""
+        return "revenue_growth" in self.cat and any(
+            (tok.kind == "kpi" and tok.value in ("revenue", "revenue_growth"))
+            or (tok.kind == "topic" and tok.value in ("revenue", "growth")) for tok in self.toks)
 
     def _counted(self) -> bool:
         """A count is asked ("how many", "กี่"), not a time ("how long", "นานแค่ไหน")."""
@@ -1516,6 +1577,10 @@ class _Builder:
                 continue
             owner = toks[j]
             if owner.kind != "entity" or any(e.dim != "rep" for e in owner.value):  # type: ignore[union-attr]
+                if j == after and j > k + 1 and all(s[x.start:x.end] in ("พี่", "ของพี่") for x in toks[k + 1:j]):
+                    # "ทีมพี่" with no name after it: the one speaking calls themself พี่, so their own team
+                    self.toks[k:j] = [_Tok("mine", "team", tok.start, toks[j - 1].end)]
+                    return
                 continue
             teams = {(self.t.lex.reps.get(e.value) or RepEntry(e.value)).team for e in owner.value}  # type: ignore[union-attr]
             if len(teams) != 1 or None in teams:
@@ -1800,6 +1865,8 @@ class _Builder:
                     reps = lex.rep_by_text(value)
                     if len({e.value for e in reps}) == 1:
                         value = reps[0].value
+                    elif len(visible_only(list(reps), self.t.opts.visible)) > 1:
+                        raise self._ambiguous(value, tok, list(reps))  # rep:somsak, two Somsaks: ask which
             else:
                 e = lex.value_by_text(dim, value)
                 if e is not None and e.in_store:
@@ -2128,6 +2195,10 @@ class _Builder:
 
 
 _UNSUPPORTED_MESSAGES = {
+    "change_rank": ("I rank by the value in a period, not by how much it changed; ask e.g. \"win rate by rep this "
+                    "quarter vs last quarter\" to see each rep's change, or \"revenue growth by rep\" for revenue.",
+                    "จัดอันดับได้ตามค่าของช่วงเวลา ไม่ใช่ตามการเปลี่ยนแปลง ลองถามเช่น \"วินเรทรายคน ไตรมาสนี้ เทียบไตรมาสที่แล้ว\" "
+                    "เพื่อดูการเปลี่ยนแปลงของแต่ละคน หรือ \"การเติบโตของรายได้ รายคน\" สำหรับรายได้"),
     "lost": ("lost deals are not a KPI here; win rate compares won with lost deals, e.g. \"win rate last month\".",
              "ไม่มี KPI ดีลที่แพ้ ลองดูอัตราการชนะดีล ซึ่งเทียบดีลที่ชนะกับที่แพ้ เช่น \"วินเรท เดือนที่แล้ว\""),
     "open": ("the open pipeline is not a KPI here; try \"pipeline velocity\" or \"deals closed\".",

@@ -27,10 +27,12 @@ FILLER_EN = (
     "metric", "metrics", "result", "results", "performing", "performance", "perform", "going", "been",
     "up", "as", "as of", "in terms of", "whole", "company", "the company", "company wide",
     "company-wide", "all up", "guys", "folks", "yo", "hey", "hiya",
-    "'s", "s", "'d", "their", "he", "she", "held", "or not", "already or not", "yet or not", "already",
+    "'s", "s", "'d", "their", "he", "she", "her", "his", "him", "hers", "them", "he's", "she's", "open with",
+    "to open with", "in an hour", "after lunch", "in a bit", "later today", "keeps telling me", "keeps saying",
+    "says", "flat out", "break down", "break out", "dragging", "before coaching", "coaching", "book", "sit down with", "push him", "push her", "held", "or not", "already or not", "yet or not", "already",
     "following up on", "following up", "follow up on", "follow-up on", "saw", "seen",
     "says", "said", "showed", "shows only", "only shows", "was down", "were down", "is down",
-    "was up", "were up", "is up", "went down", "went up", "down", "dropped", "fell", "declined", "is low", "was low", "are low", "were low", "looks low",
+    "was up", "were up", "is up", "went down", "went up", "down", "dropped", "fell", "declined", "moved", "is low", "was low", "are low", "were low", "looks low",
     "is high", "was high", "looks high", "who'd", "who’d", "that'd", "w/", "rate", "rated", "pass", "passes", "go by", "goes by", "on average", "on avg", "did we", "have we", "we've", "have", "has", "had", "get me", "let me know", "let's see",
     "lemme", "any", "some", "latest", "current", "actual", "actuals", "real",
     "by the way", "btw", "so", "well", "um", "uh", "hmm", "again", "also", "too",
@@ -96,6 +98,7 @@ CHAT_LEADS = ("", "my ", "before ", "before my ", "before the ", "before our ", 
 # "my meetings" and "after calls" may be what is counted; "before my meeting" and "for the call" are not
 CHAT_LEADS_AFTER = ("before ", "before my ", "before the ", "before our ", "after my ", "after the ", "for my ",
                     "for the ", "for our ", "for a ", "asking for the ", "asking for my ", "on the ", "in the ",
+                    "for his ", "for her ", "his ", "her ",
                     "from the ")
 # someone else wanting the figure: "my boss wants to know", "the vp asked"
 ASKERS = ("boss", "manager", "vp", "ceo", "director", "head of sales", "team lead", "exec", "execs")
@@ -128,7 +131,8 @@ FILLER_TH = (
     "สรุป", "ทั้ง", "และ", "ให้", "เอา", "สิ", "ซิ", "ๆ", "ประมาณ", "ตัวเลข", "ข้อมูล", "สถิติ", "ผล",
     "เฉลี่ย", "โดยเฉลี่ย", "เปอร์เซ็นต์", "เปอร์เซ็น", "ทำได้", "ทำ", "โอเค", "บอท", "หา", "จาก", "ใช้",
     "จำนวน", "เห็นใน", "เห็นว่า", "อ่าน", "ตามที่เห็นใน", "ตามที่เห็น", "บอกว่า", "ดูไม่ออก", "อ่านไม่ออก",
-    "ต่อว่า", "กว่าจะ", "ถึงจะ", "ขาดอีก", "กี่อัน", "ติด", "หรือยัง", "ยัง", "นี้", "นั้น", "ตก", "ลดลง", "ต่ำ", "เรียน", "เรียนผู้เกี่ยวข้อง", "เรียนทุกท่าน", "หน่อยดิ", "ดูดิ", "บอกดิ", "เด้อ", "ต้อง", "1 ราย", "1ราย", "หนึ่งราย", "เรื่อง", "ในเรื่อง", "ไหมคะ", "ได้ไหม", "ได้มั้ย", "กัน", "หรอ", "เหรอ",
+    "ต่อว่า", "1:1 กับ", "คุย 1:1 กับ", "ก่อนคุย 1:1 กับ", "เขา", "เค้า", "ของเขา", "ของเค้า", "ของน้อง", "เอง", "ก่อนคุย", "ก่อนคุยกับ", "เดี๋ยวจะคุยกับ",
+    "จะคุยกับ", "คุยกับ", "ก่อนประชุมกับ", "ประชุมกับ", "ก่อนเจอ", "โค้ช", "จะได้โค้ช", "จะได้โค้ชก่อน", "โค้ชก่อน", "กว่าจะ", "ถึงจะ", "ขาดอีก", "กี่อัน", "ติด", "หรือยัง", "ยัง", "นี้", "นั้น", "ตก", "ลดลง", "ต่ำ", "เรียน", "เรียนผู้เกี่ยวข้อง", "เรียนทุกท่าน", "หน่อยดิ", "ดูดิ", "บอกดิ", "เด้อ", "ต้อง", "1 ราย", "1ราย", "หนึ่งราย", "เรื่อง", "ในเรื่อง", "ไหมคะ", "ได้ไหม", "ได้มั้ย", "กัน", "หรอ", "เหรอ",
     "จ๊ะ", "จ้ะ", "ค้าบ", "คร้าบ", "ขอบคุณ", "ขอบใจ", "ด่วน", "นิดนึง", "หน่อยนึง", "ว่า", "ทีครับ",
     "คุณ", "พี่", "น้อง", "เฮีย", "เจ๊", "นาย", "นางสาว", "นาง", "ท่าน", "ยัง", "โดย",
     "ขึ้น", "ลง", "ไปแล้ว", "มาแล้ว", "ได้แล้ว", "ประจำ", "ตัว", "ภาพรวม", "โดยรวม", "แค่ไหน", "เท่าไร",
@@ -163,6 +167,8 @@ HELP = ("help", "list", "kpis", "kpi list", "list kpis", "usage", "commands", "w
         "ช่วยด้วย", "ใช้ยังไง", "ถามอะไรได้บ้าง", "ทำอะไรได้บ้าง", "เมนู", "how to use", "how do i use this",
         "how does this work", "ใช้งานยังไง", "ใช้งานอย่างไร", "ใช้อย่างไร", "วิธีใช้งาน",
         "what kind of questions", "what kind of questions can i ask", "what questions can i ask",
+        "what kinds of questions", "what kinds of questions can i ask", "what kinds of questions can i ask you",
+        "what kind of questions can i ask you", "what questions can i ask you", "what sort of questions",
         "what can i ask you", "what can you answer", "what can this bot answer", "what can the bot answer",
         "what can this bot do", "ใช้บอทยังไง", "บอทใช้ยังไง", "ใช้บอทยังไงอ่ะ", "ต้องพิมพ์ยังไง", "พิมพ์ยังไง", "ถามยังไง", "ต้องถามยังไง",
         "ถามได้ยังไง", "ต้องพิมพ์อะไรบ้าง", "ต้องพิมพ์ไรบ้าง", "พิมพ์อะไรได้บ้าง", "พิมพ์ไรได้บ้าง",
@@ -175,6 +181,11 @@ NEGATIONS = ("not", "no", "non", "excluding", "exclude", "except", "without", "o
              "ไม่", "ไม่รวม", "ยกเว้น", "นอกจาก", "ไม่เอา", "ไม่นับ", "ไม่ใช่", "หัก")
 # Things people ask that are not KPIs here, each with what to ask instead (kpi_engine.grammar says it).
 UNSUPPORTED = {
+    # ranking by how much a KPI moved: answers rank by the value in the period (revenue growth aside)
+    "change_rank": ("improved the most", "improved most", "most improved", "improve the most", "biggest improvement",
+                    "improved the least", "declined the most", "dropped the most", "worsened the most",
+                    "ดีขึ้นมากที่สุด", "ดีขึ้นที่สุด", "ดีขึ้นมากสุด", "พัฒนาขึ้นมากที่สุด", "พัฒนามากที่สุด",
+                    "แย่ลงมากที่สุด", "ตกลงมากที่สุด"),
     "lost": ("lost", "lose", "losses", "lost deals", "deals lost", "ดีลที่แพ้", "แพ้", "ดีลแพ้", "ดีลหลุด"),
     "open": ("open", "open deals", "open pipeline", "pipeline value", "ดีลที่ยังเปิด", "ดีลค้าง"),
     # a report sent by email or on a schedule ("email me this every monday"): the digest does that
@@ -208,7 +219,7 @@ MINE_REP = ("my", "mine", "my own", "myself", "me myself", "assigned to me", "�
                                        "achieved", "personally")),
             "me personally", "of me", "for me personally", "ที่ได้รับมอบหมายให้ผม", "ได้รับมอบหมายให้ผม",
             "มอบหมายให้ผม", "ที่ได้รับมอบหมายให้ฉัน", "ในพอร์ตผม", "ในพอร์ตหนู", "ในพอร์ตฉัน", "พอร์ตผม", "พอร์ตหนู", "take me", "takes me", "took me", "it take me")
-MINE_TEAM = ("my team", "my team's", "our team", "our team's", "my teams", "ทีมเรา", "ทีมผม", "ทีมฉัน",
+MINE_TEAM = ("my team", "my team's", "our team", "our team's", "my teams", "ทีมเรา", "ทีมผม", "ทีมฉัน", "ในทีมผม",
              "ทีมหนู", "ทีมของฉัน", "ทีมของผม", "ทีมของเรา", "ทีมของหนู", "ทีมตัวเอง")
 
 # ---------------------------------------------------------------- dimensions

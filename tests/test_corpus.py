@@ -152,6 +152,8 @@ def read(engine: KpiEngine, case: Case) -> dict:
         user = (None, None) if case.unlinked else (ASKER[1], ASKER[2])
         q = for_user(q, *user)
         period, base = engine.periods_of(q, AS_OF)
+        if q.filters:
+            engine.answer(q, AS_OF)  # a value no data has ("channel:tiktok") is refused when answered
     except QueryError as exc:
         return {"outcome": "ask" if len(exc.choices) >= 2 else "refuse", "message": exc.message,
                 "choices": exc.choices}

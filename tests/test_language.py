@@ -1106,3 +1106,61 @@ def test_time_spent_in_a_stage_and_a_short_typo_at_the_end_of_a_name(text, kpi):
 
 def test_the_same_period_last_fiscal_year_is_year_over_year():
     assert parse("cost per lead this fiscal year vs the same period last fiscal year").compare == "yoy"
+
+
+# ---------------------------------------------------------------- heldout17-18 kinds
+
+
+@SQLITE
+@pytest.mark.parametrize("text, kpi, rep", [
+    ("before my 1:1 with Nok, how is her win rate this quarter", "win_rate", "r2"),
+    ("Lek keeps telling me his customers love him. What was his CSAT last quarter?", "csat", "r3"),
+    ("ก่อนคุย 1:1 กับน้องนก ขอวินเรทไตรมาสนี้ของน้องหน่อยครับ", "win_rate", "r2"),
+])
+def test_a_person_named_in_an_aside_is_whom_her_or_his_points_at(eng, text, kpi, rep):
+    q = eng.parse(text)
+    assert (q.kpi, q.filters) == (kpi, {"rep": rep}), text
+
+
+@SQLITE
+def test_without_a_pronoun_a_person_in_an_aside_still_fails_the_question(eng):
+    with pytest.raises(QueryError):
+        eng.parse("Nok zzqx: win rate this month")
+
+
+@pytest.mark.parametrize("text, kpi", [
+    ("who on my team has the lowest win rate this quarter? that's who I'm coaching first", "win_rate"),
+    ("sales cycle last quarter — honestly it feels wobbly", "sales_cycle"),
+])
+def test_a_remark_after_the_question_is_left_out_and_said(text, kpi):
+    q = parse(text)
+    assert q.kpi == kpi and any(a["code"] == "aside" for a in q.reading.assumptions), text
+
+
+def test_a_remark_naming_a_period_is_never_left_out():
+    with pytest.raises(QueryError):
+        parse("win rate, zzqx last quarter")
+
+
+@pytest.mark.parametrize("text", ["which rep's win rate improved the most this quarter vs last quarter",
+                                  "ใครในทีมผมวินเรทดีขึ้นมากที่สุดเทียบไตรมาสที่แล้ว"])
+def test_ranking_by_how_much_a_kpi_changed_is_refused_with_what_to_ask(text):
+    with pytest.raises(QueryError, match="vs last quarter|เทียบไตรมาสที่แล้ว"):
+        parse(text)
+
+
+def test_whose_revenue_improved_the_most_is_revenue_growth_ranked():
+    q = parse("whose revenue improved the most this quarter")
+    assert (q.kpi, q.breakdown, q.rank.order) == ("revenue_growth", "rep", "desc")
+
+
+def test_thai_team_of_the_one_speaking():
+    q = parse("ผลงานเทียบเป้าของแต่ละคนในทีมพี่ เดือนนี้")
+    assert (q.kpi, q.breakdown, q.mine) == ("target_attainment", "rep", "team")
+
+
+@SQLITE
+def test_a_rep_filter_naming_two_reps_is_asked_with_both(eng):
+    with pytest.raises(QueryError) as exc:
+        eng.parse("revenue rep:somchai 2026-Q3")  # Somchai Jaidee and Somchai Wongsawat
+    assert len(exc.value.choices) == 2
