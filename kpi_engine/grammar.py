@@ -1293,7 +1293,8 @@ _PRONOUNS = frozenset(("he", "she", "her", "his", "him", "hers", "he's", "she's"
 
 def _without_aside(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str) -> Query | None:
     """"in a cab - my avg deal size l90d", "walking into a client mtg, my csat…": a question that fails
-    on words before a comma, colon or dash is read without them, when what follows is a whole question
+    on words before a comma, colon, dash or the end of a sentence is read without them, when what
+    follows is a whole question
     and they say nothing it could use: no KPI, breakdown or "my"; a period or a value it filters by only
     where it names its own ("quarter closes dec 31 - my attainment qtd", "Jeab wants it - how many
     deals did I close")."""
@@ -1333,8 +1334,6 @@ def _without_aside(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str
             return None
         if named:  # "… with Pim: how is her win rate": her is Pim
             q = replace(q, filters={**q.filters, "rep": reps.pop()})
-            reading.assumptions.append({"code": "aside", "text": t.typed(aside[0].start, aside[-1].end)})
-            return q
         if aside:
             reading.assumptions.append({"code": "aside", "text": t.typed(aside[0].start, aside[-1].end)})
         return q
