@@ -86,7 +86,7 @@ _PROPORTION_RE = recache.compile(r"(?:share|percent|percentage|proportion|fracti
 _COUNT_WORD_RE = recache.compile(
     "(" + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS if " " not in w), key=len, reverse=True)) + ")"
     + r" ?(?=อันดับ|คน|ทีม|ภาค|สินค้า|ช่องทาง|(?:" + "|".join(_RANK_WORDS_EN) + r"|reps|teams|regions"
-    r"|products|channels|sales ?people|salespeople|sellers)(?![a-z]))")
+    r"|products|product lines?|channels|segments|stages|sales ?people|salespeople|sellers)(?![a-z]))")
 _RANK_N_RE = recache.compile(r"(top|bottom|bot|best|worst|ท็อป|ท๊อป|ทอป|#) ?-? ?([0-9]{1,3}|"
                              + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True))
                              + r")(?![0-9])")
@@ -1231,7 +1231,7 @@ _DEAL_START = r"(?:open(?:ing|ed)?|creat(?:ing|ed|e)|start(?:ing|ed)?) (?:(?:a|a
 _DEAL_OPENED = r"(?:the day |when )?(?:it'?s|it is|it was|a deal is|the deal is|the deal was) (?:opened|created|started)"
 _LEAD_START = (r"(?:(?:a|the|my|our) )?leads? (?:first )?(?:com(?:ing|es) in|arriv(?:ing|es|ed)|(?:is |was )?created"
                r"|showing up|shows up|lands|landing)|(?:the )?first (?:lead|contact|touch)")
-_WON = (r"(?:(?:a|the|that) deal |it |they )?(?:being |is |gets |getting |was )?(?:won|win(?:ning)?|clos(?:ing|ed|e)|"
+_WON = (r"(?:(?:a|the|that) deal |it |they )?(?:being |is |gets |getting |was )?(?:closed[- ]?won|won|win(?:ning)?|clos(?:ing|ed|e)|"
         r"sign(?:ing|ed)?)(?: (?:it|them|the deal|a deal))?")
 _GAP = r" (?:(?:\S+ ){0,2}?)(?:to|until|till|and|through) "
 _DEFINED = (
@@ -1264,7 +1264,8 @@ def _defined(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec]) -> list[_Tok]:
         if not any(tok.start == a for tok in toks) or not any(tok.end == b for tok in toks):
             continue
         inside = [tok for tok in toks if a <= tok.start and tok.end <= b]
-        if any(tok.kind in ("kpi", "entity", "period") and tok.value != key for tok in inside):
+        if any(tok.kind in ("kpi", "entity", "period") and tok.value != key
+               and not (tok.kind == "kpi" and tok.value in _EVENT_KPIS) for tok in inside):
             continue  # "from opening a deal in october to…": the words say more than the definition
         # the events it runs between, named again around it ("ทีมไหนปิดดีลเร็วสุด นับจากเปิดดีลจนชนะ"),
         # are those of the definition, not a second KPI
@@ -1305,7 +1306,8 @@ def _without_aside(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str
         if not any(any(ch.isalnum() for ch in t.s[x.start:x.end]) for x in rest):
             return None  # "asdf jkl;;": nothing after the mark
         own_period = any(x.kind == "period" for x in rest)
-        keeps = any(x.kind in _ASIDE_KEEPS and not (x.kind in ("period", "prevword") and own_period) for x in aside)
+        keeps = any(x.kind in _ASIDE_KEEPS and not (x.kind in ("period", "prevword", "future") and own_period)
+                    for x in aside)
         if keeps and any(x.kind == "kpi" for x in aside):
             return None
         reading = Reading(text=raw)
@@ -1420,6 +1422,7 @@ class _Builder:
         self._teams_named_by_a_rep()
         self._average_rep()
         self._named_before()
+        self._booked()
         self._record_tokens()
         ents = self._entities()
         spec = self._kpi(ents)
@@ -1513,6 +1516,18 @@ class _Builder:
                 if ents:
                     self.toks[k] = _Tok("entity", ents, tok.start, tok.end)
                     break
+
+    def _booked(self) -> None:
+        """"how much did the Bangkok region book": with no KPI named, how much was booked is revenue."""
+        s = self.t.s
+        if "revenue" not in self.cat or any(tok.kind in ("kpi", "topic", "target") for tok in self.toks):
+            return
+        if not any(tok.kind == "filler" and s[tok.start:tok.end] == "how much" for tok in self.toks):
+            return
+        for k, tok in enumerate(self.toks):
+            if tok.kind == "filler" and s[tok.start:tok.end] in ("book", "booked", "bring in", "brought in", "make", "made"):
+                self.toks[k] = replace(tok, kind="kpi", value="revenue")
+                return
 
     def _named_before(self) -> None:
         """"ทีมนี้", "that team", "the same region": a dimension's word pointing back at the value the
@@ -1656,6 +1671,12 @@ class _Builder:
                                 w in self.typed(self.toks[j]).lower() for w in words.SEGMENT_CONTEXT)
                                for j in (k - 1, k + 1) if 0 <= j < len(self.toks)):
                             ents = [e for e in ents if e.dim == "segment"]
+                if all(e.dim != "segment" for e in ents) and k > 0 \
+                        and self.toks[k - 1].kind == "kpi" and self.toks[k - 1].end == tok.start \
+                        and self.typed(self.toks[k - 1]).endswith("ลูกค้า"):
+                    # "ความพึงพอใจของลูกค้าองค์กร": the KPI's name took the ลูกค้า of "ลูกค้าองค์กร", a segment
+                    seg = [e for e in self.t.lex.phrases.get(fold("ลูกค้า" + self.typed(tok)), ()) if e.dim == "segment"]
+                    ents = seg or ents
                 if len({e.dim for e in ents}) > 1 and "team" in dims and any(
                         self.typed(self.toks[j]).lower().strip() in words.PEOPLE_WORDS
                         for j in (k - 1, k + 1) if 0 <= j < len(self.toks)):
@@ -2146,6 +2167,11 @@ class _Builder:
         if spec.key in words.SPEED_KPIS and any(fold(self.typed(tok)) in words.SPEED_RANKS for _, tok in ranks):
             # "the slowest pipeline velocity" is the lowest one: the KPI is a speed, not a time
             order_kind = {"high": "low", "low": "high"}.get(order_kind, order_kind)
+        if any(tok.kind == "kpi" and any(w in self.typed(tok).lower() for w in words.INVERSE_WORDS.get(spec.key, ()))
+               for tok in self.toks):
+            # "which segment churned the most": the most churn is the least retention
+            order_kind = {"high": "low", "low": "high", "best": "worst", "worst": "best", "top": "bottom",
+                          "bottom": "top"}.get(order_kind, order_kind)
         best_desc = spec.higher_is_better
         order = {"best": "desc" if best_desc else "asc", "top": "desc" if best_desc else "asc",
                  "worst": "asc" if best_desc else "desc", "bottom": "asc" if best_desc else "desc",
@@ -2194,6 +2220,10 @@ class _Builder:
 
 
 _UNSUPPORTED_MESSAGES = {
+    "projection": ("I answer with what has happened, in periods that have started, not where a figure will end up; "
+                   "ask e.g. \"revenue this quarter\" for the quarter so far, or \"forecast accuracy last quarter\".",
+                   "ตอบได้เฉพาะสิ่งที่เกิดขึ้นแล้วในช่วงเวลาที่เริ่มแล้ว คาดการณ์ตัวเลขปลายงวดไม่ได้ ลองถามเช่น \"รายได้ ไตรมาสนี้\" "
+                   "หรือ \"ความแม่นยำการพยากรณ์ ไตรมาสที่แล้ว\""),
     "change_rank": ("I rank by the value in a period, not by how much it changed; ask e.g. \"win rate by rep this "
                     "quarter vs last quarter\" to see each rep's change, or \"revenue growth by rep\" for revenue.",
                     "จัดอันดับได้ตามค่าของช่วงเวลา ไม่ใช่ตามการเปลี่ยนแปลง ลองถามเช่น \"วินเรทรายคน ไตรมาสนี้ เทียบไตรมาสที่แล้ว\" "

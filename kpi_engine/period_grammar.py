@@ -396,6 +396,9 @@ _PATTERNS: list[tuple[str, object]] = [
         "recent", grain="half", key="H1", years=-1)),
     (r"(?:ครึ่งปีหลัง|ครึ่งหลังของปี|(?:second|2nd) half(?: of)?) ?(?:ของ ?)?" + _LAST_YEAR, lambda m, f: PeriodSpec(
         "recent", grain="half", key="H2", years=-1)),
+    # ตั้งแต่ต้นปี 2569, since the start of 2026: from that year's first day
+    (r"(?:ตั้งแต่ ?|นับจาก ?)?ต้นปี ?" + _TH_Y + _Y4 + r"|since (?:the )?(?:start|beginning) of " + _Y4,
+     lambda m, f: PeriodSpec("range", start=(year(_g(m, 1) or _g(m, 2)), 1, 0))),
     # 1/11–15/11, 1/10/2569 - 15/10/2569: day/month, as Thailand and most of the world write dates
     (_FROM + r"([0-9]{1,2})/([0-9]{1,2})(?:/" + _Y + r")?" + _TO + r"([0-9]{1,2})/([0-9]{1,2})(?:/" + _Y + r")?(?![0-9/])",
      lambda m, f: _numeric_days(m)),

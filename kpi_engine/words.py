@@ -29,7 +29,8 @@ FILLER_EN = (
     "company-wide", "all up", "guys", "folks", "yo", "hey", "hiya",
     "'s", "s", "'d", "their", "he", "she", "her", "his", "him", "hers", "them", "he's", "she's", "open with",
     "to open with", "in an hour", "after lunch", "in a bit", "later today", "keeps telling me", "keeps saying",
-    "says", "flat out", "break down", "break out", "dragging", "before coaching", "coaching", "book", "sit down with", "push him", "push her", "held", "or not", "already or not", "yet or not", "already",
+    "says", "flat out", "blended", "fully loaded", "calendar", "cfo question", "ceo question", "vp sales here",
+    "presenting", "i'm presenting", "break down", "break out", "dragging", "before coaching", "coaching", "book", "sit down with", "push him", "push her", "held", "or not", "already or not", "yet or not", "already",
     "following up on", "following up", "follow up on", "follow-up on", "saw", "seen",
     "says", "said", "showed", "shows only", "only shows", "was down", "were down", "is down",
     "was up", "were up", "is up", "went down", "went up", "down", "dropped", "fell", "declined", "moved", "is low", "was low", "are low", "were low", "looks low",
@@ -89,7 +90,8 @@ CHAT_NOUNS = ("standup", "stand-up", "deck", "slides", "qbr", "exec meeting", "e
               "quarter review", "quarterly review", "business review", "month-end review", "the review",
               "board meeting", "presentation", "1:1", "one on one", "team meeting", "weekly meeting",
               "monday meeting", "forecast call", "pipeline review", "digest", "monday digest", "weekly digest",
-              "the digest", "the monday digest", "the weekly digest", "board pack", "the board pack")
+              "the digest", "the monday digest", "the weekly digest", "board pack", "the board pack", "board deck",
+              "the board deck", "the board", "ประชุมคณะกรรมการ", "คณะกรรมการ", "บอร์ด")
 CHAT_NOUNS_AFTER = ("meeting", "meetings", "call", "review", "board", "exec", "email", "report")
 # the words before a chat noun that would mean something else alone ("my", "before"); chat words
 # before those ("for the", "in the") are skipped anyway
@@ -131,7 +133,7 @@ FILLER_TH = (
     "สรุป", "ทั้ง", "และ", "ให้", "เอา", "สิ", "ซิ", "ๆ", "ประมาณ", "ตัวเลข", "ข้อมูล", "สถิติ", "ผล",
     "เฉลี่ย", "โดยเฉลี่ย", "เปอร์เซ็นต์", "เปอร์เซ็น", "ทำได้", "ทำ", "โอเค", "บอท", "หา", "จาก", "ใช้",
     "จำนวน", "เห็นใน", "เห็นว่า", "อ่าน", "ตามที่เห็นใน", "ตามที่เห็น", "บอกว่า", "ดูไม่ออก", "อ่านไม่ออก",
-    "ต่อว่า", "1:1 กับ", "คุย 1:1 กับ", "ก่อนคุย 1:1 กับ", "เขา", "เค้า", "ของเขา", "ของเค้า", "ของน้อง", "เอง", "ก่อนคุย", "ก่อนคุยกับ", "เดี๋ยวจะคุยกับ",
+    "ต่อว่า", "สำหรับ", "ทบทวน", "หนึ่งคน", "1 คน", "คนนึง", "จริง", "ที่ซื้อ", "1:1 กับ", "คุย 1:1 กับ", "ก่อนคุย 1:1 กับ", "เขา", "เค้า", "ของเขา", "ของเค้า", "ของน้อง", "เอง", "ก่อนคุย", "ก่อนคุยกับ", "เดี๋ยวจะคุยกับ",
     "จะคุยกับ", "คุยกับ", "ก่อนประชุมกับ", "ประชุมกับ", "ก่อนเจอ", "โค้ช", "จะได้โค้ช", "จะได้โค้ชก่อน", "โค้ชก่อน", "กว่าจะ", "ถึงจะ", "ขาดอีก", "กี่อัน", "ติด", "หรือยัง", "ยัง", "นี้", "นั้น", "ตก", "ลดลง", "ต่ำ", "เรียน", "เรียนผู้เกี่ยวข้อง", "เรียนทุกท่าน", "หน่อยดิ", "ดูดิ", "บอกดิ", "เด้อ", "ต้อง", "1 ราย", "1ราย", "หนึ่งราย", "เรื่อง", "ในเรื่อง", "ไหมคะ", "ได้ไหม", "ได้มั้ย", "กัน", "หรอ", "เหรอ",
     "จ๊ะ", "จ้ะ", "ค้าบ", "คร้าบ", "ขอบคุณ", "ขอบใจ", "ด่วน", "นิดนึง", "หน่อยนึง", "ว่า", "ทีครับ",
     "คุณ", "พี่", "น้อง", "เฮีย", "เจ๊", "นาย", "นางสาว", "นาง", "ท่าน", "ยัง", "โดย",
@@ -167,7 +169,8 @@ HELP = ("help", "list", "kpis", "kpi list", "list kpis", "usage", "commands", "w
         "ช่วยด้วย", "ใช้ยังไง", "ถามอะไรได้บ้าง", "ทำอะไรได้บ้าง", "เมนู", "how to use", "how do i use this",
         "how does this work", "ใช้งานยังไง", "ใช้งานอย่างไร", "ใช้อย่างไร", "วิธีใช้งาน",
         "what kind of questions", "what kind of questions can i ask", "what questions can i ask",
-        "what kinds of questions", "what kinds of questions can i ask", "what kinds of questions can i ask you",
+        "what kinds of questions", "what kinds of questions can i ask", "which metrics", "what metrics",
+        "which metrics can you give me", "what metrics can you give me", "which kpis do you have", "what kpis do you have", "what kinds of questions can i ask you",
         "what kind of questions can i ask you", "what questions can i ask you", "what sort of questions",
         "what can i ask you", "what can you answer", "what can this bot answer", "what can the bot answer",
         "what can this bot do", "ใช้บอทยังไง", "บอทใช้ยังไง", "ใช้บอทยังไงอ่ะ", "ต้องพิมพ์ยังไง", "พิมพ์ยังไง", "ถามยังไง", "ต้องถามยังไง",
@@ -181,6 +184,11 @@ NEGATIONS = ("not", "no", "non", "excluding", "exclude", "except", "without", "o
              "ไม่", "ไม่รวม", "ยกเว้น", "นอกจาก", "ไม่เอา", "ไม่นับ", "ไม่ใช่", "หัก")
 # Things people ask that are not KPIs here, each with what to ask instead (kpi_engine.grammar says it).
 UNSUPPORTED = {
+    # where a figure will end up: answers are what happened, in periods that have started
+    "projection": ("at the current pace", "at this pace", "at the current rate", "at this rate", "where will",
+                   "will land", "will we end", "will we finish", "going to land", "on pace to", "run-rate to",
+                   "projected", "projection", "projections", "extrapolate", "predict", "จะปิดได้เท่าไหร่",
+                   "คาดว่าจะปิด", "คาดว่าจะได้", "ประมาณการว่าจะ", "จะจบที่"),
     # ranking by how much a KPI moved: answers rank by the value in the period (revenue growth aside)
     "change_rank": ("improved the most", "improved most", "most improved", "improve the most", "biggest improvement",
                     "improved the least", "declined the most", "dropped the most", "worsened the most",
@@ -273,7 +281,7 @@ WHO = ("who", "who's", "whos", "whose", "ใคร", "คนไหน", "คน�
 
 RANK_BEST = ("furthest ahead", "farthest ahead", "most ahead", "top", "best", "leading", "strongest", "star", "ท็อป", "ท๊อป", "ทอป", "ดีที่สุด", "ดีสุด",
              "เก่งที่สุด", "เก่งสุด", "อันดับต้น", "อันดับต้นๆ", "อันดับแรก", "แรก", "เด่น")
-RANK_WORST = ("furthest behind", "farthest behind", "most behind", "bottom", "worst", "weakest", "lagging", "laggards", "แย่ที่สุด", "แย่สุด", "อันดับท้าย",
+RANK_WORST = ("furthest behind", "farthest behind", "most behind", "furthest below", "farthest below", "most below", "bottom", "worst", "weakest", "lagging", "laggards", "แย่ที่สุด", "แย่สุด", "อันดับท้าย",
               "ท้ายสุด", "อันดับสุดท้าย", "สุดท้าย", "บ๊วย", "รั้งท้าย", "ท้าย")
 RANK_HIGH = ("longest", "slowest", "most expensive", "priciest", "ยาวที่สุด", "ยาวสุด", "นานที่สุด", "นานสุด",
              "ช้าที่สุด", "ช้าสุด", "แพงที่สุด", "แพงสุด", "highest", "most", "biggest", "largest", "max", "maximum", "greatest", "มากที่สุด", "มากสุด",
@@ -347,7 +355,8 @@ CHART = ("chart", "charts", "graph", "graphs", "plot", "trend", "trends", "with 
 
 TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     # family: (default KPI or None, words)
-    "revenue": ("revenue", ("revenue", "revenues", "rev", "sales", "sale", "sell", "sold", "selling",
+    "revenue": ("revenue", ("revenue", "revenues", "rev", "sales", "sale", "sell", "sold", "selling", "top line", "top-line",
+                            "topline", "closed-won revenue", "closed won revenue",
                             "bookings", "booked", "turnover", "ยอดขาย", "ยอด", "รายได้", "รายรับ", "ขาย",
                             "ขายได้", "ยอดรวม", "ยอดเงิน", "ยอดขายรวม", "เงิน", "ยอดปิด", "ขายดี", "ขายเก่ง",
                             "best selling", "best-selling", "top selling")),
@@ -365,9 +374,12 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "customers": (None, ("customer", "customers", "client", "clients", "account", "accounts", "buyer", "buyers",
                          "ลูกค้า", "ผู้ซื้อ", "ลูกค้าเก่า", "ลูกค้าเดิม", "new customer", "new customers", "ลูกค้าใหม่", "acquire", "acquiring",
                          "acquisition", "win a new customer", "win each new customer", "win new customers",
-                         "to win a customer", "to win each customer", "หาลูกค้าใหม่", "หาลูกค้าใหม่ได้")),
+                         "to win a customer", "to win each customer", "land a new logo", "land each new logo", "land new logos",
+                         "to land each new logo", "to land a new logo", "new logo", "new logos", "logo", "logos", "bought from us",
+                         "buy from us", "ที่ซื้อกับเรา", "ซื้อกับเรา", "หาลูกค้าใหม่", "หาลูกค้าใหม่ได้")),
     "costs": (None, ("cost", "costs", "spend", "spending", "spent", "expense", "expenses", "ต้นทุน",
-                     "ค่าใช้จ่าย", "งบ", "ใช้จ่าย", "ใช้เงิน", "เสียเงิน", "จ่าย", "pay", "paying", "paid", "marketing cost",
+                     "ค่าใช้จ่าย", "งบ", "ใช้จ่าย", "ใช้เงิน", "เสียเงิน", "งบการตลาด", "sales and marketing spend",
+                     "sales and marketing costs", "sales & marketing spend", "s&m spend", "จ่าย", "pay", "paying", "paid", "marketing cost",
                      "marketing costs", "marketing spend", "ad spend", "ค่าการตลาด", "ค่าโฆษณา")),
     # time to close a deal unless the rest says otherwise (a stage: time in stage; leads: to qualify)
     "time": ("sales_cycle", ("time", "duration", "days", "days spent", "time spent", "hours spent", "how long",
@@ -388,7 +400,7 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                              "ยังอยู่กับเรา", "อยู่กับเรา", "stick around", "stuck around", "stick with us",
                              "stayed with us", "stay with us")),
     "repeat": ("repeat_rate", ("came back", "come back", "coming back", "comes back", "buy again", "bought again",
-                               "another purchase", "ซื้ออีก", "bought from us before", "bought before",
+                               "another purchase", "ซื้ออีก", "bought from us before", "bought before", "had bought from us before", "had bought before",
                                "had bought", "purchased before", "bought from us again", "ordered before",
                                "เคยซื้อ", "เคยซื้อแล้ว", "เคยซื้อมาก่อน")),
     # how much the reps do
@@ -433,6 +445,8 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "content_engagement": (),
 }
 # KPIs that are per active rep already: "per rep" after them is part of the name, not a breakdown
+# a KPI named by its opposite: ranking words turn around ("churned the most" is the lowest retention)
+INVERSE_WORDS = {"retention": ("churn", "สูญเสีย")}
 # KPIs that are a speed, where "slowest" is the lowest (for a time it is the highest)
 SPEED_KPIS = ("pipeline_velocity",)
 PER_REP_KPIS = ("rep_activity", "revenue_per_rep", "content_engagement")
