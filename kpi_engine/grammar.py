@@ -48,6 +48,7 @@ from kpi_engine.period_grammar import (
 )
 from kpi_engine.query import HelpRequest, PeriodSpec, Query, QueryError, Rank
 from kpi_engine.reading import Reading
+from kpi_engine.spoken import spoken_numbers
 from kpi_engine.textnorm import Folded, fold, fold_text, invisible, is_thai, is_word, thai_skeleton
 
 __all__ = ["MAX_CHARS", "ParseOptions", "parse"]
@@ -240,9 +241,9 @@ def _current_phrases() -> dict[tuple[str, int], list[str]]:
                 add(grain, -1, f"{u}{w}")
             add(grain, -2, f"{u}ก่อนโน้น", f"{u}ก่อนหน้านั้น")
     add("week", 0, "wtd")
-    add("month", 0, "mtd", "ต้นเดือนถึงวันนี้", "ต้นเดือนถึงปัจจุบัน", "ต้นเดือนจนถึงวันนี้", "ต้นเดือนจนถึงตอนนี้")
-    add("quarter", 0, "qtd", "ต้นไตรมาสถึงวันนี้")
-    add("year", 0, "ytd", "ต้นปีถึงวันนี้", "ต้นปีถึงปัจจุบัน", "ต้นปีจนถึงวันนี้", "this calendar year")
+    add("month", 0, "mtd", "เอ็มทีดี", "ต้นเดือนถึงวันนี้", "ต้นเดือนถึงปัจจุบัน", "ต้นเดือนจนถึงวันนี้", "ต้นเดือนจนถึงตอนนี้")
+    add("quarter", 0, "qtd", "คิวทีดี", "ต้นไตรมาสถึงวันนี้")
+    add("year", 0, "ytd", "วายทีดี", "ต้นปีถึงวันนี้", "ต้นปีถึงปัจจุบัน", "ต้นปีจนถึงวันนี้", "this calendar year")
     add("year", -1, "last calendar year")
     add("fiscal_year", 0, "fiscal year to date", "fiscal ytd", "fytd", "ปีงบประมาณปัจจุบัน")
     return out
@@ -1181,7 +1182,7 @@ def parse(text: str, catalogue: dict[str, KpiSpec] | None = None, lexicon: Lexic
                          f"ข้อความยาวเกินไป ({len(raw)} ตัวอักษร) กรุณาถามไม่เกิน {MAX_CHARS} ตัวอักษร", lang), lang)
     cat = default_catalogue() if catalogue is None else catalogue
     opts = options or ParseOptions()
-    t = _Text(fold_text(raw), lang, _vocab(tuple(cat.values())), lexicon or _shipped_lexicon(), opts)
+    t = _Text(spoken_numbers(fold_text(raw)), lang, _vocab(tuple(cat.values())), lexicon or _shipped_lexicon(), opts)
     s = t.s
     start = 5 if s.startswith("/kpi") and (len(s) == 4 or s[4] == " ") else 0
     toks = _defined(t, _scan(t, start), cat)

@@ -68,6 +68,12 @@ def _first_word(name: str) -> str | None:
     return parts[0] if len(parts) > 1 else None
 
 
+# English words of product names as Thai writes them (ERP Cloud: อีอาร์พีคลาวด์); the first form is used
+_TH_SAID = {"cloud": ("คลาวด์",), "backup": ("แบ็กอัพ",), "terminal": ("เทอร์มินัล",), "payroll": ("เพย์โรล",),
+            "analytics": ("อนาไลติกส์",), "platform": ("แพลตฟอร์ม",), "erp": ("อีอาร์พี",), "pos": ("พีโอเอส",),
+            "crm": ("ซีอาร์เอ็ม",), "suite": ("สวีท",), "data": ("ดาต้า",), "hr": ("เอชอาร์",)}
+
+
 @dataclass
 class Lexicon:
     version: str = ""
@@ -156,6 +162,9 @@ class Lexicon:
                 for a in range(len(words)):
                     for b in range(a + 1, len(words) + 1):
                         run = words[a:b]
+                        said = [_TH_SAID.get(w.lower()) for w in run]
+                        if all(said):  # "อีอาร์พีคลาวด์", "คลาวด์": as Thai writes the English words
+                            parts.setdefault(fold("".join(x[0] for x in said)), {})[e.value] = e  # type: ignore[index]
                         if b - a == len(words) or not (run[0].isalnum() and run[-1].isalnum()):
                             continue
                         if b - a == 1 and (run[0].isdigit() or len(run[0]) < (2 if run[0].isupper() else 3)):

@@ -180,6 +180,7 @@ _TH_SILENT_RE = re.compile("[\u0e01-\u0e2e][\u0e34\u0e38]?\u0e4c")
 # letters that sound alike and are mixed up (ไตรมาศ, เหนีอ), tone marks left off or misplaced (เฉลีย)
 _TH_ALIKE = str.maketrans({"ศ": "ส", "ษ": "ส", "ณ": "น", "ฎ": "ด", "ฏ": "ต", "ภ": "พ", "ธ": "ท", "ฒ": "ท",
                            "ฑ": "ท", "ฐ": "ถ", "ญ": "ย", "ฬ": "ล", "ฆ": "ค", "\u0e37": "\u0e35",
+                           "\u0e34": "\u0e35", "\u0e38": "\u0e39",  # short and long i, u mixed up (ดิล)
                            "\u0e47": None, "\u0e48": None, "\u0e49": None, "\u0e4a": None, "\u0e4b": None})
 
 

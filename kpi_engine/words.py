@@ -29,7 +29,7 @@ FILLER_EN = (
     "company-wide", "all up", "guys", "folks", "yo", "hey", "hiya",
     "'s", "s", "'d", "their", "he", "she", "her", "his", "him", "hers", "them", "he's", "she's", "open with",
     "to open with", "in an hour", "after lunch", "in a bit", "later today", "keeps telling me", "keeps saying",
-    "says", "flat out", "blended", "fully loaded", "calendar", "cfo question", "ceo question", "vp sales here",
+    "says", "flat out", "gives", "gives us", "am i close", "like am i close", "am i near", "um", "uh", "umm", "erm", "so yeah", "yeah", "like", "i mean", "blended", "fully loaded", "calendar", "cfo question", "ceo question", "vp sales here",
     "presenting", "i'm presenting", "break down", "break out", "dragging", "before coaching", "coaching", "book", "sit down with", "push him", "push her", "held", "or not", "already or not", "yet or not", "already",
     "following up on", "following up", "follow up on", "follow-up on", "saw", "seen",
     "says", "said", "showed", "shows only", "only shows", "was down", "were down", "is down",
@@ -133,7 +133,7 @@ FILLER_TH = (
     "สรุป", "ทั้ง", "และ", "ให้", "เอา", "สิ", "ซิ", "ๆ", "ประมาณ", "ตัวเลข", "ข้อมูล", "สถิติ", "ผล",
     "เฉลี่ย", "โดยเฉลี่ย", "เปอร์เซ็นต์", "เปอร์เซ็น", "ทำได้", "ทำ", "โอเค", "บอท", "หา", "จาก", "ใช้",
     "จำนวน", "เห็นใน", "เห็นว่า", "อ่าน", "ตามที่เห็นใน", "ตามที่เห็น", "บอกว่า", "ดูไม่ออก", "อ่านไม่ออก",
-    "ต่อว่า", "สำหรับ", "ทบทวน", "หนึ่งคน", "1 คน", "คนนึง", "จริง", "ที่ซื้อ", "1:1 กับ", "คุย 1:1 กับ", "ก่อนคุย 1:1 กับ", "เขา", "เค้า", "ของเขา", "ของเค้า", "ของน้อง", "เอง", "ก่อนคุย", "ก่อนคุยกับ", "เดี๋ยวจะคุยกับ",
+    "ต่อว่า", "อ่า", "เออ", "อะค่ะ", "อ่ะค่ะ", "อะครับ", "เทิร์นเป็น", "สำหรับ", "ทบทวน", "หนึ่งคน", "1 คน", "คนนึง", "จริง", "ที่ซื้อ", "1:1 กับ", "คุย 1:1 กับ", "ก่อนคุย 1:1 กับ", "เขา", "เค้า", "ของเขา", "ของเค้า", "ของน้อง", "เอง", "ก่อนคุย", "ก่อนคุยกับ", "เดี๋ยวจะคุยกับ",
     "จะคุยกับ", "คุยกับ", "ก่อนประชุมกับ", "ประชุมกับ", "ก่อนเจอ", "โค้ช", "จะได้โค้ช", "จะได้โค้ชก่อน", "โค้ชก่อน", "กว่าจะ", "ถึงจะ", "ขาดอีก", "กี่อัน", "ติด", "หรือยัง", "ยัง", "นี้", "นั้น", "ตก", "ลดลง", "ต่ำ", "เรียน", "เรียนผู้เกี่ยวข้อง", "เรียนทุกท่าน", "หน่อยดิ", "ดูดิ", "บอกดิ", "เด้อ", "ต้อง", "1 ราย", "1ราย", "หนึ่งราย", "เรื่อง", "ในเรื่อง", "ไหมคะ", "ได้ไหม", "ได้มั้ย", "กัน", "หรอ", "เหรอ",
     "จ๊ะ", "จ้ะ", "ค้าบ", "คร้าบ", "ขอบคุณ", "ขอบใจ", "ด่วน", "นิดนึง", "หน่อยนึง", "ว่า", "ทีครับ",
     "คุณ", "พี่", "น้อง", "เฮีย", "เจ๊", "นาย", "นางสาว", "นาง", "ท่าน", "ยัง", "โดย",
@@ -248,7 +248,7 @@ DIM_WORDS_EN: dict[str, tuple[str, ...]] = {
 }
 DIM_WORDS_TH: dict[str, tuple[str, ...]] = {
     "rep": ("ตัวแทนขาย", "เซลส์", "เซล", "เซลล์", "พนักงานขาย", "ตัวแทน", "คน", "พนง.ขาย", "พนักงาน"),
-    "team": ("ทีม",),
+    "team": ("ทีม", "ทิม"),
     "region": ("ภูมิภาค", "ภาค", "เขต", "พื้นที่"),
     "channel": ("ช่องทาง", "แหล่งที่มา", "ที่มา"),
     "product": ("สินค้า", "ผลิตภัณฑ์", "โปรดักส์", "โปรดักต์", "โปรดัก"),
@@ -320,7 +320,7 @@ YOY = ("yoy", "y/y", "y-o-y", "year over year", "year-over-year", "year on year"
        "the same point last fiscal year", "same time last fiscal year", "the same quarter a year ago",
        "same quarter a year ago", "the same month a year ago", "same month a year ago", "the same period a year ago",
        "same period a year ago", "the same week a year ago", "ช่วงเดียวกันของปีงบที่แล้ว",
-       "ช่วงเดียวกันปีงบที่แล้ว", "ช่วงเดียวกันของปีงบก่อน")
+       "ช่วงเดียวกันปีงบที่แล้ว", "ช่วงเดียวกันของปีงบก่อน", "ลาสต์เยียร์", "ลาสเยียร์")
 YOY += tuple(f"{unit}เดียวกัน{of}ปี{last}" for unit in ("สัปดาห์", "อาทิตย์", "วัน", "เดือน", "ไตรมาส", "ช่วง")
              for of in ("", "ของ") for last in ("ที่แล้ว", "ก่อน"))
 # "same qtr last yr", "the same wk last fy": as people clip them on a phone
@@ -328,7 +328,7 @@ YOY += tuple(f"{the}same {unit} {last} {year}" for the in ("", "the ")
              for unit in ("qtr", "mo", "mth", "wk", "period", "time", "month", "quarter", "week", "day")
              for last in ("last", "prev") for year in ("yr", "year", "fy", "fiscal year"))
 YOY = tuple(dict.fromkeys(YOY))
-YOY_AFTER_VS = ("last year", "previous year", "ปีที่แล้ว", "ปีก่อน", "ปีที่ผ่านมา", "ปีก่อนหน้า")
+YOY_AFTER_VS = ("last year", "previous year", "ปีที่แล้ว", "ปีก่อน", "ปีที่ผ่านมา", "ปีก่อนหน้า", "ลาสต์เยียร์")
 PREVIOUS = ("previous period", "prior period", "the period before", "last period", "the previous period",
             "the same days last week", "same days last week", "the same days last month", "same days last month",
             "ช่วงก่อน", "ช่วงก่อนหน้า", "ช่วงที่แล้ว", "ครั้งก่อน",
@@ -355,7 +355,7 @@ CHART = ("chart", "charts", "graph", "graphs", "plot", "trend", "trends", "with 
 
 TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     # family: (default KPI or None, words)
-    "revenue": ("revenue", ("revenue", "revenues", "rev", "sales", "sale", "sell", "sold", "selling", "top line", "top-line",
+    "revenue": ("revenue", ("revenue", "revenues", "rev", "sales", "sale", "sell", "sold", "selling", "sails", "รีเวนิว", "top line", "top-line",
                             "topline", "closed-won revenue", "closed won revenue",
                             "bookings", "booked", "turnover", "ยอดขาย", "ยอด", "รายได้", "รายรับ", "ขาย",
                             "ขายได้", "ยอดรวม", "ยอดเงิน", "ยอดขายรวม", "เงิน", "ยอดปิด", "ขายดี", "ขายเก่ง",
@@ -364,8 +364,8 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                                "close", "closed", "closes", "closing", "win", "won", "wins", "ดีล", "ปิด",
                                "ปิดได้", "ชนะ", "ได้ดีล", "โอกาสการขาย")),
     "pipeline": ("pipeline_velocity", ("pipeline", "pipe", "ไปป์ไลน์", "ไพพ์ไลน์", "ไปป์ไลน์")),
-    "leads": ("lead_volume", ("lead", "leads", "ลีด", "ลีดส์", "ลีดเข้า", "ลีดเข้ามา", "mql", "mqls", "prospects", "prospect")),
-    "qualified": (None, ("qualified", "qualify", "qualification", "sql", "sqls", "คัดกรอง")),
+    "leads": ("lead_volume", ("lead", "leads", "leds", "ลีด", "ลีดส์", "ลีดเข้า", "ลีดเข้ามา", "mql", "mqls", "prospects", "prospect")),
+    "qualified": (None, ("qualified", "qualify", "qualification", "sql", "sqls", "คัดกรอง", "ควอลิฟาย", "ควอลิฟายด์")),
     # leads turned into qualified ones: "which channel converts leads best", "เปลี่ยนลีดเป็น qualified"
     "conversion": ("lead_conversion", ("convert", "converts", "converted", "converting", "คอนเวิร์ต", "คอนเวิร์ท",
                                        "คอนเวิร์ส", "turn into", "turns into",

@@ -1164,3 +1164,69 @@ def test_a_rep_filter_naming_two_reps_is_asked_with_both(eng):
     with pytest.raises(QueryError) as exc:
         eng.parse("revenue rep:somchai 2026-Q3")  # Somchai Jaidee and Somchai Wongsawat
     assert len(exc.value.choices) == 2
+
+
+# ---------------------------------------------------------------- heldout19-20 kinds
+
+
+@pytest.mark.parametrize("said, digits", [
+    ("sails by region for the last thirty days", "sails by region for the last 30 days"),
+    ("revenue twenty twenty five versus twenty twenty four", "revenue 2025 versus 2024"),
+    ("revenue per rep f y twenty seven", "revenue per rep fy 27"),
+    ("target attainment for q four so far", "target attainment for q4 so far"),
+    ("revenue queue three by product", "revenue q3 by product"),
+    ("revenue november first to november fifteenth", "revenue november 1 to november 15"),
+    ("c a c last quarter", "cac last quarter"),
+    ("ยอดขายสามสิบวันที่ผ่านมา", "ยอดขาย30วันที่ผ่านมา"),
+    ("แคคปีงบหกเก้า", "แคคปีงบ69"),
+    ("ยอดขายปีสองพันห้าร้อยหกสิบแปด", "ยอดขายปี2568"),
+    ("ยอดขายคิวสามแยกตามทีม", "ยอดขายq3แยกตามทีม"),
+    # number words inside other words, and small numbers alone, stay words
+    ("ห้างสามารถ", "ห้างสามารถ"),
+    ("quick one before my meeting", "quick one before my meeting"),
+])
+def test_numbers_said_in_words_are_read_as_digits_and_quoted_as_typed(said, digits):
+    from kpi_engine.spoken import spoken_numbers
+
+    f = spoken_numbers(fold_text(said))
+    assert f.s == digits
+    assert f.typed(0, len(f.s)) == said  # a message quotes the person's own words
+
+
+@pytest.mark.parametrize("text, kpi", [
+    ("um what's our when rate this quarter", "win_rate"),
+    ("so yeah how much sails did we do last week", "revenue"),
+    ("รีเทนชั่นลูกค้าเอสเอ็มอีไตรมาสที่แล้ว", "retention"),
+    ("คอนเวอร์ชั่นลีดเดือนนี้แยกตามช่องทาง", "lead_conversion"),
+    ("แคคไตรมาสนี้เทียบไตรมาสที่แล้ว", "cac"),
+    ("ซีแซทแยกตามกลุ่มลูกค้าไตรมาสนี้", "csat"),
+    ("top line FY26 vs FY25", "revenue"),
+    ("what did it cost us to land each new logo in Q2?", "cac"),
+    ("forecast vs actual for Q3, by team", "forecast_accuracy"),
+])
+def test_kpis_as_dictated_transliterated_or_said_in_the_boardroom(text, kpi):
+    assert parse(text).kpi == kpi, text
+
+
+def test_two_kpis_dictated_together_are_still_two():
+    with pytest.raises(QueryError):
+        parse("when rate and revenue for last month")
+
+
+def test_a_projection_is_refused():
+    with pytest.raises(QueryError, match="what has happened"):
+        parse("At the current pace, where will Q4 revenue land?")
+
+
+def test_the_segment_that_churned_most_is_the_lowest_retention():
+    q = parse("which customer segment churned the most over the trailing 12 months?")
+    assert (q.kpi, q.breakdown, q.rank.order) == ("retention", "segment", "asc")
+
+
+def test_product_words_as_thai_writes_them():
+    from kpi_engine.dimnames import DimensionNames
+
+    lex = Lexicon.build({"product": ["ERP Cloud", "Cloud Backup", "POS Terminal"]}, (), DimensionNames())
+    assert {e.value for e in lex.phrases[fold("อีอาร์พีคลาวด์")]} == {"ERP Cloud"}
+    assert {e.value for e in lex.phrases[fold("พีโอเอส")]} == {"POS Terminal"}
+    assert {e.value for e in lex.phrases[fold("คลาวด์")]} == {"ERP Cloud", "Cloud Backup"}  # asked which
