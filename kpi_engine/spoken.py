@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from kpi_engine import recache
 from kpi_engine.textnorm import Folded
 
 _UNITS_EN = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -40,16 +41,16 @@ def _alt(words) -> str:
 _B = r"(?<![a-z0-9])"
 _E = r"(?![a-z0-9])"
 # a year said in two halves ("twenty twenty five", "twenty nineteen"); "twenty six" alone is 26
-_YEAR_RE = re.compile(_B + r"(?:twenty|two thousand(?: and)?) (" + _alt([*_TEENS_EN, *_TENS_EN])
+_YEAR_RE = recache.compile(_B + r"(?:twenty|two thousand(?: and)?) (" + _alt([*_TEENS_EN, *_TENS_EN])
                       + r")(?: (" + _alt(k for k in _UNITS_EN if k != "zero") + r"))?" + _E)
-_TENS_RE = re.compile(_B + r"(" + _alt(_TENS_EN) + r")(?:[ -](" + _alt(k for k in _UNITS_EN if k != "zero") + r"))?"
+_TENS_RE = recache.compile(_B + r"(" + _alt(_TENS_EN) + r")(?:[ -](" + _alt(k for k in _UNITS_EN if k != "zero") + r"))?"
                       + _E)
-_TEEN_RE = re.compile(_B + r"(" + _alt(_TEENS_EN) + r")" + _E)
+_TEEN_RE = recache.compile(_B + r"(" + _alt(_TEENS_EN) + r")" + _E)
 # a small number right after a word that wants one: q three, week six, fy twenty six is caught above
-_AFTER_RE = re.compile(_B + r"(q|queue|cue|quarter|week|wk|fy|top|bottom|h) (" + _alt(_UNITS_EN) + r")" + _E)
-_DAY_RE = re.compile(_B + r"(" + _alt(_MONTHS_EN) + r") (?:the )?(" + _alt(_ORDINALS_EN) + r"|(?:twenty|thirty)[ -]"
+_AFTER_RE = recache.compile(_B + r"(q|queue|cue|quarter|week|wk|fy|top|bottom|h) (" + _alt(_UNITS_EN) + r")" + _E)
+_DAY_RE = recache.compile(_B + r"(" + _alt(_MONTHS_EN) + r") (?:the )?(" + _alt(_ORDINALS_EN) + r"|(?:twenty|thirty)[ -]"
                      r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth))" + _E)
-_SPELT_RE = re.compile(_B + r"((?:[a-z] ){1,3}[a-z])" + _E)
+_SPELT_RE = recache.compile(_B + r"((?:[a-z] ){1,3}[a-z])" + _E)
 
 _TH_DIGITS = {"ศูนย์": 0, "หนึ่ง": 1, "เอ็ด": 1, "สอง": 2, "ยี่": 2, "สาม": 3, "สี่": 4, "ห้า": 5, "หก": 6, "เจ็ด": 7,
               "แปด": 8, "เก้า": 9, "ไฟว์": 5, "ทรี": 3, "เท็น": 10}
@@ -57,7 +58,7 @@ _TH_MULT = {"สิบ": 10, "ร้อย": 100, "พัน": 1000}
 _TH_WORD = "(?:" + _alt([*_TH_DIGITS, *_TH_MULT]) + ")"
 _TH_BEFORE = r"(?:ไตรมาส(?:ที่)? ?|ปีงบ(?:ประมาณ)? ?|ปี ?|พ\.ศ\. ?|สัปดาห์ที่ ?|อาทิตย์ที่ ?|วันที่ ?|ท็อป ?|top ?|คิว ?)"
 _TH_AFTER = r"(?= ?(?:วัน|เดือน|สัปดาห์|อาทิตย์|ปี|คน|อันดับ|ไตรมาส|รายการ))"
-_TH_RE = re.compile(r"(" + _TH_BEFORE + r")(" + _TH_WORD + r"+)|(" + _TH_WORD + r"+)" + _TH_AFTER)
+_TH_RE = recache.compile(r"(" + _TH_BEFORE + r")(" + _TH_WORD + r"+)|(" + _TH_WORD + r"+)" + _TH_AFTER)
 
 
 def _thai_value(text: str) -> int | None:
@@ -107,7 +108,7 @@ def _english(m: re.Match, kind: str) -> str | None:
 
 _EN_RULES = (("year", _YEAR_RE), ("day", _DAY_RE), ("tens", _TENS_RE), ("teen", _TEEN_RE), ("after", _AFTER_RE),
              ("spelt", _SPELT_RE))
-_ANY_RE = re.compile(_alt([*_UNITS_EN, *_TEENS_EN, *_TENS_EN, *_ORDINALS_EN]) + r"|(?:^| )[a-z] [a-z]|" + _TH_WORD)
+_ANY_RE = recache.compile(_alt([*_UNITS_EN, *_TEENS_EN, *_TENS_EN, *_ORDINALS_EN]) + r"|(?:^| )[a-z] [a-z]|" + _TH_WORD)
 
 
 def spoken_numbers(f: Folded) -> Folded:
