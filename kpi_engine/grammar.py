@@ -1240,9 +1240,9 @@ _DEFINED = (
     (recache.compile(r"(?:to |and )?(?:win|close|sign) (?:a|the|my) deal,? (?:from|after|since) " + _DEAL_OPENED),
      "sales_cycle"),
     (recache.compile(r"(?:from|between) (?:" + _LEAD_START + ")" + _GAP + _WON), "time_to_close"),
-    (recache.compile(r"(?:ตั้งแต่|นับตั้งแต่|นับจาก|จาก) ?(?:เปิด|สร้าง|เริ่ม)(?:ดีล)? ?(?:จนถึง|จน|ถึง|ไปจน|กระทั่ง) ?"
+    (recache.compile(r"(?:ตั้งแต่|นับตั้งแต่|นับจาก|จาก) ?(?:เปิด|สร้าง|เริ่ม)(?:ดีล|โอกาสการขาย)? ?(?:จนถึง|จน|ถึง|ไปจน|กระทั่ง) ?"
                      r"(?:ชนะ|ปิดได้|ปิดการขาย|ปิด)(?:ดีล)?(?:ได้)?"), "sales_cycle"),
-    (recache.compile(r"(?:ตั้งแต่|นับตั้งแต่|นับจาก|จาก) ?(?:ได้|มี)?ลีด(?:เข้ามา|เข้า|มา)? ?(?:จนถึง|จน|ถึง|ไปจน) ?"
+    (recache.compile(r"(?:ตั้งแต่|นับตั้งแต่|นับจาก|จาก) ?(?:วันที่ ?)?(?:ได้|มี)?ลีด(?:เข้ามา|เข้า|มา)? ?(?:จนถึง|จน|ถึง|ไปจน) ?"
                      r"(?:ชนะ|ปิดได้|ปิดการขาย|ปิด)(?:ดีล)?(?:ได้)?"), "time_to_close"),
     # the share of scores of 4 or 5 is CSAT's own definition (kpis.md)
     (recache.compile(r"(?:rat(?:ed|e|ing)|scor(?:ed|e|ing)|gave|give|giving|giv(?:es|ing)) (?:(?:us|our \S+) )?(?:a )?"
@@ -1704,6 +1704,12 @@ class _Builder:
             raise self._two_kpis(keys)
         if strong:
             self.name = self.typed(strong[0][1])  # as typed, so "cac" stays "cac" in a reply
+        if keys == ["deals_closed"] and "win_rate" in self.cat and _PROPORTION_RE.search(self.t.s) and any(
+                tok.kind == "topic" and tok.value == "deals" for tok in toks):
+            keys = ["win_rate"]  # "ดีลที่ปิดไปแล้วเราชนะกี่เปอร์เซ็นต์": the share of closed deals won
+        if keys == ["deals_closed"] and "avg_deal_size" in self.cat and "size" in families:
+            keys = ["avg_deal_size"]  # "ปิดดีลได้เฉลี่ยดีลละกี่บาท": what each closed deal is worth
+            families = [f for f in families if f != "size"]
         if keys:
             key = self._timed(keys[0], ents)
             fam = _families(self.cat[key])

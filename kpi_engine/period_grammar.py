@@ -291,6 +291,9 @@ _PATTERNS: list[tuple[str, object]] = [
     # ไตรมาสสุดท้ายของปี 2568, ไตรมาสแรก 2569
     (r"ไตรมาส ?" + _ORD_TH + r" ?(?:ของ ?)?(?:ปี ?)?" + _TH_Y + _Y4, lambda m, f: PeriodSpec(
         "key", key=f"{year(_g(m, 2)):04d}-Q{_ORD[_g(m, 1)]}")),
+    # ไตรมาสแรกของปีงบ 2569: an ordinal quarter of a fiscal year named by its number
+    (r"ไตรมาส ?" + _ORD_TH + r" ?(?:ของ ?)?" + _FY + r"'?" + _Y, lambda m, f: PeriodSpec(
+        "key", key=f"FY{year(_g(m, 2)):04d}-Q{_ORD[_g(m, 1)]}", fiscal_start=f)),
     # the last quarter of 2025, the first half of 2026
     (r"(?:the )?" + _ORD_EN[:-1] + r"|last) (?:quarter|qtr) of (?:the year )?" + _Y4, lambda m, f: PeriodSpec(
         "key", key=f"{year(_g(m, 2)):04d}-Q{_ORD.get(_g(m, 1), 4)}")),

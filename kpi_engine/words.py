@@ -29,7 +29,7 @@ FILLER_EN = (
     "company-wide", "all up", "guys", "folks", "yo", "hey", "hiya",
     "'s", "s", "'d", "their", "he", "she", "her", "his", "him", "hers", "them", "he's", "she's", "open with",
     "to open with", "in an hour", "after lunch", "in a bit", "later today", "keeps telling me", "keeps saying",
-    "says", "flat out", "gives", "gives us", "am i close", "like am i close", "am i near", "um", "uh", "umm", "erm", "so yeah", "yeah", "like", "i mean", "blended", "fully loaded", "calendar", "cfo question", "ceo question", "vp sales here",
+    "says", "flat out", "sent", "worth", "moves", "gets", "gives", "gives us", "am i close", "like am i close", "am i near", "um", "uh", "umm", "erm", "so yeah", "yeah", "like", "i mean", "blended", "fully loaded", "calendar", "cfo question", "ceo question", "vp sales here",
     "presenting", "i'm presenting", "break down", "break out", "dragging", "before coaching", "coaching", "book", "sit down with", "push him", "push her", "held", "or not", "already or not", "yet or not", "already",
     "following up on", "following up", "follow up on", "follow-up on", "saw", "seen",
     "says", "said", "showed", "shows only", "only shows", "was down", "were down", "is down",
@@ -133,7 +133,7 @@ FILLER_TH = (
     "สรุป", "ทั้ง", "และ", "ให้", "เอา", "สิ", "ซิ", "ๆ", "ประมาณ", "ตัวเลข", "ข้อมูล", "สถิติ", "ผล",
     "เฉลี่ย", "โดยเฉลี่ย", "เปอร์เซ็นต์", "เปอร์เซ็น", "ทำได้", "ทำ", "โอเค", "บอท", "หา", "จาก", "ใช้",
     "จำนวน", "เห็นใน", "เห็นว่า", "อ่าน", "ตามที่เห็นใน", "ตามที่เห็น", "บอกว่า", "ดูไม่ออก", "อ่านไม่ออก",
-    "ต่อว่า", "อ่า", "เออ", "อะค่ะ", "อ่ะค่ะ", "อะครับ", "เทิร์นเป็น", "สำหรับ", "ทบทวน", "หนึ่งคน", "1 คน", "คนนึง", "จริง", "ที่ซื้อ", "1:1 กับ", "คุย 1:1 กับ", "ก่อนคุย 1:1 กับ", "เขา", "เค้า", "ของเขา", "ของเค้า", "ของน้อง", "เอง", "ก่อนคุย", "ก่อนคุยกับ", "เดี๋ยวจะคุยกับ",
+    "ต่อว่า", "ป่ะ", "ปะ", "มั้ยป่ะ", "เดิน", "คิดเป็น", "ตรงกับ", "ยอดที่พยากรณ์ไว้", "ที่พยากรณ์ไว้", "อ่า", "เออ", "อะค่ะ", "อ่ะค่ะ", "อะครับ", "เทิร์นเป็น", "สำหรับ", "ทบทวน", "หนึ่งคน", "1 คน", "คนนึง", "จริง", "ที่ซื้อ", "1:1 กับ", "คุย 1:1 กับ", "ก่อนคุย 1:1 กับ", "เขา", "เค้า", "ของเขา", "ของเค้า", "ของน้อง", "เอง", "ก่อนคุย", "ก่อนคุยกับ", "เดี๋ยวจะคุยกับ",
     "จะคุยกับ", "คุยกับ", "ก่อนประชุมกับ", "ประชุมกับ", "ก่อนเจอ", "โค้ช", "จะได้โค้ช", "จะได้โค้ชก่อน", "โค้ชก่อน", "กว่าจะ", "ถึงจะ", "ขาดอีก", "กี่อัน", "ติด", "หรือยัง", "ยัง", "นี้", "นั้น", "ตก", "ลดลง", "ต่ำ", "เรียน", "เรียนผู้เกี่ยวข้อง", "เรียนทุกท่าน", "หน่อยดิ", "ดูดิ", "บอกดิ", "เด้อ", "ต้อง", "1 ราย", "1ราย", "หนึ่งราย", "เรื่อง", "ในเรื่อง", "ไหมคะ", "ได้ไหม", "ได้มั้ย", "กัน", "หรอ", "เหรอ",
     "จ๊ะ", "จ้ะ", "ค้าบ", "คร้าบ", "ขอบคุณ", "ขอบใจ", "ด่วน", "นิดนึง", "หน่อยนึง", "ว่า", "ทีครับ",
     "คุณ", "พี่", "น้อง", "เฮีย", "เจ๊", "นาย", "นางสาว", "นาง", "ท่าน", "ยัง", "โดย",
@@ -253,7 +253,7 @@ DIM_WORDS_TH: dict[str, tuple[str, ...]] = {
     "channel": ("ช่องทาง", "แหล่งที่มา", "ที่มา"),
     "product": ("สินค้า", "ผลิตภัณฑ์", "โปรดักส์", "โปรดักต์", "โปรดัก"),
     "segment": ("กลุ่มลูกค้า", "กลุ่ม", "เซกเมนต์", "เซกเมนท์", "เซ็กเมนต์", "เซ็กเม้นท์"),
-    "stage": ("ขั้นตอน", "สเตจ", "ขั้น"),
+    "stage": ("ขั้นตอน", "สเตจ", "ขั้น", "ขั้นตอนการขาย"),
     "type": ("ประเภท", "ประเภทกิจกรรม"),
     "action": ("การกระทำ",),
 }
@@ -320,7 +320,9 @@ YOY = ("yoy", "y/y", "y-o-y", "year over year", "year-over-year", "year on year"
        "the same point last fiscal year", "same time last fiscal year", "the same quarter a year ago",
        "same quarter a year ago", "the same month a year ago", "same month a year ago", "the same period a year ago",
        "same period a year ago", "the same week a year ago", "ช่วงเดียวกันของปีงบที่แล้ว",
-       "ช่วงเดียวกันปีงบที่แล้ว", "ช่วงเดียวกันของปีงบก่อน", "ลาสต์เยียร์", "ลาสเยียร์")
+       "ช่วงเดียวกันปีงบที่แล้ว", "ช่วงเดียวกันของปีงบก่อน", "ลาสต์เยียร์", "ลาสเยียร์", "เมื่อเทียบกับปีที่แล้ว",
+       # grown from last year: "จากปีที่แล้ว" alone may be a period ("ยอดขายจากปีที่แล้ว")
+       "โตขึ้นจากปีที่แล้ว", "เติบโตขึ้นจากปีที่แล้ว", "เพิ่มขึ้นจากปีที่แล้ว", "โตขึ้นจากปีก่อน")
 YOY += tuple(f"{unit}เดียวกัน{of}ปี{last}" for unit in ("สัปดาห์", "อาทิตย์", "วัน", "เดือน", "ไตรมาส", "ช่วง")
              for of in ("", "ของ") for last in ("ที่แล้ว", "ก่อน"))
 # "same qtr last yr", "the same wk last fy": as people clip them on a phone
@@ -361,11 +363,11 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                             "ขายได้", "ยอดรวม", "ยอดเงิน", "ยอดขายรวม", "เงิน", "ยอดปิด", "ขายดี", "ขายเก่ง",
                             "best selling", "best-selling", "top selling")),
     "deals": ("deals_closed", ("deal", "deals", "opportunity", "opportunities", "opps", "opp", "oppty",
-                               "close", "closed", "closes", "closing", "win", "won", "wins", "ดีล", "ปิด",
+                               "close", "closed", "closes", "closing", "win", "won", "wins", "ดีล", "ปิด", "ปิดการขายได้",
                                "ปิดได้", "ชนะ", "ได้ดีล", "โอกาสการขาย")),
     "pipeline": ("pipeline_velocity", ("pipeline", "pipe", "ไปป์ไลน์", "ไพพ์ไลน์", "ไปป์ไลน์")),
     "leads": ("lead_volume", ("lead", "leads", "leds", "ลีด", "ลีดส์", "ลีดเข้า", "ลีดเข้ามา", "mql", "mqls", "prospects", "prospect")),
-    "qualified": (None, ("qualified", "qualify", "qualification", "sql", "sqls", "คัดกรอง", "ควอลิฟาย", "ควอลิฟายด์")),
+    "qualified": (None, ("qualified", "qualify", "qualification", "sql", "sqls", "คัดกรอง", "ผ่านการคัดกรอง", "ควอลิฟาย", "ควอลิฟายด์")),
     # leads turned into qualified ones: "which channel converts leads best", "เปลี่ยนลีดเป็น qualified"
     "conversion": ("lead_conversion", ("convert", "converts", "converted", "converting", "คอนเวิร์ต", "คอนเวิร์ท",
                                        "คอนเวิร์ส", "turn into", "turns into",
@@ -378,7 +380,7 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                          "to land each new logo", "to land a new logo", "new logo", "new logos", "logo", "logos", "bought from us",
                          "buy from us", "ที่ซื้อกับเรา", "ซื้อกับเรา", "หาลูกค้าใหม่", "หาลูกค้าใหม่ได้")),
     "costs": (None, ("cost", "costs", "spend", "spending", "spent", "expense", "expenses", "ต้นทุน",
-                     "ค่าใช้จ่าย", "งบ", "ใช้จ่าย", "ใช้เงิน", "เสียเงิน", "งบการตลาด", "sales and marketing spend",
+                     "ค่าใช้จ่าย", "งบ", "ใช้จ่าย", "ใช้เงิน", "เสียเงิน", "ลงทุน", "ลงทุนไป", "ต้องลงทุน", "งบการตลาด", "sales and marketing spend",
                      "sales and marketing costs", "sales & marketing spend", "s&m spend", "จ่าย", "pay", "paying", "paid", "marketing cost",
                      "marketing costs", "marketing spend", "ad spend", "ค่าการตลาด", "ค่าโฆษณา")),
     # time to close a deal unless the rest says otherwise (a stage: time in stage; leads: to qualify)
@@ -391,7 +393,8 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "forecast": (None, ("accurate", "forecasted", "forecasting", "predicted", "prediction", "แม่น", "แม่นยำ",
                         "พยากรณ์", "คาดการณ์", "ตรงแค่ไหน", "how far off", "far off", "off by", "missed by", "คลาดเคลื่อน", "พลาดเป้าพยากรณ์")),
     # how happy customers are
-    "satisfaction": ("csat", ("happy", "unhappy", "satisfied", "dissatisfied", "พอใจ", "แฮปปี้")),
+    "satisfaction": ("csat", ("happy", "happiest", "unhappy", "satisfied", "dissatisfied", "พอใจ", "แฮปปี้", "ตอบแบบสอบถาม",
+                                 "ที่ตอบแบบสอบถาม", "แบบสอบถาม")),
     # how big a deal or an order is: "how big are our deals on average", "ดีลนึงมูลค่าเท่าไหร่"
     "size": (None, ("big", "size", "sized", "large", "ใหญ่", "ขนาด", "per deal", "each deal", "ดีลละ", "ต่อดีล",
                     "per order", "each order", "ครั้งละ", "ต่อครั้ง", "ออเดอร์ละ")),
@@ -400,7 +403,7 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                              "ยังอยู่กับเรา", "อยู่กับเรา", "stick around", "stuck around", "stick with us",
                              "stayed with us", "stay with us")),
     "repeat": ("repeat_rate", ("came back", "come back", "coming back", "comes back", "buy again", "bought again",
-                               "another purchase", "ซื้ออีก", "bought from us before", "bought before", "had bought from us before", "had bought before",
+                               "another purchase", "ซื้ออีก", "ขาประจำ", "ลูกค้าขาประจำ", "bought from us before", "bought before", "had bought from us before", "had bought before",
                                "had bought", "purchased before", "bought from us again", "ordered before",
                                "เคยซื้อ", "เคยซื้อแล้ว", "เคยซื้อมาก่อน")),
     # how much the reps do

@@ -1230,3 +1230,27 @@ def test_product_words_as_thai_writes_them():
     assert {e.value for e in lex.phrases[fold("อีอาร์พีคลาวด์")]} == {"ERP Cloud"}
     assert {e.value for e in lex.phrases[fold("พีโอเอส")]} == {"POS Terminal"}
     assert {e.value for e in lex.phrases[fold("คลาวด์")]} == {"ERP Cloud", "Cloud Backup"}  # asked which
+
+
+# ---------------------------------------------------------------- heldout21-22 kinds
+
+
+@pytest.mark.parametrize("text, kpi", [
+    ("เมื่อวานปิดการขายได้กี่ดีลคะ", "deals_closed"),
+    ("ดีลที่ปิดไปแล้วเราชนะกี่เปอร์เซ็นต์ ไตรมาสที่แล้ว", "win_rate"),
+    ("ทีมพาร์ทเนอร์ปิดดีลได้เฉลี่ยดีลละกี่บาท ปีนี้", "avg_deal_size"),
+    ("ลีดที่เข้ามาเดือนก่อนผ่านการคัดกรองเป็น qualified กี่เปอร์เซ็นต์", "lead_conversion"),
+    ("ได้ลูกค้าใหม่มาหนึ่งรายต้องลงทุนไปเท่าไหร่ ปีงบ 2569", "cac"),
+    ("ลูกค้าที่ซื้อเดือนนี้เป็นขาประจำที่เคยซื้อมาก่อนกี่เปอร์เซ็นต์", "repeat_rate"),
+    ("จากวันที่ได้ลีดจนปิดดีลได้ ใช้เวลาเฉลี่ยกี่วัน ปีที่แล้ว", "time_to_close"),
+    ("ดีลค้างอยู่ในขั้นตอนการขายนานเฉลี่ยกี่วัน ไตรมาสนี้", "stage_duration"),
+    ("which rep has the happiest customers last quarter", "csat"),
+])
+def test_thai_and_plain_ways_of_naming_a_kpi(text, kpi):
+    assert parse(text).kpi == kpi, text
+
+
+def test_an_ordinal_quarter_of_a_numbered_fiscal_year_in_thai():
+    p = parse("ยอดขายไตรมาสแรกของปีงบ 2569", options=ParseOptions(fiscal_year_start_month=10)).resolve_period(
+        WED, BKK, "month")
+    assert (p.start.date().isoformat(), p.end.date().isoformat()) == ("2025-10-01", "2026-01-01")
