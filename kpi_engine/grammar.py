@@ -1864,6 +1864,10 @@ class _Builder:
         if spec.key in words.RATED_BY_REPS:
             self.used.update(k for k, tok in enumerate(self.toks)
                              if tok.kind == "dimword" and tok.value[0] == "rep")  # type: ignore[index]
+        if spec.key == "stage_duration" and not any(tok.kind in ("rank", "which", "whichword") for tok in self.toks):
+            # "ดีลค้างอยู่ในขั้นตอนการขายนานเท่าไหร่": the stages are the KPI's own; "slowest stage" ranks them
+            self.used.update(k for k, tok in enumerate(self.toks)
+                             if tok.kind == "dimword" and tok.value[0] == "stage")  # type: ignore[index]
         if spec.key not in words.PER_REP_KPIS:
             return
         for k, tok in enumerate(self.toks):
