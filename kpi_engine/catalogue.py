@@ -35,6 +35,9 @@ class KpiSpec:
     description_en: str
     description_th: str
     target: str | None = None  # "sum" | "level" | None
+    # the dimensions it can be filtered by, where not its breakdowns and the rep's (forecasts are by team
+    # alone: a rep's revenue against the company's forecast would be a number that means nothing)
+    only_filters: tuple[str, ...] | None = None
 
     def name(self, lang: str = "en") -> str:
         return self.name_th if lang == "th" else self.name_en
@@ -49,6 +52,8 @@ class KpiSpec:
 
     @cached_property
     def filters(self) -> tuple[str, ...]:
+        if self.only_filters is not None:
+            return self.only_filters
         dims = set(self.breakdowns)
         if dims & {"rep", "team"}:
             dims |= _REP_DIMS
@@ -86,7 +91,7 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> dict[str, KpiSpec]:
             raise ValueError(f"{where}: unit {e['unit']!r} not one of {UNITS}")
         if e["kind"] not in KINDS:
             raise ValueError(f"{where}: kind {e['kind']!r} not one of {KINDS}")
-        bad = [b for b in e.get("breakdowns", []) if b not in DIMENSIONS]
+        bad = [b for b in (*e.get("breakdowns", []), *e.get("filters", [])) if b not in DIMENSIONS]
         if bad:
             raise ValueError(f"{where}: unknown breakdowns {bad}")
         if e["key"] in out:
@@ -106,6 +111,7 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> dict[str, KpiSpec]:
             description_en=e["description_en"],
             description_th=e["description_th"],
             target=e.get("target"),
+            only_filters=tuple(e["filters"]) if "filters" in e else None,
         )
     return out
 

@@ -70,6 +70,9 @@ _THAI_RE = recache.compile("[\u0e00-\u0e7f]")
 _SPACES_RE = recache.compile(r"\s+")
 # Slack HTML-escapes these three in slash-command text.
 _SLACK_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
+# what Slack chat wraps around a question and says nothing: emoji codes (:fire:), code marks (`cac`),
+# a "+1" or "^" agreeing with the message before
+_SLACK_NOISE_RE = re.compile(r"(?<![\w:]):[a-z0-9_+'\-]{2,40}:(?![\w])|`|(?:^|(?<=\s))(?:\+1|\^+)(?=\s|$)")
 _MENTION_RE = recache.compile(r"<@([a-z0-9]+)(?:\|[^>]{0,80})?>")
 _ANY_DIM_RE = recache.compile(r"([a-z][a-z0-9_]{0,30}) ?:(?=\S)")
 _LAUGH_RE = recache.compile(r"5{3,}\+*")
@@ -1176,6 +1179,7 @@ def parse(text: str, catalogue: dict[str, KpiSpec] | None = None, lexicon: Lexic
     lang = "th" if _THAI_RE.search(raw) else "en"
     for a, b in _SLACK_ENTITIES:
         raw = raw.replace(a, b)
+    raw = _SLACK_NOISE_RE.sub(" ", raw)
     raw = _SPACES_RE.sub(" ", raw).strip()
     if len(raw) > MAX_CHARS:
         raise _error(_bi(f"That is too long ({len(raw)} characters); ask about one KPI in under {MAX_CHARS}.",
@@ -1230,7 +1234,7 @@ def _without_tail(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str)
 # winning it", "between the lead arriving and the deal being won", "นับจากเปิดดีลจนชนะ".
 _DEAL_START = r"(?:open(?:ing|ed)?|creat(?:ing|ed|e)|start(?:ing|ed)?) (?:(?:a|an|the|my|our) )?(?:deal|opp|opportunity)s?"
 _DEAL_OPENED = r"(?:the day |when )?(?:it'?s|it is|it was|a deal is|the deal is|the deal was) (?:opened|created|started)"
-_LEAD_START = (r"(?:(?:a|the|my|our) )?leads? (?:first )?(?:com(?:ing|es) in|arriv(?:ing|es|ed)|(?:is |was )?created"
+_LEAD_START = (r"(?:(?:a|the) )?lead'?s creation|lead creation|(?:(?:a|the|my|our) )?leads? (?:first )?(?:com(?:ing|es) in|arriv(?:ing|es|ed)|(?:is |was )?created"
                r"|showing up|shows up|lands|landing)|(?:the )?first (?:lead|contact|touch)")
 _WON = (r"(?:(?:a|the|that) deal |it |they )?(?:being |is |gets |getting |was )?(?:closed[- ]?won|won|win(?:ning)?|clos(?:ing|ed|e)|"
         r"sign(?:ing|ed)?)(?: (?:it|them|the deal|a deal))?")
@@ -1288,7 +1292,7 @@ _BRING_IN = frozenset(("bring in", "brings in", "brought in", "bring", "make", "
 _ASIDE_KEEPS = frozenset(("kpi", "target", "period", "by", "dimword", "breakdown", "rank", "compare", "vs", "which",
                           "whichword", "whichafter", "mine", "prevword", "over", "help", "negation", "unsupported",
                           "future", "filter", "chart", "trend"))
-_ASIDE_ENDS = frozenset((",", ":", "-", ";", ".", "?", "!"))
+_ASIDE_ENDS = frozenset((",", ":", "-", ";", ".", "?", "!", "/", ">"))
 # words that point back at a person named before them ("before my 1:1 with Pim: how is her win rate")
 _PRONOUNS = frozenset(("he", "she", "her", "his", "him", "hers", "he's", "she's", "เขา", "เค้า", "ของเขา", "ของเค้า"))
 
@@ -2231,6 +2235,9 @@ class _Builder:
 
 
 _UNSUPPORTED_MESSAGES = {
+    "qualified_cost": ("cost per qualified lead is not a KPI here; cost per lead divides spend by every lead "
+                       "created, e.g. \"cost per lead last month\".",
+                       "ไม่มี KPI ต้นทุนต่อ qualified lead มีต้นทุนต่อลีดที่หารด้วยลีดทั้งหมด เช่น \"ต้นทุนต่อลีด เดือนที่แล้ว\""),
     "projection": ("I answer with what has happened, in periods that have started, not where a figure will end up; "
                    "ask e.g. \"revenue this quarter\" for the quarter so far, or \"forecast accuracy last quarter\".",
                    "ตอบได้เฉพาะสิ่งที่เกิดขึ้นแล้วในช่วงเวลาที่เริ่มแล้ว คาดการณ์ตัวเลขปลายงวดไม่ได้ ลองถามเช่น \"รายได้ ไตรมาสนี้\" "

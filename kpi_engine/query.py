@@ -160,6 +160,9 @@ def _most_recent(grain: str, key: str, as_of: datetime, tz: ZoneInfo, ended: boo
     if grain == "week":  # ISO week n of this ISO year if it has started, else of the year before
         n = int(key) if key.isdigit() else 0
         y, now_w, _ = local.isocalendar()
+        if now_w < n <= now_w + 8 and not ended:
+            # a week a few weeks ahead is this year's, still to come, not the same week last year
+            raise periods.PeriodError(f"{y}-W{n:02d} is in the future (as of {local:%Y-%m-%d %H:%M})")
         year = y if n < now_w or (n == now_w and not ended) else y - 1
         try:
             date.fromisocalendar(year, n, 1)

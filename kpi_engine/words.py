@@ -29,7 +29,8 @@ FILLER_EN = (
     "company-wide", "all up", "guys", "folks", "yo", "hey", "hiya",
     "'s", "s", "'d", "their", "he", "she", "her", "his", "him", "hers", "them", "he's", "she's", "open with",
     "to open with", "in an hour", "after lunch", "in a bit", "later today", "keeps telling me", "keeps saying",
-    "says", "flat out", "sent", "worth", "moves", "gets", "gives", "gives us", "am i close", "like am i close", "am i near", "um", "uh", "umm", "erm", "so yeah", "yeah", "like", "i mean", "blended", "fully loaded", "calendar", "cfo question", "ceo question", "vp sales here",
+    "says", "flat out", "rn", "tbh", "ngl", "lmk", "fyi", "eod", "eow", "by eod", "by eow", "wdyt", "imo", "idk",
+    "lol", "cc", "lookin", "how'd", "how’d", "logs", "log", "through", "until they're", "until they are", "sent", "worth", "moves", "gets", "gives", "gives us", "am i close", "like am i close", "am i near", "um", "uh", "umm", "erm", "so yeah", "yeah", "like", "i mean", "blended", "fully loaded", "calendar", "cfo question", "ceo question", "vp sales here",
     "presenting", "i'm presenting", "break down", "break out", "dragging", "before coaching", "coaching", "book", "sit down with", "push him", "push her", "held", "or not", "already or not", "yet or not", "already",
     "following up on", "following up", "follow up on", "follow-up on", "saw", "seen",
     "says", "said", "showed", "shows only", "only shows", "was down", "were down", "is down",
@@ -133,7 +134,7 @@ FILLER_TH = (
     "สรุป", "ทั้ง", "และ", "ให้", "เอา", "สิ", "ซิ", "ๆ", "ประมาณ", "ตัวเลข", "ข้อมูล", "สถิติ", "ผล",
     "เฉลี่ย", "โดยเฉลี่ย", "เปอร์เซ็นต์", "เปอร์เซ็น", "ทำได้", "ทำ", "โอเค", "บอท", "หา", "จาก", "ใช้",
     "จำนวน", "เห็นใน", "เห็นว่า", "อ่าน", "ตามที่เห็นใน", "ตามที่เห็น", "บอกว่า", "ดูไม่ออก", "อ่านไม่ออก",
-    "ต่อว่า", "ป่ะ", "ปะ", "มั้ยป่ะ", "เดิน", "คิดเป็น", "ตรงกับ", "ยอดที่พยากรณ์ไว้", "ที่พยากรณ์ไว้", "อ่า", "เออ", "อะค่ะ", "อ่ะค่ะ", "อะครับ", "เทิร์นเป็น", "สำหรับ", "ทบทวน", "หนึ่งคน", "1 คน", "คนนึง", "จริง", "ที่ซื้อ", "1:1 กับ", "คุย 1:1 กับ", "ก่อนคุย 1:1 กับ", "เขา", "เค้า", "ของเขา", "ของเค้า", "ของน้อง", "เอง", "ก่อนคุย", "ก่อนคุยกับ", "เดี๋ยวจะคุยกับ",
+    "ต่อว่า", "อันนี้เลย", "อีกอัน", "ผ่านไป", "บ่น", "บ่นเยอะ", "อยากรู้มาก", "ป่ะ", "ปะ", "มั้ยป่ะ", "เดิน", "คิดเป็น", "ตรงกับ", "ยอดที่พยากรณ์ไว้", "ที่พยากรณ์ไว้", "อ่า", "เออ", "อะค่ะ", "อ่ะค่ะ", "อะครับ", "เทิร์นเป็น", "สำหรับ", "ทบทวน", "หนึ่งคน", "1 คน", "คนนึง", "จริง", "ที่ซื้อ", "1:1 กับ", "คุย 1:1 กับ", "ก่อนคุย 1:1 กับ", "เขา", "เค้า", "ของเขา", "ของเค้า", "ของน้อง", "เอง", "ก่อนคุย", "ก่อนคุยกับ", "เดี๋ยวจะคุยกับ",
     "จะคุยกับ", "คุยกับ", "ก่อนประชุมกับ", "ประชุมกับ", "ก่อนเจอ", "โค้ช", "จะได้โค้ช", "จะได้โค้ชก่อน", "โค้ชก่อน", "กว่าจะ", "ถึงจะ", "ขาดอีก", "กี่อัน", "ติด", "หรือยัง", "ยัง", "นี้", "นั้น", "ตก", "ลดลง", "ต่ำ", "เรียน", "เรียนผู้เกี่ยวข้อง", "เรียนทุกท่าน", "หน่อยดิ", "ดูดิ", "บอกดิ", "เด้อ", "ต้อง", "1 ราย", "1ราย", "หนึ่งราย", "เรื่อง", "ในเรื่อง", "ไหมคะ", "ได้ไหม", "ได้มั้ย", "กัน", "หรอ", "เหรอ",
     "จ๊ะ", "จ้ะ", "ค้าบ", "คร้าบ", "ขอบคุณ", "ขอบใจ", "ด่วน", "นิดนึง", "หน่อยนึง", "ว่า", "ทีครับ",
     "คุณ", "พี่", "น้อง", "เฮีย", "เจ๊", "นาย", "นางสาว", "นาง", "ท่าน", "ยัง", "โดย",
@@ -184,6 +185,9 @@ NEGATIONS = ("not", "no", "non", "excluding", "exclude", "except", "without", "o
              "ไม่", "ไม่รวม", "ยกเว้น", "นอกจาก", "ไม่เอา", "ไม่นับ", "ไม่ใช่", "หัก")
 # Things people ask that are not KPIs here, each with what to ask instead (kpi_engine.grammar says it).
 UNSUPPORTED = {
+    # a ratio to qualified leads: cost per lead divides by every lead created
+    "qualified_cost": ("cost per qualified lead", "cost per sql", "cost per qualified", "ต้นทุนต่อ qualified lead",
+                       "ต้นทุนต่อลีดที่ผ่านการคัดกรอง"),
     # where a figure will end up: answers are what happened, in periods that have started
     "projection": ("at the current pace", "at this pace", "at the current rate", "at this rate", "where will",
                    "will land", "will we end", "will we finish", "going to land", "on pace to", "run-rate to",
@@ -227,7 +231,7 @@ MINE_REP = ("my", "mine", "my own", "myself", "me myself", "assigned to me", "�
                                        "achieved", "personally")),
             "me personally", "of me", "for me personally", "ที่ได้รับมอบหมายให้ผม", "ได้รับมอบหมายให้ผม",
             "มอบหมายให้ผม", "ที่ได้รับมอบหมายให้ฉัน", "ในพอร์ตผม", "ในพอร์ตหนู", "ในพอร์ตฉัน", "พอร์ตผม", "พอร์ตหนู", "take me", "takes me", "took me", "it take me")
-MINE_TEAM = ("my team", "my team's", "our team", "our team's", "my teams", "ทีมเรา", "ทีมผม", "ทีมฉัน", "ในทีมผม",
+MINE_TEAM = ("my team", "my team's", "our team", "our team's", "my teams", "my squad", "our squad", "my crew", "ทีมเรา", "ทีมผม", "ทีมฉัน", "ในทีมผม",
              "ทีมหนู", "ทีมของฉัน", "ทีมของผม", "ทีมของเรา", "ทีมของหนู", "ทีมตัวเอง")
 
 # ---------------------------------------------------------------- dimensions
@@ -279,9 +283,9 @@ WHO = ("who", "who's", "whos", "whose", "ใคร", "คนไหน", "คน�
 
 # ---------------------------------------------------------------- rankings
 
-RANK_BEST = ("furthest ahead", "farthest ahead", "most ahead", "top", "best", "leading", "strongest", "star", "ท็อป", "ท๊อป", "ทอป", "ดีที่สุด", "ดีสุด",
+RANK_BEST = ("furthest ahead", "farthest ahead", "most ahead", "top", "best", "mvp", "the mvp", "leading", "strongest", "star", "ท็อป", "ท๊อป", "ทอป", "ดีที่สุด", "ดีสุด",
              "เก่งที่สุด", "เก่งสุด", "อันดับต้น", "อันดับต้นๆ", "อันดับแรก", "แรก", "เด่น")
-RANK_WORST = ("furthest behind", "farthest behind", "most behind", "furthest below", "farthest below", "most below", "bottom", "worst", "weakest", "lagging", "laggards", "แย่ที่สุด", "แย่สุด", "อันดับท้าย",
+RANK_WORST = ("furthest behind", "farthest behind", "most behind", "slacking", "slacking on", "slacking off", "furthest below", "farthest below", "most below", "bottom", "worst", "weakest", "lagging", "laggards", "แย่ที่สุด", "แย่สุด", "อันดับท้าย",
               "ท้ายสุด", "อันดับสุดท้าย", "สุดท้าย", "บ๊วย", "รั้งท้าย", "ท้าย")
 RANK_HIGH = ("longest", "slowest", "most expensive", "priciest", "ยาวที่สุด", "ยาวสุด", "นานที่สุด", "นานสุด",
              "ช้าที่สุด", "ช้าสุด", "แพงที่สุด", "แพงสุด", "highest", "most", "biggest", "largest", "max", "maximum", "greatest", "มากที่สุด", "มากสุด",
@@ -384,13 +388,14 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                      "sales and marketing costs", "sales & marketing spend", "s&m spend", "จ่าย", "pay", "paying", "paid", "marketing cost",
                      "marketing costs", "marketing spend", "ad spend", "ค่าการตลาด", "ค่าโฆษณา")),
     # time to close a deal unless the rest says otherwise (a stage: time in stage; leads: to qualify)
-    "time": ("sales_cycle", ("time", "duration", "days", "days spent", "time spent", "hours spent", "how long",
+    "time": ("sales_cycle", ("time", "duration", "days", "days spent", "days deals spend", "deals spend", "time spent", "hours spent", "how long",
                              "how many days", "how fast", "how quickly",
                              "fast", "quickly", "speed", "ระยะเวลา", "เวลา", "ใช้เวลา", "กี่วัน", "นานแค่ไหน", "นาน",
                              "เร็วแค่ไหน", "เร็ว")),
     "growth": ("revenue_growth", ("grow", "grew", "growing", "grown", "เติบโต", "โต", "โตขึ้น",
                                   "เพิ่มขึ้น")),
-    "forecast": (None, ("accurate", "forecasted", "forecasting", "predicted", "prediction", "แม่น", "แม่นยำ",
+    "forecast": (None, ("accurate", "forecasted", "forecasting", "predicted", "prediction", "แม่น", "แม่นยำ", "พลาดไปแค่ไหน",
+                        "พลาด",
                         "พยากรณ์", "คาดการณ์", "ตรงแค่ไหน", "how far off", "far off", "off by", "missed by", "คลาดเคลื่อน", "พลาดเป้าพยากรณ์")),
     # how happy customers are
     "satisfaction": ("csat", ("happy", "happiest", "unhappy", "satisfied", "dissatisfied", "พอใจ", "แฮปปี้", "ตอบแบบสอบถาม",
@@ -403,7 +408,7 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                              "ยังอยู่กับเรา", "อยู่กับเรา", "stick around", "stuck around", "stick with us",
                              "stayed with us", "stay with us")),
     "repeat": ("repeat_rate", ("came back", "come back", "coming back", "comes back", "buy again", "bought again",
-                               "another purchase", "ซื้ออีก", "ขาประจำ", "ลูกค้าขาประจำ", "bought from us before", "bought before", "had bought from us before", "had bought before",
+                               "another purchase", "ซื้ออีก", "เคยซื้อกับเรามาก่อน", "เคยซื้อกับเรา", "ขาประจำ", "ลูกค้าขาประจำ", "bought from us before", "bought before", "had bought from us before", "had bought before",
                                "had bought", "purchased before", "bought from us again", "ordered before",
                                "เคยซื้อ", "เคยซื้อแล้ว", "เคยซื้อมาก่อน")),
     # how much the reps do
@@ -451,7 +456,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
 # a KPI named by its opposite: ranking words turn around ("churned the most" is the lowest retention)
 INVERSE_WORDS = {"retention": ("churn", "สูญเสีย")}
 # KPIs that are a speed, where "slowest" is the lowest (for a time it is the highest)
-SPEED_KPIS = ("pipeline_velocity",)
+SPEED_KPIS = ("pipeline_velocity", "revenue_growth")  # "โตเร็วที่สุด", "fastest growing": the most growth
 PER_REP_KPIS = ("rep_activity", "revenue_per_rep", "content_engagement")
 # KPIs the reps themselves give: "how did the reps rate the training" is about the reps, not by rep
 RATED_BY_REPS = ("training_effectiveness",)

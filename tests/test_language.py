@@ -16,6 +16,7 @@ from config.app_config import AppConfig
 from kpi_engine.engine import KpiEngine
 from kpi_engine.grammar import ParseOptions, parse
 from kpi_engine.lexicon import Lexicon, RepEntry
+from kpi_engine.periods import PeriodError
 from kpi_engine.query import HelpRequest, Query, QueryError
 from kpi_engine.reading import for_user, reading_json, reading_line
 from kpi_engine.textnorm import fold, fold_text
@@ -1254,3 +1255,52 @@ def test_an_ordinal_quarter_of_a_numbered_fiscal_year_in_thai():
     p = parse("ยอดขายไตรมาสแรกของปีงบ 2569", options=ParseOptions(fiscal_year_start_month=10)).resolve_period(
         WED, BKK, "month")
     assert (p.start.date().isoformat(), p.end.date().isoformat()) == ("2025-10-01", "2026-01-01")
+
+
+# ---------------------------------------------------------------- heldout23-24 kinds
+
+
+@SQLITE
+def test_forecast_accuracy_cannot_be_filtered_by_rep_or_region(eng):
+    # forecasts are by team: one rep's revenue against the company's forecast would mean nothing
+    with pytest.raises(QueryError):
+        eng.parse("forecast accuracy for Nok last quarter")
+    with pytest.raises(QueryError):
+        eng.answer(Query(kpi="forecast_accuracy", filters={"rep": "r2"}), NOW)
+    with pytest.raises(QueryError):
+        eng.answer(Query(kpi="forecast_accuracy", filters={"region": "north"}), NOW)
+    assert eng.parse("forecast accuracy team:smb last quarter").filters == {"team": "smb"}
+
+
+@pytest.mark.parametrize("text, kpi", [
+    (":fire: revenue this week :fire:", "revenue"),
+    ("`avg_deal_size` `team:smb` ytd", "avg_deal_size"),
+    ("+1 ขอต้นทุนต่อลีดแยกตามช่องทางไตรมาสนี้ด้วยค่ะ", "cost_per_lead"),
+    ("lmk revenue by team last month pls", "revenue"),
+    ("whats our win rate rn this qtr? need it for standup tbh", "win_rate"),
+    ("> ลูกค้าบ่นเยอะ / csat by segment เดือนนี้", "csat"),
+])
+def test_slack_chat_around_a_question(text, kpi):
+    assert parse(text).kpi == kpi, text
+
+
+def test_emoji_codes_alone_ask_for_the_usage():
+    assert isinstance(parse(":thinking_face: :thinking_face:"), HelpRequest)
+
+
+def test_cost_per_qualified_lead_is_refused_not_read_as_another_kpi():
+    with pytest.raises(QueryError, match="every lead"):
+        parse("cost per qualified lead last month")
+
+
+def test_a_week_number_a_few_weeks_ahead_is_in_the_future():
+    q = parse("meetings per rep in week 48")
+    with pytest.raises(PeriodError):
+        q.resolve_period(WED, BKK, "month")  # WED is in week 47
+    p = parse("revenue week 45").resolve_period(WED, BKK, "month")
+    assert p.start.date().isoformat() == "2026-11-02"
+
+
+def test_the_fastest_growing_is_the_most_growth():
+    q = parse("สินค้าไหนรายได้โตเร็วที่สุด ไตรมาสนี้เทียบไตรมาสที่แล้ว")
+    assert (q.kpi, q.breakdown, q.rank.order) == ("revenue_growth", "product", "desc")
