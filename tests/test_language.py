@@ -35,6 +35,13 @@ REPS = [
 ]
 
 
+def _dates(text: str, fiscal_year_start_month: int = 1) -> tuple[str, str]:
+    """The first day and the end (exclusive) of the period a question names, asked on WED."""
+    opts = ParseOptions(fiscal_year_start_month=fiscal_year_start_month)
+    p = parse(text, options=opts).resolve_period(WED, BKK, "month")
+    return p.start.date().isoformat(), p.end.date().isoformat()
+
+
 def tables() -> dict[str, list[dict]]:
     return {**TABLES, "reps": REPS}
 
@@ -1014,8 +1021,7 @@ def test_several_typos_in_one_line_are_each_mended(text, kpi, by):
     ("ยอดขายวันจันทร์ถึงวันพุธ", "2026-11-16", "2026-11-18"),
 ])
 def test_days_and_weeks_named_by_their_dates_or_days(text, first, last):
-    p = parse(text).resolve_period(WED, BKK, "month")
-    assert (p.start.date().isoformat(), p.end.date().isoformat()) == (first, last)
+    assert _dates(text) == (first, last)
 
 
 def test_two_days_apart_joined_by_and_are_not_a_run():
@@ -1073,8 +1079,7 @@ def test_honorifics_typed_in_latin_letters(eng, text, rep):
     ("pipeline velocity compare same quarter last year", "2026-10-01", "2026-11-18"),
 ])
 def test_periods_of_the_fiscal_year_and_dates_as_thailand_writes_them(text, first, last):
-    p = parse(text, options=ParseOptions(fiscal_year_start_month=10)).resolve_period(WED, BKK, "month")
-    assert (p.start.date().isoformat(), p.end.date().isoformat()) == (first, last), text
+    assert _dates(text, 10) == (first, last), text
 
 
 def test_a_question_only_for_help_after_an_aside_is_help():
@@ -1093,8 +1098,7 @@ def test_a_thai_misspelling_glued_to_the_words_before_it_reads_the_whole_name():
     ("นัดประชุมลูกค้า สัปดาที่ 46", "2026-11-09", "2026-11-16"),
 ])
 def test_thai_weeks_by_their_first_day_or_number_misspelt(text, first, last):
-    p = parse(text).resolve_period(WED, BKK, "month")
-    assert (p.start.date().isoformat(), p.end.date().isoformat()) == (first, last), text
+    assert _dates(text) == (first, last), text
 
 
 @pytest.mark.parametrize("text, kpi", [
@@ -1252,9 +1256,7 @@ def test_thai_and_plain_ways_of_naming_a_kpi(text, kpi):
 
 
 def test_an_ordinal_quarter_of_a_numbered_fiscal_year_in_thai():
-    p = parse("ยอดขายไตรมาสแรกของปีงบ 2569", options=ParseOptions(fiscal_year_start_month=10)).resolve_period(
-        WED, BKK, "month")
-    assert (p.start.date().isoformat(), p.end.date().isoformat()) == ("2025-10-01", "2026-01-01")
+    assert _dates("ยอดขายไตรมาสแรกของปีงบ 2569", 10) == ("2025-10-01", "2026-01-01")
 
 
 # ---------------------------------------------------------------- heldout23-24 kinds
@@ -1297,8 +1299,7 @@ def test_a_week_number_a_few_weeks_ahead_is_in_the_future():
     q = parse("meetings per rep in week 48")
     with pytest.raises(PeriodError):
         q.resolve_period(WED, BKK, "month")  # WED is in week 47
-    p = parse("revenue week 45").resolve_period(WED, BKK, "month")
-    assert p.start.date().isoformat() == "2026-11-02"
+    assert _dates("revenue week 45")[0] == "2026-11-02"
 
 
 def test_the_fastest_growing_is_the_most_growth():
