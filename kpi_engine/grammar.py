@@ -1225,6 +1225,10 @@ def _without_tail(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str)
         except QueryError:
             continue
         if isinstance(q, Query):
+            # … but only of the question's own KPI: "win rate for Nok. her revenue too" asks for a second
+            weak = {_TOPIC_WORDS[t.s[x.start:x.end]] for x in tail if x.kind == "kpi"}
+            if weak - set(words.FAMILIES.get(q.kpi, ())):
+                return None
             reading.assumptions.append({"code": "aside", "text": t.typed(tail[0].start, tail[-1].end)})
         return q
     return None

@@ -1147,6 +1147,11 @@ def test_a_remark_naming_a_period_is_never_left_out():
         parse("win rate, zzqx last quarter")
 
 
+def test_a_remark_naming_another_kpi_is_never_left_out():
+    with pytest.raises(QueryError):
+        parse("win rate this month. her revenue too")  # two KPIs: asked which, not one dropped
+
+
 @pytest.mark.parametrize("text", ["which rep's win rate improved the most this quarter vs last quarter",
                                   "ใครในทีมผมวินเรทดีขึ้นมากที่สุดเทียบไตรมาสที่แล้ว"])
 def test_ranking_by_how_much_a_kpi_changed_is_refused_with_what_to_ask(text):
