@@ -1199,10 +1199,14 @@ def parse(text: str, catalogue: dict[str, KpiSpec] | None = None, lexicon: Lexic
         return q
 
 
-# what a trailing remark may not hold: anything the question before it could be missing or mean
-_TAIL_KEEPS = frozenset(("kpi", "target", "period", "by", "dimword", "breakdown", "rank", "compare", "vs", "which",
-                         "mine", "prevword", "over", "negation", "unsupported", "future", "filter", "chart", "trend",
-                         "entity", "mention"))
+# what an aside may not hold: a word the question after it could be missing
+_ASIDE_KEEPS = frozenset(("kpi", "target", "period", "by", "dimword", "breakdown", "rank", "compare", "vs", "which",
+                          "whichword", "whichafter", "mine", "prevword", "over", "help", "negation", "unsupported",
+                          "future", "filter", "chart", "trend"))
+_ASIDE_ENDS = frozenset((",", ":", "-", ";", ".", "?", "!", "/", ">"))
+# what a trailing remark may not hold: the same, and any person or value, but a "which"/"who" alone
+# ("that's who I'm coaching first") and "help" say nothing there
+_TAIL_KEEPS = (_ASIDE_KEEPS - {"whichword", "whichafter", "help"}) | {"entity", "mention"}
 
 
 def _without_tail(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str) -> Query | HelpRequest | None:
@@ -1292,11 +1296,6 @@ _BRING_IN = frozenset(("bring in", "brings in", "brought in", "bring", "make", "
                        "generate", "generated", "sell", "sells", "ทำ", "ทำได้", "หาได้"))
 
 
-# what an aside may not hold: a word the question after it could be missing
-_ASIDE_KEEPS = frozenset(("kpi", "target", "period", "by", "dimword", "breakdown", "rank", "compare", "vs", "which",
-                          "whichword", "whichafter", "mine", "prevword", "over", "help", "negation", "unsupported",
-                          "future", "filter", "chart", "trend"))
-_ASIDE_ENDS = frozenset((",", ":", "-", ";", ".", "?", "!", "/", ">"))
 # words that point back at a person named before them ("before my 1:1 with Pim: how is her win rate")
 _PRONOUNS = frozenset(("he", "she", "her", "his", "him", "hers", "he's", "she's", "เขา", "เค้า", "ของเขา", "ของเค้า"))
 
@@ -1304,10 +1303,9 @@ _PRONOUNS = frozenset(("he", "she", "her", "his", "him", "hers", "he's", "she's"
 def _without_aside(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str) -> Query | None:
     """"in a cab - my avg deal size l90d", "walking into a client mtg, my csat…": a question that fails
     on words before a comma, colon, dash or the end of a sentence is read without them, when what
-    follows is a whole question
-    and they say nothing it could use: no KPI, breakdown or "my"; a period or a value it filters by only
-    where it names its own ("quarter closes dec 31 - my attainment qtd", "Jeab wants it - how many
-    deals did I close")."""
+    follows is a whole question and they say nothing it could use: no KPI, breakdown or "my"; a period
+    or a value it filters by only where it names its own ("quarter closes dec 31 - my attainment qtd",
+    "Jeab wants it - how many deals did I close")."""
     for k, tok in enumerate(toks):
         if tok.kind != "filler" or t.s[tok.start:tok.end] not in _ASIDE_ENDS:
             continue
@@ -1403,9 +1401,9 @@ class _Builder:
             if tok.kind == "unsupported":
                 word = self.typed(tok)
                 if tok.value == "open" and self._about_stages() and not self._counted():
-                    continue
+                    continue  # "ดีลค้างอยู่ในขั้นตอน qualification นานแค่ไหน": deals stuck in a stage
                 if tok.value == "change_rank" and self._about_revenue():
-                    continue  # "whose revenue improved the most": revenue growth, ranked  # "ดีลค้างอยู่ในขั้นตอน qualification นานแค่ไหน": deals stuck in a stage
+                    continue  # "whose revenue improved the most": revenue growth, ranked
                 en, th = _UNSUPPORTED_MESSAGES[str(tok.value)]
                 raise self.err(f'"{_q(word)}": {en}', f'"{_q(word)}": {th}', word=word)
         # left after the check above only beside a stage: deals stuck there, the time in stage; or
@@ -2054,7 +2052,7 @@ class _Builder:
                 if p_grain is not None and _GRAIN_ORDER.get(grain, 9) < _GRAIN_ORDER.get(p_grain, 0):
                     self.trend = grain  # "monthly revenue this year": the months of this year
                 elif p_grain is None and _span_holds(period, grain):
-                    self.trend = grain  # "month by month since july", "weekly, last 90 days"
+                    self.trend = grain  # "month by month since july", "รายวัน ตั้งแต่ 1 พ.ย."
                 elif p_grain != grain:
                     raise self.err(f'"{_q(self.typed(trend))}" with "{_q(period.text)}": the trend follows the '
                                    f'period asked for; ask e.g. "revenue this {grain} chart".',
