@@ -1281,7 +1281,7 @@ class _Run:
 
     def _flush(self, writer: _Writer, batch, counts, affected, table) -> None:
         changed = writer.write(batch, counts)
-        self.touched.written(table, writer.dbcols, changed, writer.replaced, writer.fresh)
+        self.touched.written(writer.conn, table, writer.dbcols, changed, writer.replaced, writer.fresh)
         if table == "stage_changes":
             if not writer.fresh:
                 affected.update(r[0] for r in changed)

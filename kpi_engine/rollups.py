@@ -28,6 +28,7 @@ from kpi_engine.facts import (
     fact_params,
     params_text,
 )
+from kpi_engine.freshcubes import FreshOpportunities
 
 _CHUNK = 400  # keys per running-total statement (4 parameters each)
 _MAX_RANGES = 60  # more separate runs of touched days than this: rebuild the fact
@@ -113,6 +114,20 @@ def _insert_rows_cube(conn: Connection, fact: Fact, cube: Cube, ru: Rollups, lo:
            f" SELECT '{fact.name}', '{cube.name}', {k1}, {k2}, {day}, {', '.join(ms)} FROM {fact.table} {' '.join(joins)}"
            f" WHERE {' AND '.join(where)} GROUP BY 3, 4, 5")
     conn.execute(text(sql), {"f": fact.name, "c": cube.name, "lo": lo - shift, "hi": hi - shift})
+
+
+def _insert_day_sums(conn: Connection, fact: Fact, cube: Cube, rows: list[tuple]) -> None:
+    """Day sums grouped outside the database: (k1, k2, day, v0, v1, v2, v3) rows."""
+    if not rows:
+        return
+    head = "INSERT INTO rollup_days (fact, cube, k1, k2, day, v0, v1, v2, v3)"
+    if conn.dialect.name == "postgresql":  # one statement over arrays, not a round trip per row
+        cols = list(zip(*rows, strict=True))
+        conn.exec_driver_sql(
+            f"{head} SELECT %s, %s, * FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::float8[],"
+            " %s::float8[], %s::float8[], %s::float8[])", (fact.name, cube.name, *map(list, cols)))
+    else:
+        conn.exec_driver_sql(f"{head} VALUES ('{fact.name}', '{cube.name}', ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def _insert_derived_cube(conn: Connection, fact: Fact, cube: Cube, d1: int | None, d2: int | None) -> None:
@@ -237,8 +252,10 @@ def _write_cum_fresh(conn: Connection, fact: Fact, cube: Cube, last: int) -> Non
 # ---------------------------------------------------------------- builds
 
 
-def rebuild(conn: Connection, ru: Rollups, facts: Iterable[str] | None = None) -> None:
-    """Every day sum and running total of these facts (all of them when None) from the rows."""
+def rebuild(conn: Connection, ru: Rollups, facts: Iterable[str] | None = None,
+            fresh: FreshOpportunities | None = None) -> None:
+    """Every day sum and running total of these facts (all of them when None) from the rows; the
+    cubes `fresh` summed while a first load of opportunities was written, from those sums."""
     for name in (facts if facts is not None else FACTS):
         fact = FACTS[name]
         p = {"f": fact.name}
@@ -250,7 +267,10 @@ def rebuild(conn: Connection, ru: Rollups, facts: Iterable[str] | None = None) -
             continue
         lo, hi = span
         for cube in fact.cubes:
-            if cube.source == "rows":
+            grouped = fresh.day_sums(fact.name, cube.name) if fresh is not None else None
+            if grouped is not None:
+                _insert_day_sums(conn, fact, cube, grouped)
+            elif cube.source == "rows":
                 _insert_rows_cube(conn, fact, cube, ru, lo, hi + 1, whole=True)
             else:
                 _insert_derived_cube(conn, fact, cube, None, None)
@@ -403,15 +423,18 @@ class Touched:
         self.purchase_accounts: set[str] | None = set()  # None: every customer's chain was rebuilt
         self.purchase_ts: list[int] = []  # instants of those customers' purchases before the rebuild
         self.new_tables: set[str] = set()  # tables loaded from empty: every id in them is new
+        self.fresh = FreshOpportunities(ru.clock)  # the deals' cubes of a first load (freshcubes.py)
 
     # ---- gathering
 
-    def written(self, table: str, dbcols: list[str], changed: list[tuple], replaced: list[tuple],
-                fresh: bool) -> None:
+    def written(self, conn: Connection, table: str, dbcols: list[str], changed: list[tuple],
+                replaced: list[tuple], fresh: bool) -> None:
         """A batch written to `table`: the new or changed rows and the stored rows they replaced."""
         if fresh:
             self.full.update(f for f, _ in TABLE_FACTS.get(table, ()))
             self.new_tables.add(table)
+            if table == "opportunities":
+                self.fresh.add(conn, dbcols, changed)
             return
         else:
             for fact, col in TABLE_FACTS.get(table, ()):
@@ -494,7 +517,7 @@ class Touched:
         elif self.purchase_accounts:
             self._purchase_days(conn, sorted(self.purchase_accounts), self.purchase_ts, work, None)
         if self.full:
-            rebuild(conn, ru, sorted(self.full))
+            rebuild(conn, ru, sorted(self.full), self.fresh if "opportunities" in self.new_tables else None)
         if "runs_e" not in self.full and (self.purchase_accounts or self.accounts):
             refresh_long_gaps(conn, ru, sorted((self.purchase_accounts or set()) | self.accounts))
         meta = read_meta(conn)

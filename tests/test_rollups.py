@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from config.app_config import AppConfig, RetentionConfig
 from kpi_engine import demo, facts, rollread, rollups
@@ -466,3 +466,44 @@ def test_each_segments_sample_comes_with_the_breakdown(store, kpi, by):
     for k, n in m.row_n.items():
         if k:
             assert eng.measure(kpi, p, as_of, {by: k}).n == n
+
+
+@pytest.mark.parametrize("zone", ["Asia/Bangkok", "Europe/London"])
+def test_a_first_load_groups_its_cubes_from_the_parsed_columns_as_the_rows_would(store, tmp_path, zone):
+    """freshcubes.py: the deals' cubes of a first load, grouped in numpy, equal a rebuild from the rows,
+    with no rep, product or customer, a customer not in the accounts table or without a segment, cycles
+    on every side of the cycle bins' edges (30 and 380 days), and deals across the clock changes."""
+    config = AppConfig(timezone=zone)
+    r = random.Random(5)
+    accounts = [{"account_id": "a1", "segment": "smb", "region": "bkk"},
+                {"account_id": "a2", "segment": "", "region": "north"},
+                {"account_id": "a3", "segment": "enterprise", "region": ""}]
+    deals = []
+    for i in range(400):
+        created = datetime(2024, 1, 1) + timedelta(minutes=r.randrange(2 * 365 * 24 * 60))
+        status = r.choice(["open", "won", "won", "lost"])
+        cycle = timedelta(days=r.choice([0, 29, 30, 31, 379, 380, 381, 500]), seconds=r.randrange(86400))
+        deals.append({"opportunity_id": f"o{i}", "created_at": created.isoformat(), "status": status,
+                      "amount": "" if status != "won" else f"{r.uniform(1, 9000):.2f}",
+                      "account_id": r.choice(["a1", "a2", "a3", "a-unknown", ""]),
+                      "owner_rep_id": r.choice(["r1", "r2", ""]), "product": r.choice(["X", "Y", ""]),
+                      "closed_at": "" if status == "open" else (created + cycle).isoformat()})
+    grouped = []
+
+    def watch(conn, cursor, statement, params, context, executemany):
+        if statement.startswith("INSERT INTO rollup_days") and " FROM opportunities o" in statement:
+            grouped.append(statement.split("'")[1:4:2])
+
+    event.listen(store, "before_cursor_execute", watch)
+    try:
+        load(store, tmp_path / "csv", {"reps": [{"rep_id": "r1", "name": "One", "team": "ent"},
+                                                {"rep_id": "r2", "name": "Two", "team": "smb"}],
+                                       "accounts": accounts, "opportunities": deals}, config=config)
+    finally:
+        event.remove(store, "before_cursor_execute", watch)
+    assert grouped == [["ttc", "rep"], ["ttc", "channel"]]  # only time to close reads the rows (leads joined)
+    with store.connect() as c:
+        cubes = dict(c.execute(text("SELECT cube, COUNT(DISTINCT k1) FROM rollup_days WHERE fact = 'closed'"
+                                    " GROUP BY cube")).all())
+    assert cubes["segment"] == 3 and cubes["product"] == 3 and cubes["rep"] == 3  # '' is a key of its own
+    assert assert_no_drift(store, config) is None
