@@ -68,6 +68,7 @@ _FIX_MIN_LEN = 5
 _SUGGEST_SCORE = 72
 _THAI_RE = recache.compile("[\u0e00-\u0e7f]")
 _SPACES_RE = recache.compile(r"\s+")
+_LINE_BREAKS_RE = recache.compile(r"\s*[\n\r\u2028]+\s*")
 # Slack HTML-escapes these three in slash-command text.
 _SLACK_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 # what Slack chat wraps around a question and says nothing: emoji codes (:fire:), code marks (`cac`),
@@ -213,7 +214,7 @@ def _current_phrases() -> dict[tuple[str, int], list[str]]:
     add("day", 0, "today", "so far today", "วันนี้", "ทั้งวันนี้", "this morning", "since this morning", "เช้าวันนี้",
         "ตั้งแต่เช้าวันนี้", "ตั้งแต่เช้า", "เช้านี้")
     add("day", -1, "yesterday", "yday", "yest", "เมื่อวาน", "เมื่อวานนี้", "วานนี้")
-    add("day", -2, "day before yesterday", "the day before yesterday", "เมื่อวานซืน")
+    add("day", -2, "day before yesterday", "the day before yesterday", "เมื่อวานซืน", "วานซืน", "วันก่อนเมื่อวาน")
     for grain, units in words.UNIT_WORDS.items():
         if grain == "day":
             continue
@@ -241,7 +242,8 @@ def _current_phrases() -> dict[tuple[str, int], list[str]]:
                          "จนถึงตอนนี้", "ถึงล่าสุด", "จนถึงล่าสุด"):
                 add(grain, 0, f"ต้น{u}{upto}", f"ตั้งแต่ต้น{u}{upto}")
             for w in words.LAST_TH:
-                add(grain, -1, f"{u}{w}")
+                add(grain, -1, f"{u}{w}", f"ตั้งแต่ต้น{u}{w}ถึงสิ้น{u}{w}", f"ต้น{u}{w}ถึงสิ้น{u}{w}",
+                    f"ตั้งแต่ต้น{u}{w}จนถึงสิ้น{u}{w}", f"ตั้งแต่ต้น{u}{w}จนจบ{u}{w}", f"ทั้ง{u}{w}")
             add(grain, -2, f"{u}ก่อนโน้น", f"{u}ก่อนหน้านั้น")
     add("week", 0, "wtd")
     add("month", 0, "mtd", "เอ็มทีดี", "ต้นเดือนถึงวันนี้", "ต้นเดือนถึงปัจจุบัน", "ต้นเดือนจนถึงวันนี้", "ต้นเดือนจนถึงตอนนี้")
@@ -419,6 +421,8 @@ class _Vocab:
                 if not is_thai(u[0]) and len(u) > 2 and grain != "fiscal_year":
                     self.add(f"the {u} before", ("compare", "previous"))
                     self.add(f"{u} before", ("compare", "previous"))
+                    self.add(f"the {u} before it", ("compare", "previous"))
+                    self.add(f"the {u} before that", ("compare", "previous"))
         for grain, ws in words.OVER_PERIOD.items():
             for w in ws:
                 self.add(w, ("over", grain))
@@ -1180,6 +1184,8 @@ def parse(text: str, catalogue: dict[str, KpiSpec] | None = None, lexicon: Lexic
     for a, b in _SLACK_ENTITIES:
         raw = raw.replace(a, b)
     raw = _SLACK_NOISE_RE.sub(" ", raw)
+    # a line break ends a sentence as a full stop does (a letter pasted in Thai has no other mark)
+    raw = _LINE_BREAKS_RE.sub(" / ", raw.strip())
     raw = _SPACES_RE.sub(" ", raw).strip()
     if len(raw) > MAX_CHARS:
         raise _error(_bi(f"That is too long ({len(raw)} characters); ask about one KPI in under {MAX_CHARS}.",
@@ -1189,11 +1195,11 @@ def parse(text: str, catalogue: dict[str, KpiSpec] | None = None, lexicon: Lexic
     t = _Text(spoken_numbers(fold_text(raw)), lang, _vocab(tuple(cat.values())), lexicon or _shipped_lexicon(), opts)
     s = t.s
     start = 5 if s.startswith("/kpi") and (len(s) == 4 or s[4] == " ") else 0
-    toks = _defined(t, _scan(t, start), cat)
+    toks = _signed(t, _defined(t, _scan(t, start), cat))
     try:
         return _Builder(t, toks, cat, Reading(text=raw)).build()
     except QueryError:
-        q = _without_aside(t, toks, cat, raw) or _without_tail(t, toks, cat, raw)
+        q = _without_aside(t, toks, cat, raw) or _without_tail(t, toks, cat, raw) or _letter(t, toks, cat, raw)
         if q is None:
             raise
         return q
@@ -1349,6 +1355,132 @@ def _without_aside(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str
     return None
 
 
+_OPENINGS = tuple(sorted({fold(w) for w in words.LETTER_OPENINGS}, key=len, reverse=True))
+_SIGNOFFS = tuple(sorted({fold(w) for w in words.SIGNOFFS}, key=len, reverse=True))
+_STRONG_ENDS = frozenset((".", "?", "!", "/"))
+# what the rest of a letter may hold whatever the request: chat and words the parser does not know
+# (the letter's own story), a deadline ("by tomorrow", "next week's review"), a mention, "could you help"
+_LETTER_QUIET = frozenset(("filler", "greeting", "unknown", "future", "mention", "help", "trend", "negation",
+                           "number"))
+_LETTER_TOPICS = frozenset(("deals", "customers"))  # what sales letters talk about whatever they ask
+_OPENING_CHARS = 40
+_LETTER_RUN = 4  # clauses a request may span ("the CSAT of mid-market customers, compared with last year")
+
+
+def _starts(t: _Text, tok: _Tok, phrases: tuple[str, ...]) -> bool:
+    """Does the text from this token on start with one of these phrases (a whole word of them)?"""
+    s = t.s
+    for p in phrases:
+        if s.startswith(p, tok.start):
+            end = tok.start + len(p)
+            if is_thai(p[-1]) or end >= len(s) or not is_word(s[end]):
+                return True
+    return False
+
+
+def _signed(t: _Text, toks: list[_Tok]) -> list[_Tok]:
+    """"… last quarter? / Thanks, / Ton": a sign-off after a mark and the name that signs it say nothing
+    about the question (Ton is who asks, not whose win rate); they are made chat words."""
+    marks = [k for k, x in enumerate(toks) if x.kind == "filler" and t.s[x.start:x.end] in _ASIDE_ENDS]
+    end = next((k for k in marks if k + 1 < len(toks) and _starts(t, toks[k + 1], _SIGNOFFS)), None)
+    if end is None or not any(x.kind not in _QUIET for x in toks[:end]):
+        return toks
+    tail = toks[end + 1:]
+    if not all(x.kind in _QUIET or x.kind == "unknown" or x.kind == "entity" and all(
+            e.dim == "rep" for e in x.value) for x in tail):  # type: ignore[union-attr]
+        return toks  # "thanks, and revenue by team too": more than a signature
+    return toks[:end + 1] + [replace(x, kind="filler") if x.kind == "entity" else x for x in tail]
+
+
+def _letter(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str) -> Query | HelpRequest | None:
+    """A request pasted from an email or a long message ("Hi team, / Hope you're well. We're putting
+    the slides together. / Could you share the win rate by region for last quarter? / Thanks, / Ton").
+    Its opening (a greeting and whom it greets, up to the first mark) and its closing (from a sign-off
+    on: the signature) are left out, and the request is the run of clauses between marks that reads as
+    a whole question. Only when nothing else in the letter says what the request could use: another
+    KPI, a breakdown, a period (unless the request names its own), a ranking, a comparison, "my"
+    before what it owns, or a value the request does not filter by already."""
+    marks = [k for k, x in enumerate(toks) if x.kind == "filler" and t.s[x.start:x.end] in _ASIDE_ENDS]
+    if not marks:
+        return None
+    lo, hi = 0, len(toks)
+    first = next((k for k, x in enumerate(toks) if k not in marks), None)
+    if first is not None and _starts(t, toks[first], _OPENINGS):
+        stop = next((k for k in marks if k > first), None)
+        # "Dear Sales Ops,", "เรียนผู้ดูแลระบบ /": a greeting and whom it greets, no more
+        if stop is not None and toks[stop].start - toks[first].start <= _OPENING_CHARS:
+            lo = stop + 1
+    end = next((k for k in marks if k >= lo and k + 1 < len(toks) and _starts(t, toks[k + 1], _SIGNOFFS)), None)
+    if end is not None:
+        hi = end
+    strong = sum(1 for k in marks if lo <= k < hi and t.s[toks[k].start:toks[k].end] in _STRONG_ENDS)
+    if lo == 0 and hi == len(toks) and strong < 2:
+        return None  # not a letter: one clause around a question is the aside's or the remark's
+    segs, a = [], lo
+    for k in [m for m in marks if lo <= m < hi] + [hi]:
+        if any(any(ch.isalnum() for ch in t.s[x.start:x.end]) for x in toks[a:k]):
+            segs.append((a, k))
+        a = k + 1
+    for length in range(min(len(segs), _LETTER_RUN), 0, -1):
+        for i in range(len(segs) - length + 1):
+            a, b = segs[i][0], segs[i + length - 1][1]
+            body = toks[a:b]
+            reading = Reading(text=raw)
+            try:
+                q = _Builder(t, body, cat, reading).build()
+            except QueryError:
+                continue
+            rest = [x for x in toks[lo:a] + toks[b:hi] if t.s[x.start:x.end] not in _ASIDE_ENDS]
+            if isinstance(q, HelpRequest):
+                if any(x.kind == "help" for x in body) and not any(x.kind == "kpi" for x in rest):
+                    return q
+                continue
+            if not _says_nothing_more(t, rest, body, q, cat, lo > 0 or hi < len(toks)):
+                continue
+            left = [x for x in toks if x.end <= body[0].start or x.start >= body[-1].end]
+            if left:
+                reading.assumptions.append({"code": "aside", "text": t.typed(left[0].start, left[-1].end)})
+            return q
+    return None
+
+
+def _says_nothing_more(t: _Text, rest: list[_Tok], body: list[_Tok], q: Query, cat: dict[str, KpiSpec],
+                       lettered: bool) -> bool:
+    """Nothing in the rest of a letter adds to its request (_letter); `lettered`: it has an opening or
+    a closing, so it is a letter and not a list of bullets ("- ยอดขาย / - วินเรท": two KPIs)."""
+    own_period = any(x.kind == "period" for x in body)
+    filters = set(cat[q.kpi].filters)
+    families = set(words.FAMILIES.get(q.kpi, ()))
+    for i, x in enumerate(rest):
+        k = x.kind
+        if k in _LETTER_QUIET:
+            continue
+        after = next((y for y in rest[i + 1:i + 3] if y.kind != "filler"), None)
+        family = _TOPIC_WORDS.get(t.s[x.start:x.end]) if k == "kpi" else x.value if k == "topic" else None
+        if k == "kpi" and x.value == q.kpi or family in families or lettered and family in _LETTER_TOPICS:
+            continue  # the request's own KPI, or what a letter talks about around it ("our deals are slow")
+        if k in ("period", "prevword") and own_period:
+            continue
+        if k == "entity" and (all(e.dim not in filters for e in x.value)  # type: ignore[union-attr]
+                              or any(q.filters.get(e.dim) == e.value for e in x.value)):  # type: ignore[union-attr]
+            continue
+        if k == "dimword" and x.value[0] in {q.breakdown, *q.filters, q.mine}:  # type: ignore[index]
+            continue
+        # "my request below", "ตามที่คุยกันไว้", "ลูกค้ารายใหญ่": about nothing the request reads
+        if k == "mine" and (q.mine is not None or after is None
+                            or after.kind not in ("dimword", "breakdown", "entity", "kpi", "topic", "target")):
+            continue
+        if k == "by" and (after is None or after.kind not in ("dimword", "breakdown", "entity")
+                          or after.kind == "dimword" and after.value[0] == q.breakdown):  # type: ignore[index]
+            continue
+        if k in ("compare", "vs") and q.compare is not None:
+            continue
+        if k == "target" and q.kpi == "target_attainment":
+            continue
+        return False
+    return True
+
+
 @lru_cache(maxsize=1)
 def _shipped_lexicon() -> Lexicon:
     return Lexicon.shipped()
@@ -1356,6 +1488,16 @@ def _shipped_lexicon() -> Lexicon:
 
 # ---------------------------------------------------------------- building the query
 
+# "above 30%", "more than 10", "เกิน 40%": a value held against the answer (_Builder._thresholds)
+_THRESHOLD_RE = recache.compile(
+    r"(above|below|over|under|more than|less than|fewer than|greater than|higher than|lower than|at least|at most|"
+    r"exceed(?:ed|s|ing)?|cross(?:ed|es|ing)?|beyond|hit|reach(?:ed)?|เกินกว่า|เกิน|ต่ำกว่า|สูงกว่า|มากกว่า|น้อยกว่า|"
+    r"ไม่ถึง|ทะลุ|แตะ|ไม่ต่ำกว่า|ไม่เกิน|ถึง) ?(\d[\d,.]*) ?(%|percent|pct|เปอร์เซ็นต์|เปอร์เซ็น|mb|m|k|million|mn|"
+    r"ล้านบาท|ล้าน|แสน|พันบาท|พัน|บาท|baht|thb)?(?![\w])")
+_LISTING = frozenset(("by", "breakdown", "rank", "which", "whichword", "whichafter"))
+# the words of a fall, for a ranking by change turned to the worst first
+_DOWN_WORDS = ("declin", "drop", "wors", "least", "fell", "fall", "down", "slip", "slid", "decreas", "shrank",
+               "แย่", "ตก", "ลด", "ร่วง", "ดิ่ง")
 _QUIET = frozenset({"filler", "greeting"})
 # what makes "help" part of a question rather than a request for the usage ("win rate help" is the help
 # on win rate; "win rate last quarter, can you help?" is the win rate)
@@ -1391,6 +1533,8 @@ class _Builder:
         self.toks = [replace(tok, kind="filler") if tok.kind == "help" else tok for tok in self.toks]
         kinds.discard("help")
         self._stuck_counted()
+        self._thresholds()
+        self._comparatives()
         for tok in self.toks:  # refused before anything is corrected
             if tok.kind == "negation":
                 word = self.typed(tok)
@@ -1413,7 +1557,7 @@ class _Builder:
         changed = [tok for tok in self.toks if tok.kind == "unsupported" and tok.value == "change_rank"]
         for tok in changed:
             k = self.toks.index(tok)
-            best = "worst" if any(w in self.typed(tok) for w in ("declin", "drop", "wors", "least", "แย่", "ตก")) else "best"
+            best = "worst" if any(w in self.typed(tok) for w in _DOWN_WORDS) else "best"
             self.toks[k:k + 1] = [_Tok("kpi", "revenue_growth", tok.start, tok.end),
                                   _Tok("rank", (best, None), tok.end, tok.end)]
         kinds = {tok.kind for tok in self.toks}
@@ -1454,6 +1598,37 @@ class _Builder:
             word = self.typed(stuck[0])
             en, th = _UNSUPPORTED_MESSAGES["open"]
             raise self.err(f'"{_q(word)}": {en}', f'"{_q(word)}": {th}', word=word)
+
+    def _thresholds(self) -> None:
+        """"is our win rate above 30%", "did the team cross 5M in revenue", "เกิน 40% หรือยัง": a value to hold
+        the answer against, which the answer shows (the words are left out, the reading line says so); in
+        a list ("which reps are below 20% win rate", "reps with more than 10 deals") a filter by value,
+        which kpibot does not do: refused."""
+        s = self.t.s
+        listed = any(tok.kind in _LISTING for tok in self.toks)
+        for m in _THRESHOLD_RE.finditer(s):
+            a, b = m.start(), m.end()
+            if m.group(1) in ("over", "under") and not m.group(3):
+                continue  # "over 30 days" is a period; "over 30%" a threshold
+            inside = [tok for tok in self.toks if a <= tok.start < b]
+            if not inside or inside[0].start != a or any(tok.end > b and tok.kind != "number" for tok in inside):
+                continue  # inside a word or a longer phrase ("more than 10 deals": deals stays the KPI)
+            k = self.toks.index(inside[0])
+            end = max(b, inside[-1].end)
+            if listed:
+                self.toks[k:k + len(inside)] = [_Tok("unsupported", "threshold", a, end)]
+            else:
+                self.toks[k:k + len(inside)] = [_Tok("filler", None, a, end)]
+                self.reading.assumptions.append({"code": "threshold", "text": self.t.typed(a, end)})
+
+    def _comparatives(self) -> None:
+        """"did we close more deals this week than last week", "is CAC any lower than last year": the
+        word that says which way is asked is left out; the comparison is the "than" and what follows."""
+        s = self.t.s
+        for i, tok in enumerate(self.toks):
+            if tok.kind == "unknown" and s[tok.start:tok.end] in words.COMPARATIVES and any(
+                    y.kind == "vs" and s[y.start:y.end] == "than" for y in self.toks[i + 1:i + 7]):
+                self.toks[i] = replace(tok, kind="filler")
 
     def _about_revenue(self) -> bool:
         """The question is about revenue (its growth is what can be ranked by change)."""
@@ -2237,6 +2412,10 @@ class _Builder:
 
 
 _UNSUPPORTED_MESSAGES = {
+    "threshold": ("I can't keep only the ones above or below a value; ask e.g. \"win rate by rep this quarter\" and "
+                  "read the ranking, or ask about one team or rep and compare its value yourself.",
+                  "เลือกเฉพาะรายการที่สูงหรือต่ำกว่าค่าที่กำหนดไม่ได้ ลองถามเช่น \"วินเรทรายคน ไตรมาสนี้\" แล้วดูอันดับ "
+                  "หรือถามทีละทีม/ทีละคนแล้วเทียบค่าเอง"),
     "qualified_cost": ("cost per qualified lead is not a KPI here; cost per lead divides spend by every lead "
                        "created, e.g. \"cost per lead last month\".",
                        "ไม่มี KPI ต้นทุนต่อ qualified lead มีต้นทุนต่อลีดที่หารด้วยลีดทั้งหมด เช่น \"ต้นทุนต่อลีด เดือนที่แล้ว\""),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import product
 
 from kpi_engine.dimnames import DimensionNames
 from kpi_engine.textnorm import ends_ok, fold, is_thai
@@ -69,9 +70,14 @@ def _first_word(name: str) -> str | None:
 
 
 # English words of product names as Thai writes them (ERP Cloud: อีอาร์พีคลาวด์); the first form is used
-_TH_SAID = {"cloud": ("คลาวด์",), "backup": ("แบ็กอัพ",), "terminal": ("เทอร์มินัล",), "payroll": ("เพย์โรล",),
-            "analytics": ("อนาไลติกส์",), "platform": ("แพลตฟอร์ม",), "erp": ("อีอาร์พี",), "pos": ("พีโอเอส",),
-            "crm": ("ซีอาร์เอ็ม",), "suite": ("สวีท",), "data": ("ดาต้า",), "hr": ("เอชอาร์",)}
+_TH_SAID = {"cloud": ("คลาวด์", "คลาว"), "backup": ("แบ็กอัพ", "แบ็คอัพ", "แบคอัพ", "แบ็คอัป", "แบ็กอัป"),
+            "terminal": ("เทอร์มินัล", "เทอมินอล"), "payroll": ("เพย์โรล", "เพโรล"),
+            "analytics": ("อนาไลติกส์", "อนาลิติกส์", "อนาไลติก"), "platform": ("แพลตฟอร์ม", "แพลทฟอร์ม"),
+            "erp": ("อีอาร์พี",), "pos": ("พีโอเอส",), "crm": ("ซีอาร์เอ็ม",), "suite": ("สวีท", "ซูท"),
+            "data": ("ดาต้า", "ดาตา"), "hr": ("เอชอาร์",), "security": ("ซีเคียวริตี้", "ซิเคียวริตี้", "ซีเคียวริตี"),
+            "managed": ("แมเนจ", "แมเนจด์", "เมเนจ"), "software": ("ซอฟต์แวร์", "ซอฟแวร์"),
+            "service": ("เซอร์วิส", "เซอร์วิซ"), "services": ("เซอร์วิส",), "marketing": ("มาร์เก็ตติ้ง",),
+            "sales": ("เซลส์",), "support": ("ซัพพอร์ต",), "license": ("ไลเซนส์",), "hardware": ("ฮาร์ดแวร์",)}
 
 
 @dataclass
@@ -164,7 +170,8 @@ class Lexicon:
                         run = words[a:b]
                         said = [_TH_SAID.get(w.lower()) for w in run]
                         if all(said):  # "อีอาร์พีคลาวด์", "คลาวด์": as Thai writes the English words
-                            parts.setdefault(fold("".join(x[0] for x in said)), {})[e.value] = e  # type: ignore[index]
+                            for forms in product(*said):  # type: ignore[misc]
+                                parts.setdefault(fold("".join(forms)), {})[e.value] = e
                         if b - a == len(words) or not (run[0].isalnum() and run[-1].isalnum()):
                             continue
                         if b - a == 1 and (run[0].isdigit() or len(run[0]) < (2 if run[0].isupper() else 3)):

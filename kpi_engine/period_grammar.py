@@ -368,6 +368,11 @@ _PATTERNS: list[tuple[str, object]] = [
         "recent", grain="quarter", key=f"Q{_quarter(_g(m, 1))}", years=0)),
     (_ANY_M + r" ?(?:of )?" + _THIS_YEAR, lambda m, f: PeriodSpec(
         "recent", grain="month", key=f"{month_number(_g(m, 1)):02d}", years=0)),
+    # "this December", "เดือน ธ.ค. นี้": this year's, even when it is still ahead (then refused as future)
+    (r"this (?!may\b)" + _ANY_M, lambda m, f: PeriodSpec(
+        "recent", grain="month", key=f"{month_number(_g(m, 1)):02d}", years=0)),
+    (r"(?:เดือน ?)?" + _ANY_M + r" ?นี้", lambda m, f: PeriodSpec(
+        "recent", grain="month", key=f"{month_number(_g(m, 1)):02d}", years=0)),
     # the second half of this year, ครึ่งปีหลังของปีนี้, the first quarter of this year
     ("(?:" + _HALF_EN + "|" + _HALF_TH + ")" + _THIS_YEAR, lambda m, f: PeriodSpec(
         "recent", grain="half", key=f"H{_half_named(_g(m, 1) or _g(m, 2))}", years=0)),
@@ -424,7 +429,7 @@ _PATTERNS: list[tuple[str, object]] = [
      lambda m, f: _range_days(_g(m, 2), _g(m, 1), _g(m, 3), _g(m, 1), _g(m, 4))),
     (_FROM + _D + r" ?" + _ANY_M + _TO + _D + r" ?" + _ANY_M + r"(?: ?,? ?" + _TH_Y + _Y + r")?",
      lambda m, f: _range_days(_g(m, 1), _g(m, 2), _g(m, 3), _g(m, 4), _g(m, 5))),
-    (_D + r" ?" + _ANY_M + r"(?: ?,? ?" + _TH_Y + _Y4 + r")?",
+    (r"(?:(?:on )?the |วันที่ ?|วัน ?)?" + _D + r" ?" + _ANY_M + r"(?: ?,? ?" + _TH_Y + _Y4 + r")?",
      lambda m, f: _range_days(_g(m, 1), _g(m, 2), _g(m, 1), _g(m, 2), _g(m, 3))),
     (_EN_M + r" ?" + _D + r"(?:,? ?" + _Y4 + r")?(?![0-9:])",
      lambda m, f: _range_days(_g(m, 2), _g(m, 1), _g(m, 2), _g(m, 1), _g(m, 3))),

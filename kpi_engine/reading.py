@@ -88,6 +88,7 @@ _W = {
     "kpi_for_ranking": ("ranked by {kpi} (no KPI named)", "จัดอันดับตาม{kpi} (ไม่ได้ระบุ KPI)"),
     "kpi_from_filter": ("KPI taken from the filter", "KPI ตามตัวกรองที่ระบุ"),
     "aside": ("left out “{text}”", "ไม่นับ “{text}”"),
+    "threshold": ("the value, to hold against “{text}”", "แสดงค่าจริง เพื่อเทียบกับ “{text}”"),
     "breakdown_for_ranking": ("ranking reps (no breakdown named)", "จัดอันดับรายคน (ไม่ได้ระบุการแยก)"),
     "rank_n": ("{n} rows unless you ask for more", "แสดง {n} รายการ ระบุจำนวนได้"),
     "chart": ("with a trend chart", "พร้อมกราฟแนวโน้ม"),

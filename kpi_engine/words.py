@@ -47,7 +47,7 @@ FILLER_EN = (
     "pacing", "doing on", "shaping up", "stand", "stack up",
     "quick q", "quick question", "question", "qq", "to date", "until now", "till now", "up to now",
     "up till now", "up until now", "quick one", "one", "someone", "anyone", "somebody", "if", "but",
-    "when", "send", "send me", "pull that", "pull up", "can u pull that", "share", "post", "wants to know",
+    "when", "how many time", "send", "send me", "pull that", "pull up", "can u pull that", "share", "kindly", "single", "the single", "provide", "please provide", "would you kindly", "share the", "share me", "share us", "share with me", "share our", "share my", "post", "wants to know",
     "want to know", "wants", "wanted", "asked", "asking", "asks", "ask", "needs", "needed", "for me", "urgent",
     "not urgent", "no rush", "when you get a sec", "when you get a chance", "when u get a sec", "a sec", "sec",
     "ready", "together", "putting together", "prepping", "preparing", "prep", "working on", "update", "recap",
@@ -124,7 +124,7 @@ CHAT_PHRASES = (
 # letter nor a digit), emoji included.
 
 FILLER_TH = (
-    "ขอ", "ขอดู", "ดู", "ขอทราบ", "ทราบ", "อยากรู้", "อยากทราบ", "อยากดู", "อยากได้", "ช่วย", "ช่วยดู",
+    "ขอ", "ขอดู", "ดู", "ขอทราบ", "ทราบ", "ใคร่", "ใคร่ขอ", "ใคร่ขอทราบ", "อยากรู้", "อยากทราบ", "อยากดู", "อยากได้", "ช่วย", "ช่วยดู",
     "ช่วยบอก", "บอก", "รบกวน", "แสดง", "เช็ค", "เช็ก", "เช็ค", "หน่อย", "ครับ", "คับ", "ครัช", "ค่ะ", "คะ", "ค่า",
     "จ้า", "จ้ะ", "จ๊ะ", "จ้าา", "นะ", "น่ะ", "น้า", "นะคะ", "นะครับ", "ฮะ", "ฮับ", "งับ", "อ่ะ", "อะ", "เนอะ",
     "มั้ย", "ไหม", "หรือเปล่า", "รึเปล่า", "ป่าว", "บ้าง", "เท่าไหร่", "เท่าไร", "เท่าไร่", "เท่าใด", "กี่",
@@ -135,7 +135,12 @@ FILLER_TH = (
     "เฉลี่ย", "โดยเฉลี่ย", "เปอร์เซ็นต์", "เปอร์เซ็น", "ทำได้", "ทำ", "โอเค", "บอท", "หา", "จาก", "ใช้",
     "จำนวน", "เห็นใน", "เห็นว่า", "อ่าน", "ตามที่เห็นใน", "ตามที่เห็น", "บอกว่า", "ดูไม่ออก", "อ่านไม่ออก",
     "ต่อว่า", "อันนี้เลย", "อีกอัน", "ผ่านไป", "บ่น", "บ่นเยอะ", "อยากรู้มาก", "ป่ะ", "ปะ", "มั้ยป่ะ", "เดิน", "คิดเป็น", "ตรงกับ", "ยอดที่พยากรณ์ไว้", "ที่พยากรณ์ไว้", "อ่า", "เออ", "อะค่ะ", "อ่ะค่ะ", "อะครับ", "เทิร์นเป็น", "สำหรับ", "ทบทวน", "หนึ่งคน", "1 คน", "คนนึง", "จริง", "ที่ซื้อ", "1:1 กับ", "คุย 1:1 กับ", "ก่อนคุย 1:1 กับ", "เขา", "เค้า", "ของเขา", "ของเค้า", "ของน้อง", "เอง", "ก่อนคุย", "ก่อนคุยกับ", "เดี๋ยวจะคุยกับ",
-    "จะคุยกับ", "คุยกับ", "ก่อนประชุมกับ", "ประชุมกับ", "ก่อนเจอ", "โค้ช", "จะได้โค้ช", "จะได้โค้ชก่อน", "โค้ชก่อน", "กว่าจะ", "ถึงจะ", "ขาดอีก", "กี่อัน", "ติด", "หรือยัง", "ยัง", "นี้", "นั้น", "ตก", "ลดลง", "ต่ำ", "เรียน", "เรียนผู้เกี่ยวข้อง", "เรียนทุกท่าน", "หน่อยดิ", "ดูดิ", "บอกดิ", "เด้อ", "ต้อง", "1 ราย", "1ราย", "หนึ่งราย", "เรื่อง", "ในเรื่อง", "ไหมคะ", "ได้ไหม", "ได้มั้ย", "กัน", "หรอ", "เหรอ",
+    "จะคุยกับ", "คุยกับ", "ก่อนประชุมกับ", "ประชุมกับ", "ก่อนเจอ", "โค้ช", "จะได้โค้ช", "จะได้โค้ชก่อน", "โค้ชก่อน", "กว่าจะ", "ถึงจะ", "ขาดอีก", "กี่อัน", "ติด", "หรือยัง", "ยัง", "นี้", "นั้น", "ตก", "ลดลง", "ต่ำ", "เรียน", "เรียนผู้เกี่ยวข้อง", "เรียนทุกท่าน", "หน่อยดิ", "ดูดิ", "บอกดิ", "เด้อ", "เจ้า", "เน้อ", "หนิ", "น้อ", "ว่ะ", "แหละ", "เนาะ", "เป็นพรือ", "จัก", "บิลละ", "ต่อบิล",
+    "ยังไม่ทราบว่า", "ไม่ทราบว่า", "ยังไม่รู้ว่า", "ไม่รู้ว่า", "ภายในพรุ่งนี้",
+    *(f"ภายใน{w}{d}{this}" for w in ("วัน", "") for d in ("จันทร์", "อังคาร", "พุธ", "พฤหัส", "พฤหัสบดี", "ศุกร์", "เสาร์")
+      for this in ("นี้", "")),
+    "ขี่มอไซค์อยู่", "จอดข้างทาง", "แป๊บ", "จำไม่ได้", "เครื่อง", "ดีปะ", "ดีป่ะ", "ดีไหม", "ดีมั้ย",
+    "ดีมั๊ย", "ดีรึเปล่า", "ดีหรือเปล่า", "ดีหรือยัง", "ต้อง", "1 ราย", "1ราย", "หนึ่งราย", "เรื่อง", "ในเรื่อง", "ไหมคะ", "ได้ไหม", "ได้มั้ย", "กัน", "หรอ", "เหรอ",
     "จ๊ะ", "จ้ะ", "ค้าบ", "คร้าบ", "ขอบคุณ", "ขอบใจ", "ด่วน", "นิดนึง", "หน่อยนึง", "ว่า", "ทีครับ",
     "คุณ", "พี่", "น้อง", "เฮีย", "เจ๊", "นาย", "นางสาว", "นาง", "ท่าน", "ยัง", "โดย",
     "ขึ้น", "ลง", "ไปแล้ว", "มาแล้ว", "ได้แล้ว", "ประจำ", "ตัว", "ภาพรวม", "โดยรวม", "แค่ไหน", "เท่าไร",
@@ -160,11 +165,19 @@ FILLER_TH = (
 )
 # Honorifics and the like before a name (คุณสมชาย, พี่ต้น, น้องนก, k.somchai, khun somchai)
 HONORIFICS = ("khun", "k.", "p'", "n'", "mr", "mr.", "ms", "ms.", "mrs", "mrs.", "nong", "hia", "pee", "phi", "p.",
-              "jae", "je", "เฮีย", "เจ๊")
+              "jae", "je", "jeh", "jay", "เฮีย", "เจ๊")
 
 # Alone (or with chat words only) these ask for the usage.
 GREETINGS = ("hi", "hi there", "hello there", "hello", "hey", "hiya", "yo", "good morning", "morning", "สวัสดี", "สวัสดีครับ",
              "สวัสดีค่ะ", "หวัดดี", "ดีครับ", "ดีค่ะ")
+# A letter pasted into /kpi opens with one of these and whom it greets, up to the first mark
+# ("Hi team,", "Dear Sales Ops,", "เรียนทีมขาย /") ...
+LETTER_OPENINGS = ("hi", "hello", "hey", "dear", "good morning", "good afternoon", "good evening", "greetings", "to",
+                   "morning", "hi all", "hello all", "hi team", "เรียน", "สวัสดี", "สวัสดีครับ", "สวัสดีค่ะ", "ถึง")
+# ... and closes with one of these, the signature after it ("Thanks, / Ton", "ขอแสดงความนับถือ / ปลา").
+SIGNOFFS = ("thanks", "thank you", "thx", "many thanks", "cheers", "regards", "best regards", "kind regards",
+            "warm regards", "best wishes", "best,", "appreciate it", "appreciate", "much appreciated", "sincerely",
+            "yours", "ขอบคุณ", "ขอบพระคุณ", "ขอแสดงความนับถือ", "จึงเรียนมาเพื่อ", "ด้วยความเคารพ", "ขอบใจ")
 HELP = ("help", "list", "kpis", "kpi list", "list kpis", "usage", "commands", "what can you do",
         "what can i ask", "options", "menu", "ช่วยเหลือ", "วิธีใช้", "รายการ", "รายการ kpi", "คำสั่ง",
         "ช่วยด้วย", "ใช้ยังไง", "ถามอะไรได้บ้าง", "ทำอะไรได้บ้าง", "เมนู", "how to use", "how do i use this",
@@ -174,7 +187,7 @@ HELP = ("help", "list", "kpis", "kpi list", "list kpis", "usage", "commands", "w
         "which metrics can you give me", "what metrics can you give me", "which kpis do you have", "what kpis do you have", "what kinds of questions can i ask you",
         "what kind of questions can i ask you", "what questions can i ask you", "what sort of questions",
         "what can i ask you", "what can you answer", "what can this bot answer", "what can the bot answer",
-        "what can this bot do", "ใช้บอทยังไง", "บอทใช้ยังไง", "ใช้บอทยังไงอ่ะ", "ต้องพิมพ์ยังไง", "พิมพ์ยังไง", "ถามยังไง", "ต้องถามยังไง",
+        "what can this bot do", "ใช้บอทยังไง", "สอนหน่อย", "สอนใช้หน่อย", "สอนใช้", "สอนที", "บอทใช้ยังไง", "ใช้บอทยังไงอ่ะ", "ต้องพิมพ์ยังไง", "พิมพ์ยังไง", "ถามยังไง", "ต้องถามยังไง",
         "ถามได้ยังไง", "ต้องพิมพ์อะไรบ้าง", "ต้องพิมพ์ไรบ้าง", "พิมพ์อะไรได้บ้าง", "พิมพ์ไรได้บ้าง",
         "ถามไรได้บ้าง", "รายชื่อ kpi", "ขอดูรายชื่อ kpi", "มี kpi อะไรบ้าง", "kpi อะไรบ้าง", "kpi ที่บอทตอบได้",
         "kpi ที่ตอบได้", "ตอบอะไรได้บ้าง", "ใช้ไงอ่ะ", "ใช้ไง", "what do i type", "what should i type", "what can i type")
@@ -184,6 +197,11 @@ HELP = ("help", "list", "kpis", "kpi list", "list kpis", "usage", "commands", "w
 NEGATIONS = ("not", "no", "non", "excluding", "exclude", "except", "without", "other than", "minus", "besides",
              "ไม่", "ไม่รวม", "ยกเว้น", "นอกจาก", "ไม่เอา", "ไม่นับ", "ไม่ใช่", "หัก")
 # Things people ask that are not KPIs here, each with what to ask instead (kpi_engine.grammar says it).
+# how a KPI moved between two periods, as "whose … the most" ranks by it
+_MOVED = ("improved", "improve", "improves", "went up", "go up", "gone up", "goes up", "grew", "grow", "grows",
+          "rose", "rise", "rises", "increased", "increase", "jumped", "climbed", "gained", "declined", "decline",
+          "dropped", "drop", "fell", "fall", "went down", "go down", "slipped", "slid", "worsened", "decreased",
+          "shrank", "changed", "moved", "got better", "got worse")
 UNSUPPORTED = {
     # a ratio to qualified leads: cost per lead divides by every lead created
     "qualified_cost": ("cost per qualified lead", "cost per sql", "cost per qualified", "ต้นทุนต่อ qualified lead",
@@ -194,10 +212,13 @@ UNSUPPORTED = {
                    "projected", "projection", "projections", "extrapolate", "predict", "จะปิดได้เท่าไหร่",
                    "คาดว่าจะปิด", "คาดว่าจะได้", "ประมาณการว่าจะ", "จะจบที่"),
     # ranking by how much a KPI moved: answers rank by the value in the period (revenue growth aside)
-    "change_rank": ("improved the most", "improved most", "most improved", "improve the most", "biggest improvement",
-                    "improved the least", "declined the most", "dropped the most", "worsened the most",
-                    "ดีขึ้นมากที่สุด", "ดีขึ้นที่สุด", "ดีขึ้นมากสุด", "พัฒนาขึ้นมากที่สุด", "พัฒนามากที่สุด",
-                    "แย่ลงมากที่สุด", "ตกลงมากที่สุด"),
+    "change_rank": ("most improved", "biggest improvement",
+                    *(f"{verb} {most}" for verb in _MOVED for most in ("the most", "most", "the least", "least")),
+                    *(f"{big} {move}" for big in ("biggest", "largest", "greatest", "sharpest")
+                      for move in ("jump", "increase", "rise", "drop", "decline", "fall", "gain", "change", "move")),
+                    *(f"{verb}{most}" for verb in ("ดีขึ้น", "พัฒนาขึ้น", "พัฒนา", "แย่ลง", "ตกลง", "ลดลง", "เพิ่มขึ้น",
+                                                   "ขึ้น", "โตขึ้น", "ร่วงลง", "ร่วง", "ดิ่งลง")
+                      for most in ("มากที่สุด", "ที่สุด", "มากสุด", "เยอะที่สุด", "เยอะสุด"))),
     "lost": ("lost", "lose", "losses", "lost deals", "deals lost", "ดีลที่แพ้", "แพ้", "ดีลแพ้", "ดีลหลุด"),
     "open": ("open", "open deals", "open pipeline", "pipeline value", "ดีลที่ยังเปิด", "ดีลค้าง"),
     # a report sent by email or on a schedule ("email me this every monday"): the digest does that
@@ -283,7 +304,7 @@ WHO = ("who", "who's", "whos", "whose", "ใคร", "คนไหน", "คน�
 
 # ---------------------------------------------------------------- rankings
 
-RANK_BEST = ("furthest ahead", "farthest ahead", "most ahead", "top", "best", "mvp", "the mvp", "leading", "strongest", "star", "ท็อป", "ท๊อป", "ทอป", "ดีที่สุด", "ดีสุด",
+RANK_BEST = ("furthest ahead", "farthest ahead", "most ahead", "top", "number one", "the number one", "no. 1", "no 1", "#1", "best", "mvp", "the mvp", "leading", "strongest", "star", "ท็อป", "ท๊อป", "ทอป", "ดีที่สุด", "ดีสุด",
              "เก่งที่สุด", "เก่งสุด", "อันดับต้น", "อันดับต้นๆ", "อันดับแรก", "แรก", "เด่น")
 RANK_WORST = ("furthest behind", "farthest behind", "most behind", "slacking", "slacking on", "slacking off", "furthest below", "farthest below", "most below", "bottom", "worst", "weakest", "lagging", "laggards", "แย่ที่สุด", "แย่สุด", "อันดับท้าย",
               "ท้ายสุด", "อันดับสุดท้าย", "สุดท้าย", "บ๊วย", "รั้งท้าย", "ท้าย")
@@ -310,8 +331,13 @@ RANK_DEFAULT_N = 5
 # ---------------------------------------------------------------- comparisons
 
 VS_EN = ("vs", "vs.", "v", "v.", "versus", "compared to", "compared with", "compare to", "compare with",
-         "compare", "comparing", "against", "relative to", "than")
-VS_TH = ("เทียบ", "เทียบกับ", "เปรียบเทียบ", "เปรียบเทียบกับ", "เทียบกะ", "เทียบก้บ", "เมื่อเทียบกับ",
+         "compare", "comparing", "against", "relative to", "than", "measured against", "measured vs", "set against",
+         "held against", "stacked against", "stack up against", "stacks up against")
+# which way a comparison is asked ("more deals … than last week", "any lower than last year")
+COMPARATIVES = frozenset(("more", "less", "fewer", "higher", "lower", "better", "worse", "bigger", "smaller",
+                          "shorter", "longer", "faster", "slower", "greater", "larger", "up", "down"))
+VS_TH = ("มากกว่าหรือน้อยกว่า", "น้อยกว่าหรือมากกว่า", "มากกว่า", "น้อยกว่า", "สูงกว่า", "ต่ำกว่า", "ดีกว่า", "แย่กว่า",
+         "เร็วกว่า", "ช้ากว่า", "เยอะกว่า", "น้อยลงกว่า", "มากขึ้นกว่า", "ดีขึ้นกว่า", "เทียบ", "เทียบกับ", "เปรียบเทียบ", "เปรียบเทียบกับ", "เทียบกะ", "เทียบก้บ", "เมื่อเทียบกับ",
          "เทียบจาก", "กับ")
 YOY = ("yoy", "y/y", "y-o-y", "year over year", "year-over-year", "year on year", "vs ly", "ly",
        "same period last year", "the same period last year", "same time last year", "a year ago",
@@ -333,6 +359,13 @@ YOY += tuple(f"{unit}เดียวกัน{of}ปี{last}" for unit in ("ส
 YOY += tuple(f"{the}same {unit} {last} {year}" for the in ("", "the ")
              for unit in ("qtr", "mo", "mth", "wk", "period", "time", "month", "quarter", "week", "day")
              for last in ("last", "prev") for year in ("yr", "year", "fy", "fiscal year"))
+# "the same month a year earlier", "the same period of the prior year"
+YOY += tuple(f"{the}same {unit} {a} year {ago}" for the in ("", "the ")
+             for unit in ("period", "time", "month", "quarter", "week", "day") for a in ("a", "one")
+             for ago in ("ago", "earlier", "before"))
+YOY += tuple(f"{the}same {unit} {of} {the2}{prior} year" for the in ("", "the ")
+             for unit in ("period", "time", "month", "quarter", "week") for of in ("of", "in")
+             for the2 in ("", "the ") for prior in ("prior", "previous", "last"))
 YOY = tuple(dict.fromkeys(YOY))
 YOY_AFTER_VS = ("last year", "previous year", "ปีที่แล้ว", "ปีก่อน", "ปีที่ผ่านมา", "ปีก่อนหน้า", "ลาสต์เยียร์")
 PREVIOUS = ("previous period", "prior period", "the period before", "last period", "the previous period",
@@ -454,7 +487,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
 }
 # KPIs that are per active rep already: "per rep" after them is part of the name, not a breakdown
 # a KPI named by its opposite: ranking words turn around ("churned the most" is the lowest retention)
-INVERSE_WORDS = {"retention": ("churn", "สูญเสีย")}
+INVERSE_WORDS = {"retention": ("churn", "สูญเสีย", "หลุดมือ")}
 # KPIs that are a speed, where "slowest" is the lowest (for a time it is the highest)
 SPEED_KPIS = ("pipeline_velocity", "revenue_growth")  # "โตเร็วที่สุด", "fastest growing": the most growth
 PER_REP_KPIS = ("rep_activity", "revenue_per_rep", "content_engagement")

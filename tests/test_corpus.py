@@ -221,7 +221,7 @@ def report(part: str, results: list[tuple[Case, bool, str]]) -> None:
             print(f"  {part}.txt:{c.line}: {c.text!r} => {c.expect}\n      {why}")
 
 
-PARTS = ("seen", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20", "heldout21", "heldout22", "heldout23", "heldout24")
+PARTS = ("seen", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20", "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26")
 
 
 def test_the_corpus_is_big_enough_and_thai_enough():
@@ -239,7 +239,7 @@ def test_seen_questions_are_read_as_intended(engine):
     assert all(good for c, good, _ in results if c.refusal), "every nonsense or unknown KPI is refused"
 
 
-@pytest.mark.parametrize("part", ["heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20", "heldout21", "heldout22", "heldout23", "heldout24"])
+@pytest.mark.parametrize("part", ["heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20", "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26"])
 def test_heldout_questions_are_read_as_intended(engine, part):
     results = run_part(engine, part)
     report(part, results)

@@ -1310,3 +1310,113 @@ def test_a_week_number_a_few_weeks_ahead_is_in_the_future():
 def test_the_fastest_growing_is_the_most_growth():
     q = parse("สินค้าไหนรายได้โตเร็วที่สุด ไตรมาสนี้เทียบไตรมาสที่แล้ว")
     assert (q.kpi, q.breakdown, q.rank.order) == ("revenue_growth", "product", "desc")
+
+
+# ---------------------------------------------------------------- heldout25-26 kinds: letters, thresholds
+
+
+@SQLITE
+@pytest.mark.parametrize("text, kpi, by", [
+    ("Hi team, / Hope you're all well. We're putting the slides together. / Could you please share the win rate "
+     "by region for last quarter? / Thanks, / Nok", "win_rate", "region"),
+    ("Dear Sales Ops, I hope this message finds you well. Would you kindly provide the average deal size by "
+     "product for Q3? Many thanks and best regards, Ton", "avg_deal_size", "product"),
+    ("เรียนพี่เจี๊ยบครับ / ผมขอส่งคำขอข้อมูลตามที่คุยกันไว้ / ขอยอดขายแยกตามทีม ไตรมาสที่แล้วครับ / ขอบคุณครับ",
+     "revenue", "team"),
+    ("Hi,\nour deals are slow this year.\nCould you share the win rate by team last quarter?\nCheers,\nLek",
+     "win_rate", "team"),
+])
+def test_a_request_pasted_from_a_letter_is_read_without_its_greeting_story_and_signature(eng, text, kpi, by):
+    q = eng.parse(text)
+    assert (q.kpi, q.breakdown, q.filters) == (kpi, by, {}), text  # the signature is no filter
+    assert any(a["code"] == "aside" for a in q.reading.assumptions)
+
+
+@SQLITE
+@pytest.mark.parametrize("text", [
+    "- ยอดขาย / - วินเรท / - เดือนนี้",  # bullets of two KPIs
+    "- revenue\n- win rate\n- this month",
+    # the story around the request has words the parser does not know, so the whole does not read,
+    # and it names what the request could use:
+    "Hi team, the offsite wants it by team. / Could you share the win rate last quarter? / Thanks",  # a breakdown
+    "Hi, revenue looked great at the offsite. / Could you share the win rate last quarter? / Thanks",  # a KPI
+    "Hi, the Q3 offsite deck has the details. / Could you share the win rate? / Thanks, Ton",  # a period
+    "Hi all, Nok keeps bugging me about this. / Could you share the win rate last quarter? / Thanks",  # whose
+    "Hello, / top 3 is plenty for the offsite. / Could you share the win rate by rep last quarter? / Thanks",
+])
+def test_a_letter_whose_rest_says_what_the_request_could_use_is_not_answered(eng, text):
+    with pytest.raises(QueryError):
+        eng.parse(text)
+    q = eng.parse("Hi, the offsite deck keeps bugging me. / Could you share the win rate last quarter? / Thanks")
+    assert q.kpi == "win_rate" and q.filters == {}  # the same letter with a story that names nothing
+
+
+@SQLITE
+def test_the_name_that_signs_a_question_is_not_a_filter(eng):
+    q = eng.parse("win rate by team last quarter? / Thanks, / Ton")
+    assert (q.kpi, q.breakdown, q.filters) == ("win_rate", "team", {})
+    assert eng.parse("win rate for Ton last quarter, thanks").filters == {"rep": "r1"}
+
+
+@pytest.mark.parametrize("text, kpi", [
+    ("is our win rate above 30% this quarter?", "win_rate"),
+    ("did the enterprise team cross 5M in revenue last month?", "revenue"),
+    ("วินเรทเราตอนนี้เกิน 40% หรือยัง ไตรมาสนี้", "win_rate"),
+])
+def test_a_value_to_hold_the_answer_against_is_left_out_and_said(text, kpi):
+    q = parse(text)
+    assert q.kpi == kpi and q.breakdown is None and q.rank is None
+    assert [a["code"] for a in q.reading.assumptions] == ["threshold"]
+
+
+@pytest.mark.parametrize("text", ["which reps are below 20% win rate this quarter", "ทีมไหนยอดขายเกิน 10 ล้าน",
+                                  "win rate by rep above 30% last quarter"])
+def test_a_list_filtered_by_value_is_refused(text):
+    with pytest.raises(QueryError, match="above or below|สูงหรือต่ำกว่า"):
+        parse(text)
+
+
+def test_over_a_number_of_days_is_still_a_period():
+    q = parse("deals closed over the last 30 days")
+    assert q.kpi == "deals_closed" and q.period.days == 30 and not q.reading.assumptions
+
+
+@pytest.mark.parametrize("text, base", [
+    ("did we close more deals this week than last week?", ("2026-11-09", "2026-11-11")),
+    ("is our CAC this quarter any lower than last year?", ("2025-10-01", "2025-11-18")),
+    ("did time to close get any shorter in Q3 than in Q2?", ("2026-04-01", "2026-07-01")),
+    ("ลีดเข้าสัปดาห์นี้มากกว่าหรือน้อยกว่าสัปดาห์ที่แล้ว", ("2026-11-09", "2026-11-11")),
+    ("avg deal size last quarter measured against the quarter before it", ("2026-04-01", "2026-07-01")),
+    ("avg deal size last month compared with the same month a year earlier", ("2025-10-01", "2025-11-01")),
+])
+def test_which_way_a_comparison_is_asked_does_not_hide_it(eng, text, base):
+    q = for_user(eng.parse(text), "r1", "ent")
+    _, b = eng.periods_of(q, WED)
+    assert (b.start.date().isoformat(), b.end.date().isoformat()) == base, text
+
+
+@pytest.mark.parametrize("text, order", [
+    ("which team's average deal size went up the most against last year", None),
+    ("which rep's win rate dropped the most", None),
+    ("ทีมไหนวินเรทเพิ่มขึ้นมากที่สุด", None),
+    ("whose revenue fell the most this quarter", "asc"),  # revenue's change is its growth, worst first
+    ("whose revenue grew the most this quarter", "desc"),
+])
+def test_ranking_by_how_much_a_kpi_moved(text, order):
+    if order is None:
+        with pytest.raises(QueryError, match="how much it changed|ไม่ใช่ตามการเปลี่ยนแปลง"):
+            parse(text)
+    else:
+        q = parse(text)
+        assert (q.kpi, q.rank.order) == ("revenue_growth", order)
+
+
+@pytest.mark.parametrize("text", ["revenue this december", "ยอดขายภาคเหนือเดือน ธ.ค. นี้", "ยอดขายเดือนธันวาคมนี้"])
+def test_this_years_month_still_ahead_is_in_the_future(text):
+    with pytest.raises((QueryError, PeriodError)):
+        parse(text).resolve_period(WED, BKK, "month")
+
+
+def test_this_years_month_already_past_is_this_years():
+    assert _dates("ยอดขายเดือน ต.ค. นี้") == ("2026-10-01", "2026-11-01")
+    assert _dates("revenue this october") == ("2026-10-01", "2026-11-01")
