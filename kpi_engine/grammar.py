@@ -36,6 +36,7 @@ from kpi_engine import periods, recache, words
 from kpi_engine.catalogue import DIMENSIONS, KpiSpec
 from kpi_engine.catalogue import catalogue as default_catalogue
 from kpi_engine.format import dimension as dim_word
+from kpi_engine.karaoke import english_in_thai, karaoke_thai
 from kpi_engine.lexicon import EXACT, Entity, Lexicon, RepEntry, Visible, visible_only
 from kpi_engine.period_grammar import (
     MONTHS_EN,
@@ -1192,7 +1193,25 @@ def parse(text: str, catalogue: dict[str, KpiSpec] | None = None, lexicon: Lexic
                          f"ข้อความยาวเกินไป ({len(raw)} ตัวอักษร) กรุณาถามไม่เกิน {MAX_CHARS} ตัวอักษร", lang), lang)
     cat = default_catalogue() if catalogue is None else catalogue
     opts = options or ParseOptions()
-    t = _Text(spoken_numbers(fold_text(raw)), lang, _vocab(tuple(cat.values())), lexicon or _shipped_lexicon(), opts)
+    vocab, lex = _vocab(tuple(cat.values())), lexicon or _shipped_lexicon()
+    folded = fold_text(raw)
+    try:
+        return _read(_Text(spoken_numbers(folded), lang, vocab, lex, opts), cat, raw)
+    except QueryError:
+        # Thai typed in Latin letters, English typed in Thai letters: read again in the other script, only
+        # when the question as typed does not read (a Thai-script word some alias already knows stays so)
+        other = english_in_thai(karaoke_thai(folded))
+        if other is folded:
+            raise
+        try:
+            return _read(_Text(spoken_numbers(other), lang, vocab, lex, opts), cat, raw)
+        except QueryError as exc:
+            if exc.choices:
+                raise  # read in the other script it is a question back ("yod kai Somsak": which Somsak?)
+        raise
+
+
+def _read(t: _Text, cat: dict[str, KpiSpec], raw: str) -> Query | HelpRequest:
     s = t.s
     start = 5 if s.startswith("/kpi") and (len(s) == 4 or s[4] == " ") else 0
     toks = _signed(t, _defined(t, _scan(t, start), cat))
@@ -1266,7 +1285,8 @@ _DEFINED = (
     (recache.compile(r"(?:rat(?:ed|e|ing)|scor(?:ed|e|ing)|gave|give|giving|giv(?:es|ing)) (?:(?:us|our \S+) )?(?:a )?"
                      r"(?:4|four) (?:or|and|to|-|/|or a) ?(?:5|five)(?: stars?)?|(?:4|four) (?:or|and|-|to) (?:5|five) stars?"),
      "csat"),
-    (recache.compile(r"(?:ให้)?คะแนน ?(?:4|สี่) ?(?:หรือ|-|ถึง|กับ) ?(?:5|ห้า)|(?:ให้)?คะแนน ?(?:4|สี่) ?(?:ขึ้นไป|ขึ้น)"),
+    (recache.compile(r"(?:ให้)?คะแนน ?(?:4|สี่) ?(?:หรือ|-|ถึง|กับ) ?(?:5|ห้า)|(?:ให้)?คะแนน ?(?:4|สี่) ?(?:ขึ้นไป|ขึ้น)"
+                     r"|ให้ ?(?:4|สี่) ?(?:หรือ|-|ถึง|กับ) ?(?:5|ห้า) ?คะแนน"),
      "csat"),
 )
 
@@ -1888,6 +1908,9 @@ class _Builder:
         if keys == ["deals_closed"] and "win_rate" in self.cat and _PROPORTION_RE.search(self.t.s) and any(
                 tok.kind == "topic" and tok.value == "deals" for tok in toks):
             keys = ["win_rate"]  # "ดีลที่ปิดไปแล้วเราชนะกี่เปอร์เซ็นต์": the share of closed deals won
+        if keys == ["lead_volume"] and "lead_conversion" in self.cat and _PROPORTION_RE.search(self.t.s) and any(
+                tok.kind == "topic" and tok.value == "qualified" for tok in toks):
+            keys = ["lead_conversion"]  # "what share of my leads got qualified": the share of leads qualified
         if keys == ["deals_closed"] and "avg_deal_size" in self.cat and "size" in families:
             keys = ["avg_deal_size"]  # "ปิดดีลได้เฉลี่ยดีลละกี่บาท": what each closed deal is worth
             families = [f for f in families if f != "size"]

@@ -118,8 +118,8 @@ def spoken_numbers(f: Folded) -> Folded:
         return f
     omap = list(f.omap)
     for kind, rx in _EN_RULES:
-        s, omap = _rewrite(s, omap, rx, lambda m, k=kind: _english(m, k))
-    s, omap = _rewrite(s, omap, _TH_RE, _thai)
+        s, omap = rewrite(s, omap, rx, lambda m, k=kind: _english(m, k))
+    s, omap = rewrite(s, omap, _TH_RE, _thai)
     return Folded(f.original, s, tuple(omap))
 
 
@@ -135,7 +135,7 @@ def _thai(m: re.Match) -> tuple[int, str] | None:
     return keep, str(v)
 
 
-def _rewrite(s: str, omap: list[int], rx: re.Pattern, value) -> tuple[str, list[int]]:
+def rewrite(s: str, omap: list[int], rx: re.Pattern, value) -> tuple[str, list[int]]:
     out, mapped, last = [], [], 0
     for m in rx.finditer(s):
         new = value(m)

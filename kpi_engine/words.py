@@ -38,7 +38,7 @@ FILLER_EN = (
     "is high", "was high", "looks high", "who'd", "who’d", "that'd", "w/", "rate", "rated", "pass", "passes", "go by", "goes by", "on average", "on avg", "did we", "have we", "we've", "have", "has", "had", "get me", "let me know", "let's see",
     "lemme", "any", "some", "latest", "current", "actual", "actuals", "real",
     "by the way", "btw", "so", "well", "um", "uh", "hmm", "again", "also", "too",
-    "sit", "sits", "sitting", "stay", "stays", "take", "takes", "took", "usually",
+    "sit", "sits", "sitting", "sat", "stay", "stays", "take", "takes", "took", "usually",
     "typically", "on average", "generally", "long", "by",
     "nice", "cool", "great", "good", "bad", "wow", "omg", "lol", "haha", "hahaha", "555", "5555", "55555",
     "came", "come", "came in", "come in", "coming in", "brought", "bring", "bring in", "brought in", "generated",
@@ -47,7 +47,7 @@ FILLER_EN = (
     "pacing", "doing on", "shaping up", "stand", "stack up",
     "quick q", "quick question", "question", "qq", "to date", "until now", "till now", "up to now",
     "up till now", "up until now", "quick one", "one", "someone", "anyone", "somebody", "if", "but",
-    "when", "how many time", "send", "send me", "pull that", "pull up", "can u pull that", "share", "kindly", "single", "the single", "provide", "please provide", "would you kindly", "share the", "share me", "share us", "share with me", "share our", "share my", "post", "wants to know",
+    "when", "marked", "split out", "broken out", "hold", "held", "inbound", "how many time", "send", "send me", "pull that", "pull up", "can u pull that", "share", "kindly", "single", "the single", "provide", "please provide", "would you kindly", "share the", "share me", "share us", "share with me", "share our", "share my", "post", "wants to know",
     "want to know", "wants", "wanted", "asked", "asking", "asks", "ask", "needs", "needed", "for me", "urgent",
     "not urgent", "no rush", "when you get a sec", "when you get a chance", "when u get a sec", "a sec", "sec",
     "ready", "together", "putting together", "prepping", "preparing", "prep", "working on", "update", "recap",
@@ -123,6 +123,19 @@ CHAT_PHRASES = (
 # Punctuation and symbols are skipped by the scanner itself (any character that is neither a
 # letter nor a digit), emoji included.
 
+# who asks, or for whom ("finance here", "เลขาคุณมาลีค่ะ"), and what for: never a filter or a KPI
+WHO_ASKS = ("finance here", "finance team here", "finance asked me", "finance asked", "finance wants", "finance needs",
+            "accounting here", "ar team", "hr here", "hr wants", "hr needs", "hr asked", "hr asked me", "hr team here", "enablement here", "cs team", "cs here",
+            "marketing asked me", "marketing asked", "marketing here", "marketing wants", "sales ops here",
+            "ceo's office", "the md asked", "the md wants", "prepping", "prepping for", "for the deck",
+            "for my appraisal", "for his review", "for her review", "for my review", "for the review",
+            "for the board", "finance review", "for finance review", "we'd", "i'd", "you'd", "they'd",
+            "survey responses", "survey response",
+            "ฝ่ายบุคคล", "ฝ่ายบุคคลค่ะ", "ฝ่ายบุคคลครับ", "ทีมการตลาด", "ฝ่ายการตลาด", "ทีมการตลาดค่ะ", "ทีมดูแลลูกค้า",
+            "ฝ่ายบริการลูกค้า", "ฝ่ายดูแลลูกค้า", "ฝ่าย cs", "เลขา", "เลขาคุณ", "เลขาท่าน", "ท่านซีอีโอ", "ซีอีโอ", "ผู้บริหาร",
+            "ผู้บริหารฝ่ายขาย", "ท่านผู้อำนวยการ", "ผู้อำนวยการ", "ผอ.", "น้องฝึกงาน", "เด็กฝึกงาน", "ฝึกงาน", "ปิดบัญชี",
+            "หนึ่งเจ้า", "หนึ่งคน", "คนหนึ่ง", "หนึ่งดีล", "ดีลหนึ่ง", "บ่ายนี้", "ประชุมบ่ายนี้", "สำหรับประชุม",
+            "ท่านจะใช้ในประชุม", "เพื่อใช้ในประชุม")
 FILLER_TH = (
     "ขอ", "ขอดู", "ดู", "ขอทราบ", "ทราบ", "ใคร่", "ใคร่ขอ", "ใคร่ขอทราบ", "อยากรู้", "อยากทราบ", "อยากดู", "อยากได้", "ช่วย", "ช่วยดู",
     "ช่วยบอก", "บอก", "รบกวน", "แสดง", "เช็ค", "เช็ก", "เช็ค", "หน่อย", "ครับ", "คับ", "ครัช", "ค่ะ", "คะ", "ค่า",
@@ -135,8 +148,8 @@ FILLER_TH = (
     "เฉลี่ย", "โดยเฉลี่ย", "เปอร์เซ็นต์", "เปอร์เซ็น", "ทำได้", "ทำ", "โอเค", "บอท", "หา", "จาก", "ใช้",
     "จำนวน", "เห็นใน", "เห็นว่า", "อ่าน", "ตามที่เห็นใน", "ตามที่เห็น", "บอกว่า", "ดูไม่ออก", "อ่านไม่ออก",
     "ต่อว่า", "อันนี้เลย", "อีกอัน", "ผ่านไป", "บ่น", "บ่นเยอะ", "อยากรู้มาก", "ป่ะ", "ปะ", "มั้ยป่ะ", "เดิน", "คิดเป็น", "ตรงกับ", "ยอดที่พยากรณ์ไว้", "ที่พยากรณ์ไว้", "อ่า", "เออ", "อะค่ะ", "อ่ะค่ะ", "อะครับ", "เทิร์นเป็น", "สำหรับ", "ทบทวน", "หนึ่งคน", "1 คน", "คนนึง", "จริง", "ที่ซื้อ", "1:1 กับ", "คุย 1:1 กับ", "ก่อนคุย 1:1 กับ", "เขา", "เค้า", "ของเขา", "ของเค้า", "ของน้อง", "เอง", "ก่อนคุย", "ก่อนคุยกับ", "เดี๋ยวจะคุยกับ",
-    "จะคุยกับ", "คุยกับ", "ก่อนประชุมกับ", "ประชุมกับ", "ก่อนเจอ", "โค้ช", "จะได้โค้ช", "จะได้โค้ชก่อน", "โค้ชก่อน", "กว่าจะ", "ถึงจะ", "ขาดอีก", "กี่อัน", "ติด", "หรือยัง", "ยัง", "นี้", "นั้น", "ตก", "ลดลง", "ต่ำ", "เรียน", "เรียนผู้เกี่ยวข้อง", "เรียนทุกท่าน", "หน่อยดิ", "ดูดิ", "บอกดิ", "เด้อ", "เจ้า", "เน้อ", "หนิ", "น้อ", "ว่ะ", "แหละ", "เนาะ", "เป็นพรือ", "จัก", "บิลละ", "ต่อบิล",
-    "ยังไม่ทราบว่า", "ไม่ทราบว่า", "ยังไม่รู้ว่า", "ไม่รู้ว่า", "ภายในพรุ่งนี้",
+    "จะคุยกับ", "คุยกับ", "ก่อนประชุมกับ", "ประชุมกับ", "ก่อนเจอ", "โค้ช", "จะได้โค้ช", "จะได้โค้ชก่อน", "โค้ชก่อน", "กว่าจะ", "ถึงจะ", "ขาดอีก", "กี่อัน", "ติด", "หรือยัง", "ยัง", "นี้", "นั้น", "ตก", "ลดลง", "ต่ำ", "เรียน", "เรียนผู้เกี่ยวข้อง", "เรียนทุกท่าน", "หน่อยดิ", "ดูดิ", "บอกดิ", "เด้อ", "เจ้า", "เน้อ", "หนิ", "น้อ", "ว่ะ", "แหละ", "เนาะ", "เป็นพรือ", "จัก",
+    "ถึงยัง", "หาลูกค้า", "ยังไม่ทราบว่า", "ไม่ทราบว่า", "ยังไม่รู้ว่า", "ไม่รู้ว่า", "ภายในพรุ่งนี้",
     *(f"ภายใน{w}{d}{this}" for w in ("วัน", "") for d in ("จันทร์", "อังคาร", "พุธ", "พฤหัส", "พฤหัสบดี", "ศุกร์", "เสาร์")
       for this in ("นี้", "")),
     "ขี่มอไซค์อยู่", "จอดข้างทาง", "แป๊บ", "จำไม่ได้", "เครื่อง", "ดีปะ", "ดีป่ะ", "ดีไหม", "ดีมั้ย",
@@ -158,7 +171,7 @@ FILLER_TH = (
     "นึง", "ครั้ง", "กี่ครั้ง", "เพิ่งเริ่มใช้", "เพิ่งเริ่ม", "เพิ่งเข้ามาทำงานใหม่", "เพิ่งเข้ามาใหม่", "เพิ่งเข้ามา",
     "ทำงานใหม่", "เริ่มใช้วันแรก", "เริ่มใช้", "วันแรกที่ใช้", "สอบถาม", "ขอสอบถาม", "ขอโทษ", "ขอโทษนะคะ",
     "ขอโทษนะครับ", "ถ้าถามผิดที่", "ไม่แน่ใจว่า", "ไม่แน่ใจ", "หนึ่งราย", "มาหนึ่งราย", "ฉบับ", "กี่ฉบับ", "กำลัง", "รีวิวสิ้นไตรมาส", "รีวิวสิ้นเดือน", "ไม่กี่วัน", "อีกไม่กี่วัน", "จะสิ้นเดือนแล้ว", "ใกล้สิ้นเดือน",
-    "จะสิ้นไตรมาสแล้ว", "ใกล้สิ้นไตรมาส", "ฝ่ายบัญชี", "ฝ่ายการเงิน", "กระทบยอด", "ปิดงบ", "เพื่อปิดงบ", "ช่วงโค้งสุดท้าย",
+    "จะสิ้นไตรมาสแล้ว", "ใกล้สิ้นไตรมาส", "ฝ่ายบัญชี", "ฝ่ายการเงิน", *WHO_ASKS, "กระทบยอด", "ปิดงบ", "เพื่อปิดงบ", "ช่วงโค้งสุดท้าย",
     "โค้งสุดท้ายของไตรมาส", "โค้งสุดท้ายของเดือน", "โค้งสุดท้าย", "รีวิว", "ประชุมรีวิว", "มั่ง", "เออ", "คิดเป็น", "อืม", "ถึงไหน", "ถึงไหนแล้ว", "ดีขึ้น", "แย่ลง", "ดีขึ้นไหม",
     "ดีขึ้นป่าว", "ดีขึ้นมั้ย", "เข้าไป", "ไหลผ่าน", "ถึงจะ", "เมื่อ", "ไว้", "ไว้ได้",
     "ก่อนเข้าประชุม", "หลังเข้าประชุม", "สัดส่วน", "กี่เปอร์เซ็นต์", "กี่เปอร์เซ็น", "กี่ %",
@@ -187,7 +200,7 @@ HELP = ("help", "list", "kpis", "kpi list", "list kpis", "usage", "commands", "w
         "which metrics can you give me", "what metrics can you give me", "which kpis do you have", "what kpis do you have", "what kinds of questions can i ask you",
         "what kind of questions can i ask you", "what questions can i ask you", "what sort of questions",
         "what can i ask you", "what can you answer", "what can this bot answer", "what can the bot answer",
-        "what can this bot do", "ใช้บอทยังไง", "สอนหน่อย", "สอนใช้หน่อย", "สอนใช้", "สอนที", "บอทใช้ยังไง", "ใช้บอทยังไงอ่ะ", "ต้องพิมพ์ยังไง", "พิมพ์ยังไง", "ถามยังไง", "ต้องถามยังไง",
+        "what can this bot do", "ใช้บอทยังไง", "ต้องพิมพ์อะไรถามบอทได้บ้าง", "พิมพ์อะไรถามบอทได้บ้าง", "ถามบอทได้บ้าง", "ถามบอทอะไรได้บ้าง", "สอนหน่อย", "สอนใช้หน่อย", "สอนใช้", "สอนที", "บอทใช้ยังไง", "ใช้บอทยังไงอ่ะ", "ต้องพิมพ์ยังไง", "พิมพ์ยังไง", "ถามยังไง", "ต้องถามยังไง",
         "ถามได้ยังไง", "ต้องพิมพ์อะไรบ้าง", "ต้องพิมพ์ไรบ้าง", "พิมพ์อะไรได้บ้าง", "พิมพ์ไรได้บ้าง",
         "ถามไรได้บ้าง", "รายชื่อ kpi", "ขอดูรายชื่อ kpi", "มี kpi อะไรบ้าง", "kpi อะไรบ้าง", "kpi ที่บอทตอบได้",
         "kpi ที่ตอบได้", "ตอบอะไรได้บ้าง", "ใช้ไงอ่ะ", "ใช้ไง", "what do i type", "what should i type", "what can i type")
@@ -366,6 +379,9 @@ YOY += tuple(f"{the}same {unit} {a} year {ago}" for the in ("", "the ")
 YOY += tuple(f"{the}same {unit} {of} {the2}{prior} year" for the in ("", "the ")
              for unit in ("period", "time", "month", "quarter", "week") for of in ("of", "in")
              for the2 in ("", "the ") for prior in ("prior", "previous", "last"))
+YOY += tuple(f"{the}same stretch {of}{last}" for the in ("", "the ") for of in ("", "of ", "in ")
+             for last in ("last year", "the prior year", "the previous year", "prior year"))
+YOY += tuple(f"the same {n} {unit} last year" for n in range(2, 13) for unit in ("days", "weeks", "months"))
 YOY = tuple(dict.fromkeys(YOY))
 YOY_AFTER_VS = ("last year", "previous year", "ปีที่แล้ว", "ปีก่อน", "ปีที่ผ่านมา", "ปีก่อนหน้า", "ลาสต์เยียร์")
 PREVIOUS = ("previous period", "prior period", "the period before", "last period", "the previous period",
@@ -401,7 +417,7 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                             "best selling", "best-selling", "top selling")),
     "deals": ("deals_closed", ("deal", "deals", "opportunity", "opportunities", "opps", "opp", "oppty",
                                "close", "closed", "closes", "closing", "win", "won", "wins", "ดีล", "ปิด", "ปิดการขายได้",
-                               "ปิดได้", "ชนะ", "ได้ดีล", "โอกาสการขาย")),
+                               "ปิดได้", "ชนะ", "ได้ดีล", "โอกาสการขาย", "ดีลที่จบ", "ดีลที่จบไปแล้ว", "จบดีล")),
     "pipeline": ("pipeline_velocity", ("pipeline", "pipe", "ไปป์ไลน์", "ไพพ์ไลน์", "ไปป์ไลน์")),
     "leads": ("lead_volume", ("lead", "leads", "leds", "ลีด", "ลีดส์", "ลีดเข้า", "ลีดเข้ามา", "mql", "mqls", "prospects", "prospect")),
     "qualified": (None, ("qualified", "qualify", "qualification", "sql", "sqls", "คัดกรอง", "ผ่านการคัดกรอง", "ควอลิฟาย", "ควอลิฟายด์")),

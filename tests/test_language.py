@@ -1420,3 +1420,53 @@ def test_this_years_month_still_ahead_is_in_the_future(text):
 def test_this_years_month_already_past_is_this_years():
     assert _dates("ยอดขายเดือน ต.ค. นี้") == ("2026-10-01", "2026-11-01")
     assert _dates("revenue this october") == ("2026-10-01", "2026-11-01")
+
+
+# ---------------------------------------------------------------- heldout27-28 kinds: the other script, askers
+
+
+@SQLITE
+@pytest.mark.parametrize("text, kpi, mine, filters, dates", [
+    ("yod kai duen nee", "revenue", None, {}, ("2026-11-01", "2026-11-18")),
+    ("yot kaai deuan tee laeo", "revenue", None, {}, ("2026-10-01", "2026-11-01")),
+    ("pom tueng pao duen nee rue yung khrap", "target_attainment", "rep", {}, ("2026-11-01", "2026-11-18")),
+    ("yod kai pee Nok pee nee", "revenue", None, {"rep": "r2"}, ("2026-01-01", "2026-11-18")),  # pee: elder, year
+    ("nu pid dai kee deal laew arthit nee kha", "deals_closed", "rep", {}, ("2026-11-16", "2026-11-18")),
+    ("yod kai 30 wan tee pan ma", "revenue", None, {}, ("2026-10-19", "2026-11-18")),
+])
+def test_thai_typed_in_latin_letters(eng, text, kpi, mine, filters, dates):
+    q = eng.parse(text)
+    assert (q.kpi, q.mine, q.filters) == (kpi, mine, filters), text
+    p = q.resolve_period(WED, BKK, "month")
+    assert (p.start.date().isoformat(), p.end.date().isoformat()) == dates, text
+
+
+@pytest.mark.parametrize("text, kpi, by", [
+    ("รีเวนิว ลาสต์ควอเตอร์ แยกตามรีเจี้ยน", "revenue", "region"),
+    ("แอทเทนเมนต์ แยกตามเรป เดือนที่แล้ว", "target_attainment", "rep"),
+    ("ไทม์ทูโคลส แยกตามแชนแนล ปีนี้", "time_to_close", "channel"),
+    ("วินเรท คิว 3", "win_rate", None),
+])
+def test_english_typed_in_thai_letters(text, kpi, by):
+    q = parse(text)
+    assert (q.kpi, q.breakdown) == (kpi, by), text
+
+
+def test_the_other_script_is_tried_only_when_the_question_does_not_read():
+    # an English question with words karaoke Thai also has ("chan", "nee", "kha") is read as English
+    assert parse("win rate by team last quarter").breakdown == "team"
+    q = parse("win rate by product this quarter, chan kha nee")
+    assert (q.kpi, q.breakdown) == ("win_rate", "product")
+    # a message still quotes what was typed, not the Thai it was read as
+    with pytest.raises(QueryError, match="zork"):
+        parse("yod kai zork duen nee")
+
+
+@pytest.mark.parametrize("text, kpi", [
+    ("marketing asked me what share of my leads got qualified last month", "lead_conversion"),
+    ("ฝ่ายบัญชีขอยอดขายที่ปิดได้ของเดือนตุลาคม แยกตามทีม เพื่อปิดงบค่ะ", "revenue"),
+    ("ยอดต่อบิลเฉลี่ยของลูกค้าภาคใต้ เดือนนี้", "aov"),
+    ("finance here: booked revenue by region last quarter", "revenue"),
+])
+def test_kpis_in_the_words_of_people_outside_sales(text, kpi):
+    assert parse(text).kpi == kpi, text
