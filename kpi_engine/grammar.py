@@ -1379,9 +1379,9 @@ _OPENINGS = tuple(sorted({fold(w) for w in words.LETTER_OPENINGS}, key=len, reve
 _SIGNOFFS = tuple(sorted({fold(w) for w in words.SIGNOFFS}, key=len, reverse=True))
 _STRONG_ENDS = frozenset((".", "?", "!", "/"))
 # what the rest of a letter may hold whatever the request: chat and words the parser does not know
-# (the letter's own story), a deadline ("by tomorrow", "next week's review"), a mention, "could you help"
-_LETTER_QUIET = frozenset(("filler", "greeting", "unknown", "future", "mention", "help", "trend", "negation",
-                           "number"))
+# (the letter's own story), a deadline ("by tomorrow", "next week's review"), a mention, "could you help";
+# never a negation ("… excluding renewals."): what it leaves out would be answered in
+_LETTER_QUIET = frozenset(("filler", "greeting", "unknown", "future", "mention", "help", "trend", "number"))
 _LETTER_TOPICS = frozenset(("deals", "customers"))  # what sales letters talk about whatever they ask
 _OPENING_CHARS = 40
 _LETTER_RUN = 4  # clauses a request may span ("the CSAT of mid-market customers, compared with last year")

@@ -1343,6 +1343,8 @@ def test_a_request_pasted_from_a_letter_is_read_without_its_greeting_story_and_s
     "Hi, the Q3 offsite deck has the details. / Could you share the win rate? / Thanks, Ton",  # a period
     "Hi all, Nok keeps bugging me about this. / Could you share the win rate last quarter? / Thanks",  # whose
     "Hello, / top 3 is plenty for the offsite. / Could you share the win rate by rep last quarter? / Thanks",
+    "win rate last quarter. not counting renewals. thanks",  # what it leaves out
+    "Hi, / win rate last quarter please. / excluding the renewals. / Thanks",
 ])
 def test_a_letter_whose_rest_says_what_the_request_could_use_is_not_answered(eng, text):
     with pytest.raises(QueryError):
