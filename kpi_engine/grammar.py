@@ -1515,6 +1515,9 @@ _THRESHOLD_RE = recache.compile(
     r"ไม่ถึง|ทะลุ|แตะ|ไม่ต่ำกว่า|ไม่เกิน|ถึง) ?(\d[\d,.]*) ?(%|percent|pct|เปอร์เซ็นต์|เปอร์เซ็น|mb|m|k|million|mn|"
     r"ล้านบาท|ล้าน|แสน|พันบาท|พัน|บาท|baht|thb)?(?![\w])")
 _LISTING = frozenset(("by", "breakdown", "rank", "which", "whichword", "whichafter"))
+_MONEY_UNITS = frozenset(("m", "mb", "k", "million", "mn", "ล้านบาท", "ล้าน", "แสน", "พันบาท", "พัน", "บาท", "baht", "thb"))
+_ITEM_WORDS = frozenset(("deal", "deals", "opp", "opps", "opportunity", "opportunities", "order", "orders", "ดีล",
+                         "ออเดอร์", "lead", "leads", "ลีด"))
 # the words of a fall, for a ranking by change turned to the worst first
 _DOWN_WORDS = ("declin", "drop", "wors", "least", "fell", "fall", "down", "slip", "slid", "decreas", "shrank",
                "แย่", "ตก", "ลด", "ร่วง", "ดิ่ง")
@@ -1635,7 +1638,10 @@ class _Builder:
                 continue  # inside a word or a longer phrase ("more than 10 deals": deals stays the KPI)
             k = self.toks.index(inside[0])
             end = max(b, inside[-1].end)
-            if listed:
+            before = next((x for x in reversed(self.toks[:k]) if x.kind != "filler"), None)
+            sized = (m.group(3) in _MONEY_UNITS and before is not None and before.kind in ("kpi", "topic")
+                     and s[before.start:before.end] in _ITEM_WORDS)  # "deals over 1M": the deals' size, not a total
+            if listed or sized:
                 self.toks[k:k + len(inside)] = [_Tok("unsupported", "threshold", a, end)]
             else:
                 self.toks[k:k + len(inside)] = [_Tok("filler", None, a, end)]

@@ -1364,6 +1364,7 @@ def test_the_name_that_signs_a_question_is_not_a_filter(eng):
     ("is our win rate above 30% this quarter?", "win_rate"),
     ("did the enterprise team cross 5M in revenue last month?", "revenue"),
     ("วินเรทเราตอนนี้เกิน 40% หรือยัง ไตรมาสนี้", "win_rate"),
+    ("did we close more than 10 deals this month", "deals_closed"),  # the count itself
 ])
 def test_a_value_to_hold_the_answer_against_is_left_out_and_said(text, kpi):
     q = parse(text)
@@ -1372,7 +1373,9 @@ def test_a_value_to_hold_the_answer_against_is_left_out_and_said(text, kpi):
 
 
 @pytest.mark.parametrize("text", ["which reps are below 20% win rate this quarter", "ทีมไหนยอดขายเกิน 10 ล้าน",
-                                  "win rate by rep above 30% last quarter"])
+                                  "win rate by rep above 30% last quarter",
+                                  "how many deals over 1M did we close this quarter",  # the deals' size
+                                  "ดีลเกิน 5 แสน เดือนนี้ปิดได้กี่ดีล"])
 def test_a_list_filtered_by_value_is_refused(text):
     with pytest.raises(QueryError, match="above or below|สูงหรือต่ำกว่า"):
         parse(text)
