@@ -1248,6 +1248,8 @@ def _without_tail(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str)
         # a KPI's weak word ("her deals are dragging") in a remark names no KPI of its own
         if any(x.kind in _TAIL_KEEPS and not (x.kind == "kpi" and t.s[x.start:x.end] in _TOPIC_WORDS) for x in tail):
             return None
+        if any(t.s[x.start:x.end] in _RESTRICTING or t.s[x.start:x.end] in _ADDING for x in tail):
+            return None  # "… / Just ERP Cloud.", "… / And how many deals did we close?": more than a remark
         reading = Reading(text=raw)
         try:
             q = _Builder(t, head, cat, reading).build()
@@ -1339,6 +1341,8 @@ def _without_aside(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str
         if not any(any(ch.isalnum() for ch in t.s[x.start:x.end]) for x in rest):
             return None  # "asdf jkl;;": nothing after the mark
         own_period = any(x.kind == "period" for x in rest)
+        if any(t.s[x.start:x.end] in _NARROWING for x in aside):
+            return None  # "only new business: win rate": which rows the question counts
         keeps = any(x.kind in _ASIDE_KEEPS and not (x.kind in ("period", "prevword", "future") and own_period)
                     for x in aside)
         if keeps and any(x.kind == "kpi" for x in aside):
@@ -1383,6 +1387,16 @@ _STRONG_ENDS = frozenset((".", "?", "!", "/"))
 # never a negation ("… excluding renewals."): what it leaves out would be answered in
 _LETTER_QUIET = frozenset(("filler", "greeting", "unknown", "future", "mention", "help", "trend", "number"))
 _LETTER_TOPICS = frozenset(("deals", "customers"))  # what sales letters talk about whatever they ask
+# before a question, what narrows the rows it counts ("only new business: win rate"); "just" there is
+# mostly time ("Bee just finished onboarding — …")
+_NARROWING = frozenset(("only", "except", "excluding", "excluded", "exclude", "without", "เฉพาะ", "ยกเว้น", "ไม่รวม"))
+# words that add to a question after it ("… and how many deals?", "… also by region")
+_ADDING = frozenset(("and", "also", "plus", "too", "as well", "และ", "อีกอย่าง"))
+# words that narrow the rows a request counts: around it in a letter they keep it unanswered
+_RESTRICTING = frozenset(("only", "just", "except", "excluding", "excluded", "exclude", "without", "but", "minus",
+                          "sorry", "actually", "instead", "meant", "rather", "wait", "make it", "make that",
+                          "change it to", "correction", "เฉพาะ", "ยกเว้น", "ไม่รวม", "แค่",
+                          "เท่านั้น", "ขอแก้", "แก้เป็น"))
 _OPENING_CHARS = 40
 _LETTER_RUN = 4  # clauses a request may span ("the CSAT of mid-market customers, compared with last year")
 
@@ -1406,10 +1420,15 @@ def _signed(t: _Text, toks: list[_Tok]) -> list[_Tok]:
     if end is None or not any(x.kind not in _QUIET for x in toks[:end]):
         return toks
     tail = toks[end + 1:]
-    if not all(x.kind in _QUIET or x.kind == "unknown" or x.kind == "entity" and all(
-            e.dim == "rep" for e in x.value) for x in tail):  # type: ignore[union-attr]
+    if not all(x.kind in _QUIET or x.kind in ("unknown", "dimword") or x.kind == "entity" and all(
+            e.dim in _SIGNED_DIMS for e in x.value) for x in tail):  # type: ignore[union-attr]
         return toks  # "thanks, and revenue by team too": more than a signature
-    return toks[:end + 1] + [replace(x, kind="filler") if x.kind == "entity" else x for x in tail]
+    if any(t.s[x.start:x.end] in ("and", "also", "too", "และ", "ด้วย") for x in tail):
+        return toks  # "thanks, and only for Golf": an addition, not a signature
+    return toks[:end + 1] + [replace(x, kind="filler") if x.kind in ("entity", "dimword") else x for x in tail]
+
+
+_SIGNED_DIMS = frozenset(("rep", "team", "region", "segment"))  # what a signature says of who signs it
 
 
 def _letter(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str) -> Query | HelpRequest | None:
@@ -1468,22 +1487,27 @@ def _says_nothing_more(t: _Text, rest: list[_Tok], body: list[_Tok], q: Query, c
                        lettered: bool) -> bool:
     """Nothing in the rest of a letter adds to its request (_letter); `lettered`: it has an opening or
     a closing, so it is a letter and not a list of bullets ("- ยอดขาย / - วินเรท": two KPIs)."""
-    own_period = any(x.kind == "period" for x in body)
+    periods = {str(x.value) for x in body if x.kind == "period"}
     filters = set(cat[q.kpi].filters)
     families = set(words.FAMILIES.get(q.kpi, ()))
+    if any(t.s[x.start:x.end] in _RESTRICTING for x in rest):
+        return False  # "Only new business.", "Renewals excluded.": which of the rows, in words not read
     for i, x in enumerate(rest):
         k = x.kind
         if k in _LETTER_QUIET:
             continue
         after = next((y for y in rest[i + 1:i + 3] if y.kind != "filler"), None)
         family = _TOPIC_WORDS.get(t.s[x.start:x.end]) if k == "kpi" else x.value if k == "topic" else None
-        if k == "kpi" and x.value == q.kpi or family in families or lettered and family in _LETTER_TOPICS:
+        if (k == "kpi" and x.value == q.kpi or family in families
+                or lettered and k == "topic" and family in _LETTER_TOPICS):
             continue  # the request's own KPI, or what a letter talks about around it ("our deals are slow")
-        if k in ("period", "prevword") and own_period:
+        if k == "period" and (str(x.value) in periods or periods and getattr(x.value, "grain", None) in ("day", "week")):
+            # the request's own period named again ("the Q3 review doc: … in Q3"), or a day of the story
+            # ("ตามที่ประชุมเมื่อวันจันทร์") beside a request with a period of its own
             continue
-        if k == "entity" and (all(e.dim not in filters for e in x.value)  # type: ignore[union-attr]
+        if k == "entity" and (all(e.dim not in filters and e.dim != "rep" for e in x.value)  # type: ignore[union-attr]
                               or any(q.filters.get(e.dim) == e.value for e in x.value)):  # type: ignore[union-attr]
-            continue
+            continue  # a value the KPI cannot be filtered by ("proposal", "a clearer view"), or its own
         if k == "dimword" and x.value[0] in {q.breakdown, *q.filters, q.mine}:  # type: ignore[index]
             continue
         # "my request below", "ตามที่คุยกันไว้", "ลูกค้ารายใหญ่": about nothing the request reads
@@ -1512,12 +1536,13 @@ def _shipped_lexicon() -> Lexicon:
 _THRESHOLD_RE = recache.compile(
     r"(above|below|over|under|more than|less than|fewer than|greater than|higher than|lower than|at least|at most|"
     r"exceed(?:ed|s|ing)?|cross(?:ed|es|ing)?|beyond|hit|reach(?:ed)?|เกินกว่า|เกิน|ต่ำกว่า|สูงกว่า|มากกว่า|น้อยกว่า|"
-    r"ไม่ถึง|ทะลุ|แตะ|ไม่ต่ำกว่า|ไม่เกิน|ถึง) ?(\d[\d,.]*) ?(%|percent|pct|เปอร์เซ็นต์|เปอร์เซ็น|mb|m|k|million|mn|"
-    r"ล้านบาท|ล้าน|แสน|พันบาท|พัน|บาท|baht|thb)?(?![\w])")
+    r"ไม่ถึง|ทะลุ|แตะ|ไม่ต่ำกว่า|ไม่เกิน) ?(\d[\d,.]*) ?(%|percent|pct|เปอร์เซ็นต์|เปอร์เซ็น|mb|m|k|million|mn|"
+    r"ล้านบาท|ล้าน|แสน|พันบาท|พัน|บาท|baht|thb)?(?![a-z0-9])")
 _LISTING = frozenset(("by", "breakdown", "rank", "which", "whichword", "whichafter"))
+_MOVED_MOST_RE = recache.compile(r"(?<![a-z])(?:improved|increased|grew|raised|lifted|boosted|dropped|lowered|cut|"
+                                 r"decreased|reduced) (?:its |their |his |her |the |our )?(?:[a-z]+ ){1,3}?(?:the )?"
+                                 r"(?:most|least)(?![a-z])")
 _MONEY_UNITS = frozenset(("m", "mb", "k", "million", "mn", "ล้านบาท", "ล้าน", "แสน", "พันบาท", "พัน", "บาท", "baht", "thb"))
-_ITEM_WORDS = frozenset(("deal", "deals", "opp", "opps", "opportunity", "opportunities", "order", "orders", "ดีล",
-                         "ออเดอร์", "lead", "leads", "ลีด"))
 # the words of a fall, for a ranking by change turned to the worst first
 _DOWN_WORDS = ("declin", "drop", "wors", "least", "fell", "fall", "down", "slip", "slid", "decreas", "shrank",
                "แย่", "ตก", "ลด", "ร่วง", "ดิ่ง")
@@ -1558,6 +1583,7 @@ class _Builder:
         self._stuck_counted()
         self._thresholds()
         self._comparatives()
+        self._moved_most()
         for tok in self.toks:  # refused before anything is corrected
             if tok.kind == "negation":
                 word = self.typed(tok)
@@ -1569,8 +1595,8 @@ class _Builder:
                 word = self.typed(tok)
                 if tok.value == "open" and self._about_stages() and not self._counted():
                     continue  # "ดีลค้างอยู่ในขั้นตอน qualification นานแค่ไหน": deals stuck in a stage
-                if tok.value == "change_rank" and self._about_revenue():
-                    continue  # "whose revenue improved the most": revenue growth, ranked
+                if tok.value == "change_rank" and (self._about_revenue() or self._grew_alone(tok)):
+                    continue  # "whose revenue improved the most", "which team grew the most": revenue growth
                 en, th = _UNSUPPORTED_MESSAGES[str(tok.value)]
                 raise self.err(f'"{_q(word)}": {en}', f'"{_q(word)}": {th}', word=word)
         # left after the check above only beside a stage: deals stuck there, the time in stage; or
@@ -1638,23 +1664,43 @@ class _Builder:
                 continue  # inside a word or a longer phrase ("more than 10 deals": deals stays the KPI)
             k = self.toks.index(inside[0])
             end = max(b, inside[-1].end)
-            before = next((x for x in reversed(self.toks[:k]) if x.kind != "filler"), None)
-            sized = (m.group(3) in _MONEY_UNITS and before is not None and before.kind in ("kpi", "topic")
-                     and s[before.start:before.end] in _ITEM_WORDS)  # "deals over 1M": the deals' size, not a total
+            # "deals over 1M", "customers above 100k": which deals or customers to count, not a total
+            sized = m.group(3) in _MONEY_UNITS and any(
+                x.kind == "kpi" and x.value in ("deals_closed", "lead_volume")
+                or x.kind == "topic" and x.value in ("deals", "leads", "orders", "customers") for x in self.toks[:k])
             if listed or sized:
                 self.toks[k:k + len(inside)] = [_Tok("unsupported", "threshold", a, end)]
             else:
                 self.toks[k:k + len(inside)] = [_Tok("filler", None, a, end)]
                 self.reading.assumptions.append({"code": "threshold", "text": self.t.typed(a, end)})
 
+    def _moved_most(self) -> None:
+        """"which rep improved win rate the most", "who increased revenue the most": a verb of change
+        and "the most" with the KPI between them is a ranking by change, as "… improved the most" is."""
+        for m in _MOVED_MOST_RE.finditer(self.t.s):
+            verb = next((x for x in self.toks if x.start == m.start()), None)
+            if verb is not None and verb.kind in ("unknown", "filler"):
+                k = self.toks.index(verb)
+                self.toks[k] = _Tok("unsupported", "change_rank", verb.start, verb.end)
+
     def _comparatives(self) -> None:
         """"did we close more deals this week than last week", "is CAC any lower than last year": the
         word that says which way is asked is left out; the comparison is the "than" and what follows."""
         s = self.t.s
         for i, tok in enumerate(self.toks):
-            if tok.kind == "unknown" and s[tok.start:tok.end] in words.COMPARATIVES and any(
-                    y.kind == "vs" and s[y.start:y.end] == "than" for y in self.toks[i + 1:i + 7]):
+            if tok.kind != "unknown" or s[tok.start:tok.end] not in words.COMPARATIVES:
+                continue
+            than = next((j for j in range(i + 1, min(i + 7, len(self.toks)))
+                         if self.toks[j].kind == "vs" and s[self.toks[j].start:self.toks[j].end] == "than"), None)
+            # … and only between two periods: "revenue more than 3 months ago" or "are deals bigger than
+            # last quarter" (bigger: the deal size? more: older than?) say more than a comparison
+            if than is not None and any(x.kind == "period" for x in self.toks[:than]):
                 self.toks[i] = replace(tok, kind="filler")
+
+    def _grew_alone(self, tok: _Tok) -> bool:
+        """"which team grew the most": growth with no KPI named is the revenue's."""
+        return (self.typed(tok).lower().startswith(("grew", "grow", "grown", "โต"))
+                and not any(x.kind in ("kpi", "topic", "target") for x in self.toks))
 
     def _about_revenue(self) -> bool:
         """The question is about revenue (its growth is what can be ranked by change)."""

@@ -181,7 +181,8 @@ HONORIFICS = ("khun", "k.", "p'", "n'", "mr", "mr.", "ms", "ms.", "mrs", "mrs.",
               "jae", "je", "jeh", "jay", "เฮีย", "เจ๊")
 
 # Alone (or with chat words only) these ask for the usage.
-GREETINGS = ("hi", "hi there", "hello there", "hello", "hey", "hiya", "yo", "good morning", "morning", "สวัสดี", "สวัสดีครับ",
+GREETINGS = ("hi team", "hello team", "hey team", "hi all", "hello all", "hey all", "morning team", "dear team",
+             "hi everyone", "hello everyone", "สวัสดีทีม", "hi", "hi there", "hello there", "hello", "hey", "hiya", "yo", "good morning", "morning", "สวัสดี", "สวัสดีครับ",
              "สวัสดีค่ะ", "หวัดดี", "ดีครับ", "ดีค่ะ")
 # A letter pasted into /kpi opens with one of these and whom it greets, up to the first mark
 # ("Hi team,", "Dear Sales Ops,", "เรียนทีมขาย /") ...
@@ -214,7 +215,8 @@ NEGATIONS = ("not", "no", "non", "excluding", "exclude", "except", "without", "o
 _MOVED = ("improved", "improve", "improves", "went up", "go up", "gone up", "goes up", "grew", "grow", "grows",
           "rose", "rise", "rises", "increased", "increase", "jumped", "climbed", "gained", "declined", "decline",
           "dropped", "drop", "fell", "fall", "went down", "go down", "slipped", "slid", "worsened", "decreased",
-          "shrank", "changed", "moved", "got better", "got worse")
+          "shrank", "changed", "moved", "got better", "got worse", "is down", "are down", "is up", "are up",
+          "was down", "was up", "down", "up", "increased", "improved on", "grew on")
 UNSUPPORTED = {
     # a ratio to qualified leads: cost per lead divides by every lead created
     "qualified_cost": ("cost per qualified lead", "cost per sql", "cost per qualified", "ต้นทุนต่อ qualified lead",
@@ -222,14 +224,15 @@ UNSUPPORTED = {
     # where a figure will end up: answers are what happened, in periods that have started
     "projection": ("at the current pace", "at this pace", "at the current rate", "at this rate", "where will",
                    "will land", "will we end", "will we finish", "going to land", "on pace to", "run-rate to",
-                   "projected", "projection", "projections", "extrapolate", "predict", "จะปิดได้เท่าไหร่",
+                   "projected", "projection", "projections", "extrapolate", "predict", "what will", "how much will",
+                   "will it be", "will we be", "will we hit", "will we make", "จะปิดได้เท่าไหร่",
                    "คาดว่าจะปิด", "คาดว่าจะได้", "ประมาณการว่าจะ", "จะจบที่"),
     # ranking by how much a KPI moved: answers rank by the value in the period (revenue growth aside)
     "change_rank": ("most improved", "biggest improvement",
                     *(f"{verb} {most}" for verb in _MOVED for most in ("the most", "most", "the least", "least")),
                     *(f"{big} {move}" for big in ("biggest", "largest", "greatest", "sharpest")
                       for move in ("jump", "increase", "rise", "drop", "decline", "fall", "gain", "change", "move")),
-                    *(f"{verb}{most}" for verb in ("ดีขึ้น", "พัฒนาขึ้น", "พัฒนา", "แย่ลง", "ตกลง", "ลดลง", "เพิ่มขึ้น",
+                    *(f"{verb}{most}" for verb in ("ดีขึ้น", "พัฒนาขึ้น", "พัฒนา", "แย่ลง", "ตกลง", "ลดลง", "เพิ่มขึ้น", "ตก", "ลด", "เพิ่ม",
                                                    "ขึ้น", "โตขึ้น", "ร่วงลง", "ร่วง", "ดิ่งลง")
                       for most in ("มากที่สุด", "ที่สุด", "มากสุด", "เยอะที่สุด", "เยอะสุด"))),
     "lost": ("lost", "lose", "losses", "lost deals", "deals lost", "ดีลที่แพ้", "แพ้", "ดีลแพ้", "ดีลหลุด"),
