@@ -4,8 +4,9 @@ The words of this domain are rewritten in Thai script before a question is read,
 of the grammar applies to them; each is spelt many ways (kai/khai/kaai, laew/laeo/leaw, krub/krab/
 khrap), and the patterns below list the common ones.
 
-Only a question with no Thai letters and at least one word that is karaoke Thai and nothing else
-("yod", "duen", "laew", "krub", "tueng" …) is touched, so English questions never are. Words that
+Only a question with no Thai letters and a phrase that is karaoke Thai ("yod kai", "pee nee") or two
+words that are karaoke Thai and nothing else ("duen", "laew", "krub", "pom" …) is touched, so English
+questions never are, nor one naming a person whose nickname is one of them ("revenue for Pom"). Words that
 are also English or a name ("pee", "nee", "mai", "ka", "chan") are read only inside a phrase that
 fixes them ("pee nee" is this year, "pee Golf" is an honorific). Works on folded text and keeps its
 map to what was typed (spoken.rewrite), so a message quotes the person's own words.
@@ -150,7 +151,7 @@ _RULES = [(recache.compile(_B + "(?:" + p + ")" + _E), th) for p, th in _PHRASES
 def karaoke_thai(f: Folded) -> Folded:
     """The folded text with karaoke Thai rewritten in Thai script (see the module's doc)."""
     s = f.s
-    if any(is_thai(c) for c in s) or not _STRONG_RE.search(s):
+    if any(is_thai(c) for c in s) or not (_STRONG_PHRASE_RE.search(s) or len(_STRONG_RE.findall(s)) >= 2):
         return f
     omap = list(f.omap)
     for rx, th in _RULES:
@@ -158,11 +159,14 @@ def karaoke_thai(f: Folded) -> Folded:
     return f if s == f.s else Folded(f.original, s, tuple(omap))
 
 
-# words that are karaoke Thai and nothing else: one of them is needed before anything is rewritten
+# words that are karaoke Thai and nothing else: two of them, or one phrase below, before anything is rewritten
 _STRONG_RE = recache.compile(
-    _B + r"(?:yod|yot|duen|duan|deuan|arthit|athit|laew|laeo|leaw|krub|krab|khrap|tueng|cha ?lia|yaek|pom|phom|"
-    r"khong|tiap|tieb|meua|muea|ngob|ngop|tao rai|thao rai|rue yang|rai dai|sawasdee|sawatdee|seun|(?:kee|gee) \w+"
-    r"|pee nee|wan nee|team rao|look ka|pid deal|pid dai)" + _E)
+    _B + r"(?:duen|duan|deuan|arthit|athit|laew|laeo|leaw|krub|krab|khrap|tueng|cha ?lia|yaek|pom|phom|yod|yot|"
+    r"khong|tiap|tieb|meua|muea|ngob|ngop|sawasdee|sawatdee|seun)" + _E)
+# a phrase of two words is karaoke Thai alone ("yod kai", "pee nee"); a word alone may be a name
+_STRONG_PHRASE_RE = recache.compile(
+    _B + r"(?:(?:yod|yot) (?:kai|khai|kaai)|tao rai|thao rai|rue yang|rai dai|(?:kee|gee) (?:deal|lead|khon|wan|sai)"
+    r"|pee nee|wan nee|duen nee|team rao|look ka|pid deal|pid dai|tee laew|tee pan ma|yaek tam|tueng pao)" + _E)
 
 
 def _spaced(m: re.Match, th: str) -> str:

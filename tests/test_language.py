@@ -1486,6 +1486,9 @@ def test_the_other_script_is_tried_only_when_the_question_does_not_read():
     # a message still quotes what was typed, not the Thai it was read as
     with pytest.raises(QueryError, match="zork"):
         parse("yod kai zork duen nee")
+    for typed in ("revenue for Pom last month", "how many deals did Yod close this month", "revenue for Tiap"):
+        with pytest.raises(QueryError):  # a nickname the store does not know is not karaoke Thai
+            parse(typed)
 
 
 @pytest.mark.parametrize("text, kpi", [
