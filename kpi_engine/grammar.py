@@ -1474,6 +1474,8 @@ def _letter(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str) -> Qu
                 if any(x.kind == "help" for x in body) and not any(x.kind == "kpi" for x in rest):
                     return q
                 continue
+            if any(t.s[toks[c].start:toks[c].end] in _ADDING for c, _ in segs[:i] + segs[i + length:]):
+                continue  # a clause of its own that adds ("… / And how many deals did we close?")
             if not _says_nothing_more(t, rest, body, q, cat, lo > 0 or hi < len(toks)):
                 continue
             left = [x for x in toks if x.end <= body[0].start or x.start >= body[-1].end]
@@ -1944,8 +1946,12 @@ class _Builder:
         toks = self.toks
         # a KPI name that is also a topic word ("revenue", "deals", "ลีด") is weak: beside a KPI of its
         # family it only repeats it ("rev growth"); alone it still names its KPI
+        named = [tok for tok in toks if tok.kind == "kpi" and self.t.s[tok.start:tok.end] not in _TOPIC_WORDS]
         for k, tok in enumerate(toks):
             if tok.kind == "kpi" and self.t.s[tok.start:tok.end] in _TOPIC_WORDS:
+                if named and k > 0 and self.t.s[toks[k - 1].start:toks[k - 1].end] in _COUNT_WORDS and any(
+                        self.t.s[x.start:x.end] in _ADDING for x in toks[:k - 1]):
+                    continue  # "win rate and how many deals we closed": the deals counted are a KPI of their own
                 toks[k] = replace(tok, kind="topic", value=_TOPIC_WORDS[self.t.s[tok.start:tok.end]])
         strong = [(k, tok) for k, tok in enumerate(toks) if tok.kind == "kpi" and tok.value in self.cat]
         weak = [(k, tok) for k, tok in enumerate(toks) if tok.kind == "topic" and k not in self.used]

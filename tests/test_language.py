@@ -1391,7 +1391,9 @@ def test_a_list_filtered_by_value_is_refused(text):
 
 
 @pytest.mark.parametrize("text", ["revenue more than 3 months ago", "are deals bigger than last quarter",
-                                  "what will revenue be this quarter"])
+                                  "what will revenue be this quarter",
+                                  "win rate and how many deals we closed last quarter",  # two KPIs
+                                  "win rate last quarter? / And how many deals did we close?"])
 def test_a_comparative_or_projection_that_says_more_than_a_comparison_is_refused(text):
     with pytest.raises(QueryError):
         parse(text)
