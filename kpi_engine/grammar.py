@@ -89,6 +89,8 @@ _RANK_WORDS_EN = sorted({w for ws in (words.RANK_BEST, words.RANK_WORST, words.R
 # a proportion asked for: the KPI that is a ratio ("what share of deals do we win" is the win rate)
 _PROPORTION_RE = recache.compile(r"(?:share|percent|percentage|proportion|fraction) of|what (?:share|percent"
                                  r"|percentage|proportion|fraction)|%|เปอร์เซ็น|สัดส่วน")
+# a count asked as a share of what it counts: (KPI read, topic beside it) -> the ratio KPI
+_SHARE_OF = {("deals_closed", "deals"): "win_rate", ("lead_volume", "qualified"): "lead_conversion"}
 _COUNT_WORD_RE = recache.compile(
     "(" + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS if " " not in w), key=len, reverse=True)) + ")"
     + r" ?(?=อันดับ|คน|ทีม|ภาค|สินค้า|ช่องทาง|(?:" + "|".join(_RANK_WORDS_EN) + r"|reps|teams|regions"
@@ -1229,6 +1231,11 @@ _ASIDE_KEEPS = frozenset(("kpi", "target", "period", "by", "dimword", "breakdown
                           "whichword", "whichafter", "mine", "prevword", "over", "help", "negation", "unsupported",
                           "future", "filter", "chart", "trend"))
 _ASIDE_ENDS = frozenset((",", ":", "-", ";", ".", "?", "!", "/", ">"))
+
+
+def _marks(t: _Text, toks: list[_Tok]) -> list[int]:
+    """Where the punctuation that ends a clause stands (_ASIDE_ENDS), by token index."""
+    return [k for k, x in enumerate(toks) if x.kind == "filler" and t.s[x.start:x.end] in _ASIDE_ENDS]
 # what a trailing remark may not hold: the same, and any person or value, but a "which"/"who" alone
 # ("that's who I'm coaching first") and "help" say nothing there
 _TAIL_KEEPS = (_ASIDE_KEEPS - {"whichword", "whichafter", "help"}) | {"entity", "mention"}
@@ -1238,10 +1245,9 @@ def _without_tail(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str)
     """"who on my team has the lowest win rate? that's who I'm coaching first", "… last quarter - she
     says her deals are dragging": a remark after the question, which fails it, is left out when the
     question before it is whole and the remark names nothing (no KPI, period, person or value)."""
-    for k in range(len(toks) - 1, 0, -1):
-        tok = toks[k]
-        if tok.kind != "filler" or t.s[tok.start:tok.end] not in _ASIDE_ENDS:
-            continue
+    for k in reversed(_marks(t, toks)):
+        if k == 0:
+            break
         head, tail = toks[:k], toks[k + 1:]
         if not any(any(ch.isalnum() for ch in t.s[x.start:x.end]) for x in tail):
             continue  # a mark at the end ("…?"): nothing after it to leave out
@@ -1334,9 +1340,7 @@ def _without_aside(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str
     follows is a whole question and they say nothing it could use: no KPI, breakdown or "my"; a period
     or a value it filters by only where it names its own ("quarter closes dec 31 - my attainment qtd",
     "Jeab wants it - how many deals did I close")."""
-    for k, tok in enumerate(toks):
-        if tok.kind != "filler" or t.s[tok.start:tok.end] not in _ASIDE_ENDS:
-            continue
+    for k in _marks(t, toks):
         aside, rest = toks[:k], toks[k + 1:]
         if not any(any(ch.isalnum() for ch in t.s[x.start:x.end]) for x in rest):
             return None  # "asdf jkl;;": nothing after the mark
@@ -1393,10 +1397,9 @@ _NARROWING = frozenset(("only", "except", "excluding", "excluded", "exclude", "w
 # words that add to a question after it ("… and how many deals?", "… also by region")
 _ADDING = frozenset(("and", "also", "plus", "too", "as well", "และ", "อีกอย่าง"))
 # words that narrow the rows a request counts: around it in a letter they keep it unanswered
-_RESTRICTING = frozenset(("only", "just", "except", "excluding", "excluded", "exclude", "without", "but", "minus",
-                          "sorry", "actually", "instead", "meant", "rather", "wait", "make it", "make that",
-                          "change it to", "correction", "เฉพาะ", "ยกเว้น", "ไม่รวม", "แค่",
-                          "เท่านั้น", "ขอแก้", "แก้เป็น"))
+_RESTRICTING = _NARROWING | frozenset(("just", "but", "minus", "sorry", "actually", "instead", "meant", "rather",
+                                       "wait", "make it", "make that", "change it to", "correction", "แค่",
+                                       "เท่านั้น", "ขอแก้", "แก้เป็น"))
 _OPENING_CHARS = 40
 _LETTER_RUN = 4  # clauses a request may span ("the CSAT of mid-market customers, compared with last year")
 
@@ -1415,20 +1418,24 @@ def _starts(t: _Text, tok: _Tok, phrases: tuple[str, ...]) -> bool:
 def _signed(t: _Text, toks: list[_Tok]) -> list[_Tok]:
     """"… last quarter? / Thanks, / Ton": a sign-off after a mark and the name that signs it say nothing
     about the question (Ton is who asks, not whose win rate); they are made chat words."""
-    marks = [k for k, x in enumerate(toks) if x.kind == "filler" and t.s[x.start:x.end] in _ASIDE_ENDS]
-    end = next((k for k in marks if k + 1 < len(toks) and _starts(t, toks[k + 1], _SIGNOFFS)), None)
+    end = _signoff(t, toks, _marks(t, toks))
     if end is None or not any(x.kind not in _QUIET for x in toks[:end]):
         return toks
     tail = toks[end + 1:]
     if not all(x.kind in _QUIET or x.kind in ("unknown", "dimword") or x.kind == "entity" and all(
             e.dim in _SIGNED_DIMS for e in x.value) for x in tail):  # type: ignore[union-attr]
         return toks  # "thanks, and revenue by team too": more than a signature
-    if any(t.s[x.start:x.end] in ("and", "also", "too", "และ", "ด้วย") for x in tail):
+    if any(t.s[x.start:x.end] in _ADDING or t.s[x.start:x.end] == "ด้วย" for x in tail):
         return toks  # "thanks, and only for Golf": an addition, not a signature
     return toks[:end + 1] + [replace(x, kind="filler") if x.kind in ("entity", "dimword") else x for x in tail]
 
 
 _SIGNED_DIMS = frozenset(("rep", "team", "region", "segment"))  # what a signature says of who signs it
+
+
+def _signoff(t: _Text, toks: list[_Tok], marks: list[int], lo: int = 0) -> int | None:
+    """The first mark from `lo` on that a sign-off follows ("… ? / Thanks, / Ton")."""
+    return next((k for k in marks if k >= lo and k + 1 < len(toks) and _starts(t, toks[k + 1], _SIGNOFFS)), None)
 
 
 def _letter(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str) -> Query | HelpRequest | None:
@@ -1439,7 +1446,7 @@ def _letter(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str) -> Qu
     a whole question. Only when nothing else in the letter says what the request could use: another
     KPI, a breakdown, a period (unless the request names its own), a ranking, a comparison, "my"
     before what it owns, or a value the request does not filter by already."""
-    marks = [k for k, x in enumerate(toks) if x.kind == "filler" and t.s[x.start:x.end] in _ASIDE_ENDS]
+    marks = _marks(t, toks)
     if not marks:
         return None
     lo, hi = 0, len(toks)
@@ -1449,7 +1456,7 @@ def _letter(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str) -> Qu
         # "Dear Sales Ops,", "เรียนผู้ดูแลระบบ /": a greeting and whom it greets, no more
         if stop is not None and toks[stop].start - toks[first].start <= _OPENING_CHARS:
             lo = stop + 1
-    end = next((k for k in marks if k >= lo and k + 1 < len(toks) and _starts(t, toks[k + 1], _SIGNOFFS)), None)
+    end = _signoff(t, toks, marks, lo)
     if end is not None:
         hi = end
     strong = sum(1 for k in marks if lo <= k < hi and t.s[toks[k].start:toks[k].end] in _STRONG_ENDS)
@@ -1963,12 +1970,12 @@ class _Builder:
             raise self._two_kpis(keys)
         if strong:
             self.name = self.typed(strong[0][1])  # as typed, so "cac" stays "cac" in a reply
-        if keys == ["deals_closed"] and "win_rate" in self.cat and _PROPORTION_RE.search(self.t.s) and any(
-                tok.kind == "topic" and tok.value == "deals" for tok in toks):
-            keys = ["win_rate"]  # "ดีลที่ปิดไปแล้วเราชนะกี่เปอร์เซ็นต์": the share of closed deals won
-        if keys == ["lead_volume"] and "lead_conversion" in self.cat and _PROPORTION_RE.search(self.t.s) and any(
-                tok.kind == "topic" and tok.value == "qualified" for tok in toks):
-            keys = ["lead_conversion"]  # "what share of my leads got qualified": the share of leads qualified
+        # a count asked as a share of what it counts is the ratio: "ดีลที่ปิดไปแล้วเราชนะกี่เปอร์เซ็นต์" (of
+        # closed deals, the share won), "what share of my leads got qualified"
+        ratio = next((r for (count, topic), r in _SHARE_OF.items() if keys == [count] and any(
+            tok.kind == "topic" and tok.value == topic for tok in toks)), None)
+        if ratio in self.cat and _PROPORTION_RE.search(self.t.s):
+            keys = [ratio]
         if keys == ["deals_closed"] and "avg_deal_size" in self.cat and "size" in families:
             keys = ["avg_deal_size"]  # "ปิดดีลได้เฉลี่ยดีลละกี่บาท": what each closed deal is worth
             families = [f for f in families if f != "size"]

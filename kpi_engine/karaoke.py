@@ -148,6 +148,16 @@ _PHRASES: list[tuple[str, str]] = [
     (r"(?:dai|day)(?= (?:กี่|เท่าไหร่))", "ได้"),
 ]
 _RULES = [(recache.compile(_B + "(?:" + p + ")" + _E), th) for p, th in _PHRASES]
+# words that are karaoke Thai and nothing else: two of them, or one phrase below, before anything is rewritten
+_STRONG_RE = recache.compile(
+    _B + r"(?:duen|duan|deuan|arthit|athit|laew|laeo|leaw|krub|krab|khrap|tueng|cha ?lia|yaek|pom|phom|yod|yot|"
+    r"khong|tiap|tieb|meua|muea|ngob|ngop|sawasdee|sawatdee|seun)" + _E)
+# a phrase of two words is karaoke Thai alone ("yod kai", "pee nee"); a word alone may be a name
+_STRONG_PHRASE_RE = recache.compile(
+    _B + r"(?:(?:yod|yot) (?:kai|khai|kaai)|tao rai|thao rai|rue yang|rai dai|(?:kee|gee) (?:deal|lead|khon|wan|sai)"
+    r"|pee nee|wan nee|duen nee|team rao|look ka|pid deal|pid dai|tee laew|tee pan ma|yaek tam|tueng pao)" + _E)
+
+
 def karaoke_thai(f: Folded) -> Folded:
     """The folded text with karaoke Thai rewritten in Thai script (see the module's doc)."""
     s = f.s
@@ -157,16 +167,6 @@ def karaoke_thai(f: Folded) -> Folded:
     for rx, th in _RULES:
         s, omap = rewrite(s, omap, rx, lambda m, th=th: _spaced(m, th))
     return f if s == f.s else Folded(f.original, s, tuple(omap))
-
-
-# words that are karaoke Thai and nothing else: two of them, or one phrase below, before anything is rewritten
-_STRONG_RE = recache.compile(
-    _B + r"(?:duen|duan|deuan|arthit|athit|laew|laeo|leaw|krub|krab|khrap|tueng|cha ?lia|yaek|pom|phom|yod|yot|"
-    r"khong|tiap|tieb|meua|muea|ngob|ngop|sawasdee|sawatdee|seun)" + _E)
-# a phrase of two words is karaoke Thai alone ("yod kai", "pee nee"); a word alone may be a name
-_STRONG_PHRASE_RE = recache.compile(
-    _B + r"(?:(?:yod|yot) (?:kai|khai|kaai)|tao rai|thao rai|rue yang|rai dai|(?:kee|gee) (?:deal|lead|khon|wan|sai)"
-    r"|pee nee|wan nee|duen nee|team rao|look ka|pid deal|pid dai|tee laew|tee pan ma|yaek tam|tueng pao)" + _E)
 
 
 def _spaced(m: re.Match, th: str) -> str:
@@ -225,7 +225,6 @@ _LOANWORDS: dict[str, tuple[str, ...]] = {
     "referral": ("รีเฟอรัล", "รีเฟอร์รัล", "รีเฟอรอล"),
     "call": ("คอล",),
 }
-_SHORT = {"rep": ("เรป", "เร็ป"), "q": ("คิว",)}
 _TH_ENGLISH = {th: en for en, ths in _LOANWORDS.items() for th in ths}
 _LOAN_RE = recache.compile("(" + "|".join(sorted(map(re.escape, _TH_ENGLISH), key=len, reverse=True)) + ")")
 # a short one beside what fixes it: เรป before คน/ไหน/a space or at the end, after ท็อป/แต่ละ/แยกตาม; คิว before a quarter's number
