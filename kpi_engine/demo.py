@@ -1354,7 +1354,7 @@ class _SqliteWriter(_Writer):
     def close(self, ok: bool) -> None:
         try:
             if ok:
-                for sql in (*derive.PURCHASES_REBUILD, *derive.HOURLY_REBUILD):  # derived tables
+                for sql in (*derive.PURCHASES_REBUILD_SQLITE, *derive.HOURLY_REBUILD):  # derived tables
                     self.con.execute(sql)
                 self.con.commit()
                 _rollups(self.sa, self.ru)
