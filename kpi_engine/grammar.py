@@ -88,7 +88,8 @@ _RANK_WORDS_EN = sorted({w for ws in (words.RANK_BEST, words.RANK_WORST, words.R
                          for w in ws if w.isascii() and " " not in w}, key=len, reverse=True)
 # a proportion asked for: the KPI that is a ratio ("what share of deals do we win" is the win rate)
 _PROPORTION_RE = recache.compile(r"(?:share|percent|percentage|proportion|fraction) of|what (?:share|percent"
-                                 r"|percentage|proportion|fraction)|%|เปอร์เซ็น|สัดส่วน")
+                                 r"|percentage|proportion|fraction)|%|เปอร์เซ็น|สัดส่วน|as an? (?:percent(?:age)?|share"
+                                 r"|ratio|proportion|fraction)\b|\bin percent\b|\bout of (?:the|all|my|our|those|these)\b")
 # a count asked as a share of what it counts: (KPI read, topic beside it) -> the ratio KPI
 _SHARE_OF = {("deals_closed", "deals"): "win_rate", ("lead_volume", "qualified"): "lead_conversion"}
 _COUNT_WORD_RE = recache.compile(
@@ -879,6 +880,12 @@ def _combine(t: _Text, toks: list[_Tok]) -> list[_Tok]:
     while k < len(toks):
         tok = toks[k]
         nxt = toks[k + 1] if k + 1 < len(toks) else None
+        listed = _listed_values(t, toks, k) if tok.kind == "by" else None
+        if listed is not None:  # "แยก view/click/share", "split into calls, emails and meetings"
+            dim, end = listed
+            out.append(_Tok("breakdown", dim, tok.start, toks[end].end))
+            k = end + 1
+            continue
         if tok.kind in ("by", "whichword") and nxt is not None and nxt.kind == "dimword":
             kind = "breakdown" if tok.kind == "by" else "which"
             out.append(_Tok(kind, nxt.value[0], tok.start, nxt.end))  # type: ignore[index]
@@ -910,6 +917,27 @@ def _combine(t: _Text, toks: list[_Tok]) -> list[_Tok]:
         out.append(tok)
         k += 1
     return out
+
+
+_LIST_JOINS = frozenset(("/", ",", "and", "or", "&", "+", "และ", "กับ", "หรือ"))
+
+
+def _listed_values(t: _Text, toks: list[_Tok], k: int) -> tuple[str, int] | None:
+    """After a word that splits, two or more values of one dimension and nothing else are that dimension
+    listed out: a breakdown by it (which shows each), not a filter by two values. (dimension, last index)"""
+    dims: set[str] | None = None
+    values, j, last = 0, k + 1, None
+    while j < len(toks):
+        x = toks[j]
+        if x.kind == "entity":
+            dims = {e.dim for e in x.value} if dims is None else dims & {e.dim for e in x.value}  # type: ignore[union-attr]
+            values, last = values + 1, j
+        elif not (x.kind == "filler" and t.s[x.start:x.end] in _LIST_JOINS) or last is None:
+            break
+        j += 1
+    if values < 2 or not dims or len(dims) != 1:
+        return None
+    return next(iter(dims)), last
 
 
 # ---------------------------------------------------------------- corrections
@@ -1289,6 +1317,10 @@ _DEFINED = (
                      r"(?:ชนะ|ปิดได้|ปิดการขาย|ปิด)(?:ดีล)?(?:ได้)?"), "sales_cycle"),
     (recache.compile(r"(?:ตั้งแต่|นับตั้งแต่|นับจาก|จาก) ?(?:วันที่ ?)?(?:ได้|มี)?ลีด(?:เข้ามา|เข้า|มา)? ?(?:จนถึง|จน|ถึง|ไปจน) ?"
                      r"(?:ชนะ|ปิดได้|ปิดการขาย|ปิด)(?:ดีล)?(?:ได้)?"), "time_to_close"),
+    # "เปิดดีลจนปิดได้" (no ตั้งแต่), "(ลีด…) กว่าจะกลายเป็นดีลที่ชนะ": กว่าจะ is the wait until it happens
+    (recache.compile(r"(?:เปิด|สร้าง)(?:ดีล|โอกาสการขาย) ?(?:จนถึง|จน|ไปจน|กระทั่ง) ?(?:ชนะ|ปิดได้|ปิดการขาย|ปิด)(?:ดีล)?(?:ได้)?"),
+     "sales_cycle"),
+    (recache.compile(r"กว่าจะ ?(?:กลาย|ปิด)?(?:มา)?เป็น ?(?:ดีล ?(?:ที่)?(?:ชนะ|ปิดได้)|ลูกค้า)"), "time_to_close"),
     # the share of scores of 4 or 5 is CSAT's own definition (kpis.md)
     (recache.compile(r"(?:rat(?:ed|e|ing)|scor(?:ed|e|ing)|gave|give|giving|giv(?:es|ing)) (?:(?:us|our \S+) )?(?:a )?"
                      r"(?:4|four) (?:or|and|to|-|/|or a) ?(?:5|five)(?: stars?)?|(?:4|four) (?:or|and|-|to) (?:5|five) stars?"),

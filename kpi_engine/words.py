@@ -60,6 +60,12 @@ FILLER_EN = (
     *(f"{verb} {who}reps" for verb in ("did", "do", "have", "are", "were") for who in ("", "the ", "our ", "all ")),
     "our reps", "all our reps", "ones",
     "taking", "gave", "gave us", "give us", "typical", "out of", "ended up", "end up", "ends up",
+    # pronouns and linking verbs around what is measured ("before I get them qualified", "what % became
+    # qualified", "what they actually sold", "accounts that bought in October", "spend divided by …")
+    "they", "they're", "theyre", "became", "become", "becomes", "becoming", "get them", "before i get them",
+    "before we get them", "before they get", "before getting", "before they're", "before they are",
+    "divided by", "that bought", "who bought", "that purchased", "who purchased", "that ordered", "who ordered",
+    "among", "among the", "amongst", "how many times", "to customers", "with customers", "to clients", "with clients",
     # someone new to the bot says so ("first week using this", "im new here"), or apologises first
     "first week using this", "first week using", "first day with the bot", "first day using this", "my first week",
     "my first day", "i'm new here", "im new here", "i'm new", "im new", "new here", "new to this",
@@ -148,7 +154,7 @@ FILLER_TH = (
     "เฉลี่ย", "โดยเฉลี่ย", "เปอร์เซ็นต์", "เปอร์เซ็น", "ทำได้", "ทำ", "โอเค", "บอท", "หา", "จาก", "ใช้",
     "จำนวน", "เห็นใน", "เห็นว่า", "อ่าน", "ตามที่เห็นใน", "ตามที่เห็น", "บอกว่า", "ดูไม่ออก", "อ่านไม่ออก",
     "ต่อว่า", "อันนี้เลย", "อีกอัน", "ผ่านไป", "บ่น", "บ่นเยอะ", "อยากรู้มาก", "ป่ะ", "ปะ", "มั้ยป่ะ", "เดิน", "คิดเป็น", "ตรงกับ", "ยอดที่พยากรณ์ไว้", "ที่พยากรณ์ไว้", "อ่า", "เออ", "อะค่ะ", "อ่ะค่ะ", "อะครับ", "เทิร์นเป็น", "สำหรับ", "ทบทวน", "หนึ่งคน", "1 คน", "คนนึง", "จริง", "ที่ซื้อ", "1:1 กับ", "คุย 1:1 กับ", "ก่อนคุย 1:1 กับ", "เขา", "เค้า", "ของเขา", "ของเค้า", "ของน้อง", "เอง", "ก่อนคุย", "ก่อนคุยกับ", "เดี๋ยวจะคุยกับ",
-    "จะคุยกับ", "คุยกับ", "ก่อนประชุมกับ", "ประชุมกับ", "ก่อนเจอ", "โค้ช", "จะได้โค้ช", "จะได้โค้ชก่อน", "โค้ชก่อน", "กว่าจะ", "ถึงจะ", "ขาดอีก", "กี่อัน", "ติด", "หรือยัง", "ยัง", "นี้", "นั้น", "ตก", "ลดลง", "ต่ำ", "เรียน", "เรียนผู้เกี่ยวข้อง", "เรียนทุกท่าน", "หน่อยดิ", "ดูดิ", "บอกดิ", "เด้อ", "เจ้า", "เน้อ", "หนิ", "น้อ", "ว่ะ", "แหละ", "เนาะ", "เป็นพรือ", "จัก",
+    "จะคุยกับ", "คุยกับ", "ก่อนประชุมกับ", "ประชุมกับ", "ก่อนเจอ", "โค้ช", "จะได้โค้ช", "จะได้โค้ชก่อน", "โค้ชก่อน", "กว่าจะ", "ถึงจะ", "จน", "ขาดอีก", "กี่อัน", "ติด", "หรือยัง", "ยัง", "นี้", "นั้น", "ตก", "ลดลง", "ต่ำ", "เรียน", "เรียนผู้เกี่ยวข้อง", "เรียนทุกท่าน", "หน่อยดิ", "ดูดิ", "บอกดิ", "เด้อ", "เจ้า", "เน้อ", "หนิ", "น้อ", "ว่ะ", "แหละ", "เนาะ", "เป็นพรือ", "จัก",
     "ถึงยัง", "หาลูกค้า", "ยังไม่ทราบว่า", "ไม่ทราบว่า", "ยังไม่รู้ว่า", "ไม่รู้ว่า", "ภายในพรุ่งนี้",
     *(f"ภายใน{w}{d}{this}" for w in ("วัน", "") for d in ("จันทร์", "อังคาร", "พุธ", "พฤหัส", "พฤหัสบดี", "ศุกร์", "เสาร์")
       for this in ("นี้", "")),
@@ -226,6 +232,15 @@ UNSUPPORTED = {
                    "will land", "will we end", "will we finish", "going to land", "on pace to", "run-rate to",
                    "projected", "projection", "projections", "extrapolate", "predict", "what will", "how much will",
                    "will it be", "will we be", "will we hit", "will we make", "จะปิดได้เท่าไหร่",
+                   # "how many deals will I close in December", "are we going to hit plan"
+                   *(f"{aux} {who} {verb}" for aux, whos in (("will", ("i", "we", "they", "my team", "our team",
+                                                                       "the team", "he", "she")),
+                                                            ("won't", ("i", "we", "they")))
+                     for who in whos for verb in ("close", "win", "sell", "book", "make", "get", "land", "hit",
+                                                  "reach", "end", "finish", "bring in", "generate", "do")),
+                   *(f"{be} going to {verb}" for be in ("am i", "are we", "are they", "is it", "is the team")
+                     for verb in ("close", "win", "sell", "make", "hit", "reach", "land", "end", "finish", "be")),
+                   "จะปิดได้กี่", "จะขายได้เท่าไหร่", "จะขายได้กี่", "จะได้กี่ดีล",
                    "คาดว่าจะปิด", "คาดว่าจะได้", "ประมาณการว่าจะ", "จะจบที่"),
     # ranking by how much a KPI moved: answers rank by the value in the period (revenue growth aside)
     "change_rank": ("most improved", "biggest improvement",
@@ -268,7 +283,8 @@ MINE_REP = ("my", "mine", "my own", "myself", "me myself", "assigned to me", "�
                                        "achieved", "personally")),
             "me personally", "of me", "for me personally", "ที่ได้รับมอบหมายให้ผม", "ได้รับมอบหมายให้ผม",
             "มอบหมายให้ผม", "ที่ได้รับมอบหมายให้ฉัน", "ในพอร์ตผม", "ในพอร์ตหนู", "ในพอร์ตฉัน", "พอร์ตผม", "พอร์ตหนู", "take me", "takes me", "took me", "it take me")
-MINE_TEAM = ("my team", "my team's", "our team", "our team's", "my teams", "my squad", "our squad", "my crew", "ทีมเรา", "ทีมผม", "ทีมฉัน", "ในทีมผม",
+MINE_TEAM = ("ลูกทีมผม", "ลูกทีมของผม", "ลูกทีมฉัน", "ลูกทีมของฉัน", "ลูกทีมหนู", "ลูกน้องผม", "ลูกน้องในทีม",
+             "my team", "my team's", "our team", "our team's", "my teams", "my squad", "our squad", "my crew", "ทีมเรา", "ทีมผม", "ทีมฉัน", "ในทีมผม",
              "ทีมหนู", "ทีมของฉัน", "ทีมของผม", "ทีมของเรา", "ทีมของหนู", "ทีมตัวเอง")
 
 # ---------------------------------------------------------------- dimensions
@@ -288,7 +304,7 @@ DIM_WORDS_EN: dict[str, tuple[str, ...]] = {
     "action": ("action", "actions"),
 }
 DIM_WORDS_TH: dict[str, tuple[str, ...]] = {
-    "rep": ("ตัวแทนขาย", "เซลส์", "เซล", "เซลล์", "พนักงานขาย", "ตัวแทน", "คน", "พนง.ขาย", "พนักงาน"),
+    "rep": ("ตัวแทนขาย", "ลูกทีม", "ลูกน้อง", "เซลส์", "เซล", "เซลล์", "พนักงานขาย", "ตัวแทน", "คน", "พนง.ขาย", "พนักงาน"),
     "team": ("ทีม", "ทิม"),
     "region": ("ภูมิภาค", "ภาค", "เขต", "พื้นที่"),
     "channel": ("ช่องทาง", "แหล่งที่มา", "ที่มา"),
@@ -308,7 +324,7 @@ PEOPLE_WORDS = frozenset(("guys", "folks", "people", "crew", "squad", "gang", "l
 PLURAL_DIM_WORDS = frozenset(w for words in DIM_WORDS_EN.values() for w in words if w.endswith("s")
                              or w in ("people", "salespeople", "sales people", "salesmen"))
 
-BY_EN = ("by", "per", "split by", "broken down by", "breakdown by", "break down by", "grouped by",
+BY_EN = ("by", "per", "split by", "split into", "broken into", "broken down into", "break down into", "broken down by", "breakdown by", "break down by", "grouped by",
          "group by", "across", "for each", "for every", "each", "every", "all", "by each", "per each",
          "across all", "across the")
 BY_TH = ("แยกตาม", "ตาม", "แบ่งตาม", "แยก", "ราย", "แต่ละ", "ทุก", "แยกเป็น", "แบ่งเป็น", "จำแนกตาม", "ต่อ",
@@ -320,7 +336,7 @@ WHO = ("who", "who's", "whos", "whose", "ใคร", "คนไหน", "คน�
 
 # ---------------------------------------------------------------- rankings
 
-RANK_BEST = ("furthest ahead", "farthest ahead", "most ahead", "top", "number one", "the number one", "no. 1", "no 1", "#1", "best", "mvp", "the mvp", "leading", "strongest", "star", "ท็อป", "ท๊อป", "ทอป", "ดีที่สุด", "ดีสุด",
+RANK_BEST = ("furthest ahead", "farthest ahead", "most ahead", "top", "number one", "the number one", "no. 1", "no 1", "#1", "best", "mvp", "the mvp", "leading", "strongest", "star", "ท็อป", "ท๊อป", "ทอป", "ดีที่สุด", "ดีสุด", "แรงที่สุด", "แรงสุด",
              "เก่งที่สุด", "เก่งสุด", "อันดับต้น", "อันดับต้นๆ", "อันดับแรก", "แรก", "เด่น")
 RANK_WORST = ("furthest behind", "farthest behind", "most behind", "slacking", "slacking on", "slacking off", "furthest below", "farthest below", "most below", "bottom", "worst", "weakest", "lagging", "laggards", "แย่ที่สุด", "แย่สุด", "อันดับท้าย",
               "ท้ายสุด", "อันดับสุดท้าย", "สุดท้าย", "บ๊วย", "รั้งท้าย", "ท้าย")
@@ -419,11 +435,11 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                             "ขายได้", "ยอดรวม", "ยอดเงิน", "ยอดขายรวม", "เงิน", "ยอดปิด", "ขายดี", "ขายเก่ง",
                             "best selling", "best-selling", "top selling")),
     "deals": ("deals_closed", ("deal", "deals", "opportunity", "opportunities", "opps", "opp", "oppty",
-                               "close", "closed", "closes", "closing", "win", "won", "wins", "ดีล", "ปิด", "ปิดการขายได้",
+                               "close", "closed", "closes", "closing", "win", "won", "wins", "ดีล", "ปิด", "เปิดดีล", "ปิดการขายได้",
                                "ปิดได้", "ชนะ", "ได้ดีล", "โอกาสการขาย", "ดีลที่จบ", "ดีลที่จบไปแล้ว", "จบดีล")),
     "pipeline": ("pipeline_velocity", ("pipeline", "pipe", "ไปป์ไลน์", "ไพพ์ไลน์", "ไปป์ไลน์")),
-    "leads": ("lead_volume", ("lead", "leads", "leds", "ลีด", "ลีดส์", "ลีดเข้า", "ลีดเข้ามา", "mql", "mqls", "prospects", "prospect")),
-    "qualified": (None, ("qualified", "qualify", "qualification", "sql", "sqls", "คัดกรอง", "ผ่านการคัดกรอง", "ควอลิฟาย", "ควอลิฟายด์")),
+    "leads": ("lead_volume", ("lead", "leads", "leds", "ลีด", "ลีดส์", "ลีดเข้า", "ลีดเข้ามา", "ตั้งแต่ลีด", "ตั้งแต่ได้ลีด", "หนึ่งลีด", "ลีดนึง", "mql", "mqls", "prospects", "prospect")),
+    "qualified": (None, ("qualified", "qualify", "qualification", "sql", "sqls", "sales-qualified", "sales qualified", "คัดกรอง", "ผ่านการคัดกรอง", "ควอลิฟาย", "ควอลิฟายด์")),
     # leads turned into qualified ones: "which channel converts leads best", "เปลี่ยนลีดเป็น qualified"
     "conversion": ("lead_conversion", ("convert", "converts", "converted", "converting", "คอนเวิร์ต", "คอนเวิร์ท",
                                        "คอนเวิร์ส", "turn into", "turns into",
@@ -434,23 +450,27 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                          "acquisition", "win a new customer", "win each new customer", "win new customers",
                          "to win a customer", "to win each customer", "land a new logo", "land each new logo", "land new logos",
                          "to land each new logo", "to land a new logo", "new logo", "new logos", "logo", "logos", "bought from us",
-                         "buy from us", "ที่ซื้อกับเรา", "ซื้อกับเรา", "หาลูกค้าใหม่", "หาลูกค้าใหม่ได้")),
+                         "buy from us", "ที่ซื้อกับเรา", "ซื้อกับเรา", "หาลูกค้าใหม่", "หาลูกค้าใหม่ได้", "newly acquired",
+                         "newly acquired customer", "newly acquired customers", "acquired", "newly won customer",
+                         "newly won customers")),
     "costs": (None, ("cost", "costs", "spend", "spending", "spent", "expense", "expenses", "ต้นทุน",
                      "ค่าใช้จ่าย", "งบ", "ใช้จ่าย", "ใช้เงิน", "เสียเงิน", "ลงทุน", "ลงทุนไป", "ต้องลงทุน", "งบการตลาด", "sales and marketing spend",
                      "sales and marketing costs", "sales & marketing spend", "s&m spend", "จ่าย", "pay", "paying", "paid", "marketing cost",
-                     "marketing costs", "marketing spend", "ad spend", "ค่าการตลาด", "ค่าโฆษณา")),
+                     "marketing costs", "marketing spend", "ad spend", "ค่าการตลาด", "ค่าโฆษณา", "marketing money",
+                     "money spent", "money we spent")),
     # time to close a deal unless the rest says otherwise (a stage: time in stage; leads: to qualify)
     "time": ("sales_cycle", ("time", "duration", "days", "days spent", "days deals spend", "deals spend", "time spent", "hours spent", "how long",
                              "how many days", "how fast", "how quickly",
                              "fast", "quickly", "speed", "ระยะเวลา", "เวลา", "ใช้เวลา", "กี่วัน", "นานแค่ไหน", "นาน",
                              "เร็วแค่ไหน", "เร็ว")),
     "growth": ("revenue_growth", ("grow", "grew", "growing", "grown", "เติบโต", "โต", "โตขึ้น",
-                                  "เพิ่มขึ้น")),
+                                  "เพิ่มขึ้น", "up or down", "grew or shrank", "โตขึ้นหรือลดลง", "เพิ่มขึ้นหรือลดลง",
+                                  "ขึ้นหรือลง", "โตหรือหด", "โตหรือลด")),
     "forecast": (None, ("accurate", "forecasted", "forecasting", "predicted", "prediction", "แม่น", "แม่นยำ", "พลาดไปแค่ไหน",
                         "พลาด",
                         "พยากรณ์", "คาดการณ์", "ตรงแค่ไหน", "how far off", "far off", "off by", "missed by", "คลาดเคลื่อน", "พลาดเป้าพยากรณ์")),
     # how happy customers are
-    "satisfaction": ("csat", ("happy", "happiest", "unhappy", "satisfied", "dissatisfied", "พอใจ", "แฮปปี้", "ตอบแบบสอบถาม",
+    "satisfaction": ("csat", ("happy", "happiest", "unhappy", "satisfied", "dissatisfied", "surveyed", "พอใจ", "แฮปปี้", "ตอบแบบสอบถาม",
                                  "ที่ตอบแบบสอบถาม", "แบบสอบถาม")),
     # how big a deal or an order is: "how big are our deals on average", "ดีลนึงมูลค่าเท่าไหร่"
     "size": (None, ("big", "size", "sized", "large", "ใหญ่", "ขนาด", "per deal", "each deal", "ดีลละ", "ต่อดีล",
@@ -460,6 +480,7 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                              "ยังอยู่กับเรา", "อยู่กับเรา", "stick around", "stuck around", "stick with us",
                              "stayed with us", "stay with us")),
     "repeat": ("repeat_rate", ("came back", "come back", "coming back", "comes back", "buy again", "bought again",
+                               "returning", "returning customer", "returning buyers", "returning buyer",
                                "another purchase", "ซื้ออีก", "เคยซื้อกับเรามาก่อน", "เคยซื้อกับเรา", "ขาประจำ", "ลูกค้าขาประจำ", "bought from us before", "bought before", "had bought from us before", "had bought before",
                                "had bought", "purchased before", "bought from us again", "ordered before",
                                "เคยซื้อ", "เคยซื้อแล้ว", "เคยซื้อมาก่อน")),
@@ -471,6 +492,8 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "target": ("target_attainment", ("above or below quota", "above or below target", "above quota", "below quota",
                                      "above target", "below target", "over quota", "under quota", "on target",
                                      "on track", "hit target", "hit quota", "hitting quota",
+                                     "on pace", "off pace", "behind pace", "ahead of pace", "hit my number",
+                                     "hit our number", "make my number", "make our number", "hitting my number",
                                      "hit their target", "hit its target", "hit our target", "hit the target",
                                      "hit their quota", "hit our quota", "hit my target", "hit my quota",
                                      "hitting target", "hitting their target", "make quota", "made quota",

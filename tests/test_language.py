@@ -1501,3 +1501,57 @@ def test_the_other_script_is_tried_only_when_the_question_does_not_read():
 ])
 def test_kpis_in_the_words_of_people_outside_sales(text, kpi):
     assert parse(text).kpi == kpi, text
+
+
+@pytest.mark.parametrize("text, kpi, by", [
+    ("content engagement split into view, click and share", "content_engagement", "action"),
+    ("rep activity broken down into calls, emails and meetings", "rep_activity", "type"),
+    ("การใช้คอนเทนต์ แยก view/click/share ไตรมาสนี้", "content_engagement", "action"),
+    ("revenue split by ERP Cloud and POS Terminal", "revenue", "product"),
+])
+def test_values_listed_after_a_word_that_splits_are_a_breakdown(text, kpi, by):
+    q = parse(text, lexicon=_PRODUCTS)
+    assert (q.kpi, q.breakdown, dict(q.filters)) == (kpi, by, {}), text
+
+
+def test_two_values_without_a_word_that_splits_are_still_asked_one_at_a_time():
+    with pytest.raises(QueryError, match="One value per filter"):
+        parse("revenue for ERP Cloud and POS Terminal", lexicon=_PRODUCTS)
+
+
+@pytest.mark.parametrize("text", ["how many deals will I close in December?", "are we going to hit plan this quarter",
+                                  "how much will we sell next week", "will my team win the deal this month"])
+def test_what_someone_will_do_is_a_projection_and_refused(text):
+    with pytest.raises(QueryError, match="will end up|happened"):
+        parse(text)
+
+
+@pytest.mark.parametrize("text, kpi", [
+    ("out of the deals I closed over the last 90 days, how many did I actually win, as a percentage?", "win_rate"),
+    ("out of the deals we closed last quarter, how many did we win", "win_rate"),
+    ("my leads: what % became qualified, September vs August", "lead_conversion"),
+    ("of the leads that came from outbound in Q3, what fraction ended up sales-qualified?", "lead_conversion"),
+    ("how long do my leads sit before I get them qualified? last 30 days", "lead_to_qualified_time"),
+    ("am I on pace for my number this quarter? % of target pls", "target_attainment"),
+    ("what did each newly acquired customer cost us in FY26?", "cac"),
+    ("sales and marketing spend divided by the number of new customers, Q2 vs Q1", "cac"),
+    ("marketing money spent per lead, by channel, over the past 6 weeks", "cost_per_lead"),
+    ("what % of surveyed customers were happy with us, by segment, last 45 days", "csat"),
+    ("among smb accounts that bought in October, what share were returning customers?", "repeat_rate"),
+    ("how many times have I viewed sales content today", "content_engagement"),
+    ("ยอดของผมเดือนที่แล้วโตขึ้นหรือลดลงกี่เปอร์เซ็นต์ เทียบกับเดือนก่อนหน้า", "revenue_growth"),
+    ("ลีดของผมกว่าจะกลายเป็นดีลที่ชนะ ใช้เวลากี่วันโดยเฉลี่ย", "time_to_close"),
+    ("ทีม smb เปิดดีลจนปิดได้ใช้เวลาเฉลี่ยกี่วัน ไตรมาสที่แล้ว", "sales_cycle"),
+    ("ดีลของทีมเราค้างอยู่ในแต่ละขั้นนานเท่าไหร่ เดือนที่แล้ว", "stage_duration"),
+    ("ได้ลีดจากโซเชียลมาหนึ่งลีด ต้องจ่ายค่าการตลาดเท่าไหร่", "cost_per_lead"),
+    ("เวลาเฉลี่ยตั้งแต่ลีดเข้ามาจนผ่านการคัดกรอง ไตรมาสที่แล้ว", "lead_to_qualified_time"),
+])
+def test_kpis_described_in_a_representative_week(text, kpi):
+    assert parse(text).kpi == kpi, text
+
+
+def test_who_shares_content_with_customers_is_the_share_action_ranked():
+    q = parse("3 คนที่แชร์คอนเทนต์ให้ลูกค้ามากที่สุด เดือนนี้")
+    assert (q.kpi, q.breakdown, dict(q.filters), q.rank.n) == ("content_engagement", "rep", {"action": "share"}, 3)
+    q = parse("ลูกทีมผม 2 คนไหนวินเรทต่ำสุด ไตรมาสนี้")
+    assert (q.kpi, q.breakdown, q.mine, q.rank.n) == ("win_rate", "rep", "team", 2)
