@@ -1621,6 +1621,7 @@ class _Builder:
         # "… revenue in october vs last year, can you help with that?": the question is what is asked
         self.toks = [replace(tok, kind="filler") if tok.kind == "help" else tok for tok in self.toks]
         kinds.discard("help")
+        self._for_me_set_off()
         self._stuck_counted()
         self._thresholds()
         self._comparatives()
@@ -1677,6 +1678,16 @@ class _Builder:
         return Query(kpi=spec.key, period=period, breakdown=breakdown, filters=filters, compare=compare,  # type: ignore[arg-type]
                      chart=chart, trend=self.trend, lang=self.lang, compare_period=compare_period,  # type: ignore[arg-type]
                      rank=rank, mine=mine, reading=self.reading)
+
+    def _for_me_set_off(self) -> None:
+        """"…, for me, fiscal year to date": set off by marks on both sides, "for me" says whose figure;
+        "can you check the win rate for me" asks a favour and stays chat."""
+        marks = set(_marks(self.t, self.toks))
+        last = len(self.toks) - 1
+        for k, tok in enumerate(self.toks):
+            if (tok.kind == "filler" and self.typed(tok).lower() == "for me" and k - 1 in marks
+                    and (k == last or k + 1 in marks)):
+                self.toks[k] = _Tok("mine", "rep", tok.start, tok.end)
 
     def _stuck_counted(self) -> None:
         """"how many deals are stuck in negotiation": a count of open deals in a stage, which is the

@@ -1555,3 +1555,10 @@ def test_who_shares_content_with_customers_is_the_share_action_ranked():
     assert (q.kpi, q.breakdown, dict(q.filters), q.rank.n) == ("content_engagement", "rep", {"action": "share"}, 3)
     q = parse("ลูกทีมผม 2 คนไหนวินเรทต่ำสุด ไตรมาสนี้")
     assert (q.kpi, q.breakdown, q.mine, q.rank.n) == ("win_rate", "rep", "team", 2)
+
+
+def test_for_me_set_off_by_marks_is_whose_figure_and_otherwise_a_favour():
+    q = parse("on average how many days from opening an opportunity to winning it, for me, fiscal year to date")
+    assert (q.kpi, q.mine) == ("sales_cycle", "rep")
+    assert parse("win rate this quarter, for me").mine == "rep"
+    assert parse("can you check the win rate for me").mine is None
