@@ -88,8 +88,10 @@ _RANK_WORDS_EN = sorted({w for ws in (words.RANK_BEST, words.RANK_WORST, words.R
                          for w in ws if w.isascii() and " " not in w}, key=len, reverse=True)
 # a proportion asked for: the KPI that is a ratio ("what share of deals do we win" is the win rate)
 _PROPORTION_RE = recache.compile(r"(?:share|percent|percentage|proportion|fraction) of|what (?:share|percent"
-                                 r"|percentage|proportion|fraction)|%|เปอร์เซ็น|สัดส่วน|as an? (?:percent(?:age)?|share"
-                                 r"|ratio|proportion|fraction)\b|\bin percent\b|\bout of (?:the|all|my|our|those|these)\b")
+                                 r"|percentage|proportion|fraction)|%|เปอร์เซ็น|สัดส่วน"
+                                 # "out of the deals I closed, how many did I win"; not "out of the office"
+                                 r"|\bout of (?:the |all |all the |my |our |those |these )?(?:\S+ )?(?:deals|leads|opps"
+                                 r"|opportunities)\b")
 # a count asked as a share of what it counts: (KPI read, topic beside it) -> the ratio KPI
 _SHARE_OF = {("deals_closed", "deals"): "win_rate", ("lead_volume", "qualified"): "lead_conversion"}
 _COUNT_WORD_RE = recache.compile(
@@ -880,12 +882,6 @@ def _combine(t: _Text, toks: list[_Tok]) -> list[_Tok]:
     while k < len(toks):
         tok = toks[k]
         nxt = toks[k + 1] if k + 1 < len(toks) else None
-        listed = _listed_values(t, toks, k) if tok.kind == "by" else None
-        if listed is not None:  # "แยก view/click/share", "split into calls, emails and meetings"
-            dim, end = listed
-            out.append(_Tok("breakdown", dim, tok.start, toks[end].end))
-            k = end + 1
-            continue
         if tok.kind in ("by", "whichword") and nxt is not None and nxt.kind == "dimword":
             kind = "breakdown" if tok.kind == "by" else "which"
             out.append(_Tok(kind, nxt.value[0], tok.start, nxt.end))  # type: ignore[index]
@@ -920,24 +916,37 @@ def _combine(t: _Text, toks: list[_Tok]) -> list[_Tok]:
 
 
 _LIST_JOINS = frozenset(("/", ",", "and", "or", "&", "+", "และ", "กับ", "หรือ"))
+_EITHER_WAY = frozenset(fold(w) for w in words.EITHER_WAY)
+# "how many deals will Nok close", "is my team going to hit target": where a figure will end up
+_WILL_RE = recache.compile(r"\bwill (?:\S+ ){1,4}?(?:close|win|hit|make|reach|sell|land|finish|end|book|bring in|get)\b"
+                           r"|\b(?:is|are|am) (?:\S+ ){1,3}?going to (?:close|win|hit|make|reach|sell|land|finish|end"
+                           r"|book|bring in|get)\b")
+_WHOLE_COMPANY = frozenset(("company", "the company", "company wide", "company-wide", "whole", "overall", "all up"))
+_AGENT_BY = frozenset(("by", "per"))  # "deals closed by Nok and Bee": who closed them, not a split
 
 
-def _listed_values(t: _Text, toks: list[_Tok], k: int) -> tuple[str, int] | None:
+def _listed_values(t: _Text, toks: list[_Tok], k: int) -> tuple[str, int, set[str]] | None:
     """After a word that splits, two or more values of one dimension and nothing else are that dimension
-    listed out: a breakdown by it (which shows each), not a filter by two values. (dimension, last index)"""
+    listed out: a breakdown by it (which shows each), not a filter by two values.
+    (dimension, index of the last value, the values)"""
     dims: set[str] | None = None
-    values, j, last = 0, k + 1, None
+    values: list[_Tok] = []
+    j, last = k + 1, None
     while j < len(toks):
         x = toks[j]
         if x.kind == "entity":
             dims = {e.dim for e in x.value} if dims is None else dims & {e.dim for e in x.value}  # type: ignore[union-attr]
-            values, last = values + 1, j
-        elif not (x.kind == "filler" and t.s[x.start:x.end] in _LIST_JOINS) or last is None:
+            values.append(x)
+            last = j
+        elif not (x.kind in ("filler", "vs") and t.s[x.start:x.end] in _LIST_JOINS) or last is None:
             break
         j += 1
-    if values < 2 or not dims or len(dims) != 1:
+    if len(values) < 2 or not dims or len(dims) != 1 or last is None:
         return None
-    return next(iter(dims)), last
+    dim = next(iter(dims))
+    if dim == "rep" and t.s[toks[k].start:toks[k].end] in _AGENT_BY:
+        return None
+    return dim, last, {e.value for x in values for e in x.value if e.dim == dim}  # type: ignore[union-attr]
 
 
 # ---------------------------------------------------------------- corrections
@@ -1303,11 +1312,13 @@ def _without_tail(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str)
 # winning it", "between the lead arriving and the deal being won", "นับจากเปิดดีลจนชนะ".
 _DEAL_START = r"(?:open(?:ing|ed)?|creat(?:ing|ed|e)|start(?:ing|ed)?) (?:(?:a|an|the|my|our) )?(?:deal|opp|opportunity)s?"
 _DEAL_OPENED = r"(?:the day |when )?(?:it'?s|it is|it was|a deal is|the deal is|the deal was) (?:opened|created|started)"
-_LEAD_START = (r"(?:(?:a|the) )?lead'?s creation|lead creation|(?:(?:a|the|my|our) )?leads? (?:first )?(?:com(?:ing|es) in|arriv(?:ing|es|ed)|(?:is |was )?created"
-               r"|showing up|shows up|lands|landing)|(?:the )?first (?:lead|contact|touch)")
-_WON = (r"(?:(?:a|the|that) deal |it |they )?(?:being |is |gets |getting |was )?(?:closed[- ]?won|won|win(?:ning)?|clos(?:ing|ed|e)|"
+_WHEN = r"(?:(?:the )?(?:moment|day|time|point|date) (?:that |when )?)?"
+_LEAD_START = (_WHEN + r"(?:(?:(?:a|the) )?lead'?s creation|lead creation|(?:(?:a|the|my|our) )?leads? (?:first )?(?:com(?:ing|es) in|arriv(?:ing|es|ed)|(?:is |was )?created"
+               r"|showing up|shows up|lands|landing)|(?:the )?first (?:lead|contact|touch))")
+_WON = (_WHEN + r"(?:(?:a|the|that|its|their) deal |it |they )?(?:being |is |gets |getting |was )?(?:closed[- ]?won|won|win(?:ning)?|clos(?:ing|ed|e)|"
         r"sign(?:ing|ed)?)(?: (?:it|them|the deal|a deal))?")
 _GAP = r" (?:(?:\S+ ){0,2}?)(?:to|until|till|and|through) "
+_NOT_COUNTED = r"(?! ?(?:กี่|ได้กี่|จำนวน))"  # "เปิดดีลจนปิดได้กี่ดีล" counts deals; the time is asked otherwise
 _DEFINED = (
     (recache.compile(r"(?:from|between) (?:" + _DEAL_START + ")" + _GAP + _WON), "sales_cycle"),
     (recache.compile(r"(?:to |and )?(?:win|close|sign) (?:a|the|my) deal,? (?:from|after|since) " + _DEAL_OPENED),
@@ -1318,9 +1329,9 @@ _DEFINED = (
     (recache.compile(r"(?:ตั้งแต่|นับตั้งแต่|นับจาก|จาก) ?(?:วันที่ ?)?(?:ได้|มี)?ลีด(?:เข้ามา|เข้า|มา)? ?(?:จนถึง|จน|ถึง|ไปจน) ?"
                      r"(?:ชนะ|ปิดได้|ปิดการขาย|ปิด)(?:ดีล)?(?:ได้)?"), "time_to_close"),
     # "เปิดดีลจนปิดได้" (no ตั้งแต่), "(ลีด…) กว่าจะกลายเป็นดีลที่ชนะ": กว่าจะ is the wait until it happens
-    (recache.compile(r"(?:เปิด|สร้าง)(?:ดีล|โอกาสการขาย) ?(?:จนถึง|จน|ไปจน|กระทั่ง) ?(?:ชนะ|ปิดได้|ปิดการขาย|ปิด)(?:ดีล)?(?:ได้)?"),
-     "sales_cycle"),
-    (recache.compile(r"กว่าจะ ?(?:กลาย|ปิด)?(?:มา)?เป็น ?(?:ดีล ?(?:ที่)?(?:ชนะ|ปิดได้)|ลูกค้า)"), "time_to_close"),
+    (recache.compile(r"(?:เปิด|สร้าง)(?:ดีล|โอกาสการขาย) ?(?:จนถึง|จน|ไปจน|กระทั่ง) ?(?:ชนะ|ปิดได้|ปิดการขาย|ปิด)(?:ดีล)?(?:ได้)?"
+                     + _NOT_COUNTED), "sales_cycle"),
+    (recache.compile(r"กว่าจะ ?(?:กลาย|ปิด)?(?:มา)?เป็น ?ดีล ?(?:ที่)?(?:ชนะ|ปิดได้)" + _NOT_COUNTED), "time_to_close"),
     # the share of scores of 4 or 5 is CSAT's own definition (kpis.md)
     (recache.compile(r"(?:rat(?:ed|e|ing)|scor(?:ed|e|ing)|gave|give|giving|giv(?:es|ing)) (?:(?:us|our \S+) )?(?:a )?"
                      r"(?:4|four) (?:or|and|to|-|/|or a) ?(?:5|five)(?: stars?)?|(?:4|four) (?:or|and|-|to) (?:5|five) stars?"),
@@ -1623,6 +1634,7 @@ class _Builder:
         kinds.discard("help")
         self._for_me_set_off()
         self._stuck_counted()
+        self._will()
         self._thresholds()
         self._comparatives()
         self._moved_most()
@@ -1651,6 +1663,7 @@ class _Builder:
             best = "worst" if any(w in self.typed(tok) for w in _DOWN_WORDS) else "best"
             self.toks[k:k + 1] = [_Tok("kpi", "revenue_growth", tok.start, tok.end),
                                   _Tok("rank", (best, None), tok.end, tok.end)]
+        self._listed()
         kinds = {tok.kind for tok in self.toks}
         has_kpi = bool(kinds & {"kpi", "topic", "target"})
         self.toks = _combine(t, self.toks)
@@ -1679,14 +1692,42 @@ class _Builder:
                      chart=chart, trend=self.trend, lang=self.lang, compare_period=compare_period,  # type: ignore[arg-type]
                      rank=rank, mine=mine, reading=self.reading)
 
+    def _will(self) -> None:
+        m = _WILL_RE.search(self.t.s)
+        if m is not None and not m.group(0).startswith(("will you", "will u")):
+            word = self.t.typed(m.start(), m.end())
+            en, th = _UNSUPPORTED_MESSAGES["projection"]
+            raise self.err(f'"{_q(word)}": {en}', f'"{_q(word)}": {th}', word=word)
+
+    def _listed(self) -> None:
+        """"split into calls, emails and meetings", "แยก view/click/share": the values listed after a word that
+        splits are a breakdown by their dimension. Said alone they still name the KPI they belong to, and the
+        same value said elsewhere ("ยอดวิว … แยก view/click/share") is one of them, not a filter."""
+        for k, tok in enumerate(self.toks):
+            found = _listed_values(self.t, self.toks, k) if tok.kind == "by" else None
+            if found is None:
+                continue
+            dim, last, values = found
+            new = [_Tok("breakdown", dim, tok.start, self.toks[last].end)]
+            if not any(x.kind in ("kpi", "topic", "target") for x in self.toks):
+                owners = [key for key, spec in self.cat.items() if dim in spec.breakdowns]
+                if len(owners) == 1:
+                    new.insert(0, _Tok("kpi", owners[0], tok.start, tok.start))
+            rest = [x if not (x.kind == "entity" and {e.dim for e in x.value} == {dim}  # type: ignore[union-attr]
+                              and {e.value for e in x.value} <= values) else replace(x, kind="filler", value=None)  # type: ignore[union-attr]
+                    for x in self.toks[:k] + self.toks[last + 1:]]
+            self.toks = rest[:k] + new + rest[k:]
+            return
+
     def _for_me_set_off(self) -> None:
         """"…, for me, fiscal year to date": set off by marks on both sides, "for me" says whose figure;
         "can you check the win rate for me" asks a favour and stays chat."""
         marks = set(_marks(self.t, self.toks))
-        last = len(self.toks) - 1
+        if any(x.kind in ("entity", "filter", "mention", "mine", "by", "breakdown", "which", "whichword", "rank")
+               or (x.kind == "filler" and self.typed(x).lower() in _WHOLE_COMPANY) for x in self.toks):
+            return  # whose figure is said otherwise ("for the smb team, for me, please"), or ranks people
         for k, tok in enumerate(self.toks):
-            if (tok.kind == "filler" and self.typed(tok).lower() == "for me" and k - 1 in marks
-                    and (k == last or k + 1 in marks)):
+            if tok.kind == "filler" and self.typed(tok).lower() == "for me" and k - 1 in marks and k + 1 in marks:
                 self.toks[k] = _Tok("mine", "rep", tok.start, tok.end)
 
     def _stuck_counted(self) -> None:
@@ -2003,6 +2044,10 @@ class _Builder:
                         self.t.s[x.start:x.end] in _ADDING for x in toks[:k - 1]):
                     continue  # "win rate and how many deals we closed": the deals counted are a KPI of their own
                 toks[k] = replace(tok, kind="topic", value=_TOPIC_WORDS[self.t.s[tok.start:tok.end]])
+        if any(tok.kind == "kpi" and tok.value in self.cat and tok.value != "revenue" for tok in toks):
+            for k, tok in enumerate(toks):  # "is win rate up or down vs last month": how it moved, not revenue's growth
+                if tok.kind == "topic" and tok.value == "growth" and self.t.s[tok.start:tok.end] in _EITHER_WAY:
+                    toks[k] = replace(tok, kind="filler", value=None)
         strong = [(k, tok) for k, tok in enumerate(toks) if tok.kind == "kpi" and tok.value in self.cat]
         weak = [(k, tok) for k, tok in enumerate(toks) if tok.kind == "topic" and k not in self.used]
         keys = list(dict.fromkeys(str(tok.value) for _, tok in strong))
@@ -2019,6 +2064,15 @@ class _Builder:
             tok.kind == "topic" and tok.value == topic for tok in toks)), None)
         if ratio in self.cat and _PROPORTION_RE.search(self.t.s):
             keys = [ratio]
+        if ("revenue" in self.cat and (keys == ["deals_closed"] or (not keys and "deals" in families))
+                and {"money", "revenue"} & set(families) and set(families) <= {"money", "revenue", "deals"}
+                and not self._said(_COUNT_WORDS | _ADDING | {"กับ", "&", "+"})
+                and not any(tok.kind == "kpi" and self.t.s[tok.start:tok.end].startswith(tuple(_COUNT_WORDS))
+                            for tok in toks)):
+            # the money won deals brought in is revenue ("how much money did the deals we won bring in",
+            # "ดีลที่ปิดชนะ รวมเป็นเงินเท่าไหร่"); averaged over them, it is the deal size
+            avg = self._said(_AVERAGE_WORDS) and "avg_deal_size" in self.cat
+            keys, families = ["avg_deal_size" if avg else "revenue"], []
         if keys == ["deals_closed"] and "avg_deal_size" in self.cat and "size" in families:
             keys = ["avg_deal_size"]  # "ปิดดีลได้เฉลี่ยดีลละกี่บาท": what each closed deal is worth
             families = [f for f in families if f != "size"]
@@ -2038,6 +2092,10 @@ class _Builder:
         if families:
             return self._from_topics(families, ents)
         return self._inferred(ents)
+
+    def _said(self, phrases: frozenset[str]) -> bool:
+        """Whether a word or phrase of `phrases` stands as one of the question's tokens."""
+        return any(self.t.s[tok.start:tok.end] in phrases for tok in self.toks)
 
     def _values_for(self, spec: KpiSpec, families: list[str], fam: set[str]) -> list[str]:
         """A topic word of another family that is a value this KPI filters by is that value: "ค้างอยู่ในขั้น
@@ -2107,6 +2165,15 @@ class _Builder:
             ratios = [k for k in fits if self.cat[k].unit == "ratio"]
             if len(ratios) == 1:
                 return self.cat[ratios[0]]
+        if (fits == ["aov"] and not {"size", "orders"} & set(families) and not self._said(_AVERAGE_WORDS)
+                and "customers" in families):
+            # "revenue from new customers": no KPI narrows revenue to some customers; the order value is
+            # asked with an order or an average ("how much does a customer spend per order")
+            word = next(self.typed(tok) for tok in self.toks if tok.kind == "topic" and tok.value == "customers")
+            raise self.err(f'"{_q(word)}": revenue cannot be narrowed to some customers; ask "revenue by segment", '
+                           f'"average order value" or "repeat rate".',
+                           f'"{_q(word)}": ยอดขายแยกเฉพาะลูกค้าบางกลุ่มแบบนี้ไม่ได้ ลองถาม "ยอดขายแยกตามกลุ่มลูกค้า" '
+                           f'"มูลค่าเฉลี่ยต่อออเดอร์" หรือ "อัตราการซื้อซ้ำ"', word=word)
         pick = [k for k in dict.fromkeys(defaults) if k in fits]
         if len(pick) == 1:
             return self.cat[pick[0]]

@@ -60,12 +60,11 @@ FILLER_EN = (
     *(f"{verb} {who}reps" for verb in ("did", "do", "have", "are", "were") for who in ("", "the ", "our ", "all ")),
     "our reps", "all our reps", "ones",
     "taking", "gave", "gave us", "give us", "typical", "out of", "ended up", "end up", "ends up",
-    # pronouns and linking verbs around what is measured ("before I get them qualified", "what % became
-    # qualified", "what they actually sold", "accounts that bought in October", "spend divided by …")
-    "they", "they're", "theyre", "became", "become", "becomes", "becoming", "get them", "before i get them",
-    "before we get them", "before they get", "before getting", "before they're", "before they are",
-    "divided by", "that bought", "who bought", "that purchased", "who purchased", "that ordered", "who ordered",
-    "among", "among the", "amongst", "how many times", "to customers", "with customers", "to clients", "with clients",
+    # linking words around what is measured ("before I get them qualified", "accounts that bought in
+    # October", "spend divided by …"); not "they" (whose figure?) nor "became" (became what?)
+    "get them", "before i get them", "before we get them", "before they get", "before getting", "before they're",
+    "before they are", "divided by", "that bought", "who bought", "that purchased", "who purchased", "that ordered",
+    "who ordered", "among", "among the", "amongst",
     # someone new to the bot says so ("first week using this", "im new here"), or apologises first
     "first week using this", "first week using", "first day with the bot", "first day using this", "my first week",
     "my first day", "i'm new here", "im new here", "i'm new", "im new", "new here", "new to this",
@@ -223,6 +222,7 @@ _MOVED = ("improved", "improve", "improves", "went up", "go up", "gone up", "goe
           "dropped", "drop", "fell", "fall", "went down", "go down", "slipped", "slid", "worsened", "decreased",
           "shrank", "changed", "moved", "got better", "got worse", "is down", "are down", "is up", "are up",
           "was down", "was up", "down", "up", "increased", "improved on", "grew on")
+EITHER_WAY = ("up or down", "grew or shrank", "โตขึ้นหรือลดลง", "เพิ่มขึ้นหรือลดลง", "ขึ้นหรือลง", "โตหรือหด", "โตหรือลด")
 UNSUPPORTED = {
     # a ratio to qualified leads: cost per lead divides by every lead created
     "qualified_cost": ("cost per qualified lead", "cost per sql", "cost per qualified", "ต้นทุนต่อ qualified lead",
@@ -238,7 +238,7 @@ UNSUPPORTED = {
                                                             ("won't", ("i", "we", "they")))
                      for who in whos for verb in ("close", "win", "sell", "book", "make", "get", "land", "hit",
                                                   "reach", "end", "finish", "bring in", "generate", "do")),
-                   *(f"{be} going to {verb}" for be in ("am i", "are we", "are they", "is it", "is the team")
+                   *(f"{be} going to {verb}" for be in ("am i", "are we", "are they", "is the team")
                      for verb in ("close", "win", "sell", "make", "hit", "reach", "land", "end", "finish", "be")),
                    "จะปิดได้กี่", "จะขายได้เท่าไหร่", "จะขายได้กี่", "จะได้กี่ดีล",
                    "คาดว่าจะปิด", "คาดว่าจะได้", "ประมาณการว่าจะ", "จะจบที่"),
@@ -248,8 +248,8 @@ UNSUPPORTED = {
                     *(f"{big} {move}" for big in ("biggest", "largest", "greatest", "sharpest")
                       for move in ("jump", "increase", "rise", "drop", "decline", "fall", "gain", "change", "move")),
                     *(f"{verb}{most}" for verb in ("ดีขึ้น", "พัฒนาขึ้น", "พัฒนา", "แย่ลง", "ตกลง", "ลดลง", "เพิ่มขึ้น", "ตก", "ลด", "เพิ่ม",
-                                                   "ขึ้น", "โตขึ้น", "ร่วงลง", "ร่วง", "ดิ่งลง")
-                      for most in ("มากที่สุด", "ที่สุด", "มากสุด", "เยอะที่สุด", "เยอะสุด"))),
+                                                   "ขึ้น", "โตขึ้น", "โต", "ร่วงลง", "ร่วง", "ดิ่งลง")
+                      for most in ("มากที่สุด", "ที่สุด", "มากสุด", "เยอะที่สุด", "เยอะสุด", "แรงที่สุด", "แรงสุด"))),
     "lost": ("lost", "lose", "losses", "lost deals", "deals lost", "ดีลที่แพ้", "แพ้", "ดีลแพ้", "ดีลหลุด"),
     "open": ("open", "open deals", "open pipeline", "pipeline value", "ดีลที่ยังเปิด", "ดีลค้าง"),
     # a report sent by email or on a schedule ("email me this every monday"): the digest does that
@@ -283,7 +283,7 @@ MINE_REP = ("my", "mine", "my own", "myself", "me myself", "assigned to me", "�
                                        "achieved", "personally")),
             "me personally", "of me", "for me personally", "ที่ได้รับมอบหมายให้ผม", "ได้รับมอบหมายให้ผม",
             "มอบหมายให้ผม", "ที่ได้รับมอบหมายให้ฉัน", "ในพอร์ตผม", "ในพอร์ตหนู", "ในพอร์ตฉัน", "พอร์ตผม", "พอร์ตหนู", "take me", "takes me", "took me", "it take me")
-MINE_TEAM = ("ลูกทีมผม", "ลูกทีมของผม", "ลูกทีมฉัน", "ลูกทีมของฉัน", "ลูกทีมหนู", "ลูกน้องผม", "ลูกน้องในทีม",
+MINE_TEAM = ("ลูกทีมเรา", "ลูกทีมของเรา", "ลูกทีมผม", "ลูกทีมของผม", "ลูกทีมฉัน", "ลูกทีมของฉัน", "ลูกทีมหนู", "ลูกน้องผม", "ลูกน้องในทีม",
              "my team", "my team's", "our team", "our team's", "my teams", "my squad", "our squad", "my crew", "ทีมเรา", "ทีมผม", "ทีมฉัน", "ในทีมผม",
              "ทีมหนู", "ทีมของฉัน", "ทีมของผม", "ทีมของเรา", "ทีมของหนู", "ทีมตัวเอง")
 
@@ -304,7 +304,7 @@ DIM_WORDS_EN: dict[str, tuple[str, ...]] = {
     "action": ("action", "actions"),
 }
 DIM_WORDS_TH: dict[str, tuple[str, ...]] = {
-    "rep": ("ตัวแทนขาย", "ลูกทีม", "ลูกน้อง", "เซลส์", "เซล", "เซลล์", "พนักงานขาย", "ตัวแทน", "คน", "พนง.ขาย", "พนักงาน"),
+    "rep": ("ตัวแทนขาย", "เซลส์", "เซล", "เซลล์", "พนักงานขาย", "ตัวแทน", "คน", "พนง.ขาย", "พนักงาน"),
     "team": ("ทีม", "ทิม"),
     "region": ("ภูมิภาค", "ภาค", "เขต", "พื้นที่"),
     "channel": ("ช่องทาง", "แหล่งที่มา", "ที่มา"),
@@ -336,7 +336,7 @@ WHO = ("who", "who's", "whos", "whose", "ใคร", "คนไหน", "คน�
 
 # ---------------------------------------------------------------- rankings
 
-RANK_BEST = ("furthest ahead", "farthest ahead", "most ahead", "top", "number one", "the number one", "no. 1", "no 1", "#1", "best", "mvp", "the mvp", "leading", "strongest", "star", "ท็อป", "ท๊อป", "ทอป", "ดีที่สุด", "ดีสุด", "แรงที่สุด", "แรงสุด",
+RANK_BEST = ("furthest ahead", "farthest ahead", "most ahead", "top", "number one", "the number one", "no. 1", "no 1", "#1", "best", "mvp", "the mvp", "leading", "strongest", "star", "ท็อป", "ท๊อป", "ทอป", "ดีที่สุด", "ดีสุด",
              "เก่งที่สุด", "เก่งสุด", "อันดับต้น", "อันดับต้นๆ", "อันดับแรก", "แรก", "เด่น")
 RANK_WORST = ("furthest behind", "farthest behind", "most behind", "slacking", "slacking on", "slacking off", "furthest below", "farthest below", "most below", "bottom", "worst", "weakest", "lagging", "laggards", "แย่ที่สุด", "แย่สุด", "อันดับท้าย",
               "ท้ายสุด", "อันดับสุดท้าย", "สุดท้าย", "บ๊วย", "รั้งท้าย", "ท้าย")
@@ -435,11 +435,12 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                             "ขายได้", "ยอดรวม", "ยอดเงิน", "ยอดขายรวม", "เงิน", "ยอดปิด", "ขายดี", "ขายเก่ง",
                             "best selling", "best-selling", "top selling")),
     "deals": ("deals_closed", ("deal", "deals", "opportunity", "opportunities", "opps", "opp", "oppty",
-                               "close", "closed", "closes", "closing", "win", "won", "wins", "ดีล", "ปิด", "เปิดดีล", "ปิดการขายได้",
+                               "close", "closed", "closes", "closing", "win", "won", "wins", "ดีล", "ปิด", "ปิดการขายได้",
                                "ปิดได้", "ชนะ", "ได้ดีล", "โอกาสการขาย", "ดีลที่จบ", "ดีลที่จบไปแล้ว", "จบดีล")),
     "pipeline": ("pipeline_velocity", ("pipeline", "pipe", "ไปป์ไลน์", "ไพพ์ไลน์", "ไปป์ไลน์")),
     "leads": ("lead_volume", ("lead", "leads", "leds", "ลีด", "ลีดส์", "ลีดเข้า", "ลีดเข้ามา", "ตั้งแต่ลีด", "ตั้งแต่ได้ลีด", "หนึ่งลีด", "ลีดนึง", "mql", "mqls", "prospects", "prospect")),
-    "qualified": (None, ("qualified", "qualify", "qualification", "sql", "sqls", "sales-qualified", "sales qualified", "คัดกรอง", "ผ่านการคัดกรอง", "ควอลิฟาย", "ควอลิฟายด์")),
+    "qualified": (None, ("qualified", "qualify", "qualification", "sql", "sqls", "sales-qualified", "sales qualified", "became qualified",
+                         "become qualified", "becomes qualified", "becoming qualified", "คัดกรอง", "ผ่านการคัดกรอง", "ควอลิฟาย", "ควอลิฟายด์")),
     # leads turned into qualified ones: "which channel converts leads best", "เปลี่ยนลีดเป็น qualified"
     "conversion": ("lead_conversion", ("convert", "converts", "converted", "converting", "คอนเวิร์ต", "คอนเวิร์ท",
                                        "คอนเวิร์ส", "turn into", "turns into",
@@ -450,12 +451,14 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                          "acquisition", "win a new customer", "win each new customer", "win new customers",
                          "to win a customer", "to win each customer", "land a new logo", "land each new logo", "land new logos",
                          "to land each new logo", "to land a new logo", "new logo", "new logos", "logo", "logos", "bought from us",
-                         "buy from us", "ที่ซื้อกับเรา", "ซื้อกับเรา", "หาลูกค้าใหม่", "หาลูกค้าใหม่ได้", "newly acquired",
-                         "newly acquired customer", "newly acquired customers", "acquired", "newly won customer",
+                         "buy from us", "ที่ซื้อกับเรา", "ซื้อกับเรา", "หาลูกค้าใหม่", "หาลูกค้าใหม่ได้", "for the first time",
+                         "first time", "first-time", "first-time buyers", "first time buyers",
+                         "newly acquired customer", "newly acquired customers", "newly won customer",
                          "newly won customers")),
     "costs": (None, ("cost", "costs", "spend", "spending", "spent", "expense", "expenses", "ต้นทุน",
                      "ค่าใช้จ่าย", "งบ", "ใช้จ่าย", "ใช้เงิน", "เสียเงิน", "ลงทุน", "ลงทุนไป", "ต้องลงทุน", "งบการตลาด", "sales and marketing spend",
-                     "sales and marketing costs", "sales & marketing spend", "s&m spend", "จ่าย", "pay", "paying", "paid", "marketing cost",
+                     "sales and marketing costs", "sales & marketing spend", "s&m spend", "marketing and sales spend",
+                     "marketing and sales costs", "marketing & sales spend", "จ่าย", "pay", "paying", "paid", "marketing cost",
                      "marketing costs", "marketing spend", "ad spend", "ค่าการตลาด", "ค่าโฆษณา", "marketing money",
                      "money spent", "money we spent")),
     # time to close a deal unless the rest says otherwise (a stage: time in stage; leads: to qualify)
@@ -464,16 +467,17 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                              "fast", "quickly", "speed", "ระยะเวลา", "เวลา", "ใช้เวลา", "กี่วัน", "นานแค่ไหน", "นาน",
                              "เร็วแค่ไหน", "เร็ว")),
     "growth": ("revenue_growth", ("grow", "grew", "growing", "grown", "เติบโต", "โต", "โตขึ้น",
-                                  "เพิ่มขึ้น", "up or down", "grew or shrank", "โตขึ้นหรือลดลง", "เพิ่มขึ้นหรือลดลง",
-                                  "ขึ้นหรือลง", "โตหรือหด", "โตหรือลด")),
+                                  "เพิ่มขึ้น", *EITHER_WAY)),
     "forecast": (None, ("accurate", "forecasted", "forecasting", "predicted", "prediction", "แม่น", "แม่นยำ", "พลาดไปแค่ไหน",
                         "พลาด",
                         "พยากรณ์", "คาดการณ์", "ตรงแค่ไหน", "how far off", "far off", "off by", "missed by", "คลาดเคลื่อน", "พลาดเป้าพยากรณ์")),
     # how happy customers are
-    "satisfaction": ("csat", ("happy", "happiest", "unhappy", "satisfied", "dissatisfied", "surveyed", "พอใจ", "แฮปปี้", "ตอบแบบสอบถาม",
+    "satisfaction": ("csat", ("happy", "happiest", "unhappy", "satisfied", "dissatisfied", "surveyed customers", "พอใจ", "แฮปปี้", "ตอบแบบสอบถาม",
                                  "ที่ตอบแบบสอบถาม", "แบบสอบถาม")),
     # how big a deal or an order is: "how big are our deals on average", "ดีลนึงมูลค่าเท่าไหร่"
     "size": (None, ("big", "size", "sized", "large", "ใหญ่", "ขนาด", "per deal", "each deal", "ดีลละ", "ต่อดีล",
+                    "average value", "avg value", "mean value", "typical value", "value of one", "value of each",
+                    "how much is one", "how much is each", "how much is a single", "ก้อนใหญ่", "ก้อน",
                     "per order", "each order", "ครั้งละ", "ต่อครั้ง", "ออเดอร์ละ")),
     # customers kept, and customers who buy again
     "retain": ("retention", ("keep", "kept", "retain", "retained", "retaining", "hold on to", "held on to", "รักษา",
@@ -488,11 +492,12 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "activity": ("rep_activity", ("busy", "ยุ่ง", "ขยัน")),
     # a figure in money, whichever it is: the other words say (kpi_engine.grammar._families)
     "money": (None, ("บาท", "กี่บาท", "baht", "how many baht", "money")),
-    "orders": (None, ("order", "orders", "ออเดอร์", "คำสั่งซื้อ", "basket", "สั่งซื้อ", "การสั่งซื้อ")),
+    "orders": (None, ("order", "orders", "ออเดอร์", "คำสั่งซื้อ", "basket", "สั่งซื้อ", "การสั่งซื้อ", "purchase order",
+                      "purchase orders", "ใบสั่งซื้อ", "ticket size", "สั่งของ")),
     "target": ("target_attainment", ("above or below quota", "above or below target", "above quota", "below quota",
                                      "above target", "below target", "over quota", "under quota", "on target",
                                      "on track", "hit target", "hit quota", "hitting quota",
-                                     "on pace", "off pace", "behind pace", "ahead of pace", "hit my number",
+                                     "on pace for", "behind pace for", "ahead of pace for", "hit my number",
                                      "hit our number", "make my number", "make our number", "hitting my number",
                                      "hit their target", "hit its target", "hit our target", "hit the target",
                                      "hit their quota", "hit our quota", "hit my target", "hit my quota",
