@@ -91,7 +91,7 @@ _PROPORTION_RE = recache.compile(r"(?:share|percent|percentage|proportion|fracti
                                  r"|percentage|proportion|fraction)|%|เปอร์เซ็น|สัดส่วน"
                                  # "out of the deals I closed, how many did I win"; not "out of the office"
                                  r"|\bout of (?:the |all |all the |my |our |those |these )?(?:\S+ )?(?:deals|leads|opps"
-                                 r"|opportunities)\b")
+                                 r"|opportunities)\b|\bhow often\b")
 # a count asked as a share of what it counts: (KPI read, topic beside it) -> the ratio KPI
 _SHARE_OF = {("deals_closed", "deals"): "win_rate", ("lead_volume", "qualified"): "lead_conversion"}
 _COUNT_WORD_RE = recache.compile(
@@ -921,30 +921,36 @@ _EITHER_WAY = frozenset(fold(w) for w in words.EITHER_WAY)
 _WILL_RE = recache.compile(r"\bwill (?:\S+ ){1,4}?(?:close|win|hit|make|reach|sell|land|finish|end|book|bring in|get)\b"
                            r"|\b(?:is|are|am) (?:\S+ ){1,3}?going to (?:close|win|hit|make|reach|sell|land|finish|end"
                            r"|book|bring in|get)\b")
+_PER_DAY_RE = recache.compile(r"\b(?:per|a|each) day\b|\bdivided by the days\b|วันละ|ต่อวัน")
 _WHOLE_COMPANY = frozenset(("company", "the company", "company wide", "company-wide", "whole", "overall", "all up"))
 _AGENT_BY = frozenset(("by", "per"))  # "deals closed by Nok and Bee": who closed them, not a split
 
 
-def _listed_values(t: _Text, toks: list[_Tok], k: int) -> tuple[str, int, set[str]] | None:
+_MEASURE_KINDS = frozenset(("type", "action"))
+_ASKED_BACK = frozenset(("loyal", "end_to_end"))  # words.TOPICS said to fit two KPIs
+_SPLIT_AFTER = frozenset(("split out", "broken out", "split", "separately", "each", "แยก", "แยกกัน"))
+
+
+def _listed_values(t: _Text, toks: list[_Tok], k: int, first: int | None = None) -> tuple[str, int, set[str]] | None:
     """After a word that splits, two or more values of one dimension and nothing else are that dimension
     listed out: a breakdown by it (which shows each), not a filter by two values.
     (dimension, index of the last value, the values)"""
     dims: set[str] | None = None
     values: list[_Tok] = []
-    j, last = k + 1, None
+    j, last = (k + 1 if first is None else first), None
     while j < len(toks):
         x = toks[j]
         if x.kind == "entity":
             dims = {e.dim for e in x.value} if dims is None else dims & {e.dim for e in x.value}  # type: ignore[union-attr]
             values.append(x)
             last = j
-        elif not (x.kind in ("filler", "vs") and t.s[x.start:x.end] in _LIST_JOINS) or last is None:
+        elif not (x.kind in ("filler", "vs", "unknown") and t.s[x.start:x.end] in _LIST_JOINS) or last is None:
             break
         j += 1
     if len(values) < 2 or not dims or len(dims) != 1 or last is None:
         return None
     dim = next(iter(dims))
-    if dim == "rep" and t.s[toks[k].start:toks[k].end] in _AGENT_BY:
+    if first is None and dim == "rep" and t.s[toks[k].start:toks[k].end] in _AGENT_BY:
         return None
     return dim, last, {e.value for x in values for e in x.value if e.dim == dim}  # type: ignore[union-attr]
 
@@ -1324,17 +1330,20 @@ _DEFINED = (
     (recache.compile(r"(?:to |and )?(?:win|close|sign) (?:a|the|my) deal,? (?:from|after|since) " + _DEAL_OPENED),
      "sales_cycle"),
     (recache.compile(r"(?:from|between) (?:" + _LEAD_START + ")" + _GAP + _WON), "time_to_close"),
-    (recache.compile(r"(?:ตั้งแต่|นับตั้งแต่|นับจาก|จาก) ?(?:เปิด|สร้าง|เริ่ม)(?:ดีล|โอกาสการขาย)? ?(?:จนถึง|จน|ถึง|ไปจน|กระทั่ง) ?"
-                     r"(?:ชนะ|ปิดได้|ปิดการขาย|ปิด)(?:ดีล)?(?:ได้)?"), "sales_cycle"),
-    (recache.compile(r"(?:ตั้งแต่|นับตั้งแต่|นับจาก|จาก) ?(?:วันที่ ?)?(?:ได้|มี)?ลีด(?:เข้ามา|เข้า|มา)? ?(?:จนถึง|จน|ถึง|ไปจน) ?"
-                     r"(?:ชนะ|ปิดได้|ปิดการขาย|ปิด)(?:ดีล)?(?:ได้)?"), "time_to_close"),
+    (recache.compile(r"(?:ตั้งแต่|นับตั้งแต่|นับจาก|จาก) ?(?:วันที่ ?)?(?:เปิด|สร้าง|เริ่ม)(?:ดีล|โอกาสการขาย)?(?: ?ในระบบ)? ?"
+                     r"(?:จนถึง|จน|ถึง|ไปจน|กระทั่ง) ?(?:วันที่ ?)?(?:ชนะ|ปิดชนะ|ปิดได้|ปิดการขาย|ปิดดีลได้|ปิด|ได้ดีล)(?:ดีล)?(?:ได้)?"),
+     "sales_cycle"),
+    (recache.compile(r"(?:ตั้งแต่|นับตั้งแต่|นับจาก|จาก) ?(?:วันที่ ?)?(?:ได้|มี)? ?(?:ลีด|lead)(?:เข้ามา|เข้า|มา)? ?"
+                     r"(?:จนถึง|จน|ถึง|ไปจน) ?(?:วันที่ ?)?(?:ชนะ|ปิดชนะ|ปิดได้|ปิดการขาย|ปิดดีลได้|ปิด|ได้ดีล)(?:ดีล)?(?:ได้)?"),
+     "time_to_close"),
     # "เปิดดีลจนปิดได้" (no ตั้งแต่), "(ลีด…) กว่าจะกลายเป็นดีลที่ชนะ": กว่าจะ is the wait until it happens
     (recache.compile(r"(?:เปิด|สร้าง)(?:ดีล|โอกาสการขาย) ?(?:จนถึง|จน|ไปจน|กระทั่ง) ?(?:ชนะ|ปิดได้|ปิดการขาย|ปิด)(?:ดีล)?(?:ได้)?"
                      + _NOT_COUNTED), "sales_cycle"),
     (recache.compile(r"กว่าจะ ?(?:กลาย|ปิด)?(?:มา)?เป็น ?ดีล ?(?:ที่)?(?:ชนะ|ปิดได้)" + _NOT_COUNTED), "time_to_close"),
     # the share of scores of 4 or 5 is CSAT's own definition (kpis.md)
     (recache.compile(r"(?:rat(?:ed|e|ing)|scor(?:ed|e|ing)|gave|give|giving|giv(?:es|ing)) (?:(?:us|our \S+) )?(?:a )?"
-                     r"(?:4|four) (?:or|and|to|-|/|or a) ?(?:5|five)(?: stars?)?|(?:4|four) (?:or|and|-|to) (?:5|five) stars?"),
+                     r"(?:4|four) (?:or|and|to|-|/|or a) ?(?:5|five)(?: stars?)?|(?:4|four) (?:or|and|-|to) (?:5|five) stars?"
+                     r"|(?:(?:rat|scor)ed (?:us )?)?(?:a )?(?:4|four) out of (?:5|five) or (?:better|higher|more|above)"),
      "csat"),
     (recache.compile(r"(?:ให้)?คะแนน ?(?:4|สี่) ?(?:หรือ|-|ถึง|กับ) ?(?:5|ห้า)|(?:ให้)?คะแนน ?(?:4|สี่) ?(?:ขึ้นไป|ขึ้น)"
                      r"|ให้ ?(?:4|สี่) ?(?:หรือ|-|ถึง|กับ) ?(?:5|ห้า) ?คะแนน"),
@@ -1388,8 +1397,8 @@ def _without_aside(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str
         if not any(any(ch.isalnum() for ch in t.s[x.start:x.end]) for x in rest):
             return None  # "asdf jkl;;": nothing after the mark
         own_period = any(x.kind == "period" for x in rest)
-        if any(t.s[x.start:x.end] in _NARROWING for x in aside):
-            return None  # "only new business: win rate": which rows the question counts
+        if any(t.s[x.start:x.end] in _NARROWING or (x.kind == "topic" and x.value in _ASKED_BACK) for x in aside):
+            return None  # "only new business: win rate": which rows the question counts; "start to finish, …"
         keeps = any(x.kind in _ASIDE_KEEPS and not (x.kind in ("period", "prevword", "future") and own_period)
                     for x in aside)
         if keeps and any(x.kind == "kpi" for x in aside):
@@ -1649,6 +1658,11 @@ class _Builder:
                 word = self.typed(tok)
                 if tok.value == "open" and self._about_stages() and not self._counted():
                     continue  # "ดีลค้างอยู่ในขั้นตอน qualification นานแค่ไหน": deals stuck in a stage
+                if tok.value == "open" and "pipeline_velocity" in self.cat and _PER_DAY_RE.search(self.t.s):
+                    # "open deals times win odds times deal size, divided by the days": the velocity's definition
+                    k = self.toks.index(tok)
+                    self.toks[k] = _Tok("kpi", "pipeline_velocity", tok.start, tok.end)
+                    continue
                 if tok.value == "change_rank" and (self._about_revenue() or self._grew_alone(tok)):
                     continue  # "whose revenue improved the most", "which team grew the most": revenue growth
                 en, th = _UNSUPPORTED_MESSAGES[str(tok.value)]
@@ -1704,6 +1718,24 @@ class _Builder:
         splits are a breakdown by their dimension. Said alone they still name the KPI they belong to, and the
         same value said elsewhere ("ยอดวิว … แยก view/click/share") is one of them, not a filter."""
         for k, tok in enumerate(self.toks):
+            if tok.kind == "entity" and (k == 0 or self.toks[k - 1].kind != "by"):
+                # "how many calls, emails and meetings does a rep log", "เปิดดู คลิก แชร์ กี่ครั้ง": the kinds of
+                # activity or content action listed, with no word that splits, are all of them counted together
+                found = _listed_values(self.t, self.toks, k - 1, first=k)
+                if found is not None and found[0] in _MEASURE_KINDS and len(found[2]) >= 3:  # two: which two?
+                    dim, last, _ = found
+                    after = self.toks[last + 1] if last + 1 < len(self.toks) else None
+                    if after is not None and self.t.s[after.start:after.end] in _SPLIT_AFTER:
+                        # "views, clicks and shares split out": listed to be shown each
+                        self.toks[k:last + 2] = [_Tok("breakdown", dim, tok.start, after.end)]
+                        return
+                    owners = [key for key, spec in self.cat.items() if dim in spec.breakdowns]
+                    filler = [replace(x, kind="filler", value=None) for x in self.toks[k:last + 1]]
+                    if len(owners) == 1 and not any(x.kind in ("kpi", "topic", "target") for x in self.toks):
+                        filler.insert(0, _Tok("kpi", owners[0], tok.start, tok.start))
+                    self.toks[k:last + 1] = filler
+                    self.reading.assumptions.append({"code": "aside", "text": self.t.typed(tok.start, self.toks[last].end)})
+                    return
             found = _listed_values(self.t, self.toks, k) if tok.kind == "by" else None
             if found is None:
                 continue
@@ -2044,7 +2076,8 @@ class _Builder:
                         self.t.s[x.start:x.end] in _ADDING for x in toks[:k - 1]):
                     continue  # "win rate and how many deals we closed": the deals counted are a KPI of their own
                 toks[k] = replace(tok, kind="topic", value=_TOPIC_WORDS[self.t.s[tok.start:tok.end]])
-        if any(tok.kind == "kpi" and tok.value in self.cat and tok.value != "revenue" for tok in toks):
+        if any(tok.kind == "kpi" and tok.value in self.cat and tok.value not in ("revenue", "deals_closed")
+               for tok in toks) and not any(tok.kind == "topic" and tok.value in ("revenue", "money") for tok in toks):
             for k, tok in enumerate(toks):  # "is win rate up or down vs last month": how it moved, not revenue's growth
                 if tok.kind == "topic" and tok.value == "growth" and self.t.s[tok.start:tok.end] in _EITHER_WAY:
                     toks[k] = replace(tok, kind="filler", value=None)
@@ -2066,7 +2099,7 @@ class _Builder:
             keys = [ratio]
         if ("revenue" in self.cat and (keys == ["deals_closed"] or (not keys and "deals" in families))
                 and {"money", "revenue"} & set(families) and set(families) <= {"money", "revenue", "deals"}
-                and not self._said(_COUNT_WORDS | _ADDING | {"กับ", "&", "+"})
+                and not self._said(_COUNT_WORDS | _ADDING) and not self._joins_another()
                 and not any(tok.kind == "kpi" and self.t.s[tok.start:tok.end].startswith(tuple(_COUNT_WORDS))
                             for tok in toks)):
             # the money won deals brought in is revenue ("how much money did the deals we won bring in",
@@ -2092,6 +2125,14 @@ class _Builder:
         if families:
             return self._from_topics(families, ents)
         return self._inferred(ents)
+
+    def _joins_another(self) -> bool:
+        """"ยอดขายกับจำนวนดีล", "revenue & deals": a joining word right before another KPI or topic word
+        ("ตกลงซื้อกับเรา", with us, joins nothing)."""
+        for k, tok in enumerate(self.toks[:-1]):
+            if self.t.s[tok.start:tok.end] in ("กับ", "&", "+") and self.toks[k + 1].kind in ("kpi", "topic"):
+                return True
+        return False
 
     def _said(self, phrases: frozenset[str]) -> bool:
         """Whether a word or phrase of `phrases` stands as one of the question's tokens."""
@@ -2175,6 +2216,8 @@ class _Builder:
                            f'"{_q(word)}": ยอดขายแยกเฉพาะลูกค้าบางกลุ่มแบบนี้ไม่ได้ ลองถาม "ยอดขายแยกตามกลุ่มลูกค้า" '
                            f'"มูลค่าเฉลี่ยต่อออเดอร์" หรือ "อัตราการซื้อซ้ำ"', word=word)
         pick = [k for k in dict.fromkeys(defaults) if k in fits]
+        if _ASKED_BACK & set(families) and len(fits) > 1:
+            pick = []  # "start to finish": from the deal's opening or the lead's? asked, not guessed
         if len(pick) == 1:
             return self.cat[pick[0]]
         if len(fits) == 1:

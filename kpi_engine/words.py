@@ -64,7 +64,11 @@ FILLER_EN = (
     # October", "spend divided by …"); not "they" (whose figure?) nor "became" (became what?)
     "get them", "before i get them", "before we get them", "before they get", "before getting", "before they're",
     "before they are", "divided by", "that bought", "who bought", "that purchased", "who purchased", "that ordered",
-    "who ordered", "among", "among the", "amongst",
+    "who ordered", "among", "among the", "amongst", "brought home", "bring home", "delivered", "were given",
+    "we were given", "how near", "match", "matched", "matches", "entered", "entered the funnel", "into the funnel",
+    "the funnel", "funnel", "before it moves to the next", "moves to the next stage", "moves to the next",
+    "everyone who", "how often", "signed with us", "have signed", "began", "when this quarter began",
+    "really", "bought something", "something", "fresh", "incoming", "all spending included", "everything included", "all in", "all-in",
     # someone new to the bot says so ("first week using this", "im new here"), or apologises first
     "first week using this", "first week using", "first day with the bot", "first day using this", "my first week",
     "my first day", "i'm new here", "im new here", "i'm new", "im new", "new here", "new to this",
@@ -139,6 +143,8 @@ WHO_ASKS = ("finance here", "finance team here", "finance asked me", "finance as
             "ฝ่ายบุคคล", "ฝ่ายบุคคลค่ะ", "ฝ่ายบุคคลครับ", "ทีมการตลาด", "ฝ่ายการตลาด", "ทีมการตลาดค่ะ", "ทีมดูแลลูกค้า",
             "ฝ่ายบริการลูกค้า", "ฝ่ายดูแลลูกค้า", "ฝ่าย cs", "เลขา", "เลขาคุณ", "เลขาท่าน", "ท่านซีอีโอ", "ซีอีโอ", "ผู้บริหาร",
             "ผู้บริหารฝ่ายขาย", "ท่านผู้อำนวยการ", "ผู้อำนวยการ", "ผอ.", "น้องฝึกงาน", "เด็กฝึกงาน", "ฝึกงาน", "ปิดบัญชี",
+            "นับให้หน่อยว่า", "นับให้หน่อย", "ที่ตั้งไว้", "ตั้งไว้", "ที่หัวหน้าให้มา", "หัวหน้าให้มา", "ที่ได้รับมา",
+            "เข้ามาใหม่", "ไหลเป็น", "ไหล", "ก่อนจะขยับไปขั้นต่อไป", "ขยับไปขั้นต่อไป", "ก่อนจะขยับ", "ขยับ", "ในระบบ", "โอเคกับ", "ดูจาก",
             "หนึ่งเจ้า", "หนึ่งคน", "คนหนึ่ง", "หนึ่งดีล", "ดีลหนึ่ง", "บ่ายนี้", "ประชุมบ่ายนี้", "สำหรับประชุม",
             "ท่านจะใช้ในประชุม", "เพื่อใช้ในประชุม")
 FILLER_TH = (
@@ -222,7 +228,7 @@ _MOVED = ("improved", "improve", "improves", "went up", "go up", "gone up", "goe
           "dropped", "drop", "fell", "fall", "went down", "go down", "slipped", "slid", "worsened", "decreased",
           "shrank", "changed", "moved", "got better", "got worse", "is down", "are down", "is up", "are up",
           "was down", "was up", "down", "up", "increased", "improved on", "grew on")
-EITHER_WAY = ("up or down", "grew or shrank", "โตขึ้นหรือลดลง", "เพิ่มขึ้นหรือลดลง", "ขึ้นหรือลง", "โตหรือหด", "โตหรือลด")
+EITHER_WAY = ("up or down", "go up or down", "gone up or down", "went up or down", "grew or shrank", "โตขึ้นหรือลดลง", "เพิ่มขึ้นหรือลดลง", "ขึ้นหรือลง", "โตหรือหด", "โตหรือลด")
 UNSUPPORTED = {
     # a ratio to qualified leads: cost per lead divides by every lead created
     "qualified_cost": ("cost per qualified lead", "cost per sql", "cost per qualified", "ต้นทุนต่อ qualified lead",
@@ -293,13 +299,14 @@ DIM_WORDS_EN: dict[str, tuple[str, ...]] = {
     "rep": ("rep", "reps", "salesperson", "salespeople", "sales person", "sales people", "sales rep",
             "sales reps", "seller", "sellers", "person", "people", "account exec", "account execs",
             "account executive", "account executives", "ae", "aes", "performer", "performers",
-            "salesman", "salesmen", "saleswoman", "individual", "individuals", "member", "members"),
+            "salesman", "salesmen", "saleswoman", "individual", "individuals", "member", "members", "head", "heads"),
     "team": ("team", "teams", "squad", "squads"),
     "region": ("region", "regions", "area", "areas", "territory", "territories"),
     "channel": ("channel", "channels", "source", "sources", "lead source", "lead sources"),
     "product": ("product", "products", "product line", "product lines", "sku", "skus"),
     "segment": ("segment", "segments", "seg", "segs", "customer segment", "customer segments"),
-    "stage": ("stage", "stages", "pipeline stage", "pipeline stages", "deal stage", "deal stages"),
+    "stage": ("stage", "stages", "pipeline stage", "pipeline stages", "deal stage", "deal stages", "step", "steps",
+              "pipeline step", "pipeline steps"),
     "type": ("type", "types", "activity type", "activity types"),
     "action": ("action", "actions"),
 }
@@ -399,7 +406,8 @@ YOY += tuple(f"{the}same {unit} {of} {the2}{prior} year" for the in ("", "the ")
              for unit in ("period", "time", "month", "quarter", "week") for of in ("of", "in")
              for the2 in ("", "the ") for prior in ("prior", "previous", "last"))
 YOY += tuple(f"{the}same stretch {of}{last}" for the in ("", "the ") for of in ("", "of ", "in ")
-             for last in ("last year", "the prior year", "the previous year", "prior year"))
+             for last in ("last year", "the prior year", "the previous year", "prior year", "last fiscal year",
+                          "the prior fiscal year", "the previous fiscal year"))
 YOY += tuple(f"the same {n} {unit} last year" for n in range(2, 13) for unit in ("days", "weeks", "months"))
 YOY = tuple(dict.fromkeys(YOY))
 YOY_AFTER_VS = ("last year", "previous year", "ปีที่แล้ว", "ปีก่อน", "ปีที่ผ่านมา", "ปีก่อนหน้า", "ลาสต์เยียร์")
@@ -435,11 +443,16 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                             "ขายได้", "ยอดรวม", "ยอดเงิน", "ยอดขายรวม", "เงิน", "ยอดปิด", "ขายดี", "ขายเก่ง",
                             "best selling", "best-selling", "top selling")),
     "deals": ("deals_closed", ("deal", "deals", "opportunity", "opportunities", "opps", "opp", "oppty",
-                               "close", "closed", "closes", "closing", "win", "won", "wins", "ดีล", "ปิด", "ปิดการขายได้",
+                               "close", "closed", "closes", "closing", "win", "won", "wins", "ดีล", "ปิด", "contract", "contracts",
+                               "signed contracts", "win business", "won business", "decided", "decided deals", "come out on top", "came out on top",
+                               "ตกลงซื้อ", "ลูกค้าตกลงซื้อ", "ทั้งได้ทั้งเสีย", "ได้ข้อสรุป", "ปิดการขายได้",
                                "ปิดได้", "ชนะ", "ได้ดีล", "โอกาสการขาย", "ดีลที่จบ", "ดีลที่จบไปแล้ว", "จบดีล")),
-    "pipeline": ("pipeline_velocity", ("pipeline", "pipe", "ไปป์ไลน์", "ไพพ์ไลน์", "ไปป์ไลน์")),
-    "leads": ("lead_volume", ("lead", "leads", "leds", "ลีด", "ลีดส์", "ลีดเข้า", "ลีดเข้ามา", "ตั้งแต่ลีด", "ตั้งแต่ได้ลีด", "หนึ่งลีด", "ลีดนึง", "mql", "mqls", "prospects", "prospect")),
-    "qualified": (None, ("qualified", "qualify", "qualification", "sql", "sqls", "sales-qualified", "sales qualified", "became qualified",
+    "pipeline": ("pipeline_velocity", ("pipeline", "pipe", "ท่อการขาย", "baht per day", "บาทต่อวัน", "วันละกี่บาท",
+                                       "คิดเป็นบาทต่อวัน", "ไปป์ไลน์", "ไพพ์ไลน์", "ไปป์ไลน์")),
+    "leads": ("lead_volume", ("lead", "leads", "leds", "ลีด", "ลีดส์", "ลีดเข้า", "ลีดเข้ามา", "enquiry", "enquiries", "inquiry", "inquiries",
+                               "new enquiries", "new enquiry", "รายชื่อผู้สนใจ", "ผู้สนใจ", "รายชื่อลูกค้าที่สนใจ",
+                               "ลูกค้าที่สนใจ", "ตั้งแต่ลีด", "ตั้งแต่ได้ลีด", "หนึ่งลีด", "ลีดนึง", "mql", "mqls", "prospects", "prospect")),
+    "qualified": (None, ("qualified", "qualify", "qualification", "sql", "sqls", "sales-qualified", "sales qualified", "became qualified", "being qualified",
                          "become qualified", "becomes qualified", "becoming qualified", "คัดกรอง", "ผ่านการคัดกรอง", "ควอลิฟาย", "ควอลิฟายด์")),
     # leads turned into qualified ones: "which channel converts leads best", "เปลี่ยนลีดเป็น qualified"
     "conversion": ("lead_conversion", ("convert", "converts", "converted", "converting", "คอนเวิร์ต", "คอนเวิร์ท",
@@ -453,51 +466,65 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                          "to land each new logo", "to land a new logo", "new logo", "new logos", "logo", "logos", "bought from us",
                          "buy from us", "ที่ซื้อกับเรา", "ซื้อกับเรา", "หาลูกค้าใหม่", "หาลูกค้าใหม่ได้", "for the first time",
                          "first time", "first-time", "first-time buyers", "first time buyers",
-                         "newly acquired customer", "newly acquired customers", "newly won customer",
+                         "newly acquired customer", "newly acquired customers", "newly won customer", "brand-new client",
+                         "brand-new clients", "brand new client", "brand new clients", "existing accounts",
+                         "existing customers", "existing clients", "คนที่ซื้อของเรา",
                          "newly won customers")),
     "costs": (None, ("cost", "costs", "spend", "spending", "spent", "expense", "expenses", "ต้นทุน",
                      "ค่าใช้จ่าย", "งบ", "ใช้จ่าย", "ใช้เงิน", "เสียเงิน", "ลงทุน", "ลงทุนไป", "ต้องลงทุน", "งบการตลาด", "sales and marketing spend",
                      "sales and marketing costs", "sales & marketing spend", "s&m spend", "marketing and sales spend",
+                     "cost us to win", "cost to win", "costs to win",
                      "marketing and sales costs", "marketing & sales spend", "จ่าย", "pay", "paying", "paid", "marketing cost",
                      "marketing costs", "marketing spend", "ad spend", "ค่าการตลาด", "ค่าโฆษณา", "marketing money",
                      "money spent", "money we spent")),
     # time to close a deal unless the rest says otherwise (a stage: time in stage; leads: to qualify)
-    "time": ("sales_cycle", ("time", "duration", "days", "days spent", "days deals spend", "deals spend", "time spent", "hours spent", "how long",
+    "time": ("sales_cycle", ("time", "duration", "average age", "age of", "gap between", "average gap", "days", "days spent", "days deals spend", "deals spend", "time spent", "hours spent", "how long",
                              "how many days", "how fast", "how quickly",
                              "fast", "quickly", "speed", "ระยะเวลา", "เวลา", "ใช้เวลา", "กี่วัน", "นานแค่ไหน", "นาน",
                              "เร็วแค่ไหน", "เร็ว")),
     "growth": ("revenue_growth", ("grow", "grew", "growing", "grown", "เติบโต", "โต", "โตขึ้น",
-                                  "เพิ่มขึ้น", *EITHER_WAY)),
+                                  "เพิ่มขึ้น", "percent change", "% change", "percentage change", *EITHER_WAY)),
     "forecast": (None, ("accurate", "forecasted", "forecasting", "predicted", "prediction", "แม่น", "แม่นยำ", "พลาดไปแค่ไหน",
                         "พลาด",
-                        "พยากรณ์", "คาดการณ์", "ตรงแค่ไหน", "how far off", "far off", "off by", "missed by", "คลาดเคลื่อน", "พลาดเป้าพยากรณ์")),
+                        "what we really closed", "what we actually closed", "what we actually sold", "what we really sold",
+                        "what actually got booked", "what actually closed", "what we actually booked",
+                        "พยากรณ์", "คาดการณ์", "ตรงแค่ไหน", "คาดไว้", "ที่คาดไว้", "ตรงกับยอดจริง", "how far off", "far off", "off by", "missed by", "คลาดเคลื่อน", "พลาดเป้าพยากรณ์")),
     # how happy customers are
-    "satisfaction": ("csat", ("happy", "happiest", "unhappy", "satisfied", "dissatisfied", "surveyed customers", "พอใจ", "แฮปปี้", "ตอบแบบสอบถาม",
+    "satisfaction": ("csat", ("happy", "happiest", "unhappy", "satisfied", "dissatisfied", "surveyed customers", "surveys", "survey answers", "คะแนนแบบสอบถาม", "พอใจ", "แฮปปี้", "ตอบแบบสอบถาม",
                                  "ที่ตอบแบบสอบถาม", "แบบสอบถาม")),
     # how big a deal or an order is: "how big are our deals on average", "ดีลนึงมูลค่าเท่าไหร่"
     "size": (None, ("big", "size", "sized", "large", "ใหญ่", "ขนาด", "per deal", "each deal", "ดีลละ", "ต่อดีล",
-                    "average value", "avg value", "mean value", "typical value", "value of one", "value of each",
+                    "average value", "avg value", "mean value", "typical value",
+                    "ticket size", "mean ticket size", "average ticket", "value of one", "value of each",
                     "how much is one", "how much is each", "how much is a single", "ก้อนใหญ่", "ก้อน",
                     "per order", "each order", "ครั้งละ", "ต่อครั้ง", "ออเดอร์ละ")),
     # customers kept, and customers who buy again
     "retain": ("retention", ("keep", "kept", "retain", "retained", "retaining", "hold on to", "held on to", "รักษา",
-                             "ยังอยู่กับเรา", "อยู่กับเรา", "stick around", "stuck around", "stick with us",
+                             "ยังอยู่กับเรา", "อยู่กับเรา", "still active", "stayed active", "remained active",
+                             "still with us", "เก็บลูกค้าเดิมไว้", "เก็บลูกค้าไว้", "เก็บลูกค้า", "stick around", "stuck around", "stick with us",
                              "stayed with us", "stay with us")),
     "repeat": ("repeat_rate", ("came back", "come back", "coming back", "comes back", "buy again", "bought again",
                                "returning", "returning customer", "returning buyers", "returning buyer",
                                "another purchase", "ซื้ออีก", "เคยซื้อกับเรามาก่อน", "เคยซื้อกับเรา", "ขาประจำ", "ลูกค้าขาประจำ", "bought from us before", "bought before", "had bought from us before", "had bought before",
                                "had bought", "purchased before", "bought from us again", "ordered before",
                                "เคยซื้อ", "เคยซื้อแล้ว", "เคยซื้อมาก่อน")),
+    # said of customers, two KPIs fit and the bot asks which: kept (retention) or buying again (repeat rate)
+    "loyal": (None, ("loyal", "loyalty", "ภักดี", "ความภักดี")),
+    # said of the time to win, two KPIs fit: from the deal's opening (sales cycle) or the lead's (time to close)
+    "end_to_end": (None, ("start to finish", "from start to finish", "end to end", "end-to-end")),
     # how much the reps do
-    "activity": ("rep_activity", ("busy", "ยุ่ง", "ขยัน")),
+    "activity": ("rep_activity", ("busy", "ยุ่ง", "ขยัน", "touches", "customer touches", "touchpoints", "outreach",
+                                  "ติดต่อลูกค้า")),
     # a figure in money, whichever it is: the other words say (kpi_engine.grammar._families)
     "money": (None, ("บาท", "กี่บาท", "baht", "how many baht", "money")),
     "orders": (None, ("order", "orders", "ออเดอร์", "คำสั่งซื้อ", "basket", "สั่งซื้อ", "การสั่งซื้อ", "purchase order",
-                      "purchase orders", "ใบสั่งซื้อ", "ticket size", "สั่งของ")),
+                      "purchase orders", "ใบสั่งซื้อ", "สั่งของ")),
     "target": ("target_attainment", ("above or below quota", "above or below target", "above quota", "below quota",
                                      "above target", "below target", "over quota", "under quota", "on target",
                                      "on track", "hit target", "hit quota", "hitting quota",
                                      "on pace for", "behind pace for", "ahead of pace for", "hit my number",
+                                     "assigned number", "assigned target", "assigned quota", "their assigned number",
+                                     "the number we were given", "sales number we were given",
                                      "hit our number", "make my number", "make our number", "hitting my number",
                                      "hit their target", "hit its target", "hit our target", "hit the target",
                                      "hit their quota", "hit our quota", "hit my target", "hit my quota",
@@ -513,22 +540,22 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "avg_deal_size": ("deals", "revenue", "size"),
     "deals_closed": ("deals",),
     "win_rate": ("deals",),
-    "sales_cycle": ("deals", "time"),
+    "sales_cycle": ("deals", "time", "end_to_end"),
     "lead_conversion": ("leads", "qualified", "conversion"),
     "pipeline_velocity": ("pipeline", "time"),
     "lead_to_qualified_time": ("leads", "qualified", "time"),
     "revenue_per_rep": ("revenue",),
     "rep_activity": ("activity",),
     "cac": ("customers", "costs"),
-    "retention": ("customers", "retain"),
+    "retention": ("customers", "retain", "loyal"),
     "aov": ("orders", "revenue", "customers", "size"),
     "forecast_accuracy": ("forecast", "revenue"),
     "lead_volume": ("leads",),
     "cost_per_lead": ("leads", "costs"),
     "stage_duration": ("deals", "time"),
     "csat": ("customers", "satisfaction"),
-    "repeat_rate": ("customers", "orders", "repeat"),
-    "time_to_close": ("deals", "leads", "time"),
+    "repeat_rate": ("customers", "orders", "repeat", "loyal"),
+    "time_to_close": ("deals", "leads", "time", "end_to_end"),
     "training_effectiveness": (),
     "content_engagement": (),
 }

@@ -1605,3 +1605,47 @@ def test_a_listed_value_said_before_is_one_of_them_not_a_filter():
 def test_what_the_review_found_is_refused(text):
     with pytest.raises(QueryError):
         parse(text)
+
+
+@pytest.mark.parametrize("text, kpi", [
+    ("how much money did the deals we won bring in", "revenue"),
+    ("how much money does a deal bring in on average", "avg_deal_size"),
+    ("ดีลที่ลูกค้าตกลงซื้อกับเรา รวมแล้วเป็นเงินกี่บาท", "revenue"),
+    ("average value of one won deal, first half of the year", "avg_deal_size"),
+    ("on average, how much is one purchase order worth", "aov"),
+    ("all the marketing and sales spend last quarter, divided by the customers who bought from us for the first time",
+     "cac"),
+    ("from the moment a lead first shows up to the day its deal is won, how many days on average", "time_to_close"),
+    ("enterprise team: open deals times win odds times average won deal, divided by the days a deal takes", None),
+    ("how many calls, emails and meetings does one salesperson log on average", "rep_activity"),
+    ("how near was the number we predicted for Q3 to what we really closed", "forecast_accuracy"),
+    ("นับจากวันที่ได้ lead จนถึงวันที่ปิดดีลได้ ใช้เวลากี่วัน แยกตามทีม เดือนที่แล้ว", "time_to_close"),
+    ("ดีลตั้งแต่เปิดในระบบจนปิดชนะ ใช้เวลาเฉลี่ยกี่วัน แยกตามภาค ไตรมาสนี้", "sales_cycle"),
+    ("share of customers who rated us 4 out of 5 or better", "csat"),
+    ("percentage of surveys that scored us 4 out of 5 or better", "csat"),
+])
+def test_kpis_described_and_never_named(text, kpi):
+    if kpi is None:  # an unknown word in it: refused, never read as another KPI
+        with pytest.raises(QueryError):
+            parse(text)
+        return
+    assert parse(text).kpi == kpi, text
+
+
+def test_every_kind_listed_is_all_of_them_and_split_out_is_each():
+    q = parse("how many calls, emails and meetings does one salesperson log on average")
+    assert (q.kpi, dict(q.filters), q.breakdown) == ("rep_activity", {}, None)
+    q = parse("how are we using our content — views, clicks and shares split out, this quarter")
+    assert (q.kpi, q.breakdown) == ("content_engagement", "action")
+    with pytest.raises(QueryError, match="One value per filter"):
+        parse("content views and shares this month")  # two of three: which two?
+
+
+@pytest.mark.parametrize("text, choices", [
+    ("how loyal are our customers, as a percentage", {"Customer retention rate", "Repeat business rate"}),
+    ("start to finish, how many days does it take us to win business", {"Sales cycle length", "Time to close"}),
+])
+def test_a_description_two_kpis_fit_is_asked_back(text, choices):
+    with pytest.raises(QueryError) as e:
+        parse(text)
+    assert choices <= {c[0] for c in e.value.choices}
