@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from config.access_models import AccessConfig, UserPrefs
 from config.errors import ConfigError as ConfigError
-from config.schedule_models import AlertsConfig, DigestConfig, SchedulerConfig
+from config.schedule_models import AlertsConfig, DigestConfig, SchedulerConfig, check_channel
 from config.sync_models import SourceConfig, SyncConfig, check_unique
 from config.toml_file import read_toml
 
@@ -34,6 +34,8 @@ class SlackConfig(_Strict):
     admin_channel: str = "kpibot-admin"
     # breakdowns as a Block Kit table block (Slack's clients render it); false: an aligned code block
     table_blocks: bool = True
+
+    _channels = field_validator("digest_channel", "alerts_channel", "admin_channel")(check_channel)
 
 
 class BotConfig(_Strict):
@@ -85,6 +87,15 @@ class AppConfig(_Strict):
         check_unique(v)
         return v
 
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        # an empty code printed amounts bare and told the importer the store's currency is ""
+        if not v.strip():
+            raise ValueError("is empty: give the ISO code amounts are in (e.g. THB, USD), or leave the key out "
+                             "for THB")
+        return v
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, v: str) -> str:
@@ -112,6 +123,8 @@ def load_config(path: Path | str | None = None) -> AppConfig:
 
 def _message(error) -> str:  # noqa: ANN001 - a pydantic ErrorDetails
     loc = error["loc"]
+    if error["type"] == "value_error" and "error" in error.get("ctx", {}):
+        return str(error["ctx"]["error"])  # our own sentence, without pydantic's "Value error, " before it
     if error["type"] != "extra_forbidden" or len(loc) != 1:
         return error["msg"]
     close = get_close_matches(str(loc[0]), AppConfig.model_fields, n=1)

@@ -35,6 +35,15 @@ def _check_id(v: str) -> str:
     return v
 
 
+def check_channel(v: str | None) -> str | None:
+    # "" is what a template leaves; it would post to "#" (or, where a fallback follows, hide that the
+    # line was meant to say something)
+    if v is not None and not v.strip():
+        raise ValueError("is empty: name a Slack channel (e.g. \"leadership\") or its id, or leave the key out "
+                         "for the default")
+    return v
+
+
 class SchedulerConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -76,6 +85,7 @@ class DigestConfig(BaseModel):
 
     _id = field_validator("id")(_check_id)
     _cron = field_validator("cron")(_check_cron)
+    _channel = field_validator("channel")(check_channel)
 
     @model_validator(mode="after")
     def _known(self) -> DigestConfig:
@@ -186,6 +196,7 @@ class AlertRule(BaseModel):
     enabled: bool = True
 
     _id = field_validator("id")(_check_id)
+    _channel = field_validator("channel")(check_channel)
 
     @field_validator("mention")
     @classmethod
@@ -239,6 +250,7 @@ class AlertsConfig(BaseModel):
     rules: list[AlertRule] = Field(default_factory=_default_rules)
 
     _cron = field_validator("cron")(_check_cron)
+    _channel = field_validator("channel")(check_channel)
 
     @model_validator(mode="after")
     def _unique(self) -> AlertsConfig:

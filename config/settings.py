@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.errors import SettingsError as SettingsError
@@ -28,6 +28,13 @@ class Settings(BaseSettings):
     slack_api_base_url: str = "https://slack.com/api/"
     host: str = "127.0.0.1"  # 0.0.0.0 in a container or behind a proxy on another machine
     port: int = Field(3000, ge=0, le=65535)  # 0: any free port
+
+    @field_validator("kpibot_config", "slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, v):
+        # `KPIBOT_CONFIG=` is how a .env template leaves a setting out; read as it is, "" would be the
+        # working folder (a config "file" that is a folder) or a token Slack can only refuse
+        return None if isinstance(v, str) and not v.strip() else v
 
     @property
     def has_slack_credentials(self) -> bool:

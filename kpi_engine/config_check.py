@@ -5,6 +5,7 @@ the loader here adds this check, so a typo in a digest, an alert rule or a sync 
 
 from __future__ import annotations
 
+from difflib import get_close_matches
 from functools import lru_cache
 from pathlib import Path
 
@@ -61,7 +62,37 @@ def problems(cfg: AppConfig) -> list[tuple[str, str]]:
                 out.append((f"sources.{i}.queries", f"source {src.name}: queries.{unknown[0]} is not a canonical "
                                                      f"table ({', '.join(TABLES)}); name each query after the "
                                                      f"table it fills, or give a mapping"))
+        if src.mapping is not None:
+            wrong = _unknown_mapping(src.mapping)
+            if wrong:
+                out.append((f"sources.{i}.mapping", f"source {src.name}: {wrong}"))
     return out
+
+
+def _unknown_mapping(name: str) -> str | None:
+    """Why a source's mapping names nothing, for a name that cannot be a file of the working folder.
+
+    A path is resolved from the working folder when the sync runs, and every command checks this
+    config wherever it is started: only a bare name (no folder, no suffix), which must be a shipped
+    mapping, and an absolute path are judged here; a relative path is left to the sync, which names it."""
+    if not name.strip():
+        return "mapping is empty: give a mapping file's path or a shipped mapping's name, or leave the key out"
+    p = Path(name)
+    bare = p.name == name and not p.suffix
+    if not (bare or p.is_absolute()) or p.exists():
+        return None
+    # imported only here: the mapping module loads the table models (~100 ms of every `kpibot ask`)
+    from kpi_engine.mapping import MAPPINGS_DIR, SHORTHANDS
+
+    shipped = sorted({*SHORTHANDS, *(f.stem for f in MAPPINGS_DIR.glob("*.toml"))})
+    if not bare:
+        return f"mapping file {name} not found"
+    if name in shipped:
+        return None
+    close = get_close_matches(name, shipped, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return (f"mapping {name!r} is not a shipped mapping{hint}; give a mapping file's path or one of "
+            f"{', '.join(shipped)}")
 
 
 def checked(cfg: AppConfig, source: Path | str = "config") -> AppConfig:

@@ -92,6 +92,9 @@ DAY = 86_400
 WINDOW = 365 * DAY  # retention.window_days default (kpis.md)
 SCALES = {"small": 2_000, "medium": 100_000, "large": 1_000_000}
 MIN_OPPORTUNITIES = 500
+# Ten times "large": ~30 GB of SQLite and all of it built in memory first; a number past this is a typo
+# (zeros too many), and would fail as a MemoryError (or the OOM killer) minutes in
+MAX_OPPORTUNITIES = 10_000_000
 CHUNK = 200_000
 HISTORY_MONTHS = 24
 PAD_DAYS = 60  # calendar days after the anchor, for closes that land past it
@@ -260,7 +263,7 @@ def generate(engine: Engine, *, seed: int = 7, scale: float | str = "small", anc
     """Fill the store with the demo company; see the module docstring for what is planted.
 
     scale: "small" (~2k opportunities), "medium" (100k), "large" (1M), or a number of
-    opportunities; leads are 3x and activities 10x that, other tables in proportion.
+    opportunities (500 to 10M); leads are 3x and activities 10x that, other tables in proportion.
     progress(table, rows_written, rows_expected) is called after every chunk written.
     Refuses a store that holds any canonical row unless replace=True, which clears them first.
     The write-time rollups are built for `tz` and the retention window of the engine's config.
@@ -306,7 +309,9 @@ def _remember(engine: Engine, anchor: date, zone: ZoneInfo, tz: str) -> None:
 
 
 def opportunity_count(scale: float | str) -> int:
-    """A scale name or number -> the number of opportunities to generate."""
+    """A scale name or number (MIN_OPPORTUNITIES to MAX_OPPORTUNITIES) -> the number of opportunities
+    to generate."""
+    given = scale  # messages quote what was typed ("1e15"), not the float it reads as
     if isinstance(scale, str):
         key = scale.strip().lower()
         if key in SCALES:
@@ -314,12 +319,15 @@ def opportunity_count(scale: float | str) -> int:
         try:
             scale = float(key)
         except ValueError:
-            raise DemoError(f"scale {scale!r}: use small, medium, large or a number of opportunities") from None
+            raise DemoError(f"scale {given!r}: use small, medium, large or a number of opportunities") from None
     if isinstance(scale, bool) or not isinstance(scale, int | float) or not math.isfinite(scale):
-        raise DemoError(f"scale {scale!r}: use small, medium, large or a number of opportunities")
+        raise DemoError(f"scale {given!r}: use small, medium, large or a number of opportunities")
+    if scale > MAX_OPPORTUNITIES:
+        raise DemoError(f"scale {given!r}: at most {MAX_OPPORTUNITIES:,} opportunities (large is "
+                        f"{SCALES['large']:,}); the whole company is built in memory before it is written")
     n = int(round(scale))
     if n < MIN_OPPORTUNITIES:
-        raise DemoError(f"scale {scale!r}: at least {MIN_OPPORTUNITIES} opportunities are needed for the "
+        raise DemoError(f"scale {given!r}: at least {MIN_OPPORTUNITIES} opportunities are needed for the "
                         f"weekly and quarterly patterns to mean anything")
     return n
 

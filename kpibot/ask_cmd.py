@@ -9,8 +9,17 @@ from kpibot.guard import UserError, out
 from kpibot.termsafe import dumps_json
 
 
+def check_as_of(text: str | None) -> None:
+    """Refuse `--as-of ""`: the engine reads no date as now, and a script's unset variable
+    (`--as-of "$DAY"`) would silently answer, or send, today's numbers for another day's."""
+    if text is not None and not text:
+        raise UserError('--as-of "" is empty: give an ISO date or timestamp (e.g. 2026-05-04), or leave the '
+                        'option out for now')
+
+
 def ask(eng: Any, text: list[str], as_of: str | None, as_json: bool, explain: bool, user: str | None) -> None:
     """Answer `text` with the engine `eng` (its config's timezone reads --as-of)."""
+    check_as_of(as_of)
     from kpi_engine.query import HelpRequest, QueryError
     from kpi_engine.reading import for_user, reading_json, reading_line
 

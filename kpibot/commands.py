@@ -50,8 +50,18 @@ def _engine():
 
 def _as_of(text: str | None):
     from kpi_engine.periods import parse_as_of
+    from kpibot.ask_cmd import check_as_of
 
+    check_as_of(text)
     return parse_as_of(text, get_config().tz)
+
+
+def _require_token(what: str) -> None:
+    """Refuse a run that would queue messages (and move alert states) with nothing to send them:
+    the outbox keeps them, and a later `kpibot run` would post them days late."""
+    if get_settings().slack_bot_token is None:
+        raise UserError(f"SLACK_BOT_TOKEN is not set (environment or .env): {what}, so nothing was done; set it, "
+                        f"or use --dry-run to see the result without sending")
 
 
 @app.command("ask")
@@ -100,7 +110,9 @@ def import_cmd(
 @guarded
 def demo_cmd(
     seed: Annotated[int, typer.Option("--seed")] = 7,
-    scale: Annotated[str, typer.Option("--scale", help="small, medium, large, or a number of opportunities")] = "small",
+    scale: Annotated[str, typer.Option("--scale", help="small (2,000 opportunities), medium (100,000), large "
+                                                       "(1,000,000), or a number of opportunities from 500 to "
+                                                       "10,000,000")] = "small",
     replace: Annotated[bool, typer.Option("--replace", help="Clear the store's data first")] = False,
 ):
     """Fill the store with the generated demo company."""
@@ -108,11 +120,10 @@ def demo_cmd(
     from kpi_engine.db import open_store, require_writable
 
     try:
-        scale_v: float | str = float(scale)
-    except ValueError:
-        if scale not in ("small", "medium", "large"):
-            raise UserError(f"--scale {scale!r}: use small, medium, large or a number of opportunities") from None
-        scale_v = scale
+        # checked before the store is opened: a scale too large fails at once, not as a MemoryError
+        n_opps = demo.opportunity_count(scale)
+    except demo.DemoError as exc:
+        raise UserError(f"--{exc}") from None
     cfg = get_config()
     from kpi_engine.periods import now
 
@@ -120,7 +131,7 @@ def demo_cmd(
     store = open_store(get_settings().database_url)
     require_writable(store, "write the demo company into it")
     with err.status("generating the demo company…"):
-        summary = demo.generate(store, seed=seed, scale=scale_v, anchor=anchor,
+        summary = demo.generate(store, seed=seed, scale=n_opps, anchor=anchor,
                                 tz=cfg.timezone, replace=replace)
     counts = ", ".join(f"{k} {v:,}" for k, v in summary.counts.items())
     out.print(f"Demo company written (anchor {summary.anchor}): {counts}", markup=False)
@@ -267,12 +278,15 @@ def digest_cmd(
     from kpi_engine.engine import KpiEngine
     from schedules.cli import digest
 
+    at = _as_of(as_of)
+    if not dry_run:
+        _require_token("a digest cannot be sent without it")
     store = open_store(get_settings().database_url)
     if not dry_run:
         require_writable(store, "send a digest (deliveries are recorded in it)")
     _quiet_retries()
     result = digest(KpiEngine(store, get_config()), store, get_config(), _slack_client_factory(),
-                    channel=channel, as_of=_as_of(as_of), dry_run=dry_run, timeout=wait)
+                    channel=channel, as_of=at, dry_run=dry_run, timeout=wait)
     _print_schedule_result(result, as_json)
     _exit_for_deliveries(result, failed=any(d.get("status") == "failed" for d in result.get("digests", [])))
 
@@ -291,12 +305,15 @@ def alerts_cmd(
     from kpi_engine.engine import KpiEngine
     from schedules.cli import alerts
 
+    at = _as_of(as_of)
+    if not dry_run:
+        _require_token("alerts that fire could not be sent")
     store = open_store(get_settings().database_url)
     if not dry_run:
         require_writable(store, "evaluate alerts (their states are kept in it)")
     _quiet_retries()
     result = alerts(KpiEngine(store, get_config()), store, get_config(), _slack_client_factory(),
-                    as_of=_as_of(as_of), dry_run=dry_run, timeout=wait)
+                    as_of=at, dry_run=dry_run, timeout=wait)
     _print_schedule_result(result, as_json)
     _exit_for_deliveries(result, failed="failed" in (result.get("delivery") or {}).values())
 

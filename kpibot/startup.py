@@ -6,7 +6,7 @@ before it answers. So:
 
 - `store_settings()` reads DATABASE_URL and KPIBOT_CONFIG from the environment the way
   `config.settings.get_settings()` does, and hands over to it wherever doing the same by hand
-  would not be certain (a .env file, a name set in two cases, an empty value, a PORT pydantic
+  would not be certain (a .env file, a name set in two cases, a blank value, a PORT pydantic
   might refuse): a mistake there is still reported by pydantic, word for word.
 - `quick_config()` validates a config file with the pydantic models once, and keeps the result
   in the user's cache folder keyed by the file's bytes and by the code that validates it (stat
@@ -68,7 +68,7 @@ def store_settings() -> Any:
     for k, v in os.environ.items():
         low = k.lower()
         if low in _SETTINGS:
-            if low in found or v == "":  # which one wins, or what "" means, is pydantic-settings' to say
+            if low in found or not v.strip():  # which one wins, or what a blank means, is Settings' to say
                 return _full_settings()
             found[low] = v
     port = found.get("port")

@@ -55,6 +55,9 @@ ALERT_EVENT = "kpibot_alert"
 _CONTENT_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text", "invalid_arguments",
                    "invalid_metadata_format", "invalid_metadata_schema", "metadata_too_large", "too_many_attachments",
                    "cant_update_message", "edit_window_closed", "message_not_found", "invalid_ts_latest"}
+# Errors that say the token itself is refused: the fix is the setting (never the token's value, which
+# no message shows). Every other call with it fails the same way, so a pass stops at the first.
+_TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
 # Errors Slack answers when it may or may not have done the work.
 _UNCERTAIN_ERRORS = {"internal_error", "fatal_error", "request_timeout", "service_unavailable"}
 # How long an error an operator can fix (invite the bot, fix the token) is retried before giving up.
@@ -216,6 +219,8 @@ class Sender:
         self.runner = runner_id()
         self._paused_until = 0.0
         self._channel_ids: dict[str, str] = {}
+        # Slack's error code once it refused the token: this process cannot deliver anything more
+        self.token_refused: str | None = None
 
     # ------------------------------------------------------------------ passes
 
@@ -254,7 +259,8 @@ class Sender:
             # checks for late copies come due minutes later: nothing to wait for
             waiting = [r for r in rows if r.state in ("pending", "sending") and r.kind != VERIFY]
             now = self.clock()
-            if not waiting or now >= deadline:
+            # a refused token is refused again on every retry; a fixed one needs a new process
+            if not waiting or now >= deadline or self.token_refused:
                 return out
             if step.sent or step.found:
                 continue  # progress: what waited for those may go now
@@ -413,6 +419,10 @@ class Sender:
                 raise _Retry(f"Slack answered {status} {code}", uncertain=True) from e
             if code in _CONTENT_ERRORS:
                 raise _Fail(f"Slack refused it: {code}") from e
+            if code in _TOKEN_ERRORS:
+                self.token_refused = code
+                raise _Retry(f"Slack refused the bot token ({code}): set SLACK_BOT_TOKEN to the app's Bot User "
+                             f"OAuth Token (xoxb-…)", operator=True, pause=True) from e
             raise _Retry(f"Slack refused it: {code} (retried in case an operator fixes it)", operator=True) from e
         except OSError as e:  # timeouts, refused or reset connections, URLError: all OSError
             raise _Retry(f"no answer from Slack ({type(e).__name__}: {e})", uncertain=True) from e
