@@ -19,8 +19,12 @@ import csv
 import difflib
 import io
 import math
+import os
 import re
+import stat
 import time
+import zipfile
+from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -60,13 +64,31 @@ DATE_HELP = "is not a date (use ISO 8601, e.g. 2026-05-04)"
 DATE_RANGE_HELP = f"is outside the years {periods.YEARS[0]}–{periods.YEARS[1]} kpibot reads"
 BE_OFFSET = 543  # a Buddhist-era year is the Common-Era year + 543: Thai exports often write 2569 for 2026
 NUMBER_HELP = "is not a number (use a plain decimal, e.g. 1234.5)"
+# No amount of a sales business comes near 10^15, and below it no sum of rows can overflow a float:
+# a value beyond it is a typo or another column's digits, and would make totals read "inf"
+MAX_NUMBER = 1e15
+NUMBER_RANGE_HELP = (f"is beyond ±{MAX_NUMBER:,.0f} (10^15), the largest number kpibot reads: a typo, or "
+                     f"digits of another column (a phone number, an id)?")
+
+# Zero-width characters come along when an id is pasted from a chat or a web page; invisible, so
+# never meant as part of a value, and a second record if kept
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+_BLANKS = frozenset(ch for ch in map(chr, range(0x3001)) if ch.isspace()) | frozenset(INVISIBLE)
+_BLANK_TEXT = "".join(sorted(_BLANKS))
+_DROP_INVISIBLE = str.maketrans("", "", INVISIBLE)
+
+SLACK_ID_FORM = ("(U or W then capital letters and digits, e.g. U04ABC123; in Slack: the person's profile > ⋮ > "
+                 "Copy member ID)")
+# Slack's own ids are capitals and digits; the underscore is let through for the ids made up in tests
+# and emulators (U_ME): what this catches is what people type instead, a @name, an e-mail, a mention
+_SLACK_ID = re.compile(r"[UW][A-Z0-9_]+")
 
 # Column kinds per table; a trailing * marks a required value. A model column not
 # listed here (an optional one added beyond data.md) is read as optional text.
 # rep / account are strings that are checked (with a warning only) against known ids.
 KINDS: dict[str, dict[str, str]] = {
     "reps": {"rep_id": "str*", "name": "str", "team": "str", "region": "str", "email": "str",
-             "slack_user_id": "str", "role": "str", "hired_on": "ts", "left_on": "ts", "name_th": "str",
+             "slack_user_id": "slack_id", "role": "str", "hired_on": "ts", "left_on": "ts", "name_th": "str",
              "nickname": "str"},
     "accounts": {"account_id": "str*", "name": "str", "segment": "str", "region": "str", "churned_at": "ts"},
     "leads": {"lead_id": "str*", "created_at": "ts*", "channel": "str*", "campaign": "str",
@@ -135,7 +157,7 @@ class TableCounts:
 
 @dataclass
 class FileLines:
-    """Where every physical line of one source file went: lines = header + rows + blank + inside.
+    """Where every physical line of one source file went: lines = header + rows + blank + inside + repeated.
     When the file could not be split into records, `unread` lines after the break were not read."""
 
     lines: int = 0
@@ -144,6 +166,7 @@ class FileLines:
     blank: int = 0  # blank lines and ",,,," rows
     inside: int = 0  # the extra lines of rows whose quoted values hold line breaks
     multiline: int = 0  # rows spanning more than one line
+    repeated: int = 0  # lines repeating the header (files joined into one), skipped
     unread: int = 0
     stopped_at: int | None = None
 
@@ -155,6 +178,8 @@ class FileLines:
         if self.inside:
             parts.append(f"{self.inside:,} more inside the quoted values of {self.multiline:,} multi-line "
                          f"row{'s' if self.multiline != 1 else ''}")
+        if self.repeated:
+            parts.append(f"{self.repeated:,} repeating the header")
         if self.unread:
             parts.append(f"{self.unread:,} from line {self.stopped_at:,} on not read (see the error)")
         return f"{file}: {self.lines:,} line{'s' if self.lines != 1 else ''}: {', '.join(parts)}"
@@ -347,9 +372,25 @@ def _number(s: str) -> float:
         v = float(s)
     except ValueError:
         raise _Bad(NUMBER_HELP) from None
-    if not math.isfinite(v):
-        raise _Bad(NUMBER_HELP)
+    if not -MAX_NUMBER < v < MAX_NUMBER:  # also false for nan
+        raise _Bad(NUMBER_HELP if not math.isfinite(v) else NUMBER_RANGE_HELP)
     return v
+
+
+def _slack_member_id(s: str) -> str:
+    if _SLACK_ID.fullmatch(s):
+        return s
+    if s.startswith("<@") and s.endswith(">"):
+        inner = s[2:-1].split("|")[0]
+        if _SLACK_ID.fullmatch(inner):
+            raise _Bad(f"is a Slack mention, not a member id: write {inner} alone")
+    if _SLACK_ID.fullmatch(s.upper()) and any(ch.isdigit() for ch in s):
+        raise _Bad(f"is not a Slack member id: member ids are in capitals ({s.upper()})")
+    if s.startswith("@"):
+        raise _Bad(f"is a Slack name, not a member id {SLACK_ID_FORM}")
+    if "@" in s:
+        raise _Bad(f"is an e-mail address, not a Slack member id {SLACK_ID_FORM}")
+    raise _Bad(f"is not a Slack member id {SLACK_ID_FORM}")
 
 
 def _enum(allowed: tuple[str, ...]):
@@ -367,7 +408,12 @@ def _enum(allowed: tuple[str, ...]):
 
 def _one_to_five(whole: bool):
     def conv(s: str):
-        v = _number(s)
+        try:
+            v = _number(s)
+        except _Bad as b:
+            if b.reason is NUMBER_RANGE_HELP:
+                raise _Bad("is outside 1–5") from None
+            raise
         if whole and v != int(v):
             raise _Bad("is not a whole number from 1 to 5")
         if not 1 <= v <= 5:
@@ -408,6 +454,8 @@ class _Converters:
             return self.period_key
         if kind == "metric":
             return self.metric
+        if kind == "slack_id":
+            return _slack_member_id
         raise AssertionError(kind)
 
     def currency(self, s: str) -> str:
@@ -463,7 +511,7 @@ _INVALID = object()  # a value that failed conversion: later rules must not repo
 def _check_opportunity(pos):
     st, cr, cl, am = pos["status"], pos["created_at"], pos["closed_at"], pos["amount"]
 
-    def check(out):
+    def check(out, line):
         """(column, reason, quote the value?, column whose value the reason quotes in brackets)"""
         status, closed = out[st], out[cl]
         if status is _INVALID or closed is _INVALID:
@@ -482,6 +530,24 @@ def _check_opportunity(pos):
         if closed is not None and created is not _INVALID and closed < created:
             issues.append(("closed_at", "is before created_at", True, "created_at"))
         return issues
+
+    return check
+
+
+def _check_rep(pos, linked: dict[str, tuple[int, str]]):
+    """A Slack user linked to two reps of one file: their "my …" questions would read only one of them.
+    `linked` (slack_user_id -> first line, rep_id) is left filled for the check against stored reps."""
+    rid, sid = pos["rep_id"], pos["slack_user_id"]
+
+    def check(out, line):
+        slack, rep = out[sid], out[rid]
+        if slack is None or slack is _INVALID or rep is _INVALID:
+            return ()
+        first = linked.setdefault(slack, (line, rep))
+        if first[0] == line or first[1] == rep:  # the same rep twice is reported as a duplicate id
+            return ()
+        return [("slack_user_id", f"is also rep {first[1]}'s (line {first[0]}): a Slack user links to one rep, "
+                                  f"whose numbers their \"my …\" questions read", True, None)]
 
     return check
 
@@ -512,8 +578,10 @@ def _row_function(plan, fail, warn_ref, known):
     """
     ns = {"_Bad": _Bad, "_INVALID": _INVALID, "fail": fail, "warn_ref": warn_ref}
     src = ["def row_fn(values, out, line, row):", "    bad = False"]
-    for p, i, conv, c, req, ref in plan:
-        src += [f"    raw = values[{i}].strip()", "    if raw:"]
+    for p, i, conv, c, req, ref, ident in plan:
+        # an id loses zero-width characters too: a literal, so the line costs no lookup
+        strip = f"strip({_BLANK_TEXT!r})" if ident else "strip()"
+        src += [f"    raw = values[{i}].{strip}", "    if raw:"]
         if conv is not None:
             ns[f"conv{p}"] = conv
             src += ["        try:",
@@ -663,6 +731,9 @@ class _Writer:
 
 # ---------------------------------------------------------------- duplicate keys
 
+# above any line number: the line of a key seen in an earlier file of the same table (see _SeenKeys.retag)
+_FILE_TAG = 1 << 40
+
 
 class _SeenKeys:
     """The keys of one file with the line each was first seen on, in about 40 bytes a key.
@@ -698,6 +769,19 @@ class _SeenKeys:
             if first == line and len(self.recent) >= self._CHUNK:
                 self._move_out()
         return first
+
+    def retag(self, tag: int) -> None:
+        """The keys seen so far become another file's: a line L becomes tag * _FILE_TAG + L, so a key of
+        the next file is told apart as repeating one of an earlier file rather than one of its own."""
+        base = tag * _FILE_TAG
+        recent = self.recent
+        for k, v in recent.items():
+            if v < _FILE_TAG:
+                recent[k] = v + base
+        if self.runs:
+            import numpy as np
+
+            self.runs = [(h, np.where(ln < _FILE_TAG, ln + base, ln), o) for h, ln, o in self.runs]
 
     def older(self, key, line: int) -> int:
         """After a filter hit: the line of `key` among the moved-out keys, else `line`."""
@@ -781,15 +865,20 @@ class _Warnings:
             if len(a[1]) < _SAMPLE_LINES:
                 a[1].append(line)
 
-    def issues(self) -> list[RowIssue]:
+    def issues(self, written: bool) -> list[RowIssue]:
+        """`written`: whether the import writes its rows; a failed one must not say they were."""
         out = []
+        # a failed import lists these after its errors: say they are not among the reasons
+        kept = "imported anyway" if written else "not an error (imported once the errors are fixed)"
         for (file, column, kind), (n, lines, value) in self._agg.items():
             shown = ", ".join(map(str, lines)) + (", …" if n > len(lines) else "")
             rows, refer, have = (f"{n} rows", "refer", "have") if n != 1 else ("1 row", "refers", "has")
             eg = f'e.g. "{value}"; ' if value else ""
             reasons = {
-                "rep": f"{rows} {refer} to a rep not in reps ({eg}lines {shown}); imported anyway",
-                "account": f"{rows} {refer} to an account not in accounts ({eg}lines {shown}); imported anyway",
+                "rep": f"{rows} {refer} to a rep not in reps ({eg}lines {shown}); {kept}",
+                "account": f"{rows} {refer} to an account not in accounts ({eg}lines {shown}); {kept}",
+                "header": f"the header line is repeated on line{'s' if n != 1 else ''} {shown} (files joined into "
+                          f"one?); skipped, not read as {'rows' if n != 1 else 'a row'}",
                 "trailing": f"{rows} {have} more fields than the header, all empty (lines {shown}); ignored",
                 "multiline": f"{rows} {have} a quoted value with line breaks (starting on lines {shown}); "
                              f"read as one row each",
@@ -802,12 +891,20 @@ class _Warnings:
 
 def _plan(path: Path, mapping: Mapping | None, report: ImportReport) -> list[_Source]:
     if not path.exists():
+        if path.is_symlink():
+            raise ImportInputError(f"{path} is a link to {os.readlink(path)}, which does not exist (a share or "
+                                   f"drive not mounted?)")
         raise ImportInputError(f"{path} does not exist")
+    if not path.is_file() and not path.is_dir():
+        raise ImportInputError(f"{path} {_not_regular(path)}")
     if path.is_file():
+        if path.suffix.lower() != ".csv" and (why := _not_text(path)) is not None:
+            raise ImportInputError(f"{path.name} {why}")
         folder, only = path.parent, path.name
     else:
         folder, only = path, None
-    csvs = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
+    # a link that leads nowhere is listed too: a table's file that cannot be read is named, not left out
+    csvs = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv" and not p.is_dir())
     if only is not None:
         csvs = [p for p in csvs if p.name == only] or [path]
     sources: list[_Source] = []
@@ -841,11 +938,15 @@ def _plan(path: Path, mapping: Mapping | None, report: ImportReport) -> list[_So
             report.warnings.append(RowIssue(p.name, None, "", f"ignored: {why}"))
     if not sources:
         found = [f"{p.name}{f' ({m})' if (m := _meant(p)) else ''}" for p in csvs][:10]
+        zips = sorted(p.name for p in folder.iterdir() if p.suffix.lower() == ".zip")[:3]
+        held = (f"; found {', '.join(found)}" if found else "; it holds no .csv file"
+                + (f" but {', '.join(zips)}: unzip it into the folder first" if zips else ""))
         raise ImportInputError(
             f"nothing to import in {path}: no CSV named after a canonical table "
-            f"(e.g. opportunities.csv){' and no file the mapping reads' if mapping else ''}"
-            + (f"; found {', '.join(found)}" if found else "; it holds no .csv file")
+            f"(e.g. opportunities.csv){' and no file the mapping reads' if mapping else ''}{held}"
         )
+    for s in sources:
+        _readable(s.path)
     order = list(TABLES)
     # reps and accounts first, so references to them from the same import are known
     sources.sort(key=lambda s: order.index(s.table))
@@ -858,6 +959,29 @@ def _plan(path: Path, mapping: Mapping | None, report: ImportReport) -> list[_So
                 raise MappingError(f"{s.mapped.where}: required column(s) {', '.join(missing)} of "
                                    f"{s.table} are not mapped")
     return sources
+
+
+def _not_regular(path: Path) -> str:
+    """Why `path`, neither a file nor a folder, cannot be imported."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if stat.S_ISFIFO(mode):
+        return ("is a pipe (`kpibot import <(…)` or a FIFO), not a file or a folder: kpibot reads a file more than "
+                "once, so save the export to a file first and import that")
+    return "is not a file or a folder (a device or a socket?): kpibot imports CSV files"
+
+
+def _readable(path: Path) -> None:
+    """A table's file that cannot be opened stops the import before anything is read: left out, the
+    import would look complete."""
+    if path.is_file():
+        return
+    if path.is_symlink() and not path.exists():
+        raise ImportInputError(f"{path}: cannot read the file: it is a link to {os.readlink(path)}, which does not "
+                               f"exist (a share or drive not mounted?); nothing was written")
+    raise ImportInputError(f"{path}: cannot read the file: it {_not_regular(path)}; nothing was written")
 
 
 def _shipped_mapping_hint(path: Path, names: set[str]) -> None:
@@ -916,6 +1040,46 @@ def _source_path(tm: TableMapping, folder: Path, mapping: Mapping) -> Path:
         return p
     where = " or ".join(str(r) for r in roots)
     raise MappingError(f"{tm.where}: source {name} is not in {where}")
+
+
+_WORD_GAPS = re.compile(r"[\s\-]+")
+
+
+def _column_name(h: str) -> str:
+    """The column a header cell names: case, surrounding spaces and zero-width characters aside, and
+    spaces or hyphens between words read as underscores, as CRMs write them ("Opportunity ID")."""
+    return _WORD_GAPS.sub("_", h.translate(_DROP_INVISIBLE).strip().lower())
+
+
+def _name_ends(name: str) -> frozenset[str] | None:
+    """The last characters a field can have for _column_name to make it `name` (None: any)."""
+    if not name:
+        return _BLANKS | {""}
+    c = name[-1]
+    if not c.isascii():
+        return None
+    ends = {c, c.upper()}
+    if c == "k":
+        ends.add("\u212a")  # the Kelvin sign: of all characters beyond ASCII, the only one lowered into it
+    if c == "_":
+        ends.add("-")
+    return frozenset(ends) | _BLANKS
+
+
+def _header_again(row: list[str], names: list[str], kinds: dict[str, str]) -> str | None:
+    """For a row whose first field reads as the header's first name: "" when the row is the header
+    again (two exports joined: the rows after it read as before), why the file cannot be read on when
+    it is a header of other columns, None when it is a row after all."""
+    found = [_column_name(v) for v in row]
+    if found == names:
+        return ""
+    named = [n for n in found if n]
+    known = set(names) | set(kinds)
+    if len(named) >= 2 and all(n in known for n in named):
+        return (f"a header line again, with other columns than line 1's ({', '.join(v.strip() for v in row)}): "
+                f"two exports joined into one file? The rows after it cannot be read by line 1's header: "
+                f"import them as a file of their own")
+    return None
 
 
 def _read_header(path: Path) -> list[str] | None:
@@ -980,6 +1144,8 @@ class _Run:
         self.total_bytes = sum(s.path.stat().st_size for s in sources)
         self.bytes_before = 0
         self.known: dict[str, set[str]] = {}
+        self.left = Counter(s.table for s in sources)  # the sources of each table not read yet
+        self.shared: dict[str, tuple[_SeenKeys, list[str]]] = {}
         self.config: AppConfig | None = None
         self.origin, self.fresh_to, self.before_commit = "import", None, None
 
@@ -1000,7 +1166,7 @@ class _Run:
                 for s in self.sources:
                     self._source(conn, s)
                     self.bytes_before += s.path.stat().st_size
-                self.report.warnings.extend(self.warn.issues())
+                self.report.warnings.extend(self.warn.issues(self.writing))
                 if not self.writing:
                     trans.rollback()
                     for c in self.report.tables.values():
@@ -1048,6 +1214,61 @@ class _Run:
         self.report.structural = True
         self._error(file, line, "", reason)
 
+    def _seen_keys(self, table: str, file: str) -> tuple[_SeenKeys, list[str]]:
+        """The keys of `table` seen so far, and the files they were read from: this file's alone,
+        unless other files of this import fill the table too (two teams' exports, through a mapping)."""
+        self.left[table] -= 1
+        shared = self.shared.pop(table, None)
+        if shared is None:
+            shared = (_SeenKeys(), [])
+        else:
+            shared[0].retag(len(shared[1]))
+        shared[1].append(file)
+        if self.left[table]:
+            self.shared[table] = shared
+        return shared
+
+    def _slack_shared(self, conn: Connection, file: str, column: str, linked: dict[str, tuple[int, str]]) -> None:
+        """A Slack user this file links to a rep that a rep stored before (or by another file of this
+        import) links to as well: only one of them answers their "my …" questions. A warning: the file
+        alone is right, and which of the two is wrong only the person importing knows."""
+        reps: dict[str, list[str]] = {}
+        for sid, rid in conn.execute(text("SELECT slack_user_id, rep_id FROM reps WHERE slack_user_id IS NOT NULL")):
+            reps.setdefault(sid, []).append(rid)
+        for sid, (line, rep) in linked.items():
+            others = sorted(r for r in reps.get(sid, ()) if r != rep)
+            if others and rep in reps[sid]:
+                self.report.warnings.append(RowIssue(
+                    file, line, column, f"is also rep {', '.join(others)}'s, a rep not in this file: a Slack user "
+                                        f"links to one rep, whose numbers their \"my …\" questions read; empty it "
+                                        f"in the other rep's row", sid))
+
+    def _canonical_header(self, file: str, header: list[str], names: list[str], kinds: dict[str, str]) -> bool:
+        """Report what is odd in a canonical file's header; False: a required column is missing or one is
+        there twice, so no row can be read."""
+        report = self.report
+        extra = [h.strip() for h, n in zip(header, names, strict=True) if n and n not in kinds]
+        if extra:
+            report.warnings.append(RowIssue(file, 1, "", f"extra column(s) ignored: {', '.join(extra)}"))
+        unnamed = [str(i) for i, n in enumerate(names, 1) if not n]
+        if unnamed:
+            which = f"column {unnamed[0]} has" if len(unnamed) == 1 else f"columns {', '.join(unnamed)} have"
+            report.warnings.append(RowIssue(file, 1, "", f"{which} no name in the header, so no table column: "
+                                                         f"its values are not read (a spreadsheet's row numbers, "
+                                                         f"or a comma at the end of the header line?)"))
+        twice = sorted({n for n in names if n in kinds and names.count(n) > 1})
+        for n in twice:
+            spellings = [h.strip() for h, x in zip(header, names, strict=True) if x == n]
+            also = f" (as {', '.join(spellings)})" if len(set(spellings)) > 1 else ""
+            self._error(file, 1, n, f"appears more than once in the header{also}")
+        missing = [c for c, k in kinds.items() if k.endswith("*") and c not in names]
+        others = {n: h.strip() for h, n in zip(header, names, strict=True) if n and n not in kinds}
+        for c in missing:
+            near = difflib.get_close_matches(c, list(others), n=1, cutoff=0.6)
+            hint = f' (is "{others[near[0]]}" it? name that column {c})' if near else ""
+            self._error(file, 1, c, f"required column is missing from the header{hint}")
+        return not (missing or twice)
+
     def _source(self, conn: Connection, src: _Source) -> None:
         table, file, report = src.table, src.file, self.report
         counts = report.counts(table)
@@ -1085,32 +1306,20 @@ class _Run:
                 lines.stopped_at, lines.header = 1, 0
                 return
             bound = src.bound
+            names = [_column_name(h) for h in header]
             if bound is None:
                 if (why := _other_separator(header)) is not None:
-                    self._error(file, 1, "", why)
-                    counts.read += _skip_rows(reader, counts)
+                    # one field a line: which values the rows hold is unknown, so even --skip-invalid writes none
+                    self._broken(file, 1, why)
+                if why is not None or not self._canonical_header(file, header, names, kinds):
+                    lines.rows = _skip_rows(reader, counts)
+                    counts.read += lines.rows
                     lines.lines = _count_lines(src.path)
-                    lines.rows = counts.read
                     lines.blank = lines.lines - lines.header - lines.rows
                     return
-                names = [h.strip().lower() for h in header]
                 cols = names
-                origin = {c: c for c in kinds}
-                extra = [h for h in names if h not in kinds]
-                if extra:
-                    report.warnings.append(RowIssue(file, 1, "", f"extra column(s) ignored: {', '.join(extra)}"))
-                twice = sorted({h for h in names if h in kinds and names.count(h) > 1})
-                for h in twice:
-                    self._error(file, 1, h, "appears more than once in the header")
-                missing = [c for c, k in kinds.items() if k.endswith("*") and c not in names]
-                for c in missing:
-                    self._error(file, 1, c, "required column is missing from the header")
-                if missing or twice:
-                    counts.read += _skip_rows(reader, counts)
-                    lines.lines = _count_lines(src.path)
-                    lines.rows = counts.read
-                    lines.blank = lines.lines - lines.header - lines.rows
-                    return
+                spelled = {n: h.strip() for h, n in reversed(list(zip(header, names, strict=True)))}
+                origin = {c: spelled.get(c, c) for c in kinds}
             else:
                 cols = bound.columns
                 origin = {c: bound.origin.get(c, c) for c in kinds}
@@ -1118,10 +1327,12 @@ class _Run:
             known = self.known
 
             def shown(row, values, column, value):
-                """The text to quote for `column`: what the source file says."""
+                """The text to quote for `column`: what the source file says, less what is invisible (the
+                zero-width characters an id lost), so a quoted id reads as it was taken."""
                 if bound is not None:
-                    return bound.shown(row, column, value)
-                return values[cols.index(column)].strip() if column in cols else ""
+                    text_ = bound.shown(row, column, value)
+                    return text_.strip(_BLANK_TEXT) if text_ else text_
+                return values[cols.index(column)].strip(_BLANK_TEXT) if column in cols else ""
 
             def fail(line, column, raw, reason, row, values):
                 self._error(file, line, origin[column], reason, None if raw is None else shown(row, values, column, raw))
@@ -1133,17 +1344,21 @@ class _Run:
             for c, k in kinds.items():
                 if c in cols:
                     kind = k.rstrip("*")
-                    plan.append((pos[c], cols.index(c), self.conv.for_kind(kind), c, k.endswith("*"),
-                                 kind if kind in REFERENCE_KINDS else None))
+                    ref = kind if kind in REFERENCE_KINDS else None
+                    plan.append((pos[c], cols.index(c), self.conv.for_kind(kind), c, k.endswith("*"), ref,
+                                 c in keys or ref is not None or c.endswith("_id")))
             row_fn = _row_function(plan, fail, warn_ref, known)
             check = _check_opportunity(pos) if table == "opportunities" else None
+            linked: dict[str, tuple[int, str]] = {}
+            if table == "reps" and "slack_user_id" in cols:
+                check = _check_rep(pos, linked)
             fill = (_derive_spend(pos, self.conv) if table == "spend"
                     else _derive_key_span(pos, self.conv) if table in ("forecasts", "targets") else None)
             key_pos = [pos[k] for k in keys]
             single_key = key_pos[0] if len(key_pos) == 1 else None
             key_label = "+".join(origin[k] for k in keys)
             own_ids = known[{"reps": "rep", "accounts": "account"}[table]] if table in ("reps", "accounts") else None
-            seen = _SeenKeys()
+            seen, earlier = self._seen_keys(table, file)
             recent, seen_chunk = seen.recent, seen._CHUNK
             batch: list[tuple] = []
             affected: set[str] = set()
@@ -1158,6 +1373,10 @@ class _Run:
             # PostgreSQL cannot store a NUL in text (SQLite would, silently): found once per file, so rows
             # are only searched for it in a file that has one
             nul = _has_nul(src.path)
+            # a line repeating the header (files joined into one) is looked at only when its first field
+            # ends as the header's first name can: ids seldom do, so almost no row is normalised
+            name0 = names[0] if names else ""
+            tails = _name_ends(name0)
             try:
                 for row in reader:
                     line, last = last + 1, reader.line_num
@@ -1172,6 +1391,16 @@ class _Run:
                     if not row or (not row[0] and not "".join(row).strip()):
                         lines.blank += 1
                         continue  # blank lines, and the ",,,," rows spreadsheets leave at the end
+                    if (tails is None or row[0][-1:] in tails) and _column_name(row[0]) == name0:
+                        again = _header_again(row, names, kinds)
+                        if again is not None:
+                            if again:
+                                self._broken(file, line, again)
+                                stopped_at = line
+                                break
+                            lines.repeated += 1
+                            warn(file, "", "header", line, None)
+                            continue
                     counts.read += 1
                     if nul and "\x00" in "".join(row):
                         at = next(i for i, v in enumerate(row) if "\x00" in v)
@@ -1211,7 +1440,7 @@ class _Run:
                     out = template.copy()
                     bad = row_fn(values, out, line, row)
                     if check is not None:
-                        for c, reason, with_value, other in check(out):
+                        for c, reason, with_value, other in check(out, line):
                             value = shown(row, values, c, out[pos[c]]) if with_value else None
                             if other is not None:
                                 reason = f"{reason} ({shown(row, values, other, out[pos[other]])})"
@@ -1230,7 +1459,16 @@ class _Run:
                                 seen._move_out()
                         if first != line:
                             kv = " / ".join(shown(row, values, c, out[pos[c]]) for c in keys)
-                            self._error(file, line, key_label, f"duplicates line {first}", kv)
+                            if first < _FILE_TAG:
+                                self._error(file, line, key_label, f"duplicates line {first}", kv)
+                            elif bound is not None and bound.distinct:
+                                counts.dropped += 1  # the first row of a key is kept, whichever file it is in
+                                continue
+                            else:
+                                other, at = earlier[first // _FILE_TAG - 1], first % _FILE_TAG
+                                self._error(file, line, key_label, f"duplicates {other} line {at}: both files fill "
+                                                                   f"{table} in this import, and an id must be in "
+                                                                   f"one of them", kv)
                             bad = True
                     if bad:
                         counts.skipped += 1
@@ -1254,11 +1492,13 @@ class _Run:
             if stopped_at is None:
                 lines.lines = reader.line_num
             else:  # the lines from the broken row on, up to the end of the file
-                accounted = lines.header + lines.rows + lines.blank + lines.inside
+                accounted = lines.header + lines.rows + lines.blank + lines.inside + lines.repeated
                 lines.lines = max(_count_lines(src.path), accounted)
                 lines.unread, lines.stopped_at = lines.lines - accounted, accounted + 1
             if batch and self.writing:
                 self._flush(writer, batch, counts, affected, table)
+            if linked and self.writing:
+                self._slack_shared(conn, file, origin["slack_user_id"], linked)
             with _lean_sorts(conn, bool(dropped), -16384):
                 with _lean_sorts(conn, bool(dropped), -2048):
                     for sql in dropped:  # the indexes dropped for a bulk load, built once over all its rows
@@ -1423,12 +1663,32 @@ def _not_text(path: Path) -> str | None:
     """Why a file is not CSV text at all, from its first bytes; None: it may be."""
     with _open_source(path) as f:
         head = f.read(4)
+    if head.startswith(b"PK\x03\x04") and (what := _zip_kind(path)) is not None:
+        return what
     for magic, what in _NOT_TEXT.items():
         if head.startswith(magic):
             return f"{what}: save it as CSV ({_SAVE_AS}); nothing in it was read"
     if head.startswith(_UTF16_BOMS):
         return f"is UTF-16 text (what Excel saves as \"Unicode Text\"), not UTF-8: save it as CSV ({_SAVE_AS})"
     return None
+
+
+def _zip_kind(path: Path) -> str | None:
+    """What a zip file is, from the names inside it: CRMs send their exports as a zip of CSV files.
+    None: not readable as a zip (the generic message covers it)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = [i.filename for i in z.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+    if any(n.startswith("xl/") for n in names):
+        return f"is an Excel workbook (.xlsx), not CSV text: save it as CSV ({_SAVE_AS}); nothing in it was read"
+    if "content.xml" in names:
+        return f"is an OpenDocument spreadsheet (.ods), not CSV text: save it as CSV ({_SAVE_AS}); nothing in it was read"
+    inside = sorted(Path(n).name for n in names if n.lower().endswith(".csv"))
+    held = f", holding {', '.join(inside[:5])}{', …' if len(inside) > 5 else ''}" if inside else ""
+    return (f"is a zip archive{held}, not CSV text: unzip it and import the folder it gives "
+            f"(e.g. unzip {path.name} -d {path.stem} && kpibot import {path.stem}); nothing in it was read")
 
 
 def _not_utf8(path: Path) -> str:

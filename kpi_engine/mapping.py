@@ -318,8 +318,16 @@ def load_mapping(path: str | Path) -> Mapping:
     if unknown:
         raise MappingError(f"{fname}: unknown top-level key(s) {', '.join(sorted(unknown))} (use [mapping] and [[table]])")
     entries = raw.get("table")
+    if isinstance(entries, dict):
+        raise MappingError(f"{fname}: [table] is written with single brackets: write [[table]], one per "
+                           f"table filled (each says target, source and its columns)")
     if not isinstance(entries, list) or not entries:
         raise MappingError(f"{fname}: no [[table]] entries (each says target, source and its columns)")
+    for i, e in enumerate(entries, 1):
+        if not isinstance(e, dict):
+            shown = repr(e) if len(repr(e)) <= 40 else repr(e)[:39] + "…"
+            raise MappingError(f"{fname}: table = [...] is a list of values ({shown} is entry {i}): write one "
+                               f"[[table]] section per table filled, each with target, source and [table.columns]")
     tables = tuple(_table(fname, i, e) for i, e in enumerate(entries, 1))
     return Mapping(name=str(meta.get("name", p.stem)), path=p, tables=tables, ignore=frozenset(ignore))
 

@@ -52,7 +52,7 @@ from config.app_config import AppConfig
 from config.sync_models import SourceConfig, SqlQuery
 from kpi_engine import freshness
 from kpi_engine.db import normal_url
-from kpi_engine.importer import ImportFailed, ImportReport, import_path
+from kpi_engine.importer import ImportFailed, ImportInputError, ImportReport, import_path
 from kpi_engine.locks import named_lock
 from kpi_engine.mapping import MappingError, canonical_columns, load_mapping, resolve_mapping
 from kpi_engine.models import TABLES
@@ -198,7 +198,8 @@ def sync_source(store: Engine, config: AppConfig, source: SourceConfig, *, now: 
         except Exception as exc:  # every failure is the run's, reported, never half-written
             result.status = "failed"
             result.error = _describe(exc)
-            if not isinstance(exc, SyncError | ImportFailed | MappingError):
+            # a file of the wrong shape is the data's mistake, told in one line; anything else is a bug
+            if not isinstance(exc, SyncError | ImportFailed | ImportInputError | MappingError):
                 log.exception("sync %s failed", source.name)
             else:
                 log.warning("sync %s failed: %s", source.name, result.error.splitlines()[0])
@@ -223,7 +224,7 @@ def _describe(exc: Exception) -> str:
         return str(exc)
     msg = getattr(exc, "orig", None) or exc
     text_ = str(msg).strip() or type(exc).__name__
-    return text_ if isinstance(exc, SyncError | MappingError) else f"{type(exc).__name__}: {text_}"
+    return text_ if isinstance(exc, SyncError | MappingError | ImportInputError) else f"{type(exc).__name__}: {text_}"
 
 
 def _write_state(conn: Connection, source: SourceConfig, t: int, *, delivered: bool, failed: bool = False,

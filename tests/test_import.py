@@ -348,8 +348,9 @@ def test_every_bad_row_is_listed_and_the_list_is_capped(store, tmp_path):
     text_ = report.format_issues(limit=20).splitlines()
     assert text_[0] == 'orders.csv:2: amount: "x0" is not a number (use a plain decimal, e.g. 1234.5)'
     assert text_[20] == "… and 12 more errors"
+    # nothing was written: the warning must not say these rows were imported
     assert text_[21:] == ['warning: orders.csv:2: account_id: 31 rows refer to an account not in accounts '
-                          '(e.g. "a1"; lines 2, 3, 4, 5, 6, …); imported anyway']
+                          '(e.g. "a1"; lines 2, 3, 4, 5, 6, …); not an error (imported once the errors are fixed)']
 
 
 def test_skip_invalid_writes_the_valid_rows_and_reports_the_rest(store, tmp_path):
