@@ -28,6 +28,7 @@ import pytest
 from tests.conftest import PG_URL, _pg_available
 from tests.fixtures import write
 from tests.test_faults2 import KPIBOT, count, failed_import, kb, no_traceback, one_line, url
+from tests.test_import_shapes import TWO_TEAMS
 
 OPP_HEADER = "opportunity_id,created_at,status,amount,account_id,owner_rep_id,stage,closed_at,lead_id,product,currency\n"
 ORDERS_HEADER = "order_id,account_id,ordered_at,amount\n"
@@ -153,21 +154,7 @@ def test_importing_a_pipe_is_one_line(db, tmp_path):
 
 def test_one_id_in_two_files_of_one_import_is_named(db, tmp_path):
     folder = folder_of(tmp_path, {"team_a.csv": "id,name\nr8,Dee\nr9,Eve\n", "team_b.csv": "id,name\nr8,Dede\n"})
-    mapping = write(tmp_path / "m.toml", """
-        [[table]]
-        target = "reps"
-        source = "team_a.csv"
-        [table.columns]
-        rep_id = "id"
-        name = "name"
-
-        [[table]]
-        target = "reps"
-        source = "team_b.csv"
-        [table.columns]
-        rep_id = "id"
-        name = "name"
-        """)
+    mapping = write(tmp_path / "m.toml", TWO_TEAMS.format(distinct=""))
     done = kb(["import", str(folder), "--mapping", str(mapping)], url(db), cwd=tmp_path)
     no_traceback(done)
     assert '"r8"' in done.stderr and "team_a.csv" in done.stderr and "team_b.csv" in done.stderr, done.stderr
