@@ -20,12 +20,11 @@ import os
 import re
 import sqlite3
 import subprocess
-import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PG_URL, _pg_available
+from tests.conftest import PG_URL, _pg_available, new_pg_schema, pg_schema_url
 from tests.fixtures import write
 from tests.test_faults2 import KPIBOT, count, failed_import, kb, no_traceback, one_line, url
 from tests.test_import_shapes import TWO_TEAMS
@@ -212,11 +211,8 @@ def pg_url():
         pytest.skip(reason)
     import psycopg
 
-    schema = f"faults3_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_URL, autocommit=True) as c:
-        c.execute(f'CREATE SCHEMA "{schema}"')
-    base = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-    yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    schema = new_pg_schema()
+    yield pg_schema_url(schema)
     with psycopg.connect(PG_URL, autocommit=True) as c:
         c.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
