@@ -927,6 +927,7 @@ _AGENT_BY = frozenset(("by", "per"))  # "deals closed by Nok and Bee": who close
 
 
 _MEASURE_KINDS = frozenset(("type", "action"))
+_ACTION_KPIS = frozenset(("content_engagement", "rep_activity"))  # KPIs that count things people do
 _ASKED_BACK = frozenset(("loyal", "end_to_end"))  # words.TOPICS said to fit two KPIs
 _SPLIT_AFTER = frozenset(("split out", "broken out", "split", "separately", "each", "แยก", "แยกกัน"))
 
@@ -1678,6 +1679,7 @@ class _Builder:
             self.toks[k:k + 1] = [_Tok("kpi", "revenue_growth", tok.start, tok.end),
                                   _Tok("rank", (best, None), tok.end, tok.end)]
         self._listed()
+        self._times_done()
         kinds = {tok.kind for tok in self.toks}
         has_kpi = bool(kinds & {"kpi", "topic", "target"})
         self.toks = _combine(t, self.toks)
@@ -1712,6 +1714,17 @@ class _Builder:
             word = self.t.typed(m.start(), m.end())
             en, th = _UNSUPPORTED_MESSAGES["projection"]
             raise self.err(f'"{_q(word)}": {en}', f'"{_q(word)}": {th}', word=word)
+
+    def _times_done(self) -> None:
+        """"how many times have I viewed content": how often something was done is the count of the KPI
+        that counts those actions; "how many times did I hit quota" (a count of periods) stays unread."""
+        counted = any(x.kind == "kpi" and x.value in _ACTION_KPIS
+                      or x.kind == "entity" and any(e.dim in _MEASURE_KINDS for e in x.value)  # type: ignore[union-attr]
+                      for x in self.toks)
+        for k, tok in enumerate(self.toks[1:], 1):
+            if (counted and tok.kind == "unknown" and self.typed(tok).lower() == "times"
+                    and self.t.s[self.toks[k - 1].start:self.toks[k - 1].end] == "how many"):
+                self.toks[k] = replace(tok, kind="filler")
 
     def _listed(self) -> None:
         """"split into calls, emails and meetings", "แยก view/click/share": the values listed after a word that

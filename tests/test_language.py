@@ -1649,3 +1649,10 @@ def test_a_description_two_kpis_fit_is_asked_back(text, choices):
     with pytest.raises(QueryError) as e:
         parse(text)
     assert choices <= {c[0] for c in e.value.choices}
+
+
+def test_how_many_times_an_action_was_done_is_its_count():
+    q = parse("how many times have I viewed sales content today")
+    assert (q.kpi, dict(q.filters), q.mine) == ("content_engagement", {"action": "view"}, "rep")
+    with pytest.raises(QueryError):
+        parse("how many times did I hit quota this year")  # a count of periods: no KPI
