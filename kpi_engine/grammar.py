@@ -1742,27 +1742,28 @@ class _Builder:
                         # "views, clicks and shares split out": listed to be shown each
                         self.toks[k:last + 2] = [_Tok("breakdown", dim, tok.start, after.end)]
                         return
-                    owners = [key for key, spec in self.cat.items() if dim in spec.breakdowns]
                     filler = [replace(x, kind="filler", value=None) for x in self.toks[k:last + 1]]
-                    if len(owners) == 1 and not any(x.kind in ("kpi", "topic", "target") for x in self.toks):
-                        filler.insert(0, _Tok("kpi", owners[0], tok.start, tok.start))
-                    self.toks[k:last + 1] = filler
+                    self.toks[k:last + 1] = self._owner(dim, tok.start) + filler
                     self.reading.assumptions.append({"code": "aside", "text": self.t.typed(tok.start, self.toks[last].end)})
                     return
             found = _listed_values(self.t, self.toks, k) if tok.kind == "by" else None
             if found is None:
                 continue
             dim, last, values = found
-            new = [_Tok("breakdown", dim, tok.start, self.toks[last].end)]
-            if not any(x.kind in ("kpi", "topic", "target") for x in self.toks):
-                owners = [key for key, spec in self.cat.items() if dim in spec.breakdowns]
-                if len(owners) == 1:
-                    new.insert(0, _Tok("kpi", owners[0], tok.start, tok.start))
+            new = [*self._owner(dim, tok.start), _Tok("breakdown", dim, tok.start, self.toks[last].end)]
             rest = [x if not (x.kind == "entity" and {e.dim for e in x.value} == {dim}  # type: ignore[union-attr]
                               and {e.value for e in x.value} <= values) else replace(x, kind="filler", value=None)  # type: ignore[union-attr]
                     for x in self.toks[:k] + self.toks[last + 1:]]
             self.toks = rest[:k] + new + rest[k:]
             return
+
+    def _owner(self, dim: str, at: int) -> list[_Tok]:
+        """With no KPI said, the one KPI that breaks down by `dim` (action: content engagement), as a
+        token at `at`; none when a KPI is said or several KPIs have the dimension."""
+        if any(x.kind in ("kpi", "topic", "target") for x in self.toks):
+            return []
+        owners = [key for key, spec in self.cat.items() if dim in spec.breakdowns]
+        return [_Tok("kpi", owners[0], at, at)] if len(owners) == 1 else []
 
     def _for_me_set_off(self) -> None:
         """"…, for me, fiscal year to date": set off by marks on both sides, "for me" says whose figure;
