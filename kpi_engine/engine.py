@@ -713,7 +713,9 @@ def _period_error(query: Query, exc: PeriodError) -> QueryError:
     if query.lang == "th":
         if "in the future" in msg:
             what = msg.split(" is in the future")[0]
-            msg = f"ช่วง {what} ยังมาไม่ถึง ถามได้เฉพาะช่วงเวลาที่เริ่มแล้ว"
+            before = msg.partition("for the one before, ask for ")[2]
+            msg = f"ช่วง {what} ยังมาไม่ถึง ถามได้เฉพาะช่วงเวลาที่เริ่มแล้ว" + (
+                f" (ถ้าหมายถึงครั้งก่อน พิมพ์ {before})" if before else "")
         else:
             msg = "ช่วงเวลานี้ใช้ไม่ได้: " + msg
     return QueryError(msg, lang=query.lang)

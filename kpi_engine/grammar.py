@@ -1322,10 +1322,12 @@ _DEAL_OPENED = r"(?:the day |when )?(?:it'?s|it is|it was|a deal is|the deal is|
 _WHEN = r"(?:(?:the )?(?:moment|day|time|point|date) (?:that |when )?)?"
 _LEAD_START = (_WHEN + r"(?:(?:(?:a|the) )?lead'?s creation|lead creation|(?:(?:a|the|my|our) )?leads? (?:first )?(?:com(?:ing|es) in|arriv(?:ing|es|ed)|(?:is |was )?created"
                r"|showing up|shows up|lands|landing)|(?:the )?first (?:lead|contact|touch))")
-_WON = (_WHEN + r"(?:(?:a|the|that|its|their) deal |it |they )?(?:being |is |gets |getting |was )?(?:closed[- ]?won|won|win(?:ning)?|clos(?:ing|ed|e)|"
+_WON = (_WHEN + r"(?:(?:a|the|that|its|their|my|our|his|her) deal |it |they )?(?:being |is |gets |getting |was )?(?:closed[- ]?won|won|win(?:ning)?|clos(?:ing|ed|e)|"
         r"sign(?:ing|ed)?)(?: (?:it|them|the deal|a deal))?")
 _GAP = r" (?:(?:\S+ ){0,2}?)(?:to|until|till|and|through) "
-_NOT_COUNTED = r"(?! ?(?:กี่|ได้กี่|จำนวน))"  # "เปิดดีลจนปิดได้กี่ดีล" counts deals; the time is asked otherwise
+_NOT_COUNTED = r"(?! ?(?:กี่|ได้กี่|จำนวน))"
+# who closes it, said inside the definition ("จนผมปิดดีลได้"): kept as its own token by _defined
+_WHO_TH = r"(?:(?:ผม|ฉัน|หนู|ดิฉัน|เรา|ทีมเรา|ทีมผม) ?)?"  # "เปิดดีลจนปิดได้กี่ดีล" counts deals; the time is asked otherwise
 _DEFINED = (
     (recache.compile(r"(?:from|between) (?:" + _DEAL_START + ")" + _GAP + _WON), "sales_cycle"),
     (recache.compile(r"(?:to |and )?(?:win|close|sign) (?:a|the|my) deal,? (?:from|after|since) " + _DEAL_OPENED),
@@ -1335,7 +1337,8 @@ _DEFINED = (
                      r"(?:จนถึง|จน|ถึง|ไปจน|กระทั่ง) ?(?:วันที่ ?)?(?:ชนะ|ปิดชนะ|ปิดได้|ปิดการขาย|ปิดดีลได้|ปิด|ได้ดีล)(?:ดีล)?(?:ได้)?"),
      "sales_cycle"),
     (recache.compile(r"(?:ตั้งแต่|นับตั้งแต่|นับจาก|จาก) ?(?:วันที่ ?)?(?:ได้|มี)? ?(?:ลีด|lead)(?:เข้ามา|เข้า|มา)? ?"
-                     r"(?:จนถึง|จน|ถึง|ไปจน) ?(?:วันที่ ?)?(?:ชนะ|ปิดชนะ|ปิดได้|ปิดการขาย|ปิดดีลได้|ปิด|ได้ดีล)(?:ดีล)?(?:ได้)?"),
+                     r"(?:จนถึง|จน|ถึง|ไปจน) ?(?:วันที่ ?)?" + _WHO_TH
+                     + r"(?:ชนะ|ปิดชนะ|ปิดได้|ปิดการขาย|ปิดดีลได้|ปิด|ได้ดีล)(?:ดีล)?(?:ได้)?"),
      "time_to_close"),
     # "เปิดดีลจนปิดได้" (no ตั้งแต่), "(ลีด…) กว่าจะกลายเป็นดีลที่ชนะ": กว่าจะ is the wait until it happens
     (recache.compile(r"(?:เปิด|สร้าง)(?:ดีล|โอกาสการขาย) ?(?:จนถึง|จน|ไปจน|กระทั่ง) ?(?:ชนะ|ปิดได้|ปิดการขาย|ปิด)(?:ดีล)?(?:ได้)?"
@@ -1367,10 +1370,18 @@ def _defined(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec]) -> list[_Tok]:
         if any(tok.kind in ("kpi", "entity", "period") and tok.value != key
                and not (tok.kind == "kpi" and tok.value in _EVENT_KPIS) for tok in inside):
             continue  # "from opening a deal in october to…": the words say more than the definition
+        # whose deals, said inside it ("from a lead landing to my deal being won", "จนผมปิดดีลได้"), still
+        # says whose figure it is: the KPI token ends where that word starts, the rest is filler
+        mine = [tok for tok in inside if tok.kind == "mine"][:1]
+        kept = [_Tok("kpi", key, a, b)]
+        if mine and mine[0].start > a:
+            kept = [_Tok("kpi", key, a, mine[0].start), mine[0]]
+            if mine[0].end < b:
+                kept.append(_Tok("filler", None, mine[0].end, b))
         # the events it runs between, named again around it ("ทีมไหนปิดดีลเร็วสุด นับจากเปิดดีลจนชนะ"),
         # are those of the definition, not a second KPI
         toks = sorted([tok if tok.kind != "kpi" or tok.value not in _EVENT_KPIS else replace(tok, kind="filler")
-                       for tok in toks if tok.end <= a or tok.start >= b] + [_Tok("kpi", key, a, b)],
+                       for tok in toks if tok.end <= a or tok.start >= b] + kept,
                       key=lambda x: x.start)
     return toks
 
@@ -1900,6 +1911,10 @@ class _Builder:
                     if named:
                         self.toks[k] = _Tok("entity", tuple(named), tok.start, tok.end)
                         self.used.add(j)
+                        if named[0].dim == "segment":
+                            # "ลูกค้ากลุ่ม smb", "customers in segment smb": the customer word says the same
+                            self.used.update(i for i in self._near(j, {"topic"}) + self._near(k, {"topic"})
+                                             if self.toks[i].value == "customers")
                         break
                 continue
             if tok.kind != "topic":

@@ -5,7 +5,8 @@ the /kpi grammar (kpi_engine.grammar has the periods said in words: "last month"
 
 Years: four digits (Buddhist era when above 2400: 2569 = 2026), or two ("fy25", "Q2/69", "พ.ย. 68"):
 50 and above are Buddhist era (69 = 2569 = 2026), below 50 this century (25 = 2025).
-A month, quarter or half without a year is the latest one that has started (PeriodSpec "recent").
+A month, quarter or half without a year is the latest one that has started (PeriodSpec "recent"), except
+a month one or two ahead, which is this year's, still to come (refused as in the future).
 """
 
 from __future__ import annotations
@@ -437,7 +438,8 @@ _PATTERNS: list[tuple[str, object]] = [
     (_FROM + _ANY_M + r"(?:" + _TO + r"| )" + _ANY_M + r"(?: ?,? ?" + _TH_Y + _Y + r")?",
      lambda m, f: _range_months(m)),
     # since: since june, since aug 1, since 1 oct, ตั้งแต่มิถุนา, ตั้งแต่เดือนสิงหาคม, since 2026-06-01
-    (r"(?:since|from|starting|ตั้งแต่|นับจาก) ?(?:เดือน ?)?" + _ANY_M + r"(?: ?" + _TH_Y + _Y4 + r")?",
+    (r"(?:since|from|starting|ตั้งแต่|นับจาก) ?(?:(?:the )?(?:start|beginning) of |ต้น ?)?(?:เดือน ?)?" + _ANY_M
+     + r"(?: ?" + _TH_Y + _Y4 + r")?",
      lambda m, f: PeriodSpec("range", start=(year(_g(m, 2)) if _g(m, 2) else 0, month_number(_g(m, 1)), 0))),
     (r"(?:since|from|starting|ตั้งแต่|นับจาก) ?(?:the )?" + _D + r" ?(?:of )?" + _ANY_M,
      lambda m, f: _since_day(_g(m, 1), _g(m, 2))),

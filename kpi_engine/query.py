@@ -122,8 +122,9 @@ def _part(grain: str, year: int, n: int, as_of: datetime, tz: ZoneInfo) -> Perio
 
 def _most_recent(grain: str, key: str, as_of: datetime, tz: ZoneInfo, ended: bool = False) -> Period:
     """The latest month ("05"), quarter ("Q2") or half ("H1") of that name that has started at as_of,
-    to date if it is the current one: "May" in March 2026 is May 2025, on 10 May 2026 it is May 2026
-    so far. With `ended` ("last May"), the latest that is over: on 10 May 2026 that is May 2025."""
+    to date if it is the current one: "May" in January 2026 is May 2025, on 10 May 2026 it is May 2026
+    so far; a month one or two ahead ("May" in March) is this year's, still to come. With `ended`
+    ("last May"), the latest that is over: on 10 May 2026 that is May 2025."""
     local = as_of.astimezone(tz)
     if grain in ("weekday", "named_day"):
         # the latest Monday (today if it is one): from it to as_of ("since monday"), or that day ("on
@@ -172,6 +173,11 @@ def _most_recent(grain: str, key: str, as_of: datetime, tz: ZoneInfo, ended: boo
     n = _part_number(grain, key)
     size = 12 // _PER_YEAR[grain]
     now_n = (local.month - 1) // size + 1
+    if grain == "month" and not ended and 0 < n - now_n <= 2:
+        # "bookings for December" in November is the December still to come, not the one eleven months
+        # back (as an ISO week a few weeks ahead is); "last December" or "December 2025" is that one
+        raise periods.PeriodError(f"{local.year}-{n:02d} is in the future (as of {local:%Y-%m-%d %H:%M}); "
+                                  f"for the one before, ask for {local.year - 1}-{n:02d}")
     year = local.year if n < now_n or (n == now_n and not ended) else local.year - 1
     return _part(grain, year, n, as_of, tz)
 

@@ -148,6 +148,7 @@ WHO_ASKS = ("finance here", "finance team here", "finance asked me", "finance as
             "หนึ่งเจ้า", "หนึ่งคน", "คนหนึ่ง", "หนึ่งดีล", "ดีลหนึ่ง", "บ่ายนี้", "ประชุมบ่ายนี้", "สำหรับประชุม",
             "ท่านจะใช้ในประชุม", "เพื่อใช้ในประชุม")
 FILLER_TH = (
+    "วิ่ง",  # "ไปป์ไลน์วิ่งเร็วแค่ไหน": how fast the pipeline runs
     "ขอ", "ขอดู", "ดู", "ขอทราบ", "ทราบ", "ใคร่", "ใคร่ขอ", "ใคร่ขอทราบ", "อยากรู้", "อยากทราบ", "อยากดู", "อยากได้", "ช่วย", "ช่วยดู",
     "ช่วยบอก", "บอก", "รบกวน", "แสดง", "เช็ค", "เช็ก", "เช็ค", "หน่อย", "ครับ", "คับ", "ครัช", "ค่ะ", "คะ", "ค่า",
     "จ้า", "จ้ะ", "จ๊ะ", "จ้าา", "นะ", "น่ะ", "น้า", "นะคะ", "นะครับ", "ฮะ", "ฮับ", "งับ", "อ่ะ", "อะ", "เนอะ",
@@ -413,6 +414,9 @@ YOY = tuple(dict.fromkeys(YOY))
 YOY_AFTER_VS = ("last year", "previous year", "ปีที่แล้ว", "ปีก่อน", "ปีที่ผ่านมา", "ปีก่อนหน้า", "ลาสต์เยียร์")
 PREVIOUS = ("previous period", "prior period", "the period before", "last period", "the previous period",
             "the same days last week", "same days last week", "the same days last month", "same days last month",
+            # "month-to-date vs the same point last month": the same days of the month before
+            *(f"{the}same {when} last {unit}" for the in ("", "the ") for when in ("point", "time", "stage")
+              for unit in ("week", "month", "quarter")),
             "ช่วงก่อน", "ช่วงก่อนหน้า", "ช่วงที่แล้ว", "ครั้งก่อน",
             # the same days of the period before: "ตั้งแต่ต้นเดือน เทียบช่วงเดียวกันเดือนที่แล้ว"
             *(f"ช่วงเดียวกัน{of}{unit}{last}" for of in ("", "ของ") for unit in ("เดือน", "สัปดาห์", "อาทิตย์", "ไตรมาส")
@@ -530,6 +534,8 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                                      "hit their quota", "hit our quota", "hit my target", "hit my quota",
                                      "hitting target", "hitting their target", "make quota", "made quota",
                                      "behind target", "ahead of target", "behind quota", "ahead of quota",
+                                     "ahead of or behind target", "ahead or behind target", "ahead of or behind quota",
+                                     "ahead or behind quota", "behind or ahead of target", "behind or ahead of quota",
                                      "ถึงเป้า", "เข้าเป้า", "ตามเป้า", "target", "targets", "goal", "goals")),
 }
 # which families each KPI belongs to (a topic word beside a KPI of its family repeats it)

@@ -344,9 +344,9 @@ _MAY_10_2026 = datetime(2026, 5, 10, 9, tzinfo=BKK)
 @pytest.mark.parametrize(
     "text, as_of, label, start, end",
     [
-        # not yet started this year: last year's, whole
-        ("revenue May", _MAR_2026, "2025-05", datetime(2025, 5, 1, tzinfo=BKK), datetime(2025, 6, 1, tzinfo=BKK)),
-        ("รายได้ พ.ค.", _MAR_2026, "2025-05", datetime(2025, 5, 1, tzinfo=BKK), datetime(2025, 6, 1, tzinfo=BKK)),
+        # not yet started this year, and more than two months ahead: last year's, whole
+        ("revenue July", _MAR_2026, "2025-07", datetime(2025, 7, 1, tzinfo=BKK), datetime(2025, 8, 1, tzinfo=BKK)),
+        ("รายได้ ก.ค.", _MAR_2026, "2025-07", datetime(2025, 7, 1, tzinfo=BKK), datetime(2025, 8, 1, tzinfo=BKK)),
         ("revenue Q2", _MAR_2026, "2025-Q2", datetime(2025, 4, 1, tzinfo=BKK), datetime(2025, 7, 1, tzinfo=BKK)),
         ("revenue Q4", _MAR_2026, "2025-Q4", datetime(2025, 10, 1, tzinfo=BKK), datetime(2026, 1, 1, tzinfo=BKK)),
         # under way: this year's, to date
@@ -360,8 +360,8 @@ _MAY_10_2026 = datetime(2026, 5, 10, 9, tzinfo=BKK)
         # the month is the business zone's: 30 April 20:00 UTC is already 1 May in Bangkok
         ("revenue May", datetime(2026, 4, 30, 20, tzinfo=ZoneInfo("UTC")), "2026-05",
          datetime(2026, 5, 1, tzinfo=BKK), datetime(2026, 5, 1, 3, tzinfo=BKK)),
-        ("revenue May", datetime(2026, 4, 30, 16, tzinfo=ZoneInfo("UTC")), "2025-05",
-         datetime(2025, 5, 1, tzinfo=BKK), datetime(2025, 6, 1, tzinfo=BKK)),
+        ("revenue June", datetime(2026, 3, 31, 16, tzinfo=ZoneInfo("UTC")), "2025-06",
+         datetime(2025, 6, 1, tzinfo=BKK), datetime(2025, 7, 1, tzinfo=BKK)),
         # the first instant of the month: May has started (and is empty so far)
         ("revenue May", datetime(2026, 5, 1, tzinfo=BKK), "2026-05",
          datetime(2026, 5, 1, tzinfo=BKK), datetime(2026, 5, 1, tzinfo=BKK)),
@@ -381,6 +381,23 @@ _MAY_10_2026 = datetime(2026, 5, 10, 9, tzinfo=BKK)
 def test_month_or_quarter_without_a_year_is_the_latest_started(text, as_of, label, start, end):
     p = ok(text).period.resolve(as_of, BKK)
     assert (p.label, p.start, p.end) == (label, start, end)
+
+
+@pytest.mark.parametrize("text, as_of, ahead, before, said_so", [
+    ("revenue May", _MAR_2026, "2026-05", "2025-05", "revenue last May"),
+    ("รายได้ พ.ค.", _MAR_2026, "2026-05", "2025-05", "รายได้ พ.ค. ที่แล้ว"),
+    ("could you pull my bookings for December?", datetime(2026, 11, 18, 14, 30, tzinfo=BKK), "2026-12", "2025-12",
+     "could you pull my bookings for December 2025?"),
+    # 30 April 23:00 in Bangkok: May is an hour away, not the May of last year
+    ("revenue May", datetime(2026, 4, 30, 16, tzinfo=ZoneInfo("UTC")), "2026-05", "2025-05", "revenue May 2025"),
+])
+def test_a_month_one_or_two_ahead_is_this_years_still_to_come(text, as_of, ahead, before, said_so):
+    """A month said without a year that is one or two months ahead is the one still to come: refused as
+    in the future, with the year-earlier one to ask for, never answered as the one 10-11 months back."""
+    with pytest.raises(PeriodError) as exc:
+        ok(text).period.resolve(as_of, BKK)
+    assert f"{ahead} is in the future" in str(exc.value) and f"ask for {before}" in str(exc.value)
+    assert ok(said_so).period.resolve(as_of, BKK).label == before  # said as the one that is over, it is answered
 
 
 def test_recent_period_spec_rejects_nonsense():
