@@ -761,7 +761,31 @@ def _scan(t: _Text, start: int, stop: int | None = None) -> list[_Tok]:
         else:  # punctuation, symbols, emoji: nothing to read
             toks.append(_Tok("filler", None, i, j))
         i = j
-    return toks
+    return _since(t, toks)
+
+
+# "since last week", "ตั้งแต่เดือนที่แล้ว", "since the start of yesterday": a period said relative to today,
+# after a word that starts a span, runs from that period's first day up to now
+_SINCE_RE = recache.compile(r"(?:(?:^|(?<= ))(?:since|starting(?: from)?)|ตั้งแต่|นับตั้งแต่|นับจาก)"
+                            r"(?: (?:the )?(?:start|beginning) of(?: the)?| ?ต้น)? ?$")
+
+
+def _since(t: _Text, toks: list[_Tok]) -> list[_Tok]:
+    out: list[_Tok] = []
+    for tok in toks:
+        spec = tok.value
+        if tok.kind == "period" and isinstance(spec, PeriodSpec) and spec.kind in ("current", "key", "recent"):
+            m = _SINCE_RE.search(t.s, 0, tok.start)
+            if m is not None:
+                k = len(out)
+                while k > 0 and out[k - 1].start >= m.start():
+                    k -= 1
+                if k < len(out) and all(x.kind in ("unknown", "filler") for x in out[k:]):
+                    del out[k:]
+                    tok = _Tok("period", PeriodSpec("since", inner=spec, text=t.typed(m.start(), tok.end)),
+                               m.start(), tok.end)
+        out.append(tok)
+    return out
 
 
 _GRAIN_ORDER = {"day": 0, "week": 1, "month": 2, "quarter": 3, "half": 4, "year": 5, "fiscal_year": 5}

@@ -27,9 +27,11 @@ class PeriodSpec:
                year relative to as_of's ("Q4 last year": years=-1)
       rolling  the last N days (`days`), or N weeks, months, quarters or years (`grain`, `n`)
       range    from `start` to `end` (days included; end None: up to as_of)
+      since    from the first day of `inner` (a period said relative to as_of: "since last week",
+               "ตั้งแต่เดือนที่แล้ว", "since yesterday") up to as_of
     """
 
-    kind: Literal["current", "key", "rolling", "recent", "range"]
+    kind: Literal["current", "key", "rolling", "recent", "range", "since"]
     grain: str | None = None
     offset: int = 0  # current: 0 = this, -1 = last, -2 …; recent: 0 = latest started, -1 = latest ended
     key: str | None = None
@@ -40,6 +42,7 @@ class PeriodSpec:
     start: DayRef | None = None  # range
     end: DayRef | None = None  # range; None: up to as_of
     fiscal_start: int = 1  # the month fiscal years start in (kinds that name fiscal periods)
+    inner: PeriodSpec | None = None  # since
 
     def resolve(self, as_of: datetime, tz: ZoneInfo) -> Period:
         if self.kind == "current":
@@ -52,6 +55,12 @@ class PeriodSpec:
             return _most_recent(self.grain or "month", self.key or "", as_of, tz, ended=self.offset < 0)
         if self.kind == "range":
             return _range(self.start or (0, 1, 1), self.end, as_of, tz, week=self.grain == "week")
+        if self.kind == "since" and self.inner is not None:
+            p = self.inner.resolve(as_of, tz)
+            if p.start > as_of:
+                raise periods.PeriodError(f"{p.label} is in the future (as of {as_of.astimezone(tz):%Y-%m-%d %H:%M})")
+            first = p.start.astimezone(tz).date()
+            return _range((first.year, first.month, first.day), None, as_of, tz)
         if self.grain and self.grain != "day":
             months = {"week": 0, "month": 1, "quarter": 3, "half": 6, "year": 12}.get(self.grain, 1) * (self.n or 1)
             if self.grain == "week":

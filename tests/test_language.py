@@ -1700,3 +1700,27 @@ def test_customers_said_with_the_segment_they_are_in(eng):
         assert dict(q.filters) == {"segment": "smb"}, typed
     with pytest.raises(QueryError):
         eng.parse("win rate for customers")  # the customer word alone still does not go with win rate
+
+
+@pytest.mark.parametrize("text, start", [
+    ("revenue since last week", datetime(2026, 11, 9, tzinfo=BKK)),
+    ("revenue since yesterday", datetime(2026, 11, 17, tzinfo=BKK)),
+    ("revenue since the start of last month", datetime(2026, 10, 1, tzinfo=BKK)),
+    ("win rate by team since last quarter", datetime(2026, 7, 1, tzinfo=BKK)),
+    ("revenue starting last week", datetime(2026, 11, 9, tzinfo=BKK)),
+    ("รายได้ ตั้งแต่เมื่อวาน", datetime(2026, 11, 17, tzinfo=BKK)),
+    ("รายได้ตั้งแต่อาทิตย์ที่แล้ว", datetime(2026, 11, 9, tzinfo=BKK)),
+    ("ยอดขาย นับจากเดือนที่แล้ว", datetime(2026, 10, 1, tzinfo=BKK)),
+    ("revenue since 2026-W45", datetime(2026, 11, 2, tzinfo=BKK)),
+])
+def test_since_a_period_said_relative_to_today_runs_from_its_first_day_to_now(text, start):
+    as_of = datetime(2026, 11, 18, 14, 30, tzinfo=BKK)
+    p = parse(text).period.resolve(as_of, BKK)
+    assert (p.start, p.end) == (start, as_of), text
+
+
+def test_since_a_period_still_to_come_is_refused():
+    with pytest.raises(QueryError):
+        parse("revenue since next week")
+    with pytest.raises(PeriodError):  # W50 of this year has not started on 18 Nov
+        parse("revenue since 2026-W50").period.resolve(datetime(2026, 11, 18, 14, 30, tzinfo=BKK), BKK)
