@@ -75,6 +75,12 @@ _SLACK_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 # what Slack chat wraps around a question and says nothing: emoji codes (:fire:), code marks (`cac`),
 # a "+1" or "^" agreeing with the message before
 _SLACK_NOISE_RE = re.compile(r"(?<![\w:]):[a-z0-9_+'\-]{2,40}:(?![\w])|`|(?:^|(?<=\s))(?:\+1|\^+)(?=\s|$)")
+# the syntax people guess from command lines: "--by rep", "--period last_month", "period=this_quarter"
+_FLAGS_RE = recache.compile(r"(?:(?<=\s)|^)--?(?:period|p|when|range)(?:=|\s+)|(?:(?<=\s)|^)period ?=|(?:(?<=\s)|^)--(?=[a-z])")
+_SNAKE_PERIOD_RE = recache.compile(r"(?<![a-z])(this|last|next|prev|previous|past|current|[0-9]+)_(?=[a-z0-9])"
+                                   r"|(?<=[0-9])_(?=(?:days?|weeks?|months?)\b)|(?:(?<=month)|(?<=year)|(?<=week)|(?<=quarter))_to_(?=date)")
+# Slack's strikethrough (~last week~ this week): the words struck out are taken back
+_STRUCK_RE = recache.compile(r"(?:^|(?<=\s))~[^~\s][^~]{0,80}~(?=\s|$|[,.!?:;])")
 _MENTION_RE = recache.compile(r"<@([a-z0-9]+)(?:\|[^>]{0,80})?>")
 _ANY_DIM_RE = recache.compile(r"([a-z][a-z0-9_]{0,30}) ?:(?=\S)")
 _LAUGH_RE = recache.compile(r"5{3,}\+*")
@@ -820,6 +826,17 @@ def _unit_said(text: str) -> str | None:
     return None
 
 
+def _same_unit(said: str) -> str | None:
+    """The unit of "the same time last month", "ช่วงเดียวกันสัปดาห์ที่แล้ว": the period compared with is that
+    much earlier. None when the words are not of that form."""
+    if "same" in said:
+        return _unit_said(said)
+    if "เดียวกัน" in said:
+        return next((g for g, ws in (("week", ("สัปดาห์", "อาทิตย์")), ("month", ("เดือน",)), ("quarter", ("ไตรมาส",)))
+                     if any(w in said for w in ws)), None)
+    return None
+
+
 def _span_holds(p: PeriodSpec, grain: str) -> bool:
     """A range whose words give no grain is made of whole periods of `grain` from its first day: one
     typed in months ("since july", "from may to september") of months and days, one typed in days of
@@ -1078,15 +1095,30 @@ def _candidates(t: _Text, toks: list[_Tok], a: int, b: int) -> list[_Cand]:
                 ents = visible_only(t.lex.phrases[phrase], t.opts.visible)
                 if ents:
                     hits.append((score, phrase, phrase, ("entity", tuple(ents))))
+        named = {str(toks[k].value) for k in range(wa, wb) if toks[k].kind == "kpi"}
+        said = [t.s[toks[k].start:toks[k].end] for k in range(wa, wb) if toks[k].kind == "kpi"]
         for score, shown, phrase, meaning in hits:
             # a reading that only keeps the known word drops the unknown one: fine for a letter
             # typed twice ("ยอดขายย"), never for a separate word ("win rate zzz")
             unknown_len = sum(toks[k].end - toks[k].start for k in range(wa, wb) if toks[k].kind == "unknown")
             if known and (not glued or unknown_len > 1) and fuzz.ratio(phrase.replace("_", " "), known) >= 90:
                 continue
+            if named and not _keeps_kpi(meaning, named, phrase, said):
+                continue  # "deals i opened" is not "deals spend": a KPI said plainly is not mended into another
             _keep(found, _Cand(score, shown, phrase, meaning, (start, end)))
     # on a tie the longer window (it explains more of the text), then alphabetical for stable output
     return sorted(found.values(), key=lambda c: (-c.score, c.window[0] - c.window[1], c.shown))
+
+
+def _keeps_kpi(meaning: Meaning, named: set[str], phrase: str, said: list[str]) -> bool:
+    """Whether a reading of a window holding these KPI words still means one of them, or is a longer
+    KPI name built on them ("sales cyle": "sales cycle")."""
+    kind, value = meaning
+    if kind == "kpi":
+        return str(value) in named or all(w in phrase for w in said)
+    if kind == "topic":
+        return any(str(value) in words.FAMILIES.get(k, ()) or words.TOPICS[str(value)][0] == k for k in named)
+    return True
 
 
 def _keep(found: dict[tuple, _Cand], cand: _Cand) -> None:
@@ -1254,7 +1286,8 @@ def parse(text: str, catalogue: dict[str, KpiSpec] | None = None, lexicon: Lexic
     lang = "th" if _THAI_RE.search(raw) else "en"
     for a, b in _SLACK_ENTITIES:
         raw = raw.replace(a, b)
-    raw = _SLACK_NOISE_RE.sub(" ", raw)
+    raw = _SLACK_NOISE_RE.sub(" ", _STRUCK_RE.sub(" ", raw))
+    raw = _SNAKE_PERIOD_RE.sub(lambda m: (m.group(1) + " ") if m.group(1) else " to ", _FLAGS_RE.sub(" ", raw))
     # a line break ends a sentence as a full stop does (a letter pasted in Thai has no other mark)
     raw = _LINE_BREAKS_RE.sub(" / ", raw.strip())
     raw = _SPACES_RE.sub(" ", raw).strip()
@@ -1284,7 +1317,7 @@ def parse(text: str, catalogue: dict[str, KpiSpec] | None = None, lexicon: Lexic
 def _read(t: _Text, cat: dict[str, KpiSpec], raw: str) -> Query | HelpRequest:
     s = t.s
     start = 5 if s.startswith("/kpi") and (len(s) == 4 or s[4] == " ") else 0
-    toks = _signed(t, _defined(t, _scan(t, start), cat))
+    toks = _corrected(t, _signed(t, _defined(t, _scan(t, start), cat)))
     try:
         return _Builder(t, toks, cat, Reading(text=raw)).build()
     except QueryError:
@@ -1292,6 +1325,48 @@ def _read(t: _Text, cat: dict[str, KpiSpec], raw: str) -> Query | HelpRequest:
         if q is None:
             raise
         return q
+
+
+# A correction typed in the question: "revenue last month — sorry, last quarter", "by rep, I mean by
+# channel", "Q3... no wait, Q2", "ของนก อ๊ะ ไม่ใช่ ของพิม". What follows the marker replaces what was said
+# before it of the same kind; the marker itself says nothing. Bare "wait" ("how long do leads wait") and
+# bare "ไม่ใช่" (a negation) are not markers.
+_CORRECTION_RE = recache.compile(
+    r"(?:^|(?<=[ ,;.\-–—/]))(?:sorry|no sorry|sorry no|no wait|wait no|oh wait|i mean|i meant|oops|whoops|"
+    r"make that|scratch that|correction|เอ้ย|เอ๊ย|อ๊ะ ?ไม่ใช่|อุ๊ย ?ไม่ใช่|อ๊ะ|อุ๊ย|แก้เป็น)(?=[ ,:;.!]|$)")
+_CORRECTED_KINDS = (frozenset(("period",)), frozenset(("by", "dimword", "breakdown")), frozenset(("kpi", "topic")),
+                    frozenset(("rank",)))
+
+
+def _named_dims(tok: _Tok) -> set[str]:
+    """The dimensions a token names a value of ("Nok", "<@U…>", "team:smb", "my")."""
+    if tok.kind == "entity" and isinstance(tok.value, tuple) and tok.value and isinstance(tok.value[0], Entity):
+        return {e.dim for e in tok.value}
+    if tok.kind == "mention":
+        return {"rep"}
+    if tok.kind == "filter":
+        return {str(tok.value[0])}  # type: ignore[index]
+    if tok.kind == "mine":
+        return {"rep", "team"} if tok.value == "team" else {"rep"}
+    return set()
+
+
+def _corrected(t: _Text, toks: list[_Tok]) -> list[_Tok]:
+    for m in _CORRECTION_RE.finditer(t.s):
+        a, b = m.span()
+        if not any(tok.start == a for tok in toks) or not any(tok.end == b for tok in toks):
+            continue
+        before = [k for k, tok in enumerate(toks) if tok.end <= a]
+        after = [tok for tok in toks if tok.start >= b]
+        drop: set[int] = set()
+        for kinds in _CORRECTED_KINDS:
+            if any(tok.kind in kinds for tok in after):
+                drop.update(k for k in before if toks[k].kind in kinds)
+        named = set().union(*(_named_dims(tok) for tok in after))
+        drop.update(k for k in before if _named_dims(toks[k]) & named)
+        toks = [replace(tok, kind="filler", value=None) if k in drop or a <= tok.start and tok.end <= b else tok
+                for k, tok in enumerate(toks)]
+    return toks
 
 
 # what an aside may not hold: a word the question after it could be missing
@@ -1362,8 +1437,11 @@ _DEFINED = (
      "sales_cycle"),
     (recache.compile(r"(?:ตั้งแต่|นับตั้งแต่|นับจาก|จาก) ?(?:วันที่ ?)?(?:ได้|มี)? ?(?:ลีด|lead)(?:เข้ามา|เข้า|มา)? ?"
                      r"(?:จนถึง|จน|ถึง|ไปจน) ?(?:วันที่ ?)?" + _WHO_TH
-                     + r"(?:ชนะ|ปิดชนะ|ปิดได้|ปิดการขาย|ปิดดีลได้|ปิด|ได้ดีล)(?:ดีล)?(?:ได้)?"),
+                     + r"(?:ชนะ|ปิดชนะ|ปิดได้|ปิดการขาย|ปิดดีลได้|ปิด|ได้ดีล)(?:ดีล)?(?:ได้)?" + _NOT_COUNTED),
      "time_to_close"),
+    # "ดีลผมใช้เวลาปิดเฉลี่ยกี่วัน นับจากเปิดดีล": counted from the deal's opening, with the time asked
+    (recache.compile(r"^(?=.*(?:ใช้เวลา|กี่วัน|นานแค่ไหน|นานเท่า)).*?(?P<d>(?:นับ ?)?(?:จาก|ตั้งแต่) ?(?:วันที่ ?)?"
+                     r"(?:เปิด|สร้าง)(?:ดีล|โอกาสการขาย))(?! ?(?:จน|ถึง|ไปจน|กระทั่ง))"), "sales_cycle"),
     # "เปิดดีลจนปิดได้" (no ตั้งแต่), "(ลีด…) กว่าจะกลายเป็นดีลที่ชนะ": กว่าจะ is the wait until it happens
     (recache.compile(r"(?:เปิด|สร้าง)(?:ดีล|โอกาสการขาย) ?(?:จนถึง|จน|ไปจน|กระทั่ง) ?(?:ชนะ|ปิดได้|ปิดการขาย|ปิด)(?:ดีล)?(?:ได้)?"
                      + _NOT_COUNTED), "sales_cycle"),
@@ -1387,16 +1465,16 @@ def _defined(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec]) -> list[_Tok]:
         m = rx.search(t.s)
         if m is None:
             continue
-        a, b = m.start(), m.end()
+        a, b = m.span("d") if "d" in rx.groupindex else m.span()
         if not any(tok.start == a for tok in toks) or not any(tok.end == b for tok in toks):
             continue
         inside = [tok for tok in toks if a <= tok.start and tok.end <= b]
         if any(tok.kind in ("kpi", "entity", "period") and tok.value != key
                and not (tok.kind == "kpi" and tok.value in _EVENT_KPIS) for tok in inside):
             continue  # "from opening a deal in october to…": the words say more than the definition
-        # whose deals, said inside it ("from a lead landing to my deal being won", "จนผมปิดดีลได้"), still
-        # says whose figure it is: the KPI token ends where that word starts, the rest is filler
-        mine = [tok for tok in inside if tok.kind == "mine"][:1]
+        # whose deals, said inside it ("from a lead landing to my deal being won", "จนผมปิดดีลได้", "her
+        # deal"), still says whose figure it is: the KPI token ends where that word starts, the rest is filler
+        mine = [tok for tok in inside if tok.kind == "mine" or t.s[tok.start:tok.end] in _PRONOUNS][:1]
         kept = [_Tok("kpi", key, a, b)]
         if mine and mine[0].start > a:
             kept = [_Tok("kpi", key, a, mine[0].start), mine[0]]
@@ -1416,6 +1494,12 @@ _AVERAGE_WORDS = frozenset(("avg", "average", "on average", "on avg", "mean", "�
 _EACH = ("each", "every", "แต่ละ", "ทุก")
 _BRING_IN = frozenset(("bring in", "brings in", "brought in", "bring", "make", "makes", "made", "earn", "earned",
                        "generate", "generated", "sell", "sells", "ทำ", "ทำได้", "หาได้"))
+
+
+# the verbs of a favour: "for me" after them is the favour ("can you pull csat for me"); "show me … for me"
+# and "please" are how the asker's own figure is asked for too
+_FAVOUR_WORDS = frozenset(("pull", "get", "check", "grab", "find", "send", "run", "look", "fetch", "share", "dig",
+                           "compile", "prepare", "put"))
 
 
 # words that point back at a person named before them ("before my 1:1 with Pim: how is her win rate")
@@ -1678,6 +1762,7 @@ class _Builder:
         self.toks = [replace(tok, kind="filler") if tok.kind == "help" else tok for tok in self.toks]
         kinds.discard("help")
         self._for_me_set_off()
+        self._i_did()
         self._stuck_counted()
         self._will()
         self._thresholds()
@@ -1808,8 +1893,27 @@ class _Builder:
                or (x.kind == "filler" and self.typed(x).lower() in _WHOLE_COMPANY) for x in self.toks):
             return  # whose figure is said otherwise ("for the smb team, for me, please"), or ranks people
         for k, tok in enumerate(self.toks):
-            if tok.kind == "filler" and self.typed(tok).lower() == "for me" and k - 1 in marks and k + 1 in marks:
+            if tok.kind != "filler" or self.typed(tok).lower() != "for me":
+                continue
+            if (k - 1 in marks and k + 1 in marks) or self._named_for_me(k):
                 self.toks[k] = _Tok("mine", "rep", tok.start, tok.end)
+
+    def _i_did(self) -> None:
+        """"the leads I got", "deals I opened": "I" is whose figure right after what is counted; elsewhere
+        ("I got asked for revenue") the words are chat."""
+        weak = {f"i {v}" for v in words.WEAK_I_VERBS}
+        for k, tok in enumerate(self.toks):
+            if tok.kind == "mine" and self.typed(tok).lower() in weak and not (
+                    k > 0 and self.toks[k - 1].kind in ("kpi", "topic")):
+                self.toks[k] = _Tok("filler", None, tok.start, tok.end)
+
+    def _named_for_me(self, k: int) -> bool:
+        """"avg deal size for me, last 90 days": "for me" right after the KPI that opens the question is
+        whose figure; after a request ("can you pull csat for me") it is a favour."""
+        if k == 0 or self.toks[k - 1].kind != "kpi":
+            return False
+        return all(x.kind in ("filler", "greeting") and not (set(self.typed(x).lower().split()) & _FAVOUR_WORDS)
+                   for x in self.toks[:k - 1])
 
     def _stuck_counted(self) -> None:
         """"how many deals are stuck in negotiation": a count of open deals in a stage, which is the
@@ -1936,9 +2040,12 @@ class _Builder:
                         self.toks[k] = _Tok("entity", tuple(named), tok.start, tok.end)
                         self.used.add(j)
                         if named[0].dim == "segment":
-                            # "ลูกค้ากลุ่ม smb", "customers in segment smb": the customer word says the same
+                            # "ลูกค้ากลุ่ม smb", "customers in segment smb": the customer word says the same,
+                            # unless it says per whom ("revenue per customer in the smb segment")
                             self.used.update(i for i in self._near(j, {"topic"}) + self._near(k, {"topic"})
-                                             if self.toks[i].value == "customers")
+                                             if self.toks[i].value == "customers"
+                                             and not (i > 0 and (self.toks[i - 1].kind == "by" or self.typed(
+                                                 self.toks[i - 1]).lower() in ("per", "ต่อ", "each", "a"))))
                         break
                 continue
             if tok.kind != "topic":
@@ -2159,6 +2266,10 @@ class _Builder:
             # "ดีลที่ปิดชนะ รวมเป็นเงินเท่าไหร่"); averaged over them, it is the deal size
             avg = self._said(_AVERAGE_WORDS) and "avg_deal_size" in self.cat
             keys, families = ["avg_deal_size" if avg else "revenue"], []
+        if ("target_attainment" in self.cat and (keys == ["revenue"] or (not keys and families == ["revenue"]))
+                and any(tok.kind == "target" for tok in toks) and any(tok.kind == "rank" for tok in toks)):
+            # "ใครทำยอดเทียบเป้าได้ต่ำสุด", "lowest revenue vs target": ranked against the target, attainment
+            keys, families = ["target_attainment"], []
         if keys == ["deals_closed"] and "avg_deal_size" in self.cat and "size" in families:
             keys = ["avg_deal_size"]  # "ปิดดีลได้เฉลี่ยดีลละกี่บาท": what each closed deal is worth
             families = [f for f in families if f != "size"]
@@ -2511,6 +2622,17 @@ class _Builder:
                 if grain is not None:
                     period = PeriodSpec("current", grain=grain)
                     break
+        for tok in toks:
+            said = self.t.s[tok.start:tok.end]
+            unit = _same_unit(said) if tok.kind == "compare" else None
+            grain = _spec_grain(period) if period is not None and unit is not None else None
+            if grain is not None and grain != unit:
+                # "this week vs the same time last month": the previous period is of the period's own kind
+                raise self.err(f'"{_q(self.typed(tok))}" with "{_q(period.text)}": I compare a period with the one '
+                               "before it of the same kind, or with two periods you name "
+                               '("this week vs last week", "Nov 1-18 vs Oct 1-18").',
+                               f'"{_q(self.typed(tok))}" กับ "{_q(period.text)}": เทียบได้กับช่วงก่อนหน้าแบบเดียวกัน '
+                               'หรือระบุสองช่วงเอง เช่น "สัปดาห์นี้ เทียบ สัปดาห์ที่แล้ว"', word=self.typed(tok))
         trend = next((tok for tok in toks if tok.kind == "trend"), None)
         if trend is not None:
             grain = str(trend.value)
@@ -2725,6 +2847,10 @@ _UNSUPPORTED_MESSAGES = {
              "ไม่มี KPI ดีลที่แพ้ ลองดูอัตราการชนะดีล ซึ่งเทียบดีลที่ชนะกับที่แพ้ เช่น \"วินเรท เดือนที่แล้ว\""),
     "open": ("the open pipeline is not a KPI here; try \"pipeline velocity\" or \"deals closed\".",
              "ไม่มี KPI ดีลที่ยังเปิดอยู่ ลองดู \"ความเร็วของ pipeline\" หรือ \"ดีลที่ปิดได้\""),
+    "activity_cost": ("what activities cost is not in kpibot's data; spend is, by channel: e.g. \"cost per lead by "
+                      "channel this month\", or \"rep activity this month\" for how many there were.",
+                      "ไม่มีข้อมูลค่าใช้จ่ายของกิจกรรม มีค่าใช้จ่ายตามช่องทาง เช่น \"ต้นทุนต่อลีด แยกตามช่องทาง เดือนนี้\" "
+                      "หรือ \"กิจกรรมของตัวแทนขาย เดือนนี้\" สำหรับจำนวนกิจกรรม"),
     "profit": ("profit and margins are not in kpibot's data; revenue and deal size are, e.g. \"revenue this month\".",
                "ไม่มีข้อมูลกำไร ลองดูรายได้หรือขนาดดีลเฉลี่ย เช่น \"รายได้ เดือนนี้\""),
     "schedule": ("I answer when asked and can't send a report by email or on a schedule; `/kpi digest on` brings "

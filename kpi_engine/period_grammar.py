@@ -323,6 +323,9 @@ _PATTERNS: list[tuple[str, object]] = [
     # months with a year: May 2026, may '26, เดือนพฤษภาคม 2569, พ.ค. 69, ตุลา 68
     (_EN_M + r" ?[,/-]? ?" + _Y4, lambda m, f: PeriodSpec("key", key=f"{year(_g(m, 2)):04d}-{month_number(_g(m, 1)):02d}")),
     (_EN_M + r" ?'([0-9]{2})", lambda m, f: PeriodSpec("key", key=f"{year(_g(m, 2)):04d}-{month_number(_g(m, 1)):02d}")),
+    # Dec-25, aug/25: a month and a two-digit year, as spreadsheets write them (a day is "Dec 25")
+    (_EN_M + r"[-/]([0-9]{2})(?![0-9/-])",
+     lambda m, f: PeriodSpec("key", key=f"{year(_g(m, 2)):04d}-{month_number(_g(m, 1)):02d}")),
     (_TH_M_Y + r" ?" + _TH_Y + _Y, lambda m, f: PeriodSpec(
         "key", key=f"{year(_g(m, 2)):04d}-{month_number(_g(m, 1)):02d}")),
     # years alone: 2026, ปี 2569, พ.ศ. 2569, year 2025; ปี 68 (two digits need ปี or year before them)

@@ -182,11 +182,12 @@ def _most_recent(grain: str, key: str, as_of: datetime, tz: ZoneInfo, ended: boo
     n = _part_number(grain, key)
     size = 12 // _PER_YEAR[grain]
     now_n = (local.month - 1) // size + 1
-    if grain == "month" and not ended and 0 < n - now_n <= 2:
-        # "bookings for December" in November is the December still to come, not the one eleven months
-        # back (as an ISO week a few weeks ahead is); "last December" or "December 2025" is that one
-        raise periods.PeriodError(f"{local.year}-{n:02d} is in the future (as of {local:%Y-%m-%d %H:%M}); "
-                                  f"for the one before, ask for {local.year - 1}-{n:02d}")
+    if grain == "month" and not ended and 0 < (n - now_n) % 12 <= 2:
+        # "bookings for December" in November, "January" in December: the one still to come, not the one
+        # eleven months back (as an ISO week a few weeks ahead is); "last December", "December 2025" is that one
+        ahead = local.year + (n < now_n)
+        raise periods.PeriodError(f"{ahead}-{n:02d} is in the future (as of {local:%Y-%m-%d %H:%M}); "
+                                  f"for the one before, ask for {ahead - 1}-{n:02d}")
     year = local.year if n < now_n or (n == now_n and not ended) else local.year - 1
     return _part(grain, year, n, as_of, tz)
 
@@ -215,9 +216,12 @@ def _range(start: DayRef, end: DayRef | None, as_of: datetime, tz: ZoneInfo, wee
     local = as_of.astimezone(tz)
     sy, sm, sd = start
     try:
+        ahead = None
         if not sy:
             sy = local.year
             if _day(sy, sm, sd, False) > local.date():
+                if end is not None and (sm - local.month) % 12 <= 2:
+                    ahead = _day(sy, sm, sd, False)  # "since December" looks back: only a span can be ahead
                 sy -= 1
         first = _day(sy, sm, sd, False)
         if end is None:
@@ -231,6 +235,9 @@ def _range(start: DayRef, end: DayRef | None, as_of: datetime, tz: ZoneInfo, wee
             whole = sd in (0, 1) and (ed == 0 or ed == calendar.monthrange(ey, em)[1])
     except ValueError as exc:
         raise periods.PeriodError(f"no such date ({exc})") from None
+    if ahead is not None:
+        # "1 Dec to 15 Dec" asked on 18 Nov, "on 25 Nov": days still to come, not the ones a year back
+        raise periods.PeriodError(f"{ahead.isoformat()} is in the future (as of {local:%Y-%m-%d %H:%M})")
     if last < first:
         raise periods.PeriodError(f"{first.isoformat()} .. {last.isoformat()} ends before it starts")
     if week:

@@ -124,6 +124,12 @@ CHAT_PHRASES = (
     *(f"{lead}{noun}" for lead in DAY_LEADS for noun in ("meeting", "call", "review", *CHAT_NOUNS)),
     *(f"{noun} tomorrow" for noun in ("meeting", "call", "review", *CHAT_NOUNS)),  # "QBR tomorrow: …"
     "พรุ่งนี้ประชุม", "พรุ่งนี้มีประชุม", "พรุ่งนี้ประชุมรีวิว",
+    # a newcomer saying so ("first time using this 👋"): not first-time customers
+    *(f"{first} {using}" for first in ("first time", "my first time", "1st time")
+      for using in ("using this", "using the bot", "using kpibot", "using it", "trying this", "trying the bot", "here")),
+    "new here", "new to this", "just got access", "ใช้ครั้งแรก", "เพิ่งใช้ครั้งแรก", "เพิ่งเคยใช้", "ครั้งแรกที่ใช้",
+    # "the trainings I went to": who went is the asker said elsewhere ("how did I rate")
+    "i went to", "went to", "i attended", "attended",
     *(f"{lead}{noun}" for lead in CHAT_LEADS_AFTER for noun in (*CHAT_NOUNS, *CHAT_NOUNS_AFTER)),
     *(f"{lead}{who} {verb}" for lead in ("", "my ") for who in ASKERS for verb in ASKER_VERBS),
     *(f"{who}{verb}" for who in ("หัวหน้า", "บอส", "เจ้านาย", "นาย", "ผู้จัดการ", "ผจก.", "ผจก")
@@ -148,7 +154,6 @@ WHO_ASKS = ("finance here", "finance team here", "finance asked me", "finance as
             "หนึ่งเจ้า", "หนึ่งคน", "คนหนึ่ง", "หนึ่งดีล", "ดีลหนึ่ง", "บ่ายนี้", "ประชุมบ่ายนี้", "สำหรับประชุม",
             "ท่านจะใช้ในประชุม", "เพื่อใช้ในประชุม")
 FILLER_TH = (
-    "วิ่ง",  # "ไปป์ไลน์วิ่งเร็วแค่ไหน": how fast the pipeline runs
     "ขอ", "ขอดู", "ดู", "ขอทราบ", "ทราบ", "ใคร่", "ใคร่ขอ", "ใคร่ขอทราบ", "อยากรู้", "อยากทราบ", "อยากดู", "อยากได้", "ช่วย", "ช่วยดู",
     "ช่วยบอก", "บอก", "รบกวน", "แสดง", "เช็ค", "เช็ก", "เช็ค", "หน่อย", "ครับ", "คับ", "ครัช", "ค่ะ", "คะ", "ค่า",
     "จ้า", "จ้ะ", "จ๊ะ", "จ้าา", "นะ", "น่ะ", "น้า", "นะคะ", "นะครับ", "ฮะ", "ฮับ", "งับ", "อ่ะ", "อะ", "เนอะ",
@@ -248,7 +253,10 @@ UNSUPPORTED = {
                    *(f"{be} going to {verb}" for be in ("am i", "are we", "are they", "is the team")
                      for verb in ("close", "win", "sell", "make", "hit", "reach", "land", "end", "finish", "be")),
                    "จะปิดได้กี่", "จะขายได้เท่าไหร่", "จะขายได้กี่", "จะได้กี่ดีล",
-                   "คาดว่าจะปิด", "คาดว่าจะได้", "ประมาณการว่าจะ", "จะจบที่"),
+                   "คาดว่าจะปิด", "คาดว่าจะได้", "ประมาณการว่าจะ", "จะจบที่",
+                   # "ปีนี้ยอดจะถึงเป้าไหม": will it reach
+                   "จะถึงเป้าไหม", "จะถึงเป้ามั้ย", "จะถึงเป้าหรือเปล่า", "จะเข้าเป้าไหม", "จะเข้าเป้ามั้ย",
+                   "จะทำถึงเป้าไหม", "จะได้ตามเป้าไหม", "จะถึงไหม", "จะถึงมั้ย"),
     # ranking by how much a KPI moved: answers rank by the value in the period (revenue growth aside)
     "change_rank": ("most improved", "biggest improvement",
                     *(f"{verb} {most}" for verb in _MOVED for most in ("the most", "most", "the least", "least")),
@@ -264,6 +272,9 @@ UNSUPPORTED = {
                  *(f"every {d}" for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "morning")),
                  "each morning", "ทางอีเมล", "ส่งทางอีเมล", "ส่งเข้าอีเมล", "ทุกวันจันทร์", "ทุกเช้า", "ส่งทุกวัน",
                  "ส่งทุกสัปดาห์"),  # not ส่งอีเมล alone: the e-mails a rep sent are counted
+    # what activities cost: spend is kept by channel and period, not by activity ("ค่ากิจกรรมการขาย")
+    "activity_cost": ("activity cost", "activity costs", "cost of activities", "cost of sales activities",
+                      "ค่ากิจกรรม", "ค่ากิจกรรมการขาย", "ค่ากิจกรรมขาย", "ค่าใช้จ่ายกิจกรรม", "ต้นทุนกิจกรรม"),
     "profit": ("profit", "profits", "margin", "margins", "gross margin", "ebitda", "กำไร", "กำไรสุทธิ", "อัตรากำไร"),
 }
 # "monthly revenue", "revenue by week", "รายเดือน": a trend at that grain (the answer's chart)
@@ -280,6 +291,8 @@ TREND = {
 
 # ---------------------------------------------------------------- "my"
 
+# not "opened" or "created": the deals someone opened are not the ones closed (deals_closed)
+WEAK_I_VERBS = ("got", "get", "received", "generated", "handled", "owned", "sourced", "brought", "landed", "signed")
 MINE_REP = ("my", "mine", "my own", "myself", "me myself", "assigned to me", "ของฉัน", "ของผม", "ของหนู", "ของดิฉัน",
             "ของกู", "ของตัวเอง", "ตัวเอง", "ของข้า", "ของชั้น", "ผม",
             "ฉัน", "หนู", "ดิฉัน",
@@ -288,6 +301,8 @@ MINE_REP = ("my", "mine", "my own", "myself", "me myself", "assigned to me", "�
             *(f"i {verb}" for verb in ("win", "won", "close", "closed", "sell", "sold", "made", "make", "brought in",
                                        "bring in", "booked", "logged", "reached", "reach", "hit", "achieve",
                                        "achieved", "personally")),
+            # "the leads I got", "deals I opened": whose only right after what is counted (grammar._Builder._i_did)
+            *(f"i {verb}" for verb in WEAK_I_VERBS),
             "me personally", "of me", "for me personally", "ที่ได้รับมอบหมายให้ผม", "ได้รับมอบหมายให้ผม",
             "มอบหมายให้ผม", "ที่ได้รับมอบหมายให้ฉัน", "ในพอร์ตผม", "ในพอร์ตหนู", "ในพอร์ตฉัน", "พอร์ตผม", "พอร์ตหนู", "take me", "takes me", "took me", "it take me")
 MINE_TEAM = ("ลูกทีมเรา", "ลูกทีมของเรา", "ลูกทีมผม", "ลูกทีมของผม", "ลูกทีมฉัน", "ลูกทีมของฉัน", "ลูกทีมหนู", "ลูกน้องผม", "ลูกน้องในทีม",
@@ -485,7 +500,9 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "time": ("sales_cycle", ("time", "duration", "average age", "age of", "gap between", "average gap", "days", "days spent", "days deals spend", "deals spend", "time spent", "hours spent", "how long",
                              "how many days", "how fast", "how quickly",
                              "fast", "quickly", "speed", "ระยะเวลา", "เวลา", "ใช้เวลา", "กี่วัน", "นานแค่ไหน", "นาน",
-                             "เร็วแค่ไหน", "เร็ว")),
+                             "เร็วแค่ไหน", "เร็ว",
+                             # "ไปป์ไลน์วิ่งเร็วแค่ไหน": how fast it runs (วิ่ง alone is no word here: "ใครวิ่งเยอะสุด")
+                             "วิ่งเร็วแค่ไหน", "วิ่งเร็วเท่าไหร่", "วิ่งเร็ว")),
     "growth": ("revenue_growth", ("grow", "grew", "growing", "grown", "เติบโต", "โต", "โตขึ้น",
                                   "เพิ่มขึ้น", "percent change", "% change", "percentage change", *EITHER_WAY)),
     "forecast": (None, ("accurate", "forecasted", "forecasting", "predicted", "prediction", "แม่น", "แม่นยำ", "พลาดไปแค่ไหน",

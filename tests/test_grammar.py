@@ -390,6 +390,8 @@ def test_month_or_quarter_without_a_year_is_the_latest_started(text, as_of, labe
      "could you pull my bookings for December 2025?"),
     # 30 April 23:00 in Bangkok: May is an hour away, not the May of last year
     ("revenue May", datetime(2026, 4, 30, 16, tzinfo=ZoneInfo("UTC")), "2026-05", "2025-05", "revenue May 2025"),
+    # across the year's end: January asked in December is the one next month
+    ("revenue January", datetime(2026, 12, 10, tzinfo=BKK), "2027-01", "2026-01", "revenue last January"),
 ])
 def test_a_month_one_or_two_ahead_is_this_years_still_to_come(text, as_of, ahead, before, said_so):
     """A month said without a year that is one or two months ahead is the one still to come: refused as

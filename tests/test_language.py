@@ -1724,3 +1724,68 @@ def test_since_a_period_still_to_come_is_refused():
         parse("revenue since next week")
     with pytest.raises(PeriodError):  # W50 of this year has not started on 18 Nov
         parse("revenue since 2026-W50").period.resolve(datetime(2026, 11, 18, 14, 30, tzinfo=BKK), BKK)
+
+
+# ---------------------------------------------------------------- heldout32 (the first week of rollout)
+
+
+@pytest.mark.parametrize("text, kpi, period, by, mine", [
+    # a correction typed in the question: what follows the marker replaces what was said of its kind
+    ("revenue last month — sorry, last quarter", "revenue", (datetime(2026, 7, 1), datetime(2026, 10, 1)), None, None),
+    ("my win rate in Q3... no wait, Q2", "win_rate", (datetime(2026, 4, 1), datetime(2026, 7, 1)), None, "rep"),
+    ("lead volume by rep, I mean by channel, this week", "lead_volume", None, "channel", None),
+    ("ยอดผมเดือนที่แล้ว เอ้ย ไตรมาสที่แล้ว", "revenue", (datetime(2026, 7, 1), datetime(2026, 10, 1)), None, "rep"),
+    ("revenue last month — oops, win rate", "win_rate", (datetime(2026, 10, 1), datetime(2026, 11, 1)), None, None),
+    ("deals closed ~last week~ this week", "deals_closed", (datetime(2026, 11, 16), None), None, None),
+    # the syntax people guess
+    ("deals_closed --by rep --period last_month", "deals_closed", (datetime(2026, 10, 1), datetime(2026, 11, 1)),
+     "rep", None),
+    ("win_rate period=this_quarter", "win_rate", (datetime(2026, 10, 1), None), None, None),
+    # "for me" right after the KPI that opens the question; "the leads I got"
+    ("avg deal size for me, last 90 days", "avg_deal_size", None, None, "rep"),
+    ("of the leads I got in October, how many turned into qualified leads? as a %", "lead_conversion",
+     (datetime(2026, 10, 1), datetime(2026, 11, 1)), None, "rep"),
+    ("hey, first time using this 👋 what's my win rate this quarter?", "win_rate", None, None, "rep"),
+    ("ดีลผมใช้เวลาปิดเฉลี่ยกี่วัน นับจากเปิดดีล 3 เดือนล่าสุด", "sales_cycle", None, None, "rep"),
+    ("ลูกทีมผมใครทำยอดเทียบเป้าได้ต่ำสุด ไตรมาสนี้", "target_attainment", None, "rep", "team"),
+])
+def test_what_the_first_week_of_rollout_asked(text, kpi, period, by, mine):
+    as_of = datetime(2026, 11, 18, 14, 30, tzinfo=BKK)
+    q = parse(text)
+    assert (q.kpi, q.breakdown, q.mine) == (kpi, by, mine), text
+    if period is not None:
+        p = q.period.resolve(as_of, BKK)
+        start, end = period
+        assert (p.start, p.end) == (start.replace(tzinfo=BKK), end.replace(tzinfo=BKK) if end else as_of), text
+
+
+@pytest.mark.parametrize("text", [
+    "can you pull csat for me this month",  # a favour: the company's figure
+    "please get revenue for me",
+    "could you check the win rate for me",
+    "I got asked for revenue this month",  # "I got" away from what is counted is chat
+])
+def test_for_me_after_a_request_and_i_got_as_chat_are_not_the_askers_figure(text):
+    assert parse(text).mine is None, text
+
+
+@pytest.mark.parametrize("text", [
+    "how many deals i opened last month",  # was read as the sales cycle: "deals i opened" mended to "deals spend"
+    "ปีนี้ยอดจะถึงเป้าไหม",  # will it reach: a projection
+    "ค่ากิจกรรมการขาย เดือนนี้",  # what activities cost: not in the data
+    "revenue this week vs the same time last month",  # the period before is of the period's own kind
+])
+def test_what_the_first_week_asked_that_is_refused(text):
+    with pytest.raises(QueryError):
+        parse(text)
+
+
+def test_days_still_to_come_are_refused_and_since_looks_back():
+    as_of = datetime(2026, 11, 18, 14, 30, tzinfo=BKK)
+    for typed in ("revenue between 1 Dec and 15 Dec", "revenue on 25 Nov", "รายได้ 1 ถึง 10 ธ.ค."):
+        with pytest.raises(PeriodError, match="in the future"):
+            parse(typed).period.resolve(as_of, BKK)
+    p = parse("revenue since December").period.resolve(as_of, BKK)
+    assert p.start == datetime(2025, 12, 1, tzinfo=BKK)  # "since" only looks back
+    p = parse("revenue Dec-25").period.resolve(as_of, BKK)  # a spreadsheet's month and year
+    assert (p.start, p.end) == (datetime(2025, 12, 1, tzinfo=BKK), datetime(2026, 1, 1, tzinfo=BKK))
