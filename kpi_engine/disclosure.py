@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 
 from kpi_engine import periods
 from kpi_engine.calc import (
@@ -65,6 +66,9 @@ def _fkey(filters: Filters) -> tuple:
 
 # KPIs computed from the question's period and the one it is compared with (growth: now ÷ before)
 TWO_PERIODS = frozenset({"revenue_growth"})
+# KPIs whose value is computed from the target (attainment: revenue ÷ target): with the revenue, which
+# is shown on its own, the value gives the target away, so where the target is one rep's the value is too
+FROM_TARGET = frozenset({"target_attainment"})
 # details that are one item, not a count over reps: the median of three deals is one of them, and
 # with the mean and the count beside it gives the other two away to someone who knows one
 SINGLE_ITEM_DETAILS = frozenset({"median_days"})
@@ -181,7 +185,7 @@ class Coverage:
 
     def __init__(self, conn, kpi: str, clearance: Clearance, as_of_ts: int,
                  lister: Callable[[Period, Filters, str], dict[str, bool]] | None = None,
-                 compare: object = "previous", target_metric: str | None = None):
+                 compare: object = "previous", target_metric: str | None = None, target_mode: str = "sum"):
         # lister: the rows the KPI itself gives for a breakdown, key -> has a value; only those add up
         # to the total, so only they can give a hidden cell away by subtraction
         self.lister = lister
@@ -189,8 +193,10 @@ class Coverage:
         # (compare: as the question compares); shown beside its period's own total it gives the other away
         self.base_of: Callable[[Period], Period] | None = (
             (lambda p: periods.comparison_base(p, compare)) if kpi in TWO_PERIODS else None)
-        # the target metric shown beside this KPI's value (kpi_engine.targets), if any
+        # the target metric shown beside this KPI's value (kpi_engine.targets), if any, and how its rows
+        # combine ("sum": a team without a target row of its own has its reps' quotas added up)
         self.target_metric = target_metric
+        self.target_mode = target_mode
         self.conn = conn
         self.kpi = kpi
         self.src = SOURCES.get(kpi)
@@ -267,9 +273,15 @@ class Coverage:
         """Whether a filtered total may be shown: its own reps (those of each part of its formula too),
         and its place in the pattern of each of its filters' dimensions when the total above it is
         shown (so parent minus shown siblings does not give it away; a hidden parent gives nothing
-        away); for a KPI of two periods, the other period's total as well."""
+        away); for a KPI of two periods, the other period's total as well; for a KPI computed from
+        its target (attainment), the reps whose quotas make that target (target_ok)."""
         if self.cl.sees_all or self.src is None:
             return True
+        return self.rows_ok(period, filters) and (self.kpi not in FROM_TARGET or self.target_ok(period, filters))
+
+    def rows_ok(self, period: Period, filters: Filters) -> bool:
+        """cell_ok from the reps with rows alone (what complements are chosen by: a cell hidden for its
+        target is hidden on top of the pattern, never instead of a cell in it)."""
         ok = self._cell_ok(period, filters)
         if ok and self.base_of is not None:
             ok = self._cell_ok(self.base_of(period), filters)
@@ -347,6 +359,8 @@ class Coverage:
                 if more:
                     _, h = self.pattern(when, filters, by, keys, complement=total_shown, force=force | more)
             hidden |= h
+        if self.kpi in FROM_TARGET:  # each row's value gives its own target away (a team's: its reps' quotas)
+            hidden |= self.targets_hidden(period, filters, by, keys)
         return hidden & set(keys)
 
     def _rep_dim(self, by: str) -> bool:
@@ -402,25 +416,105 @@ class Coverage:
         forced = ({""} | set(force)) & set(cells)
         return cells, protect(cells, self.cl, forced, complement=complement, views=views, fixed=fixed)
 
-    def target_reps(self, period: Period, filters: Filters, metric: str) -> set[str] | None:
-        """The reps whose own quotas make up the target of a cell (kpi_engine.targets): a rep's, or a
-        team's without a target row of its own (the sum of its reps' quotas); None when it is a row
-        set for a team or the company, about no rep."""
-        reps, teams = filters.get("rep"), filters.get("team")
-        params = {"m": metric, "s": period.start_ts, "e": periods.to_epoch(period.full_end)}
-        if reps and len(reps) == 1:
-            return {str(reps[0])}
-        if not teams or len(teams) != 1:
+    # ------------------------------------------------------------ targets made of reps' quotas
+
+    def _quota_scope(self, filters: Filters) -> tuple[str, str] | None:
+        """Whose quotas a cell's target is made of, as kpi_engine.targets.target_for builds it: ("rep",
+        id) for one rep's, ("team", name) for a team's when it has no target row of its own (then its
+        reps' quotas added up); None when it is a row set for a team or the company (about no rep), or
+        when the cell has no target (a region, product or channel slice, several reps)."""
+        if self.target_metric is None:
             return None
-        params["t"] = teams[0]
-        own = self.conn.execute(text("SELECT 1 FROM targets WHERE metric = :m AND team = :t AND rep_id = ''"
-                                     " LIMIT 1"), params).first()
-        if own is not None:
+        f = filters.values
+        if any(v for d, v in f.items() if d not in ("team", "rep")):
             return None
-        rows = self.conn.execute(text(
-            "SELECT DISTINCT tg.rep_id FROM targets tg JOIN reps r ON r.rep_id = tg.rep_id WHERE tg.metric = :m"
-            " AND tg.rep_id <> '' AND r.team = :t AND tg.start_at < :e AND tg.end_at > :s"), params)
-        return {str(x) for (x,) in rows}
+        if f.get("rep"):
+            return ("rep", str(f["rep"][0])) if len(f["rep"]) == 1 else None
+        if f.get("team") and self.target_mode == "sum" and str(f["team"][0]) not in self._own_target_teams():
+            return ("team", str(f["team"][0]))
+        return None
+
+    def _own_target_teams(self) -> frozenset[str]:
+        """The teams with a target row of their own for the target metric (any period, as target_for
+        asks): their target is that row, about no rep."""
+        memo = ("own_teams",)
+        if memo not in self._memo:
+            rows = self.conn.execute(text("SELECT DISTINCT team FROM targets WHERE metric = :m AND rep_id = ''"
+                                          " AND team <> ''"), {"m": self.target_metric})
+            self._memo[memo] = frozenset(str(t) for (t,) in rows)
+        return self._memo[memo]
+
+    def _quota_rows(self, team: str | None, start_ts: int, end_ts: int) -> dict[str, list[tuple[str, int, int]]]:
+        """Team -> its reps' quota rows (rep, start, end) of the target metric overlapping [start, end):
+        one team's, or every team's (team None) in one read."""
+        params: dict = {"m": self.target_metric, "s": start_ts, "e": end_ts}
+        sql = ("SELECT r.team, tg.rep_id, tg.start_at, tg.end_at FROM targets tg JOIN reps r ON r.rep_id = tg.rep_id"
+               " WHERE tg.metric = :m AND tg.rep_id <> '' AND tg.start_at < :e AND tg.end_at > :s")
+        if team is not None:
+            sql += " AND r.team = :t"
+            params["t"] = team
+        out: dict[str, list[tuple[str, int, int]]] = {}
+        for t, rep, s, e in self.conn.execute(text(sql), params):
+            out.setdefault(str(t), []).append((str(rep), int(s), int(e)))
+        return out
+
+    def _quotas_ok(self, rows: list[tuple[str, int, int]], period: Period) -> bool:
+        """Whether a sum of quotas over a period passes the rule. Its rows pro-rate by calendar day
+        (targets.py), so any stretch of days between two of their boundaries is the same reps' sum,
+        and can be had by asking the periods around it and subtracting (a quarter minus two of its
+        months, a month to date minus a week): each such stretch must pass the rule on its own, not
+        only the whole period."""
+        tz = period.start.tzinfo
+        lo, hi = _day(period.start_ts, tz), _day(period.end_ts, tz)
+        spans = []
+        for rep, s, e in rows:
+            ds, de = _day(s, tz), _day(e, tz)
+            if de > ds and min(de, hi) > max(ds, lo):
+                spans.append((rep, max(ds, lo), min(de, hi)))
+        cuts = sorted({lo, hi, *(d for _, a, b in spans for d in (a, b))})
+        for a, b in zip(cuts, cuts[1:], strict=False):
+            reps = {rep for rep, s, e in spans if s <= a and e >= b}
+            if reps and not self.cl.safe(reps):
+                return False
+        return True
+
+    def target_ok(self, period: Period, filters: Filters) -> bool:
+        """Whether the target of a cell (and what is computed from it) may be shown: a rep's quota to
+        whoever may see the rep; a team's sum of its reps' quotas when every stretch of it passes the
+        rule for the reps whose quotas it adds up (_quotas_ok); a target row of a team or of the
+        company always (it is about no rep)."""
+        return not self.targets_hidden_points([period], filters)
+
+    def targets_hidden_points(self, points: list[Period], filters: Filters) -> set[int]:
+        """The periods (indexes) whose target of this cell may not be shown: one read for them all."""
+        if self.cl.sees_all or not points:
+            return set()
+        scope = self._quota_scope(filters)
+        if scope is None:
+            return set()
+        if scope[0] == "rep":
+            return set() if self.cl.safe({scope[1]}) else set(range(len(points)))
+        memo = ("quota_rows", scope[1], min(p.start_ts for p in points), max(p.end_ts for p in points))
+        if memo not in self._memo:
+            self._memo[memo] = self._quota_rows(scope[1], memo[2], memo[3]).get(scope[1], [])
+        rows = self._memo[memo]
+        return {i for i, p in enumerate(points) if not self._quotas_ok(rows, p)}
+
+    def targets_hidden(self, period: Period, filters: Filters, by: str, keys: dict[str, bool]) -> set[str]:
+        """The rows of a breakdown by team or rep whose own target (target_for's by_key: each team's,
+        each rep's) may not be shown; every team's quotas in one read."""
+        if self.cl.sees_all or self.target_metric is None or by not in ("team", "rep"):
+            return set()
+        f = filters.values
+        if any(v for d, v in f.items() if d not in ("team", "rep")) or len(f.get("rep") or ()) > 1:
+            return set()  # no target for the slice: no row has one
+        if by == "rep":
+            return {x for x in keys if x and not self.cl.safe({x})}
+        if self.target_mode != "sum":
+            return set()
+        own = self._own_target_teams()
+        rows = self._quota_rows(None, period.start_ts, period.end_ts)
+        return {x for x in keys if x not in own and not self._quotas_ok(rows.get(x, []), period)}
 
     def series_hidden(self, points: list[Period], filters: Filters, has: list[bool]) -> set[int]:
         """The points of a trend to hide (has: whether each has a value): those the rule hides, and
@@ -430,9 +524,12 @@ class Coverage:
         if self.cl.company_only and self._narrowed(filters):
             return set(range(len(points)))
         cells = {str(i): self._covered(p, filters) for i, p in enumerate(points)}
-        forced = {str(i) for i, p in enumerate(points) if not self.cell_ok(p, filters)}
+        forced = {str(i) for i, p in enumerate(points) if not self.rows_ok(p, filters)}
         adds = {str(i) for i, h in enumerate(has) if h}
-        return {int(i) for i in protect(cells, self.cl, forced, adds=adds)}
+        hidden = {int(i) for i in protect(cells, self.cl, forced, adds=adds)}
+        if self.kpi in FROM_TARGET:  # each point's value gives its target away
+            hidden |= self.targets_hidden_points(points, filters)
+        return hidden
 
     def verdict(self, period: Period, base: Period, filters: Filters, by: str | None,
                 keys: dict[str, bool] | None = None, details: dict | None = None) -> Verdict:
@@ -441,22 +538,26 @@ class Coverage:
         v = Verdict(reason="company_only" if self.cl.company_only else "few_reps")
         if self.cl.sees_all or self.src is None:
             return v
-        v.value = self.cell_ok(period, filters)
+        rows_ok = self.rows_ok(period, filters)
+        v.target = self.target_ok(period, filters)
+        # attainment: revenue ÷ attainment is the target, of this period and of the one compared with
+        v.value = rows_ok and (v.target or self.kpi not in FROM_TARGET)
         v.comparison = v.value and self.cell_ok(base, filters)
         if by:
             # a hidden total is never the sum of shown rows: it has an unsafe row (all safe rows make a
             # safe total), which stays hidden
-            v.hidden_rows = self.rows_hidden(period, filters, by, keys or {}, total_shown=v.value)
-        if self.target_metric:
-            quota = self.target_reps(period, filters, self.target_metric)
-            v.target = quota is None or self.cl.safe(quota)
-            if not v.target and self.kpi == "target_attainment":  # revenue ÷ attainment is the target
-                v.value = v.comparison = False
+            v.hidden_rows = self.rows_hidden(period, filters, by, keys or {}, total_shown=rows_ok)
         for name, dim in DETAIL_DIMS.items():
             rows = (details or {}).get(name)
             if v.value and isinstance(rows, dict) and rows and dim in self.src.dims:
                 v.hidden_details[name] = self.rows_hidden(period, filters, dim, {str(x): True for x in rows})
         return v
+
+
+# quota rows share a few boundaries (month and quarter starts), checked again for every period
+@lru_cache(maxsize=4096)
+def _day(ts: int, tz) -> int:
+    return periods.day_number(ts, tz)
 
 
 def protect(cells: dict[str, set[str]], cl: Clearance, forced: Iterable[str] = (), complement: bool = True,

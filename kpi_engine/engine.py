@@ -343,8 +343,11 @@ class KpiEngine:
             hidden: set[int] = set()
             if clearance is not None and not clearance.sees_all:
                 values = [ctx.measure(spec.key, p, filters, None, details=False).value for p in points]
-                hidden = self._hidden_points(conn, spec.key, points, filters, as_of, clearance,
-                                             [v is not None for v in values], ctx)
+                cov = self._coverage(conn, spec.key, clearance, as_of, ctx)
+                # a point's target is hidden with its value, and on its own when it is one rep's quota (or
+                # a team's sum of too few): the rule the answer's target passes, period by period
+                hidden = cov.series_hidden(points, filters, [v is not None for v in values]) \
+                    | cov.targets_hidden_points(points, filters)
             out: list[tuple[Period, float | None]] = []
             for i, p in enumerate(points):
                 t = None if i in hidden else self._target(ctx, spec, p, filters, None)
@@ -366,8 +369,10 @@ class KpiEngine:
             return {str(k): v is not None for k, v in rows if v is not None or k}
 
         spec = self.catalogue[key]
-        metric = "revenue" if key == "target_attainment" else key if spec.target else None
-        return Coverage(conn, key, clearance, int(as_of.timestamp()), lister, ctx.compare, metric)
+        # the target beside the KPI, as _target_total reads it
+        metric, mode = ("revenue", "sum") if key == "target_attainment" else (key, spec.target) if spec.target \
+            else (None, "sum")
+        return Coverage(conn, key, clearance, int(as_of.timestamp()), lister, ctx.compare, metric, mode)
 
     def shown(self, key: str, period: Period, as_of: datetime, filters: dict[str, str] | None,
               clearance: Clearance | None) -> bool:
@@ -389,7 +394,7 @@ class KpiEngine:
             cov = self._coverage(conn, key, clearance, as_of)
             listed = cov.lister(period, f, by) if cov.lister else {}
             keys_has = {str(k): listed.get(str(k), True) for k in keys}
-            return cov.rows_hidden(period, f, by, keys_has, total_shown=cov.cell_ok(period, f))
+            return cov.rows_hidden(period, f, by, keys_has, total_shown=cov.rows_ok(period, f))
 
     def measure(self, key: str, period: Period, as_of: datetime, filters: dict[str, str] | None = None,
                 by: str | None = None, details: bool = True) -> Measure:
