@@ -1496,6 +1496,10 @@ _BRING_IN = frozenset(("bring in", "brings in", "brought in", "bring", "make", "
                        "generate", "generated", "sell", "sells", "ทำ", "ทำได้", "หาได้"))
 
 
+# a meeting named after its owner ("Malee's standup", "Nok's 1:1")
+_MEETINGS = frozenset((*words.CHAT_NOUNS, *words.CHAT_NOUNS_AFTER, "meeting", "meetings", "deck", "slides"))
+
+
 # the verbs of a favour: "for me" after them is the favour ("can you pull csat for me"); "show me … for me"
 # and "please" are how the asker's own figure is asked for too
 _FAVOUR_WORDS = frozenset(("pull", "get", "check", "grab", "find", "send", "run", "look", "fetch", "share", "dig",
@@ -1762,6 +1766,7 @@ class _Builder:
         self.toks = [replace(tok, kind="filler") if tok.kind == "help" else tok for tok in self.toks]
         kinds.discard("help")
         self._for_me_set_off()
+        self._meeting_owner()
         self._i_did()
         self._stuck_counted()
         self._will()
@@ -1897,6 +1902,21 @@ class _Builder:
                 continue
             if (k - 1 in marks and k + 1 in marks) or self._named_for_me(k):
                 self.toks[k] = _Tok("mine", "rep", tok.start, tok.end)
+
+    def _meeting_owner(self) -> None:
+        """"for Malee's standup: win rate by team": whose meeting it is says nothing about whose figure,
+        unless "her"/"his" points back at them ("before Nok's 1:1, her win rate")."""
+        if any(self.typed(x).lower() in _PRONOUNS for x in self.toks):
+            return
+        for k, tok in enumerate(self.toks):
+            if tok.kind != "entity" or not any(e.dim == "rep" for e in tok.value):  # type: ignore[union-attr]
+                continue
+            j = k + 1
+            while j < len(self.toks) and self.toks[j].kind == "filler" and self.typed(self.toks[j]) in ("'", "’", "s"):
+                j += 1
+            if j > k + 1 and j < len(self.toks) and self.toks[j].kind == "filler" \
+                    and self.typed(self.toks[j]).lower() in _MEETINGS:
+                self.toks[k] = _Tok("filler", None, tok.start, tok.end)
 
     def _i_did(self) -> None:
         """"the leads I got", "deals I opened": "I" is whose figure right after what is counted; elsewhere

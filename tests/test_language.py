@@ -1789,3 +1789,11 @@ def test_days_still_to_come_are_refused_and_since_looks_back():
     assert p.start == datetime(2025, 12, 1, tzinfo=BKK)  # "since" only looks back
     p = parse("revenue Dec-25").period.resolve(as_of, BKK)  # a spreadsheet's month and year
     assert (p.start, p.end) == (datetime(2025, 12, 1, tzinfo=BKK), datetime(2026, 1, 1, tzinfo=BKK))
+
+
+def test_whose_meeting_it_is_is_not_whose_figure(eng):
+    q = eng.parse("for Nok's standup: win rate by team last quarter")
+    assert (q.kpi, q.breakdown, dict(q.filters)) == ("win_rate", "team", {})
+    q = eng.parse("before Nok's 1:1, her win rate this quarter")  # "her" points back at her
+    assert dict(q.filters) == {"rep": "r2"}
+    assert dict(eng.parse("Nok's win rate this quarter").filters) == {"rep": "r2"}
