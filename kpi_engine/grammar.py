@@ -46,6 +46,7 @@ from kpi_engine.period_grammar import (
     PeriodTextError,
     count,
     match_period,
+    without_close_words,
 )
 from kpi_engine.query import HelpRequest, PeriodSpec, Query, QueryError, Rank
 from kpi_engine.reading import Reading
@@ -79,6 +80,11 @@ _SLACK_NOISE_RE = re.compile(r"(?<![\w:]):[a-z0-9_+'\-]{2,40}:(?![\w])|`|(?:^|(?
 _FLAGS_RE = recache.compile(r"(?:(?<=\s)|^)--?(?:period|p|when|range)(?:=|\s+)|(?:(?<=\s)|^)period ?=|(?:(?<=\s)|^)--(?=[a-z])")
 _SNAKE_PERIOD_RE = recache.compile(r"(?<![a-z])(this|last|next|prev|previous|past|current|[0-9]+)_(?=[a-z0-9])"
                                    r"|(?<=[0-9])_(?=(?:days?|weeks?|months?)\b)|(?:(?<=month)|(?<=year)|(?<=week)|(?<=quarter))_to_(?=date)")
+# how long is left ("with 12 days left in the month", "เหลืออีก 12 วันจะปิดเดือน"): context, never a period
+_DAYS_LEFT_RE = recache.compile(
+    r"(?:with )?(?:only )?[0-9]{1,2} (?:more )?(?:working |business |selling )?days? (?:left|to go|remaining)"
+    r"(?: (?:in|till|until|before|to) (?:the )?(?:month|quarter|year|close)(?:[- ]end)?)?"
+    r"|(?:เหลือ(?:อีก)?|อีก) ?[0-9]{1,2} ?วัน ?(?:จะ|ก่อน|ก็จะ)? ?(?:ปิด|สิ้น|หมด|จบ)(?:เดือน|ไตรมาส|ปี)", re.IGNORECASE)
 # Slack's strikethrough (~last week~ this week): the words struck out are taken back
 _STRUCK_RE = recache.compile(r"(?:^|(?<=\s))~[^~\s][^~]{0,80}~(?=\s|$|[,.!?:;])")
 _MENTION_RE = recache.compile(r"<@([a-z0-9]+)(?:\|[^>]{0,80})?>")
@@ -247,7 +253,11 @@ def _current_phrases() -> dict[tuple[str, int], list[str]]:
                           "since start of", "from start of", "since beginning of", "since begin of",
                           "from beginning of", "from begin of"):
                 add(grain, 0, f"{since} the {u}", f"{since} this {u}", f"{since} {u}")
-            add(grain, 0, f"start of {u} to date", f"start of the {u} to date", f"beginning of the {u} to now")
+            add(grain, 0, f"start of {u} to date", f"start of the {u} to date", f"beginning of the {u} to now",
+                f"since the {u} started", f"since the {u} began", f"since the {u} opened")
+            # month-end words: "the month that just closed", "the quarter we just closed"
+            add(grain, -1, *(f"the {u} {that}just {closed}" for that in ("that ", "we ", "") for closed in
+                             ("closed", "ended", "finished", "wrapped up")))
         for u in th:
             add(grain, 0, f"{u}นี้", f"{u}ปัจจุบัน", f"ตั้งแต่ต้น{u}", f"{u}นี้ถึงตอนนี้", f"ตั้งแต่ต้น{u}นี้")
             for upto in ("ถึงวันนี้", "ถึงตอนนี้", "ถึงปัจจุบัน", "จนถึงวันนี้", "จนถึงตอนนี้", "จนถึงปัจจุบัน",
@@ -257,6 +267,7 @@ def _current_phrases() -> dict[tuple[str, int], list[str]]:
                 add(grain, -1, f"{u}{w}", f"ตั้งแต่ต้น{u}{w}ถึงสิ้น{u}{w}", f"ต้น{u}{w}ถึงสิ้น{u}{w}",
                     f"ตั้งแต่ต้น{u}{w}จนถึงสิ้น{u}{w}", f"ตั้งแต่ต้น{u}{w}จนจบ{u}{w}", f"ทั้ง{u}{w}")
             add(grain, -2, f"{u}ก่อนโน้น", f"{u}ก่อนหน้านั้น")
+            add(grain, -1, *(f"{u}ที่เพิ่ง{closed}{gone}" for closed in ("ปิด", "จบ", "ผ่าน") for gone in ("", "ไป", "มา")))
     add("week", 0, "wtd")
     add("month", 0, "mtd", "เอ็มทีดี", "ต้นเดือนถึงวันนี้", "ต้นเดือนถึงปัจจุบัน", "ต้นเดือนจนถึงวันนี้", "ต้นเดือนจนถึงตอนนี้")
     add("quarter", 0, "qtd", "คิวทีดี", "ต้นไตรมาสถึงวันนี้")
@@ -1288,6 +1299,7 @@ def parse(text: str, catalogue: dict[str, KpiSpec] | None = None, lexicon: Lexic
         raw = raw.replace(a, b)
     raw = _SLACK_NOISE_RE.sub(" ", _STRUCK_RE.sub(" ", raw))
     raw = _SNAKE_PERIOD_RE.sub(lambda m: (m.group(1) + " ") if m.group(1) else " to ", _FLAGS_RE.sub(" ", raw))
+    raw = without_close_words(_DAYS_LEFT_RE.sub(" ", raw))
     # a line break ends a sentence as a full stop does (a letter pasted in Thai has no other mark)
     raw = _LINE_BREAKS_RE.sub(" / ", raw.strip())
     raw = _SPACES_RE.sub(" ", raw).strip()
@@ -1419,7 +1431,7 @@ def _without_tail(t: _Text, toks: list[_Tok], cat: dict[str, KpiSpec], raw: str)
 _DEAL_START = r"(?:open(?:ing|ed)?|creat(?:ing|ed|e)|start(?:ing|ed)?) (?:(?:a|an|the|my|our) )?(?:deal|opp|opportunity)s?"
 _DEAL_OPENED = r"(?:the day |when )?(?:it'?s|it is|it was|a deal is|the deal is|the deal was) (?:opened|created|started)"
 _WHEN = r"(?:(?:the )?(?:moment|day|time|point|date) (?:that |when )?)?"
-_LEAD_START = (_WHEN + r"(?:(?:(?:a|the) )?lead'?s creation|lead creation|(?:(?:a|the|my|our) )?leads? (?:first )?(?:com(?:ing|es) in|arriv(?:ing|es|ed)|(?:is |was )?created"
+_LEAD_START = (_WHEN + r"(?:(?:(?:a|the) )?lead'?s creation|lead creation|(?:(?:a|the|my|our) )?leads? (?:first )?(?:com(?:ing|es) in|arriv(?:ing|es|ed)|(?:is |was |being )?created"
                r"|showing up|shows up|lands|landing)|(?:the )?first (?:lead|contact|touch))")
 _WON = (_WHEN + r"(?:(?:a|the|that|its|their|my|our|his|her) deal |it |they )?(?:being |is |gets |getting |was )?(?:closed[- ]?won|won|win(?:ning)?|clos(?:ing|ed|e)|"
         r"sign(?:ing|ed)?)(?: (?:it|them|the deal|a deal))?")
@@ -1432,6 +1444,9 @@ _DEFINED = (
     (recache.compile(r"(?:to |and )?(?:win|close|sign) (?:a|the|my) deal,? (?:from|after|since) " + _DEAL_OPENED),
      "sales_cycle"),
     (recache.compile(r"(?:from|between) (?:" + _LEAD_START + ")" + _GAP + _WON), "time_to_close"),
+    (recache.compile(r"(?:from|between) (?:" + _LEAD_START + ")" + _GAP + r"(?:(?:it|the lead|they|a lead) )?"
+                     r"(?:being |is |was |gets |getting |got |becoming |becomes )?(?:sales[- ])?qualified"),
+     "lead_to_qualified_time"),
     (recache.compile(r"(?:ตั้งแต่|นับตั้งแต่|นับจาก|จาก) ?(?:วันที่ ?)?(?:เปิด|สร้าง|เริ่ม)(?:ดีล|โอกาสการขาย)?(?: ?ในระบบ)? ?"
                      r"(?:จนถึง|จน|ถึง|ไปจน|กระทั่ง) ?(?:วันที่ ?)?(?:ชนะ|ปิดชนะ|ปิดได้|ปิดการขาย|ปิดดีลได้|ปิด|ได้ดีล)(?:ดีล)?(?:ได้)?"),
      "sales_cycle"),
@@ -1496,6 +1511,12 @@ _BRING_IN = frozenset(("bring in", "brings in", "brought in", "bring", "make", "
                        "generate", "generated", "sell", "sells", "ทำ", "ทำได้", "หาได้"))
 
 
+# KPIs measured over won deals: "won deals" beside one says which deals, not a second KPI
+_OVER_WON_DEALS = frozenset(("sales_cycle", "avg_deal_size", "time_to_close"))
+_BOOKED = frozenset(("booked", "book", "books", "booking", "bookings"))
+_PERCENT_RE = recache.compile(r"%|เปอร์เซ็น|percent|pct")
+# a ranking said against the target ("furthest from target", "ห่างเป้ามากที่สุด"): attainment's
+_TARGET_RANK_RE = recache.compile(r"target|quota|(?:its|their|my|our) number|เป้า")
 # a meeting named after its owner ("Malee's standup", "Nok's 1:1")
 _MEETINGS = frozenset((*words.CHAT_NOUNS, *words.CHAT_NOUNS_AFTER, "meeting", "meetings", "deck", "slides"))
 
@@ -2264,9 +2285,20 @@ class _Builder:
         strong = [(k, tok) for k, tok in enumerate(toks) if tok.kind == "kpi" and tok.value in self.cat]
         weak = [(k, tok) for k, tok in enumerate(toks) if tok.kind == "topic" and k not in self.used]
         keys = list(dict.fromkeys(str(tok.value) for _, tok in strong))
-        if not keys and not weak and "target_attainment" in self.cat and any(tok.kind == "target" for tok in toks):
-            keys = ["target_attainment"]  # "vs target" alone; after another KPI it adds nothing
+        if not keys and not weak and "target_attainment" in self.cat and any(
+                tok.kind == "target" or (tok.kind == "rank" and _TARGET_RANK_RE.search(self.t.s[tok.start:tok.end]))
+                for tok in toks):
+            # "vs target" alone, "who is furthest from target"; after another KPI it adds nothing
+            keys = ["target_attainment"]
         families = list(dict.fromkeys(str(tok.value) for _, tok in weak))
+        if (len(keys) == 2 and "deals_closed" in keys and not self._joins_another()
+                and not self._said(_COUNT_WORDS | _ADDING | {"&", "+", "กับ", ","})
+                and set(keys) - {"deals_closed"} <= _OVER_WON_DEALS):
+            # "avg sales cycle for ERP deals won last quarter": the won deals are what it is measured over
+            keys = [k for k in keys if k != "deals_closed"]
+        if (keys == ["deals_closed"] and families == ["revenue"] and self._said(_COUNT_WORDS)
+                and all(self.t.s[tok.start:tok.end] in _BOOKED for _, tok in weak)):
+            families = []  # "how many won deals were booked": counted, not their money
         if len(keys) > 1:
             raise self._two_kpis(keys)
         if strong:
@@ -2287,8 +2319,10 @@ class _Builder:
             avg = self._said(_AVERAGE_WORDS) and "avg_deal_size" in self.cat
             keys, families = ["avg_deal_size" if avg else "revenue"], []
         if ("target_attainment" in self.cat and (keys == ["revenue"] or (not keys and families == ["revenue"]))
-                and any(tok.kind == "target" for tok in toks) and any(tok.kind == "rank" for tok in toks)):
-            # "ใครทำยอดเทียบเป้าได้ต่ำสุด", "lowest revenue vs target": ranked against the target, attainment
+                and any(tok.kind == "target" for tok in toks)
+                and (any(tok.kind == "rank" for tok in toks) or _PERCENT_RE.search(self.t.s))):
+            # "ใครทำยอดเทียบเป้าได้ต่ำสุด", "lowest revenue vs target", "ยอดผมเทียบเป้าได้กี่ %": ranked against the
+            # target, or as a share of it, is attainment
             keys, families = ["target_attainment"], []
         if keys == ["deals_closed"] and "avg_deal_size" in self.cat and "size" in families:
             keys = ["avg_deal_size"]  # "ปิดดีลได้เฉลี่ยดีลละกี่บาท": what each closed deal is worth

@@ -11,6 +11,7 @@ a month one or two ahead, which is this year's, still to come (refused as in the
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import replace
 from datetime import date
@@ -258,6 +259,27 @@ def _first_days(n: int, mo: str, y: str | None) -> PeriodSpec:
     return PeriodSpec("range", start=(yy, month_number(mo), 1), end=end)
 
 
+def _last_days(n: int, mo: int, y: str | None) -> PeriodSpec:
+    """The last n days of a month: "the last 3 days of October", "3 วันสุดท้ายของไตรมาส 3" (its last month)."""
+    yy = year(y) if y else 0
+    days = calendar.monthrange(yy or 2025, mo)[1]  # a February without a year: 28 days
+    if not 1 <= n <= days:
+        raise KeyError("not a number of days in a month")
+    return PeriodSpec("range", start=(yy, mo, days - n + 1), end=(yy, mo, days))
+
+
+# a period named by its close ("the October close", "at the Q3 close", "ปิดไตรมาส 3", "ณ สิ้นเดือน ต.ค."):
+# the period itself, so "close" is not read as deals closed ("Q3 close rate" keeps its rate)
+_CLOSE_EN = re.compile(r"(?<![\w-])(?:(?:at|for|in|by) )?(?:the )?(" + _EN_M + r"(?: [0-9]{4})?|q[1-4](?: [0-9]{4})?"
+                       r"|h[12](?: [0-9]{4})?|fy ?[0-9]{2,4})[- ]close(?![\w-])(?! ?(?:rate|ratio|time|%|percent|date))",
+                       re.IGNORECASE)
+_CLOSE_TH = re.compile(r"(?:ณ ?)?(?:ปิดบัญชี|ปิด|สิ้น)(?= ?(?:เดือน ?)?" + _ANY_M + r"|(?: ?ไตรมาส ?(?:ที่ ?)?[1-4]))")
+
+
+def without_close_words(text: str) -> str:
+    return _CLOSE_TH.sub("", _CLOSE_EN.sub(lambda m: " " + m.group(1) + " ", text))
+
+
 def _g(m: re.Match, k: int) -> str:
     return m.group(k)
 
@@ -424,6 +446,14 @@ _PATTERNS: list[tuple[str, object]] = [
     # the first 10 days of november, the first week of may: from the 1st
     (r"(?:the )?first " + _COUNT + r" days (?:of|in) " + _ANY_M + r"(?: ?,? ?" + _TH_Y + _Y4 + r")?",
      lambda m, f: _first_days(count(_g(m, 1)), _g(m, 2), _g(m, 3))),
+    # the last 3 days of october, the final 5 days of Q3, 3 วันสุดท้ายของ ต.ค., 3 วันสุดท้ายของไตรมาส 3
+    (r"(?:in )?(?:the )?(?:last|final) " + _COUNT + r" days (?:of|in) (?:the month of )?" + _ANY_M
+     + r"(?: ?,? ?" + _TH_Y + _Y4 + r")?", lambda m, f: _last_days(count(_g(m, 1)), month_number(_g(m, 2)), _g(m, 3))),
+    (_COUNT + r" ?วันสุดท้าย ?(?:ของ ?)?(?:เดือน ?)?" + _ANY_M + r"(?: ?" + _TH_Y + _Y4 + r")?",
+     lambda m, f: _last_days(count(_g(m, 1)), month_number(_g(m, 2)), _g(m, 3))),
+    (r"(?:(?:in )?(?:the )?(?:last|final) " + _COUNT + r" days (?:of|in) (?:the )?(?:q|quarter |qtr )|"
+     + _COUNT + r" ?วันสุดท้าย ?(?:ของ ?)?ไตรมาส ?(?:ที่ ?)?)" + _N + r"(?: ?" + _TH_Y + _Y4 + r")?",
+     lambda m, f: _last_days(count(_g(m, 1) or _g(m, 2)), 3 * _quarter(_g(m, 3)), _g(m, 4))),
     # days: 1-15 Nov, 1 ถึง 10 พ.ย., nov 1 to nov 15, nov 1-15, 1 oct to 15 oct; 2 Nov, Nov 2
     (_FROM + _D + _TO + _D + r" ?(?:of )?" + _ANY_M + r"(?: ?,? ?" + _TH_Y + _Y + r")?",
      lambda m, f: _range_days(_g(m, 1), _g(m, 3), _g(m, 2), _g(m, 3), _g(m, 4))),

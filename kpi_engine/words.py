@@ -124,6 +124,11 @@ CHAT_PHRASES = (
     *(f"{lead}{noun}" for lead in DAY_LEADS for noun in ("meeting", "call", "review", *CHAT_NOUNS)),
     *(f"{noun} tomorrow" for noun in ("meeting", "call", "review", *CHAT_NOUNS)),  # "QBR tomorrow: …"
     "พรุ่งนี้ประชุม", "พรุ่งนี้มีประชุม", "พรุ่งนี้ประชุมรีวิว",
+    # month-end chat: "chasing deals before month end", "with 12 days left in the month"
+    *(f"{before} {end}" for before in ("before", "ahead of", "until") for end in
+      ("month end", "month-end", "quarter end", "quarter-end", "year end", "year-end", "the close", "close")),
+    "ช่วงปิดเดือน", "ช่วงปิดไตรมาส", "ช่วงสิ้นเดือน", "ช่วงปิดงบ",
+    "chasing deals", "chasing my deals", "chasing the team", "they went to", "we went to", "they attended",
     # a newcomer saying so ("first time using this 👋"): not first-time customers
     *(f"{first} {using}" for first in ("first time", "my first time", "1st time")
       for using in ("using this", "using the bot", "using kpibot", "using it", "trying this", "trying the bot", "here")),
@@ -211,7 +216,8 @@ SIGNOFFS = ("thanks", "thank you", "thx", "many thanks", "cheers", "regards", "b
             "yours", "ขอบคุณ", "ขอบพระคุณ", "ขอแสดงความนับถือ", "จึงเรียนมาเพื่อ", "ด้วยความเคารพ", "ขอบใจ")
 HELP = ("help", "list", "kpis", "kpi list", "list kpis", "usage", "commands", "what can you do",
         "what can i ask", "options", "menu", "ช่วยเหลือ", "วิธีใช้", "รายการ", "รายการ kpi", "คำสั่ง",
-        "ช่วยด้วย", "ใช้ยังไง", "ถามอะไรได้บ้าง", "ทำอะไรได้บ้าง", "เมนู", "how to use", "how do i use this",
+        "ช่วยด้วย", "ใช้ยังไง", "ถามอะไรได้บ้าง", "ทำอะไรได้บ้าง", "ใช้บอทนี้ดูอะไรได้บ้าง", "บอทนี้ดูอะไรได้บ้าง",
+        "ใช้บอทดูอะไรได้บ้าง", "ดูอะไรได้บ้าง", "เมนู", "how to use", "how do i use this",
         "how does this work", "ใช้งานยังไง", "ใช้งานอย่างไร", "ใช้อย่างไร", "วิธีใช้งาน",
         "what kind of questions", "what kind of questions can i ask", "what questions can i ask",
         "what kinds of questions", "what kinds of questions can i ask", "which metrics", "what metrics",
@@ -359,9 +365,13 @@ WHO = ("who", "who's", "whos", "whose", "ใคร", "คนไหน", "คน�
 
 # ---------------------------------------------------------------- rankings
 
-RANK_BEST = ("furthest ahead", "farthest ahead", "most ahead", "top", "number one", "the number one", "no. 1", "no 1", "#1", "best", "mvp", "the mvp", "leading", "strongest", "star", "ท็อป", "ท๊อป", "ทอป", "ดีที่สุด", "ดีสุด",
+RANK_BEST = ("furthest ahead", "farthest ahead", "most ahead", "closest to target", "closest to quota",
+             "closest to making its number", "closest to making their number", "closest to hitting target",
+             "closest to hitting quota", "nearest to target", "ใกล้เป้าที่สุด", "ใกล้เป้ามากที่สุด", "ใกล้ถึงเป้าที่สุด", "top", "number one", "the number one", "no. 1", "no 1", "#1", "best", "mvp", "the mvp", "leading", "strongest", "star", "ท็อป", "ท๊อป", "ทอป", "ดีที่สุด", "ดีสุด",
              "เก่งที่สุด", "เก่งสุด", "อันดับต้น", "อันดับต้นๆ", "อันดับแรก", "แรก", "เด่น")
-RANK_WORST = ("furthest behind", "farthest behind", "most behind", "slacking", "slacking on", "slacking off", "furthest below", "farthest below", "most below", "bottom", "worst", "weakest", "lagging", "laggards", "แย่ที่สุด", "แย่สุด", "อันดับท้าย",
+RANK_WORST = ("furthest behind", "farthest behind", "most behind", "furthest from target", "farthest from target",
+              "furthest from quota", "farthest from quota", "furthest from their number", "ห่างเป้ามากที่สุด", "ห่างเป้ามากสุด",
+              "ห่างเป้าที่สุด", "ห่างจากเป้ามากที่สุด", "ห่างจากเป้าที่สุด", "ไกลเป้าที่สุด", "slacking", "slacking on", "slacking off", "furthest below", "farthest below", "most below", "bottom", "worst", "weakest", "lagging", "laggards", "แย่ที่สุด", "แย่สุด", "อันดับท้าย",
               "ท้ายสุด", "อันดับสุดท้าย", "สุดท้าย", "บ๊วย", "รั้งท้าย", "ท้าย")
 RANK_HIGH = ("longest", "slowest", "most expensive", "priciest", "ยาวที่สุด", "ยาวสุด", "นานที่สุด", "นานสุด",
              "ช้าที่สุด", "ช้าสุด", "แพงที่สุด", "แพงสุด", "highest", "most", "biggest", "largest", "max", "maximum", "greatest", "มากที่สุด", "มากสุด",

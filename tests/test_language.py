@@ -1797,3 +1797,51 @@ def test_whose_meeting_it_is_is_not_whose_figure(eng):
     q = eng.parse("before Nok's 1:1, her win rate this quarter")  # "her" points back at her
     assert dict(q.filters) == {"rep": "r2"}
     assert dict(eng.parse("Nok's win rate this quarter").filters) == {"rep": "r2"}
+
+
+# ---------------------------------------------------------------- heldout33 (month-end and quarter-end close)
+
+
+@pytest.mark.parametrize("text, kpi, start, end", [
+    ("my bookings in the month that just closed", "revenue", datetime(2026, 10, 1), datetime(2026, 11, 1)),
+    ("CSAT by segment for the quarter that just closed", "csat", datetime(2026, 7, 1), datetime(2026, 10, 1)),
+    ("ยอดขายผมเดือนที่เพิ่งปิดไป", "revenue", datetime(2026, 10, 1), datetime(2026, 11, 1)),
+    ("my team's attainment for the October close", "target_attainment", datetime(2026, 10, 1), datetime(2026, 11, 1)),
+    ("revenue per rep at the Q3 close, by team", "revenue_per_rep", datetime(2026, 7, 1), datetime(2026, 10, 1)),
+    ("ความเร็วของ pipeline ทีม smb ณ สิ้นเดือน ต.ค.", "pipeline_velocity", datetime(2026, 10, 1), datetime(2026, 11, 1)),
+    ("Q3 close rate by team", "win_rate", datetime(2026, 7, 1), datetime(2026, 10, 1)),  # a close rate stays one
+    ("how many deals did I close in the last 3 days of October?", "deals_closed", datetime(2026, 10, 29),
+     datetime(2026, 11, 1)),
+    ("ยอดขาย 3 วันสุดท้ายของไตรมาส 3", "revenue", datetime(2026, 9, 28), datetime(2026, 10, 1)),
+    ("average order value in the north since the quarter started", "aov", datetime(2026, 10, 1), None),
+    ("avg sales cycle for deals won last quarter", "sales_cycle", datetime(2026, 7, 1), datetime(2026, 10, 1)),
+    ("how many won deals were booked between 29 Oct and 2 Nov?", "deals_closed", datetime(2026, 10, 29),
+     datetime(2026, 11, 3)),
+    ("avg days from a lead being created to it being qualified, by channel, since 1 Oct", "lead_to_qualified_time",
+     datetime(2026, 10, 1), None),
+    ("เหลืออีก 12 วันจะปิดเดือน ตอนนี้ยอดผมเทียบเป้าได้กี่ % แล้ว", "target_attainment", None, None),  # no period said
+])
+def test_what_month_end_close_week_asked(text, kpi, start, end):
+    as_of = datetime(2026, 11, 18, 14, 30, tzinfo=BKK)
+    q = parse(text)
+    if start is None:
+        assert (q.kpi, q.period) == (kpi, None), text
+        return
+    p = q.period.resolve(as_of, BKK)
+    assert (q.kpi, p.start, p.end) == (kpi, start.replace(tzinfo=BKK), end.replace(tzinfo=BKK) if end else as_of), text
+
+
+@pytest.mark.parametrize("text, order", [
+    ("who on my team is furthest from target this quarter?", "asc"),
+    ("which team is closest to making its number this quarter?", "desc"),
+    ("ลูกทีมผมใครห่างเป้ามากที่สุด ไตรมาสนี้", "asc"),
+])
+def test_ranked_by_distance_to_target_is_attainment(text, order):
+    q = parse(text)
+    assert (q.kpi, q.rank.order) == ("target_attainment", order), text
+    assert parse("who is number one this month").kpi == "revenue"  # "number one" is no target
+
+
+def test_two_kpis_joined_stay_two():
+    with pytest.raises(QueryError):
+        parse("sales cycle and deals won last quarter")
