@@ -317,6 +317,12 @@ class _Vocab:
             for p in phrases:
                 self.add(p, ("period", PeriodSpec("current", grain=grain, offset=offset)),
                          fuzzy=offset in (0, -1) and (len(p) >= 8 and (" " in p or p.isalpha()) or is_thai(p[0]) and len(p) >= 5))
+        # "ตั้งแต่ต้นเดือนที่แล้ว": from the start of last month to now (ตั้งแต่ต้นเดือน alone is this month)
+        for grain, units in words.UNIT_WORDS.items():
+            for u in (u for u in units if is_thai(u[0]) and grain != "day"):
+                for w in words.LAST_TH:
+                    self.add(f"ตั้งแต่ต้น{u}{w}", ("period", PeriodSpec(
+                        "since", inner=PeriodSpec("current", grain=grain, offset=-1))))
         # a month's whole name misspelt ("septmber", "febuary", "กรกฏาคม"): offered, and read when clearly
         # the one meant; short names and abbreviations are too close to other words
         for name, n in (*MONTHS_EN.items(), *MONTHS_TH.items()):
@@ -799,6 +805,8 @@ def _since(t: _Text, toks: list[_Tok]) -> list[_Tok]:
                     k -= 1
                 if k < len(out) and all(x.kind in ("unknown", "filler") for x in out[k:]):
                     del out[k:]
+                    if spec.grain == "fiscal_year" or (spec.key or "").upper().startswith("FY"):
+                        spec = replace(spec, fiscal_start=t.opts.fiscal_year_start_month)
                     tok = _Tok("period", PeriodSpec("since", inner=spec, text=t.typed(m.start(), tok.end)),
                                m.start(), tok.end)
         out.append(tok)
@@ -1363,6 +1371,31 @@ def _named_dims(tok: _Tok) -> set[str]:
     return set()
 
 
+_WHOSE = frozenset(("rep", "team"))
+# what may follow a correction marker besides what it corrects: "— sorry, for the smb team", "I mean it's Q2"
+_CORRECTION_KINDS = frozenset(("period", "by", "dimword", "breakdown", "kpi", "rank", "entity", "mention", "filter",
+                               "mine", "greeting"))
+_CORRECTION_FILLER = frozenset(("the", "a", "an", "for", "in", "of", "at", "on", "by", "to", "it's", "its", "i mean",
+                                "mean", "meant", "i meant", "i", "please", "pls", "s", "ของ", "ที่", "ใน", "เป็น", "แทน",
+                                "ครับ", "ค่ะ", "คะ", "นะ", "จ้า", "จ้ะ"))
+
+
+def _only_a_correction(t: _Text, after: list[_Tok]) -> bool:
+    """Whether the words after a correction marker are only what it corrects (a period, a breakdown, a
+    KPI, a ranking, whose figure), not a remark ("sorry if I asked yesterday"), an addition ("and win
+    rate too"), a comparison ("sorry, vs last year") or a topic word ("I mean it this time")."""
+    if not any(tok.kind in _CORRECTION_KINDS - {"greeting"} for tok in after):
+        return False
+    for tok in after:
+        said = t.s[tok.start:tok.end]
+        if tok.kind == "filler":
+            if any(ch.isalnum() for ch in said) and said not in _CORRECTION_FILLER:
+                return False
+        elif tok.kind not in _CORRECTION_KINDS:
+            return False
+    return True
+
+
 def _corrected(t: _Text, toks: list[_Tok]) -> list[_Tok]:
     for m in _CORRECTION_RE.finditer(t.s):
         a, b = m.span()
@@ -1370,11 +1403,17 @@ def _corrected(t: _Text, toks: list[_Tok]) -> list[_Tok]:
             continue
         before = [k for k, tok in enumerate(toks) if tok.end <= a]
         after = [tok for tok in toks if tok.start >= b]
+        if not _only_a_correction(t, after):
+            continue  # "sorry, I asked last week too", "sorry, and win rate too": a remark or an addition
+        if any(toks[k].kind in ("vs", "compare") for k in before) and any(tok.kind == "period" for tok in after):
+            continue  # "this month vs last month — sorry, last year": which of the two it corrects is unsaid
         drop: set[int] = set()
         for kinds in _CORRECTED_KINDS:
             if any(tok.kind in kinds for tok in after):
                 drop.update(k for k in before if toks[k].kind in kinds)
         named = set().union(*(_named_dims(tok) for tok in after))
+        if named & _WHOSE:
+            named |= _WHOSE  # "my revenue — sorry, for the smb team": whose figure is said again
         drop.update(k for k in before if _named_dims(toks[k]) & named)
         toks = [replace(tok, kind="filler", value=None) if k in drop or a <= tok.start and tok.end <= b else tok
                 for k, tok in enumerate(toks)]
@@ -1517,6 +1556,8 @@ _BOOKED = frozenset(("booked", "book", "books", "booking", "bookings"))
 _PERCENT_RE = recache.compile(r"%|เปอร์เซ็น|percent|pct")
 # a ranking said against the target ("furthest from target", "ห่างเป้ามากที่สุด"): attainment's
 _TARGET_RANK_RE = recache.compile(r"target|quota|(?:its|their|my|our) number|เป้า")
+# "the leads I got": "I" right after what is counted is whose figure (grammar._Builder._i_did)
+_I_DID_RE = recache.compile(r" i (?:" + "|".join(words.WEAK_I_VERBS) + r")(?![\w'])")
 # a meeting named after its owner ("Malee's standup", "Nok's 1:1")
 _MEETINGS = frozenset((*words.CHAT_NOUNS, *words.CHAT_NOUNS_AFTER, "meeting", "meetings", "deck", "slides"))
 
@@ -1524,7 +1565,7 @@ _MEETINGS = frozenset((*words.CHAT_NOUNS, *words.CHAT_NOUNS_AFTER, "meeting", "m
 # the verbs of a favour: "for me" after them is the favour ("can you pull csat for me"); "show me … for me"
 # and "please" are how the asker's own figure is asked for too
 _FAVOUR_WORDS = frozenset(("pull", "get", "check", "grab", "find", "send", "run", "look", "fetch", "share", "dig",
-                           "compile", "prepare", "put"))
+                           "compile", "prepare", "put", "bring", "wants", "want", "needs", "need", "asked", "asks"))
 
 
 # words that point back at a person named before them ("before my 1:1 with Pim: how is her win rate")
@@ -1942,17 +1983,24 @@ class _Builder:
     def _i_did(self) -> None:
         """"the leads I got", "deals I opened": "I" is whose figure right after what is counted; elsewhere
         ("I got asked for revenue") the words are chat."""
-        weak = {f"i {v}" for v in words.WEAK_I_VERBS}
-        for k, tok in enumerate(self.toks):
-            if tok.kind == "mine" and self.typed(tok).lower() in weak and not (
-                    k > 0 and self.toks[k - 1].kind in ("kpi", "topic")):
-                self.toks[k] = _Tok("filler", None, tok.start, tok.end)
+        for tok in self.toks:
+            m = _I_DID_RE.match(self.t.s, tok.end) if tok.kind in ("kpi", "topic") else None
+            if m is None:
+                continue
+            inside = [j for j, x in enumerate(self.toks) if m.start() < x.end and x.start < m.end()]
+            if inside and all(self.toks[j].kind in ("filler", "unknown", "mine") for j in inside) \
+                    and self.toks[inside[0]].start >= m.start() + 1 and self.toks[inside[-1]].end <= m.end():
+                self.toks[inside[0]:inside[-1] + 1] = [_Tok("mine", "rep", m.start() + 1, m.end())]
+                return
 
     def _named_for_me(self, k: int) -> bool:
         """"avg deal size for me, last 90 days": "for me" right after the KPI that opens the question is
         whose figure; after a request ("can you pull csat for me") it is a favour."""
-        if k == 0 or self.toks[k - 1].kind != "kpi":
-            return False
+        if k == 0 or self.toks[k - 1].kind != "kpi" or self.t.s[self.toks[k].end:].startswith(" to "):
+            return False  # "revenue for me to send": a favour
+        spec = self.cat.get(str(self.toks[k - 1].value))
+        if spec is not None and "rep" not in spec.filters:
+            return False  # "CAC for me": no rep has one of their own; the favour
         return all(x.kind in ("filler", "greeting") and not (set(self.typed(x).lower().split()) & _FAVOUR_WORDS)
                    for x in self.toks[:k - 1])
 
@@ -2680,7 +2728,8 @@ class _Builder:
             said = self.t.s[tok.start:tok.end]
             unit = _same_unit(said) if tok.kind == "compare" else None
             grain = _spec_grain(period) if period is not None and unit is not None else None
-            if grain is not None and grain != unit:
+            if unit is not None and period is not None and (grain != unit if grain is not None
+                                                            else period.kind in ("since", "range")):
                 # "this week vs the same time last month": the previous period is of the period's own kind
                 raise self.err(f'"{_q(self.typed(tok))}" with "{_q(period.text)}": I compare a period with the one '
                                "before it of the same kind, or with two periods you name "

@@ -259,6 +259,15 @@ def _first_days(n: int, mo: str, y: str | None) -> PeriodSpec:
     return PeriodSpec("range", start=(yy, month_number(mo), 1), end=end)
 
 
+def _month_dash_year(mo: str, yy: str) -> PeriodSpec:
+    if int(yy) <= 31:
+        n = month_number(mo)
+        raise PeriodTextError(f'"{mo}-{yy}" could be day {int(yy)} or the year 20{yy}: write "{int(yy)} {mo}" or '
+                              f'"{mo} 20{yy}"', f'"{mo}-{yy}" อาจเป็นวันที่ {int(yy)} หรือปี 20{yy} ลองพิมพ์ "{int(yy)}/{n}" '
+                              f'หรือ "{mo} 20{yy}"')
+    return PeriodSpec("key", key=f"{year(yy):04d}-{month_number(mo):02d}")
+
+
 def _last_days(n: int, mo: int, y: str | None) -> PeriodSpec:
     """The last n days of a month: "the last 3 days of October", "3 วันสุดท้ายของไตรมาส 3" (its last month)."""
     yy = year(y) if y else 0
@@ -345,9 +354,8 @@ _PATTERNS: list[tuple[str, object]] = [
     # months with a year: May 2026, may '26, เดือนพฤษภาคม 2569, พ.ค. 69, ตุลา 68
     (_EN_M + r" ?[,/-]? ?" + _Y4, lambda m, f: PeriodSpec("key", key=f"{year(_g(m, 2)):04d}-{month_number(_g(m, 1)):02d}")),
     (_EN_M + r" ?'([0-9]{2})", lambda m, f: PeriodSpec("key", key=f"{year(_g(m, 2)):04d}-{month_number(_g(m, 1)):02d}")),
-    # Dec-25, aug/25: a month and a two-digit year, as spreadsheets write them (a day is "Dec 25")
-    (_EN_M + r"[-/]([0-9]{2})(?![0-9/-])",
-     lambda m, f: PeriodSpec("key", key=f"{year(_g(m, 2)):04d}-{month_number(_g(m, 1)):02d}")),
+    # Dec-45, aug/32: a month and a two-digit year, as spreadsheets write them; Dec-25 could be a day too
+    (_EN_M + r"[-/]([0-9]{2})(?![0-9/-])", lambda m, f: _month_dash_year(_g(m, 1), _g(m, 2))),
     (_TH_M_Y + r" ?" + _TH_Y + _Y, lambda m, f: PeriodSpec(
         "key", key=f"{year(_g(m, 2)):04d}-{month_number(_g(m, 1)):02d}")),
     # years alone: 2026, ปี 2569, พ.ศ. 2569, year 2025; ปี 68 (two digits need ปี or year before them)
@@ -460,7 +468,8 @@ _PATTERNS: list[tuple[str, object]] = [
     (_FROM + _ANY_M + r" ?" + _D + _TO + _ANY_M + r" ?" + _D + r"(?: ?,? ?" + _Y4 + r")?",
      lambda m, f: _range_days(_g(m, 2), _g(m, 1), _g(m, 4), _g(m, 3), _g(m, 5))),
     (_FROM + _ANY_M + r" ?" + _D + _TO + _D + r"(?! ?" + _ANY_M + r")(?: ?,? ?" + _Y4 + r")?",
-     lambda m, f: _range_days(_g(m, 2), _g(m, 1), _g(m, 3), _g(m, 1), _g(m, 4))),
+     # group 4 is the month name the lookahead rules out (never set); the year is group 5
+     lambda m, f: _range_days(_g(m, 2), _g(m, 1), _g(m, 3), _g(m, 1), _g(m, 5))),
     (_FROM + _D + r" ?" + _ANY_M + _TO + _D + r" ?" + _ANY_M + r"(?: ?,? ?" + _TH_Y + _Y + r")?",
      lambda m, f: _range_days(_g(m, 1), _g(m, 2), _g(m, 3), _g(m, 4), _g(m, 5))),
     (r"(?:(?:on )?the |วันที่ ?|วัน ?)?" + _D + r" ?" + _ANY_M + r"(?: ?,? ?" + _TH_Y + _Y4 + r")?",

@@ -1787,8 +1787,10 @@ def test_days_still_to_come_are_refused_and_since_looks_back():
             parse(typed).period.resolve(as_of, BKK)
     p = parse("revenue since December").period.resolve(as_of, BKK)
     assert p.start == datetime(2025, 12, 1, tzinfo=BKK)  # "since" only looks back
-    p = parse("revenue Dec-25").period.resolve(as_of, BKK)  # a spreadsheet's month and year
-    assert (p.start, p.end) == (datetime(2025, 12, 1, tzinfo=BKK), datetime(2026, 1, 1, tzinfo=BKK))
+    with pytest.raises(QueryError, match="could be day 25 or the year 2025"):
+        parse("revenue Dec-25")  # a spreadsheet's month and year, or a day: which is said back
+    p = parse("revenue Dec-45").period.resolve(datetime(2046, 3, 1, tzinfo=BKK), BKK)  # no day 45: a year
+    assert (p.start, p.end) == (datetime(2045, 12, 1, tzinfo=BKK), datetime(2046, 1, 1, tzinfo=BKK))
 
 
 def test_whose_meeting_it_is_is_not_whose_figure(eng):

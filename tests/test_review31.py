@@ -106,9 +106,9 @@ FINDINGS = [
     # _most_recent: a month with a two-digit year after a dash or slash ("Dec-25", as spreadsheets write
     # it) was December 2025 (the year ignored, the latest December right by luck); now refused as
     # 2026-12 in the future, telling the user to ask for the 2025-12 they asked for
-    _finding("revenue Dec-25  =>  revenue p=2025-12-01..2026-01-01",
+    _finding("revenue Dec-25  =>  revenue p=2025-12-01..2026-01-01 || refuse",
              "refused: 2026-12 is in the future (the parent answered December 2025)"),
-    _finding("revenue Dec/25  =>  revenue p=2025-12-01..2026-01-01",
+    _finding("revenue Dec/25  =>  revenue p=2025-12-01..2026-01-01 || refuse",
              "refused: 2026-12 is in the future (the parent answered December 2025)"),
     # the month-ahead rule covers a bare month only: days of a month one ahead are still last year's
     # (unchanged from the parent), though "a bare month is this year's" (heldout31 header) and
