@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, unquote
 
 from kpi_engine import store_errors
 from kpi_engine.sql import text
@@ -54,6 +54,9 @@ SCHEMA_HEAD = "0009"
 
 # what alembic_version holds in a store nobody created yet
 EMPTY = None
+# what is read from an alembic_version table that is there but holds no row: a store damaged (a partial
+# restore, a migration stopped before it stamped its revision) or whose tables were made by hand
+UNSTAMPED = "(no revision)"
 
 
 class SchemaOutOfDate(StoreError):
@@ -80,6 +83,60 @@ def check_url(url: str) -> None:
     problem = store_errors.url_mistake(normal_url(url))
     if problem is not None:
         raise StoreError(f"DATABASE_URL {problem}")
+
+
+# the options of a SQLite DATABASE_URL kpibot reads (sqlite:///PATH?mode=ro, or SQLite's own URI form
+# sqlite:///file:PATH?mode=ro&uri=true); any other is refused rather than silently ignored
+_URI_FLAGS = ("true", "false", "1", "0")
+
+
+def sqlite_options(url: str) -> tuple[str, str | None]:
+    """(the plain sqlite:///PATH URL, why the store is to be opened read-only or None) for a SQLite
+    DATABASE_URL with query options or in SQLite's `file:` URI form; other URLs come back as they are.
+
+    `mode=ro` is honoured: the store is opened for reading only, as a read-only file is (a command that
+    would write stops before any work with exit 5; questions are answered). `mode=rwc` (SQLite's default)
+    and `uri=…` change nothing. Any other option is refused in one line (StoreError, exit 2): SQLAlchemy
+    would drop it with a warning and kpibot would do what the URL said not to."""
+    if not url.startswith("sqlite") or ("?" not in url and ":///file:" not in url):
+        return url, None
+    base, _, query = url.partition("?")
+    head, sep, path = base.partition(":///")
+    if not sep:  # sqlite:// (in memory), with options
+        head, path = base.removesuffix("//").removesuffix(":"), ""
+    if path.startswith("file:"):
+        path = unquote(path[len("file:"):])
+        if path.startswith("//"):  # file://HOST/PATH: SQLite takes only an empty host or localhost
+            host, _, rest = path[2:].partition("/")
+            if host not in ("", "localhost"):
+                raise StoreError(f"DATABASE_URL names a SQLite file on the host {host} (file://{host}/…), which "
+                                 f"SQLite cannot open: write sqlite:///PATH")
+            path = "/" + rest
+    read_only = None
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if name == "uri" and value.lower() in _URI_FLAGS or name == "mode" and value == "rwc":
+            continue
+        if name == "mode" and value == "ro":
+            read_only = "DATABASE_URL asks for mode=ro"
+            continue
+        raise StoreError(f"DATABASE_URL has the SQLite option {name}={value}, which kpibot does not use (it reads "
+                         f"mode=ro, to open the store read-only); remove it")
+    if read_only is not None and path in ("", ":memory:"):
+        raise StoreError("DATABASE_URL opens an in-memory SQLite store read-only (mode=ro), so it could never hold "
+                         "data: point it at a file, e.g. sqlite:///kpibot.db?mode=ro")
+    return (f"{head}:///{path}" if path else f"{head}://"), read_only
+
+
+def _read_only_asked(url: str, read_only: str | None, asked: str | None) -> str | None:
+    """Why the store at the plain SQLite `url` is opened read-only: the file's own reason, else the URL's
+    mode=ro (which cannot create a store that is not there)."""
+    if read_only is not None or asked is None:
+        return read_only
+    p = Path(url.split(":///", 1)[1])
+    if not p.exists() or p.stat().st_size == 0:
+        raise StoreNotWritable(f"cannot create the store {p}: {asked}. Remove ?mode=ro to create it, or point "
+                               f"DATABASE_URL at an existing store")
+    return asked
 
 
 def make_engine(url: str, read_only: str | None = None) -> Engine:
@@ -217,14 +274,15 @@ def _sqlite_file_state(url: str) -> tuple[str | None, str | None]:
         raise StoreError(f"{path} is a SQLite database of another program (tables: "
                          f"{', '.join(sorted(names)[:5])}); it was left untouched. "
                          f"Point DATABASE_URL at another file.")
-    return read_only, (EMPTY if row is None else row[0])
+    return read_only, (EMPTY if "alembic_version" not in names else UNSTAMPED if row is None else row[0])
 
 
 # ---------------------------------------------------------------------- the stored revision
 
 
 def stored_revision(conn: Connection) -> str | None:
-    """The store's revision, or EMPTY (None) when it has no alembic_version table (or no row).
+    """The store's revision, EMPTY (None) when it has no alembic_version table, UNSTAMPED when that
+    table holds no row.
 
     One catalogue lookup and one SELECT; nothing of Alembic is loaded.
     """
@@ -240,7 +298,8 @@ def stored_revision(conn: Connection) -> str | None:
         exists = inspect(conn).has_table("alembic_version")
     if not exists:
         return EMPTY
-    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+    return UNSTAMPED if row is None else row[0]
 
 
 def schema_state(engine: Engine) -> str:
@@ -255,13 +314,32 @@ def _classify(rev: str | None) -> str:
         return "head"
     if rev is EMPTY:
         return "empty"
+    if rev == UNSTAMPED:
+        return "unstamped"
     return "old" if rev in known_revisions() else "unknown"
 
 
-def _has_any_table(conn: Connection) -> bool:
+def _has_any_table(conn: Connection, besides: str | None = None) -> bool:
     from sqlalchemy import inspect
 
-    return bool(inspect(conn).get_table_names())
+    return bool(set(inspect(conn).get_table_names()) - {besides})
+
+
+def _unstamped(where: str) -> StoreError:
+    return StoreError(f"the store at {where} has tables but no schema revision (its alembic_version table is "
+                      f"empty: a partial restore, a migration stopped before it finished, or tables made by hand), "
+                      f"so kpibot cannot tell which schema it holds and left it untouched. Restore it from a "
+                      f"backup, or point DATABASE_URL at a new store and import the data again")
+
+
+def _new_or_unstamped(conn: Connection, rev: str | None, where: str) -> str | None:
+    """`rev`, or EMPTY for an alembic_version table with no row and no other table (nothing to lose);
+    an UNSTAMPED store with tables is refused."""
+    if rev != UNSTAMPED:
+        return rev
+    if _has_any_table(conn, besides="alembic_version"):
+        raise _unstamped(where)
+    return EMPTY
 
 
 # ---------------------------------------------------------------------- the migration lock
@@ -275,6 +353,11 @@ def _lock_key(conn: Connection, name: str) -> int:
     db, schema = conn.execute(text("SELECT current_database(), current_schema()")).one()
     digest = hashlib.sha256(f"{name}:{db}:{schema}".encode()).digest()
     return int.from_bytes(digest[:8], "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+def import_lock_key(conn: Connection) -> int:
+    """PostgreSQL: the advisory lock an import holds for its transaction (kpi_engine/importer.py _write_lock)."""
+    return _lock_key(conn, "kpibot-import")
 
 
 @contextmanager
@@ -323,7 +406,7 @@ def _upgrade_on(conn: Connection, engine: Engine) -> None:
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the store to the head under the migration lock; (revision before, revision after)."""
     with migration_lock(engine) as conn:
-        before = stored_revision(conn)
+        before = _new_or_unstamped(conn, stored_revision(conn), store_errors.describe(engine)[0])
         if before != SCHEMA_HEAD:
             if before is not EMPTY and before not in known_revisions():
                 raise StoreError(f"the store has schema revision {before}, which this kpibot does not know "
@@ -337,7 +420,8 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
 def _create_if_new(engine: Engine, where: str) -> None:
     """Create a brand-new store; an existing one at another revision is the operator's to migrate."""
     with migration_lock(engine) as conn:
-        rev = stored_revision(conn)  # again, under the lock: another process may have just done it
+        # again, under the lock: another process may have just done it
+        rev = _new_or_unstamped(conn, stored_revision(conn), where)
         if rev == SCHEMA_HEAD:
             return
         if rev is EMPTY and not (conn.dialect.name == "sqlite" and _has_any_table(conn)):
@@ -364,7 +448,8 @@ def open_store(url: str) -> Engine:
     from sqlalchemy.exc import DatabaseError, OperationalError
 
     check_url(url)
-    read_only = _check_sqlite_file(url) if url.startswith("sqlite") else None
+    url, asked = sqlite_options(url)
+    read_only = _read_only_asked(url, _check_sqlite_file(url), asked) if url.startswith("sqlite") else None
     where = safe_url(url)
     try:
         engine = make_engine(url, read_only)
@@ -386,13 +471,15 @@ def open_reader(url: str) -> Any:
     refuses or explains as for any command."""
     from kpi_engine import litestore
 
-    path = litestore.sqlite_file(url)
+    plain, asked = sqlite_options(url)
+    path = litestore.sqlite_file(plain)
     if path is None or not path.is_file() or path.stat().st_size == 0:
         return open_store(url)
     # a foreign or damaged file: the same refusal as open_store's
-    read_only, rev = _sqlite_file_state(url)
+    read_only, rev = _sqlite_file_state(plain)
     if rev != SCHEMA_HEAD:  # to create, or to refuse with the reason: open_store's to say
         return open_store(url)
+    read_only = read_only or asked
     connect = _read_only_connect(str(path)) if read_only is not None else _plain_connect(str(path))
     reader = litestore.LiteEngine(str(path), connect, read_only)
     if read_only is not None:
@@ -413,7 +500,8 @@ def migrate_store(url: str) -> tuple[str | None, str]:
     from sqlalchemy.exc import DatabaseError, OperationalError
 
     check_url(url)
-    read_only = _check_sqlite_file(url) if url.startswith("sqlite") else None
+    url, asked = sqlite_options(url)
+    read_only = _read_only_asked(url, _check_sqlite_file(url), asked) if url.startswith("sqlite") else None
     where = safe_url(url)
     engine = make_engine(url, read_only)
     try:

@@ -10,7 +10,8 @@ transaction that is rolled back when an invalid row was found. Only the keys
 seen in the current file (for duplicate detection, about 40 bytes a key, see
 _SeenKeys) grow with its size. A table empty when its file starts is bulk loaded
 on SQLite: its secondary indexes are dropped and built once after its rows, in
-the same transaction.
+the same transaction. The transaction holds the store's write lock from before
+its first read (_write_lock): imports at once run one after the other.
 """
 
 from __future__ import annotations
@@ -1158,6 +1159,7 @@ class _Run:
         with self.engine.connect() as conn, _temp_on_disk(conn):
             trans = conn.begin()
             try:
+                _write_lock(conn)  # before anything is read: what the store holds decides how rows are written
                 self.known = {
                     "rep": {r[0] for r in conn.execute(text("SELECT rep_id FROM reps"))},
                     "account": {r[0] for r in conn.execute(text("SELECT account_id FROM accounts"))},
@@ -1183,7 +1185,11 @@ class _Run:
                 if trans.is_active:
                     trans.rollback()
         if self.bulk and self.report.written:
-            rollups.vacuum_analyze(self.engine, self.bulk)
+            try:
+                rollups.vacuum_analyze(self.engine, self.bulk)
+            except KeyboardInterrupt as exc:  # after the commit: the rows are written, only statistics are not
+                exc.import_written = True  # type: ignore[attr-defined]
+                raise
 
     def _error(self, file, line, column, reason, value=None) -> None:
         self.report.add_error(RowIssue(file, line, column, reason, value))
@@ -1545,6 +1551,26 @@ class _Run:
 _BULK_ROWS = 10_000  # a first load of at least this many rows refreshes the planner's statistics
 
 
+def _write_lock(conn: Connection) -> None:
+    """Take the store's write lock for the import's whole transaction, before it reads anything: whether a
+    table is empty (a first load, written without lookups and with its rollups summed from its own rows),
+    the stored rows a batch is compared with and the rollups refreshed from them must all be what the
+    import commits over. Two imports (or syncs) at once then run one after the other, the second seeing
+    the first's rows; without it both could take an empty table for a first load, and the later commit's
+    rollups would drop the other's rows.
+
+    SQLite: BEGIN IMMEDIATE (waits as long as the busy timeout for another writer, then fails as "locked",
+    exit 4). PostgreSQL: a transaction-level advisory lock keyed by database and schema, held until commit
+    or rollback; its statements after it see what an import before it committed (READ COMMITTED)."""
+    if conn.dialect.name == "sqlite":
+        # pysqlite opens a (deferred) transaction only before DML; this one takes the write lock at once
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif conn.dialect.name == "postgresql":
+        from kpi_engine.db import import_lock_key
+
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": import_lock_key(conn)})
+
+
 @contextmanager
 def _temp_on_disk(conn: Connection):
     """On SQLite, sorts and temporary B-trees spill to temporary files during an import rather than
@@ -1556,12 +1582,8 @@ def _temp_on_disk(conn: Connection):
     temp = conn.exec_driver_sql("PRAGMA temp_store").scalar()
     conn.exec_driver_sql("PRAGMA temp_store = FILE")
     conn.commit()  # ends SQLAlchemy's autobegun (empty) transaction
-    try:
+    with _restored(conn, f"PRAGMA temp_store = {int(temp)}"):
         yield
-    finally:
-        conn.rollback()  # nothing after a commit; after a failed one (a full disk), ends it
-        conn.exec_driver_sql(f"PRAGMA temp_store = {int(temp)}")
-        conn.commit()
 
 
 @contextmanager
@@ -1577,10 +1599,36 @@ def _lean_sorts(conn: Connection, bulk: bool, cache_size: int):
         return
     was = conn.exec_driver_sql("PRAGMA cache_size").scalar()
     conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache_size)}")
+    with _restored(conn, f"PRAGMA cache_size = {int(was)}", end=False):
+        yield
+
+
+@contextmanager
+def _restored(conn: Connection, pragma: str, end: bool = True):
+    """Run `pragma` (a setting put back) when the block ends. `end`: the block's transaction is over by then
+    (rolled back first: nothing after a commit; after a failed one, a full disk, it ends it) and the pragma
+    is committed. When the block raises, the setting is put back only on a connection still usable, and a
+    failure to do so never hides the block's error: a Ctrl-C (KeyboardInterrupt) in the middle of a
+    statement leaves SQLAlchemy's connection invalidated, where any statement raises PendingRollbackError,
+    and the import must stop as interrupted, not with that error's traceback (the connection is discarded)."""
+    def put_back() -> None:
+        if end:
+            conn.rollback()
+        if conn.invalidated:
+            return
+        conn.exec_driver_sql(pragma)
+        if end:
+            conn.commit()
+
     try:
         yield
-    finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size = {int(was)}")
+    except BaseException:
+        try:
+            put_back()
+        except Exception:  # noqa: BLE001, S110 - the block's own error is the one to report
+            pass
+        raise
+    put_back()
 
 
 def _has_nul(path: Path) -> bool:

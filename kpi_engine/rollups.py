@@ -600,8 +600,16 @@ def analyze_in_transaction(conn: Connection) -> None:
     conn.exec_driver_sql("PRAGMA analysis_limit = 1000")
     try:
         conn.exec_driver_sql("ANALYZE")
-    finally:
-        conn.exec_driver_sql("PRAGMA analysis_limit = 0")
+    except BaseException:
+        # put back only on a connection still usable (a Ctrl-C mid-statement invalidates it: any statement
+        # would raise PendingRollbackError over the interrupt); the import's transaction is rolled back
+        if not conn.invalidated:
+            try:
+                conn.exec_driver_sql("PRAGMA analysis_limit = 0")
+            except Exception:  # noqa: BLE001, S110 - the ANALYZE's own error is the one to report
+                pass
+        raise
+    conn.exec_driver_sql("PRAGMA analysis_limit = 0")
 
 
 def vacuum_analyze(engine, tables: Iterable[str]) -> None:

@@ -103,7 +103,14 @@ def import_cmd(
     """Load a CSV folder or file (data.md)."""
     from kpibot.import_cmd import run_import
 
-    run_import(path, mapping, skip_invalid, out.console, err.console)
+    try:
+        run_import(path, mapping, skip_invalid, out.console, err.console)
+    except KeyboardInterrupt as exc:
+        done = ("the import had been written; only the planner's statistics were not refreshed"
+                if getattr(exc, "import_written", False) else
+                "the import was rolled back, nothing was written (run it again to import the files)")
+        err.print(f"kpibot: interrupted (Ctrl-C): {done}", markup=False, soft_wrap=True)
+        raise typer.Exit(130) from None
 
 
 @app.command("demo-data")
@@ -215,6 +222,7 @@ def outbox_retry_cmd(
     from kpi_engine.db import open_store
     from kpibot.ops_cmd import outbox_retry
 
+    _quiet_retries()
     raise typer.Exit(outbox_retry(open_store(get_settings().database_url), get_config(), message, all_failed,
                                   int(time.time()), _slack_client_factory(), out.console))
 
@@ -319,10 +327,13 @@ def alerts_cmd(
 
 
 def _quiet_retries() -> None:
-    """digest/alerts end with one line saying what was not delivered and why; the sender's line per
-    retry is for the service's log (shown here too with KPIBOT_LOG_LEVEL set)."""
+    """digest/alerts/outbox retry end with one line saying what was not delivered and why; the sender's
+    line per retry is for the service's log, and slack_sdk's own (an ERROR for each call that timed out,
+    before the outbox retries it) repeats what that line says: both are shown here only with
+    KPIBOT_LOG_LEVEL set."""
     if "KPIBOT_LOG_LEVEL" not in os.environ:
         logging.getLogger("schedules.outbox").setLevel(logging.ERROR)
+        logging.getLogger("slack_sdk").setLevel(logging.CRITICAL)
 
 
 def _exit_for_deliveries(result: dict, failed: bool) -> None:

@@ -160,9 +160,11 @@ def outbox_retry(store: Any, config: AppConfig, ref: str | None, all_failed: boo
     cfg = config.scheduler
     Sender(ops, client, timeout=cfg.slack_timeout_seconds, stale_after=cfg.outbox_stale_seconds).drain(
         keys, timeout=60)
-    states = {m.key: m.state for m in ops.messages(keys)}
+    rows = {m.key: m for m in ops.messages(keys)}
+    states = {k: m.state for k, m in rows.items()}
     for k, s in states.items():
-        out.print(f"  {k}: {s}", markup=False, soft_wrap=True, emoji=False)
+        why = rows[k].last_error if s in ("pending", "failed") else None  # what to fix, e.g. invite the bot
+        out.print(f"  {k}: {s}" + (f" ({why})" if why else ""), markup=False, soft_wrap=True, emoji=False)
     return 1 if any(s == "failed" for s in states.values()) else 0
 
 

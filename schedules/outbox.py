@@ -60,6 +60,16 @@ _CONTENT_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "n
 _TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
 # Errors Slack answers when it may or may not have done the work.
 _UNCERTAIN_ERRORS = {"internal_error", "fatal_error", "request_timeout", "service_unavailable"}
+# Errors about the channel a message goes to, and what fixes them (an operator's, like a refused token:
+# retried for OPERATOR_FIX_WINDOW, so a rerun after the fix delivers). The line names the fix, not only the
+# code: the same command run again before it fails the same way.
+_CHANNEL_FIXES = {
+    "not_in_channel": "the bot is not a member of channel {channel}: invite it there (`/invite @kpibot` in the "
+                      "channel, with your app's name if it differs)",
+    "channel_not_found": "there is no channel {channel} the bot can see: fix the channel in the config ({where}; "
+                         "a private channel must invite the bot)",
+    "is_archived": "channel {channel} is archived: unarchive it, or name another channel in the config ({where})",
+}
 # How long an error an operator can fix (invite the bot, fix the token) is retried before giving up.
 OPERATOR_FIX_WINDOW = 24 * 3600
 # A Slack user id as a channel: a message for that person's DM with the app.
@@ -155,6 +165,29 @@ class _Retry(Exception):
         self.uncertain = uncertain
         self.pause = pause  # a rate limit: hold every message, not only this one
         self.operator = operator  # a person can fix it (invite the bot, fix the token): retry for a while
+        self.channel_code: str | None = None  # a _CHANNEL_FIXES error: the fix is named with the row's config key
+        self.channel = ""
+
+    def text(self, row: OutboxRow) -> str:
+        """The error as kept on the row and shown to the operator."""
+        if self.channel_code is None:
+            return str(self)
+        fix = _CHANNEL_FIXES[self.channel_code].format(channel=self.channel or row.channel, where=_config_key(row))
+        return f"Slack refused it: {self.channel_code}: {fix}"
+
+
+def _config_key(row: OutboxRow) -> str:
+    """Where the config names the channel of `row`'s message (its key says what the message is)."""
+    from schedules.admin import STALE_RULE
+
+    key = row.key
+    if key.startswith("digest:"):
+        return "`channel` of its [[digests]] entry, else [slack] digest_channel; or the --channel given"
+    if key.startswith(f"alert:{STALE_RULE}:") or ":error:" in key:
+        return "[slack] admin_channel"
+    if key.startswith("alert:"):
+        return "`channel` of its [[alerts.rules]] entry, else [alerts] channel, else [slack] alerts_channel"
+    return "the key that names this message's channel"
 
 
 class _Fail(Exception):
@@ -320,13 +353,14 @@ class Sender:
                 delay = max(delay, self.uncertain_wait)
             if r.pause:
                 self._paused_until = self.clock() + delay
+            why = r.text(row)
             if r.operator and self.clock() - row.created_at > OPERATOR_FIX_WINDOW:
-                self.ops.mark_failed(row.id, self.runner, str(r))
-                log.error("outbox: gave up on %s after %d attempts: %s", row.key, row.attempts + 1, r)
+                self.ops.mark_failed(row.id, self.runner, why)
+                log.error("outbox: gave up on %s after %d attempts: %s", row.key, row.attempts + 1, why)
                 _note(out, "failed", row)
                 return
-            self.ops.mark_retry(row.id, self.runner, int(self.clock() + delay + 0.999), str(r), r.uncertain)
-            log.warning("outbox: %s not delivered (%s); retry in %.0f s", row.key, r, delay)
+            self.ops.mark_retry(row.id, self.runner, int(self.clock() + delay + 0.999), why, r.uncertain)
+            log.warning("outbox: %s not delivered (%s); retry in %.0f s", row.key, why, delay)
             _note(out, "retried", row)
             return
         except _Fail as f:
@@ -423,6 +457,10 @@ class Sender:
                 self.token_refused = code
                 raise _Retry(f"Slack refused the bot token ({code}): set SLACK_BOT_TOKEN to the app's Bot User "
                              f"OAuth Token (xoxb-…)", operator=True, pause=True) from e
+            if code in _CHANNEL_FIXES:
+                r = _Retry(f"Slack refused it: {code}", operator=True)
+                r.channel_code, r.channel = code, str(kw.get("channel") or "")
+                raise r from e
             raise _Retry(f"Slack refused it: {code} (retried in case an operator fixes it)", operator=True) from e
         except OSError as e:  # timeouts, refused or reset connections, URLError: all OSError
             raise _Retry(f"no answer from Slack ({type(e).__name__}: {e})", uncertain=True) from e
