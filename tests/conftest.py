@@ -94,3 +94,20 @@ def dataset(name: str) -> Path:
     if not p.exists():
         pytest.skip(f"dataset {name} not found at {p} (needs ../shared/datasets beside the project)")
     return p
+
+
+@pytest.fixture(scope="module")
+def corpus_engine(tmp_path_factory):
+    """The corpus's company (tests/test_corpus.py COMPANY) in a SQLite store, fiscal years from October:
+    what the corpus parts and the reviews of the language layer read questions against."""
+    from config.app_config import AppConfig
+    from kpi_engine.db import open_store
+    from kpi_engine.engine import KpiEngine
+    from tests.fixtures import load
+    from tests.test_corpus import COMPANY
+
+    folder = tmp_path_factory.mktemp("corpus")
+    store = open_store(f"sqlite:///{folder / 'kpibot.db'}")
+    config = AppConfig(fiscal_year_start_month=10)
+    load(store, folder / "csv", COMPANY, config=config)
+    return KpiEngine(store, config)

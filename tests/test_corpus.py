@@ -15,11 +15,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from config.app_config import AppConfig
 from kpi_engine.engine import KpiEngine
 from kpi_engine.query import HelpRequest, PeriodSpec, Query, QueryError
 from kpi_engine.reading import for_user
-from tests.fixtures import load
 
 CORPUS = Path(__file__).with_name("corpus")
 BKK = ZoneInfo("Asia/Bangkok")
@@ -62,14 +60,8 @@ COMPANY: dict[str, list[dict]] = {
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    from kpi_engine.db import open_store
-
-    folder = tmp_path_factory.mktemp("corpus")
-    store = open_store(f"sqlite:///{folder / 'kpibot.db'}")
-    config = AppConfig(fiscal_year_start_month=10)
-    load(store, folder / "csv", COMPANY, config=config)
-    return KpiEngine(store, config)
+def engine(corpus_engine):
+    return corpus_engine
 
 
 @dataclass

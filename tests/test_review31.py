@@ -13,23 +13,15 @@ from datetime import datetime
 
 import pytest
 
-from config.app_config import AppConfig
 from kpi_engine.engine import KpiEngine
 from kpi_engine.query import HelpRequest, Query, QueryError
 from kpi_engine.reading import for_user
-from tests.fixtures import load
-from tests.test_corpus import ASKER, BKK, COMPANY, Case, understood
+from tests.test_corpus import ASKER, BKK, Case, understood
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    from kpi_engine.db import open_store
-
-    folder = tmp_path_factory.mktemp("review31")
-    store = open_store(f"sqlite:///{folder / 'kpibot.db'}")
-    config = AppConfig(fiscal_year_start_month=10)
-    load(store, folder / "csv", COMPANY, config=config)
-    return KpiEngine(store, config)
+def engine(corpus_engine):
+    return corpus_engine
 
 
 def _why_not(engine: KpiEngine, line: str) -> str:

@@ -12,35 +12,12 @@ from __future__ import annotations
 
 import pytest
 
-from config.app_config import AppConfig
-from kpi_engine.engine import KpiEngine
-from tests.fixtures import load
-from tests.test_corpus import COMPANY, Case, understood
+from tests.test_review31 import _why_not
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    from kpi_engine.db import open_store
-
-    folder = tmp_path_factory.mktemp("review32")
-    store = open_store(f"sqlite:///{folder / 'kpibot.db'}")
-    config = AppConfig(fiscal_year_start_month=10)
-    load(store, folder / "csv", COMPANY, config=config)
-    return KpiEngine(store, config)
-
-
-def _why_not(engine: KpiEngine, line: str) -> str:
-    """'' when the question is read as one of the readings its line allows, else why not."""
-    text, _, expect = line.rpartition("  =>  ")
-    unlinked = text.startswith("[unlinked] ")
-    text = text.removeprefix("[unlinked] ").strip()
-    whys = []
-    for alternative in expect.split(" || "):
-        good, why = understood(engine, Case("review32", 0, text, alternative.strip(), unlinked))
-        if good:
-            return ""
-        whys.append(why)
-    return f"{text!r}: " + " / ".join(dict.fromkeys(whys))
+def engine(corpus_engine):
+    return corpus_engine
 
 
 _N = iter(range(1, 100))
