@@ -46,8 +46,8 @@ def _th_abbrev(name: str, need_dots: bool) -> str:
     if "." not in name:
         return re.escape(name)
     parts = [re.escape(p) for p in name.split(".") if p]
-    if need_dots:
-        return r"\.".join(parts) + r"\.?"
+    if need_dots:  # or one dot at its end: "ตค." is no part of a word
+        return "(?:" + r"\.".join(parts) + r"\.?|" + "".join(parts) + r"\.)"
     return "".join(p + r"\.?" for p in parts)
 
 

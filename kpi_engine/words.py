@@ -134,7 +134,11 @@ CHAT_PHRASES = (
       for using in ("using this", "using the bot", "using kpibot", "using it", "trying this", "trying the bot", "here")),
     "new here", "new to this", "just got access", "ใช้ครั้งแรก", "เพิ่งใช้ครั้งแรก", "เพิ่งเคยใช้", "ครั้งแรกที่ใช้",
     # "the trainings I went to": who went is the asker said elsewhere ("how did I rate")
-    "i went to", "i attended", "attended",
+    "i went to", "i attended", "attended", "ที่ไปเข้า", "ที่ผมไปเข้า", "ที่ไปอบรม",
+    # how a breakdown is sorted: it always is, best first ("cheapest first")
+    *(f"{how} first" for how in ("cheapest", "highest", "lowest", "best", "worst", "biggest", "smallest", "fastest",
+                                 "slowest", "most expensive", "top")),
+    "counting all", "counting", "buying",
     *(f"{lead}{noun}" for lead in CHAT_LEADS_AFTER for noun in (*CHAT_NOUNS, *CHAT_NOUNS_AFTER)),
     *(f"{lead}{who} {verb}" for lead in ("", "my ") for who in ASKERS for verb in ASKER_VERBS),
     *(f"{who}{verb}" for who in ("หัวหน้า", "บอส", "เจ้านาย", "นาย", "ผู้จัดการ", "ผจก.", "ผจก")
@@ -159,6 +163,7 @@ WHO_ASKS = ("finance here", "finance team here", "finance asked me", "finance as
             "หนึ่งเจ้า", "หนึ่งคน", "คนหนึ่ง", "หนึ่งดีล", "ดีลหนึ่ง", "บ่ายนี้", "ประชุมบ่ายนี้", "สำหรับประชุม",
             "ท่านจะใช้ในประชุม", "เพื่อใช้ในประชุม")
 FILLER_TH = (
+    "คะแนน",  # a score: without it "คะแนน" reads as the particle คะ and "แนน"
     "ขอ", "ขอดู", "ดู", "ขอทราบ", "ทราบ", "ใคร่", "ใคร่ขอ", "ใคร่ขอทราบ", "อยากรู้", "อยากทราบ", "อยากดู", "อยากได้", "ช่วย", "ช่วยดู",
     "ช่วยบอก", "บอก", "รบกวน", "แสดง", "เช็ค", "เช็ก", "เช็ค", "หน่อย", "ครับ", "คับ", "ครัช", "ค่ะ", "คะ", "ค่า",
     "จ้า", "จ้ะ", "จ๊ะ", "จ้าา", "นะ", "น่ะ", "น้า", "นะคะ", "นะครับ", "ฮะ", "ฮับ", "งับ", "อ่ะ", "อะ", "เนอะ",
@@ -298,7 +303,8 @@ TREND = {
 # ---------------------------------------------------------------- "my"
 
 # not "opened" or "created": the deals someone opened are not the ones closed (deals_closed)
-WEAK_I_VERBS = ("got", "get", "received", "generated", "handled", "owned", "sourced", "brought", "landed", "signed")
+WEAK_I_VERBS = ("got", "get", "received", "generated", "handled", "owned", "sourced", "brought", "landed", "signed",
+                "gave", "give", "attended", "went to")
 MINE_REP = ("my", "mine", "my own", "myself", "me myself", "assigned to me", "ของฉัน", "ของผม", "ของหนู", "ของดิฉัน",
             "ของกู", "ของตัวเอง", "ตัวเอง", "ของข้า", "ของชั้น", "ผม",
             "ฉัน", "หนู", "ดิฉัน",
@@ -529,7 +535,7 @@ TOPICS: dict[str, tuple[str | None, tuple[str, ...]]] = {
                     "per order", "each order", "ครั้งละ", "ต่อครั้ง", "ออเดอร์ละ")),
     # customers kept, and customers who buy again
     "retain": ("retention", ("keep", "kept", "retain", "retained", "retaining", "hold on to", "held on to", "รักษา",
-                             "ยังอยู่กับเรา", "อยู่กับเรา", "still active", "stayed active", "remained active",
+                             "ยังอยู่กับเรา", "อยู่กับเรา", "ยังอยู่กี่", "still active", "stayed active", "remained active",
                              "still with us", "เก็บลูกค้าเดิมไว้", "เก็บลูกค้าไว้", "เก็บลูกค้า", "stick around", "stuck around", "stick with us",
                              "stayed with us", "stay with us")),
     "repeat": ("repeat_rate", ("came back", "come back", "coming back", "comes back", "buy again", "bought again",

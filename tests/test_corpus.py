@@ -216,7 +216,7 @@ def report(part: str, results: list[tuple[Case, bool, str]]) -> None:
 # a part still short of 90 % is gated at what it reads now, so it cannot slip back (README, Understanding
 # rate): heldout28, people outside sales in their own words, was 35.5 % on its first run
 GATE = {"heldout28": 0.70, "heldout30": 0.60}
-PARTS = ("seen", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20", "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27", "heldout28", "heldout29", "heldout30", "heldout31", "heldout32", "heldout33")
+PARTS = ("seen", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20", "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27", "heldout28", "heldout29", "heldout30", "heldout31", "heldout32", "heldout33", "heldout34")
 
 
 def test_the_corpus_is_big_enough_and_thai_enough():

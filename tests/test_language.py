@@ -1847,3 +1847,21 @@ def test_ranked_by_distance_to_target_is_attainment(text, order):
 def test_two_kpis_joined_stay_two():
     with pytest.raises(QueryError):
         parse("sales cycle and deals won last quarter")
+
+
+@pytest.mark.parametrize("text, kpi, mine", [
+    ("average rating I gave the trainings I attended this year", "training_effectiveness", "rep"),
+    ("คะแนนที่ผมให้เทรนนิ่งที่ไปเข้า ปีงบนี้", "training_effectiveness", "rep"),  # คะแนน is no particle คะ
+    ("what each lead cost us by channel last month, cheapest first", "cost_per_lead", None),
+    ("counting all our sales and marketing spend, what did each new customer cost us this year?", "cac", None),
+    ("how long do deals sit in qualification? this year", "stage_duration", None),
+    ("share of customers buying this year who had bought from us before, by segment", "repeat_rate", None),
+])
+def test_what_a_thai_first_week_asked(text, kpi, mine):
+    q = parse(text)
+    assert (q.kpi, q.mine, q.rank) == (kpi, mine, None), text
+
+
+def test_a_thai_month_with_one_dot():
+    p = parse("วินเรต ตค.").period.resolve(datetime(2026, 11, 18, 14, 30, tzinfo=BKK), BKK)
+    assert (p.start, p.end) == (datetime(2026, 10, 1, tzinfo=BKK), datetime(2026, 11, 1, tzinfo=BKK))
