@@ -16,7 +16,7 @@ from bot import i18n
 from config.access_models import AccessConfig, AlertAction, AlertActionRule
 from kpi_engine.digest_data import Audience
 from kpi_engine.disclosure import Clearance
-from kpi_engine.engine import KpiEngine, RepInfo
+from kpi_engine.engine import Answer, KpiEngine, RepInfo
 from kpi_engine.query import Query
 
 Scope = Literal["all", "team", "self", "totals", "company", "none"]
@@ -133,6 +133,20 @@ def scope_query(viewer: Viewer, q: Query, engine: KpiEngine, lang: str) -> Scope
         raise AccessDenied(i18n.t("other_team_rep", lang, team=team))
     return Scoped(replace(q, filters={**q.filters, "team": team}), own_line=me.rep_id, team_total=team,
                   note_key="own_line_only")
+
+
+def own_line_only(answer: Answer, scoped: Scoped) -> Answer:
+    """The answer as a rep reads it when their `by rep` was narrowed to their own line (Scoped.own_line):
+    their row only, with no colleague's key among the hidden rows and no count of rows, which would say
+    which colleagues had anything (bot/answers.py shows Slack the same; `kpibot ask --user` prints this)."""
+    if scoped.own_line is None or answer.breakdown is None:
+        return answer
+    rows = [r for r in answer.breakdown if str(r["key"]) == scoped.own_line]
+    extra = dict(answer.extra)
+    if "hidden" in extra:
+        extra["hidden"] = {**extra["hidden"],
+                           "rows": [k for k in extra["hidden"].get("rows", []) if k == scoped.own_line]}
+    return replace(answer, breakdown=rows, rows_total=len(rows), extra=extra)
 
 
 def digest_audience(engine: KpiEngine, config, user_id: str, lang: str) -> Audience | None:

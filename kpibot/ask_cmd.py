@@ -51,16 +51,22 @@ def ask(eng: Any, text: list[str], as_of: str | None, as_json: bool, explain: bo
             out.print(help_text(parsed), markup=False)
         return
     query = for_user(parsed, rep.rep_id if rep else None, rep.team if rep else None)
+    scoped = None
     if who is not None:
         from bot.access import AccessDenied, scope_query
 
         try:
-            query = scope_query(who, query, eng, query.lang).query
+            scoped = scope_query(who, query, eng, query.lang)
         except AccessDenied as exc:
             raise UserError(exc.message) from None
+        query = scoped.query
     from kpi_engine.periods import parse_as_of
 
     answer = eng.answer(query, parse_as_of(as_of, eng.config.tz), clearance=clearance)
+    if scoped is not None:
+        from bot.access import own_line_only
+
+        answer = own_line_only(answer, scoped)  # as Slack shows a rep their `by rep`: their line only
     rep_label = eng.lexicon().rep_label
     if as_json:
         print(dumps_json(answer.to_json() | {"reading": reading_json(answer, query, eng.names, rep_label)},
