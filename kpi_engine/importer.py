@@ -1156,6 +1156,17 @@ class _Run:
         return not self.report.structural and (self.skip_invalid or self.report.error_count == 0)
 
     def execute(self) -> None:
+        try:
+            self._execute()
+        except BaseException as exc:
+            # Ctrl-C lands wherever the process is: in a statement, in a rollback or a pool's reset after
+            # one (which then fail in turn, with the interrupt as their context), or after the commit.
+            # Whichever error comes out, the import was interrupted, and whether it was written is known.
+            if _interrupted(exc) and not isinstance(exc, ImportInterrupted):
+                raise ImportInterrupted(self.report.written) from None
+            raise
+
+    def _execute(self) -> None:
         with self.engine.connect() as conn, _temp_on_disk(conn):
             trans = conn.begin()
             try:
@@ -1185,11 +1196,7 @@ class _Run:
                 if trans.is_active:
                     trans.rollback()
         if self.bulk and self.report.written:
-            try:
-                rollups.vacuum_analyze(self.engine, self.bulk)
-            except KeyboardInterrupt as exc:  # after the commit: the rows are written, only statistics are not
-                exc.import_written = True  # type: ignore[attr-defined]
-                raise
+            rollups.vacuum_analyze(self.engine, self.bulk)  # interrupted here: written, statistics not refreshed
 
     def _error(self, file, line, column, reason, value=None) -> None:
         self.report.add_error(RowIssue(file, line, column, reason, value))
@@ -1549,6 +1556,25 @@ class _Run:
 
 
 _BULK_ROWS = 10_000  # a first load of at least this many rows refreshes the planner's statistics
+
+
+class ImportInterrupted(KeyboardInterrupt):
+    """Ctrl-C during an import; `import_written`: whether its transaction had committed by then."""
+
+    def __init__(self, written: bool):
+        super().__init__("interrupted")
+        self.import_written = written
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether a Ctrl-C is this error or what it arose from."""
+    seen = 0
+    e: BaseException | None = exc
+    while e is not None and seen < 20:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        e, seen = e.__context__ or e.__cause__, seen + 1
+    return False
 
 
 def _write_lock(conn: Connection) -> None:

@@ -106,9 +106,11 @@ def import_cmd(
     try:
         run_import(path, mapping, skip_invalid, out.console, err.console)
     except KeyboardInterrupt as exc:
-        done = ("the import had been written; only the planner's statistics were not refreshed"
-                if getattr(exc, "import_written", False) else
-                "the import was rolled back, nothing was written (run it again to import the files)")
+        written = getattr(exc, "import_written", None)  # None: before or after the import's own work
+        done = ("the import had been written; only the planner's statistics were not refreshed" if written else
+                "the import was rolled back, nothing was written (run it again to import the files)"
+                if written is False else
+                "an import writes all of its files or nothing; run it again to be sure they are in")
         err.print(f"kpibot: interrupted (Ctrl-C): {done}", markup=False, soft_wrap=True)
         raise typer.Exit(130) from None
 

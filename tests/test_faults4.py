@@ -168,10 +168,16 @@ def test_ctrl_c_during_an_import_exits_130_without_a_traceback_and_writes_nothin
     proc = _import_until_writing(db, folder, tmp_path)
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=60)
-    assert count(db, "opportunities") == 0
     assert "Traceback" not in err, err[-3000:]
     assert proc.returncode == 130, (proc.returncode, err[-2000:])
     assert len(err.strip().splitlines()) <= 1, err[-2000:]
+    # on a loaded machine the signal can land after the commit: the line says which, and is true
+    if "nothing was written" in err:
+        assert count(db, "opportunities") == 0
+    elif "had been written" in err:
+        assert count(db, "opportunities") == 60_000
+    else:  # between the import and the command's own start or end: all or nothing
+        assert "all of its files or nothing" in err and count(db, "opportunities") in (0, 60_000), err
 
 
 # ====================================================================== two writers on one SQLite store
